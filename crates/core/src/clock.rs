@@ -1,0 +1,60 @@
+//! Time comes from a clock so that tests can move it instead of sleeping.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// Milliseconds since the Unix epoch. Stored as a plain integer everywhere (both databases,
+/// every message) so that comparisons and arithmetic are exact and portable.
+pub type UnixMs = i64;
+
+pub trait Clock: Send + Sync + 'static {
+    fn now_ms(&self) -> UnixMs;
+
+    fn now_s(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> UnixMs {
+        chrono::Utc::now().timestamp_millis()
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    now_ms: Arc<AtomicI64>,
+}
+
+impl ManualClock {
+    pub fn new(start_ms: UnixMs) -> ManualClock {
+        ManualClock {
+            now_ms: Arc::new(AtomicI64::new(start_ms)),
+        }
+    }
+
+    pub fn advance_ms(&self, delta_ms: i64) {
+        self.now_ms.fetch_add(delta_ms, Ordering::SeqCst);
+    }
+
+    pub fn set_ms(&self, now_ms: UnixMs) {
+        self.now_ms.store(now_ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> UnixMs {
+        self.now_ms.load(Ordering::SeqCst)
+    }
+}
+
+/// RFC 3339 text in UTC with milliseconds, the one form unipay writes timestamps in.
+pub fn rfc3339(ms: UnixMs) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,128 @@
+use crate::StoreError;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database. On SQLite all writes go through one connection (SQLite has one writer
+/// anyway, and this way no transaction ever meets `SQLITE_BUSY` halfway), while reads use a
+/// pool of their own; on PostgreSQL both are the same pool.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) write: AnyPool,
+    pub(crate) read: AnyPool,
+    pub(crate) backend: Backend,
+}
+
+impl Store {
+    /// Opens `sqlite://path` (created if missing) or `postgres://...`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, 16).await
+    }
+
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        install_default_drivers();
+        if url.starts_with("sqlite:") {
+            let url = sqlite_url_with_create(url);
+            let write = sqlite_pool(&url, 1).await?;
+            // WAL lets readers go on while the writer writes; the mode persists in the file.
+            write.execute("PRAGMA journal_mode = WAL").await?;
+            let read = sqlite_pool(&url, max_connections.max(2)).await?;
+            Ok(Store {
+                write,
+                read,
+                backend: Backend::Sqlite,
+            })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            Ok(Store {
+                write: pool.clone(),
+                read: pool,
+                backend: Backend::Postgres,
+            })
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.write).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.write).await?,
+        }
+        Ok(())
+    }
+
+    /// A cheap round trip, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// `FOR UPDATE` where the database has row locks; SQLite's single writer needs none.
+    pub(crate) fn lock_row(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Lets several nodes claim different rows of the same queue at once.
+    pub(crate) fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
+fn sqlite_url_with_create(url: &str) -> String {
+    if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+async fn sqlite_pool(url: &str, max_connections: u32) -> Result<AnyPool, StoreError> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // NORMAL is durable across application crashes in WAL mode; only a power loss
+                // can lose the last commits, which the bank's retries and queries recover.
+                conn.execute(
+                    "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    Ok(pool)
+}

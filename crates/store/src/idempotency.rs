@@ -1,0 +1,79 @@
+//! Idempotency keys: the first answer under a key is saved in the same transaction as the
+//! work it describes, with a hash of the request, so a retry replays it and another request
+//! under the same key is refused rather than silently answered with the first one's result.
+
+use crate::StoreError;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRequest {
+    pub app_id: String,
+    pub key: String,
+    /// Hex SHA-256 over the method, path and body of the request.
+    pub request_hash: String,
+}
+
+pub(crate) enum IdempotencyBegin {
+    New,
+    Replay { status: u16, body: String },
+    KeyReused,
+    InFlight,
+}
+
+pub(crate) async fn begin(
+    tx: &mut Transaction<'_, Any>,
+    request: &IdempotencyRequest,
+    now_ms: i64,
+) -> Result<IdempotencyBegin, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (app_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (app_id, key) DO NOTHING",
+    )
+    .bind(&request.app_id)
+    .bind(&request.key)
+    .bind(&request.request_hash)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(IdempotencyBegin::New);
+    }
+    let row = sqlx::query(
+        "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE app_id = $1 AND key = $2",
+    )
+    .bind(&request.app_id)
+    .bind(&request.key)
+    .fetch_one(&mut **tx)
+    .await?;
+    let stored_hash: String = row.try_get("request_hash")?;
+    if stored_hash != request.request_hash {
+        return Ok(IdempotencyBegin::KeyReused);
+    }
+    let status: Option<i64> = row.try_get("status_code")?;
+    let body: Option<String> = row.try_get("response_body")?;
+    Ok(match (status, body) {
+        (Some(status), Some(body)) => IdempotencyBegin::Replay {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        },
+        _ => IdempotencyBegin::InFlight,
+    })
+}
+
+pub(crate) async fn finish(
+    tx: &mut Transaction<'_, Any>,
+    request: &IdempotencyRequest,
+    status: u16,
+    body: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET status_code = $1, response_body = $2 WHERE app_id = $3 AND key = $4",
+    )
+    .bind(i64::from(status))
+    .bind(body)
+    .bind(&request.app_id)
+    .bind(&request.key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

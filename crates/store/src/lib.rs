@@ -1,0 +1,19 @@
+//! Storage for SQLite (the embedded default) and PostgreSQL, through one set of SQL statements.
+//!
+//! Every state change is one database transaction: the row (with a version check), its event,
+//! its outbox rows and any anomaly. Nothing is sent to anyone inside a transaction. Workers
+//! claim work with leases, so any node can die at any moment and another picks the work up.
+
+mod db;
+mod error;
+pub mod idempotency;
+pub mod merchants;
+pub mod messages;
+pub mod metrics;
+pub mod nonces;
+pub mod outbox;
+pub mod payments;
+pub mod testing;
+
+pub use db::{Backend, Store};
+pub use error::StoreError;

@@ -1,0 +1,207 @@
+//! Merchants (who money settles to), their apps (business systems) and channel accounts.
+
+use crate::{Store, StoreError};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merchant {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub id: String,
+    pub merchant_id: String,
+    pub name: String,
+    pub secret: String,
+    pub notify_url: Option<String>,
+    pub channel_account_id: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl App {
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+}
+
+/// A merchant's account at one bank platform, with the keys to speak for it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChannelAccount {
+    pub id: String,
+    pub merchant_id: String,
+    pub channel: String,
+    pub bank_merchant_id: String,
+    pub private_key_pem: String,
+    pub bank_certificate_pem: String,
+    pub signature_algorithm: String,
+    pub trx_url: String,
+    /// Comma-separated payment type codes the cashier offers.
+    pub payment_types: String,
+    /// `page` or `server`.
+    pub notify_type: String,
+    pub cutover_hour: i64,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for ChannelAccount {
+    // The private key never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelAccount")
+            .field("id", &self.id)
+            .field("merchant_id", &self.merchant_id)
+            .field("channel", &self.channel)
+            .field("bank_merchant_id", &self.bank_merchant_id)
+            .field("trx_url", &self.trx_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub async fn insert_merchant(&self, merchant: &Merchant) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&merchant.id)
+            .bind(&merchant.name)
+            .bind(merchant.created_at)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get_merchant(&self, id: &str) -> Result<Option<Merchant>, StoreError> {
+        let row = sqlx::query("SELECT id, name, created_at FROM merchants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| {
+            Ok(Merchant {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn insert_app(&self, app: &App) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO apps (id, merchant_id, name, secret, notify_url, channel_account_id, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&app.id)
+        .bind(&app.merchant_id)
+        .bind(&app.name)
+        .bind(&app.secret)
+        .bind(&app.notify_url)
+        .bind(&app.channel_account_id)
+        .bind(&app.status)
+        .bind(app.created_at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_app(&self, id: &str) -> Result<Option<App>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, merchant_id, name, secret, notify_url, channel_account_id, status, created_at \
+             FROM apps WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| app_from_row(&r)).transpose()
+    }
+
+    pub async fn insert_channel_account(&self, account: &ChannelAccount) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO channel_accounts (id, merchant_id, channel, bank_merchant_id, private_key_pem, \
+             bank_certificate_pem, signature_algorithm, trx_url, payment_types, notify_type, cutover_hour, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&account.id)
+        .bind(&account.merchant_id)
+        .bind(&account.channel)
+        .bind(&account.bank_merchant_id)
+        .bind(&account.private_key_pem)
+        .bind(&account.bank_certificate_pem)
+        .bind(&account.signature_algorithm)
+        .bind(&account.trx_url)
+        .bind(&account.payment_types)
+        .bind(&account.notify_type)
+        .bind(account.cutover_hour)
+        .bind(account.created_at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_channel_accounts(&self) -> Result<Vec<ChannelAccount>, StoreError> {
+        let rows = sqlx::query(&format!("{CHANNEL_ACCOUNT_SELECT} ORDER BY created_at, id"))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(channel_account_from_row).collect()
+    }
+
+    pub async fn get_channel_account(
+        &self,
+        id: &str,
+    ) -> Result<Option<ChannelAccount>, StoreError> {
+        let row = sqlx::query(&format!("{CHANNEL_ACCOUNT_SELECT} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| channel_account_from_row(&r)).transpose()
+    }
+
+    /// The channel account an app's payments go through: the app's own, else its merchant's first.
+    pub async fn channel_account_for_app(&self, app: &App) -> Result<Option<String>, StoreError> {
+        if let Some(id) = &app.channel_account_id {
+            return Ok(Some(id.clone()));
+        }
+        let row = sqlx::query(
+            "SELECT id FROM channel_accounts WHERE merchant_id = $1 ORDER BY created_at, id LIMIT 1",
+        )
+        .bind(&app.merchant_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
+    }
+}
+
+const CHANNEL_ACCOUNT_SELECT: &str = "SELECT id, merchant_id, channel, bank_merchant_id, private_key_pem, \
+     bank_certificate_pem, signature_algorithm, trx_url, payment_types, notify_type, cutover_hour, created_at \
+     FROM channel_accounts";
+
+fn app_from_row(r: &AnyRow) -> Result<App, StoreError> {
+    Ok(App {
+        id: r.try_get("id")?,
+        merchant_id: r.try_get("merchant_id")?,
+        name: r.try_get("name")?,
+        secret: r.try_get("secret")?,
+        notify_url: r.try_get("notify_url")?,
+        channel_account_id: r.try_get("channel_account_id")?,
+        status: r.try_get("status")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn channel_account_from_row(r: &AnyRow) -> Result<ChannelAccount, StoreError> {
+    Ok(ChannelAccount {
+        id: r.try_get("id")?,
+        merchant_id: r.try_get("merchant_id")?,
+        channel: r.try_get("channel")?,
+        bank_merchant_id: r.try_get("bank_merchant_id")?,
+        private_key_pem: r.try_get("private_key_pem")?,
+        bank_certificate_pem: r.try_get("bank_certificate_pem")?,
+        signature_algorithm: r.try_get("signature_algorithm")?,
+        trx_url: r.try_get("trx_url")?,
+        payment_types: r.try_get("payment_types")?,
+        notify_type: r.try_get("notify_type")?,
+        cutover_hour: r.try_get("cutover_hour")?,
+        created_at: r.try_get("created_at")?,
+    })
+}

@@ -1,0 +1,193 @@
+//! Business notifications waiting to be delivered. A row keeps its event id for every attempt;
+//! a claim is a lease, so a notifier that dies lets another send the event again.
+
+use crate::{Store, StoreError};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use unipay_core::ids::new_id;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    pub id: String,
+    pub app_id: String,
+    pub payment_id: String,
+    pub event_type: String,
+    pub url: String,
+    pub body: String,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+const OUTBOX_COLUMNS: &str = "id, app_id, payment_id, event_type, url, body, status, attempts, next_attempt_at, last_error, created_at, delivered_at";
+
+fn outbox_from_row(r: &AnyRow) -> Result<OutboxEvent, StoreError> {
+    Ok(OutboxEvent {
+        id: r.try_get("id")?,
+        app_id: r.try_get("app_id")?,
+        payment_id: r.try_get("payment_id")?,
+        event_type: r.try_get("event_type")?,
+        url: r.try_get("url")?,
+        body: r.try_get("body")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+        last_error: r.try_get("last_error")?,
+        created_at: r.try_get("created_at")?,
+        delivered_at: r.try_get("delivered_at")?,
+    })
+}
+
+/// What one delivery attempt came to.
+#[derive(Debug, Clone)]
+pub struct AttemptResult<'a> {
+    pub event_id: &'a str,
+    /// The attempt's number, from 1.
+    pub attempt: i64,
+    pub status_code: Option<u16>,
+    pub error: Option<&'a str>,
+    pub duration_ms: i64,
+    pub now_ms: i64,
+    pub next: NextStep,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    Delivered,
+    RetryAt(i64),
+    DeadLetter,
+}
+
+impl Store {
+    /// Claims up to `limit` due events, leased for `lease_ms`.
+    pub async fn claim_due_events(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let sql = format!(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox \
+             WHERE next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) RETURNING {OUTBOX_COLUMNS}",
+            self.skip_locked()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now_ms + lease_ms)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    /// Claims one event by id if it is due (the fast path right after the state change).
+    pub async fn claim_event(
+        &self,
+        id: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<OutboxEvent>, StoreError> {
+        let sql = format!(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at <= $3 RETURNING {OUTBOX_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(now_ms + lease_ms)
+            .bind(id)
+            .bind(now_ms)
+            .fetch_optional(&self.write)
+            .await?;
+        row.map(|r| outbox_from_row(&r)).transpose()
+    }
+
+    /// Records an attempt and moves the event on, in one transaction.
+    pub async fn record_attempt(&self, result: &AttemptResult<'_>) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO notification_attempts (id, event_id, attempt, status_code, error, duration_ms, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(new_id("att", result.now_ms))
+        .bind(result.event_id)
+        .bind(result.attempt)
+        .bind(result.status_code.map(i64::from))
+        .bind(result.error)
+        .bind(result.duration_ms)
+        .bind(result.now_ms)
+        .execute(&mut *tx)
+        .await?;
+        let (status, next_at, delivered_at) = match result.next {
+            NextStep::Delivered => ("delivered", None, Some(result.now_ms)),
+            NextStep::RetryAt(at) => ("pending", Some(at), None),
+            NextStep::DeadLetter => ("dead", None, None),
+        };
+        sqlx::query(
+            "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \
+             delivered_at = $4 WHERE id = $5",
+        )
+        .bind(status)
+        .bind(next_at)
+        .bind(result.error)
+        .bind(delivered_at)
+        .bind(result.event_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Puts an event (typically dead-lettered) back in the queue, due now, its schedule restarted.
+    /// Returns false when there is no such event.
+    pub async fn resend_event(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    pub async fn get_event(&self, id: &str) -> Result<Option<OutboxEvent>, StoreError> {
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| outbox_from_row(&r)).transpose()
+    }
+
+    pub async fn list_events_for_payment(
+        &self,
+        payment_id: &str,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE payment_id = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(payment_id)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    pub async fn list_events_by_status(
+        &self,
+        status: &str,
+        limit: i64,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = $1 ORDER BY created_at, id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+}

@@ -1,0 +1,663 @@
+//! Payments: creation (with idempotency), lookups, and the one function through which every
+//! payment state change passes.
+
+use crate::idempotency::{self, IdempotencyBegin, IdempotencyRequest};
+use crate::{Store, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use unipay_core::channel::BankPaid;
+use unipay_core::event::EventSource;
+use unipay_core::ids::new_id;
+use unipay_core::payment::{
+    PaymentEvent, PaymentStatus, Transition, notification_type, transition,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub id: String,
+    pub app_id: String,
+    pub merchant_id: String,
+    pub channel_account_id: String,
+    pub channel: String,
+    pub out_trade_no: String,
+    pub order_no: String,
+    pub amount: i64,
+    pub currency: String,
+    pub subject: String,
+    pub status: PaymentStatus,
+    pub payment_type: Option<String>,
+    pub channel_trade_no: Option<String>,
+    pub accounting_date: Option<String>,
+    pub paid_at: Option<i64>,
+    pub return_url: Option<String>,
+    pub notify_url: Option<String>,
+    pub metadata: Option<String>,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+    pub next_query_at: Option<i64>,
+    pub query_attempts: i64,
+}
+
+const PAYMENT_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
+     amount, currency, subject, status, payment_type, channel_trade_no, accounting_date, paid_at, return_url, \
+     notify_url, metadata, expires_at, created_at, updated_at, version, next_query_at, query_attempts";
+
+pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
+    let status: String = r.try_get("status")?;
+    Ok(Payment {
+        id: r.try_get("id")?,
+        app_id: r.try_get("app_id")?,
+        merchant_id: r.try_get("merchant_id")?,
+        channel_account_id: r.try_get("channel_account_id")?,
+        channel: r.try_get("channel")?,
+        out_trade_no: r.try_get("out_trade_no")?,
+        order_no: r.try_get("order_no")?,
+        amount: r.try_get("amount")?,
+        currency: r.try_get("currency")?,
+        subject: r.try_get("subject")?,
+        status: PaymentStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("payment status {status:?}")))?,
+        payment_type: r.try_get("payment_type")?,
+        channel_trade_no: r.try_get("channel_trade_no")?,
+        accounting_date: r.try_get("accounting_date")?,
+        paid_at: r.try_get("paid_at")?,
+        return_url: r.try_get("return_url")?,
+        notify_url: r.try_get("notify_url")?,
+        metadata: r.try_get("metadata")?,
+        expires_at: r.try_get("expires_at")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+        next_query_at: r.try_get("next_query_at")?,
+        query_attempts: r.try_get("query_attempts")?,
+    })
+}
+
+/// Everything a new payment row needs; status starts at `created`.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub id: String,
+    pub app_id: String,
+    pub merchant_id: String,
+    pub channel_account_id: String,
+    pub channel: String,
+    pub out_trade_no: String,
+    pub order_no: String,
+    pub amount: i64,
+    pub currency: String,
+    pub subject: String,
+    pub return_url: Option<String>,
+    pub notify_url: Option<String>,
+    pub metadata: Option<String>,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreatePayment {
+    Created(Payment),
+    /// The app already has a payment with this out_trade_no.
+    Duplicate(Payment),
+}
+
+/// The result of a create call that may have been answered before under the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotent<T> {
+    Fresh(T),
+    /// The first response under this key, to be sent again unchanged.
+    Replay {
+        status: u16,
+        body: String,
+    },
+    /// The key was used before with another request body.
+    KeyReused,
+    /// The first request under this key is still being processed.
+    InFlight,
+}
+
+/// A change to a payment, from whichever source reported it.
+#[derive(Debug, Clone)]
+pub struct PaymentChange<'a> {
+    pub payment_id: &'a str,
+    pub event: PaymentEvent,
+    pub source: EventSource,
+    /// For `BankSucceeded`: what the bank says about the money.
+    pub paid: Option<&'a BankPaid>,
+    /// For `RequestSent`: the payment type the consumer chose.
+    pub payment_type: Option<&'a str>,
+    /// For events that leave the payment open: when the janitor should ask the bank next.
+    pub next_query_at: Option<i64>,
+    /// Free text for the timeline (a bank's reason, an error).
+    pub detail: &'a str,
+    pub raw_sha256: Option<&'a str>,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// The payment moved; `event_id` is the business notification written, if any.
+    Changed {
+        payment: Payment,
+        event_id: Option<String>,
+    },
+    Unchanged(Payment),
+    LateSuccess(Payment),
+    Rejected(Payment),
+    NotFound,
+}
+
+/// Builds a business notification's body (`{"id","type","created_at","data"}`) for a payment.
+pub type EventRenderer<'a> = &'a (dyn Fn(&Payment, &str, &str, i64) -> String + Send + Sync);
+
+/// Builds the HTTP answer (status, JSON body) that a create call's idempotency key replays.
+pub type ResponseRenderer<'a> = &'a (dyn Fn(&CreatePayment) -> (u16, String) + Send + Sync);
+
+impl Store {
+    /// Creates a payment, or reports the existing one with the same out_trade_no; with an
+    /// idempotency key, the key, the payment and the saved answer commit together.
+    pub async fn create_payment(
+        &self,
+        new: &NewPayment,
+        idempotency: Option<&IdempotencyRequest>,
+        render: ResponseRenderer<'_>,
+    ) -> Result<Idempotent<CreatePayment>, StoreError> {
+        let mut tx = self.write.begin().await?;
+        if let Some(request) = idempotency {
+            match idempotency::begin(&mut tx, request, new.created_at).await? {
+                IdempotencyBegin::New => {}
+                IdempotencyBegin::Replay { status, body } => {
+                    return Ok(Idempotent::Replay { status, body });
+                }
+                IdempotencyBegin::KeyReused => return Ok(Idempotent::KeyReused),
+                IdempotencyBegin::InFlight => return Ok(Idempotent::InFlight),
+            }
+        }
+        let outcome = insert_payment(&mut tx, new).await?;
+        if let Some(request) = idempotency {
+            let (status, body) = render(&outcome);
+            idempotency::finish(&mut tx, request, status, &body).await?;
+        }
+        tx.commit().await?;
+        Ok(Idempotent::Fresh(outcome))
+    }
+
+    pub async fn get_payment(&self, id: &str) -> Result<Option<Payment>, StoreError> {
+        self.fetch_payment("id = $1", &[id]).await
+    }
+
+    pub async fn get_payment_by_out_trade_no(
+        &self,
+        app_id: &str,
+        out_trade_no: &str,
+    ) -> Result<Option<Payment>, StoreError> {
+        self.fetch_payment("app_id = $1 AND out_trade_no = $2", &[app_id, out_trade_no])
+            .await
+    }
+
+    pub async fn get_payment_by_order_no(
+        &self,
+        channel_account_id: &str,
+        order_no: &str,
+    ) -> Result<Option<Payment>, StoreError> {
+        self.fetch_payment(
+            "channel_account_id = $1 AND order_no = $2",
+            &[channel_account_id, order_no],
+        )
+        .await
+    }
+
+    async fn fetch_payment(
+        &self,
+        filter: &str,
+        args: &[&str],
+    ) -> Result<Option<Payment>, StoreError> {
+        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE {filter}");
+        let mut query = sqlx::query(&sql);
+        for arg in args {
+            query = query.bind(*arg);
+        }
+        let row = query.fetch_optional(&self.read).await?;
+        row.map(|r| payment_from_row(&r)).transpose()
+    }
+
+    /// The one way a payment changes state: the row (version-checked), its timeline event, the
+    /// business notification and any anomaly commit in one transaction, or none of them do.
+    pub async fn apply_payment_change(
+        &self,
+        change: &PaymentChange<'_>,
+        render: EventRenderer<'_>,
+    ) -> Result<ApplyOutcome, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{}",
+            self.lock_row()
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(change.payment_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(ApplyOutcome::NotFound);
+        };
+        let before = payment_from_row(&row)?;
+        let outcome = match transition(before.status, change.event) {
+            Transition::To(next) => {
+                let after = update_status(&mut tx, &before, next, change).await?;
+                insert_event(
+                    &mut tx,
+                    &after.id,
+                    change,
+                    Some(before.status),
+                    Some(next),
+                    "",
+                )
+                .await?;
+                let event_id = insert_notification(&mut tx, &after, change.now_ms, render).await?;
+                ApplyOutcome::Changed {
+                    payment: after,
+                    event_id,
+                }
+            }
+            Transition::Unchanged => {
+                insert_event(
+                    &mut tx,
+                    &before.id,
+                    change,
+                    Some(before.status),
+                    Some(before.status),
+                    "unchanged",
+                )
+                .await?;
+                ApplyOutcome::Unchanged(before)
+            }
+            Transition::LateSuccess => {
+                insert_event(
+                    &mut tx,
+                    &before.id,
+                    change,
+                    Some(before.status),
+                    Some(before.status),
+                    "late_success",
+                )
+                .await?;
+                insert_late_success(&mut tx, &before, change).await?;
+                ApplyOutcome::LateSuccess(before)
+            }
+            Transition::Rejected => {
+                insert_event(
+                    &mut tx,
+                    &before.id,
+                    change,
+                    Some(before.status),
+                    Some(before.status),
+                    "rejected",
+                )
+                .await?;
+                ApplyOutcome::Rejected(before)
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Adds a timeline entry that changes nothing (e.g. a query that answered "unknown").
+    pub async fn record_payment_note(
+        &self,
+        change: &PaymentChange<'_>,
+        kind: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        insert_event_row(
+            &mut tx,
+            &NewEvent {
+                payment_id: change.payment_id,
+                kind,
+                source: change.source,
+                from: None,
+                to: None,
+                detail: change.detail,
+                raw_sha256: change.raw_sha256,
+                now_ms: change.now_ms,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` payments due for a bank query, leasing each for `lease_ms` so that
+    /// no other worker queries it meanwhile; a worker that dies lets the lease run out.
+    pub async fn claim_due_queries(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let sql = format!(
+            "UPDATE payments SET next_query_at = $1 WHERE id IN (SELECT id FROM payments \
+             WHERE next_query_at <= $2 ORDER BY next_query_at LIMIT $3{}) RETURNING {PAYMENT_COLUMNS}",
+            self.skip_locked()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now_ms + lease_ms)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await?;
+        rows.iter().map(payment_from_row).collect()
+    }
+
+    /// Sets when the janitor asks about an open payment next, counting the query just made.
+    pub async fn schedule_next_query(
+        &self,
+        payment_id: &str,
+        next_query_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE payments SET next_query_at = $1, query_attempts = query_attempts + 1 \
+             WHERE id = $2 AND status IN ('created', 'pending')",
+        )
+        .bind(next_query_at)
+        .bind(payment_id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The payment's timeline, oldest first.
+    pub async fn list_payment_events(
+        &self,
+        payment_id: &str,
+    ) -> Result<Vec<PaymentEventRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, kind, source, from_status, to_status, detail, raw_sha256, created_at \
+             FROM payment_events WHERE payment_id = $1 ORDER BY created_at, id",
+        )
+        .bind(payment_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PaymentEventRow {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    source: r.try_get("source")?,
+                    from_status: r.try_get("from_status")?,
+                    to_status: r.try_get("to_status")?,
+                    detail: r.try_get("detail")?,
+                    raw_sha256: r.try_get("raw_sha256")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn list_anomalies(&self) -> Result<Vec<Anomaly>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, kind, payment_id, detail, created_at FROM anomalies ORDER BY created_at, id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Anomaly {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    payment_id: r.try_get("payment_id")?,
+                    detail: r.try_get("detail")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentEventRow {
+    pub id: String,
+    pub kind: String,
+    pub source: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub detail: String,
+    pub raw_sha256: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anomaly {
+    pub id: String,
+    pub kind: String,
+    pub payment_id: String,
+    pub detail: String,
+    pub created_at: i64,
+}
+
+async fn insert_payment(
+    tx: &mut Transaction<'_, Any>,
+    new: &NewPayment,
+) -> Result<CreatePayment, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO payments (id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
+         amount, currency, subject, status, return_url, notify_url, metadata, expires_at, created_at, updated_at, \
+         version, next_query_at, query_attempts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13, $14, $15, $15, 1, $14, 0) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&new.id)
+    .bind(&new.app_id)
+    .bind(&new.merchant_id)
+    .bind(&new.channel_account_id)
+    .bind(&new.channel)
+    .bind(&new.out_trade_no)
+    .bind(&new.order_no)
+    .bind(new.amount)
+    .bind(&new.currency)
+    .bind(&new.subject)
+    .bind(&new.return_url)
+    .bind(&new.notify_url)
+    .bind(&new.metadata)
+    .bind(new.expires_at)
+    .bind(new.created_at)
+    .execute(&mut **tx)
+    .await?;
+    let sql =
+        format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = $1 AND out_trade_no = $2");
+    let row = sqlx::query(&sql)
+        .bind(&new.app_id)
+        .bind(&new.out_trade_no)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("payment id or order number collided".into()))?;
+    let payment = payment_from_row(&row)?;
+    if inserted.rows_affected() == 0 {
+        return Ok(CreatePayment::Duplicate(payment));
+    }
+    insert_event_row(
+        tx,
+        &NewEvent {
+            payment_id: &payment.id,
+            kind: "created",
+            source: EventSource::Api,
+            from: None,
+            to: Some(PaymentStatus::Created),
+            detail: "",
+            raw_sha256: None,
+            now_ms: new.created_at,
+        },
+    )
+    .await?;
+    Ok(CreatePayment::Created(payment))
+}
+
+async fn update_status(
+    tx: &mut Transaction<'_, Any>,
+    before: &Payment,
+    next: PaymentStatus,
+    change: &PaymentChange<'_>,
+) -> Result<Payment, StoreError> {
+    let mut after = before.clone();
+    after.status = next;
+    after.version += 1;
+    after.updated_at = change.now_ms;
+    if let Some(paid) = change.paid.filter(|_| next == PaymentStatus::Succeeded) {
+        after.channel_trade_no = Some(paid.channel_trade_no.clone());
+        after.paid_at = Some(paid.paid_at_ms);
+        after.accounting_date = Some(paid.accounting_date.clone());
+    }
+    if let Some(payment_type) = change.payment_type {
+        after.payment_type = Some(payment_type.to_string());
+    }
+    after.next_query_at = if next.is_open() {
+        change.next_query_at.or(before.next_query_at)
+    } else {
+        None
+    };
+    let updated = sqlx::query(
+        "UPDATE payments SET status = $1, version = $2, updated_at = $3, channel_trade_no = $4, paid_at = $5, \
+         accounting_date = $6, payment_type = $7, next_query_at = $8 WHERE id = $9 AND version = $10",
+    )
+    .bind(after.status.as_str())
+    .bind(after.version)
+    .bind(after.updated_at)
+    .bind(&after.channel_trade_no)
+    .bind(after.paid_at)
+    .bind(&after.accounting_date)
+    .bind(&after.payment_type)
+    .bind(after.next_query_at)
+    .bind(&after.id)
+    .bind(before.version)
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(after)
+}
+
+async fn insert_event(
+    tx: &mut Transaction<'_, Any>,
+    payment_id: &str,
+    change: &PaymentChange<'_>,
+    from: Option<PaymentStatus>,
+    to: Option<PaymentStatus>,
+    qualifier: &str,
+) -> Result<(), StoreError> {
+    let kind = if qualifier.is_empty() {
+        change.event.as_str().to_string()
+    } else {
+        format!("{}:{qualifier}", change.event.as_str())
+    };
+    insert_event_row(
+        tx,
+        &NewEvent {
+            payment_id,
+            kind: &kind,
+            source: change.source,
+            from,
+            to,
+            detail: change.detail,
+            raw_sha256: change.raw_sha256,
+            now_ms: change.now_ms,
+        },
+    )
+    .await
+}
+
+struct NewEvent<'a> {
+    payment_id: &'a str,
+    kind: &'a str,
+    source: EventSource,
+    from: Option<PaymentStatus>,
+    to: Option<PaymentStatus>,
+    detail: &'a str,
+    raw_sha256: Option<&'a str>,
+    now_ms: i64,
+}
+
+async fn insert_event_row(
+    tx: &mut Transaction<'_, Any>,
+    event: &NewEvent<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO payment_events (id, payment_id, kind, source, from_status, to_status, detail, raw_sha256, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(new_id("pev", event.now_ms))
+    .bind(event.payment_id)
+    .bind(event.kind)
+    .bind(event.source.as_str())
+    .bind(event.from.map(|s| s.as_str()))
+    .bind(event.to.map(|s| s.as_str()))
+    .bind(event.detail)
+    .bind(event.raw_sha256)
+    .bind(event.now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes the business notification for a payment's new state, if that state is one business
+/// systems hear about and the payment has somewhere to send it.
+async fn insert_notification(
+    tx: &mut Transaction<'_, Any>,
+    payment: &Payment,
+    now_ms: i64,
+    render: EventRenderer<'_>,
+) -> Result<Option<String>, StoreError> {
+    let (Some(event_type), Some(url)) = (
+        notification_type(payment.status),
+        payment.notify_url.as_deref(),
+    ) else {
+        return Ok(None);
+    };
+    let event_id = new_id("evt", now_ms);
+    let body = render(payment, &event_id, event_type, now_ms);
+    sqlx::query(
+        "INSERT INTO outbox (id, app_id, payment_id, event_type, url, body, status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
+    )
+    .bind(&event_id)
+    .bind(&payment.app_id)
+    .bind(&payment.id)
+    .bind(event_type)
+    .bind(url)
+    .bind(&body)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(event_id))
+}
+
+async fn insert_late_success(
+    tx: &mut Transaction<'_, Any>,
+    payment: &Payment,
+    change: &PaymentChange<'_>,
+) -> Result<(), StoreError> {
+    let detail = match change.paid {
+        Some(paid) => format!(
+            "bank reports {} fen paid (serial {}, accounting date {}) for a closed payment; source {}",
+            paid.amount.fen(),
+            paid.channel_trade_no,
+            paid.accounting_date,
+            change.source.as_str()
+        ),
+        None => format!(
+            "bank reports success for a closed payment; source {}",
+            change.source.as_str()
+        ),
+    };
+    sqlx::query(
+        "INSERT INTO anomalies (id, kind, payment_id, detail, created_at) VALUES ($1, 'late_success', $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(new_id("anm", change.now_ms))
+    .bind(&payment.id)
+    .bind(detail)
+    .bind(change.now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
