@@ -47,6 +47,10 @@ impl Schedule {
             .unwrap_or(60_000)
     }
 
+    pub fn delays_ms(&self) -> &[i64] {
+        &self.delays_ms
+    }
+
     pub fn len(&self) -> usize {
         self.delays_ms.len()
     }

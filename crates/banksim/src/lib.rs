@@ -1,0 +1,88 @@
+//! A bank simulator: a separate HTTP server that plays the Agricultural Bank of China's TrustPay
+//! platform for end-to-end tests, benchmarks and the demo. It speaks the real wire format with
+//! real signatures (shared with `unipay-channel-abc`: only the envelope and signing code is
+//! shared; every bit of bank-side logic — order book, pages, retries, faults — lives here).
+//!
+//! Endpoints:
+//! - `POST /ebus/trustpay/ReceiveMerchantTrxReqServlet`: PayReq and Query (see [`trx`], [`codes`]).
+//! - `GET /ebus/PaymentModeNewAct.ebf?TOKEN=…`, `POST /sim/consumer`: the consumer's pages.
+//! - `/sim/*`: the JSON control API (see [`sim_api`]).
+
+pub mod answer;
+pub mod book;
+pub mod clock;
+pub mod codes;
+pub mod config;
+pub mod delivery;
+pub mod faults;
+pub mod html;
+pub mod ids;
+pub mod notify_msg;
+pub mod pages;
+pub mod payreq;
+pub mod query;
+pub mod settle;
+pub mod sim_api;
+pub mod state;
+pub mod trx;
+
+pub use config::{MerchantFileEntry, SimConfig, SimFileConfig};
+pub use state::SimState;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use std::future::Future;
+
+/// The platform's transaction endpoint, as in production.
+pub const TRANSACTION_PATH: &str = "/ebus/trustpay/ReceiveMerchantTrxReqServlet";
+/// The consumer's payment page (PaymentURL).
+pub const PAYMENT_PAGE_PATH: &str = "/ebus/PaymentModeNewAct.ebf";
+
+/// Bodies of the sim API and the consumer's form; the transaction endpoint has its own limit.
+const SIM_BODY_LIMIT: usize = 64 * 1024;
+
+/// All routes over one state.
+pub fn router(state: SimState) -> Router {
+    Router::new()
+        .route(TRANSACTION_PATH, post(trx::transaction))
+        .route(PAYMENT_PAGE_PATH, get(pages::payment_page))
+        .route(pages::ACTION_PATH, post(pages::consumer_action))
+        .route("/sim/health", get(sim_api::health))
+        .route("/sim/certificate", get(sim_api::certificate_der))
+        .route("/sim/certificate.pem", get(sim_api::certificate_pem))
+        .route("/sim/merchants", post(sim_api::put_merchant))
+        .route("/sim/orders/{order_no}", get(sim_api::get_order))
+        .route("/sim/orders/{order_no}/pay", post(sim_api::pay_order))
+        .route(
+            "/sim/faults",
+            get(sim_api::get_faults)
+                .post(sim_api::set_faults)
+                .delete(sim_api::clear_faults),
+        )
+        .layer(DefaultBodyLimit::max(SIM_BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves the simulator on `listener` until `shutdown` completes. Then held requests end,
+/// pending notification retries are abandoned, and open connections are drained.
+pub async fn serve(
+    config: SimConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = SimState::new(config)?;
+    let app = router(state.clone());
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, public_url = %state.public_url, "bank simulator listening");
+    }
+    let signal = state.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            signal.begin_shutdown();
+        })
+        .await?;
+    state.begin_shutdown();
+    Ok(())
+}

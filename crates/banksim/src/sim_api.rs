@@ -1,0 +1,252 @@
+//! `/sim/*`: the JSON API tests and benchmarks drive the simulator with. Errors are
+//! `{"error": "..."}` with a 4xx status.
+
+use crate::book::{Lookup, NotifyType, Order, OrderId, Status};
+use crate::delivery;
+use crate::faults::Faults;
+use crate::ids::is_merchant_id;
+use crate::settle::{Outcome, SettleError, settle};
+use crate::state::SimState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use unipay_channel_abc::crypto::Certificate;
+use unipay_core::money::format_yuan;
+
+/// A refused API call: `{"error": "..."}` with its status.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    ApiError(status, message.to_string()).into_response()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+}
+
+pub async fn health() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+pub async fn certificate_der(State(sim): State<SimState>) -> Response {
+    let der = sim.certificate.to_der().to_vec();
+    ([(header::CONTENT_TYPE, "application/pkix-cert")], der).into_response()
+}
+
+pub async fn certificate_pem(State(sim): State<SimState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/x-pem-file")],
+        sim.certificate.to_pem(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MerchantBody {
+    merchant_id: String,
+    /// PEM, or DER given as base64 PEM body — whatever `Certificate::from_der_or_pem` reads.
+    certificate_pem: String,
+}
+
+/// `POST /sim/merchants`
+pub async fn put_merchant(State(sim): State<SimState>, body: Bytes) -> Response {
+    let body: MerchantBody = match parse(&body) {
+        Ok(body) => body,
+        Err(refused) => return refused.into_response(),
+    };
+    if !is_merchant_id(&body.merchant_id) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "merchant_id must be 1-32 letters, digits, '-' or '_'",
+        );
+    }
+    let certificate = match Certificate::from_der_or_pem(body.certificate_pem.as_bytes()) {
+        Ok(certificate) => certificate,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("certificate_pem: {e}")),
+    };
+    let subject = certificate.subject();
+    if !sim.set_merchant(body.merchant_id.clone(), certificate) {
+        return error(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "merchant registry is full",
+        );
+    }
+    Json(json!({ "merchant_id": body.merchant_id, "subject": subject })).into_response()
+}
+
+/// `?merchant_id=` names the merchant when several use one order number.
+fn merchant_param(query: Option<&str>) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(key, _)| key == "merchant_id")
+        .map(|(_, value)| value.into_owned())
+}
+
+fn find(sim: &SimState, order_no: &str, query: Option<&str>) -> Result<OrderId, ApiError> {
+    let merchant = merchant_param(query);
+    match sim.orders().find_by_no(order_no, merchant.as_deref()) {
+        Ok(id) => Ok(id),
+        Err(Lookup::NotFound) => Err(ApiError(StatusCode::NOT_FOUND, "unknown order".to_string())),
+        Err(Lookup::Ambiguous) => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "several merchants use this order number: add ?merchant_id=".to_string(),
+        )),
+    }
+}
+
+fn state_name(status: Status) -> &'static str {
+    match status {
+        Status::Unpaid => "unpaid",
+        Status::Paid => "paid",
+        Status::Failed => "failed",
+    }
+}
+
+fn order_json(sim: &SimState, order: &Order) -> Value {
+    let payment = order.payment.as_ref();
+    json!({
+        "merchant_id": &*order.merchant_id,
+        "order_no": &*order.order_no,
+        "amount_fen": order.amount_fen,
+        "amount": format_yuan(order.amount_fen),
+        "status": order.status.code(),
+        "state": state_name(order.status),
+        "pay_type_id": order.pay_type_id,
+        "order_date": order.order_date,
+        "order_time": order.order_time,
+        "payment_url": format!("{}/ebus/PaymentModeNewAct.ebf?TOKEN={}", sim.public_url, order.token),
+        "i_rsp_ref": payment.map(|p| &p.i_rsp_ref),
+        "voucher_no": payment.map(|p| &p.voucher_no),
+        "host_date": payment.map(|p| &p.host_date),
+        "host_time": payment.map(|p| &p.host_time),
+        "accounting_date": payment.map(|p| &p.accounting_date),
+        "pay_type": payment.map(|p| p.pay_type),
+        "notify_type": order.notify_type.code(),
+        "notify_url": &*order.notify_url,
+        "notify_attempts": order.notify_attempts,
+        "notify_acknowledged": order.notify_acknowledged,
+        "notify_log": order.notify_log,
+        "query_count": order.query_count,
+    })
+}
+
+fn order_response(sim: &SimState, id: OrderId, status: StatusCode) -> Response {
+    let value = match sim.orders().get(id) {
+        Some(order) => order_json(sim, order),
+        None => return error(StatusCode::NOT_FOUND, "unknown order"),
+    };
+    (status, Json(value)).into_response()
+}
+
+/// `GET /sim/orders/{OrderNo}`
+pub async fn get_order(
+    State(sim): State<SimState>,
+    Path(order_no): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match find(&sim, &order_no, query.as_deref()) {
+        Ok(id) => order_response(&sim, id, StatusCode::OK),
+        Err(refused) => refused.into_response(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum NotifyMode {
+    Page,
+    Server,
+    Both,
+    None,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PayBody {
+    #[serde(default)]
+    outcome: Option<OutcomeName>,
+    /// Absent: the order's own NotifyType.
+    #[serde(default)]
+    notify: Option<NotifyMode>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum OutcomeName {
+    Success,
+    Decline,
+}
+
+/// `POST /sim/orders/{OrderNo}/pay`: plays the consumer. Page delivery is awaited (so the caller
+/// knows it happened); server delivery runs in the background on the retry schedule.
+pub async fn pay_order(
+    State(sim): State<SimState>,
+    Path(order_no): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let body: PayBody = if body.iter().all(u8::is_ascii_whitespace) {
+        PayBody::default()
+    } else {
+        match parse(&body) {
+            Ok(body) => body,
+            Err(refused) => return refused.into_response(),
+        }
+    };
+    let id = match find(&sim, &order_no, query.as_deref()) {
+        Ok(id) => id,
+        Err(refused) => return refused.into_response(),
+    };
+    let outcome = match body.outcome {
+        None | Some(OutcomeName::Success) => Outcome::Success,
+        Some(OutcomeName::Decline) => Outcome::Decline,
+    };
+    let notice = match settle(&sim, id, outcome) {
+        Ok((notice, _)) => notice,
+        Err(SettleError::NotFound) => return error(StatusCode::NOT_FOUND, "unknown order"),
+        Err(SettleError::Conflict(status)) => {
+            let message = format!("order is already final with status {}", status.code());
+            return error(StatusCode::CONFLICT, &message);
+        }
+    };
+    let mode = body.notify.unwrap_or(match notice.notify_type {
+        NotifyType::Page => NotifyMode::Page,
+        NotifyType::Server => NotifyMode::Server,
+    });
+    if matches!(mode, NotifyMode::Server | NotifyMode::Both) {
+        delivery::spawn_server(sim.clone(), notice.clone(), None);
+    }
+    if matches!(mode, NotifyMode::Page | NotifyMode::Both) {
+        delivery::deliver_page(&sim, &notice).await;
+    }
+    order_response(&sim, id, StatusCode::OK)
+}
+
+pub async fn get_faults(State(sim): State<SimState>) -> Response {
+    Json(sim.faults()).into_response()
+}
+
+/// `POST /sim/faults`: replaces the whole set.
+pub async fn set_faults(State(sim): State<SimState>, body: Bytes) -> Response {
+    let faults: Faults = match parse(&body) {
+        Ok(faults) => faults,
+        Err(refused) => return refused.into_response(),
+    };
+    sim.set_faults(faults);
+    Json(faults).into_response()
+}
+
+pub async fn clear_faults(State(sim): State<SimState>) -> Response {
+    sim.set_faults(Faults::default());
+    Json(Faults::default()).into_response()
+}

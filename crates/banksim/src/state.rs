@@ -1,0 +1,156 @@
+//! The simulator's shared state: settings, keys, the merchant registry, the order book, faults,
+//! and what background deliveries need. Every lock here is held only for a few map operations,
+//! never across an `.await`.
+
+use crate::book::OrderBook;
+use crate::clock::Serials;
+use crate::config::SimConfig;
+use crate::faults::Faults;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
+use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
+
+/// Deliveries in flight at once; further ones wait for a slot.
+pub const MAX_CONCURRENT_DELIVERIES: usize = 256;
+/// Merchants the registry holds at most.
+pub const MAX_MERCHANTS: usize = 100_000;
+
+/// Cheap to clone: one `Arc`.
+#[derive(Clone)]
+pub struct SimState(Arc<Inner>);
+
+pub struct Inner {
+    pub public_url: String,
+    pub key: PrivateKey,
+    pub certificate: Certificate,
+    pub algorithm: SignatureAlgorithm,
+    pub notify_schedule: Vec<Duration>,
+    pub cutover_hour: u8,
+    pub merchant_timeout: Duration,
+    merchants: RwLock<HashMap<String, Arc<Certificate>>>,
+    orders: Mutex<OrderBook>,
+    /// The fault set and its generation: bumped on every change, so per-order fault counters
+    /// start again from zero under a new set.
+    faults: RwLock<(Faults, u64)>,
+    pub serials: Serials,
+    pub http: reqwest::Client,
+    pub deliveries: Semaphore,
+    shutdown: watch::Sender<bool>,
+}
+
+impl std::ops::Deref for SimState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl SimState {
+    pub fn new(config: SimConfig) -> anyhow::Result<SimState> {
+        let merchant_timeout = Duration::from_millis(config.merchant_timeout_ms.max(1));
+        let http = reqwest::Client::builder()
+            .timeout(merchant_timeout)
+            .connect_timeout(merchant_timeout.min(Duration::from_secs(5)))
+            // A notification goes to ResultNotifyURL itself; a redirect is the merchant's error.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let merchants = config
+            .merchants
+            .into_iter()
+            .map(|(id, certificate)| (id, Arc::new(certificate)))
+            .collect();
+        let schedule = if config.notify_schedule_ms.is_empty() {
+            vec![0]
+        } else {
+            config.notify_schedule_ms
+        };
+        Ok(SimState(Arc::new(Inner {
+            public_url: config.public_url.trim_end_matches('/').to_string(),
+            key: config.key,
+            certificate: config.certificate,
+            algorithm: config.algorithm,
+            notify_schedule: schedule.into_iter().map(Duration::from_millis).collect(),
+            cutover_hour: config.cutover_hour,
+            merchant_timeout,
+            merchants: RwLock::new(merchants),
+            orders: Mutex::new(OrderBook::new(config.max_orders)),
+            faults: RwLock::new((Faults::default(), 0)),
+            serials: Serials::new(),
+            http,
+            deliveries: Semaphore::new(MAX_CONCURRENT_DELIVERIES),
+            shutdown: watch::channel(false).0,
+        })))
+    }
+}
+
+impl Inner {
+    /// The order book. A poisoned lock only means another request panicked mid-update; the
+    /// book is still usable, so we carry on rather than fail every later request.
+    pub fn orders(&self) -> MutexGuard<'_, OrderBook> {
+        self.orders
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn merchant_certificate(&self, merchant_id: &str) -> Option<Arc<Certificate>> {
+        let merchants = self
+            .merchants
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        merchants.get(merchant_id).cloned()
+    }
+
+    /// Registers or replaces a merchant; `false` when the registry is full.
+    pub fn set_merchant(&self, merchant_id: String, certificate: Certificate) -> bool {
+        let mut merchants = self
+            .merchants
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if merchants.len() >= MAX_MERCHANTS && !merchants.contains_key(&merchant_id) {
+            return false;
+        }
+        merchants.insert(merchant_id, Arc::new(certificate));
+        true
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.faults_with_generation().0
+    }
+
+    pub fn faults_with_generation(&self) -> (Faults, u64) {
+        *self
+            .faults
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        let mut current = self
+            .faults
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *current = (faults, current.1.wrapping_add(1));
+    }
+
+    /// Tells held requests and pending deliveries to stop.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Sleeps `duration`; `false` when the simulator is shutting down meanwhile.
+    pub async fn sleep(&self, duration: Duration) -> bool {
+        let mut shutdown = self.shutdown.subscribe();
+        if *shutdown.borrow_and_update() {
+            return false;
+        }
+        if duration.is_zero() {
+            return true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(duration) => true,
+            _ = shutdown.changed() => false,
+        }
+    }
+}

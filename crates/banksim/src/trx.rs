@@ -1,0 +1,118 @@
+//! `POST /ebus/trustpay/ReceiveMerchantTrxReqServlet`: the platform's transaction endpoint.
+//!
+//! Order of trust, as on the real platform: cut M out of the body by position, read only the
+//! MerchantID from it to find the merchant's certificate, verify the signature over M's exact
+//! bytes, and only then parse M (leniently) and act on it. Every failure is still a signed
+//! answer with a ReturnCode (see [`crate::codes`]), never a bare HTTP error.
+
+use crate::answer::{self, signed_response};
+use crate::codes;
+use crate::ids::scan_merchant_id;
+use crate::state::SimState;
+use crate::{payreq, query};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::time::Duration;
+use unipay_channel_abc::wire::{MAX_MESSAGE_BYTES, WireError, cut_request, parse_lenient};
+
+/// What a transaction gets back.
+pub enum Reply {
+    /// A Message (M) to sign and send.
+    Message(String),
+    /// The `query: "timeout"` fault: hold the request this long, then cut the connection.
+    Hold(Duration),
+}
+
+pub async fn transaction(State(sim): State<SimState>, headers: HeaderMap, body: Body) -> Response {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<usize>().ok());
+    // The client's trailing newline does not count against the limit.
+    let read_limit = MAX_MESSAGE_BYTES + 2;
+    if declared.is_some_and(|length| length > read_limit) {
+        return signed_response(&sim, &answer::refusal("", codes::TOO_LARGE));
+    }
+    let body = match axum::body::to_bytes(body, read_limit).await {
+        Ok(body) => body,
+        // Over the limit while streaming, or the connection broke: either way not a message.
+        Err(_) => return signed_response(&sim, &answer::refusal("", codes::TOO_LARGE)),
+    };
+    match handle(&sim, &body) {
+        Reply::Message(message) => signed_response(&sim, &message),
+        Reply::Hold(duration) => hold(&sim, duration).await,
+    }
+}
+
+/// Holds a request without answering, then breaks the connection mid-answer so that a client
+/// that still waits sees a lost connection (outcome unknown), not an answer. Ends early when
+/// the simulator shuts down. Other requests are unaffected: this only sleeps.
+async fn hold(sim: &SimState, duration: Duration) -> Response {
+    sim.sleep(duration).await;
+    let broken = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("held by the query timeout fault"))
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, answer::CONTENT_TYPE)],
+        Body::from_stream(broken),
+    )
+        .into_response()
+}
+
+/// The synchronous heart of the endpoint: bytes in, the answer's M out.
+pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
+    let body = trim_line_end(body);
+    if body.len() > MAX_MESSAGE_BYTES {
+        return Reply::Message(answer::refusal("", codes::TOO_LARGE));
+    }
+    let signed = match cut_request(body) {
+        Ok(signed) => signed,
+        Err(WireError::TooLarge) => return Reply::Message(answer::refusal("", codes::TOO_LARGE)),
+        Err(WireError::UnknownAlgorithm(_)) => {
+            return Reply::Message(answer::refusal("", codes::UNKNOWN_ALGORITHM));
+        }
+        Err(_) => return Reply::Message(answer::refusal("", codes::INCOMPLETE)),
+    };
+    let Some(merchant_id) = scan_merchant_id(signed.message) else {
+        return Reply::Message(answer::refusal("", codes::INCOMPLETE));
+    };
+    let Some(certificate) = sim.merchant_certificate(merchant_id) else {
+        return Reply::Message(answer::refusal(merchant_id, codes::UNKNOWN_MERCHANT));
+    };
+    if signed.verify(&certificate).is_err() {
+        return Reply::Message(answer::refusal(merchant_id, codes::BAD_SIGNATURE));
+    }
+    // From here on M is the merchant's own signed text.
+    let Ok(message) = parse_lenient(signed.message) else {
+        return Reply::Message(answer::refusal(merchant_id, codes::INCOMPLETE));
+    };
+    // The scanned id must be the one the parsed message names, or we verified with the wrong key.
+    if text(&message, &["Merchant", "MerchantID"]) != Some(merchant_id) {
+        return Reply::Message(answer::refusal(merchant_id, codes::INCOMPLETE));
+    }
+    let Some(request) = message.get("TrxRequest") else {
+        return Reply::Message(answer::bad_field(merchant_id, "TrxRequest"));
+    };
+    match text(request, &["TrxType"]) {
+        Some("PayReq") => Reply::Message(payreq::pay_req(sim, merchant_id, request)),
+        Some("Query") => query::query(sim, merchant_id, request),
+        Some(_) => Reply::Message(answer::refusal(merchant_id, codes::UNSUPPORTED_TRX)),
+        None => Reply::Message(answer::bad_field(merchant_id, "TrxType")),
+    }
+}
+
+fn trim_line_end(body: &[u8]) -> &[u8] {
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    body.strip_suffix(b"\r").unwrap_or(body)
+}
+
+/// The string at `path` in a parsed message (the protocol sends every value as a string).
+pub fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(value, |value, key| value.get(key))?
+        .as_str()
+}

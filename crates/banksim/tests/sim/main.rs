@@ -1,0 +1,11 @@
+//! End-to-end tests of the bank simulator over real HTTP on 127.0.0.1 (one test binary).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod config;
+mod faults;
+mod notifications;
+mod refusals;
+mod sim_api;
+mod transactions;
+mod vectors;

@@ -1,0 +1,106 @@
+//! The HTTP client to the platform and the mapping to core's `Channel` port.
+
+mod account;
+mod answer;
+mod http;
+mod notify;
+mod pay;
+mod query;
+mod time;
+
+pub use account::{AbcAccount, NotifyType, SetupError, payment_type_label};
+pub use time::{accounting_date, beijing_date_time, parse_beijing};
+
+use std::sync::Arc;
+use unipay_core::channel::{
+    BankNotification, BankPaymentState, BoxFuture, Channel, ChannelError, NotificationError,
+    PaymentRedirect, PaymentRequest,
+};
+use unipay_core::{Clock, SystemClock};
+
+/// The ABC TrustPay channel: one merchant account, one HTTP client.
+pub struct AbcChannel {
+    account: AbcAccount,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for AbcChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AbcChannel")
+            .field("merchant_id", &self.account.merchant_id)
+            .field("trx_url", &self.account.trx_url)
+            .finish()
+    }
+}
+
+impl AbcChannel {
+    pub fn new(account: AbcAccount) -> Result<AbcChannel, SetupError> {
+        AbcChannel::with_clock(account, Arc::new(SystemClock))
+    }
+
+    /// With a clock for "now" (used when a Query answer carries no time of its own).
+    pub fn with_clock(
+        account: AbcAccount,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AbcChannel, SetupError> {
+        account.validate()?;
+        let http = http::client(&account)?;
+        Ok(AbcChannel {
+            account,
+            http,
+            clock,
+        })
+    }
+
+    pub fn account(&self) -> &AbcAccount {
+        &self.account
+    }
+}
+
+impl Channel for AbcChannel {
+    fn name(&self) -> &'static str {
+        "abc"
+    }
+
+    fn payment_types(&self) -> Vec<(String, String)> {
+        self.account
+            .payment_types
+            .iter()
+            .map(|code| (code.clone(), payment_type_label(code).to_string()))
+            .collect()
+    }
+
+    fn request_payment<'a>(
+        &'a self,
+        request: &'a PaymentRequest,
+    ) -> BoxFuture<'a, Result<PaymentRedirect, ChannelError>> {
+        Box::pin(async move {
+            let body = pay::request_body(&self.account, request)?;
+            let answer = http::post(&self.http, &self.account.trx_url, body).await?;
+            pay::read_answer(&self.account, request, &answer)
+        })
+    }
+
+    fn query_payment<'a>(
+        &'a self,
+        order_no: &'a str,
+    ) -> BoxFuture<'a, Result<BankPaymentState, ChannelError>> {
+        Box::pin(async move {
+            let body = query::request_body(&self.account, order_no)?;
+            let answer = http::post(&self.http, &self.account.trx_url, body).await?;
+            query::read_answer(&self.account, order_no, &answer, self.clock.now_ms())
+        })
+    }
+
+    fn read_notification(&self, body: &[u8]) -> Result<BankNotification, NotificationError> {
+        notify::read(&self.account, body)
+    }
+
+    fn notification_answer(&self, customer_url: &str) -> (&'static str, Vec<u8>) {
+        notify::answer(customer_url)
+    }
+}
+
+#[cfg(test)]
+mod tests;

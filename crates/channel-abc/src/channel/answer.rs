@@ -1,0 +1,69 @@
+//! Opening an answer: cut, verify with the bank's certificate, read, check it is ours.
+
+use super::account::AbcAccount;
+use crate::messages::{RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, ResponseMessage};
+use crate::wire::cut_answer;
+use serde::de::DeserializeOwned;
+use unipay_core::channel::ChannelError;
+
+pub(super) fn open<T: DeserializeOwned>(
+    account: &AbcAccount,
+    body: &[u8],
+) -> Result<ResponseMessage<T>, ChannelError> {
+    let signed =
+        cut_answer(body).map_err(|e| ChannelError::BadAnswer(format!("unreadable answer: {e}")))?;
+    signed
+        .verify(&account.bank_certificate)
+        .map_err(|_| ChannelError::BadAnswer("answer signature does not verify".to_string()))?;
+    ResponseMessage::read(&signed.message).map_err(|e| ChannelError::BadAnswer(e.to_string()))
+}
+
+/// Every MerchantID the answer names must be ours; a success must name it at least once.
+pub(super) fn check_merchant(
+    account: &AbcAccount,
+    envelope_id: &str,
+    response_id: &str,
+    success: bool,
+) -> Result<(), ChannelError> {
+    for id in [envelope_id, response_id] {
+        if !id.is_empty() && id != account.merchant_id {
+            return Err(ChannelError::BadAnswer(format!(
+                "answer names merchant {id}, not ours"
+            )));
+        }
+    }
+    if success && envelope_id.is_empty() && response_id.is_empty() {
+        return Err(ChannelError::BadAnswer(
+            "answer names no merchant".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// A `TrxType` in the answer, when present, must be the one we asked for.
+pub(super) fn check_trx_type(trx_type: &str, expected: &str) -> Result<(), ChannelError> {
+    if !trx_type.is_empty() && trx_type != expected {
+        return Err(ChannelError::BadAnswer(format!(
+            "answer is for {trx_type}, not {expected}"
+        )));
+    }
+    Ok(())
+}
+
+/// Maps a non-success ReturnCode: EUNKWN is "ask again", anything else a refusal.
+pub(super) fn refusal(code: &str, message: &str) -> ChannelError {
+    if code == RETURN_CODE_UNKNOWN {
+        ChannelError::Unknown(format!("platform answered {code}: {message}"))
+    } else if code.is_empty() {
+        ChannelError::BadAnswer("answer has no ReturnCode".to_string())
+    } else {
+        ChannelError::Refused {
+            code: code.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+pub(super) fn is_success(code: &str) -> bool {
+    code == RETURN_CODE_SUCCESS
+}

@@ -1,0 +1,110 @@
+//! The POST to the platform, and what each way of failing means for the outcome.
+
+use super::account::{AbcAccount, SetupError};
+use crate::wire::MAX_MESSAGE_BYTES;
+use std::time::Duration;
+use unipay_core::channel::ChannelError;
+
+/// Idle kept-alive connections are dropped well before a typical server's own idle timeout,
+/// so a request rarely meets a connection the platform already closed.
+const POOL_IDLE: Duration = Duration::from_secs(20);
+const CONNECT_TIMEOUT_MAX: Duration = Duration::from_secs(10);
+
+pub(super) fn client(account: &AbcAccount) -> Result<reqwest::Client, SetupError> {
+    let timeout = Duration::from_millis(account.timeout_ms);
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(CONNECT_TIMEOUT_MAX))
+        .pool_idle_timeout(POOL_IDLE)
+        .pool_max_idle_per_host(8)
+        // The real client speaks HTTP/1.1 only, and a redirect would re-send a signed request
+        // somewhere we did not configure.
+        .http1_only()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| SetupError::Http(e.to_string()))
+}
+
+/// POSTs `body` as the real client does (raw JSON, form content type) and returns the answer
+/// body, bounded. Errors say whether the request may have reached the platform.
+pub(super) async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, ChannelError> {
+    let mut response = client
+        .post(url)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body)
+        .send()
+        .await
+        .map_err(send_error)?;
+    let status = response.status();
+    if status != reqwest::StatusCode::OK {
+        return Err(status_error(status));
+    }
+    if response.version() != reqwest::Version::HTTP_11 {
+        // The real client refuses it (1206); the platform may still have acted on the request.
+        return Err(ChannelError::Unknown(format!(
+            "platform answered {:?}, not HTTP/1.1",
+            response.version()
+        )));
+    }
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_MESSAGE_BYTES as u64)
+    {
+        return Err(ChannelError::BadAnswer("answer too large".to_string()));
+    }
+    let mut answer = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if answer.len() + chunk.len() > MAX_MESSAGE_BYTES + 2 {
+                    return Err(ChannelError::BadAnswer("answer too large".to_string()));
+                }
+                answer.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(answer),
+            // The request was delivered and processed; only the answer was lost (1202).
+            Err(err) => return Err(ChannelError::Unknown(format!("answer lost: {err}"))),
+        }
+    }
+}
+
+fn send_error(err: reqwest::Error) -> ChannelError {
+    if err.is_builder() {
+        return ChannelError::Unreachable(format!("bad request or URL: {err}"));
+    }
+    if err.is_connect() {
+        // Refused, unresolvable, TLS failure, or connect timeout: nothing was sent (1201).
+        return ChannelError::Unreachable(format!("cannot connect: {}", chain(&err)));
+    }
+    // Timed out or cut off after the request may have been written (1202).
+    ChannelError::Unknown(format!("no answer: {}", chain(&err)))
+}
+
+/// 4xx and 503 mean the transaction servlet did not take the request; any other status may
+/// have come after the platform acted on it.
+fn status_error(status: reqwest::StatusCode) -> ChannelError {
+    let text = format!("platform answered HTTP {status}");
+    if status.is_client_error() || status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+        ChannelError::Unreachable(text)
+    } else {
+        ChannelError::Unknown(text)
+    }
+}
+
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}

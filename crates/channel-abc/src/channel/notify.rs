@@ -1,0 +1,135 @@
+//! Result notifications: read the `MSG` form field, verify, map to core; and the answer page.
+
+use super::account::AbcAccount;
+use super::time::{accounting_date, parse_beijing};
+use crate::messages::{NotificationFields, RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN};
+use crate::wire::{MAX_MESSAGE_BYTES, WireError, cut_notification};
+use sha2::{Digest, Sha256};
+use unipay_core::channel::{
+    BankNotification, BankPaid, NotificationError, NotificationMode, NotificationOutcome,
+};
+use unipay_core::masking::mask_sensitive_fields;
+
+/// A form body: base64 grows a message by 4/3, percent-encoding `+ / =` by up to 3.
+pub const MAX_NOTIFICATION_BODY_BYTES: usize = MAX_MESSAGE_BYTES * 4;
+
+/// Reads a notification: an `application/x-www-form-urlencoded` body (or a GET query string,
+/// with or without its `?`) holding `MSG`.
+pub(super) fn read(
+    account: &AbcAccount,
+    body: &[u8],
+) -> Result<BankNotification, NotificationError> {
+    if body.len() > MAX_NOTIFICATION_BODY_BYTES {
+        return Err(NotificationError::TooLarge);
+    }
+    let body = body.strip_prefix(b"?").unwrap_or(body);
+    let mut values = form_urlencoded::parse(body)
+        .filter(|(k, _)| k == "MSG")
+        .map(|(_, v)| v);
+    let msg = values
+        .next()
+        .ok_or_else(|| NotificationError::Malformed("no MSG field".to_string()))?;
+    if values.next().is_some() {
+        return Err(NotificationError::Malformed(
+            "more than one MSG field".to_string(),
+        ));
+    }
+    let signed = cut_notification(&msg).map_err(|e| match e {
+        WireError::TooLarge => NotificationError::TooLarge,
+        WireError::BadSignature => NotificationError::BadSignature,
+        other => NotificationError::Malformed(other.to_string()),
+    })?;
+    signed
+        .verify(&account.bank_certificate)
+        .map_err(|_| NotificationError::BadSignature)?;
+    let fields = NotificationFields::from_xml(&signed.message)
+        .map_err(|e| NotificationError::Malformed(e.to_string()))?;
+    if fields.merchant_id != account.merchant_id {
+        return Err(NotificationError::WrongMerchant(fields.merchant_id));
+    }
+    let outcome = outcome(account, &fields)?;
+    Ok(BankNotification {
+        order_no: fields.order_no,
+        mode: if fields.notify_type.trim() == "1" {
+            NotificationMode::Server
+        } else {
+            NotificationMode::Page
+        },
+        outcome,
+        raw_masked: mask_sensitive_fields(&signed.envelope),
+        // Over the base64 text as sent: the same message twice is one key.
+        raw_sha256: hex::encode(Sha256::digest(
+            msg.trim_matches(|c: char| c.is_ascii_whitespace())
+                .as_bytes(),
+        )),
+    })
+}
+
+fn outcome(
+    account: &AbcAccount,
+    fields: &NotificationFields,
+) -> Result<NotificationOutcome, NotificationError> {
+    let code = fields.return_code.as_str();
+    if code == RETURN_CODE_UNKNOWN {
+        // Not a result: failing the order on it could close a payment that later succeeds.
+        // Refusing it keeps the order open; the caller's query settles it.
+        return Err(NotificationError::Malformed(
+            "notification outcome is unknown (EUNKWN): query the order".to_string(),
+        ));
+    }
+    if code != RETURN_CODE_SUCCESS {
+        let reason = if fields.error_message.trim().is_empty() {
+            format!("ReturnCode {code}")
+        } else {
+            fields.error_message.clone()
+        };
+        return Ok(NotificationOutcome::Failed {
+            reason,
+            amount: fields.amount,
+        });
+    }
+    let paid_at_ms = parse_beijing(&fields.host_date, &fields.host_time).ok_or_else(|| {
+        NotificationError::Malformed("HostDate/HostTime missing or invalid".to_string())
+    })?;
+    let accounting_date = accounting_date(paid_at_ms, account.cutover_hour)
+        .ok_or_else(|| NotificationError::Malformed("HostDate out of range".to_string()))?;
+    // iRspRef is the bank's serial; VoucherNo stands in if a variant leaves it out.
+    let trade_no = [&fields.i_rsp_ref, &fields.voucher_no]
+        .into_iter()
+        .map(|s| s.trim())
+        .find(|s| !s.is_empty())
+        .ok_or_else(|| NotificationError::Malformed("iRspRef missing".to_string()))?;
+    Ok(NotificationOutcome::Paid(BankPaid {
+        amount: fields.amount,
+        channel_trade_no: trade_no.to_string(),
+        paid_at_ms,
+        accounting_date,
+    }))
+}
+
+/// The page the platform expects after a server notification: it reads `<URL>` and sends the
+/// consumer there; the meta refresh does the same for a browser.
+pub(super) fn answer(customer_url: &str) -> (&'static str, Vec<u8>) {
+    let url = html_escape(customer_url);
+    let html = format!(
+        "<HTML><HEAD><meta http-equiv=\"refresh\" content=\"0; url={url}\"></HEAD><BODY><URL>{url}</URL></BODY></HTML>"
+    );
+    let (bytes, _, _) = encoding_rs::GBK.encode(&html);
+    ("text/html; charset=GBK", bytes.into_owned())
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}

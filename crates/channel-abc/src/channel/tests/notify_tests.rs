@@ -1,0 +1,158 @@
+//! Result notifications through the channel.
+
+use super::*;
+use crate::messages::PayResultNotification;
+use crate::wire::build_notification;
+use sha2::{Digest, Sha256};
+use unipay_core::channel::{NotificationError, NotificationMode, NotificationOutcome};
+
+const NOTIFY: &str = include_str!("../../../tests/vectors/notify.accepted.b64");
+
+fn form(msg: &str) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("MSG", msg)
+        .finish()
+        .into_bytes()
+}
+
+fn notification(return_code: &str, notify_type: &str, merchant: &str) -> PayResultNotification {
+    PayResultNotification {
+        return_code: return_code.to_string(),
+        error_message: if return_code == "0000" {
+            "交易成功"
+        } else {
+            "余额不足"
+        }
+        .to_string(),
+        merchant_id: merchant.to_string(),
+        order_no: "N1".to_string(),
+        amount: "5.00".to_string(),
+        batch_no: "000001".to_string(),
+        voucher_no: "1".to_string(),
+        host_date: "2026/12/31".to_string(),
+        host_time: "23:00:00".to_string(),
+        merchant_remarks: String::new(),
+        pay_type: "EP001".to_string(),
+        notify_type: notify_type.to_string(),
+        i_rsp_ref: "RSP1".to_string(),
+    }
+}
+
+fn signed(n: &PayResultNotification, key: &PrivateKey) -> String {
+    build_notification(&n.to_xml(), key, SignatureAlgorithm::Sha1WithRsa)
+}
+
+fn channel() -> AbcChannel {
+    AbcChannel::new(account("http://127.0.0.1:9/")).unwrap()
+}
+
+#[test]
+fn the_captured_notification_reads_as_paid() {
+    let channel = AbcChannel::new(super::vector_account()).unwrap();
+    let n = channel.read_notification(&form(NOTIFY.trim())).unwrap();
+    assert_eq!(n.order_no, "ON20261127A001");
+    assert_eq!(n.mode, NotificationMode::Page);
+    assert_eq!(
+        n.outcome,
+        NotificationOutcome::Paid(BankPaid {
+            amount: Amount::from_fen(200).unwrap(),
+            channel_trade_no: "A8C3F0E1B2D4".to_string(),
+            paid_at_ms: super::ms("2026/11/27", "09:45:38"),
+            accounting_date: "2026-11-27".to_string(),
+        })
+    );
+    assert_eq!(
+        n.raw_sha256,
+        hex::encode(Sha256::digest(NOTIFY.trim().as_bytes()))
+    );
+    assert!(n.raw_masked.contains("<OrderNo>ON20261127A001</OrderNo>"));
+    // The same message as a GET query string is the same notification.
+    let query = [b"?".as_slice(), &form(NOTIFY.trim())].concat();
+    assert_eq!(channel.read_notification(&query).unwrap(), n);
+}
+
+#[test]
+fn server_mode_failure_and_cutover() {
+    let key = &bank().0;
+    let paid = channel()
+        .read_notification(&form(&signed(&notification("0000", "1", MID), key)))
+        .unwrap();
+    assert_eq!(paid.mode, NotificationMode::Server);
+    match paid.outcome {
+        NotificationOutcome::Paid(p) => assert_eq!(p.accounting_date, "2027-01-01"),
+        other => panic!("{other:?}"),
+    }
+    let failed = channel()
+        .read_notification(&form(&signed(&notification("2100", "0", MID), key)))
+        .unwrap();
+    assert_eq!(
+        failed.outcome,
+        NotificationOutcome::Failed {
+            reason: "余额不足".to_string(),
+            amount: Amount::from_fen(500).unwrap()
+        }
+    );
+    let unknown =
+        channel().read_notification(&form(&signed(&notification("EUNKWN", "1", MID), key)));
+    assert!(matches!(unknown, Err(NotificationError::Malformed(_))));
+}
+
+#[test]
+fn wrong_merchant_and_bad_signature_are_rejected() {
+    let key = &bank().0;
+    let other = channel().read_notification(&form(&signed(
+        &notification("0000", "1", "103889999999999"),
+        key,
+    )));
+    assert_eq!(
+        other.unwrap_err(),
+        NotificationError::WrongMerchant("103889999999999".to_string())
+    );
+    let impostor = PrivateKey::generate(1024).unwrap();
+    let forged =
+        channel().read_notification(&form(&signed(&notification("0000", "1", MID), &impostor)));
+    assert_eq!(forged.unwrap_err(), NotificationError::BadSignature);
+    // The captured vector is signed by another platform than this account's bank.
+    let foreign = channel().read_notification(&form(NOTIFY.trim()));
+    assert_eq!(foreign.unwrap_err(), NotificationError::BadSignature);
+}
+
+#[test]
+fn malformed_and_oversize_bodies_are_rejected() {
+    let raw_plus = format!("MSG={}", NOTIFY.trim()).into_bytes();
+    assert!(raw_plus.contains(&b'+'));
+    let channel = AbcChannel::new(super::vector_account()).unwrap();
+    assert!(matches!(
+        channel.read_notification(&raw_plus),
+        Err(NotificationError::Malformed(_))
+    ));
+    assert!(matches!(
+        channel.read_notification(b"OTHER=1"),
+        Err(NotificationError::Malformed(_))
+    ));
+    let twice = [form(NOTIFY.trim()), b"&".to_vec(), form(NOTIFY.trim())].concat();
+    assert!(matches!(
+        channel.read_notification(&twice),
+        Err(NotificationError::Malformed(_))
+    ));
+    let huge = vec![b'A'; notify::MAX_NOTIFICATION_BODY_BYTES + 1];
+    assert_eq!(
+        channel.read_notification(&huge),
+        Err(NotificationError::TooLarge)
+    );
+    let long = form(&"A".repeat(12_000));
+    assert_eq!(
+        channel.read_notification(&long),
+        Err(NotificationError::TooLarge)
+    );
+}
+
+#[test]
+fn the_answer_page_sends_the_consumer_on() {
+    let (content_type, body) =
+        channel().notification_answer("https://shop.example/done?a=1&b=\"2\"");
+    assert_eq!(content_type, "text/html; charset=GBK");
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("<URL>https://shop.example/done?a=1&amp;b=&quot;2&quot;</URL>"));
+    assert!(html.contains("<meta http-equiv=\"refresh\" content=\"0; url=https://shop.example/done?a=1&amp;b=&quot;2&quot;\">"));
+}

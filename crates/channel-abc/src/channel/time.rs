@@ -1,0 +1,44 @@
+//! Times on the wire are Beijing time (UTC+8, no daylight saving), written without a zone.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+
+const UTC8_MS: i64 = 8 * 3_600_000;
+
+fn local(ms: i64) -> Option<NaiveDateTime> {
+    DateTime::from_timestamp_millis(ms.checked_add(UTC8_MS)?).map(|t| t.naive_utc())
+}
+
+/// Beijing time of `ms` as the wire writes it: (`YYYY/MM/DD`, `HH:MM:SS`).
+pub fn beijing_date_time(ms: i64) -> Option<(String, String)> {
+    let t = local(ms)?;
+    Some((
+        t.format("%Y/%m/%d").to_string(),
+        t.format("%H:%M:%S").to_string(),
+    ))
+}
+
+/// Beijing time as `yyyyMMddHHmmss` (PayReq's `orderTimeoutDate`).
+pub(super) fn beijing_stamp(ms: i64) -> Option<String> {
+    Some(local(ms)?.format("%Y%m%d%H%M%S").to_string())
+}
+
+/// Reads a wire date (`YYYY/MM/DD`) and time (`HH:MM:SS`) in Beijing time as Unix ms.
+pub fn parse_beijing(date: &str, time: &str) -> Option<i64> {
+    let date = NaiveDate::parse_from_str(date.trim(), "%Y/%m/%d").ok()?;
+    let time = NaiveTime::parse_from_str(time.trim(), "%H:%M:%S").ok()?;
+    NaiveDateTime::new(date, time)
+        .and_utc()
+        .timestamp_millis()
+        .checked_sub(UTC8_MS)
+}
+
+/// The bank's accounting date (`YYYY-MM-DD`) of an instant: its Beijing calendar date, or the
+/// next one at or after `cutover_hour` (24 = never cut over).
+pub fn accounting_date(ms: i64, cutover_hour: u8) -> Option<String> {
+    let t = local(ms)?;
+    let mut date = t.date();
+    if u32::from(cutover_hour) < 24 && t.hour() >= u32::from(cutover_hour) {
+        date = date.succ_opt()?;
+    }
+    Some(date.format("%Y-%m-%d").to_string())
+}

@@ -1,0 +1,11 @@
+//! The Agricultural Bank of China's TrustPay merchant protocol (V3, JSON requests, GBK answers,
+//! GBK XML notifications): keys, the signed envelope, typed messages, and the `Channel` port.
+//!
+//! Layers, bottom up: `crypto` (keys, certificates, signatures) → `wire` (the signed envelopes,
+//! byte for byte) → `messages` (typed TrxRequest / TrxResponse / notification per TrxType) →
+//! `channel` (the HTTP client and the mapping to core types).
+
+pub mod channel;
+pub mod crypto;
+pub mod messages;
+pub mod wire;

@@ -1,0 +1,60 @@
+//! Typed messages per TrxType: each able to build its M and read the answer's M.
+//!
+//! Struct fields are declared in the order ABC's own client writes them: serde_json writes
+//! fields in declaration order, so the structs reproduce the captured bytes exactly. Every
+//! value is a string on the wire (amounts `"12.34"`, flags `"true"`), so the wire structs hold
+//! strings; the typed readers (`NotificationFields`, `OrderStatus`) sit on top. Reading is
+//! forgiving (`#[serde(default)]`: a missing field reads as `""`), because error answers carry
+//! only `ReturnCode` and `ErrorMessage`.
+
+mod envelope;
+mod notification;
+mod pay;
+mod query;
+mod refund;
+mod status;
+
+pub use envelope::{ErrorResponse, Merchant, RequestMessage, ResponseMessage, read_request_header};
+pub use notification::{NotificationFields, PayResultNotification};
+pub use pay::{OrderItem, PayOrder, PayRequest, PayResponse};
+pub use query::{QueryOrder, QueryRequest, QueryResponse};
+pub use refund::{RefundRequest, RefundResponse};
+pub use status::OrderStatus;
+
+/// `Version` of every message.
+pub const VERSION: &str = "V3.0.0";
+/// `ECMerchantType` of an e-commerce merchant.
+pub const EC_MERCHANT_TYPE: &str = "EBUS";
+/// `ReturnCode`: success.
+pub const RETURN_CODE_SUCCESS: &str = "0000";
+/// `ReturnCode`: the outcome is unknown; query again.
+pub const RETURN_CODE_UNKNOWN: &str = "EUNKWN";
+/// `ReturnCode` of a Query for an order the platform does not hold (订单不存在). The simulator
+/// answers it; production may use others, which [`NO_SUCH_ORDER_CODES`] lists.
+pub const RETURN_CODE_NO_SUCH_ORDER: &str = "2308";
+/// Query `ReturnCode`s that mean "no such order": the platform never registered a payment.
+pub const NO_SUCH_ORDER_CODES: &[&str] = &[RETURN_CODE_NO_SUCH_ORDER];
+/// `PayTypeID` of a plain payment.
+pub const PAY_TYPE_IMMEDIATE: &str = "ImmediatePay";
+/// `CurrencyCode` of the yuan.
+pub const CURRENCY_CNY: &str = "156";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MessageError {
+    #[error("message unreadable: {0}")]
+    Unreadable(String),
+    #[error("field {field} is missing or invalid: {detail}")]
+    BadField { field: &'static str, detail: String },
+}
+
+impl MessageError {
+    fn bad(field: &'static str, detail: impl std::fmt::Display) -> MessageError {
+        MessageError::BadField {
+            field,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,98 @@
+//! Result notification: `MSG` = base64 of the GBK bytes of
+//! `<MSG><Message>M</Message><Signature-Algorithm>A</Signature-Algorithm><Signature>S</Signature></MSG>`.
+
+use super::{
+    MAX_MESSAGE_BYTES, WireError, decode_signature, encode_signature, gbk_decode, gbk_encode,
+    malformed, rfind, verify,
+};
+use crate::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
+use base64::Engine;
+
+const HEAD: &[u8] = b"<MSG><Message>";
+const ALGORITHM: &[u8] = b"</Message><Signature-Algorithm>";
+const SIGNATURE: &[u8] = b"</Signature-Algorithm><Signature>";
+const TAIL: &[u8] = b"</Signature></MSG>";
+
+/// The longest base64 text whose decoding can fit [`MAX_MESSAGE_BYTES`].
+pub const MAX_NOTIFICATION_BASE64: usize = MAX_MESSAGE_BYTES.div_ceil(3) * 4;
+
+/// Result notification: base64 (standard, padded, one line) of the GBK bytes of
+/// `<MSG><Message>M</Message><Signature-Algorithm>A</Signature-Algorithm><Signature>S</Signature></MSG>`,
+/// where S signs the GB2312 (= GBK for these characters) bytes of M, the text inside `<Message>`.
+pub fn build_notification(
+    message_xml: &str,
+    key: &PrivateKey,
+    algorithm: SignatureAlgorithm,
+) -> String {
+    let message = gbk_encode(message_xml);
+    let signature = encode_signature(&key.sign(algorithm, &message));
+    let mut envelope = Vec::with_capacity(message.len() + signature.len() + 96);
+    envelope.extend_from_slice(HEAD);
+    envelope.extend_from_slice(&message);
+    envelope.extend_from_slice(ALGORITHM);
+    envelope.extend_from_slice(algorithm.as_str().as_bytes());
+    envelope.extend_from_slice(SIGNATURE);
+    envelope.extend_from_slice(signature.as_bytes());
+    envelope.extend_from_slice(TAIL);
+    base64::engine::general_purpose::STANDARD.encode(envelope)
+}
+
+#[derive(Debug)]
+pub struct SignedNotification {
+    /// M (the XML inside `<Message>`) decoded to text.
+    pub message: String,
+    /// The exact GB2312/GBK bytes of M, as signed.
+    pub message_gbk: Vec<u8>,
+    pub algorithm: SignatureAlgorithm,
+    pub signature: Vec<u8>,
+    /// The whole decoded envelope as text (for storing, masked).
+    pub envelope: String,
+}
+
+/// Decodes the `MSG` form value (already percent-decoded) and cuts it apart.
+///
+/// Surrounding whitespace is tolerated; whitespace inside is not. In particular a space where a
+/// `+` was (a form sent without percent-encoding) fails as base64, as on the real platform:
+/// turning spaces back into `+` would accept a message whose form was altered.
+pub fn cut_notification(msg_base64: &str) -> Result<SignedNotification, WireError> {
+    let text = msg_base64.trim_matches(|c: char| c.is_ascii_whitespace());
+    if text.len() > MAX_NOTIFICATION_BASE64 {
+        return Err(WireError::TooLarge);
+    }
+    let envelope_gbk = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| malformed("MSG is not standard padded base64"))?;
+    super::check_size(envelope_gbk.len())?;
+    let rest = envelope_gbk
+        .strip_prefix(HEAD)
+        .ok_or_else(|| malformed("notification does not start with <MSG><Message>"))?;
+    let at = rfind(rest, ALGORITHM).ok_or_else(|| malformed("no Signature-Algorithm"))?;
+    let message_gbk = rest[..at].to_vec();
+    let after = &rest[at + ALGORITHM.len()..];
+    let sig_at = super::find(after, SIGNATURE).ok_or_else(|| malformed("no Signature"))?;
+    let algorithm = super::algorithm_from(&after[..sig_at])?;
+    let signature = after[sig_at + SIGNATURE.len()..]
+        .strip_suffix(TAIL)
+        .ok_or_else(|| malformed("notification does not end with </Signature></MSG>"))?;
+    if message_gbk.is_empty() {
+        return Err(malformed("empty Message"));
+    }
+    Ok(SignedNotification {
+        message: gbk_decode(&message_gbk)?,
+        message_gbk,
+        algorithm,
+        signature: decode_signature(signature)?,
+        envelope: gbk_decode(&envelope_gbk)?,
+    })
+}
+
+impl SignedNotification {
+    pub fn verify(&self, certificate: &Certificate) -> Result<(), WireError> {
+        verify(
+            certificate,
+            self.algorithm,
+            &self.message_gbk,
+            &self.signature,
+        )
+    }
+}
