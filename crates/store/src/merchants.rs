@@ -116,6 +116,19 @@ impl Store {
         row.map(|r| app_from_row(&r)).transpose()
     }
 
+    pub async fn set_app_notify_url(
+        &self,
+        app_id: &str,
+        notify_url: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query("UPDATE apps SET notify_url = $1 WHERE id = $2")
+            .bind(notify_url)
+            .bind(app_id)
+            .execute(&self.write)
+            .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
     pub async fn insert_channel_account(&self, account: &ChannelAccount) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO channel_accounts (id, merchant_id, channel, bank_merchant_id, private_key_pem, \

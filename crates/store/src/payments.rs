@@ -148,6 +148,19 @@ pub enum ApplyOutcome {
     NotFound,
 }
 
+impl ApplyOutcome {
+    /// The payment as it stands after the change (none when it was not found).
+    pub fn into_payment(self) -> Option<Payment> {
+        match self {
+            ApplyOutcome::Changed { payment, .. }
+            | ApplyOutcome::Unchanged(payment)
+            | ApplyOutcome::LateSuccess(payment)
+            | ApplyOutcome::Rejected(payment) => Some(payment),
+            ApplyOutcome::NotFound => None,
+        }
+    }
+}
+
 /// Builds a business notification's body (`{"id","type","created_at","data"}`) for a payment.
 pub type EventRenderer<'a> = &'a (dyn Fn(&Payment, &str, &str, i64) -> String + Send + Sync);
 

@@ -1,0 +1,359 @@
+//! Administration commands. With `--json` each prints one JSON object for scripts; otherwise
+//! lines for people. Secrets are printed once, at creation, and never again.
+
+use super::DatabaseArgs;
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
+use unipay_core::ids::{new_id, random_token};
+use unipay_store::merchants::{App, ChannelAccount, Merchant};
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a merchant (the party money settles to).
+    CreateMerchant {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        name: String,
+        /// Use this id instead of a generated one.
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an app (a business system); prints its app_id and secret once.
+    CreateApp {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        name: String,
+        /// Default notification URL for the app's payments.
+        #[arg(long)]
+        notify_url: Option<String>,
+        /// The channel account its payments use (default: the merchant's first).
+        #[arg(long)]
+        channel_account: Option<String>,
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an ABC TrustPay channel account: the merchant's key and the bank's certificate.
+    AddChannelAccount(AddChannelAccountArgs),
+    /// Generate an RSA key and a self-signed certificate (for tests, the demo and the simulator).
+    GenKeys(GenKeysArgs),
+    /// Put a business notification back in the queue (e.g. a dead letter), same event id.
+    ResendEvent {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        event_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List anomalies (late successes) for operators.
+    ListAnomalies {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddChannelAccountArgs {
+    #[command(flatten)]
+    db: DatabaseArgs,
+    #[arg(long)]
+    merchant: String,
+    /// The bank's MerchantID for this account.
+    #[arg(long)]
+    bank_merchant_id: String,
+    /// The merchant's key as PKCS#12 (.pfx) from the bank...
+    #[arg(long, conflicts_with = "key_pem")]
+    key_pfx: Option<PathBuf>,
+    /// ...with its password read from this file...
+    #[arg(long, requires = "key_pfx")]
+    key_password_file: Option<PathBuf>,
+    /// ...or as PEM (PKCS#8 or PKCS#1).
+    #[arg(long)]
+    key_pem: Option<PathBuf>,
+    /// The bank's certificate (TrustPay.cer), DER or PEM.
+    #[arg(long)]
+    bank_certificate: PathBuf,
+    /// The bank's transaction URL (…/ebus/trustpay/ReceiveMerchantTrxReqServlet).
+    #[arg(long)]
+    trx_url: String,
+    #[arg(long, default_value = "SHA1withRSA")]
+    algorithm: String,
+    /// Payment types offered at the cashier: 1 ABC debit, 3 credit, 6 UnionPay, 7 corporate, A all.
+    #[arg(long, default_value = "A,1,3,6")]
+    payment_types: String,
+    /// How the bank delivers results: server or page.
+    #[arg(long, default_value = "server")]
+    notify_type: String,
+    /// Hour (UTC+8) at which the bank's accounting day cuts over.
+    #[arg(long, default_value_t = 23)]
+    cutover_hour: u8,
+    #[arg(long)]
+    id: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenKeysArgs {
+    /// Directory to write NAME-key.pem, NAME.cer (DER), NAME.pem and NAME.pfx (+ NAME.pfx.password).
+    #[arg(long)]
+    out_dir: PathBuf,
+    #[arg(long, default_value = "merchant")]
+    name: String,
+    #[arg(long, default_value_t = 2048)]
+    bits: usize,
+    /// The certificate's common name.
+    #[arg(long, default_value = "unipay merchant")]
+    common_name: String,
+    #[arg(long, default_value_t = 3650)]
+    days: u32,
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateMerchant { db, name, id, json } => {
+            let store = db.store().await?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let merchant = Merchant {
+                id: id.unwrap_or_else(|| new_id("mch", now)),
+                name,
+                created_at: now,
+            };
+            store.insert_merchant(&merchant).await?;
+            print(
+                json,
+                json!({"merchant_id": merchant.id, "name": merchant.name}),
+                || format!("merchant_id: {}", merchant.id),
+            );
+        }
+        AdminCommand::CreateApp {
+            db,
+            merchant,
+            name,
+            notify_url,
+            channel_account,
+            id,
+            json,
+        } => {
+            let store = db.store().await?;
+            if store.get_merchant(&merchant).await?.is_none() {
+                bail!("no merchant {merchant}");
+            }
+            let now = chrono::Utc::now().timestamp_millis();
+            let app = App {
+                id: id.unwrap_or_else(|| new_id("app", now)),
+                merchant_id: merchant,
+                name,
+                secret: random_token(40),
+                notify_url,
+                channel_account_id: channel_account,
+                status: "active".into(),
+                created_at: now,
+            };
+            store.insert_app(&app).await?;
+            print(
+                json,
+                json!({"app_id": app.id, "secret": app.secret, "merchant_id": app.merchant_id}),
+                || {
+                    format!(
+                        "app_id: {}\nsecret: {}\n(the secret is shown only now: keep it)",
+                        app.id, app.secret
+                    )
+                },
+            );
+        }
+        AdminCommand::AddChannelAccount(args) => add_channel_account(args).await?,
+        AdminCommand::GenKeys(args) => gen_keys(args)?,
+        AdminCommand::ResendEvent { db, event_id, json } => {
+            let store = db.store().await?;
+            let now = chrono::Utc::now().timestamp_millis();
+            if !store.resend_event(&event_id, now).await? {
+                bail!("no event {event_id}");
+            }
+            print(
+                json,
+                json!({"event_id": event_id, "status": "pending"}),
+                || format!("event {event_id} queued for delivery"),
+            );
+        }
+        AdminCommand::ListAnomalies { db, json } => {
+            let store = db.store().await?;
+            let anomalies = store.list_anomalies().await?;
+            if json {
+                let rows: Vec<_> = anomalies
+                    .iter()
+                    .map(|a| {
+                        json!({"id": a.id, "kind": a.kind, "payment_id": a.payment_id, "detail": a.detail,
+                               "created_at": unipay_core::clock::rfc3339(a.created_at)})
+                    })
+                    .collect();
+                println!("{}", json!({ "anomalies": rows }));
+            } else if anomalies.is_empty() {
+                println!("no anomalies");
+            } else {
+                println!("{:<28} {:<14} {:<28} detail", "id", "kind", "payment_id");
+                for a in anomalies {
+                    println!(
+                        "{:<28} {:<14} {:<28} {}",
+                        a.id, a.kind, a.payment_id, a.detail
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn add_channel_account(args: AddChannelAccountArgs) -> anyhow::Result<()> {
+    let key = match (&args.key_pfx, &args.key_pem) {
+        (Some(pfx), None) => {
+            let password = match &args.key_password_file {
+                Some(path) => std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_string(),
+                None => String::new(),
+            };
+            let der = std::fs::read(pfx).with_context(|| format!("reading {}", pfx.display()))?;
+            PrivateKey::from_pkcs12(&der, &password).context("loading the .pfx")?
+        }
+        (None, Some(pem)) => {
+            let text = std::fs::read_to_string(pem)
+                .with_context(|| format!("reading {}", pem.display()))?;
+            PrivateKey::from_pem(&text).context("loading the PEM key")?
+        }
+        _ => bail!("give the merchant key with --key-pfx (and --key-password-file) or --key-pem"),
+    };
+    let certificate_bytes = std::fs::read(&args.bank_certificate)
+        .with_context(|| format!("reading {}", args.bank_certificate.display()))?;
+    let certificate =
+        Certificate::from_der_or_pem(&certificate_bytes).context("loading the bank certificate")?;
+    if SignatureAlgorithm::parse(&args.algorithm).is_none() {
+        bail!(
+            "unknown signature algorithm {:?} (SHA1withRSA or SHA256withRSA)",
+            args.algorithm
+        );
+    }
+    let store = args.db.store().await?;
+    if store.get_merchant(&args.merchant).await?.is_none() {
+        bail!("no merchant {}", args.merchant);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let account = ChannelAccount {
+        id: args.id.unwrap_or_else(|| new_id("cha", now)),
+        merchant_id: args.merchant,
+        channel: "abc".into(),
+        bank_merchant_id: args.bank_merchant_id,
+        private_key_pem: key.to_pkcs8_pem()?,
+        bank_certificate_pem: certificate.to_pem(),
+        signature_algorithm: args.algorithm,
+        trx_url: args.trx_url,
+        payment_types: args.payment_types,
+        notify_type: args.notify_type,
+        cutover_hour: i64::from(args.cutover_hour),
+        created_at: now,
+    };
+    // Refuse an account the server could not use, before storing it.
+    unipay_server::channels::build_channel(&account)?;
+    store.insert_channel_account(&account).await?;
+    print(
+        args.json,
+        json!({"channel_account_id": account.id, "bank_merchant_id": account.bank_merchant_id,
+               "bank_certificate_subject": certificate.subject(),
+               "bank_certificate_sha256": certificate.fingerprint_sha256()}),
+        || {
+            format!(
+                "channel_account_id: {}\nbank certificate: {} (sha256 {})",
+                account.id,
+                certificate.subject(),
+                certificate.fingerprint_sha256()
+            )
+        },
+    );
+    Ok(())
+}
+
+fn gen_keys(args: GenKeysArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.out_dir)?;
+    let key = PrivateKey::generate(args.bits)?;
+    let certificate = key.self_signed_certificate(&args.common_name, args.days)?;
+    let password = random_token(24);
+    let paths = KeyPaths::new(&args.out_dir, &args.name);
+    write_secret(&paths.key_pem, key.to_pkcs8_pem()?.as_bytes())?;
+    std::fs::write(&paths.certificate_der, certificate.to_der())?;
+    std::fs::write(&paths.certificate_pem, certificate.to_pem())?;
+    write_secret(&paths.pfx, &key.to_pkcs12(&certificate, &password)?)?;
+    write_secret(&paths.pfx_password, password.as_bytes())?;
+    print(
+        args.json,
+        json!({
+            "key_pem": paths.key_pem, "certificate_der": paths.certificate_der,
+            "certificate_pem": paths.certificate_pem, "pfx": paths.pfx, "pfx_password_file": paths.pfx_password,
+            "subject": certificate.subject(), "sha256": certificate.fingerprint_sha256(),
+        }),
+        || {
+            format!(
+                "key: {}\ncertificate: {} (DER), {} (PEM)\npfx: {} (password in {})",
+                paths.key_pem.display(),
+                paths.certificate_der.display(),
+                paths.certificate_pem.display(),
+                paths.pfx.display(),
+                paths.pfx_password.display()
+            )
+        },
+    );
+    Ok(())
+}
+
+pub struct KeyPaths {
+    pub key_pem: PathBuf,
+    pub certificate_der: PathBuf,
+    pub certificate_pem: PathBuf,
+    pub pfx: PathBuf,
+    pub pfx_password: PathBuf,
+}
+
+impl KeyPaths {
+    pub fn new(dir: &std::path::Path, name: &str) -> KeyPaths {
+        KeyPaths {
+            key_pem: dir.join(format!("{name}-key.pem")),
+            certificate_der: dir.join(format!("{name}.cer")),
+            certificate_pem: dir.join(format!("{name}.pem")),
+            pfx: dir.join(format!("{name}.pfx")),
+            pfx_password: dir.join(format!("{name}.pfx.password")),
+        }
+    }
+}
+
+/// Writes a file only its owner can read.
+pub fn write_secret(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+fn print(json: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{}", text());
+    }
+}

@@ -1,0 +1,109 @@
+//! `unipay init`: a commented example configuration and a merchant key pair to start from.
+
+use super::admin::{KeyPaths, write_secret};
+use anyhow::bail;
+use clap::Args;
+use std::path::PathBuf;
+use unipay_channel_abc::crypto::PrivateKey;
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to write unipay.toml and keys/ into.
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    /// Overwrite an existing unipay.toml.
+    #[arg(long)]
+    force: bool,
+}
+
+pub const EXAMPLE_CONFIG: &str = r#"# unipay configuration. Every setting has a default; UNIPAY_* environment variables override
+# this file (UNIPAY_LISTEN, UNIPAY_PUBLIC_URL, UNIPAY_DATABASE_URL, UNIPAY_DATABASE_URL_FILE,
+# UNIPAY_LOG_FORMAT).
+
+# Where the HTTP server listens, and the URL browsers and the bank reach it at.
+listen = "127.0.0.1:8080"
+public_url = "http://127.0.0.1:8080"
+
+# SQLite (embedded, the default) or PostgreSQL (production; several nodes may share it):
+#   database_url = "postgres://unipay@127.0.0.1:5432/unipay"
+# Keep a password out of this file with UNIPAY_DATABASE_URL_FILE=/run/secrets/database_url.
+database_url = "sqlite://data/unipay.db"
+database_max_connections = 16
+
+# "text" for people, "json" for log collectors.
+log_format = "text"
+
+[api]
+# A request's timestamp may be this far from the server's clock; nonces are kept as long.
+signature_window_s = 300
+max_body_bytes = 65536
+default_expires_in_s = 1800
+max_expires_in_s = 604800
+
+[janitor]
+# Delays between bank queries of a payment without a result; the last one repeats.
+query_schedule_ms = [60000, 120000, 300000, 600000, 1800000, 3600000]
+poll_interval_ms = 1000
+lease_ms = 60000
+batch_size = 64
+concurrency = 16
+
+[notifier]
+# Delays before each delivery attempt of a business notification; then it is dead-lettered.
+schedule_ms = [0, 15000, 30000, 180000, 600000, 1800000, 3600000, 10800000, 21600000, 43200000, 86400000]
+poll_interval_ms = 1000
+lease_ms = 60000
+batch_size = 128
+concurrency = 64
+timeout_ms = 10000
+
+# Merchants, apps and channel accounts live in the database: see `unipay admin --help`.
+# The merchant key in keys/ can be registered with:
+#   unipay admin add-channel-account --merchant <id> --bank-merchant-id <MerchantID> \
+#     --key-pem keys/merchant-key.pem --bank-certificate TrustPay.cer \
+#     --trx-url https://pay.abchina.com/ebus/trustpay/ReceiveMerchantTrxReqServlet
+"#;
+
+pub fn run(args: InitArgs) -> anyhow::Result<()> {
+    let config_path = args.dir.join("unipay.toml");
+    if config_path.exists() && !args.force {
+        bail!(
+            "{} exists (use --force to overwrite)",
+            config_path.display()
+        );
+    }
+    std::fs::create_dir_all(&args.dir)?;
+    std::fs::write(&config_path, EXAMPLE_CONFIG)?;
+    let key_dir = args.dir.join("keys");
+    std::fs::create_dir_all(&key_dir)?;
+    let paths = KeyPaths::new(&key_dir, "merchant");
+    let key = PrivateKey::generate(2048)?;
+    let certificate = key.self_signed_certificate("unipay merchant", 3650)?;
+    write_secret(&paths.key_pem, key.to_pkcs8_pem()?.as_bytes())?;
+    std::fs::write(&paths.certificate_der, certificate.to_der())?;
+    std::fs::write(&paths.certificate_pem, certificate.to_pem())?;
+    println!("wrote {}", config_path.display());
+    println!(
+        "wrote {} and {}",
+        paths.key_pem.display(),
+        paths.certificate_der.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_is_what_the_server_reads() {
+        let mut config: unipay_server::ServerConfig = toml::from_str(EXAMPLE_CONFIG).unwrap();
+        config.validate().unwrap();
+        let defaults = unipay_server::ServerConfig::default();
+        assert_eq!(config.notifier.schedule_ms, defaults.notifier.schedule_ms);
+        assert_eq!(
+            config.janitor.query_schedule_ms,
+            defaults.janitor.query_schedule_ms
+        );
+    }
+}

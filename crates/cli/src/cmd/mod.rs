@@ -1,0 +1,135 @@
+//! The command line: one subcommand per job.
+
+mod admin;
+mod banksim;
+mod bench;
+mod demo;
+mod init;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "unipay",
+    version,
+    about = "unipay — a unified payment platform (统一支付平台)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the database is: `--database-url`, else `UNIPAY_DATABASE_URL`, else the config file's,
+/// else `sqlite://data/unipay.db`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// sqlite://PATH or postgres://...
+    #[arg(long, env = "UNIPAY_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// A unipay.toml to read the database URL from.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    pub fn url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        let config = unipay_server::ServerConfig::load(self.config.as_deref())?;
+        Ok(config.database_url)
+    }
+
+    pub async fn store(&self) -> anyhow::Result<unipay_store::Store> {
+        let url = self.url()?;
+        ensure_sqlite_dir(&url)?;
+        let store = unipay_store::Store::connect(&url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+}
+
+/// SQLite creates the file but not its directory.
+pub fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the platform: merchant API, cashier, bank callbacks, workers.
+    Serve(serve::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Run the ABC TrustPay bank simulator.
+    Banksim(banksim::BanksimArgs),
+    /// Start the simulator, the platform and a demo shop with SQLite under ./data, and print the URLs.
+    Demo(demo::DemoArgs),
+    /// Write a commented example unipay.toml and keys.
+    Init(init::InitArgs),
+    /// Administration: merchants, apps, channel accounts, keys, events.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Benchmarks that print their figures.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Migrate(args) => {
+            args.store().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Banksim(args) => banksim::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Init(args) => init::run(args),
+        Command::Admin(command) => admin::run(command).await,
+        Command::Bench(command) => bench::run(command).await,
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

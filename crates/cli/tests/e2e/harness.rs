@@ -1,0 +1,426 @@
+//! The world of an end-to-end test: a fresh database, the bank simulator and unipay as real
+//! processes on ephemeral ports, and a business system played by the client crate.
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use unipay_client::receiver::Receiver;
+use unipay_client::{Client, CreatePayment, Payment};
+use unipay_store::Store;
+use unipay_store::testing::{TestBackend, TestDatabase};
+
+pub const BANK_MERCHANT_ID: &str = "103881234560010";
+
+/// Fast schedules so that retries and queries happen within a test's patience.
+const TEST_CONFIG: &str = r#"
+[janitor]
+query_schedule_ms = [400, 400, 400, 800]
+poll_interval_ms = 100
+lease_ms = 3000
+[notifier]
+schedule_ms = [0, 300, 300, 300]
+poll_interval_ms = 100
+lease_ms = 3000
+timeout_ms = 2000
+"#;
+
+pub struct World {
+    pub db: Option<TestDatabase>,
+    pub dir: PathBuf,
+    pub bank_url: String,
+    pub server_url: String,
+    pub server_listen: String,
+    pub client: Client,
+    pub receiver: Receiver,
+    pub secret: String,
+    pub app_id: String,
+    pub channel_account_id: String,
+    pub http: reqwest::Client,
+    bank: Child,
+    server: Option<Child>,
+}
+
+pub fn unipay() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_unipay"));
+    command
+        .kill_on_drop(true)
+        .stdin(Stdio::null())
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Runs an admin command and returns its JSON output.
+pub async fn admin(args: &[&str]) -> Value {
+    let output = unipay()
+        .arg("admin")
+        .args(args)
+        .output()
+        .await
+        .expect("admin command runs");
+    assert!(
+        output.status.success(),
+        "unipay admin {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("admin --json prints JSON")
+}
+
+/// Starts a long-running subcommand and waits for its "listening on http://ADDR" line.
+async fn spawn_listening(mut command: Command) -> (Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawns");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("starts within 30 s")
+        .expect("reads stdout")
+        .expect("prints a line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("the line names the URL")
+        .to_string();
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+impl World {
+    /// `None` when the backend is unavailable outside CI.
+    pub async fn start(backend: TestBackend) -> Option<World> {
+        let db = TestDatabase::create(backend)
+            .await
+            .expect("test database")?;
+        let dir =
+            std::env::temp_dir().join(format!("unipay-e2e-{}", unipay_core::ids::random_token(12)));
+        std::fs::create_dir_all(dir.join("bank")).expect("temp dir");
+        let dir_s = dir.display().to_string();
+        let url = db.url.clone();
+
+        // Keys: the merchant's and the simulated bank's, 1024-bit like ABC's own, for speed.
+        admin(&[
+            "gen-keys",
+            "--out-dir",
+            &dir_s,
+            "--name",
+            "merchant",
+            "--bits",
+            "1024",
+            "--json",
+        ])
+        .await;
+        admin(&[
+            "gen-keys",
+            "--out-dir",
+            &format!("{dir_s}/bank"),
+            "--name",
+            "banksim",
+            "--bits",
+            "1024",
+            "--json",
+        ])
+        .await;
+
+        let mut bank_cmd = unipay();
+        bank_cmd.args([
+            "banksim",
+            "--listen",
+            "127.0.0.1:0",
+            "--key-dir",
+            &format!("{dir_s}/bank"),
+        ]);
+        bank_cmd.args(["--notify-schedule-ms", "0,300,300,300,300"]);
+        let (bank, bank_url) = spawn_listening(bank_cmd).await;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        let merchant_pem =
+            std::fs::read_to_string(dir.join("merchant.pem")).expect("merchant certificate");
+        let registered = http
+            .post(format!("{bank_url}/sim/merchants"))
+            .json(&json!({"merchant_id": BANK_MERCHANT_ID, "certificate_pem": merchant_pem}))
+            .send()
+            .await
+            .expect("registers the merchant");
+        assert!(registered.status().is_success());
+
+        let merchant = admin(&[
+            "create-merchant",
+            "--database-url",
+            &url,
+            "--name",
+            "Tuition office",
+            "--json",
+        ])
+        .await;
+        let merchant_id = merchant["merchant_id"]
+            .as_str()
+            .expect("merchant id")
+            .to_string();
+        let account = admin(&[
+            "add-channel-account",
+            "--database-url",
+            &url,
+            "--merchant",
+            &merchant_id,
+            "--bank-merchant-id",
+            BANK_MERCHANT_ID,
+            "--key-pfx",
+            &format!("{dir_s}/merchant.pfx"),
+            "--key-password-file",
+            &format!("{dir_s}/merchant.pfx.password"),
+            "--bank-certificate",
+            &format!("{dir_s}/bank/banksim.cer"),
+            "--trx-url",
+            &format!("{bank_url}/ebus/trustpay/ReceiveMerchantTrxReqServlet"),
+            "--json",
+        ])
+        .await;
+        let channel_account_id = account["channel_account_id"]
+            .as_str()
+            .expect("account id")
+            .to_string();
+        let app = admin(&[
+            "create-app",
+            "--database-url",
+            &url,
+            "--merchant",
+            &merchant_id,
+            "--name",
+            "tuition",
+            "--json",
+        ])
+        .await;
+        let app_id = app["app_id"].as_str().expect("app id").to_string();
+        let secret = app["secret"].as_str().expect("secret").to_string();
+        // The receiver checks signatures with the app's secret.
+        let receiver = Receiver::start(&secret).await.expect("receiver");
+        admin_update_notify_url(&url, &app_id, &receiver.url()).await;
+
+        std::fs::write(dir.join("unipay.toml"), TEST_CONFIG).expect("config");
+        let mut world = World {
+            db: Some(db),
+            dir,
+            bank_url,
+            server_url: String::new(),
+            server_listen: "127.0.0.1:0".into(),
+            client: Client::new("http://127.0.0.1:1", &app_id, &secret).expect("client"),
+            receiver,
+            secret,
+            app_id,
+            channel_account_id,
+            http,
+            bank,
+            server: None,
+        };
+        world.start_server().await;
+        Some(world)
+    }
+
+    pub async fn start_server(&mut self) {
+        let mut command = unipay();
+        command.args([
+            "serve",
+            "--listen",
+            &self.server_listen,
+            "--database-url",
+            &self.db_url(),
+        ]);
+        command.arg("--config").arg(self.dir.join("unipay.toml"));
+        let (server, url) = spawn_listening(command).await;
+        self.server_listen = url.trim_start_matches("http://").to_string();
+        self.server_url = url;
+        self.client = Client::new(&self.server_url, &self.app_id, &self.secret).expect("client");
+        self.server = Some(server);
+    }
+
+    /// Kills the server process at once, as a crash would.
+    pub async fn kill_server(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            server.kill().await.expect("kills the server");
+        }
+    }
+
+    pub fn db_url(&self) -> String {
+        self.db.as_ref().map(|d| d.url.clone()).unwrap_or_default()
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.db_url()).await.expect("store")
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub async fn create(&self, out_trade_no: &str, amount: i64) -> Payment {
+        self.client
+            .create_payment(&CreatePayment {
+                out_trade_no: out_trade_no.into(),
+                amount,
+                currency: "CNY".into(),
+                subject: "学费 Tuition".into(),
+                return_url: Some("https://shop.example/return".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("creates the payment")
+    }
+
+    /// The consumer at the cashier: chooses a payment type; unipay sends PayReq and redirects.
+    pub async fn checkout(&self, payment: &Payment) -> String {
+        let response = self
+            .http
+            .post(format!("{}/pay/{}", self.server_url, payment.id))
+            .form(&[("payment_type", "A")])
+            .send()
+            .await
+            .expect("cashier answers");
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "cashier redirects to the bank"
+        );
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("a Location")
+            .to_string()
+    }
+
+    /// The consumer pays (or declines) on the bank's page; `notify` picks how the bank reports.
+    pub async fn bank_pays(&self, order_no: &str, outcome: &str, notify: &str) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/sim/orders/{order_no}/pay", self.bank_url))
+            .json(&json!({"outcome": outcome, "notify": notify}))
+            .send()
+            .await
+            .expect("sim answers");
+        assert!(
+            response.status().is_success(),
+            "sim pay: {}",
+            response.status()
+        );
+        response.json().await.expect("sim JSON")
+    }
+
+    pub async fn set_faults(&self, faults: Value) {
+        let response = self
+            .http
+            .post(format!("{}/sim/faults", self.bank_url))
+            .json(&faults)
+            .send()
+            .await
+            .expect("sim answers");
+        assert!(
+            response.status().is_success(),
+            "sim faults: {}",
+            response.status()
+        );
+    }
+
+    pub async fn sim_order(&self, order_no: &str) -> Value {
+        self.http
+            .get(format!("{}/sim/orders/{order_no}", self.bank_url))
+            .send()
+            .await
+            .expect("sim answers")
+            .json()
+            .await
+            .expect("sim JSON")
+    }
+
+    /// Polls the payment until `done` holds or 15 s pass.
+    pub async fn wait_for_payment(&self, id: &str, done: impl Fn(&Payment) -> bool) -> Payment {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let payment = self
+                .client
+                .get_payment(id, false)
+                .await
+                .expect("gets the payment");
+            if done(&payment) || tokio::time::Instant::now() > deadline {
+                return payment;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the receiver holds `count` acknowledged events for the payment.
+    pub async fn wait_for_events(
+        &self,
+        payment_id: &str,
+        count: usize,
+    ) -> Vec<unipay_client::receiver::ReceivedEvent> {
+        let id = payment_id.to_string();
+        self.receiver
+            .wait_until(Duration::from_secs(15), |events| {
+                events.iter().filter(|e| e.payment_id == id).count() >= count
+            })
+            .await;
+        self.receiver.events_for(payment_id)
+    }
+
+    /// Ends the processes and removes the database.
+    pub async fn finish(mut self) {
+        self.kill_server().await;
+        let _ = self.bank.kill().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(db) = self.db.take() {
+            db.drop_database().await.expect("drops the database");
+        }
+    }
+}
+
+async fn admin_update_notify_url(database_url: &str, app_id: &str, url: &str) {
+    let store = Store::connect(database_url).await.expect("store");
+    store
+        .set_app_notify_url(app_id, Some(url))
+        .await
+        .expect("updates the app");
+    store.close().await;
+}
+
+impl World {
+    /// What must hold after every scenario: notifications drained (delivered or dead-lettered
+    /// on purpose), every open payment watched by the janitor, no event delivered twice.
+    pub async fn check_invariants(&self) {
+        let store = self.store().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let backlogs = store.backlogs(i64::MAX).await.expect("backlogs");
+            if backlogs.notifications_pending == 0 || tokio::time::Instant::now() > deadline {
+                assert_eq!(backlogs.notifications_pending, 0, "the outbox drains");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let backlogs = store.backlogs(0).await.expect("backlogs");
+        let open: i64 = backlogs
+            .payments_by_status
+            .iter()
+            .filter(|(status, _)| status == "created" || status == "pending")
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(
+            open, backlogs.janitor_watching,
+            "every open payment is watched by the janitor"
+        );
+        let mut ids: Vec<String> = self.receiver.events().into_iter().map(|e| e.id).collect();
+        let delivered = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), delivered, "no event is acknowledged twice");
+        store.close().await;
+    }
+}

@@ -1,0 +1,52 @@
+//! End to end: unipay and the bank simulator as real processes over HTTP, the business system
+//! played by the client crate, every scenario on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api_rules;
+mod harness;
+mod notifications;
+mod payments;
+mod resilience;
+
+use harness::World;
+use unipay_store::testing::TestBackend;
+
+macro_rules! on_both_backends {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+              async fn $name() { super::run(unipay_store::testing::TestBackend::Sqlite, super::$module::$name).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+              async fn $name() { super::run(unipay_store::testing::TestBackend::Postgres, super::$module::$name).await; })*
+        }
+    };
+}
+
+on_both_backends!(
+    payments::success_by_page_notification_only,
+    payments::success_by_server_notification_only,
+    payments::both_notifications_twice_in_either_order_notify_once,
+    payments::decline_fails_the_payment,
+    payments::janitor_finds_success_when_every_notification_is_dropped,
+    payments::janitor_keeps_asking_through_unknown_answers,
+    payments::expired_payment_closes_and_a_late_success_is_an_anomaly,
+    payments::two_hundred_concurrent_payments_each_notified_once,
+    notifications::forged_and_tampered_messages_change_nothing,
+    notifications::endpoint_down_first_then_delivered_with_the_same_id,
+    notifications::never_acknowledged_is_dead_lettered_and_resend_works,
+    api_rules::each_bad_request_has_its_code_and_stores_nothing,
+    api_rules::idempotency_and_duplicates,
+    api_rules::close_and_sync_query,
+    resilience::killed_server_loses_nothing,
+);
+
+async fn run(backend: TestBackend, scenario: impl AsyncFnOnce(&mut World)) {
+    let Some(mut world) = World::start(backend).await else {
+        return;
+    };
+    scenario(&mut world).await;
+    world.check_invariants().await;
+    world.finish().await;
+}

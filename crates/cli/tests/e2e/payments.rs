@@ -1,0 +1,261 @@
+//! The payment path: cashier → bank → result, by every route the result can take.
+
+use crate::harness::World;
+use serde_json::json;
+use std::time::Duration;
+
+fn succeeded(p: &unipay_client::Payment) -> bool {
+    p.status == "succeeded"
+}
+
+/// Proves a result delivered only through the consumer's browser completes the payment.
+pub async fn success_by_page_notification_only(world: &mut World) {
+    let payment = world.create("PAGE-1", 1234).await;
+    assert_eq!(payment.status, "created");
+    let bank_url = world.checkout(&payment).await;
+    assert!(bank_url.starts_with(&world.bank_url), "{bank_url}");
+    world
+        .bank_pays(&payment.channel_order_no, "success", "page")
+        .await;
+    let paid = world.wait_for_payment(&payment.id, succeeded).await;
+    assert_eq!(paid.status, "succeeded");
+    assert!(paid.channel_trade_no.is_some());
+    assert!(paid.accounting_date.is_some());
+    assert!(paid.paid_at.is_some());
+    let events = world.wait_for_events(&payment.id, 1).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "payment.succeeded");
+    assert_eq!(events[0].status, "succeeded");
+}
+
+/// Proves a result delivered only server to server completes the payment, and the bank hears
+/// the answer it waits for.
+pub async fn success_by_server_notification_only(world: &mut World) {
+    let payment = world.create("SERVER-1", 500).await;
+    world.checkout(&payment).await;
+    world
+        .bank_pays(&payment.channel_order_no, "success", "server")
+        .await;
+    let paid = world.wait_for_payment(&payment.id, succeeded).await;
+    assert_eq!(paid.status, "succeeded");
+    let events = world.wait_for_events(&payment.id, 1).await;
+    assert_eq!(events.len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let order = world.sim_order(&payment.channel_order_no).await;
+    assert_eq!(order["notify_acknowledged"], json!(true), "{order}");
+}
+
+/// Proves page and server notifications, each twice, in either order, make one success and
+/// one business notification.
+pub async fn both_notifications_twice_in_either_order_notify_once(world: &mut World) {
+    for (index, order) in [["page", "server"], ["server", "page"]].iter().enumerate() {
+        let payment = world.create(&format!("BOTH-{index}"), 990).await;
+        world.checkout(&payment).await;
+        for mode in order.iter().chain(order.iter()) {
+            world
+                .bank_pays(&payment.channel_order_no, "success", mode)
+                .await;
+        }
+        let paid = world.wait_for_payment(&payment.id, succeeded).await;
+        assert_eq!(paid.status, "succeeded");
+        let events = world.wait_for_events(&payment.id, 1).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let events_later = world.receiver.events_for(&payment.id);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events_later, events, "no second notification");
+    }
+}
+
+/// Proves a declined payment ends failed and the business system hears payment.failed.
+pub async fn decline_fails_the_payment(world: &mut World) {
+    let payment = world.create("DECLINE-1", 100).await;
+    world.checkout(&payment).await;
+    world
+        .bank_pays(&payment.channel_order_no, "decline", "server")
+        .await;
+    let failed = world
+        .wait_for_payment(&payment.id, |p| p.status == "failed")
+        .await;
+    assert_eq!(failed.status, "failed");
+    let events = world.wait_for_events(&payment.id, 1).await;
+    assert_eq!(events[0].event_type, "payment.failed");
+}
+
+/// Proves the janitor's query finds a success when every notification is lost.
+pub async fn janitor_finds_success_when_every_notification_is_dropped(world: &mut World) {
+    world.set_faults(json!({"notify": "drop"})).await;
+    let payment = world.create("DROPPED-1", 321).await;
+    world.checkout(&payment).await;
+    world
+        .bank_pays(&payment.channel_order_no, "success", "none")
+        .await;
+    let paid = world.wait_for_payment(&payment.id, succeeded).await;
+    assert_eq!(paid.status, "succeeded", "the janitor found it");
+    let events = world.wait_for_events(&payment.id, 1).await;
+    assert_eq!(events.len(), 1);
+}
+
+/// Proves `EUNKWN` and status `02` answers keep the payment open until a real answer comes.
+pub async fn janitor_keeps_asking_through_unknown_answers(world: &mut World) {
+    world
+        .set_faults(json!({"query": "EUNKWN", "query_first": 2}))
+        .await;
+    let payment = world.create("UNKNOWN-1", 777).await;
+    world.checkout(&payment).await;
+    world
+        .bank_pays(&payment.channel_order_no, "success", "none")
+        .await;
+    let paid = world.wait_for_payment(&payment.id, succeeded).await;
+    assert_eq!(paid.status, "succeeded");
+    let order = world.sim_order(&payment.channel_order_no).await;
+    assert!(
+        order["query_count"].as_i64().unwrap_or(0) >= 3,
+        "asked through the unknowns: {order}"
+    );
+
+    world
+        .set_faults(json!({"query": "02", "query_first": 2}))
+        .await;
+    let second = world.create("UNKNOWN-2", 778).await;
+    world.checkout(&second).await;
+    world
+        .bank_pays(&second.channel_order_no, "success", "none")
+        .await;
+    assert_eq!(
+        world.wait_for_payment(&second.id, succeeded).await.status,
+        "succeeded"
+    );
+}
+
+/// Proves an expired unpaid payment is closed only after the bank confirms it unpaid, and that
+/// a success arriving afterwards is kept as a late-success anomaly, not dropped.
+pub async fn expired_payment_closes_and_a_late_success_is_an_anomaly(world: &mut World) {
+    let payment = world
+        .client
+        .create_payment(&unipay_client::CreatePayment {
+            out_trade_no: "EXPIRE-1".into(),
+            amount: 250,
+            currency: "CNY".into(),
+            subject: "short-lived".into(),
+            expires_in_seconds: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    world.checkout(&payment).await;
+    let closed = world
+        .wait_for_payment(&payment.id, |p| p.status == "closed")
+        .await;
+    assert_eq!(closed.status, "closed");
+    let events = world.wait_for_events(&payment.id, 1).await;
+    assert_eq!(events[0].event_type, "payment.closed");
+    let order = world.sim_order(&payment.channel_order_no).await;
+    assert!(
+        order["query_count"].as_i64().unwrap_or(0) >= 1,
+        "closed after a query: {order}"
+    );
+
+    world
+        .bank_pays(&payment.channel_order_no, "success", "server")
+        .await;
+    let store = world.store().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let anomalies = loop {
+        let anomalies = store.list_anomalies().await.unwrap();
+        if !anomalies.is_empty() || tokio::time::Instant::now() > deadline {
+            break anomalies;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(anomalies.len(), 1);
+    assert_eq!(anomalies[0].kind, "late_success");
+    assert_eq!(anomalies[0].payment_id, payment.id);
+    assert_eq!(
+        world
+            .client
+            .get_payment(&payment.id, false)
+            .await
+            .unwrap()
+            .status,
+        "closed"
+    );
+    let timeline = store.list_payment_events(&payment.id).await.unwrap();
+    assert!(
+        timeline.iter().any(|e| e.kind.ends_with("late_success")),
+        "{timeline:?}"
+    );
+    let listed = crate::harness::admin(&[
+        "list-anomalies",
+        "--database-url",
+        &world.db_url(),
+        "--json",
+    ])
+    .await;
+    assert_eq!(listed["anomalies"][0]["payment_id"], json!(payment.id));
+    store.close().await;
+}
+
+/// Proves 200 payments created and paid at once all succeed, each notified exactly once.
+pub async fn two_hundred_concurrent_payments_each_notified_once(world: &mut World) {
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let client = world.client.clone();
+        let http = world.http.clone();
+        let server_url = world.server_url.clone();
+        let bank_url = world.bank_url.clone();
+        tasks.push(tokio::spawn(async move {
+            let payment = client
+                .create_payment(&unipay_client::CreatePayment {
+                    out_trade_no: format!("MANY-{i}"),
+                    amount: 100 + i,
+                    currency: "CNY".into(),
+                    subject: "concurrent".into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let response = http
+                .post(format!("{server_url}/pay/{}", payment.id))
+                .form(&[("payment_type", "A")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 303);
+            let mode = ["server", "page", "both"][(i % 3) as usize];
+            let paid = http
+                .post(format!(
+                    "{bank_url}/sim/orders/{}/pay",
+                    payment.channel_order_no
+                ))
+                .json(&json!({"outcome": "success", "notify": mode}))
+                .send()
+                .await
+                .unwrap();
+            assert!(paid.status().is_success());
+            payment.id
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    let all_in = world
+        .receiver
+        .wait_until(Duration::from_secs(60), |events| events.len() >= 200)
+        .await;
+    assert!(
+        all_in,
+        "200 notifications arrive, got {}",
+        world.receiver.events().len()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let events = world.receiver.events();
+    assert_eq!(events.len(), 200, "exactly one notification per payment");
+    for id in &ids {
+        assert_eq!(events.iter().filter(|e| &e.payment_id == id).count(), 1);
+        assert_eq!(
+            world.client.get_payment(id, false).await.unwrap().status,
+            "succeeded"
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! A minimal business-system notification endpoint: verifies each notification's signature,
+//! records it, and answers as told (accept, fail the first attempts of each event, or fail
+//! always). Used by the end-to-end tests, the benchmark and the demo.
+
+use crate::signing::verify_notification;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedEvent {
+    pub id: String,
+    pub event_type: String,
+    pub payment_id: String,
+    pub status: String,
+    pub body: String,
+    /// Unix milliseconds when it was accepted.
+    pub received_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Accept,
+    /// Answer 503 to the first `n` attempts of each event, then accept.
+    FailFirst(u32),
+    /// Never acknowledge.
+    AlwaysFail,
+}
+
+#[derive(Default)]
+struct Book {
+    /// Accepted (acknowledged) events, in arrival order, each at most once per delivery.
+    accepted: Vec<ReceivedEvent>,
+    attempts: HashMap<String, u32>,
+    bad_signatures: u32,
+}
+
+struct Shared {
+    secret: String,
+    behaviour: Mutex<Behaviour>,
+    book: Mutex<Book>,
+    arrived: Notify,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub address: std::net::SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl Receiver {
+    /// Starts on 127.0.0.1 on a free port; runs until the process ends.
+    pub async fn start(secret: &str) -> std::io::Result<Receiver> {
+        Receiver::start_on("127.0.0.1:0", secret).await
+    }
+
+    pub async fn start_on(address: &str, secret: &str) -> std::io::Result<Receiver> {
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            secret: secret.to_string(),
+            behaviour: Mutex::new(Behaviour::Accept),
+            book: Mutex::new(Book::default()),
+            arrived: Notify::new(),
+        });
+        let app = Router::new()
+            .route("/notify", post(receive))
+            .with_state(shared.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "notification receiver stopped");
+            }
+        });
+        Ok(Receiver { address, shared })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/notify", self.address)
+    }
+
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        if let Ok(mut b) = self.shared.behaviour.lock() {
+            *b = behaviour;
+        }
+    }
+
+    /// Every acknowledged delivery (a retried event that was acknowledged twice appears twice).
+    pub fn events(&self) -> Vec<ReceivedEvent> {
+        self.shared
+            .book
+            .lock()
+            .map(|b| b.accepted.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn events_for(&self, payment_id: &str) -> Vec<ReceivedEvent> {
+        self.events()
+            .into_iter()
+            .filter(|e| e.payment_id == payment_id)
+            .collect()
+    }
+
+    /// Delivery attempts seen for an event, acknowledged or not.
+    pub fn attempts(&self, event_id: &str) -> u32 {
+        self.shared
+            .book
+            .lock()
+            .map(|b| b.attempts.get(event_id).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    pub fn bad_signatures(&self) -> u32 {
+        self.shared
+            .book
+            .lock()
+            .map(|b| b.bad_signatures)
+            .unwrap_or(0)
+    }
+
+    /// Waits until `done` holds for the accepted events, or the timeout passes; true if it held.
+    pub async fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&[ReceivedEvent]) -> bool,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.arrived.notified();
+            if done(&self.events()) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return done(&self.events());
+            }
+        }
+    }
+}
+
+async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let signature = headers
+        .get("unipay-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if verify_notification(&shared.secret, signature, &body, now_ms / 1000, 300).is_err() {
+        if let Ok(mut book) = shared.book.lock() {
+            book.bad_signatures += 1;
+        }
+        return StatusCode::BAD_REQUEST;
+    }
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let id = value["id"].as_str().unwrap_or("").to_string();
+    let behaviour = shared
+        .behaviour
+        .lock()
+        .map(|b| *b)
+        .unwrap_or(Behaviour::Accept);
+    let status = {
+        let Ok(mut book) = shared.book.lock() else {
+            return StatusCode::INTERNAL_SERVER_ERROR;
+        };
+        let attempts = book.attempts.entry(id.clone()).or_default();
+        *attempts += 1;
+        let accept = match behaviour {
+            Behaviour::Accept => true,
+            Behaviour::FailFirst(n) => *attempts > n,
+            Behaviour::AlwaysFail => false,
+        };
+        if accept {
+            book.accepted.push(ReceivedEvent {
+                id,
+                event_type: value["type"].as_str().unwrap_or("").to_string(),
+                payment_id: value["data"]["id"].as_str().unwrap_or("").to_string(),
+                status: value["data"]["status"].as_str().unwrap_or("").to_string(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+                received_at_ms: now_ms,
+            });
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
+    shared.arrived.notify_waiters();
+    status
+}

@@ -1,0 +1,160 @@
+//! The request signature and the two signatures unipay sends back (notifications and return
+//! URLs), exactly as the API documentation describes them.
+
+use hmac::{Hmac, KeyInit, Mac};
+use rand::RngExt;
+use sha2::{Digest, Sha256};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The `Authorization` header value for a request.
+pub fn sign_request(
+    app_id: &str,
+    secret: &str,
+    method: &str,
+    path_and_query: &str,
+    timestamp: i64,
+    nonce: &str,
+    body: &[u8],
+) -> String {
+    let string_to_sign = format!(
+        "{method}\n{path_and_query}\n{timestamp}\n{nonce}\n{}",
+        hex::encode(Sha256::digest(body))
+    );
+    format!(
+        "UNIPAY-HMAC-SHA256 app_id={app_id},timestamp={timestamp},nonce={nonce},signature={}",
+        hmac_hex(secret, string_to_sign.as_bytes())
+    )
+}
+
+pub(crate) fn new_nonce() -> String {
+    let bytes: [u8; 16] = rand::rng().random();
+    hex::encode(bytes)
+}
+
+fn hmac_hex(secret: &str, data: &[u8]) -> String {
+    match HmacSha256::new_from_slice(secret.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(data);
+            hex::encode(mac.finalize().into_bytes())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+fn hmac_verify(secret: &str, data: &[u8], signature_hex: &str) -> bool {
+    let Ok(signature) = hex::decode(signature_hex) else {
+        return false;
+    };
+    let Ok(mut mac) = HmacSha256::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(data);
+    mac.verify_slice(&signature).is_ok()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the signature header is malformed")]
+    Malformed,
+    #[error("the signature does not match")]
+    Mismatch,
+    #[error("the signature is too old or from the future")]
+    Stale,
+}
+
+/// Verifies `Unipay-Signature: t=<unix>,v1=<hex>` over `t + "." + body`, within `tolerance_s`.
+pub fn verify_notification(
+    secret: &str,
+    header: &str,
+    body: &[u8],
+    now_s: i64,
+    tolerance_s: i64,
+) -> Result<(), SignatureError> {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => t = value.parse::<i64>().ok(),
+            Some(("v1", value)) => v1 = Some(value),
+            _ => return Err(SignatureError::Malformed),
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return Err(SignatureError::Malformed);
+    };
+    let mut signed = Vec::with_capacity(body.len() + 16);
+    signed.extend_from_slice(t.to_string().as_bytes());
+    signed.push(b'.');
+    signed.extend_from_slice(body);
+    if !hmac_verify(secret, &signed, v1) {
+        return Err(SignatureError::Mismatch);
+    }
+    if (now_s - t).abs() > tolerance_s {
+        return Err(SignatureError::Stale);
+    }
+    Ok(())
+}
+
+/// Verifies the query string unipay appends to `return_url`: everything before
+/// `&signature=` is signed. Returns the decoded pairs.
+pub fn verify_return_query(
+    secret: &str,
+    query: &str,
+) -> Result<Vec<(String, String)>, SignatureError> {
+    let (signed, signature) = query
+        .rsplit_once("&signature=")
+        .ok_or(SignatureError::Malformed)?;
+    // The business system's own parameters may come first; the signed part starts at payment_id.
+    let start = signed
+        .find("payment_id=")
+        .ok_or(SignatureError::Malformed)?;
+    let signed = &signed[start..];
+    if !hmac_verify(secret, signed.as_bytes(), signature) {
+        return Err(SignatureError::Mismatch);
+    }
+    Ok(form_urlencoded::parse(signed.as_bytes())
+        .into_owned()
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notification_signature_round_trips_and_rejects_tampering() {
+        let body = br#"{"id":"evt_1"}"#;
+        let header = format!("t=100,v1={}", hmac_hex("s", b"100.{\"id\":\"evt_1\"}"));
+        assert_eq!(verify_notification("s", &header, body, 100, 300), Ok(()));
+        assert_eq!(
+            verify_notification("x", &header, body, 100, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_notification("s", &header, b"{}", 100, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_notification("s", &header, body, 1000, 300),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            verify_notification("s", "nonsense", body, 100, 300),
+            Err(SignatureError::Malformed)
+        );
+    }
+
+    #[test]
+    fn request_signature_matches_the_documented_string() {
+        let header = sign_request("app_1", "secret", "POST", "/v1/payments", 5, "n", b"{}");
+        let expected = hmac_hex(
+            "secret",
+            b"POST\n/v1/payments\n5\nn\n44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+        );
+        assert_eq!(
+            header,
+            format!("UNIPAY-HMAC-SHA256 app_id=app_1,timestamp=5,nonce=n,signature={expected}")
+        );
+    }
+}

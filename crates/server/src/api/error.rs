@@ -1,0 +1,186 @@
+//! The one place that decides the HTTP status and code of every merchant-API error. Each code
+//! is listed in [`ERROR_CODES`], which the OpenAPI document publishes.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Every error code the `/v1` API can answer, with its status and meaning.
+pub const ERROR_CODES: &[(&str, u16, &str)] = &[
+    (
+        "missing_authorization",
+        401,
+        "The Authorization header is absent.",
+    ),
+    (
+        "malformed_authorization",
+        401,
+        "The Authorization header is not UNIPAY-HMAC-SHA256 app_id=…,timestamp=…,nonce=…,signature=… (nonce 16-64 characters of [A-Za-z0-9_-]).",
+    ),
+    ("unknown_app", 401, "No app has this app_id."),
+    (
+        "signature_expired",
+        401,
+        "The timestamp is more than the signature window (300 s) away from the server's time.",
+    ),
+    (
+        "nonce_reused",
+        401,
+        "The nonce was already used by this app within the signature window.",
+    ),
+    (
+        "invalid_signature",
+        401,
+        "The signature does not match the request.",
+    ),
+    ("app_disabled", 403, "The app is disabled."),
+    ("invalid_json", 400, "The body is not a JSON object."),
+    (
+        "invalid_request",
+        400,
+        "A field is missing, of the wrong type, or out of bounds; the message names it.",
+    ),
+    (
+        "invalid_amount",
+        400,
+        "amount must be an integer number of fen, at least 1 and at most 10000000000.",
+    ),
+    ("invalid_currency", 400, "currency must be CNY."),
+    (
+        "invalid_idempotency_key",
+        400,
+        "The Idempotency-Key header must be 1-128 visible ASCII characters.",
+    ),
+    ("body_too_large", 413, "The request body exceeds the limit."),
+    (
+        "payment_not_found",
+        404,
+        "No payment of this app has this id or out_trade_no.",
+    ),
+    ("not_found", 404, "No such route."),
+    (
+        "method_not_allowed",
+        405,
+        "The route does not take this method.",
+    ),
+    (
+        "duplicate_out_trade_no",
+        409,
+        "The app already has a payment with this out_trade_no; error.payment_id names it.",
+    ),
+    (
+        "idempotency_key_in_flight",
+        409,
+        "A request with this Idempotency-Key is still being processed; retry later.",
+    ),
+    (
+        "payment_not_closable",
+        409,
+        "The payment is paid or failed (or the bank reports it paid), so it cannot be closed.",
+    ),
+    (
+        "no_channel_account",
+        409,
+        "The app's merchant has no channel account to take payments with.",
+    ),
+    (
+        "idempotency_key_reused",
+        422,
+        "This Idempotency-Key was used with a different request.",
+    ),
+    (
+        "bank_unavailable",
+        502,
+        "The bank could not be reached or refused the request.",
+    ),
+    (
+        "bank_result_unknown",
+        503,
+        "The bank could not say whether the payment is paid; nothing was changed. Retry later.",
+    ),
+    (
+        "internal_error",
+        500,
+        "Something failed inside unipay; the log has the details under the request id.",
+    ),
+];
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+    /// For `duplicate_out_trade_no`: the existing payment.
+    pub payment_id: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            payment_id: None,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        let code = ERROR_CODES
+            .iter()
+            .find(|(name, _, _)| *name == self.code)
+            .map(|(_, status, _)| *status)
+            .unwrap_or(500);
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        // The client learns nothing; the log learns everything.
+        tracing::error!(%error, "internal error");
+        ApiError::new("internal_error", "internal error")
+    }
+
+    pub fn body(&self) -> String {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let (Some(id), Some(object)) = (&self.payment_id, error.as_object_mut()) {
+            object.insert("payment_id".into(), json!(id));
+        }
+        json!({ "error": error }).to_string()
+    }
+}
+
+impl From<unipay_store::StoreError> for ApiError {
+    fn from(error: unipay_store::StoreError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json_response(self.status(), self.body())
+    }
+}
+
+/// A JSON answer from an already-serialised body.
+pub fn json_response(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_valid_status_and_codes_are_unique() {
+        let mut names: Vec<_> = ERROR_CODES.iter().map(|(n, _, _)| *n).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ERROR_CODES.len());
+        for (name, status, _) in ERROR_CODES {
+            assert!(StatusCode::from_u16(*status).is_ok(), "{name}");
+            assert_eq!(ApiError::new(name, "x").status().as_u16(), *status);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The HTTP application: every surface on one router, and the server's lifecycle.
+
+use crate::api;
+use crate::api::error::ApiError;
+use crate::callbacks;
+use crate::cashier;
+use crate::config::ServerConfig;
+use crate::metrics;
+use crate::state::AppState;
+use crate::workers;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::Instrument;
+use unipay_core::Clock;
+use unipay_store::Store;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router())
+        .route("/pay/{id}", get(cashier::checkout).post(cashier::pay))
+        .route("/pay/{id}/result", get(cashier::result))
+        .route("/pay/{id}/query", post(cashier::query_now))
+        .route("/static/cashier.css", get(cashier::stylesheet))
+        .route(
+            "/callbacks/{channel_account_id}",
+            post(callbacks::bank_notification)
+                .layer(DefaultBodyLimit::max(callbacks::MAX_CALLBACK_BYTES)),
+        )
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
+        ))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(request_id))
+        .layer(DefaultBodyLimit::max(state.config.api.max_body_bytes))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn not_found(request: Request) -> Response {
+    if request.uri().path().starts_with("/v1/") {
+        ApiError::new("not_found", "no such route").into_response()
+    } else {
+        (StatusCode::NOT_FOUND, "not found").into_response()
+    }
+}
+
+/// Gives every request an id (the caller's `X-Request-Id`, if sane), carried by every log line
+/// of the request and returned in the answer.
+async fn request_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| unipay_core::ids::random_token(20));
+    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| tracing::debug!(status = response.status().as_u16(), "answered"));
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self'; form-action *; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// A running server: its address and how to stop it.
+pub struct Running {
+    pub address: std::net::SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.state.store.close().await;
+    }
+}
+
+/// Connects the store, applies migrations, starts the workers and the HTTP server.
+pub async fn start(
+    mut config: ServerConfig,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Running> {
+    let address = listener.local_addr()?;
+    if config.public_url.is_empty() {
+        config.public_url = format!("http://{address}");
+    }
+    let store = Store::connect_with(&config.database_url, config.database_max_connections).await?;
+    store.migrate().await?;
+    let state = AppState::new(store, config, clock)?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut tasks = workers::spawn_all(&state, shutdown_rx.clone());
+    let app = router(state.clone());
+    let mut stop = shutdown_rx;
+    tasks.push(tokio::spawn(async move {
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.changed().await;
+        });
+        if let Err(error) = serve.await {
+            tracing::error!(%error, "HTTP server failed");
+        }
+    }));
+    tracing::info!(%address, "unipay listening");
+    Ok(Running {
+        address,
+        state,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Runs until `signal` resolves, then shuts down gracefully.
+pub async fn serve(config: ServerConfig, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(&config.listen).await?;
+    let running = start(config, listener, Arc::new(unipay_core::SystemClock)).await?;
+    // One line on stdout for whoever started us (scripts, tests, the benchmark) to read.
+    println!(
+        "unipay listening on http://{} (public URL {})",
+        running.address, running.state.config.public_url
+    );
+    signal.await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Server configuration: a TOML file, then `UNIPAY_*` environment variables on top.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub listen: String,
+    /// The base URL consumers' browsers and the bank reach this server at (no trailing slash).
+    /// Empty: `http://<the address the server bound>`.
+    pub public_url: String,
+    /// `sqlite://data/unipay.db` (the default) or `postgres://...`.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// `text` or `json`.
+    pub log_format: String,
+    pub api: ApiConfig,
+    pub janitor: JanitorConfig,
+    pub notifier: NotifierConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// How far a request's timestamp may be from the server's clock, and how long nonces are kept.
+    pub signature_window_s: i64,
+    pub max_body_bytes: usize,
+    /// Default life of a payment when the request names none.
+    pub default_expires_in_s: i64,
+    pub max_expires_in_s: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JanitorConfig {
+    /// Delays between bank queries of a payment with no result; the last one repeats.
+    pub query_schedule_ms: Vec<i64>,
+    pub poll_interval_ms: u64,
+    /// How long a claimed payment is kept from other workers while it is queried.
+    pub lease_ms: i64,
+    pub batch_size: i64,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifierConfig {
+    /// Delays before each delivery attempt of a business notification; then it is dead-lettered.
+    pub schedule_ms: Vec<i64>,
+    pub poll_interval_ms: u64,
+    pub lease_ms: i64,
+    pub batch_size: i64,
+    pub concurrency: usize,
+    pub timeout_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            database_url: "sqlite://data/unipay.db".into(),
+            database_max_connections: 16,
+            log_format: "text".into(),
+            api: ApiConfig::default(),
+            janitor: JanitorConfig::default(),
+            notifier: NotifierConfig::default(),
+        }
+    }
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            signature_window_s: 300,
+            max_body_bytes: 64 * 1024,
+            default_expires_in_s: 1800,
+            max_expires_in_s: 7 * 24 * 3600,
+        }
+    }
+}
+
+impl Default for JanitorConfig {
+    fn default() -> Self {
+        JanitorConfig {
+            query_schedule_ms: vec![60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000],
+            poll_interval_ms: 1_000,
+            lease_ms: 60_000,
+            batch_size: 64,
+            concurrency: 16,
+        }
+    }
+}
+
+impl Default for NotifierConfig {
+    fn default() -> Self {
+        NotifierConfig {
+            schedule_ms: unipay_core::schedule::Schedule::business_notifications()
+                .delays_ms()
+                .to_vec(),
+            poll_interval_ms: 1_000,
+            lease_ms: 60_000,
+            batch_size: 128,
+            concurrency: 64,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl ServerConfig {
+    /// Reads the file (if given), then applies environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<ServerConfig, ConfigError> {
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Invalid(e.to_string()))?
+            }
+            None => ServerConfig::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// `UNIPAY_LISTEN`, `UNIPAY_PUBLIC_URL`, `UNIPAY_DATABASE_URL`, `UNIPAY_LOG_FORMAT`,
+    /// `UNIPAY_DATABASE_URL_FILE` (the URL read from a file, for a password kept out of the
+    /// environment).
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = var("UNIPAY_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = var("UNIPAY_PUBLIC_URL") {
+            self.public_url = v;
+        }
+        if let Some(v) = var("UNIPAY_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(path) = var("UNIPAY_DATABASE_URL_FILE") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| ConfigError::Read { path, source })?;
+            self.database_url = text.trim().to_string();
+        }
+        if let Some(v) = var("UNIPAY_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&mut self) -> Result<(), ConfigError> {
+        self.public_url = self.public_url.trim_end_matches('/').to_string();
+        let empty = self.public_url.is_empty();
+        if !(empty
+            || self.public_url.starts_with("http://")
+            || self.public_url.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid(
+                "public_url must start with http:// or https://".into(),
+            ));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(ConfigError::Invalid(
+                "log_format must be text or json".into(),
+            ));
+        }
+        if self.notifier.schedule_ms.is_empty() || self.janitor.query_schedule_ms.is_empty() {
+            return Err(ConfigError::Invalid("schedules must not be empty".into()));
+        }
+        if self.notifier.schedule_ms.len() > 100 || self.janitor.query_schedule_ms.len() > 100 {
+            return Err(ConfigError::Invalid(
+                "schedules are limited to 100 steps".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut config: ServerConfig =
+            toml::from_str("listen = \"0.0.0.0:9000\"\n[janitor]\npoll_interval_ms = 5\n").unwrap();
+        config
+            .apply_env(|name| {
+                (name == "UNIPAY_DATABASE_URL").then(|| "postgres://db/unipay".to_string())
+            })
+            .unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(config.janitor.poll_interval_ms, 5);
+        assert_eq!(config.database_url, "postgres://db/unipay");
+        assert_eq!(config.notifier.schedule_ms.len(), 11);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<ServerConfig>("lisen = \"x\"").is_err());
+    }
+}

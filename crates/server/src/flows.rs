@@ -1,0 +1,218 @@
+//! The payment flows shared by the API, the cashier, the bank callbacks and the workers: each
+//! reads top to bottom as the steps of the flow, and every state change goes through
+//! `Store::apply_payment_change`.
+
+use crate::api::object::event_body;
+use crate::state::AppState;
+use std::sync::Arc;
+use unipay_core::channel::{
+    BankPaid, BankPaymentState, Channel, ChannelError, PaymentRedirect, PaymentRequest,
+};
+use unipay_core::event::EventSource;
+use unipay_core::payment::PaymentEvent;
+use unipay_store::StoreError;
+use unipay_store::payments::{ApplyOutcome, Payment, PaymentChange};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    #[error("channel account {0} is not usable: {1}")]
+    ChannelSetup(String, String),
+}
+
+/// Applies a change and wakes the notifier if it wrote a business notification.
+pub async fn apply(
+    state: &AppState,
+    change: &PaymentChange<'_>,
+) -> Result<ApplyOutcome, StoreError> {
+    let public_url = state.config.public_url.as_str();
+    let render = |payment: &Payment, event_id: &str, event_type: &str, now_ms: i64| {
+        event_body(payment, event_id, event_type, now_ms, public_url)
+    };
+    let outcome = state.store.apply_payment_change(change, &render).await?;
+    match &outcome {
+        ApplyOutcome::Changed {
+            payment,
+            event_id: Some(_),
+        } => {
+            state.metrics.payment_reached(payment.status.as_str());
+            state.notifier_wake.notify_one();
+        }
+        ApplyOutcome::Changed { payment, .. } => {
+            state.metrics.payment_reached(payment.status.as_str())
+        }
+        ApplyOutcome::LateSuccess(payment) => {
+            tracing::warn!(payment_id = %payment.id, "late success for a closed payment recorded as an anomaly");
+        }
+        _ => {}
+    }
+    Ok(outcome)
+}
+
+pub async fn channel_for(
+    state: &AppState,
+    payment: &Payment,
+) -> Result<Arc<dyn Channel>, FlowError> {
+    state
+        .channels
+        .get(&state.store, &payment.channel_account_id)
+        .await
+        .map_err(|e| FlowError::ChannelSetup(payment.channel_account_id.clone(), e.to_string()))?
+        .ok_or_else(|| {
+            FlowError::ChannelSetup(payment.channel_account_id.clone(), "missing".into())
+        })
+}
+
+/// The cashier's step: mark the payment as sent (committed before the bank is called, so
+/// that the janitor asks about it whatever happens next), then ask the bank for its page.
+pub async fn start_bank_payment(
+    state: &AppState,
+    payment: &Payment,
+    payment_type: &str,
+    buyer_ip: Option<String>,
+) -> Result<PaymentRedirect, FlowError> {
+    let channel = channel_for(state, payment).await?;
+    let now = state.now_ms();
+    let first_query_at = now
+        + state
+            .config
+            .janitor
+            .query_schedule_ms
+            .first()
+            .copied()
+            .unwrap_or(60_000);
+    apply(
+        state,
+        &PaymentChange {
+            payment_id: &payment.id,
+            event: PaymentEvent::RequestSent,
+            source: EventSource::Cashier,
+            paid: None,
+            payment_type: Some(payment_type),
+            next_query_at: Some(first_query_at.min(payment.expires_at.max(now))),
+            detail: payment_type,
+            raw_sha256: None,
+            now_ms: now,
+        },
+    )
+    .await?;
+    let request = PaymentRequest {
+        order_no: payment.order_no.clone(),
+        amount: unipay_core::Amount::from_fen(payment.amount)
+            .map_err(|e| FlowError::Store(StoreError::Corrupt(e.to_string())))?,
+        currency: unipay_core::Currency::Cny,
+        subject: payment.subject.clone(),
+        payment_type: payment_type.to_string(),
+        result_notify_url: format!(
+            "{}/callbacks/{}",
+            state.config.public_url, payment.channel_account_id
+        ),
+        created_at_ms: payment.created_at,
+        expires_at_ms: payment.expires_at,
+        buyer_ip,
+    };
+    Ok(channel.request_payment(&request).await?)
+}
+
+/// What a query concluded, for the caller to act on.
+#[derive(Debug)]
+pub enum QueryConclusion {
+    Applied(Box<ApplyOutcome>),
+    /// The bank says unpaid; the payment stays open (not expired, no close requested).
+    StillUnpaid,
+    /// The bank could not tell, or could not be asked.
+    Unknown(String),
+}
+
+/// Asks the bank about a payment and records what it says. `close_if_unpaid` closes the
+/// payment when the bank confirms it unpaid (expiry, or a close requested by the business).
+pub async fn query_and_record(
+    state: &AppState,
+    payment: &Payment,
+    source: EventSource,
+    close_if_unpaid: bool,
+) -> Result<QueryConclusion, FlowError> {
+    let channel = channel_for(state, payment).await?;
+    let answer = channel.query_payment(&payment.order_no).await;
+    let now = state.now_ms();
+    let change = |event, paid, detail| query_change(payment, event, source, paid, detail, now);
+    let conclusion = match answer {
+        Ok(BankPaymentState::Paid(paid)) if paid.amount.fen() != payment.amount => {
+            let detail = format!(
+                "bank reports {} fen paid, the order is {} fen: not believed",
+                paid.amount.fen(),
+                payment.amount
+            );
+            tracing::warn!(payment_id = %payment.id, %detail);
+            state
+                .store
+                .record_payment_note(
+                    &change(PaymentEvent::BankSucceeded, None, &detail),
+                    "amount_mismatch",
+                )
+                .await?;
+            QueryConclusion::Unknown(detail)
+        }
+        Ok(BankPaymentState::Paid(paid)) => QueryConclusion::Applied(Box::new(
+            apply(state, &change(PaymentEvent::BankSucceeded, Some(&paid), "")).await?,
+        )),
+        Ok(BankPaymentState::Failed { reason }) => QueryConclusion::Applied(Box::new(
+            apply(state, &change(PaymentEvent::BankFailed, None, &reason)).await?,
+        )),
+        Ok(BankPaymentState::Unpaid) if close_if_unpaid => {
+            let close = change(
+                PaymentEvent::ConfirmedUnpaidClose,
+                None,
+                "bank confirms unpaid",
+            );
+            QueryConclusion::Applied(Box::new(apply(state, &close).await?))
+        }
+        Ok(BankPaymentState::Unpaid) => QueryConclusion::StillUnpaid,
+        Ok(BankPaymentState::Unknown { reason }) => {
+            state
+                .store
+                .record_payment_note(
+                    &change(PaymentEvent::BankSucceeded, None, &reason),
+                    "query_unknown",
+                )
+                .await?;
+            QueryConclusion::Unknown(reason)
+        }
+        Err(error) => {
+            let reason = error.to_string();
+            state
+                .store
+                .record_payment_note(
+                    &change(PaymentEvent::BankSucceeded, None, &reason),
+                    "query_failed",
+                )
+                .await?;
+            QueryConclusion::Unknown(reason)
+        }
+    };
+    Ok(conclusion)
+}
+
+fn query_change<'a>(
+    payment: &'a Payment,
+    event: PaymentEvent,
+    source: EventSource,
+    paid: Option<&'a BankPaid>,
+    detail: &'a str,
+    now_ms: i64,
+) -> PaymentChange<'a> {
+    PaymentChange {
+        payment_id: &payment.id,
+        event,
+        source,
+        paid,
+        payment_type: None,
+        next_query_at: None,
+        detail,
+        raw_sha256: None,
+        now_ms,
+    }
+}

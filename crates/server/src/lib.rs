@@ -1,0 +1,18 @@
+//! unipay's HTTP surfaces (merchant API, cashier, bank callbacks, health, metrics) and its
+//! background workers (notifier, janitor, pruner).
+
+pub mod api;
+pub mod app;
+pub mod callbacks;
+pub mod cashier;
+pub mod channels;
+pub mod config;
+pub mod flows;
+pub mod logging;
+pub mod metrics;
+pub mod state;
+pub mod workers;
+
+pub use app::{Running, router, serve, start};
+pub use config::ServerConfig;
+pub use state::AppState;

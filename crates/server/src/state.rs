@@ -1,0 +1,114 @@
+//! What every request handler and worker shares.
+
+use crate::channels::ChannelRegistry;
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use tokio::sync::Notify;
+use unipay_core::Clock;
+use unipay_store::Store;
+use unipay_store::merchants::App;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub store: Store,
+    pub config: ServerConfig,
+    pub clock: Arc<dyn Clock>,
+    pub channels: ChannelRegistry,
+    pub apps: AppCache,
+    pub metrics: Metrics,
+    /// Wakes the notifier as soon as a state change has written a business notification.
+    pub notifier_wake: Notify,
+    /// Shared HTTP client for business notifications.
+    pub http: reqwest::Client,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        config: ServerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppState, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_millis(config.notifier.timeout_ms))
+            .connect_timeout(std::time::Duration::from_millis(
+                config.notifier.timeout_ms.min(5_000),
+            ))
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(64)
+            .build()?;
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                clock,
+                channels: ChannelRegistry::default(),
+                apps: AppCache::default(),
+                metrics: Metrics::default(),
+                notifier_wake: Notify::new(),
+                http,
+            }),
+        })
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn cashier_url(&self, payment_id: &str) -> String {
+        format!("{}/pay/{payment_id}", self.config.public_url)
+    }
+
+    /// An app, from a short-lived cache: every API request needs its secret.
+    pub async fn app(&self, app_id: &str) -> Result<Option<Arc<App>>, unipay_store::StoreError> {
+        let now = self.now_ms();
+        if let Some(app) = self.apps.get(app_id, now) {
+            return Ok(Some(app));
+        }
+        let Some(app) = self.store.get_app(app_id).await? else {
+            return Ok(None);
+        };
+        let app = Arc::new(app);
+        self.apps.put(app.clone(), now);
+        Ok(Some(app))
+    }
+}
+
+/// Apps kept for a few seconds, so that a disabled app or a rotated secret takes effect on
+/// every node soon without a query per request.
+#[derive(Default)]
+pub struct AppCache {
+    entries: RwLock<HashMap<String, (Arc<App>, i64)>>,
+}
+
+const APP_CACHE_TTL_MS: i64 = 10_000;
+const APP_CACHE_MAX: usize = 10_000;
+
+impl AppCache {
+    fn get(&self, app_id: &str, now_ms: i64) -> Option<Arc<App>> {
+        let entries = self.entries.read().ok()?;
+        let (app, loaded_at) = entries.get(app_id)?;
+        (now_ms - loaded_at < APP_CACHE_TTL_MS).then(|| app.clone())
+    }
+
+    fn put(&self, app: Arc<App>, now_ms: i64) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= APP_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(app.id.clone(), (app, now_ms));
+        }
+    }
+}

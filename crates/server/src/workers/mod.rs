@@ -1,0 +1,26 @@
+//! Background workers. Each runs at its own pace, claims its work with leases, and stops when
+//! the shutdown signal fires.
+
+pub mod janitor;
+pub mod notifier;
+pub mod pruner;
+
+use crate::state::AppState;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub fn spawn_all(state: &AppState, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    vec![
+        tokio::spawn(notifier::run(state.clone(), shutdown.clone())),
+        tokio::spawn(janitor::run(state.clone(), shutdown.clone())),
+        tokio::spawn(pruner::run(state.clone(), shutdown)),
+    ]
+}
+
+/// Waits `ms` or until shutdown; true when it is time to stop.
+pub(crate) async fn pause(shutdown: &mut watch::Receiver<bool>, ms: u64) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(std::time::Duration::from_millis(ms)) => *shutdown.borrow(),
+        _ = shutdown.changed() => true,
+    }
+}

@@ -1,0 +1,123 @@
+//! Delivers business notifications: `POST notify_url` with the event body and
+//! `Unipay-Signature: t=<unix>,v1=<hex HMAC-SHA256(app_secret, t + "." + body)>`. Any 2xx
+//! acknowledges; otherwise the same event is tried again on the schedule, then dead-lettered.
+
+use crate::state::AppState;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{Semaphore, watch};
+use unipay_store::outbox::{AttemptResult, NextStep, OutboxEvent};
+
+pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let config = &state.config.notifier;
+    let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    loop {
+        let claimed = state
+            .store
+            .claim_due_events(state.now_ms(), config.batch_size, config.lease_ms)
+            .await;
+        let full_batch = match claimed {
+            Ok(events) => {
+                let full = events.len() as i64 >= config.batch_size;
+                for event in events {
+                    let Ok(permit) = permits.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        deliver(&state, event).await;
+                        drop(permit);
+                    });
+                }
+                full
+            }
+            Err(error) => {
+                tracing::error!(%error, "notifier: claiming events failed");
+                false
+            }
+        };
+        if *shutdown.borrow() {
+            return;
+        }
+        if full_batch {
+            continue;
+        }
+        tokio::select! {
+            _ = state.notifier_wake.notified() => {}
+            stop = super::pause(&mut shutdown, config.poll_interval_ms) => if stop { return },
+        }
+    }
+}
+
+/// The signature header value for a body sent at `t` (unix seconds).
+pub fn signature_header(secret: &str, t: i64, body: &str) -> String {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => return format!("t={t},v1="),
+    };
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn deliver(state: &AppState, event: OutboxEvent) {
+    let started = Instant::now();
+    let outcome = send(state, &event).await;
+    let now = state.now_ms();
+    let attempt = event.attempts + 1;
+    let (status_code, error) = match &outcome {
+        Ok(status) if (200..300).contains(status) => (Some(*status), None),
+        Ok(status) => (Some(*status), Some(format!("HTTP {status}"))),
+        Err(error) => (None, Some(error.clone())),
+    };
+    let next = if error.is_none() {
+        NextStep::Delivered
+    } else {
+        match usize::try_from(attempt)
+            .ok()
+            .and_then(|n| state.config.notifier.schedule_ms.get(n))
+        {
+            Some(delay) => NextStep::RetryAt(now + delay),
+            None => NextStep::DeadLetter,
+        }
+    };
+    if next == NextStep::DeadLetter {
+        tracing::warn!(event_id = %event.id, url = %event.url, "notification dead-lettered");
+    }
+    let result = AttemptResult {
+        event_id: &event.id,
+        attempt,
+        status_code,
+        error: error.as_deref(),
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        now_ms: now,
+        next,
+    };
+    if let Err(error) = state.store.record_attempt(&result).await {
+        // The lease runs out and the event is sent again: at least once, never lost.
+        tracing::error!(%error, event_id = %event.id, "notifier: recording the attempt failed");
+    }
+}
+
+async fn send(state: &AppState, event: &OutboxEvent) -> Result<u16, String> {
+    let app = state
+        .app(&event.app_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("app {} no longer exists", event.app_id))?;
+    let signature = signature_header(&app.secret, state.clock.now_s(), &event.body);
+    let response = state
+        .http
+        .post(&event.url)
+        .header("content-type", "application/json")
+        .header("unipay-signature", signature)
+        .header("unipay-event-id", &event.id)
+        .body(event.body.clone())
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    Ok(response.status().as_u16())
+}
