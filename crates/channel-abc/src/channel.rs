@@ -13,8 +13,8 @@ pub use time::{accounting_date, beijing_date_time, parse_beijing};
 
 use std::sync::Arc;
 use unipay_core::channel::{
-    BankNotification, BankPaymentState, BoxFuture, Channel, ChannelError, NotificationError,
-    PaymentRedirect, PaymentRequest,
+    BankNotification, BoxFuture, Channel, ChannelError, NotificationError, PaymentRedirect,
+    PaymentRequest, QueryAnswer, RawMessage,
 };
 use unipay_core::{Clock, SystemClock};
 
@@ -58,6 +58,15 @@ impl AbcChannel {
     }
 }
 
+/// An answer kept for the record: GBK decoded, personal data masked, hashed as received.
+fn raw_message(bytes: &[u8]) -> RawMessage {
+    let (text, _, _) = encoding_rs::GBK.decode(bytes);
+    RawMessage {
+        masked: unipay_core::masking::mask_sensitive_fields(text.trim_end()),
+        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)),
+    }
+}
+
 impl Channel for AbcChannel {
     fn name(&self) -> &'static str {
         "abc"
@@ -85,11 +94,15 @@ impl Channel for AbcChannel {
     fn query_payment<'a>(
         &'a self,
         order_no: &'a str,
-    ) -> BoxFuture<'a, Result<BankPaymentState, ChannelError>> {
+    ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>> {
         Box::pin(async move {
             let body = query::request_body(&self.account, order_no)?;
             let answer = http::post(&self.http, &self.account.trx_url, body).await?;
-            query::read_answer(&self.account, order_no, &answer, self.clock.now_ms())
+            let state = query::read_answer(&self.account, order_no, &answer, self.clock.now_ms())?;
+            Ok(QueryAnswer {
+                state,
+                raw: raw_message(&answer),
+            })
         })
     }
 

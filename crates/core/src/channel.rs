@@ -58,6 +58,22 @@ pub enum BankPaymentState {
     },
 }
 
+/// A bank answer as received, for the record: masked text and the hash of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMessage {
+    /// The answer decoded to text, with personal data masked.
+    pub masked: String,
+    /// Lowercase hex SHA-256 of the bytes as received.
+    pub sha256: String,
+}
+
+/// What a query found, and the answer it found it in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryAnswer {
+    pub state: BankPaymentState,
+    pub raw: RawMessage,
+}
+
 /// How a result notification reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotificationMode {
@@ -130,7 +146,7 @@ pub trait Channel: Send + Sync {
     fn query_payment<'a>(
         &'a self,
         order_no: &'a str,
-    ) -> BoxFuture<'a, Result<BankPaymentState, ChannelError>>;
+    ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>>;
 
     /// Verifies and reads a result notification (the HTTP request body as received).
     fn read_notification(&self, body: &[u8]) -> Result<BankNotification, NotificationError>;

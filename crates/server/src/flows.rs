@@ -6,11 +6,12 @@ use crate::api::object::event_body;
 use crate::state::AppState;
 use std::sync::Arc;
 use unipay_core::channel::{
-    BankPaid, BankPaymentState, Channel, ChannelError, PaymentRedirect, PaymentRequest,
+    BankPaid, BankPaymentState, Channel, ChannelError, PaymentRedirect, PaymentRequest, RawMessage,
 };
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentEvent;
 use unipay_store::StoreError;
+use unipay_store::messages::InboundMessage;
 use unipay_store::payments::{ApplyOutcome, Payment, PaymentChange};
 
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +139,17 @@ pub async fn query_and_record(
     let channel = channel_for(state, payment).await?;
     let answer = channel.query_payment(&payment.order_no).await;
     let now = state.now_ms();
-    let change = |event, paid, detail| query_change(payment, event, source, paid, detail, now);
+    let raw_sha256 = match &answer {
+        Ok(answer) => Some(record_answer(state, payment, &answer.raw, now).await?),
+        Err(_) => None,
+    };
+    let raw_sha256 = raw_sha256.as_deref();
+    let answer = answer.map(|a| a.state);
+    let change = |event, paid, detail| {
+        let mut change = query_change(payment, event, source, paid, detail, now);
+        change.raw_sha256 = raw_sha256;
+        change
+    };
     let conclusion = match answer {
         Ok(BankPaymentState::Paid(paid)) if paid.amount.fen() != payment.amount => {
             let detail = format!(
@@ -194,6 +205,30 @@ pub async fn query_and_record(
         }
     };
     Ok(conclusion)
+}
+
+/// Keeps a query answer (masked) like any other bank message; returns its hash for the timeline.
+async fn record_answer(
+    state: &AppState,
+    payment: &Payment,
+    raw: &RawMessage,
+    now: i64,
+) -> Result<String, StoreError> {
+    state
+        .store
+        .record_bank_message(&InboundMessage {
+            channel_account_id: &payment.channel_account_id,
+            sha256: &raw.sha256,
+            payment_id: Some(&payment.id),
+            order_no: Some(&payment.order_no),
+            source: "query",
+            verdict: "accepted",
+            reason: "",
+            raw_masked: &raw.masked,
+            now_ms: now,
+        })
+        .await?;
+    Ok(raw.sha256.clone())
 }
 
 fn query_change<'a>(

@@ -11,7 +11,7 @@ pub struct Merchant {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct App {
     pub id: String,
     pub merchant_id: String,
@@ -21,6 +21,19 @@ pub struct App {
     pub channel_account_id: Option<String>,
     pub status: String,
     pub created_at: i64,
+}
+
+impl std::fmt::Debug for App {
+    // The secret never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("id", &self.id)
+            .field("merchant_id", &self.merchant_id)
+            .field("name", &self.name)
+            .field("notify_url", &self.notify_url)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 impl App {

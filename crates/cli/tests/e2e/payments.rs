@@ -93,6 +93,28 @@ pub async fn janitor_finds_success_when_every_notification_is_dropped(world: &mu
     assert_eq!(paid.status, "succeeded", "the janitor found it");
     let events = world.wait_for_events(&payment.id, 1).await;
     assert_eq!(events.len(), 1);
+    // The answer that proved it is kept (masked) and named by the timeline.
+    let store = world.store().await;
+    let answers: Vec<_> = store
+        .list_bank_messages(Some("accepted"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.source == "query" && m.payment_id.as_deref() == Some(paid.id.as_str()))
+        .collect();
+    assert!(!answers.is_empty());
+    let timeline = store.list_payment_events(&paid.id).await.unwrap();
+    let success = timeline
+        .iter()
+        .find(|e| e.to_status.as_deref() == Some("succeeded"))
+        .unwrap();
+    assert_eq!(success.source, "query");
+    assert!(
+        answers
+            .iter()
+            .any(|m| Some(&m.sha256) == success.raw_sha256.as_ref())
+    );
+    store.close().await;
 }
 
 /// Proves `EUNKWN` and status `02` answers keep the payment open until a real answer comes.

@@ -162,7 +162,14 @@ async fn refusals_and_unknowns_from_the_platform() {
 #[tokio::test]
 async fn query_payment_reads_status_and_unknown_orders() {
     let (url, server) = serve(Script::Answer(Box::new(|_| query_answer("04")))).await;
-    let state = channel(&url).query_payment("Q1").await.unwrap();
+    let answer = channel(&url).query_payment("Q1").await.unwrap();
+    assert_eq!(answer.raw.sha256.len(), 64);
+    assert!(
+        answer.raw.masked.contains("\"TrxType\":\"Query\""),
+        "{}",
+        answer.raw.masked
+    );
+    let state = answer.state;
     assert!(
         matches!(state, BankPaymentState::Paid(ref p) if p.amount.fen() == 1234),
         "{state:?}"
@@ -177,7 +184,7 @@ async fn query_payment_reads_status_and_unknown_orders() {
     })))
     .await;
     assert_eq!(
-        channel(&url).query_payment("Q1").await.unwrap(),
+        channel(&url).query_payment("Q1").await.unwrap().state,
         BankPaymentState::Unpaid
     );
 }
