@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 use unipay_core::channel::{BankNotification, NotificationMode, NotificationOutcome};
 use unipay_core::event::EventSource;
 use unipay_core::masking::mask_sensitive_fields;
-use unipay_core::payment::{PaymentEvent, PaymentStatus};
-use unipay_store::messages::{InboundMessage, Seen};
-use unipay_store::payments::{Payment, PaymentChange};
+use unipay_core::payment::PaymentEvent;
+use unipay_store::messages::InboundMessage;
+use unipay_store::payments::PaymentChange;
 
 pub const MAX_CALLBACK_BYTES: usize = 32 * 1024;
 
@@ -53,22 +53,24 @@ async fn handle(
     let notification = match channel.read_notification(body) {
         Ok(notification) => notification,
         Err(error) => {
-            let raw = String::from_utf8_lossy(&body[..body.len().min(MAX_CALLBACK_BYTES)]);
+            let raw = mask_sensitive_fields(&String::from_utf8_lossy(body));
             let digest = hex::encode(Sha256::digest(body));
-            record(
-                state,
-                channel_account_id,
-                &digest,
-                None,
-                None,
-                "unknown",
-                "rejected",
-                &error.to_string(),
-                &mask_sensitive_fields(&raw),
-                now,
-            )
-            .await?;
-            tracing::warn!(%error, channel_account_id, "bank notification rejected");
+            let reason = error.to_string();
+            tracing::warn!(%reason, channel_account_id, "bank notification rejected");
+            state
+                .store
+                .record_bank_message(&InboundMessage {
+                    channel_account_id,
+                    sha256: &digest,
+                    payment_id: None,
+                    order_no: None,
+                    source: "unknown",
+                    verdict: "rejected",
+                    reason: &reason,
+                    raw_masked: &raw,
+                    now_ms: now,
+                })
+                .await?;
             return Ok(refused(StatusCode::BAD_REQUEST, "rejected"));
         }
     };
@@ -76,96 +78,43 @@ async fn handle(
         NotificationMode::Page => EventSource::PageNotification,
         NotificationMode::Server => EventSource::ServerNotification,
     };
+    let message = |payment_id, verdict, reason| InboundMessage {
+        channel_account_id,
+        sha256: &notification.raw_sha256,
+        payment_id,
+        order_no: Some(&notification.order_no),
+        source: source.as_str(),
+        verdict,
+        reason,
+        raw_masked: &notification.raw_masked,
+        now_ms: now,
+    };
     let payment = state
         .store
         .get_payment_by_order_no(channel_account_id, &notification.order_no)
         .await?;
     let Some(payment) = payment else {
-        reject(
-            state,
-            channel_account_id,
-            &notification,
-            None,
-            source,
-            "unknown order number",
-            now,
-        )
-        .await?;
+        reject(state, &message(None, "rejected", "unknown order number")).await?;
         return Ok(refused(StatusCode::BAD_REQUEST, "unknown order"));
     };
-    let amount = match &notification.outcome {
-        NotificationOutcome::Paid(paid) => paid.amount.fen(),
-        NotificationOutcome::Failed { amount, .. } => amount.fen(),
-    };
+    let amount = notified_amount(&notification);
     if amount != payment.amount {
         let reason = format!(
             "amount {amount} fen does not match the order's {} fen",
             payment.amount
         );
-        reject(
-            state,
-            channel_account_id,
-            &notification,
-            Some(&payment.id),
-            source,
-            &reason,
-            now,
-        )
-        .await?;
+        reject(state, &message(Some(&payment.id), "rejected", &reason)).await?;
         return Ok(refused(StatusCode::BAD_REQUEST, "amount mismatch"));
     }
-    let seen = record(
-        state,
-        channel_account_id,
-        &notification.raw_sha256,
-        Some(&payment.id),
-        Some(&notification.order_no),
-        source.as_str(),
-        "accepted",
-        "",
-        &notification.raw_masked,
-        now,
-    )
-    .await?;
-    // A repeat of bytes already applied changes nothing; but if the first copy was kept and
-    // its state change was lost (a crash in between), the repeat applies it.
-    if seen == Seen::First || !already_reflects(&payment, &notification.outcome) {
-        apply(state, &payment, &notification, source, now).await?;
-    }
-    let customer_url = format!("{}/pay/{}/result", state.config.public_url, payment.id);
-    let (content_type, answer) = channel.notification_answer(&customer_url);
-    let mut response = (StatusCode::OK, answer).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Ok(response)
-}
-
-fn already_reflects(payment: &Payment, outcome: &NotificationOutcome) -> bool {
-    match outcome {
-        NotificationOutcome::Paid(_) => matches!(
-            payment.status,
-            PaymentStatus::Succeeded | PaymentStatus::Closed
-        ),
-        NotificationOutcome::Failed { .. } => {
-            payment.status != PaymentStatus::Created && payment.status != PaymentStatus::Pending
-        }
-    }
-}
-
-async fn apply(
-    state: &AppState,
-    payment: &Payment,
-    notification: &BankNotification,
-    source: EventSource,
-    now: i64,
-) -> Result<(), flows::FlowError> {
     let (event, paid, detail) = match &notification.outcome {
         NotificationOutcome::Paid(paid) => (PaymentEvent::BankSucceeded, Some(paid), ""),
         NotificationOutcome::Failed { reason, .. } => {
             (PaymentEvent::BankFailed, None, reason.as_str())
         }
     };
+    // The message is kept in the same transaction as the change it causes; a repeat of the
+    // same bytes changes nothing and adds nothing to the timeline.
+    let accepted = message(Some(&payment.id), "accepted", "");
     flows::apply(
         state,
         &PaymentChange {
@@ -177,66 +126,36 @@ async fn apply(
             next_query_at: None,
             detail,
             raw_sha256: Some(&notification.raw_sha256),
+            message: Some(&accepted),
             now_ms: now,
         },
     )
     .await?;
-    Ok(())
+    let customer_url = format!("{}/pay/{}/result", state.config.public_url, payment.id);
+    let (content_type, answer) = channel.notification_answer(&customer_url);
+    let mut response = (StatusCode::OK, answer).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
 }
 
-async fn reject(
-    state: &AppState,
-    channel_account_id: &str,
-    notification: &BankNotification,
-    payment_id: Option<&str>,
-    source: EventSource,
-    reason: &str,
-    now: i64,
-) -> Result<(), flows::FlowError> {
-    tracing::warn!(channel_account_id, order_no = %notification.order_no, reason, "bank notification rejected");
-    record(
-        state,
-        channel_account_id,
-        &notification.raw_sha256,
-        payment_id,
-        Some(&notification.order_no),
-        source.as_str(),
-        "rejected",
-        reason,
-        &notification.raw_masked,
-        now,
-    )
-    .await?;
-    Ok(())
+fn notified_amount(notification: &BankNotification) -> i64 {
+    match &notification.outcome {
+        NotificationOutcome::Paid(paid) => paid.amount.fen(),
+        NotificationOutcome::Failed { amount, .. } => amount.fen(),
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    state: &AppState,
-    channel_account_id: &str,
-    sha256: &str,
-    payment_id: Option<&str>,
-    order_no: Option<&str>,
-    source: &str,
-    verdict: &str,
-    reason: &str,
-    raw_masked: &str,
-    now: i64,
-) -> Result<Seen, flows::FlowError> {
-    Ok(state
-        .store
-        .record_bank_message(&InboundMessage {
-            channel_account_id,
-            sha256,
-            payment_id,
-            order_no,
-            source,
-            verdict,
-            reason,
-            raw_masked,
-            now_ms: now,
-        })
-        .await?)
+async fn reject(state: &AppState, message: &InboundMessage<'_>) -> Result<(), flows::FlowError> {
+    tracing::warn!(
+        channel_account_id = message.channel_account_id,
+        order_no = message.order_no,
+        reason = message.reason,
+        "bank notification rejected"
+    );
+    state.store.record_bank_message(message).await?;
+    Ok(())
 }
 
 fn refused(status: StatusCode, text: &'static str) -> Response {

@@ -6,13 +6,13 @@ use crate::api::object::event_body;
 use crate::state::AppState;
 use std::sync::Arc;
 use unipay_core::channel::{
-    BankPaid, BankPaymentState, Channel, ChannelError, PaymentRedirect, PaymentRequest, RawMessage,
+    BankPaymentState, Channel, ChannelError, PaymentRedirect, PaymentRequest,
 };
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentEvent;
 use unipay_store::StoreError;
 use unipay_store::messages::InboundMessage;
-use unipay_store::payments::{ApplyOutcome, Payment, PaymentChange};
+use unipay_store::payments::{ApplyOutcome, Payment, PaymentChange, PaymentNote};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
@@ -96,6 +96,7 @@ pub async fn start_bank_payment(
             next_query_at: Some(first_query_at.min(payment.expires_at.max(now))),
             detail: payment_type,
             raw_sha256: None,
+            message: None,
             now_ms: now,
         },
     )
@@ -139,18 +140,43 @@ pub async fn query_and_record(
     let channel = channel_for(state, payment).await?;
     let answer = channel.query_payment(&payment.order_no).await;
     let now = state.now_ms();
-    let raw_sha256 = match &answer {
-        Ok(answer) => Some(record_answer(state, payment, &answer.raw, now).await?),
-        Err(_) => None,
+    let (bank_state, raw) = match answer {
+        Ok(answer) => (Ok(answer.state), Some(answer.raw)),
+        Err(error) => (Err(error), None),
     };
-    let raw_sha256 = raw_sha256.as_deref();
-    let answer = answer.map(|a| a.state);
-    let change = |event, paid, detail| {
-        let mut change = query_change(payment, event, source, paid, detail, now);
-        change.raw_sha256 = raw_sha256;
-        change
+    // The answer is kept (masked) in the same transaction as whatever it changes.
+    let message = raw.as_ref().map(|raw| InboundMessage {
+        channel_account_id: &payment.channel_account_id,
+        sha256: &raw.sha256,
+        payment_id: Some(&payment.id),
+        order_no: Some(&payment.order_no),
+        source: "query",
+        verdict: "accepted",
+        reason: "",
+        raw_masked: &raw.masked,
+        now_ms: now,
+    });
+    let base = PaymentChange {
+        payment_id: &payment.id,
+        event: PaymentEvent::BankSucceeded,
+        source,
+        paid: None,
+        payment_type: None,
+        next_query_at: None,
+        detail: "",
+        raw_sha256: message.as_ref().map(|m| m.sha256),
+        message: message.as_ref(),
+        now_ms: now,
     };
-    let conclusion = match answer {
+    let note = |kind, detail| PaymentNote {
+        payment_id: &payment.id,
+        kind,
+        source,
+        detail,
+        message: message.as_ref(),
+        now_ms: now,
+    };
+    let conclusion = match bank_state {
         Ok(BankPaymentState::Paid(paid)) if paid.amount.fen() != payment.amount => {
             let detail = format!(
                 "bank reports {} fen paid, the order is {} fen: not believed",
@@ -160,35 +186,43 @@ pub async fn query_and_record(
             tracing::warn!(payment_id = %payment.id, %detail);
             state
                 .store
-                .record_payment_note(
-                    &change(PaymentEvent::BankSucceeded, None, &detail),
-                    "amount_mismatch",
-                )
+                .record_payment_note(&note("amount_mismatch", &detail))
                 .await?;
             QueryConclusion::Unknown(detail)
         }
-        Ok(BankPaymentState::Paid(paid)) => QueryConclusion::Applied(Box::new(
-            apply(state, &change(PaymentEvent::BankSucceeded, Some(&paid), "")).await?,
-        )),
-        Ok(BankPaymentState::Failed { reason }) => QueryConclusion::Applied(Box::new(
-            apply(state, &change(PaymentEvent::BankFailed, None, &reason)).await?,
-        )),
-        Ok(BankPaymentState::Unpaid) if close_if_unpaid => {
-            let close = change(
-                PaymentEvent::ConfirmedUnpaidClose,
-                None,
-                "bank confirms unpaid",
-            );
-            QueryConclusion::Applied(Box::new(apply(state, &close).await?))
+        Ok(BankPaymentState::Paid(paid)) => {
+            let change = PaymentChange {
+                paid: Some(&paid),
+                ..base
+            };
+            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
         }
-        Ok(BankPaymentState::Unpaid) => QueryConclusion::StillUnpaid,
+        Ok(BankPaymentState::Failed { reason }) => {
+            let change = PaymentChange {
+                event: PaymentEvent::BankFailed,
+                detail: &reason,
+                ..base
+            };
+            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
+        }
+        Ok(BankPaymentState::Unpaid) if close_if_unpaid => {
+            let change = PaymentChange {
+                event: PaymentEvent::ConfirmedUnpaidClose,
+                detail: "bank confirms unpaid",
+                ..base
+            };
+            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
+        }
+        Ok(BankPaymentState::Unpaid) => {
+            if let Some(message) = &message {
+                state.store.record_bank_message(message).await?;
+            }
+            QueryConclusion::StillUnpaid
+        }
         Ok(BankPaymentState::Unknown { reason }) => {
             state
                 .store
-                .record_payment_note(
-                    &change(PaymentEvent::BankSucceeded, None, &reason),
-                    "query_unknown",
-                )
+                .record_payment_note(&note("query_unknown", &reason))
                 .await?;
             QueryConclusion::Unknown(reason)
         }
@@ -196,58 +230,10 @@ pub async fn query_and_record(
             let reason = error.to_string();
             state
                 .store
-                .record_payment_note(
-                    &change(PaymentEvent::BankSucceeded, None, &reason),
-                    "query_failed",
-                )
+                .record_payment_note(&note("query_failed", &reason))
                 .await?;
             QueryConclusion::Unknown(reason)
         }
     };
     Ok(conclusion)
-}
-
-/// Keeps a query answer (masked) like any other bank message; returns its hash for the timeline.
-async fn record_answer(
-    state: &AppState,
-    payment: &Payment,
-    raw: &RawMessage,
-    now: i64,
-) -> Result<String, StoreError> {
-    state
-        .store
-        .record_bank_message(&InboundMessage {
-            channel_account_id: &payment.channel_account_id,
-            sha256: &raw.sha256,
-            payment_id: Some(&payment.id),
-            order_no: Some(&payment.order_no),
-            source: "query",
-            verdict: "accepted",
-            reason: "",
-            raw_masked: &raw.masked,
-            now_ms: now,
-        })
-        .await?;
-    Ok(raw.sha256.clone())
-}
-
-fn query_change<'a>(
-    payment: &'a Payment,
-    event: PaymentEvent,
-    source: EventSource,
-    paid: Option<&'a BankPaid>,
-    detail: &'a str,
-    now_ms: i64,
-) -> PaymentChange<'a> {
-    PaymentChange {
-        payment_id: &payment.id,
-        event,
-        source,
-        paid,
-        payment_type: None,
-        next_query_at: None,
-        detail,
-        raw_sha256: None,
-        now_ms,
-    }
 }

@@ -46,38 +46,49 @@ impl Store {
         &self,
         message: &InboundMessage<'_>,
     ) -> Result<Seen, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO bank_messages (id, channel_account_id, sha256, payment_id, order_no, source, verdict, reason, \
-             raw_masked, seen_count, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) \
-             ON CONFLICT (channel_account_id, sha256) DO NOTHING",
-        )
-        .bind(new_id("msg", message.now_ms))
-        .bind(message.channel_account_id)
-        .bind(message.sha256)
-        .bind(message.payment_id)
-        .bind(message.order_no)
-        .bind(message.source)
-        .bind(message.verdict)
-        .bind(message.reason)
-        .bind(message.raw_masked)
-        .bind(message.now_ms)
-        .execute(&self.write)
-        .await?;
-        if inserted.rows_affected() == 1 {
-            return Ok(Seen::First);
-        }
-        sqlx::query(
-            "UPDATE bank_messages SET seen_count = seen_count + 1, last_seen_at = $1 \
-             WHERE channel_account_id = $2 AND sha256 = $3",
-        )
-        .bind(message.now_ms)
-        .bind(message.channel_account_id)
-        .bind(message.sha256)
-        .execute(&self.write)
-        .await?;
-        Ok(Seen::Again)
+        let mut conn = self.write.acquire().await?;
+        keep_message(&mut conn, message).await
     }
+}
 
+/// Keeps a message in the caller's transaction; tells whether these bytes were seen before.
+pub(crate) async fn keep_message(
+    conn: &mut sqlx::AnyConnection,
+    message: &InboundMessage<'_>,
+) -> Result<Seen, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO bank_messages (id, channel_account_id, sha256, payment_id, order_no, source, verdict, reason, \
+         raw_masked, seen_count, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) \
+         ON CONFLICT (channel_account_id, sha256) DO NOTHING",
+    )
+    .bind(new_id("msg", message.now_ms))
+    .bind(message.channel_account_id)
+    .bind(message.sha256)
+    .bind(message.payment_id)
+    .bind(message.order_no)
+    .bind(message.source)
+    .bind(message.verdict)
+    .bind(message.reason)
+    .bind(message.raw_masked)
+        .bind(message.now_ms)
+        .execute(&mut *conn)
+        .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Seen::First);
+    }
+    sqlx::query(
+        "UPDATE bank_messages SET seen_count = seen_count + 1, last_seen_at = $1 \
+         WHERE channel_account_id = $2 AND sha256 = $3",
+    )
+    .bind(message.now_ms)
+    .bind(message.channel_account_id)
+    .bind(message.sha256)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Seen::Again)
+}
+
+impl Store {
     pub async fn list_bank_messages(
         &self,
         verdict: Option<&str>,

@@ -2,6 +2,7 @@
 //! payment state change passes.
 
 use crate::idempotency::{self, IdempotencyBegin, IdempotencyRequest};
+use crate::messages::{InboundMessage, Seen, keep_message};
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -118,7 +119,7 @@ pub enum Idempotent<T> {
 }
 
 /// A change to a payment, from whichever source reported it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct PaymentChange<'a> {
     pub payment_id: &'a str,
     pub event: PaymentEvent,
@@ -132,6 +133,21 @@ pub struct PaymentChange<'a> {
     /// Free text for the timeline (a bank's reason, an error).
     pub detail: &'a str,
     pub raw_sha256: Option<&'a str>,
+    /// The bank message that reported the change, kept in the same transaction. When these
+    /// exact bytes were kept before and change nothing, no timeline entry is added either.
+    pub message: Option<&'a InboundMessage<'a>>,
+    pub now_ms: i64,
+}
+
+/// A timeline entry that changes nothing: what was asked or heard, and why nothing moved.
+#[derive(Debug, Clone, Copy)]
+pub struct PaymentNote<'a> {
+    pub payment_id: &'a str,
+    /// `query_unknown`, `query_failed`, `amount_mismatch`, ...
+    pub kind: &'a str,
+    pub source: EventSource,
+    pub detail: &'a str,
+    pub message: Option<&'a InboundMessage<'a>>,
     pub now_ms: i64,
 }
 
@@ -243,6 +259,10 @@ impl Store {
         render: EventRenderer<'_>,
     ) -> Result<ApplyOutcome, StoreError> {
         let mut tx = self.write.begin().await?;
+        let seen = match change.message {
+            Some(message) => keep_message(&mut tx, message).await?,
+            None => Seen::First,
+        };
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{}",
             self.lock_row()
@@ -273,6 +293,7 @@ impl Store {
                     event_id,
                 }
             }
+            Transition::Unchanged if seen == Seen::Again => ApplyOutcome::Unchanged(before),
             Transition::Unchanged => {
                 insert_event(
                     &mut tx,
@@ -315,24 +336,24 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Adds a timeline entry that changes nothing (e.g. a query that answered "unknown").
-    pub async fn record_payment_note(
-        &self,
-        change: &PaymentChange<'_>,
-        kind: &str,
-    ) -> Result<(), StoreError> {
+    /// Adds a timeline entry that changes nothing (e.g. a query that answered "unknown"),
+    /// keeping the bank message that said it in the same transaction.
+    pub async fn record_payment_note(&self, note: &PaymentNote<'_>) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
+        if let Some(message) = note.message {
+            keep_message(&mut tx, message).await?;
+        }
         insert_event_row(
             &mut tx,
             &NewEvent {
-                payment_id: change.payment_id,
-                kind,
-                source: change.source,
+                payment_id: note.payment_id,
+                kind: note.kind,
+                source: note.source,
                 from: None,
                 to: None,
-                detail: change.detail,
-                raw_sha256: change.raw_sha256,
-                now_ms: change.now_ms,
+                detail: note.detail,
+                raw_sha256: note.message.map(|m| m.sha256),
+                now_ms: note.now_ms,
             },
         )
         .await?;

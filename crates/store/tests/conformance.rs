@@ -36,6 +36,7 @@ on_both_backends!(
     bank_messages_are_deduplicated,
     notification_attempts_move_events_along,
     nonces_are_single_use,
+    a_message_and_its_change_commit_together,
 );
 
 async fn run<F, Fut>(backend: TestBackend, test: F)
@@ -164,6 +165,7 @@ fn change<'a>(
         next_query_at: Some(now_ms + 60_000),
         detail: "",
         raw_sha256: None,
+        message: None,
         now_ms,
     }
 }
@@ -542,4 +544,47 @@ async fn nonces_are_single_use(store: Store) {
             .await
             .unwrap()
     );
+}
+
+/// Proves a bank message is kept in the state change's transaction, and that the same bytes
+/// again change nothing and add no timeline entry.
+async fn a_message_and_its_change_commit_together(store: Store) {
+    let p = create(&store, "T-8").await;
+    let bank = paid();
+    let message = InboundMessage {
+        channel_account_id: "cha_1",
+        sha256: "feed01",
+        payment_id: Some(&p.id),
+        order_no: Some(&p.order_no),
+        source: "server_notification",
+        verdict: "accepted",
+        reason: "",
+        raw_masked: "<MSG/>",
+        now_ms: NOW,
+    };
+    let with_message = |now_ms| PaymentChange {
+        message: Some(&message),
+        raw_sha256: Some("feed01"),
+        ..change(&p.id, PaymentEvent::BankSucceeded, Some(&bank), now_ms)
+    };
+    let first = store
+        .apply_payment_change(&with_message(NOW + 1), &render_event)
+        .await
+        .unwrap();
+    assert!(matches!(first, ApplyOutcome::Changed { .. }));
+    let again = store
+        .apply_payment_change(&with_message(NOW + 2), &render_event)
+        .await
+        .unwrap();
+    assert!(matches!(again, ApplyOutcome::Unchanged(_)));
+    let kept = store.list_bank_messages(Some("accepted")).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].seen_count, 2);
+    let timeline = store.list_payment_events(&p.id).await.unwrap();
+    assert_eq!(
+        timeline.len(),
+        2,
+        "created and succeeded only: {timeline:?}"
+    );
+    assert_eq!(timeline[1].raw_sha256.as_deref(), Some("feed01"));
 }

@@ -187,6 +187,28 @@ pub async fn never_acknowledged_is_dead_lettered_and_resend_works(world: &mut Wo
         4,
         "one attempt per schedule step"
     );
+    let metrics = world
+        .http
+        .get(format!("{}/metrics", world.server_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "unipay_notifications_dead 1",
+        "unipay_notifications_pending 0",
+        "unipay_payments{status=\"succeeded\"} 1",
+        "unipay_janitor_due ",
+        "unipay_http_requests_total{method=\"POST\",route=\"/v1/payments\",status=\"201\"} 1",
+        "unipay_http_requests_total{method=\"POST\",route=\"/callbacks/{channel_account_id}\",status=\"200\"}",
+    ] {
+        assert!(
+            metrics.contains(expected),
+            "metrics lack {expected:?}:\n{metrics}"
+        );
+    }
     world.receiver.set_behaviour(Behaviour::Accept);
     let resent = admin(&[
         "resend-event",

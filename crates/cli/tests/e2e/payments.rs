@@ -26,6 +26,32 @@ pub async fn success_by_page_notification_only(world: &mut World) {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event_type, "payment.succeeded");
     assert_eq!(events[0].status, "succeeded");
+
+    // The result page sends the consumer back with the result, signed with the app's secret.
+    let page = world
+        .http
+        .get(format!("{}/pay/{}/result", world.server_url, payment.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let link_start = page
+        .find("https://shop.example/return?")
+        .expect("a return link");
+    let link = &page[link_start..];
+    // The page escapes the link for HTML; a browser would unescape it.
+    let link = &link[..link.find('"').unwrap()]
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let query = link.split_once('?').unwrap().1;
+    let pairs =
+        unipay_client::verify_return_query(&world.secret, query).expect("the signature verifies");
+    assert!(pairs.contains(&("status".to_string(), "succeeded".to_string())));
+    assert!(pairs.contains(&("payment_id".to_string(), payment.id.clone())));
+    let forged = query.replace("status=succeeded", "status=failed");
+    assert!(unipay_client::verify_return_query(&world.secret, &forged).is_err());
 }
 
 /// Proves a result delivered only server to server completes the payment, and the bank hears
