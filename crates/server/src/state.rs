@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 use unipay_core::Clock;
 use unipay_store::Store;
-use unipay_store::merchants::App;
+use unipay_store::merchants::{App, ChannelRoute};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -74,41 +74,68 @@ impl AppState {
     /// An app, from a short-lived cache: every API request needs its secret.
     pub async fn app(&self, app_id: &str) -> Result<Option<Arc<App>>, unipay_store::StoreError> {
         let now = self.now_ms();
-        if let Some(app) = self.apps.get(app_id, now) {
+        if let Some(app) = self.apps.apps.get(app_id, now) {
             return Ok(Some(app));
         }
         let Some(app) = self.store.get_app(app_id).await? else {
             return Ok(None);
         };
         let app = Arc::new(app);
-        self.apps.put(app.clone(), now);
+        self.apps.apps.put(app.id.clone(), app.clone(), now);
         Ok(Some(app))
+    }
+
+    /// The channel account an app's new payments use, from the same short-lived cache.
+    pub async fn channel_route(&self, app: &App) -> Result<Option<Arc<ChannelRoute>>, unipay_store::StoreError> {
+        let now = self.now_ms();
+        if let Some(route) = self.apps.routes.get(&app.id, now) {
+            return Ok(Some(route));
+        }
+        let Some(route) = self.store.channel_route_for_app(app).await? else {
+            return Ok(None);
+        };
+        let route = Arc::new(route);
+        self.apps.routes.put(app.id.clone(), route.clone(), now);
+        Ok(Some(route))
     }
 }
 
-/// Apps kept for a few seconds, so that a disabled app or a rotated secret takes effect on
-/// every node soon without a query per request.
+/// Apps and their channel routes, kept for a few seconds so that a disabled app, a rotated
+/// secret or a new channel account takes effect on every node soon without a query per request.
 #[derive(Default)]
 pub struct AppCache {
-    entries: RwLock<HashMap<String, (Arc<App>, i64)>>,
+    apps: Expiring<Arc<App>>,
+    routes: Expiring<Arc<ChannelRoute>>,
 }
 
 const APP_CACHE_TTL_MS: i64 = 10_000;
 const APP_CACHE_MAX: usize = 10_000;
 
-impl AppCache {
-    fn get(&self, app_id: &str, now_ms: i64) -> Option<Arc<App>> {
+struct Expiring<T> {
+    entries: RwLock<HashMap<String, (T, i64)>>,
+}
+
+impl<T> Default for Expiring<T> {
+    fn default() -> Self {
+        Expiring {
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Clone> Expiring<T> {
+    fn get(&self, key: &str, now_ms: i64) -> Option<T> {
         let entries = self.entries.read().ok()?;
-        let (app, loaded_at) = entries.get(app_id)?;
-        (now_ms - loaded_at < APP_CACHE_TTL_MS).then(|| app.clone())
+        let (value, loaded_at) = entries.get(key)?;
+        (now_ms - loaded_at < APP_CACHE_TTL_MS).then(|| value.clone())
     }
 
-    fn put(&self, app: Arc<App>, now_ms: i64) {
+    fn put(&self, key: String, value: T, now_ms: i64) {
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= APP_CACHE_MAX {
                 entries.clear();
             }
-            entries.insert(app.id.clone(), (app, now_ms));
+            entries.insert(key, (value, now_ms));
         }
     }
 }

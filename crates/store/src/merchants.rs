@@ -184,18 +184,38 @@ impl Store {
     }
 
     /// The channel account an app's payments go through: the app's own, else its merchant's first.
-    pub async fn channel_account_for_app(&self, app: &App) -> Result<Option<String>, StoreError> {
-        if let Some(id) = &app.channel_account_id {
-            return Ok(Some(id.clone()));
-        }
-        let row = sqlx::query(
-            "SELECT id FROM channel_accounts WHERE merchant_id = $1 ORDER BY created_at, id LIMIT 1",
-        )
-        .bind(&app.merchant_id)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(row.map(|r| r.try_get("id")).transpose()?)
+    pub async fn channel_route_for_app(&self, app: &App) -> Result<Option<ChannelRoute>, StoreError> {
+        let row = match &app.channel_account_id {
+            Some(id) => {
+                sqlx::query("SELECT id, channel FROM channel_accounts WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT id, channel FROM channel_accounts WHERE merchant_id = $1 ORDER BY created_at, id LIMIT 1",
+                )
+                .bind(&app.merchant_id)
+                .fetch_optional(&self.read)
+                .await?
+            }
+        };
+        row.map(|r| {
+            Ok(ChannelRoute {
+                channel_account_id: r.try_get("id")?,
+                channel: r.try_get("channel")?,
+            })
+        })
+        .transpose()
     }
+}
+
+/// Where an app's payments go: a channel account and its bank protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRoute {
+    pub channel_account_id: String,
+    pub channel: String,
 }
 
 const CHANNEL_ACCOUNT_SELECT: &str = "SELECT id, merchant_id, channel, bank_merchant_id, private_key_pem, \

@@ -40,9 +40,8 @@ pub async fn create_payment(
     let idempotency = idempotency_request(&headers, &request)?;
     let input = parse(&request.body)?;
     let app = &request.app;
-    let channel_account_id = state
-        .store
-        .channel_account_for_app(app)
+    let route = state
+        .channel_route(app)
         .await?
         .ok_or_else(|| {
             ApiError::new(
@@ -64,8 +63,8 @@ pub async fn create_payment(
         id: new_id("pay", now),
         app_id: app.id.clone(),
         merchant_id: app.merchant_id.clone(),
-        channel_account_id,
-        channel: "abc".to_string(),
+        channel_account_id: route.channel_account_id.clone(),
+        channel: route.channel.clone(),
         out_trade_no: input.out_trade_no,
         order_no: new_body(now),
         amount: input.amount.fen(),

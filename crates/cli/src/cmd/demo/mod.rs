@@ -1,0 +1,224 @@
+//! `unipay demo`: the bank simulator, unipay and a small shop in one process, so that a
+//! newcomer can watch a payment go the whole way in a browser. Data (SQLite, keys) lives under
+//! `--data-dir` and is reused by the next run.
+
+mod setup;
+mod shop;
+
+use anyhow::Context;
+use clap::Args;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use unipay_banksim::SimFileConfig;
+use unipay_core::SystemClock;
+use unipay_server::ServerConfig;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo keeps its SQLite database and keys (reused by the next run).
+    #[arg(long, default_value = "./data")]
+    data_dir: PathBuf,
+    /// Address unipay (API, cashier, bank callbacks, /metrics) listens on.
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    unipay_listen: String,
+    /// Address the bank simulator listens on.
+    #[arg(long, default_value = "127.0.0.1:7701")]
+    bank_listen: String,
+    /// Address the demo shop (the business system) listens on.
+    #[arg(long, default_value = "127.0.0.1:7702")]
+    shop_listen: String,
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    unipay_server::logging::init("text");
+
+    // Bind first: with port 0 the URLs are only known once the sockets exist, and every part
+    // must know the others' URLs before it starts.
+    let unipay_listener = bind(&args.unipay_listen, "unipay").await?;
+    let bank_listener = bind(&args.bank_listen, "the bank simulator").await?;
+    let shop_listener = bind(&args.shop_listen, "the shop").await?;
+    let unipay_url = public_url(unipay_listener.local_addr()?);
+    let bank_url = public_url(bank_listener.local_addr()?);
+    let shop_url = public_url(shop_listener.local_addr()?);
+
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let data_dir = std::fs::canonicalize(&args.data_dir)
+        .with_context(|| format!("resolving {}", args.data_dir.display()))?;
+
+    // Keys: the merchant's, and the simulated bank's under banksim/, kept for the next run.
+    let merchant = setup::merchant_identity(&data_dir.join("keys"))?;
+    let mut sim_config =
+        SimFileConfig::default().into_sim_config(&bank_url, Some(&data_dir.join("banksim")))?;
+    restrict_to_owner(
+        &data_dir
+            .join("banksim")
+            .join(unipay_banksim::config::KEY_FILE_NAME),
+    )?;
+    sim_config.merchants.push((
+        setup::BANK_MERCHANT_ID.to_string(),
+        merchant.certificate.clone(),
+    ));
+    let bank_certificate_pem = sim_config.certificate.to_pem();
+
+    let database_url = format!("sqlite://{}", data_dir.join("unipay.db").display());
+    let store = unipay_store::Store::connect(&database_url)
+        .await
+        .with_context(|| format!("opening {database_url}"))?;
+    store.migrate().await?;
+    let prepared = setup::prepare(
+        &store,
+        &merchant,
+        &bank_url,
+        &bank_certificate_pem,
+        &format!("{shop_url}/notify"),
+    )
+    .await;
+    store.close().await;
+    let demo_app = prepared?;
+
+    let (stop, stopped) = watch::channel(false);
+    let mut bank = tokio::spawn(unipay_banksim::serve(
+        sim_config,
+        bank_listener,
+        wait_for_stop(stopped.clone()),
+    ));
+    let config = ServerConfig {
+        listen: unipay_listener.local_addr()?.to_string(),
+        public_url: unipay_url.clone(),
+        database_url,
+        ..Default::default()
+    };
+    let running = match unipay_server::start(config, unipay_listener, Arc::new(SystemClock)).await {
+        Ok(running) => running,
+        Err(error) => {
+            let _ = stop.send(true);
+            let _ = bank.await;
+            return Err(error.context("starting unipay"));
+        }
+    };
+    let mut shop = tokio::spawn(shop::serve(
+        shop::ShopConfig {
+            shop_url: shop_url.clone(),
+            unipay_url: unipay_url.clone(),
+            bank_url: bank_url.clone(),
+            app_id: demo_app.app_id.clone(),
+            secret: demo_app.secret.clone(),
+        },
+        shop_listener,
+        wait_for_stop(stopped),
+    ));
+
+    print_banner(&Urls {
+        shop: &shop_url,
+        unipay: &unipay_url,
+        bank: &bank_url,
+        data_dir: &data_dir,
+        app: &demo_app,
+    });
+
+    // Run until Ctrl-C; a part that ends by itself (it failed) ends the demo too.
+    let (outcome, bank_ended, shop_ended) = tokio::select! {
+        _ = super::shutdown_signal() => (Ok(()), false, false),
+        result = &mut bank => (Err(ended("the bank simulator", result)), true, false),
+        result = &mut shop => (Err(ended("the shop", result)), false, true),
+    };
+    tracing::info!("demo: shutting down");
+    let _ = stop.send(true);
+    running.stop().await;
+    // A finished task's handle must not be awaited again.
+    if !bank_ended && let Ok(Err(error)) = bank.await {
+        tracing::warn!(error = %format!("{error:#}"), "the bank simulator stopped with an error");
+    }
+    if !shop_ended && let Ok(Err(error)) = shop.await {
+        tracing::warn!(error = %format!("{error:#}"), "the shop stopped with an error");
+    }
+    if outcome.is_ok() {
+        println!("demo stopped");
+    }
+    outcome
+}
+
+/// The simulator writes its key with the default permissions; it is a private key all the same.
+fn restrict_to_owner(path: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    if path.exists() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+async fn bind(address: &str, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("listening on {address} for {what}"))
+}
+
+/// `http://<address>`; an address bound to every interface is shown as loopback, which a
+/// browser on this machine can open.
+fn public_url(address: SocketAddr) -> String {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, address.port()))
+}
+
+async fn wait_for_stop(mut stopped: watch::Receiver<bool>) {
+    // An error means the sender is gone, which also means stop.
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+fn ended(what: &str, result: Result<anyhow::Result<()>, tokio::task::JoinError>) -> anyhow::Error {
+    match result {
+        Ok(Ok(())) => anyhow::anyhow!("{what} stopped unexpectedly"),
+        Ok(Err(error)) => error.context(format!("{what} failed")),
+        Err(error) => anyhow::anyhow!("{what} crashed: {error}"),
+    }
+}
+
+struct Urls<'a> {
+    shop: &'a str,
+    unipay: &'a str,
+    bank: &'a str,
+    data_dir: &'a std::path::Path,
+    app: &'a setup::DemoApp,
+}
+
+/// The start-up banner on stdout. Each address is on its own `name: URL` line, the URL first
+/// after the colon, so scripts and tests can read them; logs go to stderr.
+fn print_banner(urls: &Urls<'_>) {
+    let Urls {
+        shop,
+        unipay,
+        bank,
+        data_dir,
+        app,
+    } = urls;
+    println!("unipay demo is running (data in {})", data_dir.display());
+    println!("  shop:          {shop}  (the business system: buy here)");
+    println!("  notifications: {shop}/notifications  (what unipay told the shop)");
+    println!(
+        "  unipay:        {unipay}  (merchant API /v1, app {})",
+        app.app_id
+    );
+    println!("  cashier:       {unipay}/pay/  (+ payment id; the shop sends you there)");
+    println!("  metrics:       {unipay}/metrics");
+    println!("  banksim:       {bank}  (ABC TrustPay simulator)");
+    println!("  sim-api:       {bank}/sim/health  (also /sim/orders/{{order_no}}, /sim/faults)");
+    println!(
+        "  channel:       {}  (bank MerchantID {})",
+        app.channel_account_id,
+        setup::BANK_MERCHANT_ID
+    );
+    println!();
+    println!("Open {shop} and click Pay. Press Ctrl-C to stop.");
+}
