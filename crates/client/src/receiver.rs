@@ -9,10 +9,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedEvent {
@@ -40,6 +40,60 @@ struct Book {
     accepted: Vec<ReceivedEvent>,
     attempts: HashMap<String, u32>,
     bad_signatures: u32,
+    /// Payment id → indexes into `accepted`, so that a per-payment lookup does not scan every
+    /// event (the benchmark waits on thousands of payments, one at a time each).
+    by_payment: HashMap<String, Vec<usize>>,
+    /// Event ids acknowledged at least once.
+    acknowledged_ids: HashSet<String>,
+    /// Acknowledged deliveries beyond the first of their event, plus acknowledged events that
+    /// repeat an already acknowledged (payment, type) under a new event id.
+    duplicates: u64,
+    /// Tasks waiting for one payment's event of one type.
+    waiters: HashMap<String, Vec<Waiter>>,
+}
+
+struct Waiter {
+    event_type: String,
+    reply: oneshot::Sender<ReceivedEvent>,
+}
+
+impl Book {
+    fn find(&self, payment_id: &str, event_type: &str) -> Option<&ReceivedEvent> {
+        self.by_payment
+            .get(payment_id)?
+            .iter()
+            .filter_map(|&i| self.accepted.get(i))
+            .find(|e| e.event_type == event_type)
+    }
+
+    /// Records an acknowledged event: counts duplicates, indexes it and wakes its waiters.
+    fn accept(&mut self, event: ReceivedEvent) {
+        let repeated_id = !self.acknowledged_ids.insert(event.id.clone());
+        let repeated_kind =
+            !repeated_id && self.find(&event.payment_id, &event.event_type).is_some();
+        if repeated_id || repeated_kind {
+            self.duplicates += 1;
+        }
+        if let Some(waiters) = self.waiters.remove(&event.payment_id) {
+            let mut still_waiting = Vec::new();
+            for waiter in waiters {
+                if waiter.event_type == event.event_type {
+                    // A waiter that gave up has dropped its receiver; nothing to do then.
+                    let _ = waiter.reply.send(event.clone());
+                } else {
+                    still_waiting.push(waiter);
+                }
+            }
+            if !still_waiting.is_empty() {
+                self.waiters.insert(event.payment_id.clone(), still_waiting);
+            }
+        }
+        self.by_payment
+            .entry(event.payment_id.clone())
+            .or_default()
+            .push(self.accepted.len());
+        self.accepted.push(event);
+    }
 }
 
 struct Shared {
@@ -124,6 +178,68 @@ impl Receiver {
             .unwrap_or(0)
     }
 
+    /// Acknowledged deliveries that repeat an event already acknowledged (same event id), or
+    /// that bring a second event of one type for one payment (a new event id for the same
+    /// fact). Zero when every fact reached the business system exactly once.
+    pub fn duplicates(&self) -> u64 {
+        self.shared.book.lock().map(|b| b.duplicates).unwrap_or(0)
+    }
+
+    /// The first acknowledged event of `event_type` for the payment, if any. Looks up the
+    /// payment's own events only.
+    pub fn event_for(&self, payment_id: &str, event_type: &str) -> Option<ReceivedEvent> {
+        self.shared
+            .book
+            .lock()
+            .ok()?
+            .find(payment_id, event_type)
+            .cloned()
+    }
+
+    /// Waits for the payment's first acknowledged event of `event_type` (at once if it has
+    /// already arrived), or `None` when the timeout passes. Each call costs one map entry while
+    /// it waits, whatever the number of other events: unlike [`Receiver::wait_until`] it never
+    /// rescans the whole record, so thousands of concurrent waits stay cheap.
+    pub async fn wait_for_event(
+        &self,
+        payment_id: &str,
+        event_type: &str,
+        timeout: Duration,
+    ) -> Option<ReceivedEvent> {
+        let reply = {
+            let mut book = self.shared.book.lock().ok()?;
+            if let Some(event) = book.find(payment_id, event_type) {
+                return Some(event.clone());
+            }
+            let (reply, wait) = oneshot::channel();
+            book.waiters
+                .entry(payment_id.to_string())
+                .or_default()
+                .push(Waiter {
+                    event_type: event_type.to_string(),
+                    reply,
+                });
+            wait
+        };
+        match tokio::time::timeout(timeout, reply).await {
+            Ok(Ok(event)) => Some(event),
+            _ => {
+                // Gave up: drop this payment's abandoned waiters so that they do not pile up.
+                if let Ok(mut book) = self.shared.book.lock() {
+                    if let Some(waiters) = book.waiters.get_mut(payment_id) {
+                        waiters.retain(|w| !w.reply.is_closed());
+                        if waiters.is_empty() {
+                            book.waiters.remove(payment_id);
+                        }
+                    }
+                    // It may have arrived between the timeout and taking the lock.
+                    return book.find(payment_id, event_type).cloned();
+                }
+                None
+            }
+        }
+    }
+
     /// Waits until `done` holds for the accepted events, or the timeout passes; true if it held.
     pub async fn wait_until(
         &self,
@@ -174,7 +290,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
             Behaviour::AlwaysFail => false,
         };
         if accept {
-            book.accepted.push(ReceivedEvent {
+            book.accept(ReceivedEvent {
                 id,
                 event_type: value["type"].as_str().unwrap_or("").to_string(),
                 payment_id: value["data"]["id"].as_str().unwrap_or("").to_string(),

@@ -1,0 +1,21 @@
+//! `unipay bench …`: benchmarks that drive real processes over HTTP and print their figures.
+
+mod pay;
+mod stats;
+mod world;
+
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Complete payments (create → cashier → bank pays → signed notification) as fast as N
+    /// concurrent business systems can; prints throughput, latency, losses, duplicates and the
+    /// server's peak memory.
+    Pay(pay::PayArgs),
+}
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Pay(args) => pay::run(args).await,
+    }
+}

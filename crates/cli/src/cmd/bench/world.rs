@@ -1,0 +1,438 @@
+//! The world a benchmark runs against: either its own (a temp dir, fresh keys, the bank
+//! simulator and unipay as child processes, a fresh database) or a running one (`--target`).
+
+use anyhow::{Context, bail};
+use serde_json::json;
+use sqlx::{AnyConnection, Connection, Executor};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
+use unipay_core::ids::{new_id, random_token};
+use unipay_store::Store;
+use unipay_store::merchants::{App, ChannelAccount, Merchant};
+
+/// The simulated bank's MerchantID for the benchmark's merchant.
+const BANK_MERCHANT_ID: &str = "103881234560010";
+/// How long a child may take to print its "listening on" line.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many of a child's stderr lines are kept to show after the run.
+const KEPT_LOG_LINES: usize = 5;
+
+/// What the benchmark needs to drive payments, wherever they come from.
+pub struct Target {
+    pub server_url: String,
+    pub bank_url: String,
+    pub app_id: String,
+    pub secret: String,
+    /// The unipay process whose peak RSS is reported, when known.
+    pub server_pid: Option<u32>,
+}
+
+/// The parts of the world the benchmark made, so that it can take them down again.
+pub struct OwnWorld {
+    dir: PathBuf,
+    bank: Option<Child>,
+    server: Option<Child>,
+    database: Option<CreatedDatabase>,
+    server_log: Arc<LogTail>,
+}
+
+/// A PostgreSQL database created for this run, dropped at the end.
+struct CreatedDatabase {
+    admin_url: String,
+    name: String,
+}
+
+/// A child's stderr: the number of lines and the first few, for a summary after the run
+/// (a server that logs a warning per request would otherwise drown the figures).
+#[derive(Default)]
+pub struct LogTail {
+    inner: Mutex<(u64, Vec<String>)>,
+}
+
+impl LogTail {
+    fn push(&self, line: String) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.0 += 1;
+            if inner.1.len() < KEPT_LOG_LINES {
+                inner.1.push(line);
+            }
+        }
+    }
+
+    pub fn summary(&self) -> (u64, Vec<String>) {
+        self.inner
+            .lock()
+            .map(|inner| inner.clone())
+            .unwrap_or_default()
+    }
+}
+
+pub struct OwnSettings<'a> {
+    pub database_url: Option<&'a str>,
+    pub key_bits: usize,
+    /// The business system's notification endpoint, the app's default notify_url.
+    pub notify_url: &'a str,
+    pub secret: &'a str,
+}
+
+impl OwnWorld {
+    /// An empty world: its temp dir only, so far.
+    pub fn new() -> anyhow::Result<OwnWorld> {
+        let dir = std::env::temp_dir().join(format!("unipay-bench-{}", random_token(12)));
+        std::fs::create_dir_all(dir.join("bank"))
+            .with_context(|| format!("creating {}", dir.display()))?;
+        Ok(OwnWorld {
+            dir,
+            bank: None,
+            server: None,
+            database: None,
+            server_log: Arc::default(),
+        })
+    }
+
+    pub fn server_log(&self) -> Arc<LogTail> {
+        self.server_log.clone()
+    }
+
+    /// Builds the whole world. Whatever part of it is up when this fails (or is cancelled)
+    /// is taken down by [`OwnWorld::finish`].
+    pub async fn start(&mut self, settings: &OwnSettings<'_>) -> anyhow::Result<Target> {
+        let bits = settings.key_bits;
+        // Key generation is CPU work; keep it off the async workers.
+        let (merchant_key, merchant_certificate, bank_key, bank_certificate) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let merchant_key = PrivateKey::generate(bits)?;
+                let merchant_certificate =
+                    merchant_key.self_signed_certificate("unipay bench merchant", 3650)?;
+                let bank_key = PrivateKey::generate(bits)?;
+                let bank_certificate =
+                    bank_key.self_signed_certificate("MainServer.banksim", 3650)?;
+                Ok((
+                    merchant_key,
+                    merchant_certificate,
+                    bank_key,
+                    bank_certificate,
+                ))
+            })
+            .await??;
+        println!("keys: RSA {bits} bits (merchant and simulated bank)");
+        let key = merchant_key.clone();
+        let certificate = merchant_certificate.clone();
+        let (sign_us, verify_us) =
+            tokio::task::spawn_blocking(move || rsa_cost(&key, &certificate)).await??;
+        // Every payment costs three signatures (unipay's PayReq, the bank's answer, the bank's
+        // notification) and three verifications: the floor under the CPU a payment needs.
+        println!(
+            "rsa cost on this machine: sign_ms={:.3} verify_ms={:.3} (3 of each per payment: \
+             {:.2} ms of CPU per payment)",
+            sign_us / 1000.0,
+            verify_us / 1000.0,
+            3.0 * (sign_us + verify_us) / 1000.0
+        );
+        write_bank_identity(&self.dir.join("bank"), &bank_key, &bank_certificate)?;
+
+        let database_url = self.database(settings.database_url).await?;
+
+        let mut bank_command = unipay_command()?;
+        bank_command
+            .arg("banksim")
+            .args(["--listen", "127.0.0.1:0"]);
+        bank_command.arg("--key-dir").arg(self.dir.join("bank"));
+        let bank_log = Arc::new(LogTail::default());
+        let (bank, bank_url) = spawn_listening(bank_command, bank_log).await?;
+        self.bank = Some(bank);
+
+        let http = reqwest::Client::new();
+        let registered = http
+            .post(format!("{bank_url}/sim/merchants"))
+            .json(&json!({"merchant_id": BANK_MERCHANT_ID,
+                          "certificate_pem": merchant_certificate.to_pem()}))
+            .send()
+            .await?;
+        if !registered.status().is_success() {
+            bail!(
+                "the simulator refused the merchant: {}",
+                registered.status()
+            );
+        }
+        let bank_certificate_pem = http
+            .get(format!("{bank_url}/sim/certificate.pem"))
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+
+        let store = Store::connect(&database_url).await?;
+        store.migrate().await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let merchant = Merchant {
+            id: new_id("mch", now),
+            name: "Bench merchant".into(),
+            created_at: now,
+        };
+        store.insert_merchant(&merchant).await?;
+        let account = ChannelAccount {
+            id: new_id("cha", now),
+            merchant_id: merchant.id.clone(),
+            channel: "abc".into(),
+            bank_merchant_id: BANK_MERCHANT_ID.into(),
+            private_key_pem: merchant_key.to_pkcs8_pem()?,
+            bank_certificate_pem,
+            signature_algorithm: "SHA1withRSA".into(),
+            trx_url: format!("{bank_url}/ebus/trustpay/ReceiveMerchantTrxReqServlet"),
+            payment_types: "A,1,3,6".into(),
+            notify_type: "server".into(),
+            cutover_hour: 23,
+            created_at: now,
+        };
+        // Refuse an account the server could not use now rather than in every payment.
+        unipay_server::channels::build_channel(&account)?;
+        store.insert_channel_account(&account).await?;
+        let app = App {
+            id: new_id("app", now),
+            merchant_id: merchant.id.clone(),
+            name: "bench".into(),
+            secret: settings.secret.to_string(),
+            notify_url: Some(settings.notify_url.to_string()),
+            channel_account_id: Some(account.id.clone()),
+            status: "active".into(),
+            created_at: now,
+        };
+        store.insert_app(&app).await?;
+        store.close().await;
+
+        let mut server_command = unipay_command()?;
+        server_command
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(["--database-url", &database_url])
+            .args(["--log-format", "json"]);
+        let (server, server_url) = spawn_listening(server_command, self.server_log.clone()).await?;
+        let server_pid = server.id();
+        self.server = Some(server);
+        Ok(Target {
+            server_url,
+            bank_url,
+            app_id: app.id,
+            secret: app.secret,
+            server_pid,
+        })
+    }
+
+    /// The database URL to use: the given one, else a fresh SQLite file in the temp dir; for a
+    /// PostgreSQL server, a fresh database on it.
+    async fn database(&mut self, given: Option<&str>) -> anyhow::Result<String> {
+        let Some(url) = given else {
+            let url = format!("sqlite://{}", self.dir.join("unipay.db").display());
+            println!(
+                "database: SQLite, fresh file {}",
+                self.dir.join("unipay.db").display()
+            );
+            return Ok(url);
+        };
+        if url.starts_with("sqlite:") {
+            super::super::ensure_sqlite_dir(url)?;
+            println!("database: SQLite {url}");
+            return Ok(url.to_string());
+        }
+        if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            bail!("--database-url must be sqlite://… or postgres://…");
+        }
+        sqlx::any::install_default_drivers();
+        // Lower case: PostgreSQL folds unquoted names, and the URL must name the same database.
+        let name = format!("unipay_bench_{}", random_token(12).to_ascii_lowercase());
+        let mut admin = AnyConnection::connect(url)
+            .await
+            .with_context(|| format!("connecting to {}", redact(url)))?;
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
+        admin.close().await?;
+        self.database = Some(CreatedDatabase {
+            admin_url: url.to_string(),
+            name: name.clone(),
+        });
+        println!(
+            "database: PostgreSQL, fresh database {name} on {}",
+            redact(url)
+        );
+        Ok(replace_database(url, &name))
+    }
+
+    /// Kills the children, drops the database it created and removes the temp dir.
+    pub async fn finish(mut self) {
+        for child in [self.server.take(), self.bank.take()].into_iter().flatten() {
+            stop(child).await;
+        }
+        if let Some(db) = self.database.take()
+            && let Err(error) = drop_database(&db).await
+        {
+            eprintln!("could not drop database {}: {error:#}", db.name);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn stop(mut child: Child) {
+    let _ = child.kill().await;
+}
+
+async fn drop_database(db: &CreatedDatabase) -> anyhow::Result<()> {
+    let mut admin = AnyConnection::connect(&db.admin_url).await?;
+    // FORCE: a killed server's connections may not be gone yet.
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.name).as_str())
+        .await?;
+    admin.close().await?;
+    Ok(())
+}
+
+/// Microseconds per signature and per verification with this key, over a few rounds.
+fn rsa_cost(key: &PrivateKey, certificate: &Certificate) -> anyhow::Result<(f64, f64)> {
+    const ROUNDS: u32 = 20;
+    let algorithm = SignatureAlgorithm::Sha1WithRsa;
+    let data = b"<Message><TrxRequest>calibration</TrxRequest></Message>";
+    let started = Instant::now();
+    let mut signature = Vec::new();
+    for _ in 0..ROUNDS {
+        signature = key.sign(algorithm, data);
+    }
+    let sign = started.elapsed();
+    let started = Instant::now();
+    for _ in 0..ROUNDS {
+        certificate.verify(algorithm, data, &signature)?;
+    }
+    let verify = started.elapsed();
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / f64::from(ROUNDS);
+    Ok((per(sign), per(verify)))
+}
+
+/// The simulator finds its identity in `--key-dir` under these names (else it would generate
+/// a 2048-bit key of its own).
+fn write_bank_identity(
+    dir: &Path,
+    key: &PrivateKey,
+    certificate: &Certificate,
+) -> anyhow::Result<()> {
+    use unipay_banksim::config::{CERTIFICATE_DER_NAME, CERTIFICATE_PEM_NAME, KEY_FILE_NAME};
+    super::super::admin::write_secret(&dir.join(KEY_FILE_NAME), key.to_pkcs8_pem()?.as_bytes())?;
+    std::fs::write(dir.join(CERTIFICATE_DER_NAME), certificate.to_der())?;
+    std::fs::write(dir.join(CERTIFICATE_PEM_NAME), certificate.to_pem())?;
+    Ok(())
+}
+
+/// This same binary, so that the children are exactly the code being measured.
+fn unipay_command() -> anyhow::Result<Command> {
+    let mut command = Command::new(std::env::current_exe().context("finding this binary")?);
+    command
+        .kill_on_drop(true)
+        .stdin(Stdio::null())
+        .env("RUST_LOG", "warn");
+    Ok(command)
+}
+
+/// Starts a child and waits for its "listening on http://ADDR" line on stdout; its stderr goes
+/// to `log`.
+async fn spawn_listening(
+    mut command: Command,
+    log: Arc<LogTail>,
+) -> anyhow::Result<(Child, String)> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting a child process")?;
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        bail!("the child's output is not piped");
+    };
+    let mut errors = BufReader::new(stderr).lines();
+    // Keep draining both pipes so that the child never blocks on a full one.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = errors.next_line().await {
+            log.push(line);
+        }
+    });
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(START_TIMEOUT, async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(url) = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .filter(|_| line.contains("listening on"))
+            {
+                return Ok(url.to_string());
+            }
+        }
+        bail!("the child exited before it listened")
+    })
+    .await
+    .context("the child did not start listening in time")??;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, url))
+}
+
+/// The same server and credentials with another database name.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The URL without its password, for printing.
+fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &url[..scheme_end], &rest[at + 1..])
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Peak resident set size (`VmHWM`) of a process, in MiB; `None` where /proc has no answer.
+pub fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_rewritten_and_redacted() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            replace_database("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

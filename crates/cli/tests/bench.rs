@@ -1,0 +1,64 @@
+//! `unipay bench pay` end to end: its own world on SQLite, a short run, a well-formed last line.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+/// The last line's fields, in order, with their values.
+fn fields(line: &str) -> Vec<(String, String)> {
+    line.split(' ')
+        .map(|part| {
+            let (key, value) = part.split_once('=').expect("key=value");
+            (key.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn bench_pay_completes_payments_and_prints_its_figures() {
+    let output = Command::new(env!("CARGO_BIN_EXE_unipay"))
+        .args(["bench", "pay", "--concurrency", "4", "--seconds", "2"])
+        .env_remove("UNIPAY_DATABASE_URL")
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "bench pay failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains("RSA 1024 bits"),
+        "names the key size:\n{stdout}"
+    );
+    let last = stdout.lines().last().expect("prints lines");
+    let fields = fields(last);
+    let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "payments_per_s",
+            "p50_ms",
+            "p99_ms",
+            "lost",
+            "duplicated",
+            "rss_mb"
+        ],
+        "{last}"
+    );
+    for (key, value) in &fields {
+        match key.as_str() {
+            "lost" | "duplicated" => assert_eq!(value, "0", "{last}"),
+            _ => {
+                let (_, decimals) = value.split_once('.').expect("one decimal");
+                assert_eq!(decimals.len(), 1, "{key} has one decimal: {last}");
+                let number: f64 = value.parse().expect("a number");
+                assert!(number >= 0.0, "{last}");
+            }
+        }
+    }
+    let per_s: f64 = fields[0].1.parse().unwrap();
+    assert!(per_s > 0.0, "{last}");
+    let rss: f64 = fields[5].1.parse().unwrap();
+    assert!(rss > 0.0, "the server's peak RSS is measured: {last}");
+}
