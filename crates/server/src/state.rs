@@ -86,7 +86,10 @@ impl AppState {
     }
 
     /// The channel account an app's new payments use, from the same short-lived cache.
-    pub async fn channel_route(&self, app: &App) -> Result<Option<Arc<ChannelRoute>>, unipay_store::StoreError> {
+    pub async fn channel_route(
+        &self,
+        app: &App,
+    ) -> Result<Option<Arc<ChannelRoute>>, unipay_store::StoreError> {
         let now = self.now_ms();
         if let Some(route) = self.apps.routes.get(&app.id, now) {
             return Ok(Some(route));

@@ -184,7 +184,10 @@ impl Store {
     }
 
     /// The channel account an app's payments go through: the app's own, else its merchant's first.
-    pub async fn channel_route_for_app(&self, app: &App) -> Result<Option<ChannelRoute>, StoreError> {
+    pub async fn channel_route_for_app(
+        &self,
+        app: &App,
+    ) -> Result<Option<ChannelRoute>, StoreError> {
         let row = match &app.channel_account_id {
             Some(id) => {
                 sqlx::query("SELECT id, channel FROM channel_accounts WHERE id = $1")

@@ -40,15 +40,12 @@ pub async fn create_payment(
     let idempotency = idempotency_request(&headers, &request)?;
     let input = parse(&request.body)?;
     let app = &request.app;
-    let route = state
-        .channel_route(app)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                "no_channel_account",
-                "the app's merchant has no channel account",
-            )
-        })?;
+    let route = state.channel_route(app).await?.ok_or_else(|| {
+        ApiError::new(
+            "no_channel_account",
+            "the app's merchant has no channel account",
+        )
+    })?;
     let now = state.now_ms();
     let expires_in_s = input
         .expires_in_s
