@@ -127,6 +127,7 @@ async fn handle(
             detail,
             raw_sha256: Some(&notification.raw_sha256),
             message: Some(&accepted),
+            delivery_lease_ms: 0,
             now_ms: now,
         },
     )

@@ -4,6 +4,7 @@
 
 use crate::api::object::event_body;
 use crate::state::AppState;
+use crate::workers::notifier;
 use std::sync::Arc;
 use unipay_core::channel::{
     BankPaymentState, Channel, ChannelError, PaymentRedirect, PaymentRequest,
@@ -24,7 +25,8 @@ pub enum FlowError {
     ChannelSetup(String, String),
 }
 
-/// Applies a change and wakes the notifier if it wrote a business notification.
+/// Applies a change; a business notification it writes is delivered at once by this node
+/// (held from other notifiers by a lease, which any notifier takes over if this node dies).
 pub async fn apply(
     state: &AppState,
     change: &PaymentChange<'_>,
@@ -33,17 +35,17 @@ pub async fn apply(
     let render = |payment: &Payment, event_id: &str, event_type: &str, now_ms: i64| {
         event_body(payment, event_id, event_type, now_ms, public_url)
     };
-    let outcome = state.store.apply_payment_change(change, &render).await?;
+    let change = PaymentChange {
+        delivery_lease_ms: state.config.notifier.lease_ms,
+        ..*change
+    };
+    let outcome = state.store.apply_payment_change(&change, &render).await?;
     match &outcome {
-        ApplyOutcome::Changed {
-            payment,
-            event_id: Some(_),
-        } => {
+        ApplyOutcome::Changed { payment, event } => {
             state.metrics.payment_reached(payment.status.as_str());
-            state.notifier_wake.notify_one();
-        }
-        ApplyOutcome::Changed { payment, .. } => {
-            state.metrics.payment_reached(payment.status.as_str())
+            if let Some(event) = event {
+                notifier::deliver_now(state, event.clone());
+            }
         }
         ApplyOutcome::LateSuccess(payment) => {
             tracing::warn!(payment_id = %payment.id, "late success for a closed payment recorded as an anomaly");
@@ -97,6 +99,7 @@ pub async fn start_bank_payment(
             detail: payment_type,
             raw_sha256: None,
             message: None,
+            delivery_lease_ms: 0,
             now_ms: now,
         },
     )
@@ -166,6 +169,7 @@ pub async fn query_and_record(
         detail: "",
         raw_sha256: message.as_ref().map(|m| m.sha256),
         message: message.as_ref(),
+        delivery_lease_ms: 0,
         now_ms: now,
     };
     let note = |kind, detail| PaymentNote {

@@ -5,7 +5,7 @@ use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use tokio::sync::Notify;
+use tokio::sync::Semaphore;
 use unipay_core::Clock;
 use unipay_store::Store;
 use unipay_store::merchants::{App, ChannelRoute};
@@ -22,8 +22,8 @@ pub struct Inner {
     pub channels: ChannelRegistry,
     pub apps: AppCache,
     pub metrics: Metrics,
-    /// Wakes the notifier as soon as a state change has written a business notification.
-    pub notifier_wake: Notify,
+    /// Bounds the business notifications in flight, from the notifier and the fast path.
+    pub delivery_permits: Arc<Semaphore>,
     /// Shared HTTP client for business notifications.
     pub http: reqwest::Client,
 }
@@ -49,6 +49,7 @@ impl AppState {
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(64)
             .build()?;
+        let delivery_permits = Arc::new(Semaphore::new(config.notifier.concurrency.max(1)));
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -57,7 +58,7 @@ impl AppState {
                 channels: ChannelRegistry::default(),
                 apps: AppCache::default(),
                 metrics: Metrics::default(),
-                notifier_wake: Notify::new(),
+                delivery_permits,
                 http,
             }),
         })

@@ -3,6 +3,7 @@
 
 use crate::idempotency::{self, IdempotencyBegin, IdempotencyRequest};
 use crate::messages::{InboundMessage, Seen, keep_message};
+use crate::outbox::OutboxEvent;
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -136,6 +137,9 @@ pub struct PaymentChange<'a> {
     /// The bank message that reported the change, kept in the same transaction. When these
     /// exact bytes were kept before and change nothing, no timeline entry is added either.
     pub message: Option<&'a InboundMessage<'a>>,
+    /// A business notification this change writes is held this long for the caller to deliver
+    /// at once; 0 leaves it due for any notifier.
+    pub delivery_lease_ms: i64,
     pub now_ms: i64,
 }
 
@@ -153,10 +157,10 @@ pub struct PaymentNote<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApplyOutcome {
-    /// The payment moved; `event_id` is the business notification written, if any.
+    /// The payment moved; `event` is the business notification written, if any.
     Changed {
         payment: Payment,
-        event_id: Option<String>,
+        event: Option<OutboxEvent>,
     },
     Unchanged(Payment),
     LateSuccess(Payment),
@@ -287,10 +291,10 @@ impl Store {
                     "",
                 )
                 .await?;
-                let event_id = insert_notification(&mut tx, &after, change.now_ms, render).await?;
+                let event = insert_notification(&mut tx, &after, change, render).await?;
                 ApplyOutcome::Changed {
                     payment: after,
-                    event_id,
+                    event,
                 }
             }
             Transition::Unchanged if seen == Seen::Again => ApplyOutcome::Unchanged(before),
@@ -473,42 +477,44 @@ async fn insert_payment(
     tx: &mut Transaction<'_, Any>,
     new: &NewPayment,
 ) -> Result<CreatePayment, StoreError> {
-    let inserted = sqlx::query(
+    let sql = format!(
         "INSERT INTO payments (id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
          amount, currency, subject, status, return_url, notify_url, metadata, expires_at, created_at, updated_at, \
          version, next_query_at, query_attempts) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13, $14, $15, $15, 1, $14, 0) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&new.id)
-    .bind(&new.app_id)
-    .bind(&new.merchant_id)
-    .bind(&new.channel_account_id)
-    .bind(&new.channel)
-    .bind(&new.out_trade_no)
-    .bind(&new.order_no)
-    .bind(new.amount)
-    .bind(&new.currency)
-    .bind(&new.subject)
-    .bind(&new.return_url)
-    .bind(&new.notify_url)
-    .bind(&new.metadata)
-    .bind(new.expires_at)
-    .bind(new.created_at)
-    .execute(&mut **tx)
-    .await?;
-    let sql =
-        format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = $1 AND out_trade_no = $2");
-    let row = sqlx::query(&sql)
+         ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
+    );
+    let inserted = sqlx::query(&sql)
+        .bind(&new.id)
         .bind(&new.app_id)
+        .bind(&new.merchant_id)
+        .bind(&new.channel_account_id)
+        .bind(&new.channel)
         .bind(&new.out_trade_no)
+        .bind(&new.order_no)
+        .bind(new.amount)
+        .bind(&new.currency)
+        .bind(&new.subject)
+        .bind(&new.return_url)
+        .bind(&new.notify_url)
+        .bind(&new.metadata)
+        .bind(new.expires_at)
+        .bind(new.created_at)
         .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("payment id or order number collided".into()))?;
+        .await?;
+    let Some(row) = inserted else {
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = $1 AND out_trade_no = $2"
+        );
+        let existing = sqlx::query(&sql)
+            .bind(&new.app_id)
+            .bind(&new.out_trade_no)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("payment id or order number collided".into()))?;
+        return Ok(CreatePayment::Duplicate(payment_from_row(&existing)?));
+    };
     let payment = payment_from_row(&row)?;
-    if inserted.rows_affected() == 0 {
-        return Ok(CreatePayment::Duplicate(payment));
-    }
     insert_event_row(
         tx,
         &NewEvent {
@@ -638,31 +644,50 @@ async fn insert_event_row(
 async fn insert_notification(
     tx: &mut Transaction<'_, Any>,
     payment: &Payment,
-    now_ms: i64,
+    change: &PaymentChange<'_>,
     render: EventRenderer<'_>,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<OutboxEvent>, StoreError> {
+    let now_ms = change.now_ms;
     let (Some(event_type), Some(url)) = (
         notification_type(payment.status),
         payment.notify_url.as_deref(),
     ) else {
         return Ok(None);
     };
-    let event_id = new_id("evt", now_ms);
-    let body = render(payment, &event_id, event_type, now_ms);
+    let event = OutboxEvent {
+        id: new_id("evt", now_ms),
+        app_id: payment.app_id.clone(),
+        payment_id: payment.id.clone(),
+        event_type: event_type.to_string(),
+        url: url.to_string(),
+        body: String::new(),
+        status: "pending".to_string(),
+        attempts: 0,
+        // Held by the caller that delivers it at once; any notifier takes it after the lease.
+        next_attempt_at: Some(now_ms + change.delivery_lease_ms.max(0)),
+        last_error: None,
+        created_at: now_ms,
+        delivered_at: None,
+    };
+    let event = OutboxEvent {
+        body: render(payment, &event.id, event_type, now_ms),
+        ..event
+    };
     sqlx::query(
         "INSERT INTO outbox (id, app_id, payment_id, event_type, url, body, status, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8)",
     )
-    .bind(&event_id)
-    .bind(&payment.app_id)
-    .bind(&payment.id)
-    .bind(event_type)
-    .bind(url)
-    .bind(&body)
-    .bind(now_ms)
+    .bind(&event.id)
+    .bind(&event.app_id)
+    .bind(&event.payment_id)
+    .bind(&event.event_type)
+    .bind(&event.url)
+    .bind(&event.body)
+    .bind(event.next_attempt_at)
+    .bind(event.created_at)
     .execute(&mut **tx)
     .await?;
-    Ok(Some(event_id))
+    Ok(Some(event))
 }
 
 async fn insert_late_success(

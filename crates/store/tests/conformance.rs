@@ -37,6 +37,7 @@ on_both_backends!(
     notification_attempts_move_events_along,
     nonces_are_single_use,
     a_message_and_its_change_commit_together,
+    a_held_notification_waits_for_its_lease,
 );
 
 async fn run<F, Fut>(backend: TestBackend, test: F)
@@ -166,6 +167,7 @@ fn change<'a>(
         detail: "",
         raw_sha256: None,
         message: None,
+        delivery_lease_ms: 0,
         now_ms,
     }
 }
@@ -254,7 +256,7 @@ async fn success_is_applied_once_with_one_notification(store: Store) {
         .unwrap();
     let ApplyOutcome::Changed {
         payment,
-        event_id: None,
+        event: None,
     } = sent
     else {
         panic!("{sent:?}")
@@ -271,7 +273,7 @@ async fn success_is_applied_once_with_one_notification(store: Store) {
         .unwrap();
     let ApplyOutcome::Changed {
         payment,
-        event_id: Some(event_id),
+        event: Some(event),
     } = first
     else {
         panic!("{first:?}")
@@ -291,10 +293,13 @@ async fn success_is_applied_once_with_one_notification(store: Store) {
         assert!(matches!(again, ApplyOutcome::Unchanged(_)));
     }
     let events = store.list_events_for_payment(&p.id).await.unwrap();
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].id, event_id);
+    assert_eq!(
+        events,
+        vec![event.clone()],
+        "the stored event is the one returned"
+    );
     assert_eq!(events[0].event_type, "payment.succeeded");
-    assert!(events[0].body.contains(&event_id));
+    assert!(events[0].body.contains(&event.id));
     let stored = store.get_payment(&p.id).await.unwrap().unwrap();
     assert_eq!(stored.version, 3);
     assert_eq!(store.list_payment_events(&p.id).await.unwrap().len(), 6);
@@ -312,10 +317,7 @@ async fn late_success_after_close_is_an_anomaly(store: Store) {
         .unwrap();
     assert!(matches!(
         closed,
-        ApplyOutcome::Changed {
-            event_id: Some(_),
-            ..
-        }
+        ApplyOutcome::Changed { event: Some(_), .. }
     ));
     let bank = paid();
     for _ in 0..2 {
@@ -441,6 +443,43 @@ async fn bank_messages_are_deduplicated(store: Store) {
     );
 }
 
+/// Proves a notification held for the node that delivers it at once is left alone by other
+/// notifiers until the hold runs out.
+async fn a_held_notification_waits_for_its_lease(store: Store) {
+    let p = create(&store, "T-9").await;
+    let bank = paid();
+    let held = PaymentChange {
+        delivery_lease_ms: 30_000,
+        ..change(&p.id, PaymentEvent::BankSucceeded, Some(&bank), NOW)
+    };
+    let outcome = store
+        .apply_payment_change(&held, &render_event)
+        .await
+        .unwrap();
+    let ApplyOutcome::Changed {
+        event: Some(event), ..
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(event.next_attempt_at, Some(NOW + 30_000));
+    assert!(
+        store
+            .claim_due_events(NOW + 29_999, 10, 1_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .claim_due_events(NOW + 30_000, 10, 1_000)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 /// Proves attempts retry, dead-letter, and that a resend puts the same event back in line.
 async fn notification_attempts_move_events_along(store: Store) {
     let p = create(&store, "T-7").await;
@@ -453,12 +492,12 @@ async fn notification_attempts_move_events_along(store: Store) {
         .await
         .unwrap();
     let ApplyOutcome::Changed {
-        event_id: Some(event_id),
-        ..
+        event: Some(event), ..
     } = outcome
     else {
         panic!("{outcome:?}")
     };
+    let event_id = event.id;
     let claimed = store
         .claim_event(&event_id, NOW, 10_000)
         .await

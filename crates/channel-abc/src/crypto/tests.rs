@@ -148,3 +148,20 @@ fn a_wrong_certificate_does_not_verify() {
             .is_err()
     );
 }
+
+/// Proves the fast (OpenSSL) signer and the portable (pure Rust) one produce the same bytes:
+/// PKCS#1 v1.5 is deterministic, so any difference would be a bug in one of them.
+#[test]
+fn fast_and_portable_signatures_are_identical() {
+    let key = PrivateKey::generate(1024).unwrap();
+    let certificate = key.self_signed_certificate("signer", 1).unwrap();
+    for algorithm in [
+        SignatureAlgorithm::Sha1WithRsa,
+        SignatureAlgorithm::Sha256WithRsa,
+    ] {
+        let data = "支付 payment 12.34".as_bytes();
+        let fast = key.sign(algorithm, data);
+        assert_eq!(fast, key.sign_portable(algorithm, data));
+        certificate.verify(algorithm, data, &fast).unwrap();
+    }
+}

@@ -5,14 +5,25 @@
 use crate::state::AppState;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use unipay_store::outbox::{AttemptResult, NextStep, OutboxEvent};
+
+/// Delivers an event just written by this node, without waiting for the poll.
+pub fn deliver_now(state: &AppState, event: OutboxEvent) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let Ok(permit) = state.delivery_permits.clone().acquire_owned().await else {
+            return;
+        };
+        deliver(&state, event).await;
+        drop(permit);
+    });
+}
 
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let config = &state.config.notifier;
-    let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let permits = state.delivery_permits.clone();
     loop {
         let claimed = state
             .store
@@ -44,9 +55,8 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         if full_batch {
             continue;
         }
-        tokio::select! {
-            _ = state.notifier_wake.notified() => {}
-            stop = super::pause(&mut shutdown, config.poll_interval_ms) => if stop { return },
+        if super::pause(&mut shutdown, config.poll_interval_ms).await {
+            return;
         }
     }
 }
