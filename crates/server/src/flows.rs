@@ -44,7 +44,7 @@ pub async fn apply(
         ApplyOutcome::Changed { payment, event } => {
             state.metrics.payment_reached(payment.status.as_str());
             if let Some(event) = event {
-                notifier::deliver_now(state, event.clone());
+                notifier::deliver_now(state, (**event).clone());
             }
         }
         ApplyOutcome::LateSuccess(payment) => {

@@ -160,7 +160,7 @@ pub enum ApplyOutcome {
     /// The payment moved; `event` is the business notification written, if any.
     Changed {
         payment: Payment,
-        event: Option<OutboxEvent>,
+        event: Option<Box<OutboxEvent>>,
     },
     Unchanged(Payment),
     LateSuccess(Payment),
@@ -646,7 +646,7 @@ async fn insert_notification(
     payment: &Payment,
     change: &PaymentChange<'_>,
     render: EventRenderer<'_>,
-) -> Result<Option<OutboxEvent>, StoreError> {
+) -> Result<Option<Box<OutboxEvent>>, StoreError> {
     let now_ms = change.now_ms;
     let (Some(event_type), Some(url)) = (
         notification_type(payment.status),
@@ -687,7 +687,7 @@ async fn insert_notification(
     .bind(event.created_at)
     .execute(&mut **tx)
     .await?;
-    Ok(Some(event))
+    Ok(Some(Box::new(event)))
 }
 
 async fn insert_late_success(

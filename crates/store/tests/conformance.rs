@@ -295,7 +295,7 @@ async fn success_is_applied_once_with_one_notification(store: Store) {
     let events = store.list_events_for_payment(&p.id).await.unwrap();
     assert_eq!(
         events,
-        vec![event.clone()],
+        vec![*event.clone()],
         "the stored event is the one returned"
     );
     assert_eq!(events[0].event_type, "payment.succeeded");
