@@ -2,6 +2,32 @@
 
 use crate::{Store, StoreError};
 
+/// A nonce to spend: once per app within its window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonceUse {
+    pub app_id: String,
+    pub nonce: String,
+    /// When the window in which a replay could still pass the timestamp check ends.
+    pub expires_at_ms: i64,
+}
+
+/// Spends a nonce in the caller's transaction; `false` when it was spent before.
+pub(crate) async fn spend(
+    conn: &mut sqlx::AnyConnection,
+    nonce: &NonceUse,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "INSERT INTO api_nonces (app_id, nonce, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (app_id, nonce) DO NOTHING",
+    )
+    .bind(&nonce.app_id)
+    .bind(&nonce.nonce)
+    .bind(nonce.expires_at_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 impl Store {
     /// Records a nonce; `false` when the app already used it within its window.
     pub async fn remember_nonce(
@@ -10,16 +36,16 @@ impl Store {
         nonce: &str,
         expires_at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO api_nonces (app_id, nonce, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (app_id, nonce) DO NOTHING",
+        let mut conn = self.write.acquire().await?;
+        spend(
+            &mut conn,
+            &NonceUse {
+                app_id: app_id.to_string(),
+                nonce: nonce.to_string(),
+                expires_at_ms,
+            },
         )
-        .bind(app_id)
-        .bind(nonce)
-        .bind(expires_at_ms)
-        .execute(&self.write)
-        .await?;
-        Ok(result.rows_affected() == 1)
+        .await
     }
 
     /// Forgets nonces whose window has passed (a stale timestamp is refused anyway).

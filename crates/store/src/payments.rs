@@ -3,6 +3,7 @@
 
 use crate::idempotency::{self, IdempotencyBegin, IdempotencyRequest};
 use crate::messages::{InboundMessage, Seen, keep_message};
+use crate::nonces::{NonceUse, spend};
 use crate::outbox::OutboxEvent;
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
@@ -117,6 +118,8 @@ pub enum Idempotent<T> {
     KeyReused,
     /// The first request under this key is still being processed.
     InFlight,
+    /// The request's nonce was spent before: a replay. Nothing was done.
+    NonceReused,
 }
 
 /// A change to a payment, from whichever source reported it.
@@ -188,15 +191,22 @@ pub type EventRenderer<'a> = &'a (dyn Fn(&Payment, &str, &str, i64) -> String + 
 pub type ResponseRenderer<'a> = &'a (dyn Fn(&CreatePayment) -> (u16, String) + Send + Sync);
 
 impl Store {
-    /// Creates a payment, or reports the existing one with the same out_trade_no; with an
-    /// idempotency key, the key, the payment and the saved answer commit together.
+    /// Creates a payment, or reports the existing one with the same out_trade_no; the request's
+    /// nonce, the idempotency key, the payment and the saved answer commit together.
     pub async fn create_payment(
         &self,
         new: &NewPayment,
+        nonce: Option<&NonceUse>,
         idempotency: Option<&IdempotencyRequest>,
         render: ResponseRenderer<'_>,
     ) -> Result<Idempotent<CreatePayment>, StoreError> {
         let mut tx = self.write.begin().await?;
+        // The request's nonce is spent with the work it asks for: one commit, not two.
+        if let Some(nonce) = nonce
+            && !spend(&mut tx, nonce).await?
+        {
+            return Ok(Idempotent::NonceReused);
+        }
         if let Some(request) = idempotency {
             match idempotency::begin(&mut tx, request, new.created_at).await? {
                 IdempotencyBegin::New => {}

@@ -8,6 +8,7 @@ use unipay_core::event::EventSource;
 use unipay_core::payment::{PaymentEvent, PaymentStatus};
 use unipay_store::idempotency::IdempotencyRequest;
 use unipay_store::merchants::{App, ChannelAccount, Merchant};
+use unipay_store::nonces::NonceUse;
 use unipay_store::outbox::{AttemptResult, NextStep};
 use unipay_store::payments::{
     ApplyOutcome, CreatePayment, Idempotent, NewPayment, Payment, PaymentChange,
@@ -38,6 +39,7 @@ on_both_backends!(
     nonces_are_single_use,
     a_message_and_its_change_commit_together,
     a_held_notification_waits_for_its_lease,
+    a_create_spends_its_nonce,
 );
 
 async fn run<F, Fut>(backend: TestBackend, test: F)
@@ -133,7 +135,7 @@ fn render_event(p: &Payment, id: &str, kind: &str, at: i64) -> String {
 
 async fn create(store: &Store, out_trade_no: &str) -> Payment {
     match store
-        .create_payment(&new_payment(out_trade_no), None, &render_response)
+        .create_payment(&new_payment(out_trade_no), None, None, &render_response)
         .await
         .unwrap()
     {
@@ -178,7 +180,7 @@ async fn create_is_unique_per_app_and_out_trade_no(store: Store) {
     assert_eq!(first.status, PaymentStatus::Created);
     assert_eq!(first.next_query_at, Some(first.expires_at));
     let again = store
-        .create_payment(&new_payment("T-1"), None, &render_response)
+        .create_payment(&new_payment("T-1"), None, None, &render_response)
         .await
         .unwrap();
     assert_eq!(
@@ -208,14 +210,14 @@ async fn idempotency_replays_and_refuses_other_bodies(store: Store) {
         request_hash: "h1".into(),
     };
     let first = store
-        .create_payment(&new_payment("T-2"), Some(&key), &render_response)
+        .create_payment(&new_payment("T-2"), None, Some(&key), &render_response)
         .await
         .unwrap();
     let Idempotent::Fresh(CreatePayment::Created(payment)) = first else {
         panic!("{first:?}")
     };
     let replay = store
-        .create_payment(&new_payment("T-2"), Some(&key), &render_response)
+        .create_payment(&new_payment("T-2"), None, Some(&key), &render_response)
         .await
         .unwrap();
     assert_eq!(
@@ -230,7 +232,7 @@ async fn idempotency_replays_and_refuses_other_bodies(store: Store) {
         ..key
     };
     let conflict = store
-        .create_payment(&new_payment("T-3"), Some(&other), &render_response)
+        .create_payment(&new_payment("T-3"), None, Some(&other), &render_response)
         .await
         .unwrap();
     assert_eq!(conflict, Idempotent::KeyReused);
@@ -554,6 +556,41 @@ async fn notification_attempts_move_events_along(store: Store) {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].id, event_id);
     assert!(!store.resend_event("evt_missing", NOW).await.unwrap());
+}
+
+/// Proves a create spends its nonce in its own transaction: a replay creates nothing.
+async fn a_create_spends_its_nonce(store: Store) {
+    let nonce = NonceUse {
+        app_id: "app_1".into(),
+        nonce: "create-nonce-0001".into(),
+        expires_at_ms: NOW + 300_000,
+    };
+    let first = store
+        .create_payment(&new_payment("N-1"), Some(&nonce), None, &render_response)
+        .await
+        .unwrap();
+    assert!(matches!(
+        first,
+        Idempotent::Fresh(CreatePayment::Created(_))
+    ));
+    let replay = store
+        .create_payment(&new_payment("N-2"), Some(&nonce), None, &render_response)
+        .await
+        .unwrap();
+    assert_eq!(replay, Idempotent::NonceReused);
+    assert!(
+        store
+            .get_payment_by_out_trade_no("app_1", "N-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !store
+            .remember_nonce("app_1", "create-nonce-0001", NOW + 300_000)
+            .await
+            .unwrap()
+    );
 }
 
 /// Proves a nonce is accepted once per app and forgotten after its window.

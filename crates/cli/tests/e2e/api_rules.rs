@@ -244,6 +244,25 @@ pub async fn idempotency_and_duplicates(world: &mut World) {
     );
     assert_eq!(again.json()["error"]["payment_id"], json!(first.id));
 
+    // A create replayed with the same nonce is refused and creates nothing more.
+    let now = chrono::Utc::now().timestamp();
+    let body = br#"{"out_trade_no":"REPLAY-1","amount":100,"currency":"CNY","subject":"s"}"#;
+    let send = || {
+        world.client.send_signed_as(
+            "POST",
+            "/v1/payments",
+            body,
+            &[],
+            now,
+            "replayed-create-01",
+            &world.secret,
+        )
+    };
+    assert_eq!(send().await.unwrap().status, 201);
+    let replay = send().await.unwrap();
+    assert_eq!(replay.status, 401);
+    assert_eq!(replay.error_code().as_deref(), Some("nonce_reused"));
+
     let key = [("idempotency-key", "key-0001".to_string())];
     let body = br#"{"out_trade_no":"IDEM-2","amount":300,"currency":"CNY","subject":"s"}"#;
     let created = world

@@ -11,6 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use unipay_store::merchants::App;
+use unipay_store::nonces::NonceUse;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -32,73 +33,105 @@ struct Credentials<'a> {
     signature: &'a str,
 }
 
+/// A verified request whose nonce is still to be spent: the handler spends it in the same
+/// transaction as the work the request asks for (one commit instead of two on the hot path).
+pub struct SignedRequestWithNonce {
+    pub request: SignedRequest,
+    pub nonce: NonceUse,
+}
+
 impl FromRequest<AppState> for SignedRequest {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let (parts, body) = request.into_parts();
-        let header_value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| {
-                ApiError::new(
-                    "missing_authorization",
-                    "the Authorization header is required",
-                )
-            })?
-            .to_str()
-            .map_err(|_| malformed())?
-            .to_string();
-        let credentials = parse_authorization(&header_value)?;
-        let limit = state.config.api.max_body_bytes;
-        let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
-            ApiError::new("body_too_large", format!("the body exceeds {limit} bytes"))
-        })?;
-        let path_and_query = parts
-            .uri
-            .path_and_query()
-            .map(|pq| pq.as_str().to_string())
-            .unwrap_or_else(|| parts.uri.path().to_string());
-
-        let app = state
-            .app(credentials.app_id)
-            .await?
-            .ok_or_else(|| ApiError::new("unknown_app", "no app has this app_id"))?;
-        let now_s = state.clock.now_s();
-        let window_s = state.config.api.signature_window_s;
-        if (now_s - credentials.timestamp).abs() > window_s {
-            return Err(ApiError::new(
-                "signature_expired",
-                format!("timestamp is more than {window_s} s from the server time {now_s}"),
-            ));
-        }
-        let expected = string_to_sign(
-            parts.method.as_str(),
-            &path_and_query,
-            credentials.timestamp,
-            credentials.nonce,
-            &body,
-        );
-        verify_signature(&app.secret, &expected, credentials.signature)?;
-        if !app.is_active() {
-            return Err(ApiError::new("app_disabled", "the app is disabled"));
-        }
-        // Only a correctly signed request may spend a nonce, so forgeries cannot burn them.
-        let expires_at_ms = (credentials.timestamp + window_s + 1) * 1000;
+        let SignedRequestWithNonce { request, nonce } = verify(request, state).await?;
         if !state
             .store
-            .remember_nonce(&app.id, credentials.nonce, expires_at_ms)
+            .remember_nonce(&nonce.app_id, &nonce.nonce, nonce.expires_at_ms)
             .await?
         {
-            return Err(ApiError::new("nonce_reused", "this nonce was already used"));
+            return Err(nonce_reused());
         }
-        Ok(SignedRequest {
+        Ok(request)
+    }
+}
+
+impl FromRequest<AppState> for SignedRequestWithNonce {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        verify(request, state).await
+    }
+}
+
+pub fn nonce_reused() -> ApiError {
+    ApiError::new("nonce_reused", "this nonce was already used")
+}
+
+/// Checks the signature, the timestamp window and the app; the nonce is returned unspent.
+async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithNonce, ApiError> {
+    let (parts, body) = request.into_parts();
+    let header_value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| {
+            ApiError::new(
+                "missing_authorization",
+                "the Authorization header is required",
+            )
+        })?
+        .to_str()
+        .map_err(|_| malformed())?
+        .to_string();
+    let credentials = parse_authorization(&header_value)?;
+    let limit = state.config.api.max_body_bytes;
+    let body = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::new("body_too_large", format!("the body exceeds {limit} bytes")))?;
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str().to_string())
+        .unwrap_or_else(|| parts.uri.path().to_string());
+
+    let app = state
+        .app(credentials.app_id)
+        .await?
+        .ok_or_else(|| ApiError::new("unknown_app", "no app has this app_id"))?;
+    let now_s = state.clock.now_s();
+    let window_s = state.config.api.signature_window_s;
+    if (now_s - credentials.timestamp).abs() > window_s {
+        return Err(ApiError::new(
+            "signature_expired",
+            format!("timestamp is more than {window_s} s from the server time {now_s}"),
+        ));
+    }
+    let expected = string_to_sign(
+        parts.method.as_str(),
+        &path_and_query,
+        credentials.timestamp,
+        credentials.nonce,
+        &body,
+    );
+    verify_signature(&app.secret, &expected, credentials.signature)?;
+    if !app.is_active() {
+        return Err(ApiError::new("app_disabled", "the app is disabled"));
+    }
+    // Only a correctly signed request may spend a nonce, so forgeries cannot burn them.
+    let nonce = NonceUse {
+        app_id: app.id.clone(),
+        nonce: credentials.nonce.to_string(),
+        expires_at_ms: (credentials.timestamp + window_s + 1) * 1000,
+    };
+    Ok(SignedRequestWithNonce {
+        request: SignedRequest {
             app,
             method: parts.method,
             path_and_query,
             body,
-        })
-    }
+        },
+        nonce,
+    })
 }
 
 fn malformed() -> ApiError {

@@ -1,7 +1,7 @@
 //! `POST /v1/payments`: parse, validate, then one transaction for the payment (and its
 //! idempotency key).
 
-use crate::api::auth::SignedRequest;
+use crate::api::auth::{SignedRequest, SignedRequestWithNonce, nonce_reused};
 use crate::api::error::{ApiError, json_response};
 use crate::api::object::PaymentObject;
 use crate::state::AppState;
@@ -35,8 +35,9 @@ struct CreateRequest {
 pub async fn create_payment(
     State(state): State<AppState>,
     headers: HeaderMap,
-    request: SignedRequest,
+    signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
+    let SignedRequestWithNonce { request, nonce } = signed;
     let idempotency = idempotency_request(&headers, &request)?;
     let input = parse(&request.body)?;
     let app = &request.app;
@@ -77,7 +78,7 @@ pub async fn create_payment(
     let render = move |outcome: &CreatePayment| render_outcome(outcome, &public_url);
     match state
         .store
-        .create_payment(&new, idempotency.as_ref(), &render)
+        .create_payment(&new, Some(&nonce), idempotency.as_ref(), &render)
         .await?
     {
         Idempotent::Fresh(outcome) => {
@@ -95,6 +96,7 @@ pub async fn create_payment(
             "idempotency_key_reused",
             "this Idempotency-Key was used with a different request",
         )),
+        Idempotent::NonceReused => Err(nonce_reused()),
         Idempotent::InFlight => Err(ApiError::new(
             "idempotency_key_in_flight",
             "a request with this Idempotency-Key is still being processed",
