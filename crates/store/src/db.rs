@@ -35,7 +35,9 @@ impl Store {
             let write = sqlite_pool(&url, 1).await?;
             // WAL lets readers go on while the writer writes; the mode persists in the file.
             write.execute("PRAGMA journal_mode = WAL").await?;
-            let read = sqlite_pool(&url, max_connections.max(2)).await?;
+            // Each SQLite connection is a thread of its own; past a few readers, more only add
+            // context switches (reads are short, and the one writer is the limit anyway).
+            let read = sqlite_pool(&url, max_connections.clamp(2, 4)).await?;
             Ok(Store {
                 write,
                 read,
