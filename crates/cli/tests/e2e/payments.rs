@@ -307,3 +307,77 @@ pub async fn two_hundred_concurrent_payments_each_notified_once(world: &mut Worl
         );
     }
 }
+
+/// Proves a channel account that signs with SHA256withRSA works end to end: the bank verifies
+/// the request by the algorithm it names, and the app bound to that account gets paid.
+pub async fn sha256_channel_account_pays_end_to_end(world: &mut World) {
+    use crate::harness::{BANK_MERCHANT_ID, admin};
+    let dir = world.dir().display().to_string();
+    let url = world.db_url();
+    let account = admin(&[
+        "add-channel-account",
+        "--database-url",
+        &url,
+        "--merchant",
+        &world.merchant_id,
+        "--bank-merchant-id",
+        BANK_MERCHANT_ID,
+        "--algorithm",
+        "SHA256withRSA",
+        "--key-pem",
+        &format!("{dir}/merchant-key.pem"),
+        "--bank-certificate",
+        &format!("{dir}/bank/banksim.pem"),
+        "--trx-url",
+        &format!(
+            "{}/ebus/trustpay/ReceiveMerchantTrxReqServlet",
+            world.bank_url
+        ),
+        "--notify-type",
+        "page",
+        "--json",
+    ])
+    .await;
+    let account_id = account["channel_account_id"].as_str().unwrap();
+    let app = admin(&[
+        "create-app",
+        "--database-url",
+        &url,
+        "--merchant",
+        &world.merchant_id,
+        "--name",
+        "sha256",
+        "--channel-account",
+        account_id,
+        "--json",
+    ])
+    .await;
+    let client = unipay_client::Client::new(
+        &world.server_url,
+        app["app_id"].as_str().unwrap(),
+        app["secret"].as_str().unwrap(),
+    )
+    .unwrap();
+    let payment = client
+        .create_payment(&unipay_client::CreatePayment {
+            out_trade_no: "SHA256-1".into(),
+            amount: 888,
+            currency: "CNY".into(),
+            subject: "sha256".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    world.checkout(&payment).await;
+    let order = world.sim_order(&payment.channel_order_no).await;
+    assert_eq!(
+        order["notify_type"],
+        json!("0"),
+        "the account asks for page notifications"
+    );
+    world
+        .bank_pays(&payment.channel_order_no, "success", "page")
+        .await;
+    let paid = client.get_payment(&payment.id, false).await.unwrap();
+    assert_eq!(paid.status, "succeeded");
+}
