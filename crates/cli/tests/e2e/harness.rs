@@ -71,11 +71,7 @@ pub async fn admin(args: &[&str]) -> Value {
 
 /// Starts a long-running subcommand and waits for its "listening on http://ADDR" line.
 async fn spawn_listening(mut command: Command) -> (Child, String) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawns");
+    let mut child = command.stdout(Stdio::piped()).spawn().expect("spawns");
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
@@ -237,6 +233,16 @@ impl World {
             &self.db_url(),
         ]);
         command.arg("--config").arg(self.dir.join("unipay.toml"));
+        // Every log line, as JSON, kept for the scenarios that read them.
+        command
+            .args(["--log-format", "json"])
+            .env("RUST_LOG", "debug,sqlx=warn,hyper=warn,reqwest=warn");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        command.stderr(Stdio::from(log));
         let (server, url) = spawn_listening(command).await;
         self.server_listen = url.trim_start_matches("http://").to_string();
         self.server_url = url;
@@ -249,6 +255,11 @@ impl World {
         if let Some(mut server) = self.server.take() {
             server.kill().await.expect("kills the server");
         }
+    }
+
+    /// The server's log (JSON lines), across restarts.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("server.log")
     }
 
     pub fn db_url(&self) -> String {

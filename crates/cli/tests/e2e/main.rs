@@ -41,6 +41,7 @@ on_both_backends!(
     api_rules::idempotency_and_duplicates,
     api_rules::close_and_sync_query,
     resilience::killed_server_loses_nothing,
+    resilience::logs_carry_request_ids_and_keep_secrets_out,
 );
 
 async fn run(backend: TestBackend, scenario: impl AsyncFnOnce(&mut World)) {
