@@ -4,10 +4,11 @@
 
 use crate::book::{NotifyType, OrderId};
 use crate::delivery;
-use crate::html::{escape, message_page, page, table};
+use crate::html::{Rows, message_page, render};
 use crate::notify_msg;
 use crate::settle::{Notice, Outcome, SettleError, settle};
 use crate::state::SimState;
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -22,6 +23,46 @@ pub const ACTION_PATH: &str = "/sim/consumer";
 /// How much longer than one merchant call the consumer's page waits for the first server
 /// notification before it shows the bank's own result page.
 const FIRST_NOTIFY_GRACE: Duration = Duration::from_secs(2);
+
+const RESULT_TITLE: &str = "支付结果 / Payment result";
+
+#[derive(Template)]
+#[template(path = "payment.html")]
+struct PaymentPage<'a> {
+    title: &'a str,
+    rows: Rows,
+    action_path: &'a str,
+    token: &'a str,
+}
+
+/// Page mode: shows the result and posts it to the merchant at once.
+#[derive(Template)]
+#[template(path = "auto_post.html")]
+struct AutoPostPage<'a> {
+    title: &'a str,
+    rows: Rows,
+    notify_url: &'a str,
+    msg: &'a str,
+    label: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "result.html")]
+struct ResultPage<'a> {
+    title: &'a str,
+    note: Option<&'a str>,
+    rows: Rows,
+    notify_url: &'a str,
+    msg: &'a str,
+    label: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "redirect.html")]
+struct RedirectPage<'a> {
+    title: &'a str,
+    url: &'a str,
+}
 
 fn form_value(text: &[u8], name: &str) -> Option<String> {
     form_urlencoded::parse(text)
@@ -55,28 +96,23 @@ pub async fn payment_page(State(sim): State<SimState>, RawQuery(query): RawQuery
         let Some(order) = book.get(id) else {
             return invalid_link();
         };
-        let rows = [
-            ("商户号 Merchant".to_string(), order.merchant_id.to_string()),
-            ("订单号 Order".to_string(), order.order_no.to_string()),
-            (
-                "金额 Amount".to_string(),
-                format!("¥{}", format_yuan(order.amount_fen)),
-            ),
+        let rows = vec![
+            ("商户号 Merchant", order.merchant_id.to_string()),
+            ("订单号 Order", order.order_no.to_string()),
+            ("金额 Amount", format!("¥{}", format_yuan(order.amount_fen))),
         ];
         (rows, Notice::of(id, order))
     };
     if let Some(notice) = notice {
         return result_page(&sim, &notice, "");
     }
-    let rows: Vec<(&str, &str)> = rows.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let token = escape(token.as_deref().unwrap_or_default());
-    let body = format!(
-        "{}<form method=\"post\" action=\"{ACTION_PATH}\"><input type=\"hidden\" name=\"TOKEN\" value=\"{token}\">\
-         <button type=\"submit\" name=\"action\" value=\"pay\">支付 / Pay</button>\
-         <button type=\"submit\" name=\"action\" value=\"decline\">拒绝 / Decline</button></form>",
-        table(&rows)
-    );
-    page(StatusCode::OK, "订单支付 / Pay your order", "", &body)
+    let page = PaymentPage {
+        title: "订单支付 / Pay your order",
+        rows,
+        action_path: ACTION_PATH,
+        token: token.as_deref().unwrap_or_default(),
+    };
+    render(StatusCode::OK, &page)
 }
 
 /// `POST /sim/consumer` (form: `TOKEN`, `action` = `pay` | `decline`).
@@ -134,49 +170,39 @@ fn is_web_url(url: &str) -> bool {
     reqwest::Url::parse(url).is_ok_and(|parsed| matches!(parsed.scheme(), "http" | "https"))
 }
 
-/// A form that posts `MSG` to ResultNotifyURL; the browser percent-encodes `+`, `/` and `=`.
-fn notify_form(sim: &SimState, notice: &Notice, id: &str, label: &str) -> String {
-    let msg = notify_msg::signed(sim, notice, NotifyType::Page);
-    format!(
-        "<form id=\"{id}\" method=\"post\" action=\"{}\" enctype=\"application/x-www-form-urlencoded\">\
-         <input type=\"hidden\" name=\"MSG\" value=\"{}\"><button type=\"submit\">{}</button></form>",
-        escape(&notice.notify_url),
-        escape(&msg),
-        escape(label)
-    )
-}
-
-fn summary(notice: &Notice) -> String {
+fn summary(notice: &Notice) -> Rows {
     let payment = &notice.payment;
     let result = match notice.outcome {
         Outcome::Success => "支付成功 / Paid",
         Outcome::Decline => "支付失败 / Declined",
     };
-    table(&[
-        ("结果 Result", result),
-        ("商户号 Merchant", &notice.merchant_id),
-        ("订单号 Order", &notice.order_no),
+    vec![
+        ("结果 Result", result.to_string()),
+        ("商户号 Merchant", notice.merchant_id.to_string()),
+        ("订单号 Order", notice.order_no.to_string()),
         (
             "金额 Amount",
-            &format!("¥{}", format_yuan(notice.amount_fen)),
+            format!("¥{}", format_yuan(notice.amount_fen)),
         ),
-        ("银行流水号 Bank serial", &payment.i_rsp_ref),
+        ("银行流水号 Bank serial", payment.i_rsp_ref.to_string()),
         (
             "时间 Time",
-            &format!("{} {}", payment.host_date, payment.host_time),
+            format!("{} {}", payment.host_date, payment.host_time),
         ),
-    ])
+    ]
 }
 
 /// Page mode: the result goes to the merchant through the browser, at once.
 fn auto_post_page(sim: &SimState, notice: &Notice) -> Response {
-    let body = format!(
-        "{}<p>正在返回商户… / Returning to the merchant…</p>{}\
-         <script>document.getElementById('notify').submit();</script>",
-        summary(notice),
-        notify_form(sim, notice, "notify", "返回商户 / Return to merchant")
-    );
-    page(StatusCode::OK, "支付结果 / Payment result", "", &body)
+    let msg = notify_msg::signed(sim, notice, NotifyType::Page);
+    let page = AutoPostPage {
+        title: RESULT_TITLE,
+        rows: summary(notice),
+        notify_url: &notice.notify_url,
+        msg: &msg,
+        label: "返回商户 / Return to merchant",
+    };
+    render(StatusCode::OK, &page)
 }
 
 /// The bank's own result page, with the button that sends the result to the merchant again.
@@ -185,23 +211,87 @@ fn result_page(sim: &SimState, notice: &Notice, note: &str) -> Response {
         Outcome::Success => "【通知商户支付成功】",
         Outcome::Decline => "【通知商户支付结果】",
     };
-    let note = if note.is_empty() {
-        String::new()
-    } else {
-        format!("<p>{}</p>", escape(note))
+    let msg = notify_msg::signed(sim, notice, NotifyType::Page);
+    let page = ResultPage {
+        title: RESULT_TITLE,
+        note: (!note.is_empty()).then_some(note),
+        rows: summary(notice),
+        notify_url: &notice.notify_url,
+        msg: &msg,
+        label,
     };
-    let body = format!(
-        "{note}{}{}",
-        summary(notice),
-        notify_form(sim, notice, "notify", label)
-    );
-    page(StatusCode::OK, "支付结果 / Payment result", "", &body)
+    render(StatusCode::OK, &page)
 }
 
 /// Server mode, merchant acknowledged: send the consumer to the merchant's page.
 fn redirect_page(url: &str) -> Response {
-    let url = escape(url);
-    let head = format!("<meta http-equiv=\"refresh\" content=\"0;url={url}\">");
-    let body = format!("<p><a href=\"{url}\">返回商户 / Return to merchant</a></p>");
-    page(StatusCode::OK, "支付结果 / Payment result", &head, &body)
+    render(
+        StatusCode::OK,
+        &RedirectPage {
+            title: RESULT_TITLE,
+            url,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Proves the payment page keeps the field names the tests and browsers post back.
+    #[test]
+    fn payment_page_posts_token_and_action() {
+        let html = PaymentPage {
+            title: "t",
+            rows: vec![("金额 Amount", "¥1.00".to_string())],
+            action_path: ACTION_PATH,
+            token: "a\"b",
+        }
+        .render()
+        .unwrap();
+        assert!(html.contains("action=\"/sim/consumer\""), "{html}");
+        assert!(html.contains("name=\"TOKEN\" value=\"a&#34;b\""), "{html}");
+        assert!(html.contains("name=\"action\" value=\"pay\""), "{html}");
+        assert!(html.contains("name=\"action\" value=\"decline\""), "{html}");
+        assert!(
+            html.contains("<th>金额 Amount</th><td>¥1.00</td>"),
+            "{html}"
+        );
+    }
+
+    /// Proves a merchant's URL cannot break out of the refresh attribute.
+    #[test]
+    fn redirect_escapes_the_merchant_url() {
+        let html = RedirectPage {
+            title: RESULT_TITLE,
+            url: "http://m/r?a=1&b=\"><script>",
+        }
+        .render()
+        .unwrap();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("http-equiv=\"refresh\" content=\"0;url=http://m/r?a=1&#38;b="),
+            "{html}"
+        );
+    }
+
+    /// Proves the result page carries the resend button and the note only when there is one.
+    #[test]
+    fn result_page_has_the_resend_form() {
+        let page = |note| ResultPage {
+            title: RESULT_TITLE,
+            note,
+            rows: Vec::new(),
+            notify_url: "http://m/n",
+            msg: "ab+/=",
+            label: "【通知商户支付成功】",
+        };
+        let html = page(None).render().unwrap();
+        assert!(html.contains("action=\"http://m/n\""), "{html}");
+        assert!(html.contains("name=\"MSG\" value=\"ab+/=\""), "{html}");
+        assert!(html.contains("【通知商户支付成功】"), "{html}");
+        assert!(!html.contains("already"), "{html}");
+        let html = page(Some("already settled")).render().unwrap();
+        assert!(html.contains("<p>already settled</p>"), "{html}");
+    }
 }

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod nonces;
 pub mod outbox;
 pub mod payments;
+pub mod scratch;
 pub mod testing;
 
 pub use db::{Backend, Store};

@@ -1,8 +1,7 @@
 //! Fresh databases for tests: a new SQLite file or a new PostgreSQL database per test, so that
 //! tests and test runs never see each other's rows.
 
-use crate::{Store, StoreError};
-use sqlx::{AnyConnection, Connection, Executor};
+use crate::{Store, StoreError, scratch};
 use std::path::PathBuf;
 
 /// Where the PostgreSQL tests connect to create their databases.
@@ -47,22 +46,17 @@ impl TestDatabase {
                 }))
             }
             TestBackend::Postgres => {
-                sqlx::any::install_default_drivers();
                 let admin_url = std::env::var(POSTGRES_URL_VAR)
                     .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string());
-                let mut admin = match AnyConnection::connect(&admin_url).await {
+                let admin = match scratch::connect(&admin_url).await {
                     Ok(conn) => conn,
                     Err(error) if std::env::var_os("CI").is_none() => {
                         eprintln!("skipping PostgreSQL test: {admin_url} unreachable ({error})");
                         return Ok(None);
                     }
-                    Err(error) => return Err(error.into()),
+                    Err(error) => return Err(error),
                 };
-                admin
-                    .execute(format!("CREATE DATABASE {name}").as_str())
-                    .await?;
-                admin.close().await?;
-                let url = replace_database(&admin_url, &name);
+                let url = scratch::create_on(admin, &admin_url, &name).await?;
                 Ok(Some(TestDatabase {
                     url,
                     backend,
@@ -95,46 +89,8 @@ impl TestDatabase {
             let _ = std::fs::remove_dir_all(dir);
         }
         if let Some(admin_url) = &self.admin_url {
-            let mut admin = AnyConnection::connect(admin_url).await?;
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
-                .await?;
-            admin.close().await?;
+            scratch::drop_database(admin_url, &self.name).await?;
         }
         Ok(())
-    }
-}
-
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            replace_database("postgres://u@h/test?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
-        assert_eq!(replace_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }

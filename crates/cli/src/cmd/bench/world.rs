@@ -3,7 +3,6 @@
 
 use anyhow::{Context, bail};
 use serde_json::json;
-use sqlx::{AnyConnection, Connection, Executor};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -12,8 +11,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 use unipay_core::ids::{new_id, random_token};
-use unipay_store::Store;
 use unipay_store::merchants::{App, ChannelAccount, Merchant};
+use unipay_store::{Store, scratch};
 
 /// The simulated bank's MerchantID for the benchmark's merchant.
 const BANK_MERCHANT_ID: &str = "103881234560010";
@@ -244,16 +243,11 @@ impl OwnWorld {
         if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
             bail!("--database-url must be sqlite://… or postgres://…");
         }
-        sqlx::any::install_default_drivers();
         // Lower case: PostgreSQL folds unquoted names, and the URL must name the same database.
         let name = format!("unipay_bench_{}", random_token(12).to_ascii_lowercase());
-        let mut admin = AnyConnection::connect(url)
+        let database_url = scratch::create_database(url, &name)
             .await
-            .with_context(|| format!("connecting to {}", redact(url)))?;
-        admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await?;
-        admin.close().await?;
+            .with_context(|| format!("creating database {name} on {}", redact(url)))?;
         self.database = Some(CreatedDatabase {
             admin_url: url.to_string(),
             name: name.clone(),
@@ -262,7 +256,7 @@ impl OwnWorld {
             "database: PostgreSQL, fresh database {name} on {}",
             redact(url)
         );
-        Ok(replace_database(url, &name))
+        Ok(database_url)
     }
 
     /// Kills the children, drops the database it created and removes the temp dir.
@@ -271,7 +265,7 @@ impl OwnWorld {
             stop(child).await;
         }
         if let Some(db) = self.database.take()
-            && let Err(error) = drop_database(&db).await
+            && let Err(error) = scratch::drop_database(&db.admin_url, &db.name).await
         {
             eprintln!("could not drop database {}: {error:#}", db.name);
         }
@@ -281,16 +275,6 @@ impl OwnWorld {
 
 async fn stop(mut child: Child) {
     let _ = child.kill().await;
-}
-
-async fn drop_database(db: &CreatedDatabase) -> anyhow::Result<()> {
-    let mut admin = AnyConnection::connect(&db.admin_url).await?;
-    // FORCE: a killed server's connections may not be gone yet.
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.name).as_str())
-        .await?;
-    admin.close().await?;
-    Ok(())
 }
 
 /// Microseconds per signature and per verification with this key, over a few rounds.
@@ -377,23 +361,6 @@ async fn spawn_listening(
     Ok((child, url))
 }
 
-/// The same server and credentials with another database name.
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 /// The URL without its password, for printing.
 fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
@@ -423,15 +390,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn database_urls_are_rewritten_and_redacted() {
-        assert_eq!(
-            replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            replace_database("postgres://u@h/test?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
+    fn database_urls_are_redacted() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
     }

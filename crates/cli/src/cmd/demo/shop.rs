@@ -2,6 +2,7 @@
 //! payment and sends the browser to the cashier, checks the signed return link, and keeps the
 //! signed notifications it receives in memory to show them.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Form, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -43,10 +44,75 @@ struct Received {
     signature_error: Option<String>,
 }
 
+impl Received {
+    fn amount_yuan(&self) -> String {
+        self.amount.map(format_yuan).unwrap_or_default()
+    }
+}
+
 struct Shop {
     config: ShopConfig,
     client: Client,
     received: Mutex<Vec<Received>>,
+}
+
+/// What every page's frame shows: its title and the links to the demo's other parts.
+struct Layout<'a> {
+    title: &'a str,
+    unipay_url: &'a str,
+    bank_url: &'a str,
+}
+
+impl Shop {
+    fn layout<'a>(&'a self, title: &'a str) -> Layout<'a> {
+        Layout {
+            title,
+            unipay_url: &self.config.unipay_url,
+            bank_url: &self.config.bank_url,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "shop/index.html")]
+struct IndexPage<'a> {
+    layout: Layout<'a>,
+    product: &'a str,
+    default_amount: &'a str,
+    app_id: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "shop/return.html")]
+struct ReturnPage<'a> {
+    layout: Layout<'a>,
+    headline: &'a str,
+    payment_id: &'a str,
+    out_trade_no: &'a str,
+    status: &'a str,
+    amount: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "shop/return_refused.html")]
+struct ReturnRefusedPage<'a> {
+    layout: Layout<'a>,
+    error: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "shop/notifications.html")]
+struct NotificationsPage<'a> {
+    layout: Layout<'a>,
+    /// Newest first.
+    received: Vec<&'a Received>,
+}
+
+#[derive(Template)]
+#[template(path = "shop/message.html")]
+struct MessagePage<'a> {
+    layout: Layout<'a>,
+    text: &'a str,
 }
 
 /// Serves the shop on `listener` until `shutdown` completes.
@@ -75,17 +141,15 @@ pub async fn serve(
 }
 
 async fn index(State(shop): State<Arc<Shop>>) -> Response {
-    let body = format!(
-        "<div class=\"card\"><h2>{}</h2>\
-         <form method=\"post\" action=\"/buy\">\
-         <label>金额 Amount (元 yuan) <input name=\"amount\" value=\"{DEFAULT_AMOUNT}\" inputmode=\"decimal\" size=\"10\"></label>\
-         <button type=\"submit\">支付 Pay</button></form></div>\
-         <p class=\"meta\">Pay goes to the unipay cashier, then to the simulated bank. \
-         Nothing real is charged. Paid as app <code>{}</code>.</p>",
-        escape(PRODUCT),
-        escape(&shop.config.app_id),
-    );
-    page(&shop, StatusCode::OK, "演示商店 Demo shop", "", &body)
+    render(
+        StatusCode::OK,
+        &IndexPage {
+            layout: shop.layout("演示商店 Demo shop"),
+            product: PRODUCT,
+            default_amount: DEFAULT_AMOUNT,
+            app_id: &shop.config.app_id,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -133,6 +197,8 @@ async fn buy(State(shop): State<Arc<Shop>>, Form(form): Form<BuyForm>) -> Respon
     }
 }
 
+const RETURN_TITLE: &str = "支付结果 Payment result";
+
 async fn return_page(State(shop): State<Arc<Shop>>, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
     match unipay_client::verify_return_query(&shop.config.secret, &query) {
@@ -155,35 +221,25 @@ async fn return_page(State(shop): State<Arc<Shop>>, RawQuery(query): RawQuery) -
                 "closed" => "订单已关闭 The payment was closed",
                 _ => "支付处理中 The payment is being processed",
             };
-            let body = format!(
-                "<p class=\"ok\">✓ 签名已验证 Signature verified</p>\
-                 <p class=\"status\">{}</p>{}\
-                 <p class=\"meta\">The shop trusts this page because unipay signed the link with the app's secret. \
-                 The server notification on <a href=\"/notifications\">Notifications</a> is what a real shop would fulfil on.</p>",
-                escape(headline),
-                table(&[
-                    ("支付单 Payment", get("payment_id")),
-                    ("订单号 Order", get("out_trade_no")),
-                    ("状态 Status", status),
-                    ("金额 Amount", &amount),
-                ]),
-            );
-            page(&shop, StatusCode::OK, "支付结果 Payment result", "", &body)
-        }
-        Err(error) => {
-            let body = format!(
-                "<p class=\"bad\">✗ 签名无效 Signature invalid: {}</p>\
-                 <p>This link was not signed by unipay for this shop; its result is not believed.</p>",
-                escape(&error.to_string())
-            );
-            page(
-                &shop,
-                StatusCode::BAD_REQUEST,
-                "支付结果 Payment result",
-                "",
-                &body,
+            render(
+                StatusCode::OK,
+                &ReturnPage {
+                    layout: shop.layout(RETURN_TITLE),
+                    headline,
+                    payment_id: get("payment_id"),
+                    out_trade_no: get("out_trade_no"),
+                    status,
+                    amount: &amount,
+                },
             )
         }
+        Err(error) => render(
+            StatusCode::BAD_REQUEST,
+            &ReturnRefusedPage {
+                layout: shop.layout(RETURN_TITLE),
+                error: &error.to_string(),
+            },
+        ),
     }
 }
 
@@ -238,49 +294,20 @@ async fn notify(State(shop): State<Arc<Shop>>, headers: HeaderMap, body: Bytes) 
 }
 
 async fn notifications(State(shop): State<Arc<Shop>>) -> Response {
-    let rows = match shop.received.lock() {
-        Ok(book) => book
-            .iter()
-            .rev()
-            .map(|r| {
-                let verified = match &r.signature_error {
-                    None => "<td class=\"ok\">✓ verified</td>".to_string(),
-                    Some(error) => format!("<td class=\"bad\">✗ {}</td>", escape(error)),
-                };
-                format!(
-                    "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td>{verified}</tr>",
-                    escape(&r.received_at),
-                    escape(&r.event_type),
-                    escape(&r.payment_id),
-                    escape(&r.out_trade_no),
-                    escape(&r.status),
-                    r.amount.map(format_yuan).unwrap_or_default(),
-                )
-            })
-            .collect::<String>(),
-        Err(_) => String::new(),
+    let book = shop.received.lock();
+    // A poisoned lock (a panic while pushing) shows an empty list rather than no page.
+    let received = match &book {
+        Ok(book) => book.iter().rev().collect(),
+        Err(_) => Vec::new(),
     };
-    let table = if rows.is_empty() {
-        "<p class=\"meta\">还没有通知 No notifications yet. Pay for something on the \
-         <a href=\"/\">shop</a>; unipay sends the result here within a second or two.</p>"
-            .to_string()
-    } else {
-        format!(
-            "<table class=\"list\"><tr><th>时间 Time</th><th>类型 Type</th><th>支付单 Payment</th>\
-             <th>订单号 Order</th><th>状态 Status</th><th>金额 Amount (¥)</th><th>签名 Signature</th></tr>{rows}</table>"
-        )
-    };
-    let body = format!(
-        "<p class=\"meta\">Signed server notifications unipay sent to this shop's <code>/notify</code>, \
-         newest first; this page reloads every 2 s.</p>{table}"
-    );
-    let mut response = page(
-        &shop,
+    let mut response = render(
         StatusCode::OK,
-        "收到的通知 Notifications received",
-        "<meta http-equiv=\"refresh\" content=\"2\">",
-        &body,
+        &NotificationsPage {
+            layout: shop.layout("收到的通知 Notifications received"),
+            received,
+        },
     );
+    drop(book);
     response.headers_mut().insert(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
@@ -289,80 +316,50 @@ async fn notifications(State(shop): State<Arc<Shop>>) -> Response {
 }
 
 fn message(shop: &Shop, status: StatusCode, title: &str, text: &str) -> Response {
-    let body = format!(
-        "<p>{}</p><p><a href=\"/\">返回商店 Back to the shop</a></p>",
-        escape(text)
-    );
-    page(shop, status, title, "", &body)
+    render(
+        status,
+        &MessagePage {
+            layout: shop.layout(title),
+            text,
+        },
+    )
 }
 
-/// A whole page with the links between the demo's parts; `head_extra` and `body` are HTML
-/// already escaped by the caller.
-fn page(shop: &Shop, status: StatusCode, title: &str, head_extra: &str, body: &str) -> Response {
-    let title = escape(title);
-    let unipay = escape(&shop.config.unipay_url);
-    let bank = escape(&shop.config.bank_url);
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title>{head_extra}<style>{STYLE}</style></head><body>\
-         <nav><a href=\"/\">商店 Shop</a> · <a href=\"/notifications\">通知 Notifications</a> · \
-         <a href=\"{unipay}/metrics\">unipay metrics</a> · <a href=\"{unipay}/healthz\">unipay health</a> · \
-         <a href=\"{bank}/sim/health\">banksim</a></nav>\
-         <h1>{title}</h1>{body}\
-         <footer>unipay demo · 演示商店 a business system selling through unipay</footer></body></html>\n"
-    );
-    (status, Html(html)).into_response()
-}
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:52em;margin:1.5em auto;padding:0 1em;color:#222}\
-nav{font-size:.9em;margin-bottom:1em}nav a{color:#0550ae}\
-.card{border:1px solid #ddd;border-radius:8px;padding:1em 1.5em;max-width:30em}\
-button{margin-left:1em;padding:.4em 1.5em;font-size:1em}\
-table{border-collapse:collapse}th,td{text-align:left;padding:.25em .8em .25em 0;vertical-align:top}\
-table.list td,table.list th{border-bottom:1px solid #eee}\
-.ok{color:#1a7f37;font-weight:bold}.bad{color:#cf222e;font-weight:bold}\
-.status{font-size:1.2em}.meta{color:#666;font-size:.9em}footer{margin-top:3em;color:#999;font-size:.8em}";
-
-/// A `<table>` of label/value rows, all escaped.
-fn table(rows: &[(&str, &str)]) -> String {
-    let mut out = String::from("<table>");
-    for (label, value) in rows {
-        out.push_str(&format!(
-            "<tr><th>{}</th><td>{}</td></tr>",
-            escape(label),
-            escape(value)
-        ));
-    }
-    out.push_str("</table>");
-    out
-}
-
-/// Escapes text for element content and double-quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// A page, or a bare 500 when its template fails (it is checked at compile time, so only a
+/// formatting error could make it fail).
+fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "shop: template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
         }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Text from outside (a bank's error, a notification's fields) cannot inject markup.
     #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+    fn pages_escape_what_they_show() {
+        let layout = Layout {
+            title: "<t>",
+            unipay_url: "http://u\"x",
+            bank_url: "http://b",
+        };
+        let html = MessagePage {
+            layout,
+            text: "<script>alert('&')</script>",
+        }
+        .render()
+        .unwrap();
+        assert!(html.contains("<h1>&#60;t&#62;</h1>"), "{html}");
+        assert!(
+            html.contains("<p>&#60;script&#62;alert(&#39;&#38;&#39;)&#60;/script&#62;</p>"),
+            "{html}"
         );
+        assert!(html.contains("href=\"http://u&#34;x/metrics\""), "{html}");
     }
 }
