@@ -128,6 +128,7 @@ async fn handle(
             raw_sha256: Some(&notification.raw_sha256),
             message: Some(&accepted),
             delivery_lease_ms: 0,
+            known: Some(&payment),
             now_ms: now,
         },
     )

@@ -100,6 +100,7 @@ pub async fn start_bank_payment(
             raw_sha256: None,
             message: None,
             delivery_lease_ms: 0,
+            known: Some(payment),
             now_ms: now,
         },
     )
@@ -170,6 +171,7 @@ pub async fn query_and_record(
         raw_sha256: message.as_ref().map(|m| m.sha256),
         message: message.as_ref(),
         delivery_lease_ms: 0,
+        known: Some(payment),
         now_ms: now,
     };
     let note = |kind, detail| PaymentNote {

@@ -143,6 +143,8 @@ pub struct PaymentChange<'a> {
     /// A business notification this change writes is held this long for the caller to deliver
     /// at once; 0 leaves it due for any notifier.
     pub delivery_lease_ms: i64,
+    /// The row as the caller last read it, if it has it: saves a read when it is current.
+    pub known: Option<&'a Payment>,
     pub now_ms: i64,
 }
 
@@ -277,6 +279,15 @@ impl Store {
             Some(message) => keep_message(&mut tx, message).await?,
             None => Seen::First,
         };
+        // The caller's copy of the row, when it leads to a move, is trusted only through the
+        // version check of the update: no read, no lock. A stale copy falls back to the lock.
+        if let Some(known) = change.known.filter(|k| k.id == change.payment_id)
+            && let Transition::To(next) = transition(known.status, change.event)
+            && let Some(outcome) = move_to(&mut tx, known, next, change, render).await?
+        {
+            tx.commit().await?;
+            return Ok(outcome);
+        }
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{}",
             self.lock_row()
@@ -290,23 +301,9 @@ impl Store {
         };
         let before = payment_from_row(&row)?;
         let outcome = match transition(before.status, change.event) {
-            Transition::To(next) => {
-                let after = update_status(&mut tx, &before, next, change).await?;
-                insert_event(
-                    &mut tx,
-                    &after.id,
-                    change,
-                    Some(before.status),
-                    Some(next),
-                    "",
-                )
-                .await?;
-                let event = insert_notification(&mut tx, &after, change, render).await?;
-                ApplyOutcome::Changed {
-                    payment: after,
-                    event,
-                }
-            }
+            Transition::To(next) => move_to(&mut tx, &before, next, change, render)
+                .await?
+                .ok_or(StoreError::Conflict)?,
             Transition::Unchanged if seen == Seen::Again => ApplyOutcome::Unchanged(before),
             Transition::Unchanged => {
                 insert_event(
@@ -542,12 +539,32 @@ async fn insert_payment(
     Ok(CreatePayment::Created(payment))
 }
 
+/// Moves the payment to `next` if it is still at `before`'s version: the row, its event and the
+/// business notification. `None` when the row has moved on meanwhile.
+async fn move_to(
+    tx: &mut Transaction<'_, Any>,
+    before: &Payment,
+    next: PaymentStatus,
+    change: &PaymentChange<'_>,
+    render: EventRenderer<'_>,
+) -> Result<Option<ApplyOutcome>, StoreError> {
+    let Some(after) = update_status(tx, before, next, change).await? else {
+        return Ok(None);
+    };
+    insert_event(tx, &after.id, change, Some(before.status), Some(next), "").await?;
+    let event = insert_notification(tx, &after, change, render).await?;
+    Ok(Some(ApplyOutcome::Changed {
+        payment: after,
+        event,
+    }))
+}
+
 async fn update_status(
     tx: &mut Transaction<'_, Any>,
     before: &Payment,
     next: PaymentStatus,
     change: &PaymentChange<'_>,
-) -> Result<Payment, StoreError> {
+) -> Result<Option<Payment>, StoreError> {
     let mut after = before.clone();
     after.status = next;
     after.version += 1;
@@ -581,10 +598,7 @@ async fn update_status(
     .bind(before.version)
     .execute(&mut **tx)
     .await?;
-    if updated.rows_affected() != 1 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(after)
+    Ok((updated.rows_affected() == 1).then_some(after))
 }
 
 async fn insert_event(

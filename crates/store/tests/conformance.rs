@@ -40,6 +40,7 @@ on_both_backends!(
     a_message_and_its_change_commit_together,
     a_held_notification_waits_for_its_lease,
     a_create_spends_its_nonce,
+    a_stale_copy_of_the_row_never_wins,
 );
 
 async fn run<F, Fut>(backend: TestBackend, test: F)
@@ -170,6 +171,7 @@ fn change<'a>(
         raw_sha256: None,
         message: None,
         delivery_lease_ms: 0,
+        known: None,
         now_ms,
     }
 }
@@ -556,6 +558,48 @@ async fn notification_attempts_move_events_along(store: Store) {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].id, event_id);
     assert!(!store.resend_event("evt_missing", NOW).await.unwrap());
+}
+
+/// Proves a caller's copy of the row is used only while it is current: racing changes that
+/// all start from the same copy make exactly one move, and a stale copy changes nothing.
+async fn a_stale_copy_of_the_row_never_wins(store: Store) {
+    let p = create(&store, "T-10").await;
+    let bank = Arc::new(paid());
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        let bank = bank.clone();
+        let known = p.clone();
+        tasks.push(tokio::spawn(async move {
+            let change = PaymentChange {
+                known: Some(&known),
+                ..change(&known.id, PaymentEvent::BankSucceeded, Some(&bank), NOW + i)
+            };
+            store
+                .apply_payment_change(&change, &render_event)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut changed = 0;
+    for task in tasks {
+        if matches!(task.await.unwrap(), ApplyOutcome::Changed { .. }) {
+            changed += 1;
+        }
+    }
+    assert_eq!(changed, 1);
+    let stale_close = PaymentChange {
+        known: Some(&p),
+        ..change(&p.id, PaymentEvent::ConfirmedUnpaidClose, None, NOW + 100)
+    };
+    let outcome = store
+        .apply_payment_change(&stale_close, &render_event)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, ApplyOutcome::Rejected(_)), "{outcome:?}");
+    let stored = store.get_payment(&p.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, PaymentStatus::Succeeded);
+    assert_eq!(store.list_events_for_payment(&p.id).await.unwrap().len(), 1);
 }
 
 /// Proves a create spends its nonce in its own transaction: a replay creates nothing.
