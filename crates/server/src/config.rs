@@ -30,6 +30,8 @@ pub struct ApiConfig {
     /// Default life of a payment when the request names none.
     pub default_expires_in_s: i64,
     pub max_expires_in_s: i64,
+    /// How long an `Idempotency-Key` replays its first answer.
+    pub idempotency_key_ttl_s: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +80,7 @@ impl Default for ApiConfig {
             max_body_bytes: 64 * 1024,
             default_expires_in_s: 1800,
             max_expires_in_s: 7 * 24 * 3600,
+            idempotency_key_ttl_s: 24 * 3600,
         }
     }
 }

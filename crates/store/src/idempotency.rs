@@ -2,8 +2,19 @@
 //! work it describes, with a hash of the request, so a retry replays it and another request
 //! under the same key is refused rather than silently answered with the first one's result.
 
-use crate::StoreError;
+use crate::{Store, StoreError};
 use sqlx::{Any, Row, Transaction};
+
+impl Store {
+    /// Forgets idempotency keys first used before `before_ms`: a retry that late is a new request.
+    pub async fn prune_idempotency_keys(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before_ms)
+            .execute(&self.write)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRequest {

@@ -229,6 +229,11 @@ async fn idempotency_replays_and_refuses_other_bodies(store: Store) {
             body: format!("{{\"id\":\"{}\"}}", payment.id)
         }
     );
+    assert_eq!(
+        store.prune_idempotency_keys(NOW).await.unwrap(),
+        0,
+        "a fresh key is kept"
+    );
     let other = IdempotencyRequest {
         request_hash: "h2".into(),
         ..key
@@ -245,6 +250,16 @@ async fn idempotency_replays_and_refuses_other_bodies(store: Store) {
             .unwrap()
             .is_none()
     );
+    // Once pruned, the key is free again: a retry that late is a new request.
+    assert_eq!(store.prune_idempotency_keys(NOW + 1).await.unwrap(), 1);
+    let after_prune = store
+        .create_payment(&new_payment("T-3"), None, Some(&other), &render_response)
+        .await
+        .unwrap();
+    assert!(matches!(
+        after_prune,
+        Idempotent::Fresh(CreatePayment::Created(_))
+    ));
 }
 
 /// Proves a success moves the payment once, records the bank's facts, and writes exactly one

@@ -39,6 +39,8 @@ signature_window_s = 300
 max_body_bytes = 65536
 default_expires_in_s = 1800
 max_expires_in_s = 604800
+# How long an Idempotency-Key replays its first answer.
+idempotency_key_ttl_s = 86400
 
 [janitor]
 # Delays between bank queries of a payment without a result; the last one repeats.
