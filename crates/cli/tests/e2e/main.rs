@@ -31,6 +31,7 @@ on_both_backends!(
     payments::decline_fails_the_payment,
     payments::janitor_finds_success_when_every_notification_is_dropped,
     payments::janitor_keeps_asking_through_unknown_answers,
+    payments::janitor_survives_a_query_that_never_answers,
     payments::expired_payment_closes_and_a_late_success_is_an_anomaly,
     payments::two_hundred_concurrent_payments_each_notified_once,
     payments::sha256_channel_account_pays_end_to_end,

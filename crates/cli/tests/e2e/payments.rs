@@ -175,6 +175,30 @@ pub async fn janitor_keeps_asking_through_unknown_answers(world: &mut World) {
     );
 }
 
+/// Proves a query the bank never answers (the connection held, then cut) leaves the payment
+/// open, and a later query finds the success.
+pub async fn janitor_survives_a_query_that_never_answers(world: &mut World) {
+    world
+        .set_faults(json!({"query": "timeout", "query_first": 1, "query_timeout_ms": 700}))
+        .await;
+    let payment = world.create("TIMEOUT-1", 4321).await;
+    world.checkout(&payment).await;
+    world
+        .bank_pays(&payment.channel_order_no, "success", "none")
+        .await;
+    let paid = world.wait_for_payment(&payment.id, succeeded).await;
+    assert_eq!(paid.status, "succeeded");
+    let store = world.store().await;
+    let timeline = store.list_payment_events(&payment.id).await.unwrap();
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e.kind == "query_failed" || e.kind == "query_unknown"),
+        "the unanswered query is on the timeline: {timeline:?}"
+    );
+    store.close().await;
+}
+
 /// Proves an expired unpaid payment is closed only after the bank confirms it unpaid, and that
 /// a success arriving afterwards is kept as a late-success anomaly, not dropped.
 pub async fn expired_payment_closes_and_a_late_success_is_an_anomaly(world: &mut World) {
