@@ -29,6 +29,7 @@ on_both_backends!(
     payments::success_by_server_notification_only,
     payments::both_notifications_twice_in_either_order_notify_once,
     payments::decline_fails_the_payment,
+    payments::duplicated_and_delayed_server_notifications_notify_once,
     payments::janitor_finds_success_when_every_notification_is_dropped,
     payments::janitor_keeps_asking_through_unknown_answers,
     payments::janitor_survives_a_query_that_never_answers,

@@ -92,6 +92,47 @@ pub async fn both_notifications_twice_in_either_order_notify_once(world: &mut Wo
     }
 }
 
+/// Proves duplicated and delayed server notifications still make one success and one
+/// business notification.
+pub async fn duplicated_and_delayed_server_notifications_notify_once(world: &mut World) {
+    world.set_faults(json!({"notify": "duplicate"})).await;
+    let duplicated = world.create("DUP-1", 300).await;
+    world.checkout(&duplicated).await;
+    world
+        .bank_pays(&duplicated.channel_order_no, "success", "server")
+        .await;
+    assert_eq!(
+        world
+            .wait_for_payment(&duplicated.id, succeeded)
+            .await
+            .status,
+        "succeeded"
+    );
+
+    world
+        .set_faults(json!({"notify": "delay", "notify_delay_ms": 600}))
+        .await;
+    let delayed = world.create("DELAY-1", 301).await;
+    world.checkout(&delayed).await;
+    world
+        .bank_pays(&delayed.channel_order_no, "success", "both")
+        .await;
+    assert_eq!(
+        world.wait_for_payment(&delayed.id, succeeded).await.status,
+        "succeeded"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let order = world.sim_order(&delayed.channel_order_no).await;
+    assert_eq!(
+        order["notify_acknowledged"],
+        json!(true),
+        "the late server notification was answered: {order}"
+    );
+    for payment in [&duplicated, &delayed] {
+        assert_eq!(world.wait_for_events(&payment.id, 1).await.len(), 1);
+    }
+}
+
 /// Proves a declined payment ends failed and the business system hears payment.failed.
 pub async fn decline_fails_the_payment(world: &mut World) {
     let payment = world.create("DECLINE-1", 100).await;
