@@ -47,6 +47,26 @@ impl Schedule {
             .unwrap_or(60_000)
     }
 
+    /// When to try again after `attempts_made` attempts failed (the first attempt is due at
+    /// once): `None` when the schedule is used up.
+    pub fn retry_at(&self, now_ms: i64, attempts_made: i64) -> Option<i64> {
+        let step = usize::try_from(attempts_made).ok()?;
+        self.delay_ms(step).map(|delay| now_ms + delay)
+    }
+
+    /// When to ask the bank about an open payment again, after `queries_made` queries: the
+    /// schedule's next step (its last step repeating), but no later than the payment's expiry
+    /// while it has not expired, so that it is closed as soon as it may be.
+    pub fn next_query_at(&self, now_ms: i64, queries_made: i64, expires_at_ms: i64) -> i64 {
+        let step = usize::try_from(queries_made).unwrap_or(usize::MAX);
+        let next = now_ms + self.delay_ms_repeating(step);
+        if now_ms < expires_at_ms {
+            next.min(expires_at_ms)
+        } else {
+            next
+        }
+    }
+
     pub fn delays_ms(&self) -> &[i64] {
         &self.delays_ms
     }
@@ -72,5 +92,35 @@ mod tests {
         assert_eq!(notifications.delay_ms(11), None);
         let janitor = Schedule::janitor_queries();
         assert_eq!(janitor.delay_ms_repeating(100), 3_600_000);
+    }
+
+    /// Proves retries follow the schedule from the moment of the failure and then give up.
+    #[test]
+    fn retries_are_timed_from_the_failure_and_end() {
+        let schedule = Schedule::from_secs(&[0, 15, 30]);
+        assert_eq!(schedule.retry_at(1_000, 1), Some(16_000));
+        assert_eq!(schedule.retry_at(1_000, 2), Some(31_000));
+        assert_eq!(schedule.retry_at(1_000, 3), None);
+        assert_eq!(schedule.retry_at(1_000, -1), None);
+    }
+
+    /// Proves queries back off, repeat their last step, and never pass the expiry of a payment
+    /// that has not expired yet.
+    #[test]
+    fn queries_back_off_but_meet_the_expiry() {
+        let schedule = Schedule::from_secs(&[60, 120, 300]);
+        let far = i64::MAX;
+        assert_eq!(schedule.next_query_at(0, 1, far), 120_000);
+        assert_eq!(schedule.next_query_at(0, 9, far), 300_000);
+        assert_eq!(
+            schedule.next_query_at(0, 0, 30_000),
+            30_000,
+            "expiry comes first"
+        );
+        assert_eq!(
+            schedule.next_query_at(50_000, 0, 30_000),
+            110_000,
+            "already expired"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use unipay_core::schedule::Schedule;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -38,7 +39,7 @@ pub struct ApiConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct JanitorConfig {
     /// Delays between bank queries of a payment with no result; the last one repeats.
-    pub query_schedule_ms: Vec<i64>,
+    pub query_schedule_ms: Schedule,
     pub poll_interval_ms: u64,
     /// How long a claimed payment is kept from other workers while it is queried.
     pub lease_ms: i64,
@@ -50,7 +51,7 @@ pub struct JanitorConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct NotifierConfig {
     /// Delays before each delivery attempt of a business notification; then it is dead-lettered.
-    pub schedule_ms: Vec<i64>,
+    pub schedule_ms: Schedule,
     pub poll_interval_ms: u64,
     pub lease_ms: i64,
     pub batch_size: i64,
@@ -88,7 +89,7 @@ impl Default for ApiConfig {
 impl Default for JanitorConfig {
     fn default() -> Self {
         JanitorConfig {
-            query_schedule_ms: vec![60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000],
+            query_schedule_ms: Schedule::janitor_queries(),
             poll_interval_ms: 1_000,
             lease_ms: 60_000,
             batch_size: 64,
@@ -100,9 +101,7 @@ impl Default for JanitorConfig {
 impl Default for NotifierConfig {
     fn default() -> Self {
         NotifierConfig {
-            schedule_ms: unipay_core::schedule::Schedule::business_notifications()
-                .delays_ms()
-                .to_vec(),
+            schedule_ms: Schedule::business_notifications(),
             poll_interval_ms: 1_000,
             lease_ms: 60_000,
             batch_size: 128,

@@ -79,14 +79,12 @@ pub async fn start_bank_payment(
 ) -> Result<PaymentRedirect, FlowError> {
     let channel = channel_for(state, payment).await?;
     let now = state.now_ms();
-    let first_query_at = now
-        + state
+    let first_query_at =
+        state
             .config
             .janitor
             .query_schedule_ms
-            .first()
-            .copied()
-            .unwrap_or(60_000);
+            .next_query_at(now, 0, payment.expires_at.max(now));
     apply(
         state,
         &PaymentChange {
@@ -95,7 +93,7 @@ pub async fn start_bank_payment(
             source: EventSource::Cashier,
             paid: None,
             payment_type: Some(payment_type),
-            next_query_at: Some(first_query_at.min(payment.expires_at.max(now))),
+            next_query_at: Some(first_query_at),
             detail: payment_type,
             raw_sha256: None,
             message: None,

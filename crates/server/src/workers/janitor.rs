@@ -64,19 +64,10 @@ pub async fn check(state: &AppState, payment: &Payment) {
 }
 
 fn next_query_at(state: &AppState, payment: &Payment) -> i64 {
-    let now = state.now_ms();
-    let schedule = &state.config.janitor.query_schedule_ms;
-    let step = usize::try_from(payment.query_attempts + 1).unwrap_or(usize::MAX);
-    let delay = schedule
-        .get(step)
-        .or(schedule.last())
-        .copied()
-        .unwrap_or(60_000);
-    let next = now + delay;
-    // An unpaid payment is looked at again as soon as it expires, to close it.
-    if now < payment.expires_at {
-        next.min(payment.expires_at)
-    } else {
-        next
-    }
+    // `query_attempts` does not count the query just made yet.
+    state.config.janitor.query_schedule_ms.next_query_at(
+        state.now_ms(),
+        payment.query_attempts + 1,
+        payment.expires_at,
+    )
 }

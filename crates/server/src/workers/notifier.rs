@@ -86,11 +86,8 @@ async fn deliver(state: &AppState, event: OutboxEvent) {
     let next = if error.is_none() {
         NextStep::Delivered
     } else {
-        match usize::try_from(attempt)
-            .ok()
-            .and_then(|n| state.config.notifier.schedule_ms.get(n))
-        {
-            Some(delay) => NextStep::RetryAt(now + delay),
+        match state.config.notifier.schedule_ms.retry_at(now, attempt) {
+            Some(at) => NextStep::RetryAt(at),
             None => NextStep::DeadLetter,
         }
     };
