@@ -162,6 +162,23 @@ mod tests {
         assert_eq!(parse_yuan_to_fen("-1.05").unwrap(), -105);
     }
 
+    /// Proves, over many pseudo-random amounts, that fen → yuan text → fen is the identity and
+    /// that the text always has exactly two decimals.
+    #[test]
+    fn random_amounts_round_trip() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let fen = (seed % MAX_AMOUNT_FEN as u64) as i64 + 1;
+            let text = Amount::from_fen(fen).unwrap().to_yuan_string();
+            assert_eq!(text.split_once('.').map(|(_, f)| f.len()), Some(2), "{text}");
+            assert_eq!(Amount::parse_yuan(&text).unwrap().fen(), fen);
+            assert_eq!(parse_yuan_to_fen(&format_yuan(-fen)).unwrap(), -fen);
+        }
+    }
+
     #[test]
     fn rejects_inexact_or_odd_text() {
         for text in [
