@@ -18,7 +18,7 @@ pub use notification::{
 pub use request::{SignedRequest, build_request, cut_request};
 pub use xml::{xml_escape, xml_field, xml_unescape};
 
-use crate::crypto::{Certificate, SignatureAlgorithm};
+use crate::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 use base64::Engine;
 
 /// The bank refuses bodies over this size; so do we, both ways.
@@ -34,6 +34,69 @@ pub enum WireError {
     UnknownAlgorithm(String),
     #[error("signature does not verify")]
     BadSignature,
+}
+
+/// The fixed text around the three parts of a signed envelope: `head M algorithm A signature S
+/// tail`. Requests, answers and notifications differ only in these markers (and in how M is
+/// encoded before it is placed here).
+struct Envelope {
+    head: &'static [u8],
+    algorithm: &'static [u8],
+    signature: &'static [u8],
+    tail: &'static [u8],
+    /// For error messages: "request", "answer", "notification".
+    name: &'static str,
+}
+
+/// An envelope cut apart by position.
+struct Parts<'a> {
+    message: &'a [u8],
+    algorithm: SignatureAlgorithm,
+    signature: Vec<u8>,
+}
+
+impl Envelope {
+    /// `message` signed with `key` and wrapped in the markers.
+    fn seal(&self, message: &[u8], key: &PrivateKey, algorithm: SignatureAlgorithm) -> Vec<u8> {
+        let signature = encode_signature(&key.sign(algorithm, message));
+        let mut out = Vec::with_capacity(message.len() + signature.len() + 96);
+        out.extend_from_slice(self.head);
+        out.extend_from_slice(message);
+        out.extend_from_slice(self.algorithm);
+        out.extend_from_slice(algorithm.as_str().as_bytes());
+        out.extend_from_slice(self.signature);
+        out.extend_from_slice(signature.as_bytes());
+        out.extend_from_slice(self.tail);
+        out
+    }
+
+    /// Cuts by position, without parsing M: M runs to the LAST algorithm marker (M's own values
+    /// may contain that text; the envelope's fields always come last). Searching GBK bytes for
+    /// the ASCII markers is safe: GBK trail bytes are 0x40 and above, so `,` `"` `<` (below
+    /// 0x40) always stand for themselves.
+    fn cut<'a>(&self, bytes: &'a [u8]) -> Result<Parts<'a>, WireError> {
+        let rest = bytes.strip_prefix(self.head).ok_or_else(|| {
+            WireError::Malformed(format!("{} does not start as it should", self.name))
+        })?;
+        let at = rfind(rest, self.algorithm).ok_or_else(|| malformed("no Signature-Algorithm"))?;
+        let message = &rest[..at];
+        let after = &rest[at + self.algorithm.len()..];
+        let sig_at = find(after, self.signature).ok_or_else(|| malformed("no Signature"))?;
+        let algorithm = algorithm_from(&after[..sig_at])?;
+        let signature = after[sig_at + self.signature.len()..]
+            .strip_suffix(self.tail)
+            .ok_or_else(|| {
+                WireError::Malformed(format!("{} does not end as it should", self.name))
+            })?;
+        if message.is_empty() {
+            return Err(malformed("empty Message"));
+        }
+        Ok(Parts {
+            message,
+            algorithm,
+            signature: decode_signature(signature)?,
+        })
+    }
 }
 
 fn malformed(what: &str) -> WireError {

@@ -173,7 +173,11 @@ mod tests {
             seed ^= seed << 17;
             let fen = (seed % MAX_AMOUNT_FEN as u64) as i64 + 1;
             let text = Amount::from_fen(fen).unwrap().to_yuan_string();
-            assert_eq!(text.split_once('.').map(|(_, f)| f.len()), Some(2), "{text}");
+            assert_eq!(
+                text.split_once('.').map(|(_, f)| f.len()),
+                Some(2),
+                "{text}"
+            );
             assert_eq!(Amount::parse_yuan(&text).unwrap().fen(), fen);
             assert_eq!(parse_yuan_to_fen(&format_yuan(-fen)).unwrap(), -fen);
         }

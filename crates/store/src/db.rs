@@ -90,12 +90,18 @@ impl Store {
         }
     }
 
-    /// Lets several nodes claim different rows of the same queue at once.
-    pub(crate) fn skip_locked(&self) -> &'static str {
-        match self.backend {
+    /// Claims due rows of a queue by moving their due time `$1` (now + lease) forward: rows due
+    /// at `$2` (now), at most `$3`, oldest first. On PostgreSQL, `SKIP LOCKED` lets several nodes
+    /// claim different rows at once; SQLite's single writer claims atomically anyway.
+    pub(crate) fn lease_due_sql(&self, table: &str, due_column: &str, columns: &str) -> String {
+        let skip_locked = match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        }
+        };
+        format!(
+            "UPDATE {table} SET {due_column} = $1 WHERE id IN (SELECT id FROM {table} \
+             WHERE {due_column} <= $2 ORDER BY {due_column} LIMIT $3{skip_locked}) RETURNING {columns}"
+        )
     }
 }
 

@@ -70,11 +70,7 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<OutboxEvent>, StoreError> {
-        let sql = format!(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox \
-             WHERE next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{}) RETURNING {OUTBOX_COLUMNS}",
-            self.skip_locked()
-        );
+        let sql = self.lease_due_sql("outbox", "next_attempt_at", OUTBOX_COLUMNS);
         let rows = sqlx::query(&sql)
             .bind(now_ms + lease_ms)
             .bind(now_ms)
@@ -82,25 +78,6 @@ impl Store {
             .fetch_all(&self.write)
             .await?;
         rows.iter().map(outbox_from_row).collect()
-    }
-
-    /// Claims one event by id if it is due (the fast path right after the state change).
-    pub async fn claim_event(
-        &self,
-        id: &str,
-        now_ms: i64,
-        lease_ms: i64,
-    ) -> Result<Option<OutboxEvent>, StoreError> {
-        let sql = format!(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at <= $3 RETURNING {OUTBOX_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(now_ms + lease_ms)
-            .bind(id)
-            .bind(now_ms)
-            .fetch_optional(&self.write)
-            .await?;
-        row.map(|r| outbox_from_row(&r)).transpose()
     }
 
     /// Records an attempt and moves the event on, in one transaction.

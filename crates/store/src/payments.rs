@@ -380,11 +380,7 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<Payment>, StoreError> {
-        let sql = format!(
-            "UPDATE payments SET next_query_at = $1 WHERE id IN (SELECT id FROM payments \
-             WHERE next_query_at <= $2 ORDER BY next_query_at LIMIT $3{}) RETURNING {PAYMENT_COLUMNS}",
-            self.skip_locked()
-        );
+        let sql = self.lease_due_sql("payments", "next_query_at", PAYMENT_COLUMNS);
         let rows = sqlx::query(&sql)
             .bind(now_ms + lease_ms)
             .bind(now_ms)

@@ -517,18 +517,15 @@ async fn notification_attempts_move_events_along(store: Store) {
         panic!("{outcome:?}")
     };
     let event_id = event.id;
-    let claimed = store
-        .claim_event(&event_id, NOW, 10_000)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(claimed.id, event_id);
+    let claimed = store.claim_due_events(NOW, 10, 10_000).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, event_id);
     assert!(
         store
-            .claim_event(&event_id, NOW, 10_000)
+            .claim_due_events(NOW, 10, 10_000)
             .await
             .unwrap()
-            .is_none()
+            .is_empty()
     );
     let attempt = |n, next| AttemptResult {
         event_id: &event_id,

@@ -1,16 +1,16 @@
 //! Platform → merchant: one GBK line `{"MSG":{"Message":M,"Signature-Algorithm":A,"Signature":S}}\n`,
 //! S over the GBK bytes of M.
 
-use super::{
-    WireError, check_size, decode_signature, encode_signature, gbk_decode, gbk_encode, malformed,
-    rfind, strip_line_end, verify,
-};
+use super::{Envelope, WireError, check_size, gbk_decode, gbk_encode, strip_line_end, verify};
 use crate::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 
-const HEAD: &[u8] = b"{\"MSG\":{\"Message\":";
-const ALGORITHM: &[u8] = b",\"Signature-Algorithm\":\"";
-const SIGNATURE: &[u8] = b"\",\"Signature\":\"";
-const TAIL: &[u8] = b"\"}}";
+const ENVELOPE: Envelope = Envelope {
+    head: b"{\"MSG\":{\"Message\":",
+    algorithm: b",\"Signature-Algorithm\":\"",
+    signature: b"\",\"Signature\":\"",
+    tail: b"\"}}",
+    name: "answer",
+};
 
 /// Platform → merchant answer: one GBK line `{"MSG":{"Message":M,"Signature-Algorithm":A,"Signature":S}}`
 /// followed by `\n`. S signs the GBK bytes of M. `message_json` must be readable by the real
@@ -20,16 +20,7 @@ pub fn build_answer(
     key: &PrivateKey,
     algorithm: SignatureAlgorithm,
 ) -> Vec<u8> {
-    let message = gbk_encode(message_json);
-    let signature = encode_signature(&key.sign(algorithm, &message));
-    let mut body = Vec::with_capacity(message.len() + signature.len() + 64);
-    body.extend_from_slice(HEAD);
-    body.extend_from_slice(&message);
-    body.extend_from_slice(ALGORITHM);
-    body.extend_from_slice(algorithm.as_str().as_bytes());
-    body.extend_from_slice(SIGNATURE);
-    body.extend_from_slice(signature.as_bytes());
-    body.extend_from_slice(TAIL);
+    let mut body = ENVELOPE.seal(&gbk_encode(message_json), key, algorithm);
     body.push(b'\n');
     body
 }
@@ -51,25 +42,12 @@ pub struct SignedAnswer {
 pub fn cut_answer(body: &[u8]) -> Result<SignedAnswer, WireError> {
     let body = strip_line_end(body);
     check_size(body.len())?;
-    let rest = body
-        .strip_prefix(HEAD)
-        .ok_or_else(|| malformed("answer does not start with {\"MSG\":{\"Message\":"))?;
-    let at = rfind(rest, ALGORITHM).ok_or_else(|| malformed("no Signature-Algorithm"))?;
-    let message_gbk = rest[..at].to_vec();
-    let after = &rest[at + ALGORITHM.len()..];
-    let sig_at = super::find(after, SIGNATURE).ok_or_else(|| malformed("no Signature"))?;
-    let algorithm = super::algorithm_from(&after[..sig_at])?;
-    let signature = after[sig_at + SIGNATURE.len()..]
-        .strip_suffix(TAIL)
-        .ok_or_else(|| malformed("answer does not end with \"}}"))?;
-    if message_gbk.is_empty() {
-        return Err(malformed("empty Message"));
-    }
+    let parts = ENVELOPE.cut(body)?;
     Ok(SignedAnswer {
-        message: gbk_decode(&message_gbk)?,
-        message_gbk,
-        algorithm,
-        signature: decode_signature(signature)?,
+        message: gbk_decode(parts.message)?,
+        message_gbk: parts.message.to_vec(),
+        algorithm: parts.algorithm,
+        signature: parts.signature,
     })
 }
 

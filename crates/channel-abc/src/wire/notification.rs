@@ -1,17 +1,17 @@
 //! Result notification: `MSG` = base64 of the GBK bytes of
 //! `<MSG><Message>M</Message><Signature-Algorithm>A</Signature-Algorithm><Signature>S</Signature></MSG>`.
 
-use super::{
-    MAX_MESSAGE_BYTES, WireError, decode_signature, encode_signature, gbk_decode, gbk_encode,
-    malformed, rfind, verify,
-};
+use super::{Envelope, MAX_MESSAGE_BYTES, WireError, gbk_decode, gbk_encode, malformed, verify};
 use crate::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 use base64::Engine;
 
-const HEAD: &[u8] = b"<MSG><Message>";
-const ALGORITHM: &[u8] = b"</Message><Signature-Algorithm>";
-const SIGNATURE: &[u8] = b"</Signature-Algorithm><Signature>";
-const TAIL: &[u8] = b"</Signature></MSG>";
+const ENVELOPE: Envelope = Envelope {
+    head: b"<MSG><Message>",
+    algorithm: b"</Message><Signature-Algorithm>",
+    signature: b"</Signature-Algorithm><Signature>",
+    tail: b"</Signature></MSG>",
+    name: "notification",
+};
 
 /// The longest base64 text whose decoding can fit [`MAX_MESSAGE_BYTES`].
 pub const MAX_NOTIFICATION_BASE64: usize = MAX_MESSAGE_BYTES.div_ceil(3) * 4;
@@ -24,16 +24,7 @@ pub fn build_notification(
     key: &PrivateKey,
     algorithm: SignatureAlgorithm,
 ) -> String {
-    let message = gbk_encode(message_xml);
-    let signature = encode_signature(&key.sign(algorithm, &message));
-    let mut envelope = Vec::with_capacity(message.len() + signature.len() + 96);
-    envelope.extend_from_slice(HEAD);
-    envelope.extend_from_slice(&message);
-    envelope.extend_from_slice(ALGORITHM);
-    envelope.extend_from_slice(algorithm.as_str().as_bytes());
-    envelope.extend_from_slice(SIGNATURE);
-    envelope.extend_from_slice(signature.as_bytes());
-    envelope.extend_from_slice(TAIL);
+    let envelope = ENVELOPE.seal(&gbk_encode(message_xml), key, algorithm);
     base64::engine::general_purpose::STANDARD.encode(envelope)
 }
 
@@ -63,25 +54,12 @@ pub fn cut_notification(msg_base64: &str) -> Result<SignedNotification, WireErro
         .decode(text)
         .map_err(|_| malformed("MSG is not standard padded base64"))?;
     super::check_size(envelope_gbk.len())?;
-    let rest = envelope_gbk
-        .strip_prefix(HEAD)
-        .ok_or_else(|| malformed("notification does not start with <MSG><Message>"))?;
-    let at = rfind(rest, ALGORITHM).ok_or_else(|| malformed("no Signature-Algorithm"))?;
-    let message_gbk = rest[..at].to_vec();
-    let after = &rest[at + ALGORITHM.len()..];
-    let sig_at = super::find(after, SIGNATURE).ok_or_else(|| malformed("no Signature"))?;
-    let algorithm = super::algorithm_from(&after[..sig_at])?;
-    let signature = after[sig_at + SIGNATURE.len()..]
-        .strip_suffix(TAIL)
-        .ok_or_else(|| malformed("notification does not end with </Signature></MSG>"))?;
-    if message_gbk.is_empty() {
-        return Err(malformed("empty Message"));
-    }
+    let parts = ENVELOPE.cut(&envelope_gbk)?;
     Ok(SignedNotification {
-        message: gbk_decode(&message_gbk)?,
-        message_gbk,
-        algorithm,
-        signature: decode_signature(signature)?,
+        message: gbk_decode(parts.message)?,
+        message_gbk: parts.message.to_vec(),
+        algorithm: parts.algorithm,
+        signature: parts.signature,
         envelope: gbk_decode(&envelope_gbk)?,
     })
 }

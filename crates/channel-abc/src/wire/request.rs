@@ -1,15 +1,15 @@
 //! Merchant → platform: `{"Message":M,"Signature-Algorithm":A,"Signature":S}\n`, S over UTF-8 M.
 
-use super::{
-    WireError, check_size, decode_signature, encode_signature, malformed, rfind, strip_line_end,
-    verify,
-};
+use super::{Envelope, WireError, check_size, malformed, strip_line_end, verify};
 use crate::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 
-const HEAD: &[u8] = b"{\"Message\":";
-const ALGORITHM: &[u8] = b",\"Signature-Algorithm\":\"";
-const SIGNATURE: &[u8] = b"\",\"Signature\":\"";
-const TAIL: &[u8] = b"\"}";
+const ENVELOPE: Envelope = Envelope {
+    head: b"{\"Message\":",
+    algorithm: b",\"Signature-Algorithm\":\"",
+    signature: b"\",\"Signature\":\"",
+    tail: b"\"}",
+    name: "request",
+};
 
 /// Merchant → platform request body: `{"Message":M,"Signature-Algorithm":A,"Signature":S}` plus
 /// the trailing `\n` the real client sends. `message_json` is M: compact JSON text, already in
@@ -19,15 +19,7 @@ pub fn build_request(
     key: &PrivateKey,
     algorithm: SignatureAlgorithm,
 ) -> Vec<u8> {
-    let signature = encode_signature(&key.sign(algorithm, message_json.as_bytes()));
-    let mut body = Vec::with_capacity(message_json.len() + signature.len() + 64);
-    body.extend_from_slice(HEAD);
-    body.extend_from_slice(message_json.as_bytes());
-    body.extend_from_slice(ALGORITHM);
-    body.extend_from_slice(algorithm.as_str().as_bytes());
-    body.extend_from_slice(SIGNATURE);
-    body.extend_from_slice(signature.as_bytes());
-    body.extend_from_slice(TAIL);
+    let mut body = ENVELOPE.seal(message_json.as_bytes(), key, algorithm);
     body.push(b'\n');
     body
 }
@@ -47,24 +39,11 @@ pub struct SignedRequest<'a> {
 pub fn cut_request(body: &[u8]) -> Result<SignedRequest<'_>, WireError> {
     let body = strip_line_end(body);
     check_size(body.len())?;
-    let rest = body
-        .strip_prefix(HEAD)
-        .ok_or_else(|| malformed("request does not start with {\"Message\":"))?;
-    let at = rfind(rest, ALGORITHM).ok_or_else(|| malformed("no Signature-Algorithm"))?;
-    let message = &rest[..at];
-    let after = &rest[at + ALGORITHM.len()..];
-    let sig_at = super::find(after, SIGNATURE).ok_or_else(|| malformed("no Signature"))?;
-    let algorithm = super::algorithm_from(&after[..sig_at])?;
-    let signature = after[sig_at + SIGNATURE.len()..]
-        .strip_suffix(TAIL)
-        .ok_or_else(|| malformed("request does not end with \"}"))?;
-    if message.is_empty() {
-        return Err(malformed("empty Message"));
-    }
+    let parts = ENVELOPE.cut(body)?;
     Ok(SignedRequest {
-        message,
-        algorithm,
-        signature: decode_signature(signature)?,
+        message: parts.message,
+        algorithm: parts.algorithm,
+        signature: parts.signature,
     })
 }
 
