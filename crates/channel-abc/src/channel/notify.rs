@@ -110,26 +110,12 @@ fn outcome(
 /// The page the platform expects after a server notification: it reads `<URL>` and sends the
 /// consumer there; the meta refresh does the same for a browser.
 pub(super) fn answer(customer_url: &str) -> (&'static str, Vec<u8>) {
-    let url = html_escape(customer_url);
+    // The page is part of the protocol, not a page for people: the URL is escaped like XML
+    // text (it stands in an element and an attribute), control characters dropped.
+    let url = crate::wire::xml_escape(&customer_url.replace(char::is_control, ""));
     let html = format!(
         "<HTML><HEAD><meta http-equiv=\"refresh\" content=\"0; url={url}\"></HEAD><BODY><URL>{url}</URL></BODY></HTML>"
     );
     let (bytes, _, _) = encoding_rs::GBK.encode(&html);
     ("text/html; charset=GBK", bytes.into_owned())
-}
-
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
