@@ -228,6 +228,36 @@ pub async fn each_bad_request_has_its_code_and_stores_nothing(world: &mut World)
     assert!(seen.len() >= 15);
 }
 
+/// Proves the health endpoints answer, and that a page or API route that does not exist says so.
+pub async fn health_and_readiness(world: &mut World) {
+    for (path, body) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let response = world
+            .http
+            .get(format!("{}{path}", world.server_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        assert!(response.headers().contains_key("x-request-id"));
+        assert_eq!(response.text().await.unwrap(), body);
+    }
+    let page = world
+        .http
+        .get(format!("{}/pay/pay_missing", world.server_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 404);
+    let headers = page.headers();
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(headers["x-frame-options"], "DENY");
+}
+
 /// Proves duplicates answer 409 with the existing payment, and idempotency keys replay the
 /// first answer or refuse another body.
 pub async fn idempotency_and_duplicates(world: &mut World) {

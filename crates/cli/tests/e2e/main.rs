@@ -42,6 +42,7 @@ on_both_backends!(
     api_rules::each_bad_request_has_its_code_and_stores_nothing,
     api_rules::idempotency_and_duplicates,
     api_rules::close_and_sync_query,
+    api_rules::health_and_readiness,
     resilience::killed_server_loses_nothing,
     resilience::logs_carry_request_ids_and_keep_secrets_out,
 );
