@@ -347,11 +347,7 @@ pub async fn close_and_sync_query(world: &mut World) {
     let closed_again = world.client.close_payment(&unpaid.id).await.unwrap();
     assert_eq!(closed_again.status, "closed");
 
-    let paid = world.create("CLOSE-2", 100).await;
-    world.checkout(&paid).await;
-    world
-        .bank_pays(&paid.channel_order_no, "success", "none")
-        .await;
+    let paid = world.pay("CLOSE-2", 100, "none").await;
     let error = world
         .client
         .close_payment(&paid.id)
@@ -381,11 +377,7 @@ pub async fn close_and_sync_query(world: &mut World) {
     assert!(error.contains("bank_result_unknown"), "{error}");
     world.set_faults(json!({})).await;
 
-    let synced = world.create("SYNC-1", 100).await;
-    world.checkout(&synced).await;
-    world
-        .bank_pays(&synced.channel_order_no, "success", "none")
-        .await;
+    let synced = world.pay("SYNC-1", 100, "none").await;
     let fresh = world.client.get_payment(&synced.id, true).await.unwrap();
     assert_eq!(fresh.status, "succeeded", "sync asked the bank");
 }

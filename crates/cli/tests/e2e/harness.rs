@@ -310,6 +310,16 @@ impl World {
             .to_string()
     }
 
+    /// A payment created, taken to the bank by the cashier, and paid there; `notify` picks how
+    /// the bank reports it. Returns the payment as created.
+    pub async fn pay(&self, out_trade_no: &str, amount: i64, notify: &str) -> Payment {
+        let payment = self.create(out_trade_no, amount).await;
+        self.checkout(&payment).await;
+        self.bank_pays(&payment.channel_order_no, "success", notify)
+            .await;
+        payment
+    }
+
     /// The consumer pays (or declines) on the bank's page; `notify` picks how the bank reports.
     pub async fn bank_pays(&self, order_no: &str, outcome: &str, notify: &str) -> Value {
         let response = self

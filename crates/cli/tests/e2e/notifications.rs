@@ -141,11 +141,7 @@ pub async fn forged_and_tampered_messages_change_nothing(world: &mut World) {
 /// Proves a notification that fails at first is delivered later under the same event id.
 pub async fn endpoint_down_first_then_delivered_with_the_same_id(world: &mut World) {
     world.receiver.set_behaviour(Behaviour::FailFirst(2));
-    let payment = world.create("RETRY-1", 4200).await;
-    world.checkout(&payment).await;
-    world
-        .bank_pays(&payment.channel_order_no, "success", "server")
-        .await;
+    let payment = world.pay("RETRY-1", 4200, "server").await;
     let events = world.wait_for_events(&payment.id, 1).await;
     assert_eq!(events.len(), 1);
     assert_eq!(
@@ -166,11 +162,7 @@ pub async fn endpoint_down_first_then_delivered_with_the_same_id(world: &mut Wor
 /// Proves an event never acknowledged is dead-lettered, and a resend delivers the same event.
 pub async fn never_acknowledged_is_dead_lettered_and_resend_works(world: &mut World) {
     world.receiver.set_behaviour(Behaviour::AlwaysFail);
-    let payment = world.create("DEAD-1", 4300).await;
-    world.checkout(&payment).await;
-    world
-        .bank_pays(&payment.channel_order_no, "success", "server")
-        .await;
+    let payment = world.pay("DEAD-1", 4300, "server").await;
     let store = world.store().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let dead = loop {

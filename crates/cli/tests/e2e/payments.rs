@@ -57,11 +57,7 @@ pub async fn success_by_page_notification_only(world: &mut World) {
 /// Proves a result delivered only server to server completes the payment, and the bank hears
 /// the answer it waits for.
 pub async fn success_by_server_notification_only(world: &mut World) {
-    let payment = world.create("SERVER-1", 500).await;
-    world.checkout(&payment).await;
-    world
-        .bank_pays(&payment.channel_order_no, "success", "server")
-        .await;
+    let payment = world.pay("SERVER-1", 500, "server").await;
     let paid = world.wait_for_payment(&payment.id, succeeded).await;
     assert_eq!(paid.status, "succeeded");
     let events = world.wait_for_events(&payment.id, 1).await;
@@ -96,11 +92,7 @@ pub async fn both_notifications_twice_in_either_order_notify_once(world: &mut Wo
 /// business notification.
 pub async fn duplicated_and_delayed_server_notifications_notify_once(world: &mut World) {
     world.set_faults(json!({"notify": "duplicate"})).await;
-    let duplicated = world.create("DUP-1", 300).await;
-    world.checkout(&duplicated).await;
-    world
-        .bank_pays(&duplicated.channel_order_no, "success", "server")
-        .await;
+    let duplicated = world.pay("DUP-1", 300, "server").await;
     assert_eq!(
         world
             .wait_for_payment(&duplicated.id, succeeded)
@@ -112,11 +104,7 @@ pub async fn duplicated_and_delayed_server_notifications_notify_once(world: &mut
     world
         .set_faults(json!({"notify": "delay", "notify_delay_ms": 600}))
         .await;
-    let delayed = world.create("DELAY-1", 301).await;
-    world.checkout(&delayed).await;
-    world
-        .bank_pays(&delayed.channel_order_no, "success", "both")
-        .await;
+    let delayed = world.pay("DELAY-1", 301, "both").await;
     assert_eq!(
         world.wait_for_payment(&delayed.id, succeeded).await.status,
         "succeeded"
@@ -151,11 +139,7 @@ pub async fn decline_fails_the_payment(world: &mut World) {
 /// Proves the janitor's query finds a success when every notification is lost.
 pub async fn janitor_finds_success_when_every_notification_is_dropped(world: &mut World) {
     world.set_faults(json!({"notify": "drop"})).await;
-    let payment = world.create("DROPPED-1", 321).await;
-    world.checkout(&payment).await;
-    world
-        .bank_pays(&payment.channel_order_no, "success", "none")
-        .await;
+    let payment = world.pay("DROPPED-1", 321, "none").await;
     let paid = world.wait_for_payment(&payment.id, succeeded).await;
     assert_eq!(paid.status, "succeeded", "the janitor found it");
     let events = world.wait_for_events(&payment.id, 1).await;
@@ -189,11 +173,7 @@ pub async fn janitor_keeps_asking_through_unknown_answers(world: &mut World) {
     world
         .set_faults(json!({"query": "EUNKWN", "query_first": 2}))
         .await;
-    let payment = world.create("UNKNOWN-1", 777).await;
-    world.checkout(&payment).await;
-    world
-        .bank_pays(&payment.channel_order_no, "success", "none")
-        .await;
+    let payment = world.pay("UNKNOWN-1", 777, "none").await;
     let paid = world.wait_for_payment(&payment.id, succeeded).await;
     assert_eq!(paid.status, "succeeded");
     let order = world.sim_order(&payment.channel_order_no).await;
@@ -205,11 +185,7 @@ pub async fn janitor_keeps_asking_through_unknown_answers(world: &mut World) {
     world
         .set_faults(json!({"query": "02", "query_first": 2}))
         .await;
-    let second = world.create("UNKNOWN-2", 778).await;
-    world.checkout(&second).await;
-    world
-        .bank_pays(&second.channel_order_no, "success", "none")
-        .await;
+    let second = world.pay("UNKNOWN-2", 778, "none").await;
     assert_eq!(
         world.wait_for_payment(&second.id, succeeded).await.status,
         "succeeded"
@@ -222,11 +198,7 @@ pub async fn janitor_survives_a_query_that_never_answers(world: &mut World) {
     world
         .set_faults(json!({"query": "timeout", "query_first": 1, "query_timeout_ms": 700}))
         .await;
-    let payment = world.create("TIMEOUT-1", 4321).await;
-    world.checkout(&payment).await;
-    world
-        .bank_pays(&payment.channel_order_no, "success", "none")
-        .await;
+    let payment = world.pay("TIMEOUT-1", 4321, "none").await;
     let paid = world.wait_for_payment(&payment.id, succeeded).await;
     assert_eq!(paid.status, "succeeded");
     let store = world.store().await;

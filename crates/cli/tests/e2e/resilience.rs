@@ -44,11 +44,7 @@ pub async fn killed_server_loses_nothing(world: &mut World) {
 /// Proves the server's JSON logs carry a request id for each request and never a secret: no
 /// app secret, no private key, no signature header.
 pub async fn logs_carry_request_ids_and_keep_secrets_out(world: &mut World) {
-    let payment = world.create("LOGS-1", 100).await;
-    world.checkout(&payment).await;
-    world
-        .bank_pays(&payment.channel_order_no, "success", "server")
-        .await;
+    let payment = world.pay("LOGS-1", 100, "server").await;
     world.wait_for_events(&payment.id, 1).await;
     let unknown = world.client.get_payment("pay_missing", false).await;
     assert!(unknown.is_err());
