@@ -14,7 +14,11 @@ mod query;
 mod refund;
 mod status;
 
-pub use envelope::{ErrorResponse, Merchant, RequestMessage, ResponseMessage, read_request_header};
+pub use envelope::{
+    ErrorResponse, Merchant, RequestMessage, ResponseHead, ResponseMessage, read_request_header,
+};
+
+envelope::response_head!(PayResponse, QueryResponse, RefundResponse);
 pub use notification::{NotificationFields, PayResultNotification};
 pub use pay::{OrderItem, PayOrder, PayRequest, PayResponse};
 pub use query::{QueryOrder, QueryRequest, QueryResponse};

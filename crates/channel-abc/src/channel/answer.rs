@@ -1,12 +1,12 @@
 //! Opening an answer: cut, verify with the bank's certificate, read, check it is ours.
 
 use super::account::AbcAccount;
-use crate::messages::{RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, ResponseMessage};
+use crate::messages::{RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, ResponseHead, ResponseMessage};
 use crate::wire::cut_answer;
 use serde::de::DeserializeOwned;
 use unipay_core::channel::ChannelError;
 
-pub(super) fn open<T: DeserializeOwned>(
+fn open<T: DeserializeOwned>(
     account: &AbcAccount,
     body: &[u8],
 ) -> Result<ResponseMessage<T>, ChannelError> {
@@ -18,8 +18,28 @@ pub(super) fn open<T: DeserializeOwned>(
     ResponseMessage::read(&signed.message).map_err(|e| ChannelError::BadAnswer(e.to_string()))
 }
 
+/// Opens an answer and checks what every answer must show: our MerchantID and the TrxType we
+/// asked for. Returns the message and whether its ReturnCode is success.
+pub(super) fn open_checked<T: DeserializeOwned + ResponseHead>(
+    account: &AbcAccount,
+    body: &[u8],
+    trx_type: &str,
+) -> Result<(ResponseMessage<T>, bool), ChannelError> {
+    let message = open::<T>(account, body)?;
+    let head = &message.trx_response;
+    let success = is_success(head.return_code());
+    check_merchant(
+        account,
+        &message.merchant.merchant_id,
+        head.merchant_id(),
+        success,
+    )?;
+    check_trx_type(head.trx_type(), trx_type)?;
+    Ok((message, success))
+}
+
 /// Every MerchantID the answer names must be ours; a success must name it at least once.
-pub(super) fn check_merchant(
+fn check_merchant(
     account: &AbcAccount,
     envelope_id: &str,
     response_id: &str,
@@ -41,7 +61,7 @@ pub(super) fn check_merchant(
 }
 
 /// A `TrxType` in the answer, when present, must be the one we asked for.
-pub(super) fn check_trx_type(trx_type: &str, expected: &str) -> Result<(), ChannelError> {
+fn check_trx_type(trx_type: &str, expected: &str) -> Result<(), ChannelError> {
     if !trx_type.is_empty() && trx_type != expected {
         return Err(ChannelError::BadAnswer(format!(
             "answer is for {trx_type}, not {expected}"
@@ -64,6 +84,6 @@ pub(super) fn refusal(code: &str, message: &str) -> ChannelError {
     }
 }
 
-pub(super) fn is_success(code: &str) -> bool {
+fn is_success(code: &str) -> bool {
     code == RETURN_CODE_SUCCESS
 }

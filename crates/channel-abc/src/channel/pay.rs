@@ -129,16 +129,8 @@ pub(super) fn read_answer(
     request: &PaymentRequest,
     body: &[u8],
 ) -> Result<PaymentRedirect, ChannelError> {
-    let message = answer::open::<PayResponse>(account, body)?;
+    let (message, success) = answer::open_checked::<PayResponse>(account, body, "PayReq")?;
     let r = &message.trx_response;
-    let success = answer::is_success(&r.return_code);
-    answer::check_merchant(
-        account,
-        &message.merchant.merchant_id,
-        &r.merchant_id,
-        success,
-    )?;
-    answer::check_trx_type(&r.trx_type, "PayReq")?;
     if !success {
         return Err(answer::refusal(&r.return_code, &r.error_message));
     }

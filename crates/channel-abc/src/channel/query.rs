@@ -39,16 +39,8 @@ pub(super) fn read_answer(
     body: &[u8],
     now_ms: i64,
 ) -> Result<BankPaymentState, ChannelError> {
-    let message = answer::open::<QueryResponse>(account, body)?;
+    let (message, success) = answer::open_checked::<QueryResponse>(account, body, "Query")?;
     let r = &message.trx_response;
-    let success = answer::is_success(&r.return_code);
-    answer::check_merchant(
-        account,
-        &message.merchant.merchant_id,
-        &r.merchant_id,
-        success,
-    )?;
-    answer::check_trx_type(&r.trx_type, "Query")?;
     if NO_SUCH_ORDER_CODES.contains(&r.return_code.as_str()) {
         return Ok(BankPaymentState::Unpaid);
     }

@@ -120,3 +120,24 @@ fn read_value<T: DeserializeOwned>(message: &[u8]) -> Result<T, MessageError> {
         crate::wire::parse_lenient(message).map_err(|e| MessageError::Unreadable(e.to_string()))?;
     serde_json::from_value(value).map_err(|e| MessageError::Unreadable(e.to_string()))
 }
+
+/// The fields every TrxResponse starts with, whatever its TrxType.
+pub trait ResponseHead {
+    fn return_code(&self) -> &str;
+    fn error_message(&self) -> &str;
+    fn merchant_id(&self) -> &str;
+    fn trx_type(&self) -> &str;
+}
+
+/// Implements [`ResponseHead`] for a TrxResponse struct with the four common fields.
+macro_rules! response_head {
+    ($($ty:ty),* $(,)?) => {$(
+        impl $crate::messages::ResponseHead for $ty {
+            fn return_code(&self) -> &str { &self.return_code }
+            fn error_message(&self) -> &str { &self.error_message }
+            fn merchant_id(&self) -> &str { &self.merchant_id }
+            fn trx_type(&self) -> &str { &self.trx_type }
+        }
+    )*};
+}
+pub(crate) use response_head;
