@@ -25,8 +25,9 @@ pub enum FlowError {
     ChannelSetup(String, String),
 }
 
-/// Applies a change; a business notification it writes is delivered at once by this node
-/// (held from other notifiers by a lease, which any notifier takes over if this node dies).
+/// Applies a change. A business notification it writes is delivered at once by this node (held
+/// from other notifiers by a lease, which any notifier takes over if this node dies) and is
+/// therefore taken out of the returned outcome.
 pub async fn apply(
     state: &AppState,
     change: &PaymentChange<'_>,
@@ -39,12 +40,13 @@ pub async fn apply(
         delivery_lease_ms: state.config.notifier.lease_ms,
         ..*change
     };
-    let outcome = state.store.apply_payment_change(&change, &render).await?;
-    match &outcome {
+    let mut outcome = state.store.apply_payment_change(&change, &render).await?;
+    match &mut outcome {
         ApplyOutcome::Changed { payment, event } => {
             state.metrics.payment_reached(payment.status.as_str());
-            if let Some(event) = event {
-                notifier::deliver_now(state, (**event).clone());
+            // Handed to the delivery task rather than copied: the caller has no use for it.
+            if let Some(event) = event.take() {
+                notifier::deliver_now(state, *event);
             }
         }
         ApplyOutcome::LateSuccess(payment) => {
