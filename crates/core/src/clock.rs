@@ -58,3 +58,19 @@ pub fn rfc3339(ms: UnixMs) -> String {
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Proves a manual clock stands still until moved, and writes RFC 3339 in UTC.
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let clock = ManualClock::new(1_800_000_000_123);
+        assert_eq!(clock.now_s(), 1_800_000_000);
+        clock.advance_ms(1_000);
+        assert_eq!(clock.now_ms(), 1_800_000_001_123);
+        clock.set_ms(0);
+        assert_eq!(rfc3339(clock.now_ms()), "1970-01-01T00:00:00.000Z");
+    }
+}

@@ -11,13 +11,3 @@ pub enum StoreError {
     #[error("the row changed under us; retry")]
     Conflict,
 }
-
-impl StoreError {
-    /// True when the error is a unique-constraint violation (the caller decides what it means).
-    pub fn is_unique_violation(&self) -> bool {
-        match self {
-            StoreError::Database(sqlx::Error::Database(e)) => e.is_unique_violation(),
-            _ => false,
-        }
-    }
-}

@@ -129,15 +129,6 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
-    pub async fn get_event(&self, id: &str) -> Result<Option<OutboxEvent>, StoreError> {
-        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| outbox_from_row(&r)).transpose()
-    }
-
     pub async fn list_events_for_payment(
         &self,
         payment_id: &str,
