@@ -4,11 +4,14 @@
 pub mod channel;
 pub mod clock;
 pub mod event;
+pub mod fees;
 pub mod ids;
+pub mod ledger;
 pub mod masking;
 pub mod money;
 pub mod payment;
 pub mod schedule;
+pub mod statement;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use money::{Amount, AmountError, Currency};

@@ -7,6 +7,7 @@
 mod db;
 mod error;
 pub mod idempotency;
+pub mod ledger;
 pub mod merchants;
 pub mod messages;
 pub mod metrics;

@@ -3,6 +3,7 @@
 use crate::{Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use unipay_core::fees::{FeePlan, RefundFeePolicy};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merchant {
@@ -58,6 +59,8 @@ pub struct ChannelAccount {
     /// `page` or `server`.
     pub notify_type: String,
     pub cutover_hour: i64,
+    /// What the bank charges per payment, in basis points (the fee reconciliation expects).
+    pub bank_fee_bps: i64,
     pub created_at: i64,
 }
 
@@ -145,8 +148,8 @@ impl Store {
     pub async fn insert_channel_account(&self, account: &ChannelAccount) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO channel_accounts (id, merchant_id, channel, bank_merchant_id, private_key_pem, \
-             bank_certificate_pem, signature_algorithm, trx_url, payment_types, notify_type, cutover_hour, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             bank_certificate_pem, signature_algorithm, trx_url, payment_types, notify_type, cutover_hour, created_at, \
+             bank_fee_bps) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&account.id)
         .bind(&account.merchant_id)
@@ -160,6 +163,7 @@ impl Store {
         .bind(&account.notify_type)
         .bind(account.cutover_hour)
         .bind(account.created_at)
+        .bind(account.bank_fee_bps)
         .execute(&self.write)
         .await?;
         Ok(())
@@ -183,35 +187,101 @@ impl Store {
         row.map(|r| channel_account_from_row(&r)).transpose()
     }
 
-    /// The channel account an app's payments go through: the app's own, else its merchant's first.
+    /// The channel account an app's payments go through (the app's own, else its merchant's
+    /// first) with the fees a payment through it carries.
     pub async fn channel_route_for_app(
         &self,
         app: &App,
     ) -> Result<Option<ChannelRoute>, StoreError> {
-        let row = match &app.channel_account_id {
-            Some(id) => {
-                sqlx::query("SELECT id, channel FROM channel_accounts WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.read)
-                    .await?
-            }
-            None => {
-                sqlx::query(
-                    "SELECT id, channel FROM channel_accounts WHERE merchant_id = $1 ORDER BY created_at, id LIMIT 1",
-                )
-                .bind(&app.merchant_id)
-                .fetch_optional(&self.read)
-                .await?
-            }
+        let account_filter = match &app.channel_account_id {
+            Some(_) => "c.id = $2",
+            // `$2` is bound either way (empty here): each backend wants every argument used.
+            None => "c.merchant_id = $1 AND $2 = '' ORDER BY c.created_at, c.id LIMIT 1",
         };
+        let sql = format!(
+            "SELECT c.id, c.channel, c.bank_fee_bps, f.rate_bps, f.min_fen, f.max_fen, f.refund_fee \
+             FROM channel_accounts c LEFT JOIN fee_plans f ON f.channel_account_id = c.id AND f.merchant_id = $1 \
+             WHERE {account_filter}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&app.merchant_id)
+            .bind(app.channel_account_id.as_deref().unwrap_or(""))
+            .fetch_optional(&self.read)
+            .await?;
         row.map(|r| {
+            let rate_bps: Option<i64> = r.try_get("rate_bps")?;
+            let fee_plan = match rate_bps {
+                None => FeePlan::FREE,
+                Some(rate_bps) => FeePlan {
+                    rate_bps,
+                    min_fen: r.try_get("min_fen")?,
+                    max_fen: r.try_get("max_fen")?,
+                    refund: refund_policy(&r.try_get::<String, _>("refund_fee")?)?,
+                },
+            };
             Ok(ChannelRoute {
                 channel_account_id: r.try_get("id")?,
                 channel: r.try_get("channel")?,
+                bank_fee_bps: r.try_get("bank_fee_bps")?,
+                fee_plan,
             })
         })
         .transpose()
     }
+
+    /// Sets the fee plan of a merchant on a channel account; later payments carry it.
+    pub async fn set_fee_plan(
+        &self,
+        merchant_id: &str,
+        channel_account_id: &str,
+        plan: &FeePlan,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO fee_plans (merchant_id, channel_account_id, rate_bps, min_fen, max_fen, refund_fee, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (merchant_id, channel_account_id) DO UPDATE SET \
+             rate_bps = $3, min_fen = $4, max_fen = $5, refund_fee = $6, updated_at = $7",
+        )
+        .bind(merchant_id)
+        .bind(channel_account_id)
+        .bind(plan.rate_bps)
+        .bind(plan.min_fen)
+        .bind(plan.max_fen)
+        .bind(plan.refund.as_str())
+        .bind(now_ms)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The fee plan of a merchant on a channel account (free when none is set).
+    pub async fn fee_plan(
+        &self,
+        merchant_id: &str,
+        channel_account_id: &str,
+    ) -> Result<FeePlan, StoreError> {
+        let row = sqlx::query(
+            "SELECT rate_bps, min_fen, max_fen, refund_fee FROM fee_plans WHERE merchant_id = $1 AND channel_account_id = $2",
+        )
+        .bind(merchant_id)
+        .bind(channel_account_id)
+        .fetch_optional(&self.read)
+        .await?;
+        match row {
+            None => Ok(FeePlan::FREE),
+            Some(r) => Ok(FeePlan {
+                rate_bps: r.try_get("rate_bps")?,
+                min_fen: r.try_get("min_fen")?,
+                max_fen: r.try_get("max_fen")?,
+                refund: refund_policy(&r.try_get::<String, _>("refund_fee")?)?,
+            }),
+        }
+    }
+}
+
+fn refund_policy(text: &str) -> Result<RefundFeePolicy, StoreError> {
+    RefundFeePolicy::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("refund fee policy {text:?}")))
 }
 
 /// Where an app's payments go: a channel account and its bank protocol.
@@ -219,11 +289,23 @@ impl Store {
 pub struct ChannelRoute {
     pub channel_account_id: String,
     pub channel: String,
+    pub bank_fee_bps: i64,
+    pub fee_plan: FeePlan,
+}
+
+impl ChannelRoute {
+    /// (our fee, the bank's fee) on a payment of `amount_fen` through this route.
+    pub fn fees_for(&self, amount_fen: i64) -> (i64, i64) {
+        (
+            self.fee_plan.fee_for(amount_fen),
+            unipay_core::fees::rate_half_up(amount_fen, self.bank_fee_bps),
+        )
+    }
 }
 
 const CHANNEL_ACCOUNT_SELECT: &str = "SELECT id, merchant_id, channel, bank_merchant_id, private_key_pem, \
-     bank_certificate_pem, signature_algorithm, trx_url, payment_types, notify_type, cutover_hour, created_at \
-     FROM channel_accounts";
+     bank_certificate_pem, signature_algorithm, trx_url, payment_types, notify_type, cutover_hour, created_at, \
+     bank_fee_bps FROM channel_accounts";
 
 fn app_from_row(r: &AnyRow) -> Result<App, StoreError> {
     Ok(App {
@@ -251,6 +333,7 @@ fn channel_account_from_row(r: &AnyRow) -> Result<ChannelAccount, StoreError> {
         payment_types: r.try_get("payment_types")?,
         notify_type: r.try_get("notify_type")?,
         cutover_hour: r.try_get("cutover_hour")?,
+        bank_fee_bps: r.try_get("bank_fee_bps")?,
         created_at: r.try_get("created_at")?,
     })
 }

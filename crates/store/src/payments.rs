@@ -2,6 +2,7 @@
 //! payment state change passes.
 
 use crate::idempotency::{self, IdempotencyBegin, IdempotencyRequest};
+use crate::ledger;
 use crate::messages::{InboundMessage, Seen, keep_message};
 use crate::nonces::{NonceUse, spend};
 use crate::outbox::OutboxEvent;
@@ -11,6 +12,7 @@ use sqlx::{Any, Row, Transaction};
 use unipay_core::channel::BankPaid;
 use unipay_core::event::EventSource;
 use unipay_core::ids::new_id;
+use unipay_core::ledger::{Collected, JournalEntry, late_success, payment_succeeded};
 use unipay_core::payment::{
     PaymentEvent, PaymentStatus, Transition, notification_type, transition,
 };
@@ -41,11 +43,15 @@ pub struct Payment {
     pub version: i64,
     pub next_query_at: Option<i64>,
     pub query_attempts: i64,
+    /// Our fee if it succeeds, fixed at creation by the merchant's fee plan.
+    pub fee: i64,
+    /// The bank's fee if it succeeds, as we expect the bank to charge it.
+    pub bank_fee: i64,
 }
 
 const PAYMENT_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
      amount, currency, subject, status, payment_type, channel_trade_no, accounting_date, paid_at, return_url, \
-     notify_url, metadata, expires_at, created_at, updated_at, version, next_query_at, query_attempts";
+     notify_url, metadata, expires_at, created_at, updated_at, version, next_query_at, query_attempts, fee, bank_fee";
 
 pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
     let status: String = r.try_get("status")?;
@@ -75,6 +81,8 @@ pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
         version: r.try_get("version")?,
         next_query_at: r.try_get("next_query_at")?,
         query_attempts: r.try_get("query_attempts")?,
+        fee: r.try_get("fee")?,
+        bank_fee: r.try_get("bank_fee")?,
     })
 }
 
@@ -96,6 +104,8 @@ pub struct NewPayment {
     pub metadata: Option<String>,
     pub expires_at: i64,
     pub created_at: i64,
+    pub fee: i64,
+    pub bank_fee: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,6 +338,16 @@ impl Store {
                 )
                 .await?;
                 insert_late_success(&mut tx, &before, change).await?;
+                if let Some(paid) = change.paid {
+                    let entry = late_success(
+                        &before.id,
+                        &before.channel_account_id,
+                        paid.amount.fen(),
+                        &paid.accounting_date,
+                    )
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    ledger::post(&mut tx, &entry, change.now_ms).await?;
+                }
                 ApplyOutcome::LateSuccess(before)
             }
             Transition::Rejected => {
@@ -483,8 +503,8 @@ async fn insert_payment(
     let sql = format!(
         "INSERT INTO payments (id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
          amount, currency, subject, status, return_url, notify_url, metadata, expires_at, created_at, updated_at, \
-         version, next_query_at, query_attempts) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13, $14, $15, $15, 1, $14, 0) \
+         version, next_query_at, query_attempts, fee, bank_fee) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13, $14, $15, $15, 1, $14, 0, $16, $17) \
          ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
     );
     let inserted = sqlx::query(&sql)
@@ -503,6 +523,8 @@ async fn insert_payment(
         .bind(&new.metadata)
         .bind(new.expires_at)
         .bind(new.created_at)
+        .bind(new.fee)
+        .bind(new.bank_fee)
         .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = inserted else {
@@ -548,11 +570,40 @@ async fn move_to(
         return Ok(None);
     };
     insert_event(tx, &after.id, change, Some(before.status), Some(next), "").await?;
+    if next == PaymentStatus::Succeeded {
+        ledger::post(tx, &collection_entry(&after, change)?, change.now_ms).await?;
+    }
     let event = insert_notification(tx, &after, change, render).await?;
     Ok(Some(ApplyOutcome::Changed {
         payment: after,
         event,
     }))
+}
+
+/// The entry a payment's success posts: the amount the bank collected, with both fees.
+fn collection_entry(
+    payment: &Payment,
+    change: &PaymentChange<'_>,
+) -> Result<JournalEntry, StoreError> {
+    let fallback_date = accounting_date_of(change.now_ms);
+    let accounting_date = payment.accounting_date.as_deref().unwrap_or(&fallback_date);
+    payment_succeeded(&Collected {
+        id: &payment.id,
+        merchant_id: &payment.merchant_id,
+        channel_account_id: &payment.channel_account_id,
+        amount: payment.amount,
+        fee: payment.fee,
+        bank_fee: payment.bank_fee,
+        accounting_date,
+    })
+    .map_err(|e| StoreError::Corrupt(format!("payment {}: {e}", payment.id)))
+}
+
+/// The Beijing calendar date of a moment: the accounting date when the bank gave none.
+fn accounting_date_of(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms + 8 * 3_600_000)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 async fn update_status(

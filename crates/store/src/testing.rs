@@ -94,3 +94,12 @@ impl TestDatabase {
         Ok(())
     }
 }
+
+impl Store {
+    /// Runs one statement as the application would, bypassing the typed API: for tests that
+    /// prove what the schema itself refuses.
+    pub async fn execute_for_test(&self, sql: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(sql).execute(&self.write).await?;
+        Ok(done.rows_affected())
+    }
+}

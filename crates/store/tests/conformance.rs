@@ -6,6 +6,7 @@ use unipay_core::Amount;
 use unipay_core::channel::BankPaid;
 use unipay_core::event::EventSource;
 use unipay_core::payment::{PaymentEvent, PaymentStatus};
+use unipay_core::ledger::{EntryReason, recon_adjustment};
 use unipay_store::idempotency::IdempotencyRequest;
 use unipay_store::merchants::{App, ChannelAccount, Merchant};
 use unipay_store::nonces::NonceUse;
@@ -41,6 +42,7 @@ on_both_backends!(
     a_held_notification_waits_for_its_lease,
     a_create_spends_its_nonce,
     a_stale_copy_of_the_row_never_wins,
+    the_ledger_is_append_only_and_balanced,
 );
 
 async fn run<F, Fut>(backend: TestBackend, test: F)
@@ -81,6 +83,7 @@ async fn seed(store: &Store) {
             payment_types: "A".into(),
             notify_type: "server".into(),
             cutover_hour: 23,
+            bank_fee_bps: 0,
             created_at: NOW,
         })
         .await
@@ -117,6 +120,8 @@ fn new_payment(out_trade_no: &str) -> NewPayment {
         metadata: Some(r#"{"student":"42"}"#.into()),
         expires_at: NOW + 1_800_000,
         created_at: NOW,
+        fee: 7,
+        bank_fee: 3,
     }
 }
 
@@ -322,6 +327,26 @@ async fn success_is_applied_once_with_one_notification(store: Store) {
     let stored = store.get_payment(&p.id).await.unwrap().unwrap();
     assert_eq!(stored.version, 3);
     assert_eq!(store.list_payment_events(&p.id).await.unwrap().len(), 6);
+    // One collection entry, posted with the change, however often the success is heard.
+    let entries = store.entries_for(&p.id).await.unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].reason, EntryReason::PaymentSucceeded);
+    assert_eq!(entries[0].accounting_date, "2027-01-15");
+    let posted: Vec<(String, i64)> = entries[0]
+        .postings
+        .iter()
+        .map(|p| (p.account.id(), p.amount))
+        .collect();
+    assert_eq!(
+        posted,
+        vec![
+            ("bank_clearing:cha_1".to_string(), 1234 - 3),
+            ("bank_fees:cha_1".to_string(), 3),
+            ("merchant_payable:mch_1".to_string(), -(1234 - 7)),
+            ("fee_income:platform".to_string(), -7),
+        ]
+    );
+    assert!(store.check_ledger().await.unwrap().holds());
 }
 
 /// Proves a success for a closed payment is kept as one anomaly and does not reopen it.
@@ -355,6 +380,13 @@ async fn late_success_after_close_is_an_anomaly(store: Store) {
     );
     let anomalies = store.list_anomalies().await.unwrap();
     assert_eq!(anomalies.len(), 1);
+    // The money the bank took is in the books once, as not the merchant's.
+    let entries = store.entries_for(&p.id).await.unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].reason, EntryReason::LateSuccess);
+    let balances = store.ledger_balances(Some("suspense:"), None).await.unwrap();
+    assert_eq!(balances.len(), 1);
+    assert_eq!(balances[0].balance, -1234);
     assert_eq!(anomalies[0].payment_id, p.id);
     assert_eq!(anomalies[0].kind, "late_success");
     let missing = store
@@ -719,4 +751,38 @@ async fn a_message_and_its_change_commit_together(store: Store) {
         "created and succeeded only: {timeline:?}"
     );
     assert_eq!(timeline[1].raw_sha256.as_deref(), Some("feed01"));
+}
+
+/// Proves entries post once per cause, balances read back by prefix and date, and the database
+/// itself refuses to change or delete what the ledger wrote.
+async fn the_ledger_is_append_only_and_balanced(store: Store) {
+    let entry = recon_adjustment("itm_1", "cha_1", -2, 3, "2027-01-15", "bank wins").unwrap();
+    let first = store.post_entry(&entry, NOW).await.unwrap();
+    assert!(first.is_some());
+    assert_eq!(store.post_entry(&entry, NOW + 1).await.unwrap(), None);
+    let later = recon_adjustment("itm_2", "cha_1", 10, 0, "2027-01-16", "bank wins").unwrap();
+    store.post_entry(&later, NOW + 2).await.unwrap();
+    let bank = store
+        .ledger_balances(Some("bank_clearing:"), Some("2027-01-15"))
+        .await
+        .unwrap();
+    assert_eq!(bank.len(), 1);
+    assert_eq!(bank[0].balance, -5);
+    let all = store.ledger_balances(None, None).await.unwrap();
+    assert_eq!(all.iter().map(|b| b.balance).sum::<i64>(), 0);
+    let check = store.check_ledger().await.unwrap();
+    assert!(check.holds(), "{check:?}");
+    assert_eq!(check.entries, 2);
+    for sql in [
+        "UPDATE postings SET amount = amount + 1",
+        "DELETE FROM postings",
+        "UPDATE journal_entries SET memo = 'x'",
+        "DELETE FROM journal_entries",
+    ] {
+        assert!(
+            store.execute_for_test(sql).await.is_err(),
+            "{sql} must be refused"
+        );
+    }
+    assert!(store.check_ledger().await.unwrap().holds());
 }

@@ -99,6 +99,9 @@ pub struct AddChannelAccountArgs {
     /// Hour (UTC+8) at which the bank's accounting day cuts over.
     #[arg(long, default_value_t = 23)]
     cutover_hour: u8,
+    /// What the bank charges per payment, in basis points (reconciliation expects it).
+    #[arg(long, default_value_t = 0)]
+    bank_fee_bps: u32,
     #[arg(long)]
     id: Option<String>,
     #[arg(long)]
@@ -265,6 +268,7 @@ async fn add_channel_account(args: AddChannelAccountArgs) -> anyhow::Result<()> 
         payment_types: args.payment_types,
         notify_type: args.notify_type,
         cutover_hour: i64::from(args.cutover_hour),
+        bank_fee_bps: i64::from(args.bank_fee_bps),
         created_at: now,
     };
     // Refuse an account the server could not use, before storing it.

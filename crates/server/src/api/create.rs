@@ -57,6 +57,7 @@ pub async fn create_payment(
             "is above the allowed maximum",
         ));
     }
+    let (fee, bank_fee) = route.fees_for(input.amount.fen());
     let new = NewPayment {
         id: new_id("pay", now),
         app_id: app.id.clone(),
@@ -73,6 +74,8 @@ pub async fn create_payment(
         metadata: input.metadata,
         expires_at: now + expires_in_s * 1000,
         created_at: now,
+        fee,
+        bank_fee,
     };
     let public_url = state.config.public_url.clone();
     let render = move |outcome: &CreatePayment| render_outcome(outcome, &public_url);

@@ -188,6 +188,7 @@ impl OwnWorld {
             payment_types: "A,1,3,6".into(),
             notify_type: "server".into(),
             cutover_hour: 23,
+            bank_fee_bps: 0,
             created_at: now,
         };
         // Refuse an account the server could not use now rather than in every payment.

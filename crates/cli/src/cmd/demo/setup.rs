@@ -100,6 +100,7 @@ pub async fn prepare(
         payment_types: "A,1,3,6".into(),
         notify_type: "server".into(),
         cutover_hour: 23,
+        bank_fee_bps: 0,
         created_at: now,
     };
     // The store has no way to change a channel account, and payments already made through one
