@@ -10,7 +10,7 @@ use unipay_core::ledger::{Account, EntryReason, JournalEntry, Posting};
 
 /// Writes `entry` unless an entry with the same reason and cause exists: a cause posts once.
 /// Returns the new entry's id, or `None` when it was posted before.
-pub(crate) async fn post(
+pub async fn post(
     tx: &mut Transaction<'_, Any>,
     entry: &JournalEntry,
     now_ms: i64,

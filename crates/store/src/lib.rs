@@ -4,6 +4,7 @@
 //! its outbox rows and any anomaly. Nothing is sent to anyone inside a transaction. Workers
 //! claim work with leases, so any node can die at any moment and another picks the work up.
 
+pub mod audit;
 mod db;
 mod error;
 pub mod idempotency;
