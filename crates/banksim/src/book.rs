@@ -1,29 +1,56 @@
 //! The simulated platform's order book: every order a merchant registered with PayReq, what the
-//! consumer did with it, and every notification sent about it. In memory and bounded.
+//! consumer did with it, the refunds and the pre-authorization operation the merchant asked for
+//! on it, every notification sent about it, and the batch refunds in the bank. In memory and
+//! bounded.
 
+pub mod numbers;
+
+use crate::faults::{FaultCounter, StatementFault};
+use crate::preauth::record::PreAuthOp;
+use crate::refunds::batch_book::Batches;
+use crate::refunds::record::{Refund, RefundStatus};
+use numbers::NumberIndex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-/// Query's `Status`.
+/// Where the consumer's side of an order stands; Query's `Status` follows from it and from the
+/// refunds (see [`Order::status_code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Unpaid,
     Paid,
     Failed,
+    /// A PreAuthPay order the consumer authorized; the merchant has neither confirmed nor
+    /// cancelled it yet.
+    Authorized,
+    /// Pre-authorization confirmed (captured), wholly or in part.
+    Confirmed,
+    /// Pre-authorization cancelled (released).
+    Cancelled,
 }
 
 impl Status {
+    /// Query's `Status` before refunds. The protocol has no code for an authorization that is
+    /// neither confirmed (`07`) nor cancelled (`00`); **assumed**: `04`, with the order's
+    /// PayTypeID `PreAuthPay` telling it apart from a payment (see [`crate::preauth`]).
     pub fn code(self) -> &'static str {
         match self {
             Status::Unpaid => "01",
-            Status::Paid => "04",
+            Status::Paid | Status::Authorized => "04",
             Status::Failed => "99",
+            Status::Confirmed => "07",
+            Status::Cancelled => "00",
         }
     }
+
+    /// The consumer has acted: the order can no longer be paid.
     pub fn is_final(self) -> bool {
         self != Status::Unpaid
     }
 }
+
+/// Query's `Status` of a fully refunded order.
+pub const REFUNDED_CODE: &str = "05";
 
 /// The PayReq's NotifyType: how the merchant asked to hear the result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,27 +121,82 @@ pub struct Order {
     pub payment: Option<Payment>,
     /// Queries seen for this order.
     pub query_count: u32,
-    /// Queries seen since the fault set of generation `fault_generation` was set: the `query`
-    /// fault applies to the first K of them.
-    pub fault_queries: u32,
-    pub fault_generation: u64,
+    /// The count the `query` fault goes by (the first K queries under a fault set).
+    pub query_faults: FaultCounter,
+    /// The count the `refund` fault goes by (the first K Refund requests naming this order).
+    pub refund_faults: FaultCounter,
     /// Notifications actually sent (both modes).
     pub notify_attempts: u32,
     /// A server notification got `200` with `<URL>…</URL>`.
     pub notify_acknowledged: bool,
     pub notify_log: Vec<NotifyRecord>,
+    /// Set through the sim API; stays until cleared, whatever else happens to the order.
+    pub statement_fault: Option<StatementFault>,
+    /// Refunds in the order they were taken in; a NewOrderNo appears once. Bounded by
+    /// [`MAX_REFUNDS_PER_ORDER`].
+    pub refunds: Vec<Refund>,
+    /// The confirmation or cancellation of a pre-authorization.
+    pub preauth: Option<PreAuthOp>,
 }
+
+/// Refunds (done or failed) one order can hold: far more than any real order sees.
+pub const MAX_REFUNDS_PER_ORDER: usize = 1_000;
 
 impl Order {
     /// Counts a query; returns its 1-based number under the fault set of `generation`.
     pub fn count_query(&mut self, generation: u64) -> u32 {
         self.query_count = self.query_count.saturating_add(1);
-        if self.fault_generation != generation {
-            self.fault_generation = generation;
-            self.fault_queries = 0;
+        self.query_faults.count(generation)
+    }
+
+    /// Counts a Refund request naming this order; its 1-based number under `generation`.
+    pub fn count_refund(&mut self, generation: u64) -> u32 {
+        self.refund_faults.count(generation)
+    }
+
+    /// What the bank took and may give back: the paid amount, or the captured amount of a
+    /// confirmed pre-authorization. `None` when nothing was taken.
+    pub fn refundable_base_fen(&self) -> Option<i64> {
+        match self.status {
+            Status::Paid => Some(self.amount_fen),
+            Status::Confirmed => self.preauth.as_ref().map(|op| op.amount_fen),
+            _ => None,
         }
-        self.fault_queries = self.fault_queries.saturating_add(1);
-        self.fault_queries
+    }
+
+    /// Done refunds, reported or not: what can no longer be refunded.
+    pub fn refunded_fen(&self) -> i64 {
+        self.refunds
+            .iter()
+            .map(Refund::reserved_fen)
+            .fold(0, i64::saturating_add)
+    }
+
+    /// Query's `Status`: `05` once the refunds the bank reports cover what it took; before
+    /// that the consumer's side decides (a partly refunded payment is still `04`).
+    pub fn status_code(&self, now_ms: i64) -> &'static str {
+        let reported = self
+            .refunds
+            .iter()
+            .filter(|refund| refund.status(now_ms) == RefundStatus::Succeeded)
+            .map(|refund| refund.amount_fen)
+            .fold(0, i64::saturating_add);
+        match self.refundable_base_fen() {
+            Some(base) if base > 0 && reported >= base => REFUNDED_CODE,
+            _ => self.status.code(),
+        }
+    }
+
+    pub fn refund(&self, new_order_no: &str) -> Option<&Refund> {
+        self.refunds
+            .iter()
+            .find(|refund| &*refund.new_order_no == new_order_no)
+    }
+
+    pub fn refund_mut(&mut self, new_order_no: &str) -> Option<&mut Refund> {
+        self.refunds
+            .iter_mut()
+            .find(|refund| &*refund.new_order_no == new_order_no)
     }
 
     pub fn record(&mut self, record: NotifyRecord) {
@@ -143,8 +225,15 @@ pub enum Lookup {
 pub struct OrderBook {
     orders: HashMap<OrderId, Order>,
     /// OrderNo → the orders using it (one per merchant; order numbers are per merchant).
-    by_no: HashMap<Arc<str>, Vec<OrderId>>,
+    by_no: NumberIndex,
+    /// A refund's NewOrderNo → the order it refunds.
+    by_refund_no: NumberIndex,
+    /// A pre-authorization operation's OrderNo → the order it confirmed or cancelled.
+    by_operation_no: NumberIndex,
     by_token: HashMap<Arc<str>, OrderId>,
+    /// Batch refunds, under the same lock: processing a batch changes its lines and the orders
+    /// together.
+    pub batches: Batches,
     /// Insertion order, for eviction.
     age: VecDeque<OrderId>,
     next_id: OrderId,
@@ -155,8 +244,11 @@ impl OrderBook {
     pub fn new(capacity: usize) -> OrderBook {
         OrderBook {
             orders: HashMap::new(),
-            by_no: HashMap::new(),
+            by_no: NumberIndex::default(),
+            by_refund_no: NumberIndex::default(),
+            by_operation_no: NumberIndex::default(),
             by_token: HashMap::new(),
+            batches: Batches::default(),
             age: VecDeque::new(),
             next_id: 1,
             capacity: capacity.max(1),
@@ -180,11 +272,60 @@ impl OrderBook {
     }
 
     pub fn find(&self, merchant_id: &str, order_no: &str) -> Option<OrderId> {
-        self.by_no.get(order_no)?.iter().copied().find(|id| {
+        self.merchants_order(&self.by_no, merchant_id, order_no)
+    }
+
+    /// The order holding the merchant's refund numbered `new_order_no`.
+    pub fn find_refund(&self, merchant_id: &str, new_order_no: &str) -> Option<OrderId> {
+        self.merchants_order(&self.by_refund_no, merchant_id, new_order_no)
+    }
+
+    /// The order the merchant's pre-authorization operation numbered `order_no` acted on.
+    pub fn find_operation(&self, merchant_id: &str, order_no: &str) -> Option<OrderId> {
+        self.merchants_order(&self.by_operation_no, merchant_id, order_no)
+    }
+
+    /// Whether the merchant already used `number` for an order, a refund or an operation:
+    /// one namespace, so that Query by number is never ambiguous.
+    pub fn number_taken(&self, merchant_id: &str, number: &str) -> bool {
+        self.find(merchant_id, number).is_some()
+            || self.find_refund(merchant_id, number).is_some()
+            || self.find_operation(merchant_id, number).is_some()
+    }
+
+    fn merchants_order(
+        &self,
+        index: &NumberIndex,
+        merchant_id: &str,
+        number: &str,
+    ) -> Option<OrderId> {
+        index.ids(number).iter().copied().find(|id| {
             self.orders
                 .get(id)
                 .is_some_and(|order| &*order.merchant_id == merchant_id)
         })
+    }
+
+    /// Adds a refund to an order (the caller checked its number is free); `false` when the
+    /// order is gone.
+    pub fn add_refund(&mut self, id: OrderId, refund: Refund) -> bool {
+        let Some(order) = self.orders.get_mut(&id) else {
+            return false;
+        };
+        self.by_refund_no.add(refund.new_order_no.clone(), id);
+        order.refunds.push(refund);
+        true
+    }
+
+    /// Records an order's pre-authorization operation (the caller checked its number is free
+    /// and the order has none); `false` when the order is gone.
+    pub fn set_operation(&mut self, id: OrderId, operation: PreAuthOp) -> bool {
+        let Some(order) = self.orders.get_mut(&id) else {
+            return false;
+        };
+        self.by_operation_no.add(operation.order_no.clone(), id);
+        order.preauth = Some(operation);
+        true
     }
 
     /// For the sim API, which names orders by number and optionally by merchant.
@@ -192,11 +333,16 @@ impl OrderBook {
         if let Some(merchant_id) = merchant_id {
             return self.find(merchant_id, order_no).ok_or(Lookup::NotFound);
         }
-        match self.by_no.get(order_no).map(Vec::as_slice) {
-            None | Some([]) => Err(Lookup::NotFound),
-            Some([id]) => Ok(*id),
-            Some(_) => Err(Lookup::Ambiguous),
+        match self.by_no.ids(order_no) {
+            [] => Err(Lookup::NotFound),
+            [id] => Ok(*id),
+            _ => Err(Lookup::Ambiguous),
         }
+    }
+
+    /// Every order, in no particular order (statements sort what they pick).
+    pub fn iter(&self) -> impl Iterator<Item = &Order> {
+        self.orders.values()
     }
 
     pub fn find_by_token(&self, token: &str) -> Option<OrderId> {
@@ -207,10 +353,7 @@ impl OrderBook {
     pub fn insert(&mut self, order: Order) -> OrderId {
         let id = self.next_id;
         self.next_id += 1;
-        self.by_no
-            .entry(order.order_no.clone())
-            .or_default()
-            .push(id);
+        self.by_no.add(order.order_no.clone(), id);
         self.by_token.insert(order.token.clone(), id);
         self.orders.insert(id, order);
         self.age.push_back(id);
@@ -246,11 +389,12 @@ impl OrderBook {
             return;
         };
         self.by_token.remove(&order.token);
-        if let Some(ids) = self.by_no.get_mut(&order.order_no) {
-            ids.retain(|other| *other != id);
-            if ids.is_empty() {
-                self.by_no.remove(&order.order_no);
-            }
+        self.by_no.remove(&order.order_no, id);
+        for refund in &order.refunds {
+            self.by_refund_no.remove(&refund.new_order_no, id);
+        }
+        if let Some(operation) = &order.preauth {
+            self.by_operation_no.remove(&operation.order_no, id);
         }
     }
 }
@@ -276,11 +420,14 @@ mod tests {
             status: Status::Unpaid,
             payment: None,
             query_count: 0,
-            fault_queries: 0,
-            fault_generation: 0,
+            query_faults: FaultCounter::default(),
+            refund_faults: FaultCounter::default(),
             notify_attempts: 0,
             notify_acknowledged: false,
             notify_log: Vec::new(),
+            statement_fault: None,
+            refunds: Vec::new(),
+            preauth: None,
         }
     }
 
@@ -295,6 +442,38 @@ mod tests {
         assert_eq!(book.find_by_no("O1", Some("M2")), Ok(b));
         assert_eq!(book.find_by_no("O2", None), Err(Lookup::NotFound));
         assert_eq!(book.find_by_token("t-M1-O1"), Some(a));
+    }
+
+    #[test]
+    fn refund_and_operation_numbers_share_the_namespace_and_leave_with_their_order() {
+        use crate::refunds::record::RefundOutcome;
+        let mut book = OrderBook::new(1);
+        let id = book.insert(order("M1", "O1"));
+        book.get_mut(id).unwrap().status = Status::Paid;
+        let refund = Refund {
+            new_order_no: "R1".into(),
+            amount_fen: 10,
+            order_date: String::new(),
+            order_time: String::new(),
+            outcome: RefundOutcome::Failed {
+                code: crate::codes::OVER_REFUND,
+            },
+            batch_serial: None,
+            query_count: 0,
+            query_faults: FaultCounter::default(),
+        };
+        assert!(book.add_refund(id, refund));
+        assert_eq!(book.find_refund("M1", "R1"), Some(id));
+        assert_eq!(book.find_refund("M2", "R1"), None);
+        assert!(book.number_taken("M1", "R1") && book.number_taken("M1", "O1"));
+        assert!(!book.number_taken("M2", "R1"));
+        // A second final order pushes the first out, with its refund's number.
+        let other = book.insert(order("M1", "O2"));
+        book.get_mut(other).unwrap().status = Status::Paid;
+        book.insert(order("M1", "O3"));
+        assert!(book.get(id).is_none());
+        assert!(!book.number_taken("M1", "R1"));
+        assert!(book.by_refund_no.is_empty());
     }
 
     #[test]

@@ -13,6 +13,11 @@ pub fn now_china() -> DateTime<FixedOffset> {
     Utc::now().with_timezone(&china_offset())
 }
 
+/// The same clock as Unix milliseconds, the unit of the sim API's times.
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
 /// The accounting date (会计日期) of a transaction made at `at` (UTC+8 wall time): from
 /// `cutover_hour` on, the host has already moved to the next day. This is what makes the
 /// statement of day D hold payments the merchant saw on D-1.

@@ -12,6 +12,15 @@ pub const DEFAULT_NOTIFY_SCHEDULE_MS: [u64; 5] = [0, 60_000, 300_000, 900_000, 3
 pub const DEFAULT_CUTOVER_HOUR: u8 = 23;
 pub const DEFAULT_MERCHANT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_MAX_ORDERS: usize = 1_000_000;
+/// The bank's fee on each payment, in basis points: none unless configured.
+pub const DEFAULT_FEE_BPS: u32 = 0;
+/// How long an accepted batch refund waits before its lines are processed (until then they are
+/// `X`): long enough that a merchant must poll, short enough for tests.
+pub const DEFAULT_BATCH_REFUND_DELAY_MS: u64 = 200;
+/// A day: a batch the bank sits on longer is as good as lost.
+pub const MAX_BATCH_REFUND_DELAY_MS: u64 = 86_400_000;
+/// 100 %: a fee above the payment itself makes no sense.
+pub const MAX_FEE_BPS: u32 = 10_000;
 /// Key size of a generated simulator key.
 pub const GENERATED_KEY_BITS: usize = 2048;
 
@@ -40,6 +49,11 @@ pub struct SimConfig {
     pub merchant_timeout_ms: u64,
     /// Orders kept in memory; the oldest final ones go first beyond it.
     pub max_orders: usize,
+    /// The fee (商户回佣手续费) the bank takes from each payment, in basis points of its amount,
+    /// rounded half-up to the fen; statements show it and net it out of 商户动账金额.
+    pub fee_bps: u32,
+    /// How long an accepted BatchRefund waits before its lines are processed.
+    pub batch_refund_delay_ms: u64,
 }
 
 impl SimConfig {
@@ -59,6 +73,8 @@ impl SimConfig {
             cutover_hour: DEFAULT_CUTOVER_HOUR,
             merchant_timeout_ms: DEFAULT_MERCHANT_TIMEOUT_MS,
             max_orders: DEFAULT_MAX_ORDERS,
+            fee_bps: DEFAULT_FEE_BPS,
+            batch_refund_delay_ms: DEFAULT_BATCH_REFUND_DELAY_MS,
         }
     }
 
@@ -97,6 +113,9 @@ pub struct MerchantFileEntry {
 /// notify_schedule_ms = [0, 60000, 300000, 900000, 3600000]
 /// cutover_hour = 23
 /// merchant_timeout_ms = 10000
+/// max_orders = 1000000
+/// fee_bps = 0                            # the bank's fee per payment, 60 = 0.6 %
+/// batch_refund_delay_ms = 200            # a BatchRefund's lines stay X this long
 /// [[merchants]]
 /// merchant_id = "103881234560010"
 /// certificate_file = "merchant.cer"
@@ -115,6 +134,8 @@ pub struct SimFileConfig {
     pub cutover_hour: Option<u8>,
     pub merchant_timeout_ms: Option<u64>,
     pub max_orders: Option<usize>,
+    pub fee_bps: Option<u32>,
+    pub batch_refund_delay_ms: Option<u64>,
     /// Directory relative paths are resolved against (the file's own directory).
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -191,6 +212,18 @@ impl SimFileConfig {
         if let Some(max) = self.max_orders {
             config.max_orders = max.max(1);
         }
+        if let Some(bps) = self.fee_bps {
+            if bps > MAX_FEE_BPS {
+                bail!("fee_bps must be 0 to {MAX_FEE_BPS}");
+            }
+            config.fee_bps = bps;
+        }
+        if let Some(ms) = self.batch_refund_delay_ms {
+            if ms > MAX_BATCH_REFUND_DELAY_MS {
+                bail!("batch_refund_delay_ms must be at most {MAX_BATCH_REFUND_DELAY_MS}");
+            }
+            config.batch_refund_delay_ms = ms;
+        }
         Ok(config)
     }
 
@@ -253,6 +286,8 @@ mod tests {
             listen = "127.0.0.1:8443"
             notify_schedule_ms = [0, 10]
             cutover_hour = 22
+            fee_bps = 60
+            batch_refund_delay_ms = 50
             [[merchants]]
             merchant_id = "103881234560010"
             certificate_file = "merchant.cer"
@@ -262,6 +297,8 @@ mod tests {
         assert_eq!(config.listen.as_deref(), Some("127.0.0.1:8443"));
         assert_eq!(config.merchants.len(), 1);
         assert_eq!(config.cutover_hour, Some(22));
+        assert_eq!(config.fee_bps, Some(60));
+        assert_eq!(config.batch_refund_delay_ms, Some(50));
         assert!(SimFileConfig::from_toml_str("lisen = 1").is_err());
     }
 }

@@ -1,11 +1,16 @@
-//! Faults a test or benchmark switches on through `/sim/faults`: the misbehaviour of the real
-//! platform that the merchant must survive ("What the platform does that the merchant must
-//! survive" in the protocol page).
+//! Faults a test or benchmark switches on: the misbehaviour of the real platform that the
+//! merchant must survive ("What the platform does that the merchant must survive" in the protocol
+//! page). [`Faults`] is the simulator-wide set of `/sim/faults`; [`StatementFault`] is kept on one
+//! order (`/sim/orders/{OrderNo}/statement`) and changes how statements show it;
+//! [`batch::BatchFaults`] (`/sim/batches/fault`) marks lines of batch refunds.
+
+pub mod batch;
 
 use serde::{Deserialize, Serialize};
 
 /// How long a `query: "timeout"` holds the request when `query_timeout_ms` is not given: longer
-/// than any sensible client waits.
+/// than any sensible client waits. `refund: "timeout"` holds as long unless `refund_timeout_ms`
+/// says otherwise.
 pub const DEFAULT_QUERY_HOLD_MS: u64 = 30_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +37,24 @@ pub enum QueryFault {
     Timeout,
 }
 
+/// What happens to a `Refund` request. `timeout` and `EUNKWN` lose only the answer: the bank
+/// has done whatever the request asked (a later Query of the NewOrderNo tells), which is the
+/// case a merchant must resolve. `reject` is the bank saying no: nothing is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefundFault {
+    /// Process the refund, then answer ReturnCode `EUNKWN`.
+    #[serde(rename = "EUNKWN")]
+    Unknown,
+    /// Process the refund, hold the request, then cut the connection without an answer.
+    #[serde(rename = "timeout")]
+    Timeout,
+    /// Refuse a new refund with `2313` (商户账户余额不足) and process nothing. A repeat of a
+    /// refund already done still gets its first answer: the bank does not take back money
+    /// it gave.
+    #[serde(rename = "reject")]
+    Reject,
+}
+
 /// The whole fault set; `POST /sim/faults` replaces it, every field optional.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +72,22 @@ pub struct Faults {
     /// How long `timeout` holds a query (default 30 s).
     #[serde(default)]
     pub query_timeout_ms: Option<u64>,
+    /// Unix ms: while the simulator's clock is before it, every Query answers `EUNKWN`, whatever
+    /// `query` says — an outage window. With `notify: "drop"` it leaves the merchant with a
+    /// payment it never heard of until the statement shows it.
+    #[serde(default)]
+    pub query_unknown_until_ms: Option<i64>,
+    /// What happens to Refund requests (single refunds; batch lines have their own faults).
+    #[serde(default)]
+    pub refund: Option<RefundFault>,
+    /// The refund fault applies to the first K `Refund` requests naming each original order
+    /// (counted per order, like `query_first`) made after this fault set was set; absent =
+    /// every one. A request for an order the bank does not know counts as a first.
+    #[serde(default)]
+    pub refund_first: Option<u32>,
+    /// How long `refund: "timeout"` holds a Refund (default 30 s).
+    #[serde(default)]
+    pub refund_timeout_ms: Option<u64>,
 }
 
 impl Faults {
@@ -56,6 +95,113 @@ impl Faults {
     pub fn query_fault(&self, nth: u32) -> Option<QueryFault> {
         let applies = self.query_first.is_none_or(|first| nth <= first);
         self.query.filter(|_| applies)
+    }
+
+    /// The fault for the `nth` (1-based) Refund request on an order, if any.
+    pub fn refund_fault(&self, nth: u32) -> Option<RefundFault> {
+        let applies = self.refund_first.is_none_or(|first| nth <= first);
+        self.refund.filter(|_| applies)
+    }
+
+    /// Whether a Query at `now_ms` (Unix ms) falls in the `query_unknown_until_ms` window.
+    pub fn query_unknown_at(&self, now_ms: i64) -> bool {
+        self.query_unknown_until_ms
+            .is_some_and(|until| now_ms < until)
+    }
+}
+
+/// Requests of one kind seen for one order (or refund) under the fault set of `generation`:
+/// the `*_first` faults apply to the first K of them, counted again from zero under a new set.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FaultCounter {
+    generation: u64,
+    count: u32,
+}
+
+impl FaultCounter {
+    /// Counts one request; returns its 1-based number under the fault set of `generation`.
+    pub fn count(&mut self, generation: u64) -> u32 {
+        if self.generation != generation {
+            self.generation = generation;
+            self.count = 0;
+        }
+        self.count = self.count.saturating_add(1);
+        self.count
+    }
+}
+
+/// How the bank's statements (Settle, QueryTrnxRecords) misreport one paid order. The JSON shape
+/// of `POST /sim/orders/{OrderNo}/statement`: `{"fault": "omit"}`, `{"fault": "amount",
+/// "amount_fen": 999}`, `{"fault": "fee", "fee_fen": 12}`, … Read through [`StatementFaultBody`],
+/// so a missing, stray or out-of-range number is refused rather than ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "fault",
+    rename_all = "snake_case",
+    try_from = "StatementFaultBody"
+)]
+pub enum StatementFault {
+    /// The line is missing from every statement.
+    Omit,
+    /// The bank books the payment a day late: the line is in the statement of the accounting
+    /// date after its own (with that date in 会计日期), not in its own.
+    NextDay,
+    /// 交易金额 shows this amount; the fee and 商户动账金额 follow from it.
+    Amount { amount_fen: i64 },
+    /// 商户回佣手续费 shows this fee; 商户动账金额 follows from it.
+    Fee { fee_fen: i64 },
+    /// 交易金额 is unreadable (`12.3x`): a parser must report the line. Totals leave it out.
+    Corrupt,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum StatementFaultName {
+    Omit,
+    NextDay,
+    Amount,
+    Fee,
+    Corrupt,
+}
+
+/// The flat JSON body; serde's tagged enums would let `{"fault":"omit","fee_fen":5}` through.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementFaultBody {
+    fault: StatementFaultName,
+    #[serde(default)]
+    amount_fen: Option<i64>,
+    #[serde(default)]
+    fee_fen: Option<i64>,
+}
+
+/// Amounts and fees a statement may show: not negative, and small enough that totals over a
+/// whole book cannot overflow.
+const MAX_STATEMENT_FEN: i64 = 1_000_000_000_000;
+
+impl TryFrom<StatementFaultBody> for StatementFault {
+    type Error = &'static str;
+
+    fn try_from(body: StatementFaultBody) -> Result<StatementFault, &'static str> {
+        let in_range = |fen: i64| (0..=MAX_STATEMENT_FEN).contains(&fen);
+        match (body.fault, body.amount_fen, body.fee_fen) {
+            (StatementFaultName::Amount, Some(amount_fen), None) if in_range(amount_fen) => {
+                Ok(StatementFault::Amount { amount_fen })
+            }
+            (StatementFaultName::Amount, ..) => {
+                Err("amount needs amount_fen (0 to 10^12) and nothing else")
+            }
+            (StatementFaultName::Fee, None, Some(fee_fen)) if in_range(fee_fen) => {
+                Ok(StatementFault::Fee { fee_fen })
+            }
+            (StatementFaultName::Fee, ..) => Err("fee needs fee_fen (0 to 10^12) and nothing else"),
+            (_, Some(_), _) | (_, _, Some(_)) => {
+                Err("amount_fen and fee_fen go only with amount and fee")
+            }
+            (StatementFaultName::Omit, None, None) => Ok(StatementFault::Omit),
+            (StatementFaultName::NextDay, None, None) => Ok(StatementFault::NextDay),
+            (StatementFaultName::Corrupt, None, None) => Ok(StatementFault::Corrupt),
+        }
     }
 }
 
@@ -77,5 +223,60 @@ mod tests {
         assert_eq!(faults.query_fault(1000), Some(QueryFault::NoResponse));
         assert!(serde_json::from_str::<Faults>(r#"{"notfy":"drop"}"#).is_err());
         assert!(serde_json::from_str::<Faults>(r#"{"query":"03"}"#).is_err());
+        let faults: Faults = serde_json::from_str(r#"{"query_unknown_until_ms":1000}"#).unwrap();
+        assert!(faults.query_unknown_at(999));
+        assert!(!faults.query_unknown_at(1000));
+        assert!(!Faults::default().query_unknown_at(0));
+    }
+
+    #[test]
+    fn parses_refund_faults_and_counts_per_generation() {
+        let faults: Faults =
+            serde_json::from_str(r#"{"refund":"timeout","refund_first":1,"refund_timeout_ms":5}"#)
+                .unwrap();
+        assert_eq!(faults.refund_fault(1), Some(RefundFault::Timeout));
+        assert_eq!(faults.refund_fault(2), None);
+        for (text, fault) in [
+            ("EUNKWN", RefundFault::Unknown),
+            ("reject", RefundFault::Reject),
+        ] {
+            let faults: Faults =
+                serde_json::from_str(&format!(r#"{{"refund":"{text}"}}"#)).unwrap();
+            assert_eq!(faults.refund_fault(99), Some(fault));
+        }
+        assert!(serde_json::from_str::<Faults>(r#"{"refund":"02"}"#).is_err());
+
+        let mut counter = FaultCounter::default();
+        assert_eq!(counter.count(0), 1);
+        assert_eq!(counter.count(0), 2);
+        assert_eq!(counter.count(1), 1, "a new fault set counts from zero");
+    }
+
+    #[test]
+    fn parses_statement_faults() {
+        let parse = |text| serde_json::from_str::<StatementFault>(text);
+        assert_eq!(parse(r#"{"fault":"omit"}"#).unwrap(), StatementFault::Omit);
+        assert_eq!(
+            parse(r#"{"fault":"next_day"}"#).unwrap(),
+            StatementFault::NextDay
+        );
+        assert_eq!(
+            parse(r#"{"fault":"amount","amount_fen":5}"#).unwrap(),
+            StatementFault::Amount { amount_fen: 5 }
+        );
+        assert_eq!(
+            parse(r#"{"fault":"fee","fee_fen":7}"#).unwrap(),
+            StatementFault::Fee { fee_fen: 7 }
+        );
+        assert!(parse(r#"{"fault":"amount"}"#).is_err());
+        assert!(parse(r#"{"fault":"late"}"#).is_err());
+        assert!(parse(r#"{"fault":"omit","amount_fen":5}"#).is_err());
+        assert!(parse(r#"{"fault":"fee","fee_fen":-1}"#).is_err());
+        assert!(parse(r#"{"fault":"fee","amount_fen":1,"fee_fen":1}"#).is_err());
+        assert!(parse(r#"{"fault":"corrupt","typo":1}"#).is_err());
+        assert_eq!(
+            serde_json::to_value(StatementFault::Amount { amount_fen: 5 }).unwrap(),
+            serde_json::json!({"fault": "amount", "amount_fen": 5})
+        );
     }
 }

@@ -4,7 +4,9 @@
 //! shared; every bit of bank-side logic — order book, pages, retries, faults — lives here).
 //!
 //! Endpoints:
-//! - `POST /ebus/trustpay/ReceiveMerchantTrxReqServlet`: PayReq and Query (see [`trx`], [`codes`]).
+//! - `POST /ebus/trustpay/ReceiveMerchantTrxReqServlet`: PayReq, Query, the statements Settle
+//!   and QueryTrnxRecords, the refunds Refund, BatchRefund and QueryBatchRefund, and
+//!   PreAuthCancelConfirm (see [`trx`], [`statement`], [`refunds`], [`preauth`], [`codes`]).
 //! - `GET /ebus/PaymentModeNewAct.ebf?TOKEN=…`, `POST /sim/consumer`: the consumer's pages.
 //! - `/sim/*`: the JSON control API (see [`sim_api`]).
 
@@ -15,15 +17,22 @@ pub mod codes;
 pub mod config;
 pub mod delivery;
 pub mod faults;
+pub mod fields;
 pub mod html;
 pub mod ids;
+pub mod large_request;
+pub mod messages;
 pub mod notify_msg;
 pub mod pages;
 pub mod payreq;
+pub mod preauth;
 pub mod query;
+pub mod refunds;
 pub mod settle;
 pub mod sim_api;
+pub mod stamp;
 pub mod state;
+pub mod statement;
 pub mod trx;
 
 pub use config::{MerchantFileEntry, SimConfig, SimFileConfig};
@@ -41,6 +50,8 @@ pub const PAYMENT_PAGE_PATH: &str = "/ebus/PaymentModeNewAct.ebf";
 
 /// Bodies of the sim API and the consumer's form; the transaction endpoint has its own limit.
 const SIM_BODY_LIMIT: usize = 64 * 1024;
+/// The batch fault lists may name a whole batch's lines and more.
+const BATCH_FAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// All routes over one state.
 pub fn router(state: SimState) -> Router {
@@ -52,8 +63,20 @@ pub fn router(state: SimState) -> Router {
         .route("/sim/certificate", get(sim_api::certificate_der))
         .route("/sim/certificate.pem", get(sim_api::certificate_pem))
         .route("/sim/merchants", post(sim_api::put_merchant))
+        .route("/sim/orders", post(sim_api::counter_order::create))
         .route("/sim/orders/{order_no}", get(sim_api::get_order))
         .route("/sim/orders/{order_no}/pay", post(sim_api::pay_order))
+        .route(
+            "/sim/orders/{order_no}/statement",
+            post(sim_api::set_statement_fault).delete(sim_api::clear_statement_fault),
+        )
+        .route(
+            "/sim/batches/fault",
+            get(sim_api::batch_faults::get)
+                .post(sim_api::batch_faults::set)
+                .delete(sim_api::batch_faults::clear)
+                .layer(DefaultBodyLimit::max(BATCH_FAULT_BODY_LIMIT)),
+        )
         .route(
             "/sim/faults",
             get(sim_api::get_faults)

@@ -4,6 +4,7 @@ use crate::answer;
 use crate::book::{NotifyType, Order, Status};
 use crate::clock::new_token;
 use crate::codes;
+use crate::faults::FaultCounter;
 use crate::ids::is_order_no;
 use crate::state::Inner;
 use crate::trx::text;
@@ -119,7 +120,8 @@ fn is_notify_url(url: &str) -> bool {
 }
 
 /// Adds the order, or finds it again: the same OrderNo and amount while unpaid gets the same
-/// PaymentURL (the merchant retried); otherwise the number is taken.
+/// PaymentURL (the merchant retried); otherwise the number is taken, also when the merchant
+/// used it for a refund or a pre-authorization operation.
 fn register(
     sim: &Inner,
     merchant_id: &str,
@@ -138,6 +140,9 @@ fn register(
         }
         return Ok(existing.token.clone());
     }
+    if book.number_taken(merchant_id, fields.order_no) {
+        return Err(codes::DUPLICATE_ORDER);
+    }
     let token: Arc<str> = new_token().into();
     book.insert(Order {
         merchant_id: merchant_id.into(),
@@ -154,11 +159,14 @@ fn register(
         status: Status::Unpaid,
         payment: None,
         query_count: 0,
-        fault_queries: 0,
-        fault_generation: 0,
+        query_faults: FaultCounter::default(),
+        refund_faults: FaultCounter::default(),
         notify_attempts: 0,
         notify_acknowledged: false,
         notify_log: Vec::new(),
+        statement_fault: None,
+        refunds: Vec::new(),
+        preauth: None,
     });
     Ok(token)
 }

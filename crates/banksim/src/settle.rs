@@ -1,8 +1,9 @@
-//! The consumer's decision: an order becomes paid or failed, stamped with the bank's serial,
-//! host date and time, and accounting date.
+//! The consumer's decision: an order becomes paid (a PreAuthPay order: authorized) or failed,
+//! stamped with the bank's serial, host date and time, and accounting date.
 
 use crate::book::{NotifyType, Order, OrderId, Payment, Status};
 use crate::clock::{accounting_date, now_china, protocol_date, protocol_time};
+use crate::preauth::rules::PRE_AUTH_PAY;
 use crate::state::Inner;
 use std::sync::Arc;
 
@@ -13,10 +14,25 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn status(self) -> Status {
+    /// The status the consumer's decision gives an order of `pay_type_id`: paying for a
+    /// pre-authorization authorizes it.
+    fn status(self, pay_type_id: &str) -> Status {
         match self {
+            Outcome::Success if pay_type_id == PRE_AUTH_PAY => Status::Authorized,
             Outcome::Success => Status::Paid,
             Outcome::Decline => Status::Failed,
+        }
+    }
+
+    /// The decision that led to `status`; `None` while the consumer has not decided. What the
+    /// merchant did afterwards (confirm, cancel, refund) does not change it.
+    pub fn of(status: Status) -> Option<Outcome> {
+        match status {
+            Status::Unpaid => None,
+            Status::Paid | Status::Authorized | Status::Confirmed | Status::Cancelled => {
+                Some(Outcome::Success)
+            }
+            Status::Failed => Some(Outcome::Decline),
         }
     }
 }
@@ -38,13 +54,9 @@ pub struct Notice {
 }
 
 impl Notice {
-    /// The notice of an order that is already paid or failed.
+    /// The notice of an order the consumer has decided on.
     pub fn of(id: OrderId, order: &Order) -> Option<Notice> {
-        let outcome = match order.status {
-            Status::Paid => Outcome::Success,
-            Status::Failed => Outcome::Decline,
-            Status::Unpaid => return None,
-        };
+        let outcome = Outcome::of(order.status)?;
         Some(Notice {
             id,
             outcome,
@@ -66,16 +78,16 @@ pub enum SettleError {
     Conflict(Status),
 }
 
-/// Marks the order paid or failed. Settling again with the same outcome changes nothing (a
-/// consumer pressing the button twice) and returns the same notice. The flag is `true` when
-/// this call made the change.
+/// Marks the order paid (a pre-authorization: authorized) or failed. Settling again with the
+/// same outcome changes nothing (a consumer pressing the button twice) and returns the same
+/// notice. The flag is `true` when this call made the change.
 pub fn settle(sim: &Inner, id: OrderId, outcome: Outcome) -> Result<(Notice, bool), SettleError> {
     let now = now_china();
     let mut book = sim.orders();
     let order = book.get_mut(id).ok_or(SettleError::NotFound)?;
     let fresh = order.status == Status::Unpaid;
     if fresh {
-        order.status = outcome.status();
+        order.status = outcome.status(&order.pay_type_id);
         order.payment = Some(Payment {
             i_rsp_ref: sim.serials.bank_serial(),
             voucher_no: match outcome {
@@ -88,7 +100,7 @@ pub fn settle(sim: &Inner, id: OrderId, outcome: Outcome) -> Result<(Notice, boo
             accounting_date: protocol_date(accounting_date(now, sim.cutover_hour)),
             pay_type: pay_type(&order.payment_type),
         });
-    } else if order.status != outcome.status() {
+    } else if Outcome::of(order.status) != Some(outcome) {
         return Err(SettleError::Conflict(order.status));
     }
     let notice = Notice::of(id, order).ok_or(SettleError::NotFound)?;

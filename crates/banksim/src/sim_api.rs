@@ -1,9 +1,31 @@
 //! `/sim/*`: the JSON API tests and benchmarks drive the simulator with. Errors are
 //! `{"error": "..."}` with a 4xx status.
+//!
+//! - `GET /sim/health`, `GET /sim/certificate` (DER), `GET /sim/certificate.pem`
+//! - `POST /sim/merchants` `{"merchant_id", "certificate_pem"}`
+//! - `GET /sim/orders/{OrderNo}`: the order as the bank holds it, with its refunds and its
+//!   pre-authorization (see [`order_json`])
+//! - `POST /sim/orders/{OrderNo}/pay` `{"outcome": "success"|"decline", "notify": "page"|"server"|"both"|"none"}`:
+//!   plays the consumer; a PreAuthPay order is authorized rather than paid
+//! - `POST /sim/orders/{OrderNo}/statement` `{"fault": "omit"|"next_day"|"amount"|"fee"|"corrupt",
+//!   "amount_fen": …, "fee_fen": …}`: how statements misreport the order (see
+//!   [`crate::faults::StatementFault`]); kept until `DELETE` of the same path clears it
+//! - `GET`/`POST`/`DELETE /sim/faults`: the simulator-wide fault set (see [`Faults`])
+//! - `GET`/`POST`/`DELETE /sim/batches/fault` `{"fail_order_nos": […], "no_response_order_nos":
+//!   […], "no_response_ms": N}`: faults on batch refund lines (see
+//!   [`crate::faults::batch::BatchFaults`])
+//!
+//! Order paths take `?merchant_id=` when several merchants use the order number; an unknown
+//! order is `404`.
 
-use crate::book::{Lookup, NotifyType, Order, OrderId, Status};
+pub mod batch_faults;
+pub mod counter_order;
+pub mod order_json;
+
+use crate::book::{Lookup, NotifyType, OrderId};
+use crate::clock::now_ms;
 use crate::delivery;
-use crate::faults::Faults;
+use crate::faults::{Faults, StatementFault};
 use crate::ids::is_merchant_id;
 use crate::settle::{Outcome, SettleError, settle};
 use crate::state::SimState;
@@ -13,9 +35,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use unipay_channel_abc::crypto::Certificate;
-use unipay_core::money::format_yuan;
 
 /// A refused API call: `{"error": "..."}` with its status.
 pub struct ApiError(StatusCode, String);
@@ -26,11 +47,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     ApiError(status, message.to_string()).into_response()
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
@@ -105,45 +126,9 @@ fn find(sim: &SimState, order_no: &str, query: Option<&str>) -> Result<OrderId, 
     }
 }
 
-fn state_name(status: Status) -> &'static str {
-    match status {
-        Status::Unpaid => "unpaid",
-        Status::Paid => "paid",
-        Status::Failed => "failed",
-    }
-}
-
-fn order_json(sim: &SimState, order: &Order) -> Value {
-    let payment = order.payment.as_ref();
-    json!({
-        "merchant_id": &*order.merchant_id,
-        "order_no": &*order.order_no,
-        "amount_fen": order.amount_fen,
-        "amount": format_yuan(order.amount_fen),
-        "status": order.status.code(),
-        "state": state_name(order.status),
-        "pay_type_id": order.pay_type_id,
-        "order_date": order.order_date,
-        "order_time": order.order_time,
-        "payment_url": format!("{}/ebus/PaymentModeNewAct.ebf?TOKEN={}", sim.public_url, order.token),
-        "i_rsp_ref": payment.map(|p| &p.i_rsp_ref),
-        "voucher_no": payment.map(|p| &p.voucher_no),
-        "host_date": payment.map(|p| &p.host_date),
-        "host_time": payment.map(|p| &p.host_time),
-        "accounting_date": payment.map(|p| &p.accounting_date),
-        "pay_type": payment.map(|p| p.pay_type),
-        "notify_type": order.notify_type.code(),
-        "notify_url": &*order.notify_url,
-        "notify_attempts": order.notify_attempts,
-        "notify_acknowledged": order.notify_acknowledged,
-        "notify_log": order.notify_log,
-        "query_count": order.query_count,
-    })
-}
-
-fn order_response(sim: &SimState, id: OrderId, status: StatusCode) -> Response {
-    let value = match sim.orders().get(id) {
-        Some(order) => order_json(sim, order),
+pub(crate) fn order_response(sim: &SimState, id: OrderId, status: StatusCode) -> Response {
+    let value = match sim.orders_current().get(id) {
+        Some(order) => order_json::order_json(sim, order, now_ms()),
         None => return error(StatusCode::NOT_FOUND, "unknown order"),
     };
     (status, Json(value)).into_response()
@@ -230,6 +215,46 @@ pub async fn pay_order(
         delivery::deliver_page(&sim, &notice).await;
     }
     order_response(&sim, id, StatusCode::OK)
+}
+
+/// `POST /sim/orders/{OrderNo}/statement`: sets (replaces) the order's statement fault.
+pub async fn set_statement_fault(
+    State(sim): State<SimState>,
+    Path(order_no): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let fault = match parse::<StatementFault>(&body) {
+        Ok(fault) => fault,
+        Err(refused) => return refused.into_response(),
+    };
+    statement_fault(&sim, &order_no, query.as_deref(), Some(fault))
+}
+
+/// `DELETE /sim/orders/{OrderNo}/statement`: statements show the order as it is again.
+pub async fn clear_statement_fault(
+    State(sim): State<SimState>,
+    Path(order_no): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    statement_fault(&sim, &order_no, query.as_deref(), None)
+}
+
+fn statement_fault(
+    sim: &SimState,
+    order_no: &str,
+    query: Option<&str>,
+    fault: Option<StatementFault>,
+) -> Response {
+    let id = match find(sim, order_no, query) {
+        Ok(id) => id,
+        Err(refused) => return refused.into_response(),
+    };
+    match sim.orders().get_mut(id) {
+        Some(order) => order.statement_fault = fault,
+        None => return error(StatusCode::NOT_FOUND, "unknown order"),
+    }
+    order_response(sim, id, StatusCode::OK)
 }
 
 pub async fn get_faults(State(sim): State<SimState>) -> Response {

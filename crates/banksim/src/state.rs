@@ -1,11 +1,14 @@
 //! The simulator's shared state: settings, keys, the merchant registry, the order book, faults,
-//! and what background deliveries need. Every lock here is held only for a few map operations,
-//! never across an `.await`.
+//! and what background deliveries need. Every lock here is held only for a few map operations
+//! (or the processing of one due batch refund), never across an `.await`. The order book's lock
+//! is taken before the batch fault set's, never the other way round.
 
 use crate::book::OrderBook;
-use crate::clock::Serials;
+use crate::clock::{Serials, now_china};
 use crate::config::SimConfig;
 use crate::faults::Faults;
+use crate::faults::batch::BatchFaults;
+use crate::refunds::batch_run;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
@@ -28,12 +31,17 @@ pub struct Inner {
     pub algorithm: SignatureAlgorithm,
     pub notify_schedule: Vec<Duration>,
     pub cutover_hour: u8,
+    pub fee_bps: u32,
     pub merchant_timeout: Duration,
+    /// How long an accepted batch refund waits before its lines are processed.
+    pub batch_refund_delay: Duration,
     merchants: RwLock<HashMap<String, Arc<Certificate>>>,
     orders: Mutex<OrderBook>,
     /// The fault set and its generation: bumped on every change, so per-order fault counters
     /// start again from zero under a new set.
     faults: RwLock<(Faults, u64)>,
+    /// Shared, so that accepting a batch copies a pointer, not the lists.
+    batch_faults: RwLock<Arc<BatchFaults>>,
     pub serials: Serials,
     pub http: reqwest::Client,
     pub deliveries: Semaphore,
@@ -73,10 +81,13 @@ impl SimState {
             algorithm: config.algorithm,
             notify_schedule: schedule.into_iter().map(Duration::from_millis).collect(),
             cutover_hour: config.cutover_hour,
+            fee_bps: config.fee_bps,
             merchant_timeout,
+            batch_refund_delay: Duration::from_millis(config.batch_refund_delay_ms),
             merchants: RwLock::new(merchants),
             orders: Mutex::new(OrderBook::new(config.max_orders)),
             faults: RwLock::new((Faults::default(), 0)),
+            batch_faults: RwLock::new(Arc::new(BatchFaults::default())),
             serials: Serials::new(),
             http,
             deliveries: Semaphore::new(MAX_CONCURRENT_DELIVERIES),
@@ -92,6 +103,15 @@ impl Inner {
         self.orders
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The order book with every batch refund that has fallen due processed first: what any
+    /// request that reads or changes refunds looks at, so that a merchant polling after the
+    /// delay never sees a due line still `X`.
+    pub fn orders_current(&self) -> MutexGuard<'_, OrderBook> {
+        let mut book = self.orders();
+        batch_run::run_due(&mut book, self, now_china());
+        book
     }
 
     pub fn merchant_certificate(&self, merchant_id: &str) -> Option<Arc<Certificate>> {
@@ -132,6 +152,20 @@ impl Inner {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         *current = (faults, current.1.wrapping_add(1));
+    }
+
+    pub fn batch_faults(&self) -> Arc<BatchFaults> {
+        self.batch_faults
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub fn set_batch_faults(&self, faults: BatchFaults) {
+        *self
+            .batch_faults
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(faults);
     }
 
     /// Tells held requests and pending deliveries to stop.

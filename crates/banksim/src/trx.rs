@@ -4,12 +4,16 @@
 //! MerchantID from it to find the merchant's certificate, verify the signature over M's exact
 //! bytes, and only then parse M (leniently) and act on it. Every failure is still a signed
 //! answer with a ReturnCode (see [`crate::codes`]), never a bare HTTP error.
+//!
+//! A body over 8,000 bytes is refused (`1303`) unless it is a BatchRefund (see
+//! [`crate::large_request`]).
 
 use crate::answer::{self, signed_response};
 use crate::codes;
 use crate::ids::scan_merchant_id;
+use crate::large_request::{self, MAX_LARGE_BODY_BYTES};
 use crate::state::SimState;
-use crate::{payreq, query};
+use crate::{payreq, preauth, query, refunds, statement};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -22,7 +26,8 @@ use unipay_channel_abc::wire::{MAX_MESSAGE_BYTES, WireError, cut_request, parse_
 pub enum Reply {
     /// A Message (M) to sign and send.
     Message(String),
-    /// The `query: "timeout"` fault: hold the request this long, then cut the connection.
+    /// The `query: "timeout"` or `refund: "timeout"` fault: hold the request this long, then
+    /// cut the connection.
     Hold(Duration),
 }
 
@@ -31,8 +36,9 @@ pub async fn transaction(State(sim): State<SimState>, headers: HeaderMap, body: 
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<usize>().ok());
-    // The client's trailing newline does not count against the limit.
-    let read_limit = MAX_MESSAGE_BYTES + 2;
+    // The client's trailing newline does not count against the limit. Only a BatchRefund may
+    // be over MAX_MESSAGE_BYTES, which the signed message itself must say (see `handle`).
+    let read_limit = MAX_LARGE_BODY_BYTES + 2;
     if declared.is_some_and(|length| length > read_limit) {
         return signed_response(&sim, &answer::refusal("", codes::TOO_LARGE));
     }
@@ -67,7 +73,7 @@ async fn hold(sim: &SimState, duration: Duration) -> Response {
 pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
     let body = trim_line_end(body);
     if body.len() > MAX_MESSAGE_BYTES {
-        return Reply::Message(answer::refusal("", codes::TOO_LARGE));
+        return large_request::handle(sim, body);
     }
     let signed = match cut_request(body) {
         Ok(signed) => signed,
@@ -100,6 +106,22 @@ pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
     match text(request, &["TrxType"]) {
         Some("PayReq") => Reply::Message(payreq::pay_req(sim, merchant_id, request)),
         Some("Query") => query::query(sim, merchant_id, request),
+        Some("Settle") => Reply::Message(statement::settle(sim, merchant_id, request)),
+        Some("QueryTrnxRecords") => {
+            Reply::Message(statement::query_trnx_records(sim, merchant_id, request))
+        }
+        Some("Refund") => refunds::single::refund(sim, merchant_id, request),
+        Some("BatchRefund") => {
+            Reply::Message(refunds::batch::batch_refund(sim, merchant_id, request))
+        }
+        Some("QueryBatchRefund") => Reply::Message(refunds::batch_query::query_batch_refund(
+            sim,
+            merchant_id,
+            request,
+        )),
+        Some("PreAuthCancelConfirm") => {
+            Reply::Message(preauth::cancel_confirm(sim, merchant_id, request))
+        }
         Some(_) => Reply::Message(answer::refusal(merchant_id, codes::UNSUPPORTED_TRX)),
         None => Reply::Message(answer::bad_field(merchant_id, "TrxType")),
     }

@@ -6,6 +6,7 @@ mod http;
 mod notify;
 mod pay;
 mod query;
+mod statement;
 mod time;
 
 pub use account::{AbcAccount, NotifyType, SetupError, payment_type_label};
@@ -14,8 +15,9 @@ pub use time::{accounting_date, beijing_date_time, parse_beijing};
 use std::sync::Arc;
 use unipay_core::channel::{
     BankNotification, BoxFuture, Channel, ChannelError, NotificationError, PaymentRedirect,
-    PaymentRequest, QueryAnswer, RawMessage,
+    PaymentRequest, QueryAnswer, RawMessage, StatementFile,
 };
+use unipay_core::statement::{StatementError, StatementSink, StatementSummary};
 use unipay_core::{Clock, SystemClock};
 
 /// The ABC TrustPay channel: one merchant account, one HTTP client.
@@ -67,6 +69,16 @@ fn raw_message(bytes: &[u8]) -> RawMessage {
     }
 }
 
+/// Runs the reading of a (possibly huge) statement answer off the async threads: checking
+/// its signature and decoding it take a while for a large file.
+async fn read_off_runtime(
+    read: impl FnOnce() -> Result<StatementFile, ChannelError> + Send + 'static,
+) -> Result<StatementFile, ChannelError> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|e| ChannelError::BadAnswer(format!("reading the answer failed: {e}")))?
+}
+
 impl Channel for AbcChannel {
     fn name(&self) -> &'static str {
         "abc"
@@ -112,6 +124,46 @@ impl Channel for AbcChannel {
 
     fn notification_answer(&self, customer_url: &str) -> (&'static str, Vec<u8>) {
         notify::answer(customer_url)
+    }
+
+    fn fetch_statement<'a>(
+        &'a self,
+        accounting_date: &'a str,
+    ) -> BoxFuture<'a, Result<StatementFile, ChannelError>> {
+        Box::pin(async move {
+            let (body, settle_date) = statement::settle_body(&self.account, accounting_date)?;
+            let answer = http::post_statement(&self.http, &self.account, body).await?;
+            let account = self.account.clone();
+            read_off_runtime(move || statement::read_settle_answer(&account, &settle_date, answer))
+                .await
+        })
+    }
+
+    fn query_transactions<'a>(
+        &'a self,
+        date: &'a str,
+        start_hour: u8,
+        end_hour: u8,
+    ) -> BoxFuture<'a, Result<StatementFile, ChannelError>> {
+        Box::pin(async move {
+            let (body, settle_date) =
+                statement::trnx_records_body(&self.account, date, start_hour, end_hour)?;
+            let answer = http::post_statement(&self.http, &self.account, body).await?;
+            let account = self.account.clone();
+            read_off_runtime(move || {
+                statement::read_trnx_records_answer(&account, &settle_date, answer)
+            })
+            .await
+        })
+    }
+
+    fn parse_statement(
+        &self,
+        file: &mut dyn std::io::Read,
+        gzip: bool,
+        sink: &mut dyn StatementSink,
+    ) -> Result<StatementSummary, StatementError> {
+        crate::statement::parse_statement_file(file, gzip, sink)
     }
 }
 

@@ -3,9 +3,11 @@
 //!
 //! Layers, bottom up: `crypto` (keys, certificates, signatures) → `wire` (the signed envelopes,
 //! byte for byte) → `messages` (typed TrxRequest / TrxResponse / notification per TrxType) →
-//! `channel` (the HTTP client and the mapping to core types).
+//! `channel` (the HTTP client and the mapping to core types). Beside them, `statement` streams
+//! the statement files that Settle and QueryTrnxRecords deliver.
 
 pub mod channel;
 pub mod crypto;
 pub mod messages;
+pub mod statement;
 pub mod wire;

@@ -11,18 +11,31 @@ mod envelope;
 mod notification;
 mod pay;
 mod query;
+mod records;
 mod refund;
+mod settle;
 mod status;
 
 pub use envelope::{
     ErrorResponse, Merchant, RequestMessage, ResponseHead, ResponseMessage, read_request_header,
 };
 
-envelope::response_head!(PayResponse, QueryResponse, RefundResponse);
+envelope::response_head!(
+    PayResponse,
+    QueryResponse,
+    RefundResponse,
+    SettleResponse,
+    TrnxRecordsResponse
+);
 pub use notification::{NotificationFields, PayResultNotification};
 pub use pay::{OrderItem, PayOrder, PayRequest, PayResponse};
 pub use query::{QueryOrder, QueryRequest, QueryResponse};
+pub use records::{CarvedMessage, DETAIL_RECORDS, ZIP_DETAIL_RECORDS, carve_records};
 pub use refund::{RefundRequest, RefundResponse};
+pub use settle::{
+    SettleRequest, SettleResponse, StatementResponse, TrnxRecordsRequest, TrnxRecordsResponse,
+    ZIP_GZIP, ZIP_PLAIN,
+};
 pub use status::OrderStatus;
 
 /// `Version` of every message.

@@ -10,7 +10,7 @@ mod notification;
 mod request;
 mod xml;
 
-pub use answer::{SignedAnswer, build_answer, cut_answer};
+pub use answer::{SignedAnswer, SignedAnswerRef, build_answer, cut_answer, cut_large_answer};
 pub use lenient::parse_lenient;
 pub use notification::{
     MAX_NOTIFICATION_BASE64, SignedNotification, build_notification, cut_notification,
@@ -23,6 +23,9 @@ use base64::Engine;
 
 /// The bank refuses bodies over this size; so do we, both ways.
 pub const MAX_MESSAGE_BYTES: usize = 8_000;
+
+/// Except for statement answers (Settle, QueryTrnxRecords), which carry a whole day's file.
+pub const MAX_STATEMENT_ANSWER_BYTES: usize = 1 << 30;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WireError {

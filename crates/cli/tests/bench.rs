@@ -62,3 +62,57 @@ fn bench_pay_completes_payments_and_prints_its_figures() {
     let rss: f64 = fields[5].1.parse().unwrap();
     assert!(rss > 0.0, "the server's peak RSS is measured: {last}");
 }
+
+/// Runs `bench recon` on a small day and checks its last line: every injected difference found
+/// and nothing else (the command itself fails otherwise), on the given database.
+fn bench_recon_finds_exactly_what_was_injected(database_url: Option<&str>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_unipay"));
+    command
+        .args(["bench", "recon", "--payments", "5000"])
+        .env_remove("UNIPAY_DATABASE_URL");
+    if let Some(url) = database_url {
+        command.args(["--database-url", url]);
+    }
+    let output = command.output().expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "bench recon failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let last = stdout.lines().last().expect("prints lines");
+    let fields = fields(last);
+    let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "rows_per_s",
+            "seconds",
+            "differences_found",
+            "differences_injected",
+            "rss_mb"
+        ],
+        "{last}"
+    );
+    assert_eq!(fields[2].1, fields[3].1, "{last}");
+    // Five classes, one record in a thousand each.
+    assert_eq!(fields[3].1, "25", "{last}");
+}
+
+#[test]
+fn bench_recon_on_sqlite() {
+    bench_recon_finds_exactly_what_was_injected(None);
+}
+
+#[test]
+fn bench_recon_on_postgres() {
+    let url = std::env::var("UNIPAY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let reachable = std::net::TcpStream::connect("127.0.0.1:5432").is_ok();
+    if !reachable && std::env::var_os("CI").is_none() {
+        eprintln!("skipping: PostgreSQL unreachable");
+        return;
+    }
+    bench_recon_finds_exactly_what_was_injected(Some(&url));
+}

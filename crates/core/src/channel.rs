@@ -2,6 +2,7 @@
 //! (one crate each) implements it; the server only ever talks to banks through it.
 
 use crate::money::{Amount, Currency};
+use crate::statement::{StatementError, StatementSink, StatementSummary, StatementTotals};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -71,6 +72,24 @@ pub struct RawMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryAnswer {
     pub state: BankPaymentState,
+    pub raw: RawMessage,
+}
+
+/// A statement file as the bank delivered it (a daily statement, or the transactions of some
+/// hours), for the record and for [`Channel::parse_statement`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementFile {
+    /// The file exactly as delivered once the transport encoding is undone (for ABC: the
+    /// base64 is decoded, the gzip is kept). Kept untouched: the bank's own record.
+    pub bytes: Vec<u8>,
+    /// Whether `bytes` is gzip-compressed.
+    pub gzip: bool,
+    /// The totals the answer declares about the file.
+    pub declared: StatementTotals,
+    /// Lowercase hex SHA-256 of `bytes`.
+    pub sha256: String,
+    /// The answer that carried the file. Its masked text may leave the file itself out (it can
+    /// be a gigabyte, and holds customers' account numbers); its hash is of the whole answer.
     pub raw: RawMessage,
 }
 
@@ -154,4 +173,29 @@ pub trait Channel: Send + Sync {
     /// The answer the bank expects to a server notification: content type and body, sending
     /// the consumer on to `customer_url`.
     fn notification_answer(&self, customer_url: &str) -> (&'static str, Vec<u8>);
+
+    /// Downloads the daily statement (对账单) of one accounting date (`YYYY-MM-DD`).
+    fn fetch_statement<'a>(
+        &'a self,
+        accounting_date: &'a str,
+    ) -> BoxFuture<'a, Result<StatementFile, ChannelError>>;
+
+    /// Downloads the transactions of `date` (`YYYY-MM-DD`) from `start_hour` to `end_hour`
+    /// (0–23, both included), in the statement's layout (ABC: 交易流水查询).
+    fn query_transactions<'a>(
+        &'a self,
+        date: &'a str,
+        start_hour: u8,
+        end_hour: u8,
+    ) -> BoxFuture<'a, Result<StatementFile, ChannelError>>;
+
+    /// Streams a statement file (as [`StatementFile::bytes`]) line by line into `sink`. Each
+    /// bank writes its own layout, so reading it belongs to the channel. It blocks and works
+    /// for seconds on a large file: an async caller runs it with `spawn_blocking`.
+    fn parse_statement(
+        &self,
+        file: &mut dyn std::io::Read,
+        gzip: bool,
+        sink: &mut dyn StatementSink,
+    ) -> Result<StatementSummary, StatementError>;
 }

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod masking;
 pub mod money;
 pub mod payment;
+pub mod recon;
 pub mod schedule;
 pub mod statement;
 

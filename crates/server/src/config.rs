@@ -20,6 +20,7 @@ pub struct ServerConfig {
     pub api: ApiConfig,
     pub janitor: JanitorConfig,
     pub notifier: NotifierConfig,
+    pub books: BooksConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +48,22 @@ pub struct JanitorConfig {
     pub concurrency: usize,
 }
 
+/// Statements, reconciliation and settlement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BooksConfig {
+    /// Whether this node fetches yesterday's statements and reconciles them on its own.
+    pub scheduled: bool,
+    /// Hour of the day (UTC+8) after which yesterday's statement is fetched and reconciled.
+    pub fetch_after_hour: u8,
+    pub poll_interval_ms: u64,
+    /// How many later days' statements a record missing from the bank's is looked for in
+    /// (the cut-over moves records to the next accounting date) before it is a difference.
+    pub hold_days: u32,
+    /// Whether settlement of a date waits until its differences are all decided.
+    pub block_settlement_on_open_differences: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotifierConfig {
@@ -57,6 +74,10 @@ pub struct NotifierConfig {
     pub batch_size: i64,
     pub concurrency: usize,
     pub timeout_ms: u64,
+    /// Whether this process delivers the notifications its own changes write at once. The
+    /// command line turns it off and leaves them to the servers' notifiers: a short-lived
+    /// process must not hold a delivery it may not live to finish.
+    pub deliver_at_once: bool,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +91,19 @@ impl Default for ServerConfig {
             api: ApiConfig::default(),
             janitor: JanitorConfig::default(),
             notifier: NotifierConfig::default(),
+            books: BooksConfig::default(),
+        }
+    }
+}
+
+impl Default for BooksConfig {
+    fn default() -> Self {
+        BooksConfig {
+            scheduled: true,
+            fetch_after_hour: 10,
+            poll_interval_ms: 60_000,
+            hold_days: 3,
+            block_settlement_on_open_differences: true,
         }
     }
 }
@@ -107,6 +141,7 @@ impl Default for NotifierConfig {
             batch_size: 128,
             concurrency: 64,
             timeout_ms: 10_000,
+            deliver_at_once: true,
         }
     }
 }
@@ -178,6 +213,11 @@ impl ServerConfig {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(ConfigError::Invalid(
                 "log_format must be text or json".into(),
+            ));
+        }
+        if self.books.fetch_after_hour > 23 {
+            return Err(ConfigError::Invalid(
+                "books.fetch_after_hour must be 0-23".into(),
             ));
         }
         if self.notifier.schedule_ms.is_empty() || self.janitor.query_schedule_ms.is_empty() {

@@ -36,8 +36,13 @@ pub async fn apply(
     let render = |payment: &Payment, event_id: &str, event_type: &str, now_ms: i64| {
         event_body(payment, event_id, event_type, now_ms, public_url)
     };
+    let at_once = state.config.notifier.deliver_at_once;
     let change = PaymentChange {
-        delivery_lease_ms: state.config.notifier.lease_ms,
+        delivery_lease_ms: if at_once {
+            state.config.notifier.lease_ms
+        } else {
+            0
+        },
         ..*change
     };
     let mut outcome = state.store.apply_payment_change(&change, &render).await?;
@@ -45,7 +50,9 @@ pub async fn apply(
         ApplyOutcome::Changed { payment, event } => {
             state.metrics.payment_reached(payment.status.as_str());
             // Handed to the delivery task rather than copied: the caller has no use for it.
-            if let Some(event) = event.take() {
+            if let Some(event) = event.take()
+                && at_once
+            {
                 notifier::deliver_now(state, *event);
             }
         }

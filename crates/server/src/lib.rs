@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod books;
 pub mod callbacks;
 pub mod cashier;
 pub mod channels;

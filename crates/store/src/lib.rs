@@ -5,6 +5,7 @@
 //! claim work with leases, so any node can die at any moment and another picks the work up.
 
 pub mod audit;
+pub mod bulk;
 mod db;
 mod error;
 pub mod idempotency;
@@ -15,7 +16,10 @@ pub mod metrics;
 pub mod nonces;
 pub mod outbox;
 pub mod payments;
+pub mod recon;
 pub mod scratch;
+pub mod settlement;
+pub mod statements;
 pub mod testing;
 
 pub use db::{Backend, Store};

@@ -263,6 +263,32 @@ impl Store {
         .await
     }
 
+    /// The payments of a channel account with these order numbers (any that exist), looked up
+    /// a few hundred at a time.
+    pub async fn payments_by_order_nos(
+        &self,
+        channel_account_id: &str,
+        order_nos: &[&str],
+    ) -> Result<Vec<Payment>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in order_nos.chunks(500) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE channel_account_id = $1 AND order_no IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(channel_account_id);
+            for order_no in chunk {
+                query = query.bind(*order_no);
+            }
+            for row in query.fetch_all(&self.read).await? {
+                found.push(payment_from_row(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
     async fn fetch_payment(
         &self,
         filter: &str,

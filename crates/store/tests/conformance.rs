@@ -5,8 +5,8 @@ use std::sync::Arc;
 use unipay_core::Amount;
 use unipay_core::channel::BankPaid;
 use unipay_core::event::EventSource;
-use unipay_core::payment::{PaymentEvent, PaymentStatus};
 use unipay_core::ledger::{EntryReason, recon_adjustment};
+use unipay_core::payment::{PaymentEvent, PaymentStatus};
 use unipay_store::idempotency::IdempotencyRequest;
 use unipay_store::merchants::{App, ChannelAccount, Merchant};
 use unipay_store::nonces::NonceUse;
@@ -384,7 +384,10 @@ async fn late_success_after_close_is_an_anomaly(store: Store) {
     let entries = store.entries_for(&p.id).await.unwrap();
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0].reason, EntryReason::LateSuccess);
-    let balances = store.ledger_balances(Some("suspense:"), None).await.unwrap();
+    let balances = store
+        .ledger_balances(Some("suspense:"), None)
+        .await
+        .unwrap();
     assert_eq!(balances.len(), 1);
     assert_eq!(balances[0].balance, -1234);
     assert_eq!(anomalies[0].payment_id, p.id);

@@ -13,12 +13,15 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use unipay_banksim::SimConfig;
+use unipay_banksim::messages::refund::RefundRequest;
 use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 use unipay_channel_abc::messages::{
     NotificationFields, PayOrder, PayRequest, QueryOrder, QueryRequest, QueryResponse,
     RequestMessage, ResponseMessage,
 };
-use unipay_channel_abc::wire::{SignedAnswer, build_request, cut_answer, cut_notification};
+use unipay_channel_abc::wire::{
+    SignedAnswer, build_request, cut_answer, cut_large_answer, cut_notification,
+};
 
 pub const MERCHANT_ID: &str = "103881234560099";
 
@@ -115,6 +118,42 @@ pub fn pay_message(order_no: &str, amount: &str, notify_type: &str, notify_url: 
     RequestMessage::new(MERCHANT_ID, request).to_json().unwrap()
 }
 
+/// A PayReq's M for a pre-authorization.
+pub fn pre_auth_message(
+    order_no: &str,
+    amount: &str,
+    notify_type: &str,
+    notify_url: &str,
+) -> String {
+    pay_message(order_no, amount, notify_type, notify_url).replace(
+        r#""PayTypeID":"ImmediatePay""#,
+        r#""PayTypeID":"PreAuthPay""#,
+    )
+}
+
+/// M of any typed TrxRequest from the merchant.
+pub fn request_message<T: serde::Serialize>(trx_request: T) -> String {
+    RequestMessage::new(MERCHANT_ID, trx_request)
+        .to_json()
+        .unwrap()
+}
+
+/// A Refund's M, shaped like the real client's (but well-formed).
+pub fn refund_message(order_no: &str, new_order_no: &str, amount: &str) -> String {
+    request_message(RefundRequest {
+        trx_type: "Refund".into(),
+        order_date: "2026/11/27".into(),
+        order_time: "10:00:00".into(),
+        order_no: order_no.into(),
+        new_order_no: new_order_no.into(),
+        currency_code: "156".into(),
+        trx_amount: amount.into(),
+        refund_type: "0".into(),
+        merchant_remarks: "退款".into(),
+        ..Default::default()
+    })
+}
+
 pub fn query_message(order_no: &str) -> String {
     RequestMessage::new(
         MERCHANT_ID,
@@ -184,6 +223,40 @@ impl Sim {
 
     pub async fn query(&self, order_no: &str) -> Answer {
         self.transact(&query_message(order_no)).await
+    }
+
+    pub async fn refund(&self, order_no: &str, new_order_no: &str, amount: &str) -> Answer {
+        self.transact(&refund_message(order_no, new_order_no, amount))
+            .await
+    }
+
+    /// Registers an order and pays it without notifications; the order as the bank holds it.
+    pub async fn paid(&self, order_no: &str, amount: &str) -> serde_json::Value {
+        let answer = self
+            .pay_req(order_no, amount, "1", "http://127.0.0.1:9/n")
+            .await;
+        assert_eq!(answer.code(), "0000", "{}", answer.signed.message);
+        self.pay(order_no, "success", "none").await
+    }
+
+    /// Like [`Sim::transact`], for answers over 8,000 bytes (QueryBatchRefund of a big batch).
+    pub async fn transact_large(&self, message: &str) -> serde_json::Value {
+        let body = build_request(message, &self.merchant_key, SignatureAlgorithm::Sha1WithRsa);
+        let response = self
+            .http
+            .post(self.url("/ebus/trustpay/ReceiveMerchantTrxReqServlet"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let bytes = response.bytes().await.unwrap();
+        assert_eq!(bytes.last(), Some(&b'\n'));
+        let signed = cut_large_answer(&bytes, 64 << 20).unwrap();
+        signed.verify(&self.certificate).unwrap();
+        let (text, _, errors) = encoding_rs::GBK.decode(signed.message_gbk);
+        assert!(!errors, "the answer is GBK");
+        serde_json::from_str(&text).unwrap()
     }
 
     pub async fn sim_post(&self, path: &str, json: serde_json::Value) -> (u16, serde_json::Value) {

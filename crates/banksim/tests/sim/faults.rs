@@ -157,3 +157,32 @@ async fn query_timeout_holds_one_request_without_blocking_others() {
     // The held H2 query is cut after the hold: the client sees a broken answer, not a code.
     assert!(h2_first.await.unwrap().is_err());
 }
+
+#[tokio::test]
+async fn query_unknown_until_answers_eunkwn_to_every_query_in_the_window() {
+    let sim = start_sim(vec![0]).await;
+    sim.pay_req("UW1", "1.00", "1", "http://127.0.0.1:9/n")
+        .await;
+    sim.pay("UW1", "success", "none").await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let (status, faults) = sim
+        .sim_post(
+            "/sim/faults",
+            json!({ "query_unknown_until_ms": now + 60_000 }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(faults["query_unknown_until_ms"], now + 60_000);
+    assert_eq!(sim.query("UW1").await.code(), "EUNKWN");
+    // Even an order the bank does not know: it cannot look anything up.
+    assert_eq!(sim.query("NOPE").await.code(), "EUNKWN");
+    assert_eq!(sim.order("UW1").await["query_count"], 1);
+
+    // Once the clock has passed it, queries are answered again.
+    sim.sim_post("/sim/faults", json!({ "query_unknown_until_ms": now - 1 }))
+        .await;
+    let answer = sim.query("UW1").await;
+    assert_eq!(answer.code(), "0000");
+    assert_eq!(answer.order_detail().status, "04");
+    assert_eq!(sim.query("NOPE").await.code(), "2308");
+}

@@ -69,6 +69,9 @@ pub struct AbcAccount {
     pub cutover_hour: u8,
     /// Whole-request timeout of a platform call.
     pub timeout_ms: u64,
+    /// Whole-request timeout of a statement download (Settle, QueryTrnxRecords): the answer
+    /// carries a whole day's file.
+    pub statement_timeout_ms: u64,
     /// `CommodityType` sent in PayReq (ABC's goods category; `0201` in ABC's own demo).
     pub commodity_type: String,
     /// `ExpiredDate`: days the platform keeps the order (30 in ABC's own demo).
@@ -77,7 +80,7 @@ pub struct AbcAccount {
 
 impl AbcAccount {
     /// An account with the defaults: SHA1withRSA, all payment types, server notification,
-    /// internet link, cut-over at 23:00, 30 s timeout.
+    /// internet link, cut-over at 23:00, 30 s timeout (10 min for statements).
     pub fn new(
         merchant_id: impl Into<String>,
         key: PrivateKey,
@@ -95,6 +98,7 @@ impl AbcAccount {
             payment_link_type: "1".to_string(),
             cutover_hour: 23,
             timeout_ms: 30_000,
+            statement_timeout_ms: 600_000,
             commodity_type: "0201".to_string(),
             order_keep_days: 30,
         }
@@ -129,6 +133,9 @@ impl AbcAccount {
         }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return bad("timeout_ms must be 1 to 600000");
+        }
+        if self.statement_timeout_ms == 0 || self.statement_timeout_ms > 3_600_000 {
+            return bad("statement_timeout_ms must be 1 to 3600000");
         }
         if self.order_keep_days == 0 || self.order_keep_days > 3_650 {
             return bad("order_keep_days must be 1 to 3650");

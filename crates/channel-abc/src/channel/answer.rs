@@ -1,8 +1,11 @@
 //! Opening an answer: cut, verify with the bank's certificate, read, check it is ours.
 
 use super::account::AbcAccount;
-use crate::messages::{RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, ResponseHead, ResponseMessage};
-use crate::wire::cut_answer;
+use crate::messages::{
+    CarvedMessage, RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, ResponseHead, ResponseMessage,
+    carve_records,
+};
+use crate::wire::{MAX_STATEMENT_ANSWER_BYTES, cut_answer, cut_large_answer};
 use serde::de::DeserializeOwned;
 use unipay_core::channel::ChannelError;
 
@@ -26,6 +29,56 @@ pub(super) fn open_checked<T: DeserializeOwned + ResponseHead>(
     trx_type: &str,
 ) -> Result<(ResponseMessage<T>, bool), ChannelError> {
     let message = open::<T>(account, body)?;
+    let success = check(account, &message, trx_type)?;
+    Ok((message, success))
+}
+
+/// A statement answer, opened: its small part read, the file's place in it found.
+pub(super) struct OpenedStatement<T> {
+    pub message: ResponseMessage<T>,
+    pub success: bool,
+    /// Where M starts in the body.
+    pub message_offset: usize,
+    /// M without the file, and where the file stands in M.
+    pub carved: CarvedMessage,
+}
+
+/// [`open_checked`] for a statement answer, which may be up to
+/// [`MAX_STATEMENT_ANSWER_BYTES`]: the signature is checked over the whole of M as it stands
+/// in the body; the file is cut out by position, and the rest read and checked as usual.
+pub(super) fn open_checked_statement<T: DeserializeOwned + ResponseHead>(
+    account: &AbcAccount,
+    body: &[u8],
+    trx_type: &str,
+) -> Result<OpenedStatement<T>, ChannelError> {
+    let signed = cut_large_answer(body, MAX_STATEMENT_ANSWER_BYTES)
+        .map_err(|e| ChannelError::BadAnswer(format!("unreadable answer: {e}")))?;
+    signed
+        .verify(&account.bank_certificate)
+        .map_err(|_| ChannelError::BadAnswer("answer signature does not verify".to_string()))?;
+    let carved =
+        carve_records(signed.message_gbk).map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
+    let head = encoding_rs::GBK
+        .decode_without_bom_handling_and_without_replacement(&carved.head)
+        .ok_or_else(|| ChannelError::BadAnswer("answer is not valid GBK".to_string()))?;
+    let message =
+        ResponseMessage::<T>::read(&head).map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
+    let success = check(account, &message, trx_type)?;
+    Ok(OpenedStatement {
+        message,
+        success,
+        message_offset: signed.message_offset,
+        carved,
+    })
+}
+
+/// What every answer must show: our MerchantID and the TrxType we asked for. Returns whether
+/// its ReturnCode is success.
+fn check<T: ResponseHead>(
+    account: &AbcAccount,
+    message: &ResponseMessage<T>,
+    trx_type: &str,
+) -> Result<bool, ChannelError> {
     let head = &message.trx_response;
     let success = is_success(head.return_code());
     check_merchant(
@@ -35,7 +88,7 @@ pub(super) fn open_checked<T: DeserializeOwned + ResponseHead>(
         success,
     )?;
     check_trx_type(head.trx_type(), trx_type)?;
-    Ok((message, success))
+    Ok(success)
 }
 
 /// Every MerchantID the answer names must be ours; a success must name it at least once.

@@ -1,7 +1,7 @@
 //! The POST to the platform, and what each way of failing means for the outcome.
 
 use super::account::{AbcAccount, SetupError};
-use crate::wire::MAX_MESSAGE_BYTES;
+use crate::wire::{MAX_MESSAGE_BYTES, MAX_STATEMENT_ANSWER_BYTES};
 use std::time::Duration;
 use unipay_core::channel::ChannelError;
 
@@ -9,6 +9,8 @@ use unipay_core::channel::ChannelError;
 /// so a request rarely meets a connection the platform already closed.
 const POOL_IDLE: Duration = Duration::from_secs(20);
 const CONNECT_TIMEOUT_MAX: Duration = Duration::from_secs(10);
+/// The most memory set aside for an answer before its bytes arrive.
+const PREALLOCATE_MAX_BYTES: usize = 64 << 20;
 
 pub(super) fn client(account: &AbcAccount) -> Result<reqwest::Client, SetupError> {
     let timeout = Duration::from_millis(account.timeout_ms);
@@ -32,16 +34,46 @@ pub(super) async fn post(
     url: &str,
     body: Vec<u8>,
 ) -> Result<Vec<u8>, ChannelError> {
-    let mut response = client
+    // The answer's own limit, plus its line end.
+    post_bounded(client, url, body, MAX_MESSAGE_BYTES + 2, None).await
+}
+
+/// [`post`] for a statement answer: up to [`MAX_STATEMENT_ANSWER_BYTES`], with the account's
+/// (longer) statement timeout.
+pub(super) async fn post_statement(
+    client: &reqwest::Client,
+    account: &AbcAccount,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, ChannelError> {
+    let timeout = Duration::from_millis(account.statement_timeout_ms);
+    post_bounded(
+        client,
+        &account.trx_url,
+        body,
+        MAX_STATEMENT_ANSWER_BYTES + 2,
+        Some(timeout),
+    )
+    .await
+}
+
+async fn post_bounded(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    max_answer_bytes: usize,
+    timeout: Option<Duration>,
+) -> Result<Vec<u8>, ChannelError> {
+    let mut request = client
         .post(url)
         .header(
             reqwest::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
         )
-        .body(body)
-        .send()
-        .await
-        .map_err(send_error)?;
+        .body(body);
+    if let Some(timeout) = timeout {
+        request = request.timeout(timeout);
+    }
+    let mut response = request.send().await.map_err(send_error)?;
     let status = response.status();
     if status != reqwest::StatusCode::OK {
         return Err(status_error(status));
@@ -53,17 +85,18 @@ pub(super) async fn post(
             response.version()
         )));
     }
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_MESSAGE_BYTES as u64)
-    {
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n > max_answer_bytes as u64) {
         return Err(ChannelError::BadAnswer("answer too large".to_string()));
     }
-    let mut answer = Vec::new();
+    // A large answer announced up front is read into one allocation rather than doubled into
+    // place, up to a point: a length is only a claim until the bytes arrive.
+    let reserve = declared.map_or(0, |n| n.min(PREALLOCATE_MAX_BYTES as u64) as usize);
+    let mut answer = Vec::with_capacity(reserve);
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                if answer.len() + chunk.len() > MAX_MESSAGE_BYTES + 2 {
+                if answer.len() + chunk.len() > max_answer_bytes {
                     return Err(ChannelError::BadAnswer("answer too large".to_string()));
                 }
                 answer.extend_from_slice(&chunk);

@@ -17,7 +17,7 @@ const MAX_ORDER_NO: usize = 50;
 const MAX_URL: usize = 512;
 
 /// What the real client calls 1100/1101: our own request is unfit, it is never sent.
-fn unfit(message: impl Into<String>) -> ChannelError {
+pub(super) fn unfit(message: impl Into<String>) -> ChannelError {
     ChannelError::Refused {
         code: "1100".to_string(),
         message: message.into(),

@@ -2,6 +2,7 @@
 
 mod http_tests;
 mod notify_tests;
+mod statement_tests;
 
 use super::*;
 use crate::crypto::{Certificate, PrivateKey, SignatureAlgorithm};

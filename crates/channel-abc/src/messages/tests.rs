@@ -292,3 +292,117 @@ fn order_status_codes_round_trip() {
     assert!(OrderStatus::Refunded.money_taken());
     assert!(!OrderStatus::Unpaid.money_taken());
 }
+
+/// Proves the Settle request is written with its keys in order, every value a string.
+#[test]
+fn settle_request_serializes_in_order() {
+    let json = RequestMessage::new(MID, SettleRequest::new("2026/11/27", true))
+        .to_json()
+        .unwrap();
+    assert_eq!(
+        json,
+        r#"{"Version":"V3.0.0","Format":"JSON","Merchant":{"ECMerchantType":"EBUS","MerchantID":"103881234560010"},"TrxRequest":{"TrxType":"Settle","SettleDate":"2026/11/27","ZIP":"1","SettleType":""}}"#
+    );
+    let plain = SettleRequest::new("2026/11/27", false);
+    assert_eq!(plain.zip, ZIP_PLAIN);
+    let back: RequestMessage<SettleRequest> = RequestMessage::read(json.as_bytes()).unwrap();
+    assert_eq!(back.trx_request, SettleRequest::new("2026/11/27", true));
+}
+
+/// Proves the QueryTrnxRecords request is written with its keys in order.
+#[test]
+fn trnx_records_request_serializes_in_order() {
+    let json = RequestMessage::new(MID, TrnxRecordsRequest::new("2026/11/27", 0, 23, true))
+        .to_json()
+        .unwrap();
+    assert!(
+        json.ends_with(r#""TrxRequest":{"TrxType":"QueryTrnxRecords","SettleDate":"2026/11/27","SettleStartHour":"0","SettleEndHour":"23","ZIP":"1"}}"#),
+        "{json}"
+    );
+}
+
+/// Proves the statement answers' totals read exactly, empty ones as zero, a refund sum's
+/// sign as a direction, and bad ones as errors naming the field.
+#[test]
+fn statement_answers_declare_exact_totals() {
+    let mut r = SettleResponse {
+        num_of_payments: s("3"),
+        sum_of_pay_amount: s("100000000.01"),
+        num_of_refunds: s("1"),
+        sum_of_refund_amount: s("-0.3"),
+        ..SettleResponse::default()
+    };
+    assert_eq!(
+        r.declared_totals().unwrap(),
+        unipay_core::statement::StatementTotals {
+            payments: 3,
+            payments_fen: 10_000_000_001,
+            refunds: 1,
+            refunds_fen: 30
+        }
+    );
+    assert_eq!(
+        TrnxRecordsResponse::default().declared_totals().unwrap(),
+        Default::default()
+    );
+    r.num_of_payments = s("-3");
+    assert!(matches!(
+        r.declared_totals(),
+        Err(MessageError::BadField {
+            field: "NumOfPayments",
+            ..
+        })
+    ));
+    r.num_of_payments = s("3");
+    r.sum_of_pay_amount = s("1.234");
+    assert!(matches!(
+        r.declared_totals(),
+        Err(MessageError::BadField {
+            field: "SumOfPayAmount",
+            ..
+        })
+    ));
+}
+
+/// Proves the file's values are cut out of M by position, even behind GBK characters whose
+/// second byte is `\` (which a byte-wise JSON scan would take for an escape), and that what
+/// is left reads as the answer.
+#[test]
+fn statement_records_are_carved_out_of_the_message() {
+    let (slash, _, _) = encoding_rs::GBK.encode("乗");
+    assert_eq!(slash[1], b'\\');
+    let response = SettleResponse {
+        return_code: s("0000"),
+        error_message: s("乗"),
+        merchant_id: s(MID),
+        trx_type: s("Settle"),
+        detail_records: s("a|b^^c|d"),
+        zip_detail_records: s("H4sIAAAA"),
+        ..SettleResponse::default()
+    };
+    let json = ResponseMessage::new(MID, response).to_json().unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode(&json);
+    let carved = carve_records(&gbk).unwrap();
+    assert_eq!(&gbk[carved.detail_records.clone().unwrap()], b"a|b^^c|d");
+    assert_eq!(
+        &gbk[carved.zip_detail_records.clone().unwrap()],
+        b"H4sIAAAA"
+    );
+    let (head, _, _) = encoding_rs::GBK.decode(&carved.head);
+    assert!(
+        head.contains(r#""DetailRecords":"","ZIPDetailRecords":"""#),
+        "{head}"
+    );
+    let read: ResponseMessage<SettleResponse> = ResponseMessage::read(&head).unwrap();
+    assert_eq!(read.trx_response.error_message, "乗");
+    assert_eq!(read.trx_response.return_code, "0000");
+
+    // An error answer has no records; a message cut short is unreadable.
+    let carved = carve_records(br#"{"TrxResponse":{"ReturnCode":"2001"}}"#).unwrap();
+    assert_eq!(
+        (carved.detail_records, carved.zip_detail_records),
+        (None, None)
+    );
+    assert!(carve_records(br#"{"DetailRecords":"abc"#).is_err());
+    assert!(carve_records(br#"{"DetailRecords":"a","DetailRecords":"b"}"#).is_err());
+}

@@ -61,3 +61,42 @@ impl SignedAnswer {
         )
     }
 }
+
+/// An answer cut apart without copying or decoding M: for statement answers, which carry a
+/// whole file and can be most of a gigabyte.
+#[derive(Debug)]
+pub struct SignedAnswerRef<'a> {
+    /// The exact GBK bytes of M, as signed, borrowed from the body.
+    pub message_gbk: &'a [u8],
+    /// Where M starts in the body.
+    pub message_offset: usize,
+    pub algorithm: SignatureAlgorithm,
+    pub signature: Vec<u8>,
+}
+
+/// Cuts an answer body of up to `max_bytes` (rather than the ordinary [`super::MAX_MESSAGE_BYTES`]).
+pub fn cut_large_answer(body: &[u8], max_bytes: usize) -> Result<SignedAnswerRef<'_>, WireError> {
+    let body = strip_line_end(body);
+    if body.len() > max_bytes {
+        return Err(WireError::TooLarge);
+    }
+    let parts = ENVELOPE.cut(body)?;
+    Ok(SignedAnswerRef {
+        message_gbk: parts.message,
+        message_offset: ENVELOPE.head.len(),
+        algorithm: parts.algorithm,
+        signature: parts.signature,
+    })
+}
+
+impl SignedAnswerRef<'_> {
+    /// The signature covers M's bytes whatever their size: a statement is believed only whole.
+    pub fn verify(&self, certificate: &Certificate) -> Result<(), WireError> {
+        verify(
+            certificate,
+            self.algorithm,
+            self.message_gbk,
+            &self.signature,
+        )
+    }
+}

@@ -5,7 +5,12 @@ mod banksim;
 mod bench;
 mod demo;
 mod init;
+mod ledger;
+mod recon;
 mod serve;
+mod settle;
+mod statements;
+mod table;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -51,6 +56,59 @@ impl DatabaseArgs {
     }
 }
 
+impl DatabaseArgs {
+    /// The server's shared state, for commands that run the server's own flows (fetching a
+    /// statement, reconciling, recording a success found by reconciliation).
+    pub async fn app_state(&self) -> anyhow::Result<unipay_server::AppState> {
+        let mut config = unipay_server::ServerConfig::load(self.config.as_deref())?;
+        config.database_url = self.url()?;
+        config.notifier.deliver_at_once = false;
+        let store = self.store().await?;
+        Ok(unipay_server::AppState::new(
+            store,
+            config,
+            std::sync::Arc::new(unipay_core::SystemClock),
+        )?)
+    }
+}
+
+/// Refuses anything but a real `YYYY-MM-DD` date.
+pub fn require_date(date: &str) -> anyhow::Result<()> {
+    if unipay_server::books::is_date(date) {
+        Ok(())
+    } else {
+        anyhow::bail!("dates are YYYY-MM-DD, not {date:?}")
+    }
+}
+
+/// The channel account asked for (checked to exist), or every one.
+pub async fn channel_accounts(
+    state: &unipay_server::AppState,
+    only: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let all = state.store.list_channel_accounts().await?;
+    let ids: Vec<String> = all
+        .into_iter()
+        .map(|a| a.id)
+        .filter(|id| only.is_none_or(|only| only == id))
+        .collect();
+    if ids.is_empty() {
+        anyhow::bail!(
+            "no channel account{}",
+            only.map(|id| format!(" {id}")).unwrap_or_default()
+        );
+    }
+    Ok(ids)
+}
+
+/// Who a command-line action is recorded as: `cli:` and the operating-system user.
+pub fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
 /// SQLite creates the file but not its directory.
 pub fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
     if let Some(path) = url.strip_prefix("sqlite://") {
@@ -80,9 +138,19 @@ enum Command {
     /// Administration: merchants, apps, channel accounts, keys, events.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// The double-entry ledger: balances and the trial balance.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
+    /// Bank statements (对账单): fetch and list.
+    #[command(subcommand)]
+    Statements(statements::StatementsCommand),
+    /// Reconciliation (对账) of an accounting date, its differences and its report.
+    Recon(recon::ReconArgs),
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Clearing and settlement: make a date's batches, approve, mark paid, cancel, list, file.
+    Settle(settle::SettleArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -97,7 +165,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args).await,
         Command::Init(args) => init::run(args),
         Command::Admin(command) => admin::run(command).await,
+        Command::Ledger(command) => ledger::run(command).await,
+        Command::Statements(command) => statements::run(command).await,
+        Command::Recon(args) => recon::run(args).await,
         Command::Bench(command) => bench::run(command).await,
+        Command::Settle(args) => settle::run(args).await,
     }
 }
 

@@ -25,6 +25,9 @@ schedule_ms = [0, 300, 300, 300]
 poll_interval_ms = 100
 lease_ms = 3000
 timeout_ms = 2000
+[books]
+fetch_after_hour = 0
+poll_interval_ms = 1000
 "#;
 
 pub struct World {
@@ -444,6 +447,8 @@ impl World {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), delivered, "no event is acknowledged twice");
+        let ledger = store.check_ledger().await.expect("ledger check");
+        assert!(ledger.holds(), "the ledger holds: {ledger:?}");
         store.close().await;
     }
 }

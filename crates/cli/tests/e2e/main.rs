@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_rules;
+mod books;
 mod harness;
 mod notifications;
 mod payments;
@@ -45,6 +46,7 @@ on_both_backends!(
     api_rules::health_and_readiness,
     resilience::killed_server_loses_nothing,
     resilience::logs_carry_request_ids_and_keep_secrets_out,
+    books::reconciliation_end_to_end,
 );
 
 async fn run(backend: TestBackend, scenario: impl AsyncFnOnce(&mut World)) {

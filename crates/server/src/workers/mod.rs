@@ -10,11 +10,18 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub fn spawn_all(state: &AppState, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![
+    let mut workers = vec![
         tokio::spawn(notifier::run(state.clone(), shutdown.clone())),
         tokio::spawn(janitor::run(state.clone(), shutdown.clone())),
-        tokio::spawn(pruner::run(state.clone(), shutdown)),
-    ]
+    ];
+    if state.config.books.scheduled {
+        workers.push(tokio::spawn(crate::books::worker::run(
+            state.clone(),
+            shutdown.clone(),
+        )));
+    }
+    workers.push(tokio::spawn(pruner::run(state.clone(), shutdown)));
+    workers
 }
 
 /// Waits `ms` or until shutdown; true when it is time to stop.

@@ -6,10 +6,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// Builds the answer body from the request body.
-type MakeAnswer = Box<dyn FnOnce(&[u8]) -> Vec<u8> + Send>;
+pub(super) type MakeAnswer = Box<dyn FnOnce(&[u8]) -> Vec<u8> + Send>;
 
 /// What the scripted server does with the one request it takes.
-enum Script {
+pub(super) enum Script {
     /// Answers `HTTP/1.1 200` with this body (built from the request body).
     Answer(MakeAnswer),
     /// Sends these raw bytes as the whole response.
@@ -21,7 +21,7 @@ enum Script {
 }
 
 /// Serves one request; returns the URL and a handle yielding the request (head, body).
-async fn serve(script: Script) -> (String, tokio::task::JoinHandle<(String, Vec<u8>)>) {
+pub(super) async fn serve(script: Script) -> (String, tokio::task::JoinHandle<(String, Vec<u8>)>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "http://{}/ebus/trustpay/ReceiveMerchantTrxReqServlet",
@@ -76,7 +76,7 @@ async fn serve(script: Script) -> (String, tokio::task::JoinHandle<(String, Vec<
     (url, handle)
 }
 
-fn channel(url: &str) -> AbcChannel {
+pub(super) fn channel(url: &str) -> AbcChannel {
     let mut account = account(url);
     account.timeout_ms = 500;
     AbcChannel::new(account).unwrap()

@@ -1,6 +1,7 @@
 //! `unipay bench …`: benchmarks that drive real processes over HTTP and print their figures.
 
 mod pay;
+mod recon;
 mod stats;
 mod world;
 
@@ -12,10 +13,14 @@ pub enum BenchCommand {
     /// concurrent business systems can; prints throughput, latency, losses, duplicates and the
     /// server's peak memory.
     Pay(pay::PayArgs),
+    /// Reconcile a day of N payments end to end (store, statement parse, matching, differences
+    /// kept) against a statement with known injected differences; prints rows/s and memory.
+    Recon(recon::ReconArgs),
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Pay(args) => pay::run(args).await,
+        BenchCommand::Recon(args) => recon::run(args).await,
     }
 }

@@ -227,7 +227,7 @@ impl OwnWorld {
 
     /// The database URL to use: the given one, else a fresh SQLite file in the temp dir; for a
     /// PostgreSQL server, a fresh database on it.
-    async fn database(&mut self, given: Option<&str>) -> anyhow::Result<String> {
+    pub async fn database(&mut self, given: Option<&str>) -> anyhow::Result<String> {
         let Some(url) = given else {
             let url = format!("sqlite://{}", self.dir.join("unipay.db").display());
             println!(

@@ -1,0 +1,756 @@
+//! Settlement on both backends: batches sum the day's payments and agree with the ledger, every
+//! state change is one transaction with its entry and audit record, races have one winner, and
+//! open reconciliation differences hold a merchant's settlement back.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use sha2::{Digest, Sha256};
+use unipay_core::Amount;
+use unipay_core::channel::BankPaid;
+use unipay_core::event::EventSource;
+use unipay_core::fees::{FeePlan, RefundFeePolicy};
+use unipay_core::ledger::EntryReason;
+use unipay_core::money::format_yuan;
+use unipay_core::payment::{PaymentEvent, PaymentStatus};
+use unipay_store::Store;
+use unipay_store::audit::AuditFilter;
+use unipay_store::merchants::{App, ChannelAccount, Merchant};
+use unipay_store::payments::{CreatePayment, Idempotent, NewPayment, Payment, PaymentChange};
+use unipay_store::settlement::{BatchChange, BatchStatus, CSV_HEADER, SettleRun, SettlementBatch};
+use unipay_store::testing::{TestBackend, TestDatabase};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::run(unipay_store::testing::TestBackend::Sqlite, super::$name).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::run(unipay_store::testing::TestBackend::Postgres, super::$name).await; })*
+        }
+    };
+}
+
+on_both_backends!(
+    batches_sum_the_day_and_match_the_ledger,
+    approval_and_payment_clear_the_merchant_balances,
+    settling_twice_creates_nothing,
+    concurrent_runs_make_one_batch_per_merchant,
+    racing_approvals_have_one_winner,
+    paying_before_approval_is_refused,
+    cancelling_an_approved_batch_reverses_it_and_allows_a_new_generation,
+    open_differences_hold_settlement_unless_overridden,
+    the_file_total_equals_the_batch,
+);
+
+async fn run<F, Fut>(backend: TestBackend, test: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some((db, store)) = TestDatabase::store(backend).await.unwrap() else {
+        return;
+    };
+    seed(&store).await;
+    test(store.clone()).await;
+    store.close().await;
+    db.drop_database().await.unwrap();
+}
+
+const NOW: i64 = 1_800_000_000_000;
+const DAY: &str = "2027-01-15";
+const NEXT_DAY: &str = "2027-01-16";
+const ACTOR: &str = "cli:tester";
+const FROM: &str = "cli";
+
+/// (merchant, channel account, app, bank fee bps, our fee plan)
+const ACCOUNTS: [(&str, &str, &str, i64, Option<FeePlan>); 4] = [
+    (
+        "mch_1",
+        "cha_1",
+        "app_1",
+        10,
+        Some(FeePlan {
+            rate_bps: 60,
+            min_fen: Some(5),
+            max_fen: None,
+            refund: RefundFeePolicy::Kept,
+        }),
+    ),
+    (
+        "mch_1",
+        "cha_2",
+        "app_2",
+        0,
+        Some(FeePlan {
+            rate_bps: 30,
+            min_fen: None,
+            max_fen: Some(50),
+            refund: RefundFeePolicy::Proportional,
+        }),
+    ),
+    ("mch_2", "cha_3", "app_3", 5, None),
+    ("mch_3", "cha_4", "app_4", 0, None),
+];
+
+async fn seed(store: &Store) {
+    for merchant in ["mch_1", "mch_2", "mch_3"] {
+        store
+            .insert_merchant(&Merchant {
+                id: merchant.into(),
+                name: format!("merchant {merchant}"),
+                created_at: NOW,
+            })
+            .await
+            .unwrap();
+    }
+    for (i, (merchant, account, app, bank_fee_bps, plan)) in ACCOUNTS.iter().enumerate() {
+        store
+            .insert_channel_account(&ChannelAccount {
+                id: (*account).into(),
+                merchant_id: (*merchant).into(),
+                channel: "abc".into(),
+                bank_merchant_id: format!("10388123456001{i}"),
+                private_key_pem: "k".into(),
+                bank_certificate_pem: "c".into(),
+                signature_algorithm: "SHA1withRSA".into(),
+                trx_url: "http://127.0.0.1:1/".into(),
+                payment_types: "A".into(),
+                notify_type: "server".into(),
+                cutover_hour: 23,
+                bank_fee_bps: *bank_fee_bps,
+                created_at: NOW,
+            })
+            .await
+            .unwrap();
+        store
+            .insert_app(&App {
+                id: (*app).into(),
+                merchant_id: (*merchant).into(),
+                name: (*app).into(),
+                secret: "s".into(),
+                notify_url: None,
+                channel_account_id: Some((*account).into()),
+                status: "active".into(),
+                created_at: NOW,
+            })
+            .await
+            .unwrap();
+        if let Some(plan) = plan {
+            store
+                .set_fee_plan(merchant, account, plan, NOW)
+                .await
+                .unwrap();
+        }
+    }
+    for (id, app, amount, date) in PAYMENTS {
+        match date {
+            Some(date) => pay(store, id, app, amount, date).await,
+            None => create(store, id, app, amount).await,
+        };
+    }
+}
+
+/// (payment id, app, amount, accounting date when paid). mch_1: three payments on DAY through
+/// cha_1 (one held to the minimum fee), two through cha_2 (one held to the maximum); one on
+/// the next day and one never paid, which DAY must not count. mch_2: one payment on DAY.
+/// mch_3: only the next day, so no batch for DAY.
+const PAYMENTS: [(&str, &str, i64, Option<&str>); 9] = [
+    ("pay_1", "app_1", 1234, Some(DAY)),
+    ("pay_2", "app_1", 1250, Some(DAY)),
+    ("pay_3", "app_1", 100, Some(DAY)),
+    ("pay_4", "app_2", 20_000, Some(DAY)),
+    ("pay_5", "app_2", 999, Some(DAY)),
+    ("pay_6", "app_3", 3333, Some(DAY)),
+    ("pay_7", "app_1", 5000, Some(NEXT_DAY)),
+    ("pay_8", "app_4", 4444, Some(NEXT_DAY)),
+    ("pay_9", "app_1", 777, None),
+];
+
+/// Creates a payment with the fees its route's plan fixes, as the API does.
+async fn create(store: &Store, id: &str, app_id: &str, amount: i64) -> Payment {
+    let app = store.get_app(app_id).await.unwrap().unwrap();
+    let route = store.channel_route_for_app(&app).await.unwrap().unwrap();
+    let (fee, bank_fee) = route.fees_for(amount);
+    let new = NewPayment {
+        id: id.into(),
+        app_id: app.id.clone(),
+        merchant_id: app.merchant_id.clone(),
+        channel_account_id: route.channel_account_id.clone(),
+        channel: "abc".into(),
+        out_trade_no: unipay_core::ids::random_token(12),
+        order_no: unipay_core::ids::new_body(NOW),
+        amount,
+        currency: "CNY".into(),
+        subject: "tuition".into(),
+        return_url: None,
+        notify_url: None,
+        metadata: None,
+        expires_at: NOW + 1_800_000,
+        created_at: NOW,
+        fee,
+        bank_fee,
+    };
+    let render = |outcome: &CreatePayment| (201, format!("{outcome:?}"));
+    match store
+        .create_payment(&new, None, None, &render)
+        .await
+        .unwrap()
+    {
+        Idempotent::Fresh(CreatePayment::Created(p)) => p,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+async fn pay(store: &Store, id: &str, app_id: &str, amount: i64, accounting_date: &str) -> Payment {
+    let p = create(store, id, app_id, amount).await;
+    let bank = BankPaid {
+        amount: Amount::from_fen(amount).unwrap(),
+        channel_trade_no: unipay_core::ids::random_token(10),
+        paid_at_ms: NOW + 5_000,
+        accounting_date: accounting_date.into(),
+    };
+    let render = |p: &Payment, id: &str, kind: &str, at: i64| format!("{id} {kind} {at} {}", p.id);
+    let change = PaymentChange {
+        payment_id: &p.id,
+        event: PaymentEvent::BankSucceeded,
+        source: EventSource::ServerNotification,
+        paid: Some(&bank),
+        payment_type: None,
+        next_query_at: None,
+        detail: "",
+        raw_sha256: None,
+        message: None,
+        delivery_lease_ms: 0,
+        known: None,
+        now_ms: NOW + 5_000,
+    };
+    store
+        .apply_payment_change(&change, &render)
+        .await
+        .unwrap()
+        .into_payment()
+        .unwrap()
+}
+
+/// The successful payments of `date` for a merchant, as the payments table has them.
+async fn paid_on(store: &Store, merchant_id: &str, date: &str) -> Vec<Payment> {
+    let mut out = Vec::new();
+    for (id, _, _, _) in PAYMENTS {
+        let p = store.get_payment(id).await.unwrap().unwrap();
+        if p.merchant_id == merchant_id
+            && p.accounting_date.as_deref() == Some(date)
+            && p.status == PaymentStatus::Succeeded
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
+async fn settle(store: &Store, allow_open: bool) -> SettleRun {
+    store
+        .settle_day(DAY, ACTOR, FROM, allow_open, NOW + 10_000)
+        .await
+        .unwrap()
+}
+
+fn only<'a>(batches: &'a [SettlementBatch], merchant_id: &str) -> &'a SettlementBatch {
+    let found: Vec<_> = batches
+        .iter()
+        .filter(|b| b.merchant_id == merchant_id)
+        .collect();
+    assert_eq!(found.len(), 1, "{batches:?}");
+    found[0]
+}
+
+async fn balance(store: &Store, account: &str) -> i64 {
+    store
+        .ledger_balances(Some(account), Some(DAY))
+        .await
+        .unwrap()
+        .iter()
+        .filter(|b| b.account == account)
+        .map(|b| b.balance)
+        .sum()
+}
+
+async fn audit_actions(store: &Store, target: &str) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = store
+        .list_audit(&AuditFilter {
+            target: Some(target),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.actor, ACTOR);
+            assert_eq!(r.from_address, FROM);
+            (r.action, r.outcome)
+        })
+        .collect();
+    rows.reverse();
+    rows
+}
+
+fn changed(change: BatchChange) -> (SettlementBatch, Option<String>) {
+    match change {
+        BatchChange::Changed { batch, entry_id } => (batch, entry_id),
+        other => panic!("expected a change, got {other:?}"),
+    }
+}
+
+/// Proves each merchant with successful payments on the date gets one batch whose lines and
+/// totals are exactly those payments (per channel account: count, amount, our fee), that
+/// other dates and unpaid payments are left out, and that the net is what the ledger owes the
+/// merchant for that date.
+async fn batches_sum_the_day_and_match_the_ledger(store: Store) {
+    let run = settle(&store, false).await;
+    assert!(!run.refused());
+    assert!(run.existing.is_empty());
+    assert_eq!(run.created.len(), 2, "mch_3 has no payment on {DAY}");
+    for merchant in ["mch_1", "mch_2"] {
+        let batch = only(&run.created, merchant);
+        assert_eq!(batch.status, BatchStatus::PendingReview);
+        assert_eq!(batch.generation, 1);
+        assert_eq!(batch.accounting_date, DAY);
+        let payments = paid_on(&store, merchant, DAY).await;
+        assert_eq!(batch.payments, payments.len() as i64);
+        assert_eq!(
+            batch.payments_fen,
+            payments.iter().map(|p| p.amount).sum::<i64>()
+        );
+        assert_eq!(batch.fees_fen, payments.iter().map(|p| p.fee).sum::<i64>());
+        assert_eq!((batch.refunds, batch.refunds_fen), (0, 0));
+        assert_eq!(batch.net_fen, batch.payments_fen - batch.fees_fen);
+        let lines = store.batch_lines(&batch.id).await.unwrap();
+        for line in &lines {
+            let through: Vec<_> = payments
+                .iter()
+                .filter(|p| p.channel_account_id == line.channel_account_id)
+                .collect();
+            assert_eq!(line.payments, through.len() as i64);
+            assert_eq!(
+                line.payments_fen,
+                through.iter().map(|p| p.amount).sum::<i64>()
+            );
+            assert_eq!(line.fees_fen, through.iter().map(|p| p.fee).sum::<i64>());
+            assert_eq!(line.net_fen, line.payments_fen - line.fees_fen);
+        }
+        assert_eq!(lines.iter().map(|l| l.net_fen).sum::<i64>(), batch.net_fen);
+        // The merchant_payable postings of exactly these payments' entries owe the net.
+        let mut owed = 0;
+        for p in &payments {
+            for entry in store.entries_for(&p.id).await.unwrap() {
+                owed += entry
+                    .postings
+                    .iter()
+                    .filter(|posting| {
+                        posting.account.id() == format!("merchant_payable:{merchant}")
+                    })
+                    .map(|posting| posting.amount)
+                    .sum::<i64>();
+            }
+        }
+        assert_eq!(owed, -batch.net_fen);
+        assert_eq!(
+            balance(&store, &format!("merchant_payable:{merchant}")).await,
+            -batch.net_fen
+        );
+        assert_eq!(
+            store.get_batch(&batch.id).await.unwrap().as_ref(),
+            Some(batch)
+        );
+        assert_eq!(
+            audit_actions(&store, &batch.id).await,
+            vec![("settlement.create".into(), "ok".into())]
+        );
+    }
+    let mch_1 = only(&run.created, "mch_1");
+    assert_eq!(mch_1.payments, 5);
+    assert_eq!(mch_1.payments_fen, 1234 + 1250 + 100 + 20_000 + 999);
+    // 0.6% (at least 5 fen) through cha_1, 0.3% (at most 50 fen) through cha_2.
+    assert_eq!(mch_1.fees_fen, (7 + 8 + 5) + (50 + 3));
+    let lines = store.batch_lines(&mch_1.id).await.unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| (l.channel_account_id.as_str(), l.payments, l.net_fen))
+            .collect::<Vec<_>>(),
+        vec![
+            ("cha_1", 3, 1234 + 1250 + 100 - 20),
+            ("cha_2", 2, 20_000 + 999 - 53)
+        ]
+    );
+    assert!(store.check_ledger().await.unwrap().holds());
+    assert_eq!(
+        store.list_batches(Some(NEXT_DAY), None).await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.list_batches(Some(DAY), Some("mch_2")).await.unwrap(),
+        vec![only(&run.created, "mch_2").clone()]
+    );
+}
+
+/// Proves approval moves the net from merchant_payable to settlement_payable and payment moves
+/// it out of each channel account's bank_clearing by its line: the merchant's accounts for the
+/// day end at zero, the banks keep only our fee less theirs, and the books balance.
+async fn approval_and_payment_clear_the_merchant_balances(store: Store) {
+    let run = settle(&store, false).await;
+    let batch = only(&run.created, "mch_1").clone();
+    let (approved, entry) = changed(
+        store
+            .approve_batch(&batch.id, ACTOR, FROM, Some("checked"), NOW + 20_000)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(approved.status, BatchStatus::Approved);
+    assert_eq!(approved.approved_by.as_deref(), Some(ACTOR));
+    assert_eq!(approved.approved_at, Some(NOW + 20_000));
+    assert!(entry.is_some());
+    assert_eq!(balance(&store, "merchant_payable:mch_1").await, 0);
+    assert_eq!(
+        balance(&store, "settlement_payable:mch_1").await,
+        -batch.net_fen
+    );
+    let (paid, entry) = changed(
+        store
+            .mark_batch_paid(&batch.id, ACTOR, FROM, None, NOW + 30_000)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(paid.status, BatchStatus::Paid);
+    assert_eq!(paid.paid_by.as_deref(), Some(ACTOR));
+    assert!(entry.is_some());
+    assert_eq!(balance(&store, "merchant_payable:mch_1").await, 0);
+    assert_eq!(balance(&store, "settlement_payable:mch_1").await, 0);
+    // What stays with each bank account of DAY is our fee less the bank's.
+    for account in ["cha_1", "cha_2"] {
+        let payments: Vec<_> = paid_on(&store, "mch_1", DAY)
+            .await
+            .into_iter()
+            .filter(|p| p.channel_account_id == account)
+            .collect();
+        assert_eq!(
+            balance(&store, &format!("bank_clearing:{account}")).await,
+            payments.iter().map(|p| p.fee - p.bank_fee).sum::<i64>()
+        );
+    }
+    let entries = store.entries_for(&batch.id).await.unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.reason).collect::<Vec<_>>(),
+        vec![EntryReason::SettlementApproved, EntryReason::SettlementPaid]
+    );
+    assert!(entries.iter().all(|e| e.accounting_date == DAY));
+    let check = store.check_ledger().await.unwrap();
+    assert!(check.holds(), "{check:?}");
+    assert_eq!(
+        audit_actions(&store, &batch.id).await,
+        vec![
+            ("settlement.create".into(), "ok".into()),
+            ("settlement.approve".into(), "ok".into()),
+            ("settlement.mark_paid".into(), "ok".into()),
+        ]
+    );
+    // Paid is final.
+    for refused in [
+        store
+            .approve_batch(&batch.id, ACTOR, FROM, None, NOW + 40_000)
+            .await
+            .unwrap(),
+        store
+            .cancel_batch(&batch.id, ACTOR, FROM, Some("too late"), NOW + 40_000)
+            .await
+            .unwrap(),
+    ] {
+        assert!(matches!(refused, BatchChange::Refused(ref b) if b.status == BatchStatus::Paid));
+    }
+    assert_eq!(store.entries_for(&batch.id).await.unwrap().len(), 2);
+}
+
+/// Proves a second run for the same date makes nothing and reports the batches it found.
+async fn settling_twice_creates_nothing(store: Store) {
+    let first = settle(&store, false).await;
+    let second = settle(&store, false).await;
+    assert!(second.created.is_empty(), "{second:?}");
+    let mut found = second.existing.clone();
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut made = first.created.clone();
+    made.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(found, made);
+    // Approved or paid, it stays the one batch of the date.
+    let batch = only(&first.created, "mch_2");
+    changed(
+        store
+            .approve_batch(&batch.id, ACTOR, FROM, None, NOW + 20_000)
+            .await
+            .unwrap(),
+    );
+    let third = settle(&store, false).await;
+    assert!(third.created.is_empty());
+    assert_eq!(store.list_batches(Some(DAY), None).await.unwrap().len(), 2);
+}
+
+/// Proves two settle runs at once make one batch per merchant between them.
+async fn concurrent_runs_make_one_batch_per_merchant(store: Store) {
+    let (a, b) = tokio::join!(settle(&store, false), settle(&store, false));
+    assert_eq!(a.created.len() + b.created.len(), 2, "{a:?} {b:?}");
+    assert_eq!(a.existing.len() + b.existing.len(), 2);
+    assert_eq!(store.list_batches(Some(DAY), None).await.unwrap().len(), 2);
+}
+
+/// Proves two operators approving the same batch at once: one wins, the other is refused, and
+/// one approval entry is posted.
+async fn racing_approvals_have_one_winner(store: Store) {
+    let run = settle(&store, false).await;
+    let batch_id = only(&run.created, "mch_1").id.clone();
+    let tasks: Vec<_> = (0..2)
+        .map(|i| {
+            let store = store.clone();
+            let batch_id = batch_id.clone();
+            tokio::spawn(async move {
+                store
+                    .approve_batch(&batch_id, ACTOR, FROM, None, NOW + 20_000 + i)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let won = outcomes
+        .iter()
+        .filter(|o| matches!(o, BatchChange::Changed { .. }))
+        .count();
+    let lost = outcomes
+        .iter()
+        .filter(|o| matches!(o, BatchChange::Refused(b) if b.status == BatchStatus::Approved))
+        .count();
+    assert_eq!((won, lost), (1, 1), "{outcomes:?}");
+    let entries = store.entries_for(&batch_id).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].reason, EntryReason::SettlementApproved);
+    let again = store
+        .approve_batch(&batch_id, ACTOR, FROM, None, NOW + 30_000)
+        .await
+        .unwrap();
+    assert!(matches!(again, BatchChange::Refused(_)));
+    assert_eq!(store.entries_for(&batch_id).await.unwrap().len(), 1);
+    let audit = audit_actions(&store, &batch_id).await;
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|(action, outcome)| action == "settlement.approve" && outcome == "ok")
+            .count(),
+        1
+    );
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|(action, outcome)| action == "settlement.approve" && outcome == "refused")
+            .count(),
+        2
+    );
+    assert!(store.check_ledger().await.unwrap().holds());
+}
+
+/// Proves a batch cannot be paid before it is approved, and an unknown batch is not found.
+async fn paying_before_approval_is_refused(store: Store) {
+    let run = settle(&store, false).await;
+    let batch = only(&run.created, "mch_2");
+    let refused = store
+        .mark_batch_paid(&batch.id, ACTOR, FROM, None, NOW + 20_000)
+        .await
+        .unwrap();
+    let BatchChange::Refused(as_is) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(as_is.status, BatchStatus::PendingReview);
+    assert_eq!(as_is.paid_at, None);
+    assert!(store.entries_for(&batch.id).await.unwrap().is_empty());
+    assert_eq!(
+        audit_actions(&store, &batch.id).await,
+        vec![
+            ("settlement.create".into(), "ok".into()),
+            ("settlement.mark_paid".into(), "refused".into()),
+        ]
+    );
+    assert_eq!(
+        store
+            .approve_batch("stl_none", ACTOR, FROM, None, NOW)
+            .await
+            .unwrap(),
+        BatchChange::NotFound
+    );
+}
+
+/// Proves cancelling an approved batch posts the reversal of its approval (the merchant is
+/// owed the net again), that a new run then makes generation 2, and that cancelling a batch
+/// under review posts nothing.
+async fn cancelling_an_approved_batch_reverses_it_and_allows_a_new_generation(store: Store) {
+    let run = settle(&store, false).await;
+    let first = only(&run.created, "mch_1").clone();
+    let (_, approval) = changed(
+        store
+            .approve_batch(&first.id, ACTOR, FROM, None, NOW + 20_000)
+            .await
+            .unwrap(),
+    );
+    let approval = approval.unwrap();
+    let (cancelled, reversal) = changed(
+        store
+            .cancel_batch(&first.id, ACTOR, FROM, Some("wrong bank"), NOW + 30_000)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(cancelled.status, BatchStatus::Cancelled);
+    assert_eq!(cancelled.cancelled_by.as_deref(), Some(ACTOR));
+    let reversal_id = reversal.unwrap();
+    let reversals = store.entries_for(&approval).await.unwrap();
+    assert_eq!(reversals.len(), 1);
+    assert_eq!(reversals[0].id, reversal_id);
+    assert_eq!(reversals[0].reason, EntryReason::Reversal);
+    assert_eq!(reversals[0].accounting_date, DAY);
+    assert_eq!(
+        balance(&store, "merchant_payable:mch_1").await,
+        -first.net_fen
+    );
+    assert_eq!(balance(&store, "settlement_payable:mch_1").await, 0);
+    let audit = audit_actions(&store, &first.id).await;
+    assert_eq!(
+        audit.last(),
+        Some(&("settlement.cancel".into(), "ok".into()))
+    );
+
+    let again = settle(&store, false).await;
+    let second = only(&again.created, "mch_1");
+    assert_eq!(second.generation, 2);
+    assert_eq!(second.net_fen, first.net_fen);
+    assert_ne!(second.id, first.id);
+    assert_eq!(only(&again.existing, "mch_2").generation, 1);
+    // A batch under review is cancelled without touching the ledger.
+    let (_, nothing) = changed(
+        store
+            .cancel_batch(&second.id, ACTOR, FROM, Some("redo"), NOW + 40_000)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(nothing, None);
+    assert!(store.entries_for(&second.id).await.unwrap().is_empty());
+    let third = settle(&store, false).await;
+    assert_eq!(only(&third.created, "mch_1").generation, 3);
+    let (_, _) = changed(
+        store
+            .approve_batch(
+                &only(&third.created, "mch_1").id,
+                ACTOR,
+                FROM,
+                None,
+                NOW + 50_000,
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(balance(&store, "merchant_payable:mch_1").await, 0);
+    assert!(store.check_ledger().await.unwrap().holds());
+}
+
+/// Proves an open (or held) reconciliation item of the date on one of a merchant's channel
+/// accounts holds that merchant's settlement back, leaves the others alone, is audited, and
+/// is overridden on request; resolved items and other dates do not count.
+async fn open_differences_hold_settlement_unless_overridden(store: Store) {
+    for (id, date, status) in [
+        ("itm_1", DAY, "open"),
+        ("itm_2", DAY, "held"),
+        ("itm_3", DAY, "resolved"),
+        ("itm_4", NEXT_DAY, "open"),
+    ] {
+        store
+            .execute_for_test(&format!(
+                "INSERT INTO recon_items (id, channel_account_id, accounting_date, class, kind, order_no, \
+                 status, created_at, updated_at) VALUES ('{id}', 'cha_2', '{date}', 'difference', \
+                 'amount_mismatch', 'o-{id}', '{status}', {NOW}, {NOW})"
+            ))
+            .await
+            .unwrap();
+    }
+    let refused = settle(&store, false).await;
+    assert!(refused.refused());
+    assert_eq!(refused.blocking_items(), 2);
+    assert_eq!(refused.blocked.len(), 1);
+    assert_eq!(refused.blocked[0].merchant_id, "mch_1");
+    assert_eq!(refused.created.len(), 1, "mch_2 is settled all the same");
+    assert_eq!(refused.created[0].merchant_id, "mch_2");
+    assert!(
+        store
+            .list_batches(Some(DAY), Some("mch_1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        audit_actions(&store, "mch_1").await,
+        vec![("settlement.create".into(), "refused".into())]
+    );
+    let allowed = settle(&store, true).await;
+    assert!(!allowed.refused());
+    assert_eq!(only(&allowed.created, "mch_1").generation, 1);
+    assert_eq!(only(&allowed.existing, "mch_2").generation, 1);
+}
+
+/// Proves the settlement file has one line per channel account and a TOTAL line equal to the
+/// batch, with yuan to exactly two decimals, and its stored hash is the hash of its bytes.
+async fn the_file_total_equals_the_batch(store: Store) {
+    let run = settle(&store, false).await;
+    for batch in &run.created {
+        let stored = store.get_batch(&batch.id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.file_sha256,
+            hex::encode(Sha256::digest(stored.file_csv.as_bytes()))
+        );
+        let rows: Vec<&str> = stored.file_csv.lines().collect();
+        assert_eq!(rows[0], CSV_HEADER);
+        let lines = store.batch_lines(&batch.id).await.unwrap();
+        assert_eq!(rows.len(), lines.len() + 2);
+        for (row, line) in rows[1..].iter().zip(&lines) {
+            assert_eq!(
+                *row,
+                format!(
+                    "{},{DAY},{},{},{},0,0.00,{},{}",
+                    batch.merchant_id,
+                    line.channel_account_id,
+                    line.payments,
+                    format_yuan(line.payments_fen),
+                    format_yuan(line.fees_fen),
+                    format_yuan(line.net_fen)
+                )
+            );
+        }
+        let total: Vec<&str> = rows[rows.len() - 1].split(',').collect();
+        assert_eq!(total[2], "TOTAL");
+        assert_eq!(total[3].parse::<i64>().unwrap(), batch.payments);
+        for (field, fen) in [
+            (total[4], batch.payments_fen),
+            (total[6], batch.refunds_fen),
+            (total[7], batch.fees_fen),
+            (total[8], batch.net_fen),
+        ] {
+            assert_eq!(field.split_once('.').unwrap().1.len(), 2, "{field}");
+            assert_eq!(unipay_core::money::parse_yuan_to_fen(field).unwrap(), fen);
+        }
+        // The lines add up to the total.
+        let net: i64 = rows[1..rows.len() - 1]
+            .iter()
+            .map(|r| unipay_core::money::parse_yuan_to_fen(r.rsplit(',').next().unwrap()).unwrap())
+            .sum();
+        assert_eq!(net, batch.net_fen);
+    }
+    assert_eq!(
+        only(&run.created, "mch_2").file_csv,
+        format!(
+            "{CSV_HEADER}\nmch_2,{DAY},cha_3,1,33.33,0,0.00,0.00,33.33\nmch_2,{DAY},TOTAL,1,33.33,0,0.00,0.00,33.33\n"
+        )
+    );
+}
