@@ -16,8 +16,8 @@
 //! refunded it stays `04` (or `07`). A successful refund is stamped like a payment (iRspRef,
 //! VoucherNo, BatchNo `yymmdd`, host date and time, accounting date with the same cut-over
 //! hour), and statements show it as a `退款` line under its NewOrderNo, with the refunded
-//! order in 原订单号 (see [`crate::statement::select`]). **Assumed**: the bank gives its fee
-//! back in proportion (`fee_bps` of the refund, rounded like a payment's fee), and the
+//! order in 原订单号 (see [`crate::statement::select`]). **Assumed**: the bank keeps the fee
+//! it took on the payment and charges none on a refund (a refund line's fee is 0), and the
 //! per-order statement faults concern only the payment's own line.
 //!
 //! **Assumed**: `Query` of a NewOrderNo answers the refund as an order ([`query`]): PayTypeID

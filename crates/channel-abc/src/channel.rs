@@ -2,20 +2,30 @@
 
 mod account;
 mod answer;
+mod batch_query;
+mod batch_refund;
 mod http;
 mod notify;
 mod pay;
+mod preauth;
 mod query;
+mod refund;
+mod refund_query;
+mod request;
 mod statement;
 mod time;
 
 pub use account::{AbcAccount, NotifyType, SetupError, payment_type_label};
+pub use batch_refund::{MAX_BATCH_LINES, batch_request};
+pub use preauth::preauth_request;
+pub use refund::refund_request;
 pub use time::{accounting_date, beijing_date_time, parse_beijing};
 
 use std::sync::Arc;
 use unipay_core::channel::{
-    BankNotification, BoxFuture, Channel, ChannelError, NotificationError, PaymentRedirect,
-    PaymentRequest, QueryAnswer, RawMessage, StatementFile,
+    BankNotification, BatchAccepted, BatchRef, BatchRefundRequest, BatchRefundResult, BoxFuture,
+    Channel, ChannelError, NotificationError, PaymentRedirect, PaymentRequest, PreAuthAnswer,
+    PreAuthOperation, QueryAnswer, RawMessage, RefundAnswer, RefundRequest, StatementFile,
 };
 use unipay_core::statement::{StatementError, StatementSink, StatementSummary};
 use unipay_core::{Clock, SystemClock};
@@ -69,11 +79,11 @@ fn raw_message(bytes: &[u8]) -> RawMessage {
     }
 }
 
-/// Runs the reading of a (possibly huge) statement answer off the async threads: checking
-/// its signature and decoding it take a while for a large file.
-async fn read_off_runtime(
-    read: impl FnOnce() -> Result<StatementFile, ChannelError> + Send + 'static,
-) -> Result<StatementFile, ChannelError> {
+/// Runs the reading of a (possibly huge) statement or batch answer off the async threads:
+/// checking its signature and decoding it take a while for a large one.
+async fn read_off_runtime<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, ChannelError> + Send + 'static,
+) -> Result<T, ChannelError> {
     tokio::task::spawn_blocking(read)
         .await
         .map_err(|e| ChannelError::BadAnswer(format!("reading the answer failed: {e}")))?
@@ -112,6 +122,80 @@ impl Channel for AbcChannel {
             let answer = http::post(&self.http, &self.account.trx_url, body).await?;
             let state = query::read_answer(&self.account, order_no, &answer, self.clock.now_ms())?;
             Ok(QueryAnswer {
+                state,
+                raw: raw_message(&answer),
+            })
+        })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        request: &'a RefundRequest,
+    ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>> {
+        Box::pin(async move {
+            let body = refund::request_body(&self.account, request)?;
+            let answer = http::post(&self.http, &self.account.trx_url, body).await?;
+            let state = refund::read_answer(&self.account, request, &answer, self.clock.now_ms())?;
+            Ok(RefundAnswer {
+                state,
+                raw: raw_message(&answer),
+            })
+        })
+    }
+
+    fn query_refund<'a>(
+        &'a self,
+        refund_no: &'a str,
+    ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>> {
+        Box::pin(async move {
+            let body = refund_query::request_body(&self.account, refund_no)?;
+            let answer = http::post(&self.http, &self.account.trx_url, body).await?;
+            let state =
+                refund_query::read_answer(&self.account, refund_no, &answer, self.clock.now_ms())?;
+            Ok(RefundAnswer {
+                state,
+                raw: raw_message(&answer),
+            })
+        })
+    }
+
+    fn batch_refund<'a>(
+        &'a self,
+        request: &'a BatchRefundRequest,
+    ) -> BoxFuture<'a, Result<BatchAccepted, ChannelError>> {
+        Box::pin(async move {
+            let batch = batch_refund::batch_request(request)?;
+            let body = batch_refund::request_body(&self.account, &batch)?;
+            let answer = http::post_batch(&self.http, &self.account, body).await?;
+            batch_refund::read_answer(&self.account, &batch, &answer)
+        })
+    }
+
+    fn query_batch_refund<'a>(
+        &'a self,
+        batch: &'a BatchRef,
+    ) -> BoxFuture<'a, Result<BatchRefundResult, ChannelError>> {
+        Box::pin(async move {
+            let body = batch_query::request_body(&self.account, batch)?;
+            let answer = http::post_batch(&self.http, &self.account, body).await?;
+            let (account, batch) = (self.account.clone(), batch.clone());
+            read_off_runtime(move || batch_query::read_answer(&account, &batch, &answer)).await
+        })
+    }
+
+    fn preauth<'a>(
+        &'a self,
+        original_order_no: &'a str,
+        operation_no: &'a str,
+        operation: &'a PreAuthOperation,
+    ) -> BoxFuture<'a, Result<PreAuthAnswer, ChannelError>> {
+        Box::pin(async move {
+            let now_ms = self.clock.now_ms();
+            let trx = preauth::preauth_request(original_order_no, operation_no, operation, now_ms)?;
+            let body = preauth::request_body(&self.account, &trx)?;
+            let answer = http::post(&self.http, &self.account.trx_url, body).await?;
+            let state = preauth::read_answer(&self.account, &trx, operation, &answer, now_ms)?;
+            Ok(PreAuthAnswer {
                 state,
                 raw: raw_message(&answer),
             })

@@ -7,21 +7,32 @@
 //! forgiving (`#[serde(default)]`: a missing field reads as `""`), because error answers carry
 //! only `ReturnCode` and `ErrorMessage`.
 
+mod batch_refund;
 mod envelope;
 mod notification;
 mod pay;
+mod preauth;
 mod query;
 mod records;
 mod refund;
 mod settle;
 mod status;
 
+pub use batch_refund::{
+    BatchRefundLine, BatchRefundLineResult, BatchRefundRequest, BatchRefundResponse, LINE_FAILED,
+    LINE_NO_RESPONSE, LINE_PENDING, LINE_SUCCEEDED, QueryBatchRefundRequest,
+    QueryBatchRefundResponse,
+};
+
 pub use envelope::{
     ErrorResponse, Merchant, RequestMessage, ResponseHead, ResponseMessage, read_request_header,
 };
 
 envelope::response_head!(
+    BatchRefundResponse,
     PayResponse,
+    PreAuthResponse,
+    QueryBatchRefundResponse,
     QueryResponse,
     RefundResponse,
     SettleResponse,
@@ -29,9 +40,10 @@ envelope::response_head!(
 );
 pub use notification::{NotificationFields, PayResultNotification};
 pub use pay::{OrderItem, PayOrder, PayRequest, PayResponse};
+pub use preauth::{OPERATE_CANCEL, OPERATE_CONFIRM, PreAuthRequest, PreAuthResponse};
 pub use query::{QueryOrder, QueryRequest, QueryResponse};
 pub use records::{CarvedMessage, DETAIL_RECORDS, ZIP_DETAIL_RECORDS, carve_records};
-pub use refund::{RefundRequest, RefundResponse};
+pub use refund::{RefundQueryOrder, RefundRequest, RefundResponse};
 pub use settle::{
     SettleRequest, SettleResponse, StatementResponse, TrnxRecordsRequest, TrnxRecordsResponse,
     ZIP_GZIP, ZIP_PLAIN,
@@ -53,6 +65,20 @@ pub const RETURN_CODE_NO_SUCH_ORDER: &str = "2308";
 pub const NO_SUCH_ORDER_CODES: &[&str] = &[RETURN_CODE_NO_SUCH_ORDER];
 /// `PayTypeID` of a plain payment.
 pub const PAY_TYPE_IMMEDIATE: &str = "ImmediatePay";
+/// `PayTypeID` of a pre-authorization: the consumer's money is held, taken only when the
+/// merchant confirms (`PreAuthCancelConfirm`).
+pub const PAY_TYPE_PREAUTH: &str = "PreAuthPay";
+/// `PayTypeID` of a refund read back by Query under its NewOrderNo (**assumed**, as the
+/// simulator answers).
+pub const PAY_TYPE_REFUND: &str = "Refund";
+/// `ReturnCode`s by which the platform refuses a request as a message, before judging the
+/// transaction: unreadable (`1301`), unverifiable (`1302`), too large (`1303`), unknown
+/// algorithm (`1304`), merchant not set up (`2001`), TrxType not offered (`2002`), a field
+/// missing or invalid (`2101`). Such a request was not carried out, and sending it again will
+/// not change that: it needs an operator, not a customer-facing "refund failed". The codes are
+/// the simulator's; the real platform's own ones belong here too once known.
+pub const MESSAGE_REJECTED_CODES: &[&str] =
+    &["1301", "1302", "1303", "1304", "2001", "2002", "2101"];
 /// `CurrencyCode` of the yuan.
 pub const CURRENCY_CNY: &str = "156";
 

@@ -11,7 +11,7 @@ mod request;
 mod xml;
 
 pub use answer::{SignedAnswer, SignedAnswerRef, build_answer, cut_answer, cut_large_answer};
-pub use lenient::parse_lenient;
+pub use lenient::{parse_lenient, parse_lenient_large};
 pub use notification::{
     MAX_NOTIFICATION_BASE64, SignedNotification, build_notification, cut_notification,
 };
@@ -26,6 +26,14 @@ pub const MAX_MESSAGE_BYTES: usize = 8_000;
 
 /// Except for statement answers (Settle, QueryTrnxRecords), which carry a whole day's file.
 pub const MAX_STATEMENT_ANSWER_BYTES: usize = 1 << 30;
+
+/// And for a BatchRefund request: 10,000 lines cannot fit in 8,000 bytes (**assumed**, as the
+/// simulator takes it: the limit is per TrxType, and a batch may take up to 8 MiB).
+pub const MAX_BATCH_REQUEST_BYTES: usize = 8 << 20;
+
+/// And for a QueryBatchRefund answer, which lists every line of the batch: 10,000 lines at
+/// their longest are about 3 MB; twice that and more is left for the platform's own wording.
+pub const MAX_BATCH_ANSWER_BYTES: usize = 16 << 20;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WireError {

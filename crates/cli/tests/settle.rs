@@ -280,6 +280,7 @@ async fn pay(store: &Store, app: &App, id: &str, amount: i64, accounting_date: &
         created_at: NOW,
         fee,
         bank_fee,
+        capture: unipay_core::payment::CaptureMode::Immediate,
     };
     let render = |outcome: &CreatePayment| (201, format!("{outcome:?}"));
     let Idempotent::Fresh(CreatePayment::Created(p)) = store

@@ -24,6 +24,19 @@ pub struct PaymentRequest {
     pub expires_at_ms: i64,
     /// The consumer's address, when the bank wants it.
     pub buyer_ip: Option<String>,
+    /// Whether the bank takes the money at once or only authorizes it.
+    pub capture: CaptureMode,
+}
+
+/// When the money is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CaptureMode {
+    /// The bank takes the money when the consumer pays.
+    #[default]
+    Immediate,
+    /// The bank only authorizes (pre-authorization, ABC `PreAuthPay`); the merchant later
+    /// confirms (captures) some or all of it, or cancels it, with [`Channel::preauth`].
+    Manual,
 }
 
 /// Where to send the consumer's browser to pay.
@@ -32,7 +45,8 @@ pub struct PaymentRedirect {
     pub payment_url: String,
 }
 
-/// A payment the bank says is settled in the merchant's favour.
+/// A payment the bank says is settled in the merchant's favour; also, where the types say so,
+/// an authorization or a pre-authorization operation as the bank booked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BankPaid {
     pub amount: Amount,
@@ -46,17 +60,23 @@ pub struct BankPaid {
 /// What the bank says about an order, by query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BankPaymentState {
+    /// The money is taken. Also for an order since refunded: the payment did succeed, and
+    /// refunds are tracked on their own.
     Paid(BankPaid),
+    /// A pre-authorization the consumer granted, neither confirmed nor cancelled yet: nothing
+    /// is taken. `amount` is the authorized amount.
+    Authorized(BankPaid),
+    /// A pre-authorization confirmed: the money is taken. `amount` is the order amount the
+    /// bank's query reports (see the channel for whether that is the captured amount).
+    Captured(BankPaid),
+    /// A pre-authorization cancelled: nothing is taken, and nothing can be any more.
+    Cancelled,
     /// The bank declined or failed the payment for good.
-    Failed {
-        reason: String,
-    },
+    Failed { reason: String },
     /// The bank has no payment for the order (unpaid, or never reached it): safe to close.
     Unpaid,
     /// The bank cannot tell yet (ABC: `EUNKWN`, status `02`): ask again later.
-    Unknown {
-        reason: String,
-    },
+    Unknown { reason: String },
 }
 
 /// A bank answer as received, for the record: masked text and the hash of its bytes.
@@ -72,6 +92,150 @@ pub struct RawMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryAnswer {
     pub state: BankPaymentState,
+    pub raw: RawMessage,
+}
+
+/// A refund of (part of) a paid order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The order number of the payment refunded.
+    pub order_no: String,
+    /// The refund's own number at the bank (unique per channel account, never an order's).
+    pub refund_no: String,
+    pub amount: Amount,
+    /// Why, for the bank's record (cut to what the bank keeps).
+    pub reason: String,
+    pub created_at_ms: i64,
+}
+
+/// A refund the bank says it carried out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankRefunded {
+    /// The bank's serial for the refund (ABC: iRspRef).
+    pub channel_refund_no: String,
+    pub refunded_at_ms: i64,
+    /// `YYYY-MM-DD`: the bank's accounting date for the refund (with the account's cut-over).
+    pub accounting_date: String,
+}
+
+/// What the bank says about a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BankRefundState {
+    Succeeded(BankRefunded),
+    /// The bank refused or failed the refund for good: no money went back. `code` is the
+    /// bank's (ABC: the ReturnCode, or `99` for a refund its query reports failed).
+    Failed {
+        code: String,
+        reason: String,
+    },
+    /// The bank cannot tell yet (ABC: `EUNKWN`, status `02`): ask again later.
+    Unknown {
+        reason: String,
+    },
+}
+
+/// What a refund (or its query) found, and the answer it found it in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundAnswer {
+    pub state: BankRefundState,
+    pub raw: RawMessage,
+}
+
+/// Many refunds in one request, carried out by the bank later (ABC: `BatchRefund`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRefundRequest {
+    /// Our number for the batch (unique per channel account and day).
+    pub batch_no: String,
+    pub created_at_ms: i64,
+    pub lines: Vec<BatchRefundLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRefundLine {
+    /// The line's number in the batch, unique in it.
+    pub seq_no: u32,
+    /// The order number of the payment refunded.
+    pub order_no: String,
+    /// The refund's own number, as for a single refund.
+    pub refund_no: String,
+    pub amount: Amount,
+    pub remark: String,
+}
+
+/// A batch the bank took in. Keep all of it: [`Channel::query_batch_refund`] names the batch
+/// by these values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchAccepted {
+    /// The bank's number for the batch.
+    pub serial_number: String,
+    /// `YYYY-MM-DD` and `HH:MM:SS`: the batch's date and time as sent (Beijing time for ABC).
+    pub batch_date: String,
+    pub batch_time: String,
+    pub raw: RawMessage,
+}
+
+/// Names a batch the bank accepted (from the request and its [`BatchAccepted`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRef {
+    pub batch_no: String,
+    /// `YYYY-MM-DD` and `HH:MM:SS`, as in [`BatchAccepted`].
+    pub batch_date: String,
+    pub batch_time: String,
+    pub serial_number: String,
+}
+
+/// Where each line of a batch stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRefundResult {
+    pub lines: Vec<BatchLineResult>,
+    pub raw: RawMessage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchLineResult {
+    pub seq_no: u32,
+    pub refund_no: String,
+    pub amount: Amount,
+    pub status: BatchLineStatus,
+    /// Why a line failed (the bank's code and message), or what is unclear about it; empty
+    /// otherwise.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BatchLineStatus {
+    /// Not processed yet.
+    Pending,
+    Succeeded,
+    Failed,
+    /// Processed, but the bank has no result for it yet: ask again (or query the refund).
+    NoResponse,
+}
+
+/// What to do with a pre-authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreAuthOperation {
+    /// Take `amount` (at most the authorized amount) of it.
+    Confirm { amount: Amount },
+    /// Release all of it.
+    Cancel,
+}
+
+/// What the bank says about a pre-authorization operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BankPreAuthState {
+    /// Carried out: `amount` is what was captured (Confirm) or released (Cancel),
+    /// `channel_trade_no` the bank's serial for the operation, `paid_at_ms` its time.
+    Done(BankPaid),
+    /// The bank refused the operation: nothing changed.
+    Refused { code: String, reason: String },
+    /// The bank cannot tell (ABC: `EUNKWN`): query the original order.
+    Unknown { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreAuthAnswer {
+    pub state: BankPreAuthState,
     pub raw: RawMessage,
 }
 
@@ -166,6 +330,44 @@ pub trait Channel: Send + Sync {
         &'a self,
         order_no: &'a str,
     ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>>;
+
+    /// Refunds (part of) a paid order. A refusal of the refund itself is an answer
+    /// ([`BankRefundState::Failed`]); `Err` is a call whose outcome is unknown
+    /// ([`ChannelError::Unknown`]), that never reached the bank, that the bank refused as a
+    /// message (unreadable, unverifiable: nothing was judged), or whose answer is not believed.
+    fn refund<'a>(
+        &'a self,
+        request: &'a RefundRequest,
+    ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>>;
+
+    /// What the bank says about the refund numbered `refund_no`. A refund the bank never
+    /// registered is [`BankRefundState::Failed`] (nothing went back).
+    fn query_refund<'a>(
+        &'a self,
+        refund_no: &'a str,
+    ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>>;
+
+    /// Hands the bank a batch of refunds, carried out later. A refused batch is
+    /// [`ChannelError::Refused`]: none of its lines was taken.
+    fn batch_refund<'a>(
+        &'a self,
+        request: &'a BatchRefundRequest,
+    ) -> BoxFuture<'a, Result<BatchAccepted, ChannelError>>;
+
+    /// Where the lines of an accepted batch stand.
+    fn query_batch_refund<'a>(
+        &'a self,
+        batch: &'a BatchRef,
+    ) -> BoxFuture<'a, Result<BatchRefundResult, ChannelError>>;
+
+    /// Confirms or cancels the pre-authorization of `original_order_no`; `operation_no` is
+    /// the operation's own number at the bank (new, like a refund's).
+    fn preauth<'a>(
+        &'a self,
+        original_order_no: &'a str,
+        operation_no: &'a str,
+        operation: &'a PreAuthOperation,
+    ) -> BoxFuture<'a, Result<PreAuthAnswer, ChannelError>>;
 
     /// Verifies and reads a result notification (the HTTP request body as received).
     fn read_notification(&self, body: &[u8]) -> Result<BankNotification, NotificationError>;

@@ -11,6 +11,7 @@ pub mod masking;
 pub mod money;
 pub mod payment;
 pub mod recon;
+pub mod refund;
 pub mod schedule;
 pub mod statement;
 

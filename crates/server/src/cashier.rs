@@ -218,6 +218,8 @@ fn status_text(status: PaymentStatus) -> &'static str {
         PaymentStatus::Succeeded => "支付成功 Paid",
         PaymentStatus::Failed => "支付失败 Failed",
         PaymentStatus::Closed => "已关闭 Closed",
+        PaymentStatus::Authorized => "已授权 Authorized",
+        PaymentStatus::Cancelled => "已撤销 Cancelled",
     }
 }
 

@@ -126,6 +126,7 @@ pub async fn start_bank_payment(
         created_at_ms: payment.created_at,
         expires_at_ms: payment.expires_at,
         buyer_ip,
+        capture: unipay_core::channel::CaptureMode::Immediate,
     };
     Ok(channel.request_payment(&request).await?)
 }
@@ -206,6 +207,45 @@ pub async fn query_and_record(
         Ok(BankPaymentState::Paid(paid)) => {
             let change = PaymentChange {
                 paid: Some(&paid),
+                ..base
+            };
+            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
+        }
+        Ok(BankPaymentState::Authorized(paid)) if paid.amount.fen() == payment.amount => {
+            let change = PaymentChange {
+                event: PaymentEvent::BankAuthorized,
+                paid: Some(&paid),
+                ..base
+            };
+            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
+        }
+        Ok(BankPaymentState::Captured(paid)) if paid.amount.fen() <= payment.amount => {
+            let change = PaymentChange {
+                event: PaymentEvent::Captured {
+                    amount: paid.amount,
+                },
+                paid: Some(&paid),
+                ..base
+            };
+            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
+        }
+        Ok(BankPaymentState::Authorized(paid) | BankPaymentState::Captured(paid)) => {
+            let detail = format!(
+                "bank reports {} fen authorized or captured, the order is {} fen: not believed",
+                paid.amount.fen(),
+                payment.amount
+            );
+            tracing::warn!(payment_id = %payment.id, %detail);
+            state
+                .store
+                .record_payment_note(&note("amount_mismatch", &detail))
+                .await?;
+            QueryConclusion::Unknown(detail)
+        }
+        Ok(BankPaymentState::Cancelled) => {
+            let change = PaymentChange {
+                event: PaymentEvent::CancelConfirmed,
+                detail: "bank reports the authorization released",
                 ..base
             };
             QueryConclusion::Applied(Box::new(apply(state, &change).await?))

@@ -25,7 +25,8 @@ pub struct BenchOwner<'a> {
     pub now_ms: i64,
 }
 
-const ROWS_PER_STATEMENT: usize = 400;
+// Not more: sqlx binds SQLite parameters by name, at a cost that grows with their number.
+const ROWS_PER_STATEMENT: usize = 64;
 const PARAMS_PER_ROW: usize = 6;
 
 impl Store {

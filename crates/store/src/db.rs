@@ -20,6 +20,8 @@ pub struct Store {
     pub(crate) write: AnyPool,
     pub(crate) read: AnyPool,
     pub(crate) backend: Backend,
+    /// For the few bulk reads that go through the backend's own driver rather than `Any`.
+    pub(crate) url: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -42,6 +44,7 @@ impl Store {
                 write,
                 read,
                 backend: Backend::Sqlite,
+                url: url.as_str().into(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -53,6 +56,7 @@ impl Store {
                 write: pool.clone(),
                 read: pool,
                 backend: Backend::Postgres,
+                url: url.into(),
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))

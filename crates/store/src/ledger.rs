@@ -214,7 +214,7 @@ impl Store {
                 .push((row.try_get("id")?, row.try_get("total")?));
         }
         let payments = sqlx::query(
-            "SELECT pay.id, pay.amount, pay.fee, pay.bank_fee, pay.merchant_id, pay.channel_account_id, \
+            "SELECT pay.id, COALESCE(pay.captured_amount, pay.amount) AS amount, pay.fee, pay.bank_fee, pay.merchant_id, pay.channel_account_id, \
              (SELECT COUNT(*) FROM journal_entries e WHERE e.cause_id = pay.id AND e.reason IN ('payment_succeeded', 'capture')) AS entries, \
              (SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM journal_entries e JOIN postings p ON p.entry_id = e.id \
                 WHERE e.cause_id = pay.id AND e.reason IN ('payment_succeeded', 'capture') AND p.account = 'bank_clearing:' || pay.channel_account_id) AS bank, \

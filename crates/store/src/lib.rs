@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod bulk;
+mod day_reader;
 mod db;
 mod error;
 pub mod idempotency;
@@ -17,6 +18,7 @@ pub mod nonces;
 pub mod outbox;
 pub mod payments;
 pub mod recon;
+pub mod refunds;
 pub mod scratch;
 pub mod settlement;
 pub mod statements;

@@ -1,5 +1,13 @@
 //! Payments: creation (with idempotency), lookups, and the one function through which every
 //! payment state change passes.
+//!
+//! A payment created with `capture = manual` is a pre-authorization: the bank's success
+//! authorizes it (`authorized`, no ledger entry: nothing moved), a capture takes part or all of
+//! it (`succeeded`, `captured_amount` set, the `capture` entry posted with the fees of the
+//! captured amount) and a cancel releases it (`cancelled`). After a capture the row's `fee` and
+//! `bank_fee` are those of the captured amount (each fee fixed at creation, in proportion), so
+//! refunds, reconciliation and settlement read what was collected; `amount` stays the
+//! authorized amount. Refunds never change a payment's status (see `refunds.rs`).
 
 use crate::idempotency::{self, IdempotencyBegin, IdempotencyRequest};
 use crate::ledger;
@@ -12,9 +20,10 @@ use sqlx::{Any, Row, Transaction};
 use unipay_core::channel::BankPaid;
 use unipay_core::event::EventSource;
 use unipay_core::ids::new_id;
-use unipay_core::ledger::{Collected, JournalEntry, late_success, payment_succeeded};
+use unipay_core::ledger::{Collected, JournalEntry, capture, late_success, payment_succeeded};
 use unipay_core::payment::{
-    PaymentEvent, PaymentStatus, Transition, notification_type, transition,
+    CaptureMode, PaymentEvent, PaymentStatus, PaymentTerms, Transition, capture_fees,
+    effective_event, notification_type, transition_for,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,14 +56,42 @@ pub struct Payment {
     pub fee: i64,
     /// The bank's fee if it succeeds, as we expect the bank to charge it.
     pub bank_fee: i64,
+    /// `manual` for a pre-authorization.
+    pub capture: CaptureMode,
+    /// What the capture of a pre-authorization took (`amount` stays the authorized amount).
+    pub captured_amount: Option<i64>,
+    /// The sum of its refunds that succeeded.
+    pub refunded_amount: i64,
+    /// The sum of its refunds still pending: reserved, not refundable again.
+    pub refund_reserved: i64,
 }
 
-const PAYMENT_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
+impl Payment {
+    /// What the payment collected: the captured amount of a pre-authorization, else `amount`.
+    pub fn collected_amount(&self) -> i64 {
+        match self.capture {
+            CaptureMode::Manual => self.captured_amount.unwrap_or(0),
+            CaptureMode::Immediate => self.amount,
+        }
+    }
+
+    fn terms(&self) -> PaymentTerms {
+        PaymentTerms {
+            capture: self.capture,
+            amount: self.amount,
+            captured_amount: self.captured_amount,
+        }
+    }
+}
+
+pub(crate) const PAYMENT_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
      amount, currency, subject, status, payment_type, channel_trade_no, accounting_date, paid_at, return_url, \
-     notify_url, metadata, expires_at, created_at, updated_at, version, next_query_at, query_attempts, fee, bank_fee";
+     notify_url, metadata, expires_at, created_at, updated_at, version, next_query_at, query_attempts, fee, bank_fee, \
+     capture, captured_amount, refunded_amount, refund_reserved";
 
 pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
     let status: String = r.try_get("status")?;
+    let capture: String = r.try_get("capture")?;
     Ok(Payment {
         id: r.try_get("id")?,
         app_id: r.try_get("app_id")?,
@@ -83,6 +120,11 @@ pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
         query_attempts: r.try_get("query_attempts")?,
         fee: r.try_get("fee")?,
         bank_fee: r.try_get("bank_fee")?,
+        capture: CaptureMode::parse(&capture)
+            .ok_or_else(|| StoreError::Corrupt(format!("payment capture {capture:?}")))?,
+        captured_amount: r.try_get("captured_amount")?,
+        refunded_amount: r.try_get("refunded_amount")?,
+        refund_reserved: r.try_get("refund_reserved")?,
     })
 }
 
@@ -106,6 +148,8 @@ pub struct NewPayment {
     pub created_at: i64,
     pub fee: i64,
     pub bank_fee: i64,
+    /// `Manual` makes it a pre-authorization: authorized first, captured or cancelled later.
+    pub capture: CaptureMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,9 +180,13 @@ pub enum Idempotent<T> {
 #[derive(Debug, Clone, Copy)]
 pub struct PaymentChange<'a> {
     pub payment_id: &'a str,
+    /// For a pre-authorization (`capture = manual`) `BankSucceeded` is read as
+    /// `BankAuthorized` (see `unipay_core::payment::effective_event`).
     pub event: PaymentEvent,
     pub source: EventSource,
-    /// For `BankSucceeded`: what the bank says about the money.
+    /// For `BankSucceeded` and `BankAuthorized`: what the bank says about the money. For
+    /// `Captured`: the capture's serial, time and accounting date (money moves at the capture;
+    /// without it the capture is dated by `now_ms`).
     pub paid: Option<&'a BankPaid>,
     /// For `RequestSent`: the payment type the consumer chose.
     pub payment_type: Option<&'a str>,
@@ -317,12 +365,14 @@ impl Store {
         };
         // The caller's copy of the row, when it leads to a move, is trusted only through the
         // version check of the update: no read, no lock. A stale copy falls back to the lock.
-        if let Some(known) = change.known.filter(|k| k.id == change.payment_id)
-            && let Transition::To(next) = transition(known.status, change.event)
-            && let Some(outcome) = move_to(&mut tx, known, next, change, render).await?
-        {
-            tx.commit().await?;
-            return Ok(outcome);
+        if let Some(known) = change.known.filter(|k| k.id == change.payment_id) {
+            let change = &as_applied(known, change);
+            if let Transition::To(next) = transition_for(&known.terms(), known.status, change.event)
+                && let Some(outcome) = move_to(&mut tx, known, next, change, render).await?
+            {
+                tx.commit().await?;
+                return Ok(outcome);
+            }
         }
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{}",
@@ -336,7 +386,8 @@ impl Store {
             return Ok(ApplyOutcome::NotFound);
         };
         let before = payment_from_row(&row)?;
-        let outcome = match transition(before.status, change.event) {
+        let change = &as_applied(&before, change);
+        let outcome = match transition_for(&before.terms(), before.status, change.event) {
             Transition::To(next) => move_to(&mut tx, &before, next, change, render)
                 .await?
                 .ok_or(StoreError::Conflict)?,
@@ -364,7 +415,11 @@ impl Store {
                 )
                 .await?;
                 insert_late_success(&mut tx, &before, change).await?;
-                if let Some(paid) = change.paid {
+                // An authorization holds money without moving it: only a taken payment posts.
+                if let Some(paid) = change
+                    .paid
+                    .filter(|_| change.event == PaymentEvent::BankSucceeded)
+                {
                     let entry = late_success(
                         &before.id,
                         &before.channel_account_id,
@@ -529,9 +584,9 @@ async fn insert_payment(
     let sql = format!(
         "INSERT INTO payments (id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
          amount, currency, subject, status, return_url, notify_url, metadata, expires_at, created_at, updated_at, \
-         version, next_query_at, query_attempts, fee, bank_fee) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13, $14, $15, $15, 1, $14, 0, $16, $17) \
-         ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
+         version, next_query_at, query_attempts, fee, bank_fee, capture) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13, $14, $15, $15, 1, $14, 0, $16, $17, \
+         $18) ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
     );
     let inserted = sqlx::query(&sql)
         .bind(&new.id)
@@ -551,6 +606,7 @@ async fn insert_payment(
         .bind(new.created_at)
         .bind(new.fee)
         .bind(new.bank_fee)
+        .bind(new.capture.as_str())
         .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = inserted else {
@@ -583,6 +639,15 @@ async fn insert_payment(
     Ok(CreatePayment::Created(payment))
 }
 
+/// The change with its event as it applies to this payment (a pre-authorization's "paid" is its
+/// authorization), so that the table, the timeline and the books all see the same event.
+fn as_applied<'a>(payment: &Payment, change: &PaymentChange<'a>) -> PaymentChange<'a> {
+    PaymentChange {
+        event: effective_event(payment.capture, change.event),
+        ..*change
+    }
+}
+
 /// Moves the payment to `next` if it is still at `before`'s version: the row, its event and the
 /// business notification. `None` when the row has moved on meanwhile.
 async fn move_to(
@@ -606,27 +671,32 @@ async fn move_to(
     }))
 }
 
-/// The entry a payment's success posts: the amount the bank collected, with both fees.
+/// The entry a payment's success posts: the amount the bank collected, with both fees; for a
+/// capture, the captured amount with the fees of it (already on the row).
 fn collection_entry(
     payment: &Payment,
     change: &PaymentChange<'_>,
 ) -> Result<JournalEntry, StoreError> {
     let fallback_date = accounting_date_of(change.now_ms);
     let accounting_date = payment.accounting_date.as_deref().unwrap_or(&fallback_date);
-    payment_succeeded(&Collected {
+    let collected = Collected {
         id: &payment.id,
         merchant_id: &payment.merchant_id,
         channel_account_id: &payment.channel_account_id,
-        amount: payment.amount,
+        amount: payment.collected_amount(),
         fee: payment.fee,
         bank_fee: payment.bank_fee,
         accounting_date,
-    })
-    .map_err(|e| StoreError::Corrupt(format!("payment {}: {e}", payment.id)))
+    };
+    let entry = match change.event {
+        PaymentEvent::Captured { .. } => capture(&collected),
+        _ => payment_succeeded(&collected),
+    };
+    entry.map_err(|e| StoreError::Corrupt(format!("payment {}: {e}", payment.id)))
 }
 
 /// The Beijing calendar date of a moment: the accounting date when the bank gave none.
-fn accounting_date_of(ms: i64) -> String {
+pub(crate) fn accounting_date_of(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms + 8 * 3_600_000)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
@@ -642,10 +712,25 @@ async fn update_status(
     after.status = next;
     after.version += 1;
     after.updated_at = change.now_ms;
-    if let Some(paid) = change.paid.filter(|_| next == PaymentStatus::Succeeded) {
+    if let Some(paid) = change
+        .paid
+        .filter(|_| matches!(next, PaymentStatus::Succeeded | PaymentStatus::Authorized))
+    {
         after.channel_trade_no = Some(paid.channel_trade_no.clone());
         after.paid_at = Some(paid.paid_at_ms);
         after.accounting_date = Some(paid.accounting_date.clone());
+    }
+    if let PaymentEvent::Captured { amount } = change.event {
+        // Money moves at the capture: it is dated by the capture, never by the authorization.
+        if change.paid.is_none() {
+            after.paid_at = Some(change.now_ms);
+            after.accounting_date = Some(accounting_date_of(change.now_ms));
+        }
+        let (fee, bank_fee) =
+            capture_fees(before.fee, before.bank_fee, before.amount, amount.fen());
+        after.captured_amount = Some(amount.fen());
+        after.fee = fee;
+        after.bank_fee = bank_fee;
     }
     if let Some(payment_type) = change.payment_type {
         after.payment_type = Some(payment_type.to_string());
@@ -657,7 +742,8 @@ async fn update_status(
     };
     let updated = sqlx::query(
         "UPDATE payments SET status = $1, version = $2, updated_at = $3, channel_trade_no = $4, paid_at = $5, \
-         accounting_date = $6, payment_type = $7, next_query_at = $8 WHERE id = $9 AND version = $10",
+         accounting_date = $6, payment_type = $7, next_query_at = $8, captured_amount = $9, fee = $10, \
+         bank_fee = $11 WHERE id = $12 AND version = $13",
     )
     .bind(after.status.as_str())
     .bind(after.version)
@@ -667,6 +753,9 @@ async fn update_status(
     .bind(&after.accounting_date)
     .bind(&after.payment_type)
     .bind(after.next_query_at)
+    .bind(after.captured_amount)
+    .bind(after.fee)
+    .bind(after.bank_fee)
     .bind(&after.id)
     .bind(before.version)
     .execute(&mut **tx)
@@ -703,18 +792,18 @@ async fn insert_event(
     .await
 }
 
-struct NewEvent<'a> {
-    payment_id: &'a str,
-    kind: &'a str,
-    source: EventSource,
-    from: Option<PaymentStatus>,
-    to: Option<PaymentStatus>,
-    detail: &'a str,
-    raw_sha256: Option<&'a str>,
-    now_ms: i64,
+pub(crate) struct NewEvent<'a> {
+    pub(crate) payment_id: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) source: EventSource,
+    pub(crate) from: Option<PaymentStatus>,
+    pub(crate) to: Option<PaymentStatus>,
+    pub(crate) detail: &'a str,
+    pub(crate) raw_sha256: Option<&'a str>,
+    pub(crate) now_ms: i64,
 }
 
-async fn insert_event_row(
+pub(crate) async fn insert_event_row(
     tx: &mut Transaction<'_, Any>,
     event: &NewEvent<'_>,
 ) -> Result<(), StoreError> {
@@ -770,6 +859,15 @@ async fn insert_notification(
         body: render(payment, &event.id, event_type, now_ms),
         ..event
     };
+    insert_outbox(tx, &event).await?;
+    Ok(Some(Box::new(event)))
+}
+
+/// Writes a business notification to the outbox, due at its `next_attempt_at`.
+pub(crate) async fn insert_outbox(
+    tx: &mut Transaction<'_, Any>,
+    event: &OutboxEvent,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO outbox (id, app_id, payment_id, event_type, url, body, status, attempts, next_attempt_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8)",
@@ -784,7 +882,7 @@ async fn insert_notification(
     .bind(event.created_at)
     .execute(&mut **tx)
     .await?;
-    Ok(Some(Box::new(event)))
+    Ok(())
 }
 
 async fn insert_late_success(
@@ -792,16 +890,21 @@ async fn insert_late_success(
     payment: &Payment,
     change: &PaymentChange<'_>,
 ) -> Result<(), StoreError> {
+    let what = if change.event == PaymentEvent::BankAuthorized {
+        "authorized"
+    } else {
+        "paid"
+    };
     let detail = match change.paid {
         Some(paid) => format!(
-            "bank reports {} fen paid (serial {}, accounting date {}) for a closed payment; source {}",
+            "bank reports {} fen {what} (serial {}, accounting date {}) for a closed payment; source {}",
             paid.amount.fen(),
             paid.channel_trade_no,
             paid.accounting_date,
             change.source.as_str()
         ),
         None => format!(
-            "bank reports success for a closed payment; source {}",
+            "bank reports {what} for a closed payment; source {}",
             change.source.as_str()
         ),
     };

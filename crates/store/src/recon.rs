@@ -5,8 +5,8 @@
 //! the same transaction).
 
 use crate::audit::{self, AuditEntry};
+use crate::day_reader::{DayQuery, read_day};
 use crate::{Store, StoreError, ledger};
-use futures_util::TryStreamExt;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use unipay_core::ledger::JournalEntry;
@@ -164,6 +164,22 @@ pub enum ResolveOutcome {
     NotFound,
 }
 
+/// Our side of a day: (kind, the number the bank knows it by, amount, the fee we expect the
+/// bank to charge). A captured pre-authorization is a payment of its captured amount (its
+/// `bank_fee` is that of the capture); a successful refund is a record of its own under its
+/// own bank number (`refund_no`), dated by its own accounting date, with no bank fee (the
+/// bank's fee is never returned).
+const PLATFORM_DAY_SQL: &str = "SELECT 'payment', order_no, COALESCE(captured_amount, amount), bank_fee \
+     FROM payments WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded' \
+     UNION ALL SELECT 'refund', refund_no, amount, 0 FROM refunds \
+     WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded'";
+
+/// Bound values per item row (all columns but the four shared by every row and the two that
+/// start empty).
+const ITEM_PARAMS: usize = 16;
+// Not more: sqlx binds SQLite parameters by name, at a cost that grows with their number.
+const ITEMS_PER_STATEMENT: usize = 32;
+
 const ITEM_COLUMNS: &str = "id, channel_account_id, accounting_date, class, kind, order_no, payment_id, bank_amount, \
      bank_fee, bank_serial, bank_line_no, platform_amount, platform_fee, platform_status, status, hold_until, \
      resolution, note, resolved_by, resolved_at, created_at, updated_at";
@@ -225,47 +241,41 @@ fn day_from_row(r: &AnyRow) -> Result<ReconDay, StoreError> {
 }
 
 impl Store {
-    /// Streams our successful payments of one channel account's accounting date into `table`
-    /// (one compact row each, no object per row); returns how many were read.
+    /// Streams our successful payments and refunds of one channel account's accounting date
+    /// into `table` (one compact row each, no object per row); returns how many were read.
     pub async fn load_platform_day(
         &self,
         channel_account_id: &str,
         accounting_date: &str,
         table: &mut PlatformTable,
     ) -> Result<u64, StoreError> {
-        let mut rows = sqlx::query(
-            "SELECT order_no, amount, bank_fee FROM payments \
-             WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded'",
-        )
-        .bind(channel_account_id)
-        .bind(accounting_date)
-        .fetch(&self.read);
-        let mut count = 0u64;
-        while let Some(row) = rows.try_next().await? {
-            let order_no: &str = row.try_get("order_no")?;
+        let query = DayQuery {
+            sql: PLATFORM_DAY_SQL,
+            channel_account_id,
+            accounting_date,
+        };
+        read_day(self, &query, |kind, number, amount, fee| {
+            let kind = TxnKind::parse(kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("record kind {kind:?}")))?;
             table
-                .push(
-                    TxnKind::Payment,
-                    order_no,
-                    row.try_get("amount")?,
-                    row.try_get("bank_fee")?,
-                    PlatformStatus::Succeeded,
-                )
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            count += 1;
-        }
-        Ok(count)
+                .push(kind, number, amount, fee, PlatformStatus::Succeeded)
+                .map(|_| ())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .await
     }
 
-    /// How many successful payments a day holds (to size the table up front).
+    /// How many successful payments and refunds a day holds (to size the table up front).
     pub async fn count_platform_day(
         &self,
         channel_account_id: &str,
         accounting_date: &str,
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query(
-            "SELECT COUNT(*) AS n FROM payments \
-             WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded'",
+            "SELECT (SELECT COUNT(*) FROM payments \
+             WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded') + \
+             (SELECT COUNT(*) FROM refunds \
+             WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded') AS n",
         )
         .bind(channel_account_id)
         .bind(accounting_date)
@@ -313,34 +323,49 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let mut inserted = 0;
-        for item in items {
-            let done = sqlx::query(&format!(
-                "INSERT INTO recon_items ({ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-                 $13, $14, $15, $16, $17, $18, NULL, NULL, $19, $19) \
-                 ON CONFLICT (channel_account_id, accounting_date, kind, order_no) DO NOTHING"
-            ))
-            .bind(unipay_core::ids::new_id("rci", now_ms))
-            .bind(&day.channel_account_id)
-            .bind(&day.accounting_date)
-            .bind(&item.class)
-            .bind(item.kind.as_str())
-            .bind(&item.order_no)
-            .bind(&item.payment_id)
-            .bind(item.bank_amount)
-            .bind(item.bank_fee)
-            .bind(&item.bank_serial)
-            .bind(item.bank_line_no)
-            .bind(item.platform_amount)
-            .bind(item.platform_fee)
-            .bind(&item.platform_status)
-            .bind(item.status.as_str())
-            .bind(&item.hold_until)
-            .bind(&item.resolution)
-            .bind(&item.note)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            inserted += done.rows_affected();
+        // Many rows per statement: a day with thousands of differences is kept in a few trips.
+        for chunk in items.chunks(ITEMS_PER_STATEMENT) {
+            let mut sql = format!("INSERT INTO recon_items ({ITEM_COLUMNS}) VALUES ");
+            for index in 0..chunk.len() {
+                let p = 5 + index * ITEM_PARAMS;
+                if index > 0 {
+                    sql.push_str(", ");
+                }
+                let params: Vec<String> = (p..p + ITEM_PARAMS).map(|n| format!("${n}")).collect();
+                sql.push_str(&format!(
+                    "({}, $1, $2, {}, NULL, NULL, $3, $4)",
+                    params[0],
+                    params[1..].join(", ")
+                ));
+            }
+            sql.push_str(
+                " ON CONFLICT (channel_account_id, accounting_date, kind, order_no) DO NOTHING",
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(&day.channel_account_id)
+                .bind(&day.accounting_date)
+                .bind(now_ms)
+                .bind(now_ms);
+            for item in chunk {
+                query = query
+                    .bind(unipay_core::ids::new_id("rci", now_ms))
+                    .bind(&item.class)
+                    .bind(item.kind.as_str())
+                    .bind(&item.order_no)
+                    .bind(&item.payment_id)
+                    .bind(item.bank_amount)
+                    .bind(item.bank_fee)
+                    .bind(&item.bank_serial)
+                    .bind(item.bank_line_no)
+                    .bind(item.platform_amount)
+                    .bind(item.platform_fee)
+                    .bind(&item.platform_status)
+                    .bind(item.status.as_str())
+                    .bind(&item.hold_until)
+                    .bind(&item.resolution)
+                    .bind(&item.note);
+            }
+            inserted += query.execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
         Ok(inserted)

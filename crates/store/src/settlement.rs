@@ -360,7 +360,7 @@ impl Store {
     ) -> Result<BTreeMap<String, ByAccount>, StoreError> {
         let rows = sqlx::query(
             "SELECT merchant_id, channel_account_id, COUNT(*) AS payments, \
-             CAST(SUM(amount) AS BIGINT) AS payments_fen, CAST(SUM(fee) AS BIGINT) AS fees_fen \
+             CAST(SUM(COALESCE(captured_amount, amount)) AS BIGINT) AS payments_fen, CAST(SUM(fee) AS BIGINT) AS fees_fen \
              FROM payments WHERE status = 'succeeded' AND accounting_date = $1 \
              GROUP BY merchant_id, channel_account_id",
         )
@@ -391,16 +391,37 @@ impl Store {
         Ok(figures)
     }
 
-    /// THE place where refunds enter settlement: successful refunds of `accounting_date` by
-    /// (merchant, channel account), with the share of our fee each returned. There is no
-    /// refunds table yet, so there are none; once refunds exist, sum them here (`CAST(SUM(..)
-    /// AS BIGINT)`) and batches, lines, the CSV and the ledger postings all follow.
+    /// THE place where refunds enter settlement: successful refunds of `accounting_date` (the
+    /// bank's date of each refund) by (merchant, channel account), with the share of our fee
+    /// each returned (fixed on the refund at creation by the fee plan's refund policy).
+    /// Batches, lines, the CSV and the ledger postings all follow from these figures.
     async fn refund_totals(
         &self,
         accounting_date: &str,
     ) -> Result<BTreeMap<(String, String), RefundTotals>, StoreError> {
-        let _ = accounting_date;
-        Ok(BTreeMap::new())
+        let rows = sqlx::query(
+            "SELECT merchant_id, channel_account_id, COUNT(*) AS refunds, CAST(SUM(amount) AS BIGINT) AS fen, \
+             CAST(SUM(fee_returned) AS BIGINT) AS fee_returned FROM refunds \
+             WHERE status = 'succeeded' AND accounting_date = $1 GROUP BY merchant_id, channel_account_id",
+        )
+        .bind(accounting_date)
+        .fetch_all(&self.read)
+        .await?;
+        let mut totals = BTreeMap::new();
+        for row in rows {
+            totals.insert(
+                (
+                    row.try_get("merchant_id")?,
+                    row.try_get("channel_account_id")?,
+                ),
+                RefundTotals {
+                    count: row.try_get("refunds")?,
+                    fen: row.try_get("fen")?,
+                    fee_returned_fen: row.try_get("fee_returned")?,
+                },
+            );
+        }
+        Ok(totals)
     }
 
     /// Open or held reconciliation items of the date, counted per merchant over the channel

@@ -43,6 +43,7 @@ on_both_backends!(
     a_create_spends_its_nonce,
     a_stale_copy_of_the_row_never_wins,
     the_ledger_is_append_only_and_balanced,
+    a_day_loads_into_the_reconciliation_table,
 );
 
 async fn run<F, Fut>(backend: TestBackend, test: F)
@@ -122,6 +123,7 @@ fn new_payment(out_trade_no: &str) -> NewPayment {
         created_at: NOW,
         fee: 7,
         bank_fee: 3,
+        capture: unipay_core::payment::CaptureMode::Immediate,
     }
 }
 
@@ -788,4 +790,47 @@ async fn the_ledger_is_append_only_and_balanced(store: Store) {
         );
     }
     assert!(store.check_ledger().await.unwrap().holds());
+}
+
+/// Proves our side of a day reaches the reconciliation table through the backend's own driver:
+/// only successful payments of that channel account and date, with their amounts and bank fees.
+async fn a_day_loads_into_the_reconciliation_table(store: Store) {
+    let bank = paid();
+    let mut order_nos = Vec::new();
+    for n in 0..3 {
+        let p = create(&store, &format!("DAY-{n}")).await;
+        if n < 2 {
+            store
+                .apply_payment_change(
+                    &change(&p.id, PaymentEvent::BankSucceeded, Some(&bank), NOW + 1),
+                    &render_event,
+                )
+                .await
+                .unwrap();
+            order_nos.push(p.order_no.clone());
+        }
+    }
+    let mut table = unipay_core::recon::PlatformTable::new();
+    let rows = store
+        .load_platform_day("cha_1", "2027-01-15", &mut table)
+        .await
+        .unwrap();
+    assert_eq!(rows, 2);
+    assert_eq!(table.len(), 2);
+    let mut keys: Vec<String> = (0..2).map(|row| table.key_of(row).unwrap()).collect();
+    keys.sort();
+    order_nos.sort();
+    assert_eq!(keys, order_nos);
+    let totals = table.totals();
+    assert_eq!(totals.payment.count, 2);
+    assert_eq!(totals.payment.amount_fen, 2 * 1234);
+    assert_eq!(totals.payment.fee_fen, 2 * 3);
+    let mut other_day = unipay_core::recon::PlatformTable::new();
+    assert_eq!(
+        store
+            .load_platform_day("cha_1", "2027-01-16", &mut other_day)
+            .await
+            .unwrap(),
+        0
+    );
 }

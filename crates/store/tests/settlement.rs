@@ -188,6 +188,7 @@ async fn create(store: &Store, id: &str, app_id: &str, amount: i64) -> Payment {
         created_at: NOW,
         fee,
         bank_fee,
+        capture: unipay_core::payment::CaptureMode::Immediate,
     };
     let render = |outcome: &CreatePayment| (201, format!("{outcome:?}"));
     match store

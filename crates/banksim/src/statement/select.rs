@@ -52,7 +52,7 @@ pub fn lines(
             let refunds = order
                 .refunds
                 .iter()
-                .filter_map(move |refund| refund_line(order, refund, fee_bps, now_ms));
+                .filter_map(move |refund| refund_line(order, refund, now_ms));
             payment.into_iter().chain(refunds)
         })
         .filter(|line| scope.holds(line))
@@ -100,8 +100,9 @@ fn payment_line(order: &Order, fee_bps: u32) -> Option<Line> {
 }
 
 /// A successful refund the bank reports at `now_ms`, under its NewOrderNo. **Assumed**: the
-/// bank gives back its fee in proportion, so the line's fee is that of the refunded amount.
-fn refund_line(order: &Order, refund: &Refund, fee_bps: u32, now_ms: i64) -> Option<Line> {
+/// bank keeps the fee it took on the payment and charges none on the refund, so the line's
+/// fee is zero.
+fn refund_line(order: &Order, refund: &Refund, now_ms: i64) -> Option<Line> {
     if refund.status(now_ms) != RefundStatus::Succeeded {
         return None;
     }
@@ -111,7 +112,7 @@ fn refund_line(order: &Order, refund: &Refund, fee_bps: u32, now_ms: i64) -> Opt
         refund.new_order_no.clone(),
         refund.amount_fen,
         refund.stamp()?,
-        fee_bps,
+        0,
     )
 }
 

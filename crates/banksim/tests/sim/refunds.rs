@@ -212,8 +212,9 @@ async fn refunds_are_refund_lines_of_the_statement_with_their_original_order() {
     assert_eq!(fields[1], "退款");
     assert_eq!(fields[3], bank_time);
     assert_eq!(fields[4], "4.00");
-    // 1 % fee given back in proportion: the account moves by -(4.00 - 0.04).
-    assert_eq!((fields[6].as_str(), fields[9].as_str()), ("-3.96", "0.04"));
+    // The bank keeps the payment's fee and charges none on the refund: the account moves by
+    // the whole -4.00.
+    assert_eq!((fields[6].as_str(), fields[9].as_str()), ("-4.00", "0.00"));
     assert_eq!(fields[11], booked.format("%Y%m%d").to_string());
     assert_eq!(fields[12], answer.field("iRspRef"));
     assert_eq!(fields[13], answer.field("VoucherNo"));

@@ -2,8 +2,8 @@
 
 use super::account::AbcAccount;
 use crate::messages::{
-    CarvedMessage, RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, ResponseHead, ResponseMessage,
-    carve_records,
+    CarvedMessage, MESSAGE_REJECTED_CODES, RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, ResponseHead,
+    ResponseMessage, carve_records,
 };
 use crate::wire::{MAX_STATEMENT_ANSWER_BYTES, cut_answer, cut_large_answer};
 use serde::de::DeserializeOwned;
@@ -29,6 +29,28 @@ pub(super) fn open_checked<T: DeserializeOwned + ResponseHead>(
     trx_type: &str,
 ) -> Result<(ResponseMessage<T>, bool), ChannelError> {
     let message = open::<T>(account, body)?;
+    let success = check(account, &message, trx_type)?;
+    Ok((message, success))
+}
+
+/// [`open_checked`] for an answer of up to `max_bytes` that is read whole (a QueryBatchRefund
+/// answer lists every line of its batch).
+pub(super) fn open_checked_large<T: DeserializeOwned + ResponseHead>(
+    account: &AbcAccount,
+    body: &[u8],
+    trx_type: &str,
+    max_bytes: usize,
+) -> Result<(ResponseMessage<T>, bool), ChannelError> {
+    let signed = cut_large_answer(body, max_bytes)
+        .map_err(|e| ChannelError::BadAnswer(format!("unreadable answer: {e}")))?;
+    signed
+        .verify(&account.bank_certificate)
+        .map_err(|_| ChannelError::BadAnswer("answer signature does not verify".to_string()))?;
+    let text = encoding_rs::GBK
+        .decode_without_bom_handling_and_without_replacement(signed.message_gbk)
+        .ok_or_else(|| ChannelError::BadAnswer("answer is not valid GBK".to_string()))?;
+    let message = ResponseMessage::<T>::read_large(&text, max_bytes)
+        .map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
     let success = check(account, &message, trx_type)?;
     Ok((message, success))
 }
@@ -135,6 +157,34 @@ pub(super) fn refusal(code: &str, message: &str) -> ChannelError {
             message: message.to_string(),
         }
     }
+}
+
+/// How the platform answered a transaction whose refusal is itself a result (a refund, a
+/// pre-authorization operation): the caller records it against the transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Judged {
+    /// The platform judged the transaction and declined it: nothing was done.
+    Refused { code: String, reason: String },
+    /// `EUNKWN`: it may or may not have been done.
+    Unknown { reason: String },
+}
+
+/// Maps a non-success ReturnCode of such a transaction. A refusal of the message itself
+/// ([`MESSAGE_REJECTED_CODES`]: our signature, our fields, our merchant setup) is no verdict
+/// on the transaction and stays an error, as does an answer without a code.
+pub(super) fn judged(code: &str, message: &str) -> Result<Judged, ChannelError> {
+    if code == RETURN_CODE_UNKNOWN {
+        return Ok(Judged::Unknown {
+            reason: format!("platform answered {code}: {message}"),
+        });
+    }
+    if code.is_empty() || MESSAGE_REJECTED_CODES.contains(&code) {
+        return Err(refusal(code, message));
+    }
+    Ok(Judged::Refused {
+        code: code.to_string(),
+        reason: message.to_string(),
+    })
 }
 
 fn is_success(code: &str) -> bool {

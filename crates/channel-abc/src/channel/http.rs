@@ -1,7 +1,7 @@
 //! The POST to the platform, and what each way of failing means for the outcome.
 
 use super::account::{AbcAccount, SetupError};
-use crate::wire::{MAX_MESSAGE_BYTES, MAX_STATEMENT_ANSWER_BYTES};
+use crate::wire::{MAX_BATCH_ANSWER_BYTES, MAX_MESSAGE_BYTES, MAX_STATEMENT_ANSWER_BYTES};
 use std::time::Duration;
 use unipay_core::channel::ChannelError;
 
@@ -51,6 +51,25 @@ pub(super) async fn post_statement(
         &account.trx_url,
         body,
         MAX_STATEMENT_ANSWER_BYTES + 2,
+        Some(timeout),
+    )
+    .await
+}
+
+/// [`post`] for the batch refund calls: a BatchRefund request and a QueryBatchRefund answer
+/// can each be megabytes, so the answer may be up to [`MAX_BATCH_ANSWER_BYTES`] and the call
+/// has the account's (longer) statement timeout.
+pub(super) async fn post_batch(
+    client: &reqwest::Client,
+    account: &AbcAccount,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, ChannelError> {
+    let timeout = Duration::from_millis(account.statement_timeout_ms);
+    post_bounded(
+        client,
+        &account.trx_url,
+        body,
+        MAX_BATCH_ANSWER_BYTES + 2,
         Some(timeout),
     )
     .await

@@ -4,11 +4,12 @@ use super::account::AbcAccount;
 use super::answer;
 use super::time::{beijing_date_time, beijing_stamp};
 use crate::messages::{
-    CURRENCY_CNY, OrderItem, PAY_TYPE_IMMEDIATE, PayOrder, PayRequest, PayResponse, RequestMessage,
+    CURRENCY_CNY, OrderItem, PAY_TYPE_IMMEDIATE, PAY_TYPE_PREAUTH, PayOrder, PayRequest,
+    PayResponse, RequestMessage,
 };
 use crate::wire::{MAX_MESSAGE_BYTES, build_request};
 use unipay_core::Amount;
-use unipay_core::channel::{ChannelError, PaymentRedirect, PaymentRequest};
+use unipay_core::channel::{CaptureMode, ChannelError, PaymentRedirect, PaymentRequest};
 
 /// OrderDesc and ProductName are shown on the bank's page; long subjects are cut (on a
 /// character boundary) well inside what the platform stores.
@@ -32,7 +33,9 @@ pub(super) fn valid_order_no(order_no: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn truncate_chars(text: &str, max: usize) -> String {
+/// At most `max` characters of `text`, control characters dropped (they would only garble the
+/// bank's pages and records).
+pub(super) fn truncate_chars(text: &str, max: usize) -> String {
     text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
@@ -79,7 +82,7 @@ pub fn pay_request(
         is_break_account: "0".to_string(),
         split_acc_template: String::new(),
         order: PayOrder {
-            pay_type_id: PAY_TYPE_IMMEDIATE.to_string(),
+            pay_type_id: pay_type_id(request.capture).to_string(),
             order_date,
             order_time,
             order_timeout_date,
@@ -108,6 +111,14 @@ pub fn pay_request(
         },
     };
     Ok(RequestMessage::new(&account.merchant_id, trx))
+}
+
+/// `PayTypeID`: a payment taken later is a pre-authorization.
+fn pay_type_id(capture: CaptureMode) -> &'static str {
+    match capture {
+        CaptureMode::Immediate => PAY_TYPE_IMMEDIATE,
+        CaptureMode::Manual => PAY_TYPE_PREAUTH,
+    }
 }
 
 pub(super) fn request_body(

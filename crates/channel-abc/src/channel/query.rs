@@ -4,8 +4,8 @@ use super::account::AbcAccount;
 use super::answer;
 use super::time::{accounting_date, parse_beijing};
 use crate::messages::{
-    NO_SUCH_ORDER_CODES, OrderStatus, PAY_TYPE_IMMEDIATE, QueryOrder, QueryRequest, QueryResponse,
-    RequestMessage,
+    NO_SUCH_ORDER_CODES, OrderStatus, PAY_TYPE_IMMEDIATE, PAY_TYPE_PREAUTH, PAY_TYPE_REFUND,
+    QueryOrder, QueryRequest, QueryResponse, RequestMessage,
 };
 use crate::wire::build_request;
 use unipay_core::Amount;
@@ -59,9 +59,24 @@ pub(super) fn read_answer(
             order.order_no
         )));
     }
+    // A refund's number answers as an order too: its "04" is no payment.
+    if order.pay_type_id.trim() == PAY_TYPE_REFUND {
+        return Err(ChannelError::BadAnswer(format!(
+            "{order_no} is a refund at the platform, not a payment"
+        )));
+    }
     state_of(account, &order, now_ms)
 }
 
+/// Status `04` is a payment, or with PayTypeID `PreAuthPay` an authorization (**assumed**, as
+/// the simulator answers: the protocol has no code of its own for it); `07` a confirmed
+/// (captured) pre-authorization, `00` a cancelled one. `03` and `05` took money too: a payment
+/// (`05`: since refunded, which is the refunds' business), or a capture for a
+/// pre-authorization.
+///
+/// A capture is read from the order's detail as it stands: its OrderAmount, iRspRef and time.
+/// The simulator writes there the authorized amount and the authorization's serial and time,
+/// not the capture's: the captured amount is what the PreAuthCancelConfirm answer says.
 fn state_of(
     account: &AbcAccount,
     order: &QueryOrder,
@@ -72,17 +87,23 @@ fn state_of(
             reason: format!("unknown ABC order status {:?}", order.status),
         });
     };
+    let preauth = order.pay_type_id.trim() == PAY_TYPE_PREAUTH;
     Ok(match status {
+        OrderStatus::Success if preauth => {
+            BankPaymentState::Authorized(paid(account, order, now_ms)?)
+        }
+        OrderStatus::PreAuthConfirmed => BankPaymentState::Captured(paid(account, order, now_ms)?),
+        s if s.money_taken() && preauth => {
+            BankPaymentState::Captured(paid(account, order, now_ms)?)
+        }
         s if s.money_taken() => BankPaymentState::Paid(paid(account, order, now_ms)?),
+        OrderStatus::PreAuthCancelled => BankPaymentState::Cancelled,
         OrderStatus::Unpaid => BankPaymentState::Unpaid,
         OrderStatus::NoResponse => BankPaymentState::Unknown {
             reason: "ABC order status 02: no response from the host yet".to_string(),
         },
         OrderStatus::Failed => BankPaymentState::Failed {
             reason: "ABC order status 99: payment failed".to_string(),
-        },
-        OrderStatus::PreAuthCancelled => BankPaymentState::Failed {
-            reason: "ABC order status 00: pre-authorization cancelled".to_string(),
         },
         other => BankPaymentState::Unknown {
             reason: format!("unexpected ABC order status {}", other.code()),

@@ -73,7 +73,7 @@ fn signed<T: serde::Serialize>(account: &AbcAccount, request: T) -> Result<Vec<u
 }
 
 /// `YYYY-MM-DD` as the protocol's `YYYY/MM/DD`, checked to be a date.
-fn protocol_date(date: &str) -> Result<String, ChannelError> {
+pub(super) fn protocol_date(date: &str) -> Result<String, ChannelError> {
     chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .ok()
         .filter(|_| date.len() == 10)

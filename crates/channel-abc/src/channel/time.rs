@@ -42,3 +42,15 @@ pub fn accounting_date(ms: i64, cutover_hour: u8) -> Option<String> {
     }
     Some(date.format("%Y-%m-%d").to_string())
 }
+
+/// When the host booked a transaction (its HostDate and HostTime, else `fallback_ms`) and the
+/// accounting date (`YYYY-MM-DD`) that makes with `cutover_hour`.
+pub(super) fn booked(
+    host_date: &str,
+    host_time: &str,
+    fallback_ms: i64,
+    cutover_hour: u8,
+) -> Option<(i64, String)> {
+    let at_ms = parse_beijing(host_date, host_time).unwrap_or(fallback_ms);
+    Some((at_ms, accounting_date(at_ms, cutover_hour)?))
+}

@@ -105,6 +105,14 @@ impl<T: DeserializeOwned> ResponseMessage<T> {
     pub fn read(message: &str) -> Result<ResponseMessage<T>, MessageError> {
         read_value(message.as_bytes())
     }
+
+    /// Reads a VERIFIED answer M of up to `max_bytes` (a QueryBatchRefund answer lists up to
+    /// 10,000 lines).
+    pub fn read_large(message: &str, max_bytes: usize) -> Result<ResponseMessage<T>, MessageError> {
+        let value = crate::wire::parse_lenient_large(message.as_bytes(), max_bytes)
+            .map_err(|e| MessageError::Unreadable(e.to_string()))?;
+        serde_json::from_value(value).map_err(|e| MessageError::Unreadable(e.to_string()))
+    }
 }
 
 /// The TrxResponse of a refused request: only the code and its message.

@@ -2,6 +2,7 @@
 
 use super::MessageError;
 use base64::Engine;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -88,6 +89,11 @@ impl QueryResponse {
     /// Decodes `Order`. The detail is ASCII in practice; it is read as UTF-8, else as GBK (the
     /// rest of the answer's charset).
     pub fn order_detail(&self) -> Result<QueryOrder, MessageError> {
+        self.order_detail_as()
+    }
+
+    /// Decodes `Order` into another shape of detail (a refund's: [`super::RefundQueryOrder`]).
+    pub fn order_detail_as<T: DeserializeOwned>(&self) -> Result<T, MessageError> {
         let text: String = self
             .order
             .chars()

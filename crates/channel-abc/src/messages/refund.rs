@@ -1,5 +1,5 @@
-//! `Refund`: a single refund of a paid order (a later issue uses it; typed now so the shape is
-//! fixed against the captured vector).
+//! `Refund`: a single refund of a paid order, answered at once; and a refund read back by
+//! `Query` under its own number.
 
 use serde::{Deserialize, Serialize};
 
@@ -44,4 +44,32 @@ pub struct RefundResponse {
     pub host_time: String,
     #[serde(rename = "iRspRef")]
     pub i_rsp_ref: String,
+}
+
+/// The `Order` detail of a Query that names a refund's NewOrderNo: the refund read as an order
+/// (**assumed**, as the simulator answers: the public material names no refund query). The
+/// fields of a payment's detail, then `OriginalOrderNo`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RefundQueryOrder {
+    /// [`super::PAY_TYPE_REFUND`].
+    #[serde(rename = "PayTypeID")]
+    pub pay_type_id: String,
+    /// The refund's NewOrderNo.
+    pub order_no: String,
+    pub order_date: String,
+    pub order_time: String,
+    /// The refund's amount.
+    pub order_amount: String,
+    /// `04` done, `99` failed, `02` not yet reported.
+    pub status: String,
+    /// Empty for a failed refund.
+    #[serde(rename = "iRspRef")]
+    pub i_rsp_ref: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_time: Option<String>,
+    /// The refunded order.
+    pub original_order_no: String,
 }

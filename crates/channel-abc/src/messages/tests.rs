@@ -1,5 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod refund_tests;
+
 use super::*;
 use crate::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 use crate::wire::{build_notification, cut_answer, cut_notification, cut_request};

@@ -8,6 +8,22 @@ use super::{WireError, check_size, malformed};
 /// verifying.
 pub fn parse_lenient(message: &[u8]) -> Result<serde_json::Value, WireError> {
     check_size(message.len())?;
+    parse_repaired(message)
+}
+
+/// [`parse_lenient`] for the few messages allowed past the ordinary size (a BatchRefund, a
+/// QueryBatchRefund answer), up to `max_bytes`.
+pub fn parse_lenient_large(
+    message: &[u8],
+    max_bytes: usize,
+) -> Result<serde_json::Value, WireError> {
+    if message.len() > max_bytes {
+        return Err(WireError::TooLarge);
+    }
+    parse_repaired(message)
+}
+
+fn parse_repaired(message: &[u8]) -> Result<serde_json::Value, WireError> {
     let repaired = repair(message);
     let mut stream =
         serde_json::Deserializer::from_slice(&repaired).into_iter::<serde_json::Value>();

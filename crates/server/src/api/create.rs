@@ -76,6 +76,7 @@ pub async fn create_payment(
         created_at: now,
         fee,
         bank_fee,
+        capture: unipay_core::payment::CaptureMode::Immediate,
     };
     let public_url = state.config.public_url.clone();
     let render = move |outcome: &CreatePayment| render_outcome(outcome, &public_url);

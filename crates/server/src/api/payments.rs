@@ -59,7 +59,10 @@ pub async fn close_payment(
     let payment = owned_payment(&request, state.store.get_payment(&id).await?)?;
     match payment.status {
         PaymentStatus::Closed => return Ok(object_response(&state, &payment)),
-        PaymentStatus::Succeeded | PaymentStatus::Failed => {
+        PaymentStatus::Succeeded
+        | PaymentStatus::Failed
+        | PaymentStatus::Authorized
+        | PaymentStatus::Cancelled => {
             return Err(not_closable(&payment));
         }
         PaymentStatus::Created | PaymentStatus::Pending => {}

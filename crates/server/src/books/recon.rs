@@ -42,9 +42,12 @@ pub struct ReconReport {
     pub new_items: u64,
     /// Every item of the date and channel account after the run.
     pub items: Vec<ReconItem>,
-    /// Platform rows read, statement lines read, and the seconds the matching took.
+    /// Platform rows read, and the seconds each phase took: reading our side, parsing and
+    /// matching the statement, handling the differences (queries included) and keeping them.
     pub platform_rows: u64,
+    pub seconds_loading: f64,
     pub seconds_matching: f64,
+    pub seconds_handling: f64,
 }
 
 impl ReconReport {
@@ -59,7 +62,7 @@ impl ReconReport {
 }
 
 /// Successes confirmed with the bank at once during a run.
-const CONFIRMATIONS_IN_FLIGHT: usize = 8;
+const CONFIRMATIONS_IN_FLIGHT: usize = 32;
 
 pub async fn reconcile_day(
     state: &AppState,
@@ -82,6 +85,7 @@ pub async fn reconcile_day(
     let platform_rows = store
         .load_platform_day(channel_account_id, accounting_date, &mut table)
         .await?;
+    let seconds_loading = started.elapsed().as_secs_f64();
     let bytes = store
         .statement_bytes(&statement.id)
         .await?
@@ -95,7 +99,8 @@ pub async fn reconcile_day(
     })
     .await
     .map_err(|e| BooksError::Refused(format!("reconciliation stopped: {e}")))??;
-    let seconds_matching = started.elapsed().as_secs_f64();
+    let seconds_matching = started.elapsed().as_secs_f64() - seconds_loading;
+    let handling = Instant::now();
     let mut run = Run::new(state, channel_account_id, accounting_date);
     run.handle(&outcome).await?;
     let now = state.now_ms();
@@ -125,7 +130,9 @@ pub async fn reconcile_day(
         new_items,
         items,
         platform_rows,
+        seconds_loading,
         seconds_matching,
+        seconds_handling: handling.elapsed().as_secs_f64(),
     })
 }
 

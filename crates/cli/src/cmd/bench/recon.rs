@@ -119,8 +119,12 @@ async fn bench(world: &mut OwnWorld, args: &ReconArgs) -> anyhow::Result<()> {
     }
     let found_total: u64 = found.values().sum();
     println!(
-        "phases: load_and_match_s={:.3} platform_rows={} matched={} recorded_by_query={}",
-        report.seconds_matching, report.platform_rows, report.day.matched, report.recorded_by_query
+        "phases: load_platform_s={:.3} parse_and_match_s={:.3} differences_s={:.3} platform_rows={} matched={}",
+        report.seconds_loading,
+        report.seconds_matching,
+        report.seconds_handling,
+        report.platform_rows,
+        report.day.matched
     );
     for (class, count) in &injected.0 {
         println!(
