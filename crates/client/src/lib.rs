@@ -2,7 +2,10 @@
 //! return URLs. `receiver` is a minimal business-system endpoint for tests, demos and benchmarks.
 
 pub mod receiver;
+mod refunds;
 mod signing;
+
+pub use refunds::{CreateRefund, Refund};
 
 pub use signing::{SignatureError, sign_request, verify_notification, verify_return_query};
 
@@ -30,6 +33,13 @@ pub struct Payment {
     pub expires_at: String,
     pub created_at: String,
     pub metadata: Option<Value>,
+    /// `immediate`, or `manual` for a pre-authorization (absent from older servers).
+    #[serde(default)]
+    pub capture: Option<String>,
+    #[serde(default)]
+    pub captured_amount: Option<i64>,
+    #[serde(default)]
+    pub refunded_amount: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -46,6 +56,9 @@ pub struct CreatePayment {
     pub expires_in_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    /// `manual` for a pre-authorization; immediate when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
 }
 
 /// An answer that was not a success: the HTTP status and the API's error code and message.
@@ -158,6 +171,28 @@ impl Client {
         )
     }
 
+    /// Captures `amount` (all when `None`) of an authorized pre-authorization.
+    pub async fn capture_payment(
+        &self,
+        id: &str,
+        amount: Option<i64>,
+    ) -> Result<Payment, ClientError> {
+        let body = match amount {
+            Some(amount) => serde_json::json!({ "amount": amount }).to_string(),
+            None => "{}".to_string(),
+        };
+        let path = format!("/v1/payments/{id}/capture");
+        decode(self.send("POST", &path, body.as_bytes(), &[]).await?)
+    }
+
+    /// Releases an authorized pre-authorization.
+    pub async fn cancel_payment(&self, id: &str) -> Result<Payment, ClientError> {
+        decode(
+            self.send("POST", &format!("/v1/payments/{id}/cancel"), b"", &[])
+                .await?,
+        )
+    }
+
     pub async fn close_payment(&self, id: &str) -> Result<Payment, ClientError> {
         decode(
             self.send("POST", &format!("/v1/payments/{id}/close"), b"", &[])
@@ -227,7 +262,7 @@ impl Client {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(raw: RawResponse) -> Result<T, ClientError> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(raw: RawResponse) -> Result<T, ClientError> {
     if !(200..300).contains(&raw.status) {
         let value = raw.json();
         return Err(ClientError::Api(ApiError {

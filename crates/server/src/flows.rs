@@ -126,7 +126,12 @@ pub async fn start_bank_payment(
         created_at_ms: payment.created_at,
         expires_at_ms: payment.expires_at,
         buyer_ip,
-        capture: unipay_core::channel::CaptureMode::Immediate,
+        capture: match payment.capture {
+            unipay_core::payment::CaptureMode::Immediate => {
+                unipay_core::channel::CaptureMode::Immediate
+            }
+            unipay_core::payment::CaptureMode::Manual => unipay_core::channel::CaptureMode::Manual,
+        },
     };
     Ok(channel.request_payment(&request).await?)
 }

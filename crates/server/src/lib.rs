@@ -11,6 +11,9 @@ pub mod config;
 pub mod flows;
 pub mod logging;
 pub mod metrics;
+pub mod preauth_flows;
+pub mod refund_batch_flows;
+pub mod refund_flows;
 pub mod state;
 pub mod workers;
 

@@ -7,7 +7,11 @@ mod books;
 mod harness;
 mod notifications;
 mod payments;
+mod preauth;
+mod refund_batches;
+mod refunds;
 mod resilience;
+mod transactions;
 
 use harness::World;
 use unipay_store::testing::TestBackend;
@@ -47,6 +51,16 @@ on_both_backends!(
     resilience::killed_server_loses_nothing,
     resilience::logs_carry_request_ids_and_keep_secrets_out,
     books::reconciliation_end_to_end,
+    refunds::full_and_partial_refunds,
+    refunds::refusals_duplicates_and_idempotency,
+    refunds::racing_refunds_never_over_refund,
+    refunds::unknown_refund_answers_resolved_by_the_janitor,
+    refunds::rejected_refund_fails_and_releases_the_money,
+    preauth::capture_part_then_refund,
+    preauth::cancel_an_authorization,
+    refund_batches::batch_with_bad_lines_is_refused_whole,
+    refund_batches::thousand_line_batch_with_failures,
+    transactions::paging_across_boundaries_while_creating,
 );
 
 async fn run(backend: TestBackend, scenario: impl AsyncFnOnce(&mut World)) {

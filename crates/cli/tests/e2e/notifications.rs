@@ -131,8 +131,15 @@ pub async fn forged_and_tampered_messages_change_nothing(world: &mut World) {
         .wait_for_payment(&payment.id, |p| p.status == "succeeded")
         .await;
     assert_eq!(paid.status, "succeeded");
-    let accepted = store.list_bank_messages(Some("accepted")).await.unwrap();
-    assert_eq!(accepted.len(), 1);
+    // The janitor's queries of the open payment are kept too; only notifications count here.
+    let accepted: Vec<_> = store
+        .list_bank_messages(Some("accepted"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.source != "query")
+        .collect();
+    assert_eq!(accepted.len(), 1, "{accepted:?}");
     assert_eq!(accepted[0].seen_count, 2);
     assert_eq!(world.wait_for_events(&payment.id, 1).await.len(), 1);
     store.close().await;

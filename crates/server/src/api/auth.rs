@@ -84,7 +84,12 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
         .map_err(|_| malformed())?
         .to_string();
     let credentials = parse_authorization(&header_value)?;
-    let limit = state.config.api.max_body_bytes;
+    // Only a refund batch may be large: its lines are the point of it.
+    let limit = if parts.uri.path() == "/v1/refund-batches" {
+        state.config.api.max_batch_body_bytes
+    } else {
+        state.config.api.max_body_bytes
+    };
     let body = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::new("body_too_large", format!("the body exceeds {limit} bytes")))?;

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use unipay_core::ids::{new_body, new_id};
 use unipay_core::money::{Amount, AmountError, Currency};
+use unipay_core::payment::CaptureMode;
 use unipay_store::idempotency::IdempotencyRequest;
 use unipay_store::payments::{CreatePayment, Idempotent, NewPayment};
 
@@ -30,6 +31,7 @@ struct CreateRequest {
     return_url: Option<String>,
     expires_in_s: Option<i64>,
     metadata: Option<String>,
+    capture: CaptureMode,
 }
 
 pub async fn create_payment(
@@ -76,7 +78,7 @@ pub async fn create_payment(
         created_at: now,
         fee,
         bank_fee,
-        capture: unipay_core::payment::CaptureMode::Immediate,
+        capture: input.capture,
     };
     let public_url = state.config.public_url.clone();
     let render = move |outcome: &CreatePayment| render_outcome(outcome, &public_url);
@@ -122,7 +124,7 @@ fn render_outcome(outcome: &CreatePayment, public_url: &str) -> (u16, String) {
     }
 }
 
-fn idempotency_request(
+pub(crate) fn idempotency_request(
     headers: &HeaderMap,
     request: &SignedRequest,
 ) -> Result<Option<IdempotencyRequest>, ApiError> {
@@ -208,6 +210,13 @@ fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
         }
         Some(_) => return Err(invalid("metadata", "must be a JSON object")),
     };
+    // `manual` makes a pre-authorization: authorized at the bank, captured or cancelled later.
+    let capture = match fields.get("capture") {
+        None | Some(Value::Null) => CaptureMode::Immediate,
+        Some(Value::String(text)) => CaptureMode::parse(text)
+            .ok_or_else(|| invalid("capture", "must be immediate or manual"))?,
+        Some(_) => return Err(invalid("capture", "must be immediate or manual")),
+    };
     Ok(CreateRequest {
         out_trade_no,
         amount,
@@ -217,6 +226,7 @@ fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
         return_url,
         expires_in_s,
         metadata,
+        capture,
     })
 }
 
@@ -317,6 +327,18 @@ mod tests {
         );
         assert_eq!(
             code(r#"{"out_trade_no":"a b","amount":1,"currency":"CNY","subject":"s"}"#),
+            "invalid_request"
+        );
+        assert_eq!(
+            code(
+                r#"{"out_trade_no":"T","amount":1,"currency":"CNY","subject":"s","capture":"manual"}"#
+            ),
+            "ok"
+        );
+        assert_eq!(
+            code(
+                r#"{"out_trade_no":"T","amount":1,"currency":"CNY","subject":"s","capture":"later"}"#
+            ),
             "invalid_request"
         );
     }

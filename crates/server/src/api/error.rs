@@ -43,7 +43,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     (
         "invalid_amount",
         400,
-        "amount must be an integer number of fen, at least 1 and at most 10000000000.",
+        "amount must be an integer number of fen, at least 1 and at most 10000000000 (a refund's at least 1).",
     ),
     ("invalid_currency", 400, "currency must be CNY."),
     (
@@ -82,6 +82,66 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "no_channel_account",
         409,
         "The app's merchant has no channel account to take payments with.",
+    ),
+    (
+        "refund_not_found",
+        404,
+        "No refund of this app has this id or out_refund_no.",
+    ),
+    (
+        "payment_not_paid",
+        409,
+        "The payment collected nothing (created, pending, failed, closed or cancelled): there is nothing to refund.",
+    ),
+    (
+        "payment_not_captured",
+        409,
+        "The payment is a pre-authorization not captured yet: capture or cancel it instead of refunding.",
+    ),
+    (
+        "refund_exceeds_refundable",
+        409,
+        "The refund amount is more than what remains refundable (collected less refunded and pending refunds).",
+    ),
+    (
+        "duplicate_out_refund_no",
+        409,
+        "The app already has a refund with this out_refund_no; error.refund_id names it and refund holds it.",
+    ),
+    (
+        "payment_not_authorized",
+        409,
+        "The payment is not an authorized pre-authorization (not capture=manual, or not authorized yet).",
+    ),
+    (
+        "payment_already_captured",
+        409,
+        "The pre-authorization was captured (cancel refused, or a capture of another amount).",
+    ),
+    (
+        "payment_cancelled",
+        409,
+        "The pre-authorization was cancelled: nothing can be captured.",
+    ),
+    (
+        "capture_exceeds_authorized",
+        409,
+        "The capture amount is more than the authorized amount.",
+    ),
+    (
+        "refund_batch_not_found",
+        404,
+        "No refund batch of this app has this id.",
+    ),
+    (
+        "duplicate_out_batch_no",
+        409,
+        "The app already has a refund batch with this out_batch_no; error.batch_id names it.",
+    ),
+    (
+        "refund_batch_lines_invalid",
+        422,
+        "Some lines of the batch cannot be refunded; error.lines lists each (line, code, message). Nothing was done.",
     ),
     (
         "idempotency_key_reused",

@@ -6,6 +6,11 @@ pub mod error;
 pub mod object;
 mod openapi;
 mod payments;
+mod preauth;
+mod refund_batches;
+pub mod refund_object;
+mod refunds;
+mod transactions;
 
 use crate::state::AppState;
 use axum::Router;
@@ -19,6 +24,21 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/payments/{id}", get(payments::get_payment))
         .route("/v1/payments/{id}/close", post(payments::close_payment))
+        .route("/v1/payments/{id}/capture", post(preauth::capture_payment))
+        .route("/v1/payments/{id}/cancel", post(preauth::cancel_payment))
+        .route(
+            "/v1/payments/{id}/refunds",
+            post(refunds::create_refund).get(refunds::list_payment_refunds),
+        )
+        .route("/v1/refunds", get(refunds::find_refund))
+        .route("/v1/refund-batches", post(refund_batches::create_batch))
+        .route("/v1/transactions", get(transactions::list_transactions))
+        .route(
+            "/v1/channel-transactions",
+            get(transactions::channel_transactions),
+        )
+        .route("/v1/refund-batches/{id}", get(refund_batches::get_batch))
+        .route("/v1/refunds/{id}", get(refunds::get_refund))
         .route("/v1/openapi.json", get(openapi::document))
 }
 

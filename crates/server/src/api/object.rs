@@ -26,6 +26,12 @@ pub struct PaymentObject<'a> {
     pub expires_at: String,
     pub created_at: String,
     pub metadata: Option<Box<RawValue>>,
+    /// `immediate`, or `manual` for a pre-authorization.
+    pub capture: &'a str,
+    /// What the capture of a pre-authorization took; `None` otherwise.
+    pub captured_amount: Option<i64>,
+    /// Refunds that succeeded. A refunded payment stays `succeeded` (see core's `refund.rs`).
+    pub refunded_amount: i64,
 }
 
 impl<'a> PaymentObject<'a> {
@@ -53,6 +59,9 @@ impl<'a> PaymentObject<'a> {
                 .metadata
                 .as_ref()
                 .and_then(|text| RawValue::from_string(text.clone()).ok()),
+            capture: payment.capture.as_str(),
+            captured_amount: payment.captured_amount,
+            refunded_amount: payment.refunded_amount,
         }
     }
 

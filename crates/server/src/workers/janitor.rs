@@ -1,6 +1,7 @@
 //! Asks the bank about every open payment on a backoff schedule until it is final: `EUNKWN`,
 //! status `02` and timeouts keep it open; an expired payment is closed only after the bank
-//! confirms it unpaid.
+//! confirms it unpaid. Refunds whose outcome is unknown are swept in the same loop
+//! (`refund_janitor`).
 
 use crate::flows::{self, QueryConclusion};
 use crate::state::AppState;
@@ -32,6 +33,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
             Err(error) => tracing::error!(%error, "janitor: claiming payments failed"),
         }
+        super::refund_janitor::sweep(&state, &permits).await;
         if super::pause(&mut shutdown, config.poll_interval_ms).await {
             return;
         }

@@ -4,6 +4,7 @@
 pub mod janitor;
 pub mod notifier;
 pub mod pruner;
+pub mod refund_janitor;
 
 use crate::state::AppState;
 use tokio::sync::watch;
