@@ -116,3 +116,40 @@ fn bench_recon_on_postgres() {
     }
     bench_recon_finds_exactly_what_was_injected(Some(&url));
 }
+
+/// `bench refund` on its own world: every refund succeeds and no payment is over-refunded
+/// (the command fails otherwise); its last line names its figures.
+#[test]
+fn bench_refund_refunds_without_loss() {
+    let output = Command::new(env!("CARGO_BIN_EXE_unipay"))
+        .args(["bench", "refund", "--concurrency", "4", "--seconds", "2"])
+        .env_remove("UNIPAY_DATABASE_URL")
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "bench refund failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let last = stdout.lines().last().expect("prints lines");
+    let fields = fields(last);
+    let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "refunds_per_s",
+            "p50_ms",
+            "p99_ms",
+            "lost",
+            "over_refunded",
+            "rss_mb"
+        ],
+        "{last}"
+    );
+    assert_eq!(fields[3].1, "0", "{last}");
+    assert_eq!(fields[4].1, "0", "{last}");
+    let per_s: f64 = fields[0].1.parse().unwrap();
+    assert!(per_s > 0.0, "{last}");
+}

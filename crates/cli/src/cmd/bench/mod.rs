@@ -2,6 +2,7 @@
 
 mod pay;
 mod recon;
+mod refund;
 mod stats;
 mod world;
 
@@ -16,11 +17,15 @@ pub enum BenchCommand {
     /// Reconcile a day of N payments end to end (store, statement parse, matching, differences
     /// kept) against a statement with known injected differences; prints rows/s and memory.
     Recon(recon::ReconArgs),
+    /// Refund 1 fen at a time from paid payments with N concurrent business systems; prints
+    /// throughput, latency, refunds that did not succeed and payments over-refunded.
+    Refund(refund::RefundArgs),
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Pay(args) => pay::run(args).await,
         BenchCommand::Recon(args) => recon::run(args).await,
+        BenchCommand::Refund(args) => refund::run(args).await,
     }
 }
