@@ -88,3 +88,43 @@ pub(crate) async fn finish(
     .await?;
     Ok(())
 }
+
+/// The envelope of every create call (payments, refunds, refund batches): spends the request's
+/// nonce and opens its idempotency key in the transaction that will do the work. `Some` is the
+/// answer when the request ends here (a replayed nonce, a replayed or reused key).
+pub(crate) async fn open_request<T>(
+    tx: &mut Transaction<'_, Any>,
+    nonce: Option<&crate::nonces::NonceUse>,
+    idempotency: Option<&IdempotencyRequest>,
+    now_ms: i64,
+) -> Result<Option<crate::payments::Idempotent<T>>, StoreError> {
+    use crate::payments::Idempotent;
+    // The nonce is spent with the work it asks for: one commit, not two.
+    if let Some(nonce) = nonce
+        && !crate::nonces::spend(tx, nonce).await?
+    {
+        return Ok(Some(Idempotent::NonceReused));
+    }
+    let Some(request) = idempotency else {
+        return Ok(None);
+    };
+    Ok(match begin(tx, request, now_ms).await? {
+        IdempotencyBegin::New => None,
+        IdempotencyBegin::Replay { status, body } => Some(Idempotent::Replay { status, body }),
+        IdempotencyBegin::KeyReused => Some(Idempotent::KeyReused),
+        IdempotencyBegin::InFlight => Some(Idempotent::InFlight),
+    })
+}
+
+/// Saves the answer under the request's idempotency key, in the work's transaction.
+pub(crate) async fn close_request(
+    tx: &mut Transaction<'_, Any>,
+    idempotency: Option<&IdempotencyRequest>,
+    answer: impl FnOnce() -> (u16, String),
+) -> Result<(), StoreError> {
+    if let Some(request) = idempotency {
+        let (status, body) = answer();
+        finish(tx, request, status, &body).await?;
+    }
+    Ok(())
+}

@@ -9,10 +9,10 @@
 //! refunds, reconciliation and settlement read what was collected; `amount` stays the
 //! authorized amount. Refunds never change a payment's status (see `refunds.rs`).
 
-use crate::idempotency::{self, IdempotencyBegin, IdempotencyRequest};
+use crate::idempotency::{self, IdempotencyRequest};
 use crate::ledger;
 use crate::messages::{InboundMessage, Seen, keep_message};
-use crate::nonces::{NonceUse, spend};
+use crate::nonces::NonceUse;
 use crate::outbox::OutboxEvent;
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
@@ -261,27 +261,13 @@ impl Store {
         render: ResponseRenderer<'_>,
     ) -> Result<Idempotent<CreatePayment>, StoreError> {
         let mut tx = self.write.begin().await?;
-        // The request's nonce is spent with the work it asks for: one commit, not two.
-        if let Some(nonce) = nonce
-            && !spend(&mut tx, nonce).await?
+        if let Some(answer) =
+            idempotency::open_request(&mut tx, nonce, idempotency, new.created_at).await?
         {
-            return Ok(Idempotent::NonceReused);
-        }
-        if let Some(request) = idempotency {
-            match idempotency::begin(&mut tx, request, new.created_at).await? {
-                IdempotencyBegin::New => {}
-                IdempotencyBegin::Replay { status, body } => {
-                    return Ok(Idempotent::Replay { status, body });
-                }
-                IdempotencyBegin::KeyReused => return Ok(Idempotent::KeyReused),
-                IdempotencyBegin::InFlight => return Ok(Idempotent::InFlight),
-            }
+            return Ok(answer);
         }
         let outcome = insert_payment(&mut tx, new).await?;
-        if let Some(request) = idempotency {
-            let (status, body) = render(&outcome);
-            idempotency::finish(&mut tx, request, status, &body).await?;
-        }
+        idempotency::close_request(&mut tx, idempotency, || render(&outcome)).await?;
         tx.commit().await?;
         Ok(Idempotent::Fresh(outcome))
     }

@@ -22,9 +22,9 @@ use super::{
     RefundChange, RefundEventRenderer, RefundOutcome, apply_in, fee_plan_in, pending_refund,
     refund_from_row,
 };
-use crate::idempotency::{self, IdempotencyBegin, IdempotencyRequest};
+use crate::idempotency::{self, IdempotencyRequest};
 use crate::messages::{InboundMessage, Seen, keep_message};
-use crate::nonces::{NonceUse, spend};
+use crate::nonces::NonceUse;
 use crate::outbox::OutboxEvent;
 use crate::payments::Idempotent;
 use crate::{Backend, Store, StoreError};
@@ -476,26 +476,13 @@ impl Store {
         render: BatchResponseRenderer<'_>,
     ) -> Result<Idempotent<CreateRefundBatch>, StoreError> {
         let mut tx = self.write.begin().await?;
-        if let Some(nonce) = nonce
-            && !spend(&mut tx, nonce).await?
+        if let Some(answer) =
+            idempotency::open_request(&mut tx, nonce, idempotency, new.created_at).await?
         {
-            return Ok(Idempotent::NonceReused);
-        }
-        if let Some(request) = idempotency {
-            match idempotency::begin(&mut tx, request, new.created_at).await? {
-                IdempotencyBegin::New => {}
-                IdempotencyBegin::Replay { status, body } => {
-                    return Ok(Idempotent::Replay { status, body });
-                }
-                IdempotencyBegin::KeyReused => return Ok(Idempotent::KeyReused),
-                IdempotencyBegin::InFlight => return Ok(Idempotent::InFlight),
-            }
+            return Ok(answer);
         }
         let outcome = self.create_batch_in(&mut tx, new).await?;
-        if let Some(request) = idempotency {
-            let (status, body) = render(&outcome);
-            idempotency::finish(&mut tx, request, status, &body).await?;
-        }
+        idempotency::close_request(&mut tx, idempotency, || render(&outcome)).await?;
         tx.commit().await?;
         Ok(Idempotent::Fresh(outcome))
     }
