@@ -74,6 +74,9 @@ pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
         Some("BatchRefund") => {
             Reply::Message(refunds::batch::batch_refund(sim, merchant_id, request))
         }
+        Some("AgentBatch") => {
+            Reply::Message(crate::agent::batch::agent_batch(sim, merchant_id, request))
+        }
         _ => refuse(merchant_id, codes::TOO_LARGE),
     }
 }

@@ -10,6 +10,7 @@
 //! - `GET /ebus/PaymentModeNewAct.ebf?TOKEN=…`, `POST /sim/consumer`: the consumer's pages.
 //! - `/sim/*`: the JSON control API (see [`sim_api`]).
 
+pub mod agent;
 pub mod answer;
 pub mod book;
 pub mod clock;
@@ -19,7 +20,9 @@ pub mod delivery;
 pub mod faults;
 pub mod fields;
 pub mod html;
+pub mod identity;
 pub mod ids;
+pub mod kcode;
 pub mod large_request;
 pub mod messages;
 pub mod notify_msg;
@@ -59,7 +62,39 @@ pub fn router(state: SimState) -> Router {
         .route(TRANSACTION_PATH, post(trx::transaction))
         .route(PAYMENT_PAGE_PATH, get(pages::payment_page))
         .route(pages::ACTION_PATH, post(pages::consumer_action))
+        .route(agent::page::SIGN_PAGE_PATH, get(agent::page::sign_page))
+        .route(
+            agent::page::SIGN_ACTION_PATH,
+            post(agent::page::sign_action),
+        )
+        .route(
+            "/sim/agent/faults",
+            get(agent::sim_api::get_faults)
+                .post(agent::sim_api::set_faults)
+                .delete(agent::sim_api::clear_faults),
+        )
+        .route(
+            "/sim/agent/signings/{order_no}",
+            get(agent::sim_api::get_signing),
+        )
+        .route(
+            identity::page::VERIFY_PAGE_PATH,
+            get(identity::page::verify_page),
+        )
+        .route(
+            identity::page::VERIFY_ACTION_PATH,
+            post(identity::page::verify_action),
+        )
+        .route(
+            "/sim/identities",
+            post(identity::put_person).delete(identity::clear_persons),
+        )
         .route("/sim/health", get(sim_api::health))
+        .route("/sim/sms", get(kcode::sms))
+        .route(
+            "/sim/kcode",
+            get(kcode::get_settings).post(kcode::set_settings),
+        )
         .route("/sim/certificate", get(sim_api::certificate_der))
         .route("/sim/certificate.pem", get(sim_api::certificate_pem))
         .route("/sim/merchants", post(sim_api::put_merchant))

@@ -9,6 +9,7 @@
 //! order: serde_json writes fields in declaration order.
 
 pub mod batch;
+pub mod kcode;
 pub mod preauth;
 pub mod refund;
 

@@ -18,10 +18,10 @@ const TRX: &str = "PayReq";
 const MAX_URL: usize = 1024;
 const MAX_REMARKS_CHARS: usize = 100;
 
-/// The validated fields of a PayReq.
-struct PayRequest<'a> {
-    order_no: &'a str,
-    amount: Amount,
+/// The validated fields of a PayReq (and of the order a K-code bill carries).
+pub(crate) struct PayRequest<'a> {
+    pub(crate) order_no: &'a str,
+    pub(crate) amount: Amount,
     pay_type_id: &'a str,
     order_date: &'a str,
     order_time: &'a str,
@@ -60,7 +60,7 @@ pub fn pay_req(sim: &Inner, merchant_id: &str, request: &Value) -> String {
 }
 
 /// The name of the first bad field, for the `2101` answer.
-fn validate(request: &Value) -> Result<PayRequest<'_>, &'static str> {
+pub(crate) fn validate(request: &Value) -> Result<PayRequest<'_>, &'static str> {
     let order = |name| text(request, &["Order", name]);
     let order_no = order("OrderNo")
         .filter(|no| is_order_no(no))
@@ -122,7 +122,7 @@ fn is_notify_url(url: &str) -> bool {
 /// Adds the order, or finds it again: the same OrderNo and amount while unpaid gets the same
 /// PaymentURL (the merchant retried); otherwise the number is taken, also when the merchant
 /// used it for a refund or a pre-authorization operation.
-fn register(
+pub(crate) fn register(
     sim: &Inner,
     merchant_id: &str,
     fields: &PayRequest<'_>,

@@ -3,6 +3,7 @@
 //! (or the processing of one due batch refund), never across an `.await`. The order book's lock
 //! is taken before the batch fault set's, never the other way round.
 
+use crate::agent::book::MandateBook;
 use crate::book::OrderBook;
 use crate::clock::{Serials, now_china};
 use crate::config::SimConfig;
@@ -37,12 +38,18 @@ pub struct Inner {
     pub batch_refund_delay: Duration,
     merchants: RwLock<HashMap<String, Arc<Certificate>>>,
     orders: Mutex<OrderBook>,
+    /// Mandates and debit batches (授权支付); taken before `orders` when both are needed.
+    mandates: Mutex<MandateBook>,
     /// The fault set and its generation: bumped on every change, so per-order fault counters
     /// start again from zero under a new set.
     faults: RwLock<(Faults, u64)>,
     /// Shared, so that accepting a batch copies a pointer, not the lists.
     batch_faults: RwLock<Arc<BatchFaults>>,
     pub serials: Serials,
+    /// K-code sessions and the texts they sent.
+    pub kcode: crate::kcode::desk::KcodeDesk,
+    /// Known persons and redirect identity verifications.
+    pub identity: crate::identity::IdentityDesk,
     pub http: reqwest::Client,
     pub deliveries: Semaphore,
     shutdown: watch::Sender<bool>,
@@ -86,9 +93,12 @@ impl SimState {
             batch_refund_delay: Duration::from_millis(config.batch_refund_delay_ms),
             merchants: RwLock::new(merchants),
             orders: Mutex::new(OrderBook::new(config.max_orders)),
+            mandates: Mutex::new(MandateBook::default()),
             faults: RwLock::new((Faults::default(), 0)),
             batch_faults: RwLock::new(Arc::new(BatchFaults::default())),
             serials: Serials::new(),
+            kcode: crate::kcode::desk::KcodeDesk::default(),
+            identity: crate::identity::IdentityDesk::default(),
             http,
             deliveries: Semaphore::new(MAX_CONCURRENT_DELIVERIES),
             shutdown: watch::channel(false).0,
@@ -112,6 +122,13 @@ impl Inner {
         let mut book = self.orders();
         batch_run::run_due(&mut book, self, now_china());
         book
+    }
+
+    /// The mandates and debit batches; poisoning is carried on through like the order book's.
+    pub fn mandates(&self) -> MutexGuard<'_, MandateBook> {
+        self.mandates
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn merchant_certificate(&self, merchant_id: &str) -> Option<Arc<Certificate>> {

@@ -8,12 +8,13 @@
 //! A body over 8,000 bytes is refused (`1303`) unless it is a BatchRefund (see
 //! [`crate::large_request`]).
 
+use crate::agent;
 use crate::answer::{self, signed_response};
 use crate::codes;
 use crate::ids::scan_merchant_id;
 use crate::large_request::{self, MAX_LARGE_BODY_BYTES};
 use crate::state::SimState;
-use crate::{payreq, preauth, query, refunds, statement};
+use crate::{kcode, payreq, preauth, query, refunds, statement};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -119,8 +120,29 @@ pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
             merchant_id,
             request,
         )),
+        Some("KPayVerifyReq") => Reply::Message(kcode::verify_req(sim, merchant_id, request)),
+        Some("KPayReq") => kcode::kpay(sim, merchant_id, request),
+        Some("KPayResendReq") => Reply::Message(kcode::resend_req(sim, merchant_id, request)),
         Some("PreAuthCancelConfirm") => {
             Reply::Message(preauth::cancel_confirm(sim, merchant_id, request))
+        }
+        Some("IdentityVerifyReq") => {
+            Reply::Message(crate::identity::redirect(sim, merchant_id, request))
+        }
+        Some("StaticIdentifyVerifyReq") => {
+            Reply::Message(crate::identity::direct(sim, merchant_id, request))
+        }
+        Some("AgentSign") => Reply::Message(agent::signing::agent_sign(sim, merchant_id, request)),
+        Some("QueryAgentSign") => {
+            Reply::Message(agent::signing::query_agent_sign(sim, merchant_id, request))
+        }
+        Some("AgentUnSign") => {
+            Reply::Message(agent::signing::agent_unsign(sim, merchant_id, request))
+        }
+        Some("AgentPay") => Reply::Message(agent::debit::agent_pay(sim, merchant_id, request)),
+        Some("AgentBatch") => Reply::Message(agent::batch::agent_batch(sim, merchant_id, request)),
+        Some("AgentBatchQuery") => {
+            Reply::Message(agent::batch::agent_batch_query(sim, merchant_id, request))
         }
         Some(_) => Reply::Message(answer::refusal(merchant_id, codes::UNSUPPORTED_TRX)),
         None => Reply::Message(answer::bad_field(merchant_id, "TrxType")),

@@ -1,10 +1,14 @@
 //! The HTTP client to the platform and the mapping to core's `Channel` port.
 
 mod account;
+mod agent_debit;
 mod answer;
 mod batch_query;
 mod batch_refund;
 mod http;
+mod identity;
+mod kcode;
+mod mandates;
 mod notify;
 mod pay;
 mod preauth;
@@ -17,6 +21,8 @@ mod time;
 
 pub use account::{AbcAccount, NotifyType, SetupError, payment_type_label};
 pub use batch_refund::{MAX_BATCH_LINES, batch_request};
+pub use identity::{direct_request, redirect_request};
+pub use kcode::{pay_kcode_request, resend_request, verify_request};
 pub use preauth::preauth_request;
 pub use refund::refund_request;
 pub use time::{accounting_date, beijing_date_time, parse_beijing};
@@ -248,6 +254,18 @@ impl Channel for AbcChannel {
         sink: &mut dyn StatementSink,
     ) -> Result<StatementSummary, StatementError> {
         crate::statement::parse_statement_file(file, gzip, sink)
+    }
+
+    fn mandates(&self) -> Option<&dyn unipay_core::mandate_channel::MandateChannel> {
+        Some(self)
+    }
+
+    fn kcode(&self) -> Option<&dyn unipay_core::kcode::KcodeChannel> {
+        Some(self)
+    }
+
+    fn identity(&self) -> Option<&dyn unipay_core::identity_channel::IdentityChannel> {
+        Some(self)
     }
 }
 

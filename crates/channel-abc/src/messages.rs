@@ -7,8 +7,11 @@
 //! forgiving (`#[serde(default)]`: a missing field reads as `""`), because error answers carry
 //! only `ReturnCode` and `ErrorMessage`.
 
+mod agent;
 mod batch_refund;
 mod envelope;
+mod identity;
+mod kcode;
 mod notification;
 mod pay;
 mod preauth;
@@ -18,6 +21,13 @@ mod refund;
 mod settle;
 mod status;
 
+pub use agent::{
+    AGENT_SIGN_RESULT, AgentBatchDetail, AgentBatchLineResult, AgentBatchQueryRequest,
+    AgentBatchQueryResponse, AgentBatchRequest, AgentBatchResponse, AgentPayRequest,
+    AgentPayResponse, AgentSignRequest, AgentSignResponse, AgentSignResultNotification,
+    AgentUnSignRequest, AgentUnSignResponse, QueryAgentSignRequest, QueryAgentSignResponse,
+    SIGN_ACTIVE, SIGN_CANCELLED, SIGN_FAILED, SIGN_PENDING,
+};
 pub use batch_refund::{
     BatchRefundLine, BatchRefundLineResult, BatchRefundRequest, BatchRefundResponse, LINE_FAILED,
     LINE_NO_RESPONSE, LINE_PENDING, LINE_SUCCEEDED, QueryBatchRefundRequest,
@@ -28,7 +38,14 @@ pub use envelope::{
     ErrorResponse, Merchant, RequestMessage, ResponseHead, ResponseMessage, read_request_header,
 };
 
+envelope::response_head!(IdentityVerifyResponse, StaticIdentifyVerifyResponse);
 envelope::response_head!(
+    AgentBatchQueryResponse,
+    AgentBatchResponse,
+    AgentPayResponse,
+    AgentSignResponse,
+    AgentUnSignResponse,
+    QueryAgentSignResponse,
     BatchRefundResponse,
     PayResponse,
     PreAuthResponse,
@@ -38,6 +55,16 @@ envelope::response_head!(
     SettleResponse,
     TrnxRecordsResponse
 );
+pub use identity::{
+    IDENTITY_VERIFY_REQ, IDENTITY_VERIFY_RESULT, IdentityResultNotification, IdentityVerifyRequest,
+    IdentityVerifyResponse, RETURN_CODE_IDENTITY_MISMATCH, STATIC_IDENTIFY_VERIFY_REQ,
+    StaticIdentifyVerifyRequest, StaticIdentifyVerifyResponse,
+};
+pub use kcode::{
+    KPayCodeResponse, KPayRequest, KPayResendRequest, KPayResponse, KPayVerifyRequest,
+    RETURN_CODE_RESEND_LIMIT, RETURN_CODE_VERIFY_ATTEMPTS_EXHAUSTED,
+    RETURN_CODE_VERIFY_CODE_EXPIRED, RETURN_CODE_WRONG_VERIFY_CODE,
+};
 pub use notification::{NotificationFields, PayResultNotification};
 pub use pay::{OrderItem, PayOrder, PayRequest, PayResponse};
 pub use preauth::{OPERATE_CANCEL, OPERATE_CONFIRM, PreAuthRequest, PreAuthResponse};

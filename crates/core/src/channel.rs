@@ -1,6 +1,9 @@
 //! The `Channel` port: what unipay may ask of any bank payment platform. Each bank protocol
 //! (one crate each) implements it; the server only ever talks to banks through it.
 
+use crate::identity_channel::IdentityChannel;
+use crate::kcode::KcodeChannel;
+use crate::mandate_channel::MandateChannel;
 use crate::money::{Amount, Currency};
 use crate::statement::{StatementError, StatementSink, StatementSummary, StatementTotals};
 use std::future::Future;
@@ -400,4 +403,19 @@ pub trait Channel: Send + Sync {
         gzip: bool,
         sink: &mut dyn StatementSink,
     ) -> Result<StatementSummary, StatementError>;
+
+    /// Mandates and debits without the customer (授权支付), when the channel offers them.
+    fn mandates(&self) -> Option<&dyn MandateChannel> {
+        None
+    }
+
+    /// K-code payment (网上K码支付: no page redirect), when the channel offers it.
+    fn kcode(&self) -> Option<&dyn KcodeChannel> {
+        None
+    }
+
+    /// Identity verification (身份验证), when the channel offers it.
+    fn identity(&self) -> Option<&dyn IdentityChannel> {
+        None
+    }
 }

@@ -4,6 +4,7 @@ use crate::api;
 use crate::api::error::ApiError;
 use crate::callbacks;
 use crate::cashier;
+use crate::cashier_kcode;
 use crate::config::ServerConfig;
 use crate::metrics;
 use crate::state::AppState;
@@ -25,10 +26,27 @@ use unipay_store::Store;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(crate::console::router())
         .route("/pay/{id}", get(cashier::checkout).post(cashier::pay))
         .route("/pay/{id}/result", get(cashier::result))
         .route("/pay/{id}/query", post(cashier::query_now))
+        .route(
+            "/pay/{id}/kcode",
+            get(cashier_kcode::page).post(cashier_kcode::start),
+        )
+        .route("/pay/{id}/kcode/confirm", post(cashier_kcode::confirm))
+        .route("/pay/{id}/kcode/resend", post(cashier_kcode::resend))
         .route("/static/cashier.css", get(cashier::stylesheet))
+        .route(
+            "/callbacks/{channel_account_id}/mandates",
+            post(crate::mandate_callbacks::sign_result)
+                .layer(DefaultBodyLimit::max(callbacks::MAX_CALLBACK_BYTES)),
+        )
+        .route(
+            "/callbacks/{channel_account_id}/identity",
+            post(crate::identity_callbacks::identity_result)
+                .layer(DefaultBodyLimit::max(callbacks::MAX_CALLBACK_BYTES)),
+        )
         .route(
             "/callbacks/{channel_account_id}",
             post(callbacks::bank_notification)
@@ -97,8 +115,8 @@ async fn request_id(request: Request, next: Next) -> Response {
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
+    // A surface with a policy of its own (the console) keeps it.
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(
         HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self'; form-action *; frame-ancestors 'none'; base-uri 'none'"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -137,6 +155,7 @@ pub async fn start(
     listener: TcpListener,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Running> {
+    config.privacy.require_key()?;
     let address = listener.local_addr()?;
     if config.public_url.is_empty() {
         config.public_url = format!("http://{address}");

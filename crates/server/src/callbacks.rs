@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use unipay_core::channel::{BankNotification, NotificationMode, NotificationOutcome};
 use unipay_core::event::EventSource;
-use unipay_core::masking::mask_sensitive_fields;
+use unipay_core::masking::unverified_record;
 use unipay_core::payment::PaymentEvent;
 use unipay_store::messages::InboundMessage;
 use unipay_store::payments::PaymentChange;
@@ -53,7 +53,8 @@ async fn handle(
     let notification = match channel.read_notification(body) {
         Ok(notification) => notification,
         Err(error) => {
-            let raw = mask_sensitive_fields(&String::from_utf8_lossy(body));
+            // Not believed, so not decoded: masking cannot reach into its base64.
+            let raw = unverified_record(body);
             let digest = hex::encode(Sha256::digest(body));
             let reason = error.to_string();
             tracing::warn!(%reason, channel_account_id, "bank notification rejected");

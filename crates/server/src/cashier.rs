@@ -223,7 +223,7 @@ fn status_text(status: PaymentStatus) -> &'static str {
     }
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Payment, Response> {
+pub(crate) async fn load(state: &AppState, id: &str) -> Result<Payment, Response> {
     if id.len() > 64 {
         return Err(not_found());
     }
@@ -253,7 +253,12 @@ fn failure(error: &str, payment_id: Option<&str>) -> Response {
     )
 }
 
-fn message(status: StatusCode, title: &str, text: &str, payment_id: Option<&str>) -> Response {
+pub(crate) fn message(
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    payment_id: Option<&str>,
+) -> Response {
     let mut response = render(MessagePage {
         title,
         message: text,
@@ -263,7 +268,7 @@ fn message(status: StatusCode, title: &str, text: &str, payment_id: Option<&str>
     response
 }
 
-fn render(template: impl Template) -> Response {
+pub(crate) fn render(template: impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(error) => {

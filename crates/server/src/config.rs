@@ -21,6 +21,12 @@ pub struct ServerConfig {
     pub janitor: JanitorConfig,
     pub notifier: NotifierConfig,
     pub books: BooksConfig,
+    /// K-code payment: wrong codes allowed, resend limits.
+    pub kcode: crate::kcode::KcodeConfig,
+    /// The operations console at `/console`.
+    pub console: crate::console::ConsoleConfig,
+    /// The key that hashes personal data.
+    pub privacy: crate::privacy::PrivacyConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +100,9 @@ impl Default for ServerConfig {
             janitor: JanitorConfig::default(),
             notifier: NotifierConfig::default(),
             books: BooksConfig::default(),
+            kcode: crate::kcode::KcodeConfig::default(),
+            console: crate::console::ConsoleConfig::default(),
+            privacy: crate::privacy::PrivacyConfig::default(),
         }
     }
 }
@@ -199,6 +208,7 @@ impl ServerConfig {
         if let Some(v) = var("UNIPAY_LOG_FORMAT") {
             self.log_format = v;
         }
+        self.privacy.apply_env(&var);
         Ok(())
     }
 

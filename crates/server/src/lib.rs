@@ -1,17 +1,32 @@
 //! unipay's HTTP surfaces (merchant API, cashier, bank callbacks, health, metrics) and its
 //! background workers (notifier, janitor, pruner).
+// The OpenAPI document is one `json!` literal, deeper than the default limit allows.
+#![recursion_limit = "256"]
 
+pub mod admin_flows;
 pub mod api;
 pub mod app;
 pub mod books;
 pub mod callbacks;
 pub mod cashier;
+pub mod cashier_kcode;
 pub mod channels;
+pub mod close_flow;
 pub mod config;
+pub mod console;
+pub mod debit_batch_flows;
+pub mod debit_flows;
 pub mod flows;
+pub mod identity_callbacks;
+pub mod identity_flows;
+pub mod kcode;
+pub mod kcode_flows;
 pub mod logging;
+pub mod mandate_callbacks;
+pub mod mandate_flows;
 pub mod metrics;
 pub mod preauth_flows;
+pub mod privacy;
 pub mod refund_batch_flows;
 pub mod refund_flows;
 pub mod state;

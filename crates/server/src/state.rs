@@ -26,6 +26,8 @@ pub struct Inner {
     pub delivery_permits: Arc<Semaphore>,
     /// Shared HTTP client for business notifications.
     pub http: reqwest::Client,
+    /// Hashes personal data; `None` only where no server runs (`start` refuses to run without).
+    pub pii: Option<unipay_core::pii::PiiKey>,
 }
 
 impl std::ops::Deref for AppState {
@@ -50,6 +52,7 @@ impl AppState {
             .pool_max_idle_per_host(64)
             .build()?;
         let delivery_permits = Arc::new(Semaphore::new(config.notifier.concurrency.max(1)));
+        let pii = config.privacy.key().ok().flatten();
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -60,6 +63,8 @@ impl AppState {
                 metrics: Metrics::default(),
                 delivery_permits,
                 http,
+                // A bad key was refused when the configuration was loaded or the server started.
+                pii,
             }),
         })
     }
@@ -112,6 +117,15 @@ pub struct AppCache {
     routes: Expiring<Arc<ChannelRoute>>,
 }
 
+impl AppCache {
+    /// Drops an app and its route, so this node reads a changed app (a new secret, disabled)
+    /// at its next request.
+    pub fn forget(&self, app_id: &str) {
+        self.apps.remove(app_id);
+        self.routes.remove(app_id);
+    }
+}
+
 const APP_CACHE_TTL_MS: i64 = 10_000;
 const APP_CACHE_MAX: usize = 10_000;
 
@@ -132,6 +146,12 @@ impl<T: Clone> Expiring<T> {
         let entries = self.entries.read().ok()?;
         let (value, loaded_at) = entries.get(key)?;
         (now_ms - loaded_at < APP_CACHE_TTL_MS).then(|| value.clone())
+    }
+
+    fn remove(&self, key: &str) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(key);
+        }
     }
 
     fn put(&self, key: String, value: T, now_ms: i64) {

@@ -1,10 +1,38 @@
 use crate::StoreError;
+use futures_util::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor};
 use std::time::Duration;
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+// `SQLITE_MIGRATIONS` and `POSTGRES_MIGRATIONS`: (version, description, SQL), from build.rs.
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+
+/// The migrations compiled into the binary, handed to sqlx's migrator as they would be read
+/// from `migrations/<backend>/` (same versions, descriptions and checksums).
+#[derive(Debug)]
+struct EmbeddedMigrations(&'static [(i64, &'static str, &'static str)]);
+
+impl<'s> MigrationSource<'s> for EmbeddedMigrations {
+    fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, BoxDynError>> {
+        let migrations = self
+            .0
+            .iter()
+            .map(|&(version, description, sql)| {
+                let no_tx = sql.starts_with("-- no-transaction");
+                Migration::new(
+                    version,
+                    description.into(),
+                    MigrationType::Simple,
+                    sql.into(),
+                    no_tx,
+                )
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(migrations)))
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -68,10 +96,14 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.write).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.write).await?,
-        }
+        let embedded = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        Migrator::new(EmbeddedMigrations(embedded))
+            .await?
+            .run(&self.write)
+            .await?;
         Ok(())
     }
 

@@ -5,12 +5,20 @@
 //! claim work with leases, so any node can die at any moment and another picks the work up.
 
 pub mod audit;
+pub mod audit_search;
+pub mod browse;
 pub mod bulk;
+pub mod console_sessions;
+pub mod console_users;
+pub mod dashboard;
 mod day_reader;
 mod db;
 mod error;
 pub mod idempotency;
+pub mod identity;
+pub mod kcode;
 pub mod ledger;
+pub mod mandates;
 pub mod merchants;
 pub mod messages;
 pub mod metrics;
@@ -23,6 +31,7 @@ pub mod scratch;
 pub mod settlement;
 pub mod statements;
 pub mod testing;
+pub mod text_dump;
 
 pub use db::{Backend, Store};
 pub use error::StoreError;

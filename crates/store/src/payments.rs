@@ -563,7 +563,7 @@ pub struct Anomaly {
     pub created_at: i64,
 }
 
-async fn insert_payment(
+pub(crate) async fn insert_payment(
     tx: &mut Transaction<'_, Any>,
     new: &NewPayment,
 ) -> Result<CreatePayment, StoreError> {

@@ -5,6 +5,7 @@ mod batch_refunds;
 mod common;
 mod config;
 mod faults;
+mod kcode;
 mod notifications;
 mod preauth;
 mod refunds;

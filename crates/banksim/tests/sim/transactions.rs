@@ -149,7 +149,7 @@ async fn a_replayed_pay_req_for_a_paid_order_is_refused() {
 async fn other_transactions_are_refused_as_unsupported() {
     let sim = start_sim(vec![0]).await;
     let message = format!(
-        r#"{{"Version":"V3.0.0","Format":"JSON","Merchant":{{"ECMerchantType":"EBUS","MerchantID":"{MERCHANT_ID}"}},"TrxRequest":{{"TrxType":"KPayReq","OrderNo":"X"}}}}"#
+        r#"{{"Version":"V3.0.0","Format":"JSON","Merchant":{{"ECMerchantType":"EBUS","MerchantID":"{MERCHANT_ID}"}},"TrxRequest":{{"TrxType":"InvoiceReq","OrderNo":"X"}}}}"#
     );
     assert_eq!(sim.transact(&message).await.code(), "2002");
 }

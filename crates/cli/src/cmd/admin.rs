@@ -6,9 +6,9 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
-use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
-use unipay_core::ids::{new_id, random_token};
-use unipay_store::merchants::{App, ChannelAccount, Merchant};
+use unipay_channel_abc::crypto::PrivateKey;
+use unipay_core::ids::random_token;
+use unipay_server::admin_flows::{self, KeySource, NewApp, NewChannelAccount};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -52,6 +52,30 @@ pub enum AdminCommand {
         #[command(flatten)]
         db: DatabaseArgs,
         event_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a console user; the password is read from standard input (one line).
+    CreateUser {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        username: String,
+        /// admin, operator, finance or auditor.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a console user and end their sessions.
+    DisableUser {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        username: String,
         #[arg(long)]
         json: bool,
     },
@@ -131,12 +155,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::CreateMerchant { db, name, id, json } => {
             let store = db.store().await?;
             let now = chrono::Utc::now().timestamp_millis();
-            let merchant = Merchant {
-                id: id.unwrap_or_else(|| new_id("mch", now)),
-                name,
-                created_at: now,
-            };
-            store.insert_merchant(&merchant).await?;
+            let merchant = admin_flows::create_merchant(&store, &name, id, now).await?;
             print(
                 json,
                 json!({"merchant_id": merchant.id, "name": merchant.name}),
@@ -153,21 +172,15 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             json,
         } => {
             let store = db.store().await?;
-            if store.get_merchant(&merchant).await?.is_none() {
-                bail!("no merchant {merchant}");
-            }
             let now = chrono::Utc::now().timestamp_millis();
-            let app = App {
-                id: id.unwrap_or_else(|| new_id("app", now)),
+            let new = NewApp {
                 merchant_id: merchant,
                 name,
-                secret: random_token(40),
                 notify_url,
                 channel_account_id: channel_account,
-                status: "active".into(),
-                created_at: now,
+                id,
             };
-            store.insert_app(&app).await?;
+            let app = admin_flows::create_app(&store, new, now).await?;
             print(
                 json,
                 json!({"app_id": app.id, "secret": app.secret, "merchant_id": app.merchant_id}),
@@ -192,6 +205,16 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
                 json!({"event_id": event_id, "status": "pending"}),
                 || format!("event {event_id} queued for delivery"),
             );
+        }
+        AdminCommand::CreateUser {
+            db,
+            username,
+            role,
+            password_stdin: _,
+            json,
+        } => super::console_users::create(db, &username, &role, json).await?,
+        AdminCommand::DisableUser { db, username, json } => {
+            super::console_users::disable(db, &username, json).await?
         }
         AdminCommand::ListAnomalies { db, json } => {
             let store = db.store().await?;
@@ -222,69 +245,65 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
 }
 
 async fn add_channel_account(args: AddChannelAccountArgs) -> anyhow::Result<()> {
-    let key = match (&args.key_pfx, &args.key_pem) {
-        (Some(pfx), None) => {
-            let password = match &args.key_password_file {
-                Some(path) => std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?
-                    .trim_end_matches(['\r', '\n'])
-                    .to_string(),
-                None => String::new(),
-            };
-            let der = std::fs::read(pfx).with_context(|| format!("reading {}", pfx.display()))?;
-            PrivateKey::from_pkcs12(&der, &password).context("loading the .pfx")?
+    let pfx = match &args.key_pfx {
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
         }
-        (None, Some(pem)) => {
-            let text = std::fs::read_to_string(pem)
-                .with_context(|| format!("reading {}", pem.display()))?;
-            PrivateKey::from_pem(&text).context("loading the PEM key")?
-        }
+        None => None,
+    };
+    let password = match &args.key_password_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .trim_end_matches(['\r', '\n'])
+            .to_string(),
+        None => String::new(),
+    };
+    let pem = match &args.key_pem {
+        Some(path) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let key = match (&pfx, &pem) {
+        (Some(der), None) => KeySource::Pkcs12 {
+            der,
+            password: &password,
+        },
+        (None, Some(text)) => KeySource::Pem(text),
         _ => bail!("give the merchant key with --key-pfx (and --key-password-file) or --key-pem"),
     };
-    let certificate_bytes = std::fs::read(&args.bank_certificate)
+    let certificate = std::fs::read(&args.bank_certificate)
         .with_context(|| format!("reading {}", args.bank_certificate.display()))?;
-    let certificate =
-        Certificate::from_der_or_pem(&certificate_bytes).context("loading the bank certificate")?;
-    if SignatureAlgorithm::parse(&args.algorithm).is_none() {
-        bail!(
-            "unknown signature algorithm {:?} (SHA1withRSA or SHA256withRSA)",
-            args.algorithm
-        );
-    }
     let store = args.db.store().await?;
-    if store.get_merchant(&args.merchant).await?.is_none() {
-        bail!("no merchant {}", args.merchant);
-    }
     let now = chrono::Utc::now().timestamp_millis();
-    let account = ChannelAccount {
-        id: args.id.unwrap_or_else(|| new_id("cha", now)),
-        merchant_id: args.merchant,
-        channel: "abc".into(),
-        bank_merchant_id: args.bank_merchant_id,
-        private_key_pem: key.to_pkcs8_pem()?,
-        bank_certificate_pem: certificate.to_pem(),
-        signature_algorithm: args.algorithm,
-        trx_url: args.trx_url,
-        payment_types: args.payment_types,
-        notify_type: args.notify_type,
-        cutover_hour: i64::from(args.cutover_hour),
-        bank_fee_bps: i64::from(args.bank_fee_bps),
-        created_at: now,
-    };
-    // Refuse an account the server could not use, before storing it.
-    unipay_server::channels::build_channel(&account)?;
-    store.insert_channel_account(&account).await?;
+    let added = admin_flows::add_channel_account(
+        &store,
+        NewChannelAccount {
+            merchant_id: &args.merchant,
+            bank_merchant_id: &args.bank_merchant_id,
+            key,
+            bank_certificate: &certificate,
+            trx_url: &args.trx_url,
+            algorithm: &args.algorithm,
+            payment_types: &args.payment_types,
+            notify_type: &args.notify_type,
+            cutover_hour: args.cutover_hour,
+            bank_fee_bps: args.bank_fee_bps,
+            id: args.id,
+        },
+        now,
+    )
+    .await?;
     print(
         args.json,
-        json!({"channel_account_id": account.id, "bank_merchant_id": account.bank_merchant_id,
-               "bank_certificate_subject": certificate.subject(),
-               "bank_certificate_sha256": certificate.fingerprint_sha256()}),
+        json!({"channel_account_id": added.id, "bank_merchant_id": added.bank_merchant_id,
+               "bank_certificate_subject": added.certificate_subject,
+               "bank_certificate_sha256": added.certificate_sha256,
+               "key_sha256": added.key_sha256}),
         || {
             format!(
                 "channel_account_id: {}\nbank certificate: {} (sha256 {})",
-                account.id,
-                certificate.subject(),
-                certificate.fingerprint_sha256()
+                added.id, added.certificate_subject, added.certificate_sha256
             )
         },
     );

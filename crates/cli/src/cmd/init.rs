@@ -75,7 +75,14 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         );
     }
     std::fs::create_dir_all(&args.dir)?;
-    std::fs::write(&config_path, EXAMPLE_CONFIG)?;
+    // The key that hashes personal data: made once here, kept for as long as the data is.
+    let config = format!(
+        "{EXAMPLE_CONFIG}\n[privacy]\n# Hashes personal data (card, ID and mobile numbers, names) so a repeat is\n\
+         # recognised without keeping the value. Never change it once data is kept; better,\n\
+         # move it to a file and name it with hmac_key_file.\nhmac_key = \"{}\"\n",
+        unipay_core::pii::PiiKey::generate_hex()
+    );
+    std::fs::write(&config_path, config)?;
     let key_dir = args.dir.join("keys");
     std::fs::create_dir_all(&key_dir)?;
     let paths = KeyPaths::new(&key_dir, "merchant");

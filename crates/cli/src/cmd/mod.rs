@@ -3,6 +3,7 @@
 mod admin;
 mod banksim;
 mod bench;
+mod console_users;
 mod demo;
 mod init;
 mod ledger;

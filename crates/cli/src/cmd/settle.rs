@@ -8,10 +8,10 @@ use super::table::render;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use unipay_core::money::format_yuan;
 use unipay_store::Store;
+use unipay_store::browse::settlement::SettlementFile;
 use unipay_store::settlement::{BatchChange, SettleRun, SettlementBatch};
 
 /// Where an operator's actions come from, for the audit log.
@@ -256,21 +256,20 @@ fn report(change: BatchChange, batch_id: &str, verb: &str, json: bool) -> anyhow
 }
 
 async fn write_file(store: &Store, batch_id: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
-    let Some(batch) = store.get_batch(batch_id).await? else {
-        bail!("no settlement batch {batch_id}");
+    let (csv, sha256) = match store.settlement_file(batch_id).await? {
+        SettlementFile::File { csv, sha256 } => (csv, sha256),
+        SettlementFile::NotFound => bail!("no settlement batch {batch_id}"),
+        SettlementFile::Tampered => {
+            bail!("the stored file of batch {batch_id} does not match its SHA-256")
+        }
     };
-    // A file that no longer matches its recorded hash is not handed out.
-    let sha256 = hex::encode(Sha256::digest(batch.file_csv.as_bytes()));
-    if sha256 != batch.file_sha256 {
-        bail!("the stored file of batch {batch_id} does not match its SHA-256");
-    }
     match out {
         Some(path) => {
-            std::fs::write(&path, batch.file_csv.as_bytes())
+            std::fs::write(&path, csv.as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
             println!("wrote {} (sha256 {sha256})", path.display());
         }
-        None => print!("{}", batch.file_csv),
+        None => print!("{csv}"),
     }
     Ok(())
 }

@@ -28,6 +28,8 @@ timeout_ms = 2000
 [books]
 fetch_after_hour = 0
 poll_interval_ms = 1000
+[privacy]
+hmac_key = "5f0c3e9a1b7d2468ace0f13579bdf02468ace13579bdf02468ace13579bdf024"
 "#;
 
 pub struct World {
@@ -137,6 +139,12 @@ impl World {
             &format!("{dir_s}/bank"),
         ]);
         bank_cmd.args(["--notify-schedule-ms", "0,300,300,300,300"]);
+        // Its log is kept, like the server's, for the scenarios that read it.
+        bank_cmd
+            .env("RUST_LOG", "debug,hyper=warn,reqwest=warn")
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.join("bank.log")).expect("bank log file"),
+            ));
         let (bank, bank_url) = spawn_listening(bank_cmd).await;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -263,6 +271,11 @@ impl World {
     /// The server's log (JSON lines), across restarts.
     pub fn log_path(&self) -> PathBuf {
         self.dir.join("server.log")
+    }
+
+    /// The bank simulator's log.
+    pub fn bank_log_path(&self) -> PathBuf {
+        self.dir.join("bank.log")
     }
 
     pub fn db_url(&self) -> String {

@@ -4,7 +4,14 @@
 
 mod api_rules;
 mod books;
+mod console_auth;
+mod console_more;
+mod console_pages;
+mod debit_batches;
 mod harness;
+mod identity;
+mod kcode;
+mod mandates;
 mod notifications;
 mod payments;
 mod preauth;
@@ -30,6 +37,17 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    identity::identity_redirect_matched,
+    identity::identity_redirect_not_matched,
+    identity::identity_direct_matched,
+    identity::identity_direct_not_matched,
+    identity::identity_plain_values_never_stored_or_logged,
+    mandates::sign_then_debit_and_limit,
+    mandates::refused_signing_fails_the_mandate,
+    mandates::lost_signing_result_found_by_query,
+    mandates::cancelled_and_expired_mandates_refuse_debits,
+    mandates::unknown_debit_answer_settled_by_the_janitor,
+    debit_batches::five_hundred_debits_with_insufficient_funds,
     payments::success_by_page_notification_only,
     payments::success_by_server_notification_only,
     payments::both_notifications_twice_in_either_order_notify_once,
@@ -61,6 +79,26 @@ on_both_backends!(
     refund_batches::batch_with_bad_lines_is_refused_whole,
     refund_batches::thousand_line_batch_with_failures,
     transactions::paging_across_boundaries_while_creating,
+    console_auth::sign_in_and_out_with_safe_cookies_and_headers,
+    console_auth::repeated_failures_slow_down_and_lock_the_account,
+    console_auth::forms_without_the_right_csrf_token_change_nothing,
+    console_auth::an_auditor_reads_but_cannot_act,
+    console_auth::language_from_the_browser_and_switchable,
+    console_auth::sessions_end_idle_absolutely_and_when_disabled,
+    console_auth::an_admin_manages_users,
+    console_auth::the_dashboard_and_the_audit_log_show_what_happened,
+    console_pages::payment_story_and_operator_actions,
+    console_pages::recon_decision_and_settlement_review,
+    console_pages::admin_rotates_an_app_secret,
+    console_more::console_more_mandate_batch_and_identity_pages,
+    kcode::kcode_success,
+    kcode::kcode_wrong_code_then_right,
+    kcode::kcode_too_many_wrong_codes,
+    kcode::kcode_resend,
+    kcode::kcode_code_expired,
+    kcode::kcode_at_the_cashier,
+    kcode::kcode_bad_input_and_idempotency,
+    kcode::kcode_lost_answer_settled_by_query,
 );
 
 async fn run(backend: TestBackend, scenario: impl AsyncFnOnce(&mut World)) {

@@ -92,9 +92,16 @@ pub async fn paging_across_boundaries_while_creating(world: &mut World) {
         .unwrap();
     assert_eq!(bad.error_code().as_deref(), Some("invalid_request"));
 
-    // The bank's records of the payment's day hold it.
+    // The bank's records of the payment's day hold it: the transaction flow is asked by the
+    // calendar date of the bank's clock (UTC+8), which differs from the accounting date after
+    // the cut-over hour.
     let done = world.client.get_payment(&paid.id, false).await.unwrap();
-    let date = done.accounting_date.unwrap();
+    let paid_at = chrono::DateTime::parse_from_rfc3339(done.paid_at.as_deref().unwrap()).unwrap();
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let date = paid_at
+        .with_timezone(&beijing)
+        .format("%Y-%m-%d")
+        .to_string();
     let raw = world
         .client
         .send(

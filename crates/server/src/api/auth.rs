@@ -85,7 +85,7 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
         .to_string();
     let credentials = parse_authorization(&header_value)?;
     // Only a refund batch may be large: its lines are the point of it.
-    let limit = if parts.uri.path() == "/v1/refund-batches" {
+    let limit = if matches!(parts.uri.path(), "/v1/refund-batches" | "/v1/debit-batches") {
         state.config.api.max_batch_body_bytes
     } else {
         state.config.api.max_body_bytes

@@ -3,6 +3,7 @@
 
 use crate::api::auth::{SignedRequest, SignedRequestWithNonce, nonce_reused};
 use crate::api::error::{ApiError, json_response};
+use crate::api::kcode::{self, KcodeStart};
 use crate::api::object::PaymentObject;
 use crate::state::AppState;
 use axum::extract::State;
@@ -32,6 +33,8 @@ struct CreateRequest {
     expires_in_s: Option<i64>,
     metadata: Option<String>,
     capture: CaptureMode,
+    /// `"method": "kcode"`: the card and mobile the bill goes with.
+    kcode: Option<KcodeStart>,
 }
 
 pub async fn create_payment(
@@ -41,7 +44,8 @@ pub async fn create_payment(
 ) -> Result<Response, ApiError> {
     let SignedRequestWithNonce { request, nonce } = signed;
     let idempotency = idempotency_request(&headers, &request)?;
-    let input = parse(&request.body)?;
+    let mut input = parse(&request.body)?;
+    let kcode_start = input.kcode.take();
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(
@@ -82,11 +86,21 @@ pub async fn create_payment(
     };
     let public_url = state.config.public_url.clone();
     let render = move |outcome: &CreatePayment| render_outcome(outcome, &public_url);
-    match state
+    let created = state
         .store
         .create_payment(&new, Some(&nonce), idempotency.as_ref(), &render)
-        .await?
-    {
+        .await?;
+    // A K-code payment goes on to its bill (also when a replay finds the bill unanswered).
+    let created = match (created, &kcode_start) {
+        (Idempotent::Fresh(CreatePayment::Created(payment)), Some(start)) => {
+            return kcode::after_create(&state, &payment, start).await;
+        }
+        (Idempotent::Replay { status, body }, Some(start)) => {
+            return kcode::after_replay(&state, &request, status, body, start).await;
+        }
+        (created, _) => created,
+    };
+    match created {
         Idempotent::Fresh(outcome) => {
             let (status, body) = render_outcome(&outcome, &state.config.public_url);
             Ok(json_response(
@@ -217,6 +231,7 @@ fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
             .ok_or_else(|| invalid("capture", "must be immediate or manual"))?,
         Some(_) => return Err(invalid("capture", "must be immediate or manual")),
     };
+    let kcode = kcode::parse_method(&fields)?;
     Ok(CreateRequest {
         out_trade_no,
         amount,
@@ -227,6 +242,7 @@ fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
         expires_in_s,
         metadata,
         capture,
+        kcode,
     })
 }
 

@@ -144,9 +144,135 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "Some lines of the batch cannot be refunded; error.lines lists each (line, code, message). Nothing was done.",
     ),
     (
+        "mandate_not_found",
+        404,
+        "No mandate of this app has this id.",
+    ),
+    (
+        "duplicate_out_mandate_no",
+        409,
+        "The app already has a mandate with this out_mandate_no; error.mandate_id names it.",
+    ),
+    (
+        "mandate_not_active",
+        409,
+        "The mandate is pending (the customer has not signed) or failed (refused): nothing can be debited or cancelled.",
+    ),
+    (
+        "mandate_cancelled",
+        409,
+        "The mandate was cancelled: nothing can be debited.",
+    ),
+    (
+        "mandate_expired",
+        409,
+        "The mandate is past its last valid day (expires_on): nothing can be debited; it is marked expired.",
+    ),
+    (
+        "debit_exceeds_mandate_limit",
+        422,
+        "The debit amount is more than the mandate's max_amount_per_debit.",
+    ),
+    (
+        "debit_batch_not_found",
+        404,
+        "No debit batch of this app has this id.",
+    ),
+    (
+        "duplicate_out_debit_batch_no",
+        409,
+        "The app already has a debit batch with this out_batch_no; error.batch_id names it.",
+    ),
+    (
+        "debit_batch_lines_invalid",
+        422,
+        "Some lines of the debit batch cannot be debited; error.lines lists each (line, code, message). Nothing was done.",
+    ),
+    (
+        "invalid_verify_mode",
+        400,
+        "mode must be redirect (the customer confirms on the bank's page) or direct (the bank answers at once).",
+    ),
+    (
+        "invalid_certificate",
+        400,
+        "certificate_type must be one of I P K D W U, and certificate_no a number of that type (a 居民身份证 is 18 characters whose check character is right).",
+    ),
+    ("invalid_card_no", 400, "card_no must be 12-19 digits."),
+    (
+        "invalid_mobile",
+        400,
+        "mobile must be an 11-digit mainland mobile number.",
+    ),
+    (
+        "identity_verification_not_found",
+        404,
+        "No identity verification of this app has this id.",
+    ),
+    (
+        "duplicate_out_verify_no",
+        409,
+        "The app already has an identity verification with this out_verify_no; error.verification_id names it and identity_verification holds it.",
+    ),
+    (
+        "personal_data_key_missing",
+        503,
+        "The server has no privacy.hmac_key, so it cannot keep personal data safely: identity verification is unavailable.",
+    ),
+    (
         "idempotency_key_reused",
         422,
         "This Idempotency-Key was used with a different request.",
+    ),
+    (
+        "payment_not_kcode",
+        409,
+        "The payment is not paid by K-code: no bill was sent for it (create it with method kcode).",
+    ),
+    (
+        "kcode_not_offered",
+        409,
+        "The payment's channel account does not offer K-code payment.",
+    ),
+    (
+        "kcode_not_awaiting_code",
+        409,
+        "The payment is not waiting for a verification code: it is paid, failed, closed or expired, or its bill got no code (create it again, or send the bill again with the same Idempotency-Key).",
+    ),
+    (
+        "kcode_bill_refused",
+        402,
+        "The bank did not accept the K-code bill (card or mobile number); error.payment_id names the payment, which stays pending until it expires.",
+    ),
+    (
+        "kcode_wrong_code",
+        422,
+        "The verification code is wrong; the attempt is counted (kcode.max_wrong_codes, default 3) and the message says how many are left.",
+    ),
+    (
+        "kcode_code_expired",
+        422,
+        "The verification code has expired; ask for a new one with POST /v1/payments/{id}/kcode/resend.",
+    ),
+    (
+        "kcode_attempts_exhausted",
+        409,
+        "Too many wrong verification codes: the payment failed (payment.failed is sent).",
+    ),
+    (
+        "kcode_resend_too_soon",
+        429,
+        "A new code was asked for too soon after the last (kcode.min_resend_interval_s, default 60 s); the message says when to retry.",
+    ),
+    (
+        "kcode_resend_limit",
+        429,
+        "No more codes can be sent for this payment (kcode.max_resends, default 5, or the bank's own limit).",
+    ),
+    (
+        "kcode_refused",
+        422,
+        "The bank declined the K-code payment (e.g. the card holder's details); the message has the bank's reason.",
     ),
     (
         "bank_unavailable",

@@ -2,7 +2,17 @@
 
 pub mod auth;
 mod create;
+mod debit_batches;
 pub mod error;
+mod identity;
+pub mod identity_object;
+mod identity_openapi;
+pub mod kcode;
+mod kcode_openapi;
+mod mandate_input;
+pub mod mandate_object;
+mod mandate_openapi;
+mod mandates;
 pub mod object;
 mod openapi;
 mod payments;
@@ -26,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/payments/{id}/close", post(payments::close_payment))
         .route("/v1/payments/{id}/capture", post(preauth::capture_payment))
         .route("/v1/payments/{id}/cancel", post(preauth::cancel_payment))
+        .route("/v1/payments/{id}/kcode/confirm", post(kcode::confirm))
+        .route("/v1/payments/{id}/kcode/resend", post(kcode::resend))
         .route(
             "/v1/payments/{id}/refunds",
             post(refunds::create_refund).get(refunds::list_payment_refunds),
@@ -39,6 +51,20 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/refund-batches/{id}", get(refund_batches::get_batch))
         .route("/v1/refunds/{id}", get(refunds::get_refund))
+        .route("/v1/mandates", post(mandates::create_mandate))
+        .route("/v1/mandates/{id}", get(mandates::get_mandate))
+        .route("/v1/mandates/{id}/cancel", post(mandates::cancel_mandate))
+        .route("/v1/mandates/{id}/debits", post(mandates::create_debit))
+        .route("/v1/debit-batches", post(debit_batches::create_batch))
+        .route("/v1/debit-batches/{id}", get(debit_batches::get_batch))
+        .route(
+            "/v1/identity-verifications",
+            post(identity::create_verification),
+        )
+        .route(
+            "/v1/identity-verifications/{id}",
+            get(identity::get_verification),
+        )
         .route("/v1/openapi.json", get(openapi::document))
 }
 

@@ -55,7 +55,10 @@ pub fn openapi() -> Value {
                         "return_url": {"type": "string", "format": "uri"},
                         "expires_in_seconds": {"type": "integer", "minimum": 1},
                         "metadata": {"type": "object"},
-                        "capture": {"type": "string", "enum": ["immediate", "manual"], "description": "manual: a pre-authorization (PreAuthPay), authorized then captured or cancelled."}
+                        "capture": {"type": "string", "enum": ["immediate", "manual"], "description": "manual: a pre-authorization (PreAuthPay), authorized then captured or cancelled."},
+                        "method": super::kcode_openapi::method(),
+                        "card_no": super::kcode_openapi::card_no(),
+                        "mobile_no": super::kcode_openapi::mobile_no()
                     }
                 },
                 "Payment": {
@@ -76,7 +79,8 @@ pub fn openapi() -> Value {
                         "metadata": {"type": ["object", "null"]},
                         "capture": {"type": "string", "enum": ["immediate", "manual"]},
                         "captured_amount": {"type": ["integer", "null"], "description": "What the capture of a pre-authorization took."},
-                        "refunded_amount": {"type": "integer", "description": "Refunds that succeeded; a refunded payment stays succeeded."}
+                        "refunded_amount": {"type": "integer", "description": "Refunds that succeeded; a refunded payment stays succeeded."},
+                        "kcode": super::kcode_openapi::kcode_member()
                     }
                 },
                 "CreateRefund": {
@@ -111,7 +115,7 @@ pub fn openapi() -> Value {
                     "summary": "Create a payment",
                     "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128}}],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreatePayment"}}}},
-                    "responses": {"201": payment, "400": error("invalid_json, invalid_request, invalid_amount, invalid_currency, invalid_idempotency_key"), "401": error("authorization errors"), "409": error("duplicate_out_trade_no, idempotency_key_in_flight, no_channel_account"), "422": error("idempotency_key_reused")}
+                    "responses": {"201": payment, "400": error("invalid_json, invalid_request, invalid_amount, invalid_currency, invalid_idempotency_key"), "401": error("authorization errors"), "402": error("kcode_bill_refused (method kcode)"), "409": error("duplicate_out_trade_no, idempotency_key_in_flight, no_channel_account, kcode_not_offered"), "422": error("idempotency_key_reused"), "503": error("bank_result_unknown (method kcode: the bill's answer was lost; send the same request with the same Idempotency-Key again)")}
                 },
                 "get": {
                     "summary": "Find a payment by out_trade_no",
@@ -172,6 +176,16 @@ pub fn openapi() -> Value {
             "/v1/payments/{id}/cancel": {
                 "post": {"summary": "Release an authorized pre-authorization; a repeat answers the same", "parameters": [id_param], "responses": {"200": payment, "404": error("payment_not_found"), "409": error("payment_not_authorized, payment_already_captured"), "502": error("bank_unavailable"), "503": error("bank_result_unknown")}}
             },
+            "/v1/payments/{id}/kcode/confirm": super::kcode_openapi::confirm(&error, &id_param, &payment),
+            "/v1/payments/{id}/kcode/resend": super::kcode_openapi::resend(&error, &id_param, &payment),
+            "/v1/mandates": super::mandate_openapi::mandates(&error),
+            "/v1/mandates/{id}": super::mandate_openapi::mandate(&error, &id_param, &sync_param),
+            "/v1/mandates/{id}/cancel": super::mandate_openapi::cancel(&error, &id_param),
+            "/v1/mandates/{id}/debits": super::mandate_openapi::debit(&error, &id_param, &payment),
+            "/v1/debit-batches": super::mandate_openapi::debit_batches(&error),
+            "/v1/debit-batches/{id}": super::mandate_openapi::debit_batch(&error, &id_param),
+            "/v1/identity-verifications": super::identity_openapi::verifications(&error),
+            "/v1/identity-verifications/{id}": super::identity_openapi::verification(&error, &id_param),
             "/v1/payments/{id}/close": {
                 "post": {"summary": "Close an unpaid payment after the bank confirms it unpaid", "parameters": [id_param], "responses": {"200": payment, "404": error("payment_not_found"), "409": error("payment_not_closable"), "503": error("bank_result_unknown")}}
             }

@@ -3,6 +3,7 @@
 use crate::api::auth::SignedRequest;
 use crate::api::error::{ApiError, json_response};
 use crate::api::object::PaymentObject;
+use crate::close_flow::{self, CloseOutcome};
 use crate::flows::{self, FlowError, QueryConclusion};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -10,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use unipay_core::event::EventSource;
-use unipay_core::payment::PaymentStatus;
 use unipay_store::payments::Payment;
 
 #[derive(Deserialize)]
@@ -57,29 +57,14 @@ pub async fn close_payment(
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let payment = owned_payment(&request, state.store.get_payment(&id).await?)?;
-    match payment.status {
-        PaymentStatus::Closed => return Ok(object_response(&state, &payment)),
-        PaymentStatus::Succeeded
-        | PaymentStatus::Failed
-        | PaymentStatus::Authorized
-        | PaymentStatus::Cancelled => {
-            return Err(not_closable(&payment));
-        }
-        PaymentStatus::Created | PaymentStatus::Pending => {}
-    }
-    let conclusion = flows::query_and_record(&state, &payment, EventSource::Api, true)
+    match close_flow::close_payment(&state, &payment, EventSource::Api)
         .await
-        .map_err(flow_error)?;
-    match conclusion {
-        QueryConclusion::Applied(outcome) => match outcome.into_payment() {
-            Some(after) if after.status == PaymentStatus::Closed => {
-                Ok(object_response(&state, &after))
-            }
-            Some(after) => Err(not_closable(&after)),
-            None => Err(ApiError::internal("the payment vanished while closing")),
-        },
-        QueryConclusion::StillUnpaid => Err(ApiError::internal("close did not apply")),
-        QueryConclusion::Unknown(reason) => Err(ApiError::new(
+        .map_err(flow_error)?
+    {
+        CloseOutcome::Closed(after) => Ok(object_response(&state, &after)),
+        CloseOutcome::NotClosable(after) => Err(not_closable(&after)),
+        CloseOutcome::Lost(what) => Err(ApiError::internal(what)),
+        CloseOutcome::Unknown(reason) => Err(ApiError::new(
             "bank_result_unknown",
             format!(
                 "the bank could not confirm the payment is unpaid ({reason}); nothing was changed"

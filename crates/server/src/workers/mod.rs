@@ -2,6 +2,7 @@
 //! the shutdown signal fires.
 
 pub mod janitor;
+pub mod mandate_janitor;
 pub mod notifier;
 pub mod pruner;
 pub mod refund_janitor;
@@ -14,6 +15,7 @@ pub fn spawn_all(state: &AppState, shutdown: watch::Receiver<bool>) -> Vec<JoinH
     let mut workers = vec![
         tokio::spawn(notifier::run(state.clone(), shutdown.clone())),
         tokio::spawn(janitor::run(state.clone(), shutdown.clone())),
+        tokio::spawn(mandate_janitor::run(state.clone(), shutdown.clone())),
     ];
     if state.config.books.scheduled {
         workers.push(tokio::spawn(crate::books::worker::run(

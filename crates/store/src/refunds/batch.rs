@@ -110,12 +110,12 @@ pub struct RefundBatch {
     pub finished_at: Option<i64>,
 }
 
-const BATCH_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, out_batch_no, batch_no, status, \
+pub(crate) const BATCH_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, out_batch_no, batch_no, status, \
      line_count, total_amount, succeeded_count, succeeded_amount, failed_count, failed_amount, batch_date, \
      batch_time, serial_number, reason, next_query_at, query_attempts, created_at, updated_at, submitted_at, \
      finished_at";
 
-fn batch_from_row(r: &AnyRow) -> Result<RefundBatch, StoreError> {
+pub(crate) fn batch_from_row(r: &AnyRow) -> Result<RefundBatch, StoreError> {
     let status: String = r.try_get("status")?;
     Ok(RefundBatch {
         id: r.try_get("id")?,

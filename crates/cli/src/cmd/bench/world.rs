@@ -212,7 +212,12 @@ impl OwnWorld {
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(["--database-url", &database_url])
-            .args(["--log-format", "json"]);
+            .args(["--log-format", "json"])
+            // A throwaway world: a fresh personal-data key is as good as any.
+            .env(
+                "UNIPAY_PRIVACY_HMAC_KEY",
+                unipay_core::pii::PiiKey::generate_hex(),
+            );
         let (server, server_url) = spawn_listening(server_command, self.server_log.clone()).await?;
         let server_pid = server.id();
         self.server = Some(server);

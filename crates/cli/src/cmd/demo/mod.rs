@@ -90,6 +90,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         listen: unipay_listener.local_addr()?.to_string(),
         public_url: unipay_url.clone(),
         database_url,
+        privacy: demo_privacy(&data_dir)?,
         ..Default::default()
     };
     let running = match unipay_server::start(config, unipay_listener, Arc::new(SystemClock)).await {
@@ -221,4 +222,19 @@ fn print_banner(urls: &Urls<'_>) {
     );
     println!();
     println!("Open {shop} and click Pay. Press Ctrl-C to stop.");
+}
+
+/// The demo's personal-data key, made on its first run and kept with its database, so the
+/// data it hashed stays recognisable across runs.
+fn demo_privacy(
+    data_dir: &std::path::Path,
+) -> anyhow::Result<unipay_server::privacy::PrivacyConfig> {
+    let path = data_dir.join("pii.key");
+    if !path.exists() {
+        super::admin::write_secret(&path, unipay_core::pii::PiiKey::generate_hex().as_bytes())?;
+    }
+    Ok(unipay_server::privacy::PrivacyConfig {
+        hmac_key: String::new(),
+        hmac_key_file: path.display().to_string(),
+    })
 }

@@ -1,0 +1,168 @@
+//! `AgentPay`: one debit of a signed mandate, judged and answered at once. The debit is an
+//! order in the order book (paid, or failed with the reason), so that `Query` and the
+//! statements know it like any payment.
+
+use super::book::{MandateBook, SignStatus};
+use super::{INSUFFICIENT_BALANCE, MANDATE_CANCELLED, MANDATE_EXPIRED, NO_MANDATE, OVER_LIMIT};
+use crate::answer;
+use crate::book::{NotifyType, Order, Payment, Status};
+use crate::clock::{new_token, now_china, protocol_date, protocol_time};
+use crate::codes;
+use crate::faults::FaultCounter;
+use crate::fields::{is_date, is_time};
+use crate::ids::is_order_no;
+use crate::settle::{Outcome, settle};
+use crate::state::{Inner, SimState};
+use crate::trx::text;
+use serde_json::{Value, json};
+use unipay_core::money::{format_yuan, parse_yuan_to_fen};
+
+pub type Refusal = (&'static str, &'static str);
+
+/// Whether the mandate `agent_sign_no` may be debited `amount_fen` today.
+pub fn judge(
+    book: &MandateBook,
+    merchant_id: &str,
+    agent_sign_no: &str,
+    amount_fen: i64,
+) -> Result<(), Refusal> {
+    let signing = book
+        .signing_by_sign_no(merchant_id, agent_sign_no)
+        .ok_or(NO_MANDATE)?;
+    match signing.status {
+        SignStatus::Active => {}
+        SignStatus::Cancelled => return Err(MANDATE_CANCELLED),
+        SignStatus::Pending | SignStatus::Failed => return Err(NO_MANDATE),
+    }
+    // Both `YYYY/MM/DD`: they compare as text.
+    if protocol_date(now_china().date_naive()) > signing.expired_date {
+        return Err(MANDATE_EXPIRED);
+    }
+    if signing.limit_fen.is_some_and(|limit| amount_fen > limit) {
+        return Err(OVER_LIMIT);
+    }
+    if book.poor_cards.contains(&signing.card_no) {
+        return Err(INSUFFICIENT_BALANCE);
+    }
+    Ok(())
+}
+
+/// Books a judged debit as an order (paid, or failed); the order's stamp, or why it failed.
+/// The caller checked the number is free.
+pub fn book_debit(
+    sim: &Inner,
+    merchant_id: &str,
+    order_no: &str,
+    amount_fen: i64,
+    judged: Result<(), Refusal>,
+) -> Result<Payment, Refusal> {
+    let now = now_china();
+    let id = sim.orders().insert(Order {
+        merchant_id: merchant_id.into(),
+        order_no: order_no.into(),
+        amount_fen,
+        pay_type_id: "ImmediatePay".into(),
+        order_date: protocol_date(now.date_naive()),
+        order_time: protocol_time(now),
+        payment_type: "1".into(),
+        notify_type: NotifyType::Server,
+        notify_url: "".into(),
+        merchant_remarks: String::new(),
+        // Never shown to anyone: a debit has no payment page.
+        token: new_token().into(),
+        status: Status::Unpaid,
+        payment: None,
+        query_count: 0,
+        query_faults: FaultCounter::default(),
+        refund_faults: FaultCounter::default(),
+        notify_attempts: 0,
+        notify_acknowledged: false,
+        notify_log: Vec::new(),
+        statement_fault: None,
+        refunds: Vec::new(),
+        preauth: None,
+    });
+    let outcome = if judged.is_ok() {
+        Outcome::Success
+    } else {
+        Outcome::Decline
+    };
+    let (notice, _) = settle(sim, id, outcome).map_err(|_| codes::ORDER_NOT_FOUND)?;
+    judged.map(|()| notice.payment)
+}
+
+pub fn agent_pay(sim: &SimState, merchant_id: &str, request: &Value) -> String {
+    let field = |name: &str| text(request, &[name]).unwrap_or("");
+    let order_no = field("OrderNo");
+    if !is_order_no(order_no) {
+        return answer::bad_field(merchant_id, "OrderNo");
+    }
+    let agent_sign_no = field("AgentSignNo");
+    if !is_order_no(agent_sign_no) {
+        return answer::bad_field(merchant_id, "AgentSignNo");
+    }
+    if !is_date(field("OrderDate")) {
+        return answer::bad_field(merchant_id, "OrderDate");
+    }
+    if !is_time(field("OrderTime")) {
+        return answer::bad_field(merchant_id, "OrderTime");
+    }
+    if !matches!(field("CurrencyCode"), "" | "156") {
+        return answer::bad_field(merchant_id, "CurrencyCode");
+    }
+    let Some(amount_fen) = parse_yuan_to_fen(field("OrderAmount"))
+        .ok()
+        .filter(|fen| *fen > 0)
+    else {
+        return answer::bad_field(merchant_id, "OrderAmount");
+    };
+    // The mandates' lock first, then the order book's (inside `book_debit`).
+    let book = sim.mandates();
+    let repeat = {
+        let orders = sim.orders();
+        orders.find(merchant_id, order_no).map(|id| {
+            orders
+                .get(id)
+                .filter(|order| order.amount_fen == amount_fen && order.status == Status::Paid)
+                .and_then(|order| order.payment.clone())
+        })
+    };
+    let booked = match repeat {
+        // Sent again after a lost answer: the first answer again.
+        Some(Some(payment)) => Ok(payment),
+        Some(None) => return answer::refusal(merchant_id, codes::DUPLICATE_ORDER),
+        None if sim.orders().number_taken(merchant_id, order_no) => {
+            return answer::refusal(merchant_id, codes::DUPLICATE_ORDER);
+        }
+        None => {
+            let judged = judge(&book, merchant_id, agent_sign_no, amount_fen);
+            book_debit(sim, merchant_id, order_no, amount_fen, judged)
+        }
+    };
+    let answer_unknown = book.faults.unknown_pay_answers;
+    drop(book);
+    if answer_unknown {
+        return answer::refusal(merchant_id, codes::UNKNOWN);
+    }
+    match booked {
+        Ok(payment) => answer::message(
+            merchant_id,
+            json!({
+                "ReturnCode": codes::SUCCESS.0,
+                "ErrorMessage": codes::SUCCESS.1,
+                "ECMerchantType": "EBUS",
+                "MerchantID": merchant_id,
+                "TrxType": "AgentPay",
+                "OrderNo": order_no,
+                "AgentSignNo": agent_sign_no,
+                "OrderAmount": format_yuan(amount_fen),
+                "BatchNo": payment.batch_no,
+                "VoucherNo": payment.voucher_no,
+                "HostDate": payment.host_date,
+                "HostTime": payment.host_time,
+                "iRspRef": payment.i_rsp_ref,
+            }),
+        ),
+        Err(code) => answer::refusal(merchant_id, code),
+    }
+}

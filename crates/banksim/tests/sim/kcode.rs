@@ -1,0 +1,174 @@
+//! K-code payment at the simulated bank: the bill texts a code (read from `/sim/sms`), a
+//! wrong code is counted, the last one allowed fails the order, a resend voids the old code,
+//! codes expire, and the right code pays the order with a server notification.
+
+use crate::common::*;
+use serde_json::{Value, json};
+use unipay_channel_abc::messages::{KPayRequest, KPayResendRequest, KPayVerifyRequest, PayOrder};
+
+const MOBILE: &str = "13912345678";
+
+fn bill(order_no: &str, card: &str, notify_url: &str) -> String {
+    request_message(KPayVerifyRequest {
+        trx_type: "KPayVerifyReq".into(),
+        payment_type: "A".into(),
+        payment_link_type: "1".into(),
+        notify_type: "1".into(),
+        result_notify_url: notify_url.into(),
+        merchant_remarks: String::new(),
+        card_no: card.into(),
+        mobile_no: MOBILE.into(),
+        order: PayOrder {
+            pay_type_id: "ImmediatePay".into(),
+            order_date: "2026/11/27".into(),
+            order_time: "09:47:44".into(),
+            order_no: order_no.into(),
+            currency_code: "156".into(),
+            order_amount: "12.34".into(),
+            order_desc: "测试订单".into(),
+            expired_date: "30".into(),
+            ..Default::default()
+        },
+    })
+}
+
+fn pay(order_no: &str, code: &str) -> String {
+    request_message(KPayRequest {
+        trx_type: "KPayReq".into(),
+        order_no: order_no.into(),
+        verify_code: code.into(),
+        acc_name: "张三".into(),
+        certificate_type: "I".into(),
+        certificate_id: "110101199003071234".into(),
+        exp_date: String::new(),
+        cvv2: String::new(),
+    })
+}
+
+fn resend(order_no: &str) -> String {
+    request_message(KPayResendRequest {
+        trx_type: "KPayResendReq".into(),
+        order_no: order_no.into(),
+    })
+}
+
+async fn texts(sim: &Sim) -> Vec<Value> {
+    let response = sim
+        .http
+        .get(sim.url(&format!("/sim/sms?mobile={MOBILE}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json::<Vec<Value>>().await.unwrap()
+}
+
+async fn latest_code(sim: &Sim) -> String {
+    texts(sim).await[0]["code"].as_str().unwrap().to_string()
+}
+
+fn wrong(code: &str) -> &'static str {
+    if code == "000000" { "111111" } else { "000000" }
+}
+
+#[tokio::test]
+async fn the_texted_code_pays_the_order_and_the_merchant_is_notified() {
+    let sim = start_sim(vec![0]).await;
+    let receiver = start_receiver(0).await;
+    let billed = sim
+        .transact(&bill("K1", "6228480012345678901", &receiver.url))
+        .await;
+    assert_eq!(billed.code(), "0000");
+    assert_eq!(billed.field("MobileNo"), "139****5678");
+    let sent = texts(&sim).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["order_no"], "K1");
+    let code = latest_code(&sim).await;
+    assert_eq!(code.len(), 6);
+
+    let refused = sim.transact(&pay("K1", wrong(&code))).await;
+    assert_eq!(refused.code(), "2350");
+    assert!(refused.field("ErrorMessage").contains("剩余2次"));
+
+    let paid = sim.transact(&pay("K1", &code)).await;
+    assert_eq!(paid.code(), "0000");
+    assert_eq!(paid.field("Amount"), "12.34");
+    let serial = paid.field("iRspRef").to_string();
+    assert!(!serial.is_empty());
+    assert_eq!(sim.query("K1").await.order_detail().status, "04");
+    receiver.wait_for(1).await;
+    let notification = receiver.notification(0, &sim.certificate);
+    assert_eq!(notification.order_no, "K1");
+    assert_eq!(notification.amount.fen(), 1234);
+
+    // The paying request sent again gets the same answer; nothing is paid twice.
+    let again = sim.transact(&pay("K1", &code)).await;
+    assert_eq!(
+        (again.code(), again.field("iRspRef")),
+        ("0000", serial.as_str())
+    );
+    assert_eq!(sim.transact(&resend("K1")).await.code(), "2302");
+}
+
+#[tokio::test]
+async fn the_last_wrong_code_fails_the_order() {
+    let sim = start_sim(vec![0]).await;
+    assert_eq!(
+        sim.transact(&bill("K2", "6228480012345678901", "http://127.0.0.1:9/n"))
+            .await
+            .code(),
+        "0000"
+    );
+    let code = latest_code(&sim).await;
+    for expected in ["2350", "2350", "2352"] {
+        assert_eq!(
+            sim.transact(&pay("K2", wrong(&code))).await.code(),
+            expected
+        );
+    }
+    assert_eq!(sim.order("K2").await["status"], "99");
+    assert_eq!(sim.transact(&pay("K2", &code)).await.code(), "2302");
+    assert_eq!(sim.transact(&resend("K2")).await.code(), "2352");
+}
+
+#[tokio::test]
+async fn a_resend_voids_the_old_code_codes_expire_and_are_limited() {
+    let sim = start_sim(vec![0]).await;
+    let (status, _) = sim
+        .sim_post("/sim/kcode", json!({"code_ttl_ms": 300, "max_codes": 2}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sim.transact(&bill("K3", "6228480012345678901", "http://127.0.0.1:9/n"))
+            .await
+            .code(),
+        "0000"
+    );
+    let first = latest_code(&sim).await;
+    assert_eq!(sim.transact(&resend("K3")).await.code(), "0000");
+    let second = latest_code(&sim).await;
+    assert_eq!(texts(&sim).await.len(), 2);
+    if first != second {
+        assert_eq!(sim.transact(&pay("K3", &first)).await.code(), "2350");
+    }
+    assert_eq!(sim.transact(&resend("K3")).await.code(), "2353");
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    assert_eq!(sim.transact(&pay("K3", &second)).await.code(), "2351");
+    assert_eq!(sim.order("K3").await["status"], "01");
+}
+
+#[tokio::test]
+async fn bad_bills_are_refused_by_field() {
+    let sim = start_sim(vec![0]).await;
+    let short_card = sim
+        .transact(&bill("K4", "62284800", "http://127.0.0.1:9/n"))
+        .await;
+    assert_eq!(short_card.code(), "2101");
+    assert!(short_card.field("ErrorMessage").contains("CardNo"));
+    assert_eq!(sim.transact(&resend("K4")).await.code(), "2308");
+    assert_eq!(sim.transact(&pay("K5", "123456")).await.code(), "2308");
+    let (status, body) = sim
+        .sim_post("/sim/kcode", json!({"max_wrong_codes": 0}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+}

@@ -1,0 +1,47 @@
+//! Screenshots of the main pages, for a reviewer to look at: one folder,
+//! `target/screenshots/`, one `NN-page.png` per page, numbered in the order a visitor meets them.
+
+use crate::webdriver::Browser;
+use std::path::PathBuf;
+
+/// Every page photographed, in order; the number in the file name is the position here.
+const PAGES: &[&str] = &[
+    "cashier",
+    "bank-page",
+    "return-page",
+    "sign-in",
+    "dashboard",
+    "payments",
+    "payment-detail",
+    "notifications",
+    "reconciliation",
+    "settlement",
+    "audit",
+    "admin",
+];
+
+/// `target/screenshots`, found from the test binary (`target/<profile>/deps/browser-…`), so that
+/// it follows `CARGO_TARGET_DIR`.
+fn folder() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    target.join("screenshots")
+}
+
+/// Saves the whole current page as `NN-<page>.png`.
+pub async fn save(browser: &Browser, page: &str) {
+    let position = PAGES
+        .iter()
+        .position(|p| *p == page)
+        .unwrap_or_else(|| panic!("{page} is not in the list of pages"));
+    let png = browser.full_page_png().await;
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let folder = folder();
+    std::fs::create_dir_all(&folder).expect("screenshot folder");
+    let path = folder.join(format!("{:02}-{page}.png", position + 1));
+    std::fs::write(&path, png).expect("writes the screenshot");
+}

@@ -1,0 +1,798 @@
+//! The console's front door over real HTTP: users made by the command line, sign-in and its
+//! failures, lock-out, CSRF, roles, cookies and headers, languages, and the ends of a session.
+
+use crate::harness::{World, unipay};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+use unipay_store::audit_search::AuditQuery;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// `unipay admin create-user ... --password-stdin --json`.
+async fn create_user(world: &World, username: &str, role: &str, password: &str) -> Value {
+    let mut child = unipay()
+        .args(["admin", "create-user", "--database-url", &world.db_url()])
+        .args([
+            "--username",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+            "--json",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{password}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "create-user failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A browser: cookies kept by hand (so their attributes can be checked), no redirects followed.
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+    accept_language: &'static str,
+    /// Every `Set-Cookie` line received, newest last.
+    set_cookies: Vec<String>,
+}
+
+struct Page {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+    took: Duration,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The value of the first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let marker = r#"name="csrf" value=""#;
+        let at = self.body.find(marker).expect("the page has a form") + marker.len();
+        self.body[at..].split('"').next().unwrap().to_string()
+    }
+}
+
+impl Browser {
+    fn new(world: &World) -> Browser {
+        Browser {
+            base: world.server_url.clone(),
+            http: world.http.clone(),
+            cookies: BTreeMap::new(),
+            accept_language: "zh-CN,zh;q=0.9,en;q=0.5",
+            set_cookies: Vec::new(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(request).await
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut request = request.header("accept-language", self.accept_language);
+        if !cookie.is_empty() {
+            request = request.header("cookie", cookie);
+        }
+        let started = Instant::now();
+        let response = request.send().await.unwrap();
+        let took = started.elapsed();
+        for line in response.headers().get_all("set-cookie") {
+            let line = line.to_str().unwrap().to_string();
+            let (pair, _) = line.split_once(';').unwrap_or((&line, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || line.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+            self.set_cookies.push(line);
+        }
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap();
+        Page {
+            status,
+            headers,
+            body,
+            took,
+        }
+    }
+
+    async fn sign_in(&mut self, username: &str, password: &str) -> Page {
+        let form = self.get("/console/login").await;
+        assert_eq!(form.status, 200);
+        let csrf = form.csrf();
+        self.post(
+            "/console/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf", &csrf),
+            ],
+        )
+        .await
+    }
+
+    /// The CSRF token of the signed-in session, from any page with a form.
+    async fn session_csrf(&mut self) -> String {
+        self.get("/console").await.csrf()
+    }
+}
+
+async fn audit_rows(
+    world: &World,
+    actor: &str,
+    action: &str,
+) -> Vec<unipay_store::audit::AuditRecord> {
+    let store = world.store().await;
+    let rows = store
+        .search_audit(&AuditQuery {
+            actor,
+            action,
+            limit: 500,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    rows
+}
+
+/// Restarts the server with a `[console]` section of its own.
+async fn restart_with_console(world: &mut World, console: &str) {
+    world.kill_server().await;
+    let path = world.dir().join("unipay.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    if let Some(at) = config.find("[console]") {
+        config.truncate(at);
+    }
+    config.push_str("[console]\n");
+    config.push_str(console);
+    std::fs::write(&path, config).unwrap();
+    world.start_server().await;
+}
+
+/// Proves a user made by the command line signs in and out; a wrong password is refused and
+/// audited; the session cookie is HttpOnly and SameSite=Strict (not Secure on plain http on
+/// loopback); only the token's hash is stored; the security headers are on every page; and a
+/// signed-out session's cookie opens nothing.
+pub async fn sign_in_and_out_with_safe_cookies_and_headers(world: &mut World) {
+    let created = create_user(world, "alice", "admin", PASSWORD).await;
+    assert_eq!(created["username"], "alice");
+    assert_eq!(created["role"], "admin");
+    assert_eq!(created["status"], "active");
+    let mut browser = Browser::new(world);
+
+    let anonymous = browser.get("/console/payments?status=pending").await;
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(
+        anonymous.location(),
+        "/console/login?next=%2Fconsole%2Fpayments%3Fstatus%3Dpending"
+    );
+
+    let login = browser.get("/console/login").await;
+    let page = &login;
+    let csp = page.header("content-security-policy");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(page.header("x-frame-options"), "DENY");
+    assert_eq!(page.header("cache-control"), "no-store");
+    assert!(!page.header("referrer-policy").is_empty());
+    assert!(!page.body.contains("<script"), "no script on the page");
+    assert!(login.body.contains(r#"data-test="sign-in""#));
+
+    let wrong = browser.sign_in("alice", "not the password").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains(r#"data-test="flash-error""#));
+    assert!(!browser.cookies.contains_key("unipay_console"));
+    let unknown = browser.sign_in("nobody", PASSWORD).await;
+    assert_eq!(unknown.status, 401);
+
+    let signed = browser.sign_in("alice", PASSWORD).await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    assert_eq!(signed.location(), "/console");
+    let cookie = browser
+        .set_cookies
+        .iter()
+        .rev()
+        .find(|c| c.starts_with("unipay_console="))
+        .unwrap()
+        .clone();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.contains("Path=/console"), "{cookie}");
+    assert!(cookie.contains("Max-Age="), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http on loopback: {cookie}"
+    );
+    let token = browser.cookies["unipay_console"].clone();
+
+    // The database knows the session by its hash only.
+    let store = world.store().await;
+    let by_hash = store
+        .console_session(&hex::encode(Sha256::digest(token.as_bytes())))
+        .await
+        .unwrap();
+    assert_eq!(by_hash.unwrap().user.username, "alice");
+    assert!(store.console_session(&token).await.unwrap().is_none());
+    store.close().await;
+
+    let dashboard = browser.get("/console").await;
+    assert_eq!(dashboard.status, 200);
+    assert!(
+        dashboard
+            .body
+            .contains(r#"<span data-test="whoami">alice</span>"#)
+    );
+    assert!(
+        dashboard
+            .body
+            .contains(r#"data-test="kpi-collected-today""#)
+    );
+    assert!(dashboard.body.contains(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-test="chart-collected""#
+    ));
+    assert_eq!(dashboard.header("cache-control"), "no-store");
+    assert!(
+        dashboard
+            .header("content-security-policy")
+            .contains("frame-ancestors 'none'")
+    );
+    let css = browser.get("/console/static/console.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").starts_with("text/css"));
+
+    let csrf = dashboard.csrf();
+    let out = browser.post("/console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert!(out.location().starts_with("/console/login"));
+    assert!(!browser.cookies.contains_key("unipay_console"));
+    // The old cookie, replayed, opens nothing.
+    browser.cookies.insert("unipay_console".into(), token);
+    assert_eq!(browser.get("/console").await.status, 303);
+
+    let signins = audit_rows(world, "alice", "console.signin").await;
+    let outcomes: Vec<&str> = signins.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(outcomes, vec!["ok", "failed"], "newest first");
+    assert!(signins.iter().all(|r| r.from_address == "127.0.0.1"));
+    assert_eq!(audit_rows(world, "nobody", "console.signin").await.len(), 1);
+    assert_eq!(audit_rows(world, "alice", "console.signout").await.len(), 1);
+}
+
+/// Proves failed sign-ins are answered more slowly each time, lock the account after the
+/// configured number (audited as a lock-out), refuse even the right password while locked,
+/// and let it in again once the lock has run out.
+pub async fn repeated_failures_slow_down_and_lock_the_account(world: &mut World) {
+    restart_with_console(
+        world,
+        "max_failed_signins = 3\nlockout_s = 3\nfailure_delay_ms = 200\nmax_failure_delay_ms = 2000\n",
+    )
+    .await;
+    create_user(world, "bob", "operator", PASSWORD).await;
+    let mut browser = Browser::new(world);
+    let first = browser.sign_in("bob", "wrong 1").await;
+    let second = browser.sign_in("bob", "wrong 2").await;
+    let third = browser.sign_in("bob", "wrong 3").await;
+    for page in [&first, &second, &third] {
+        assert_eq!(page.status, 401);
+        assert!(page.body.contains(r#"data-test="flash-error""#));
+    }
+    assert!(first.took >= Duration::from_millis(200), "{:?}", first.took);
+    assert!(
+        second.took >= Duration::from_millis(400),
+        "{:?}",
+        second.took
+    );
+    assert!(third.took >= Duration::from_millis(800), "{:?}", third.took);
+    assert!(!first.body.contains("锁定"));
+    assert!(third.body.contains("锁定"), "the third failure locks");
+
+    let locked = browser.sign_in("bob", PASSWORD).await;
+    assert_eq!(locked.status, 401, "locked even with the right password");
+    assert!(locked.body.contains("锁定"));
+    assert!(!browser.cookies.contains_key("unipay_console"));
+    let lockouts = audit_rows(world, "bob", "console.signin.lockout").await;
+    assert_eq!(lockouts.len(), 1);
+    assert_eq!(lockouts[0].outcome, "locked");
+    let outcomes: Vec<String> = audit_rows(world, "bob", "console.signin")
+        .await
+        .into_iter()
+        .map(|r| r.outcome)
+        .collect();
+    assert_eq!(outcomes, vec!["locked", "failed", "failed", "failed"]);
+
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    let after = browser.sign_in("bob", PASSWORD).await;
+    assert_eq!(after.status, 303, "the lock runs out");
+    assert!(browser.cookies.contains_key("unipay_console"));
+    // The count started over: one failure does not lock again.
+    let mut other = Browser::new(world);
+    assert!(
+        !other
+            .sign_in("bob", "wrong again")
+            .await
+            .body
+            .contains("锁定")
+    );
+}
+
+/// Proves a form without its CSRF token, or with another one, is refused with 403, audited,
+/// and changes nothing, on the sign-in form as on a signed-in form; the right token works.
+pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World) {
+    create_user(world, "carol", "admin", PASSWORD).await;
+    let mut browser = Browser::new(world);
+
+    browser.get("/console/login").await;
+    let no_token = browser
+        .post(
+            "/console/login",
+            &[("username", "carol"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(no_token.status, 403);
+    assert!(!browser.cookies.contains_key("unipay_console"));
+
+    assert_eq!(browser.sign_in("carol", PASSWORD).await.status, 303);
+    let csrf = browser.session_csrf().await;
+    let new_user = [
+        ("username", "mallory"),
+        ("role", "admin"),
+        ("password", "a long enough password"),
+    ];
+    let missing = browser.post("/console/admin/users", &new_user).await;
+    assert_eq!(missing.status, 403);
+    assert!(missing.body.contains(r#"data-test="flash-error""#));
+    let mut wrong = new_user.to_vec();
+    wrong.push(("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert_eq!(
+        browser.post("/console/admin/users", &wrong).await.status,
+        403
+    );
+    // Another session's token is as wrong as a made-up one.
+    create_user(world, "dave", "admin", PASSWORD).await;
+    let mut other = Browser::new(world);
+    other.sign_in("dave", PASSWORD).await;
+    let others_token = other.session_csrf().await;
+    let mut foreign = new_user.to_vec();
+    foreign.push(("csrf", &others_token));
+    assert_eq!(
+        browser.post("/console/admin/users", &foreign).await.status,
+        403
+    );
+    // Sign-out needs the token too.
+    assert_eq!(browser.post("/console/logout", &[]).await.status, 403);
+    assert_eq!(browser.get("/console").await.status, 200, "still signed in");
+
+    let store = world.store().await;
+    assert!(store.get_console_user("mallory").await.unwrap().is_none());
+    store.close().await;
+    let refusals = audit_rows(world, "carol", "console.csrf").await;
+    assert_eq!(refusals.len(), 4);
+    assert!(refusals.iter().all(|r| r.outcome == "refused"));
+    assert_eq!(audit_rows(world, "carol", "console.signin").await.len(), 1);
+    assert_eq!(audit_rows(world, "", "console.csrf").await.len(), 5);
+
+    let mut right = new_user.to_vec();
+    right.push(("csrf", &csrf));
+    let created = browser.post("/console/admin/users", &right).await;
+    assert_eq!(created.status, 303);
+    assert_eq!(
+        created.location(),
+        "/console/admin/users?ok=flash.user_created"
+    );
+    let store = world.store().await;
+    assert_eq!(
+        store
+            .get_console_user("mallory")
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        "admin"
+    );
+    store.close().await;
+    assert_eq!(
+        audit_rows(world, "carol", "console.user.create")
+            .await
+            .len(),
+        1
+    );
+}
+
+/// Proves an auditor reads but cannot act: a POST answers 403, changes nothing and writes
+/// `console.forbidden`; the admin-only users page is refused the same way.
+pub async fn an_auditor_reads_but_cannot_act(world: &mut World) {
+    create_user(world, "erin", "auditor", PASSWORD).await;
+    let mut browser = Browser::new(world);
+    assert_eq!(browser.sign_in("erin", PASSWORD).await.status, 303);
+    assert_eq!(browser.get("/console").await.status, 200);
+    assert_eq!(browser.get("/console/audit").await.status, 200);
+    let csrf = browser.session_csrf().await;
+
+    let post = browser
+        .post(
+            "/console/admin/users",
+            &[
+                ("username", "eve"),
+                ("role", "admin"),
+                ("password", "a long enough password"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(post.status, 403);
+    assert!(post.body.contains(r#"data-test="flash-error""#));
+    let disable = browser
+        .post("/console/admin/users/erin/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(disable.status, 403);
+    assert_eq!(browser.get("/console/admin/users").await.status, 403);
+    let nav = browser.get("/console").await;
+    assert!(
+        !nav.body.contains("/console/admin/users"),
+        "no link to what it may not open"
+    );
+
+    let store = world.store().await;
+    assert!(store.get_console_user("eve").await.unwrap().is_none());
+    assert!(
+        store
+            .get_console_user("erin")
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
+    store.close().await;
+    let forbidden = audit_rows(world, "erin", "console.forbidden").await;
+    assert_eq!(forbidden.len(), 3);
+    assert!(forbidden.iter().all(|r| r.outcome == "forbidden"));
+    assert!(forbidden.iter().any(|r| r.target == "eve"));
+
+    // The audit page shows it, filtered.
+    let page = browser
+        .get("/console/audit?actor=erin&action=console.forbidden")
+        .await;
+    assert_eq!(page.body.matches(r#"data-test="audit-row""#).count(), 3);
+    assert!(page.body.contains(r#"data-action="console.forbidden""#));
+}
+
+/// Proves the language follows the browser, then the `lang` cookie set by the switch links,
+/// which come back only to console pages.
+pub async fn language_from_the_browser_and_switchable(world: &mut World) {
+    create_user(world, "frank", "finance", PASSWORD).await;
+    let mut browser = Browser::new(world);
+    browser.accept_language = "en-GB,en;q=0.9";
+    let english = browser.get("/console/login").await;
+    assert!(english.body.contains(r#"<html lang="en">"#));
+    assert!(english.body.contains(">Sign in</button>"));
+    browser.accept_language = "zh-CN,zh;q=0.9";
+    let chinese = browser.get("/console/login").await;
+    assert!(chinese.body.contains(r#"<html lang="zh-CN">"#));
+    assert!(chinese.body.contains(">登录</button>"));
+    assert!(chinese.body.contains(r#"data-test="lang-en""#));
+
+    let on_login = browser
+        .get("/console/lang/en?back=%2Fconsole%2Flogin%3Fnext%3D%252Fconsole%252Faudit")
+        .await;
+    assert_eq!(
+        on_login.location(),
+        "/console/login?next=%2Fconsole%2Faudit"
+    );
+    browser.cookies.remove("lang");
+    assert_eq!(browser.sign_in("frank", PASSWORD).await.status, 303);
+    let switched = browser
+        .get("/console/lang/en?back=%2Fconsole%2Faudit")
+        .await;
+    assert_eq!(switched.status, 303);
+    assert_eq!(switched.location(), "/console/audit");
+    let cookie = browser.set_cookies.last().unwrap();
+    assert!(cookie.starts_with("lang=en;"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"));
+    let audit = browser.get("/console/audit").await;
+    assert!(
+        audit.body.contains("<h1>Audit log</h1>"),
+        "the cookie beats the browser"
+    );
+    let back = browser
+        .get("/console/lang/zh-CN?back=https%3A%2F%2Fevil.example")
+        .await;
+    assert_eq!(back.location(), "/console", "never back to another site");
+    assert!(
+        browser
+            .get("/console/audit")
+            .await
+            .body
+            .contains("<h1>审计日志</h1>")
+    );
+}
+
+/// Proves a session ends when unused for the idle time, at its absolute end however busy,
+/// and when its user is disabled from the command line.
+pub async fn sessions_end_idle_absolutely_and_when_disabled(world: &mut World) {
+    restart_with_console(world, "idle_timeout_s = 2\nabsolute_timeout_s = 5\n").await;
+    create_user(world, "grace", "operator", PASSWORD).await;
+    let mut browser = Browser::new(world);
+
+    browser.sign_in("grace", PASSWORD).await;
+    assert_eq!(browser.get("/console").await.status, 200);
+    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    let idle = browser.get("/console").await;
+    assert_eq!(idle.status, 303, "ended after 2 s unused");
+    assert!(idle.location().starts_with("/console/login"));
+
+    browser.sign_in("grace", PASSWORD).await;
+    let started = Instant::now();
+    let mut ended_after = None;
+    while started.elapsed() < Duration::from_secs(8) {
+        if browser.get("/console").await.status != 200 {
+            ended_after = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let ended_after = ended_after.expect("the session ends while in use");
+    assert!(
+        ended_after >= Duration::from_millis(4_000),
+        "in use, it lasts until its absolute end: {ended_after:?}"
+    );
+
+    browser.sign_in("grace", PASSWORD).await;
+    assert_eq!(browser.get("/console").await.status, 200);
+    let output = unipay()
+        .args(["admin", "disable-user", "--database-url", &world.db_url()])
+        .args(["--username", "grace", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        browser.get("/console").await.status,
+        303,
+        "disabled: signed out"
+    );
+    assert_eq!(browser.sign_in("grace", PASSWORD).await.status, 401);
+    let disabled = audit_rows(world, "", "console.user.disable").await;
+    assert_eq!(disabled.len(), 1);
+    assert!(disabled[0].actor.starts_with("cli:"));
+    assert_eq!(disabled[0].target, "grace");
+}
+
+/// Proves an admin manages users on the users page: create, change role, disable, enable;
+/// each change audited, bad input refused with a message, and no admin can lock themselves out.
+pub async fn an_admin_manages_users(world: &mut World) {
+    create_user(world, "heidi", "admin", PASSWORD).await;
+    let mut browser = Browser::new(world);
+    browser.sign_in("heidi", PASSWORD).await;
+    let csrf = browser.session_csrf().await;
+    let create = |name: &'static str, password: &'static str| {
+        [
+            ("username", name),
+            ("role", "operator"),
+            ("password", password),
+        ]
+    };
+    let mut fields = create("ivan", "a long enough password").to_vec();
+    fields.push(("csrf", &csrf));
+    assert_eq!(
+        browser
+            .post("/console/admin/users", &fields)
+            .await
+            .location(),
+        "/console/admin/users?ok=flash.user_created"
+    );
+    let mut short = create("judy", "short").to_vec();
+    short.push(("csrf", &csrf));
+    let refused = browser.post("/console/admin/users", &short).await;
+    assert_eq!(
+        refused.location(),
+        "/console/admin/users?error=flash.user_bad_password"
+    );
+    let shown = browser.get(refused.location()).await;
+    assert!(shown.body.contains(r#"data-test="flash-error""#));
+    assert!(
+        browser
+            .post("/console/admin/users", &fields)
+            .await
+            .location()
+            .ends_with("error=flash.user_taken")
+    );
+
+    let role = browser
+        .post(
+            "/console/admin/users/ivan/role",
+            &[("role", "finance"), ("csrf", &csrf)],
+        )
+        .await;
+    assert!(role.location().ends_with("ok=flash.user_role_changed"));
+    let own = browser
+        .post("/console/admin/users/heidi/disable", &[("csrf", &csrf)])
+        .await;
+    assert!(own.location().ends_with("error=flash.not_self"));
+    browser
+        .post("/console/admin/users/ivan/disable", &[("csrf", &csrf)])
+        .await;
+    let list = browser.get("/console/admin/users").await;
+    assert!(
+        list.body
+            .contains(r#"data-id="ivan" data-role="finance" data-status="disabled""#)
+    );
+    let mut ivan = Browser::new(world);
+    assert_eq!(
+        ivan.sign_in("ivan", "a long enough password").await.status,
+        401
+    );
+    browser
+        .post("/console/admin/users/ivan/enable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        ivan.sign_in("ivan", "a long enough password").await.status,
+        303
+    );
+
+    let actions: Vec<(String, String)> = audit_rows(world, "heidi", "")
+        .await
+        .into_iter()
+        .filter(|r| r.action.starts_with("console.user."))
+        .map(|r| (r.action, r.outcome))
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("console.user.enable", "ok"),
+        ("console.user.disable", "ok"),
+        ("console.user.role", "ok"),
+        ("console.user.create", "refused"),
+        ("console.user.create", "refused"),
+        ("console.user.create", "ok"),
+    ]
+    .iter()
+    .map(|(a, o)| (a.to_string(), o.to_string()))
+    .collect();
+    assert_eq!(actions, expected);
+}
+
+/// Proves the dashboard's figures come from the database on either backend (a paid payment,
+/// an open one, their merchant and channel account, the charts), and the audit page pages
+/// through many entries with its cursor and filters by date.
+pub async fn the_dashboard_and_the_audit_log_show_what_happened(world: &mut World) {
+    let paid = world.pay("DASH-1", 1234, "server").await;
+    world
+        .wait_for_payment(&paid.id, |p| p.status == "succeeded")
+        .await;
+    let open = world.create("DASH-2", 500).await;
+    world.checkout(&open).await;
+    create_user(world, "judy", "finance", PASSWORD).await;
+    let mut browser = Browser::new(world);
+    browser.accept_language = "en";
+    browser.sign_in("judy", PASSWORD).await;
+
+    let page = browser.get("/console").await;
+    assert_eq!(page.status, 200);
+    let kpi = |name: &str| {
+        let marker = format!(r#"data-test="kpi-{name}">"#);
+        let at = page
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("kpi {name}"))
+            + marker.len();
+        page.body[at..].split('<').next().unwrap().to_string()
+    };
+    assert_eq!(kpi("collected-today"), "12.34");
+    assert_eq!(kpi("count-today"), "2");
+    assert_eq!(kpi("success-rate-today"), "50.0%");
+    assert_eq!(kpi("collected-30d"), "12.34");
+    assert_eq!(kpi("awaiting-result"), "1");
+    assert_eq!(kpi("dead-letters"), "0");
+    assert_eq!(kpi("recon-open"), "0");
+    assert_eq!(kpi("settlement-review"), "0");
+    assert!(
+        page.body
+            .contains(&format!(r#"<tr data-id="{}">"#, world.channel_account_id))
+    );
+    assert!(
+        page.body
+            .contains(&format!(r#"<tr data-id="{}">"#, world.merchant_id))
+    );
+    assert_eq!(page.body.matches(r#"<rect class="bar""#).count(), 30);
+    assert!(page.body.contains(r#"data-test="chart-payments""#));
+
+    let store = world.store().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    for n in 0..60 {
+        store
+            .record_audit(&unipay_store::audit::AuditEntry {
+                actor: "paging",
+                action: "test.entry",
+                target: &format!("tgt-{n}"),
+                detail: "",
+                from_address: "test",
+                outcome: "ok",
+                now_ms: now - (n % 3),
+            })
+            .await
+            .unwrap();
+    }
+    store.close().await;
+    let first = browser.get("/console/audit?actor=paging").await;
+    assert_eq!(first.body.matches(r#"data-test="audit-row""#).count(), 50);
+    let marker = r#"<a href="/console/audit?"#;
+    let at = first.body.find(marker).expect("a next page") + marker.len() - 1;
+    // As a browser reads the attribute.
+    let next = first.body[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let second = browser.get(&format!("/console/audit{next}")).await;
+    assert_eq!(second.body.matches(r#"data-test="audit-row""#).count(), 10);
+    assert!(!second.body.contains(r#"data-test="next-page""#));
+    let targets = |body: &str| -> Vec<String> {
+        body.match_indices(r#"<td class="id">tgt-"#)
+            .map(|(at, _)| body[at + 15..].split('<').next().unwrap().to_string())
+            .collect()
+    };
+    let mut all = targets(&first.body);
+    all.extend(targets(&second.body));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 60, "every entry once across the pages");
+
+    let old = browser
+        .get("/console/audit?actor=paging&from=2000-01-01&to=2000-01-02")
+        .await;
+    assert_eq!(old.body.matches(r#"data-test="audit-row""#).count(), 0);
+    let bad = browser.get("/console/audit?from=yesterday").await;
+    assert!(bad.body.contains(r#"data-test="flash-error""#));
+}

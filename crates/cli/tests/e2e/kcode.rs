@@ -1,0 +1,457 @@
+//! K-code payment end to end (网上K码支付): the bill, the code the simulated bank texts (read
+//! from `/sim/sms`), the payment with it; wrong codes counted up to the limit, resends
+//! rate-limited and voiding the old code, expired codes. Card and mobile never appear in full
+//! in an answer or in the server's log.
+
+use crate::harness::World;
+use serde_json::{Value, json};
+use std::time::Duration;
+use unipay_client::RawResponse;
+
+const CARD: &str = "6228480012345678901";
+const MOBILE: &str = "13912345678";
+
+/// Creates a K-code payment; the bank has texted its code when this returns.
+async fn create_kcode(world: &World, out_trade_no: &str, amount: i64) -> Value {
+    let body = json!({
+        "out_trade_no": out_trade_no,
+        "amount": amount,
+        "currency": "CNY",
+        "subject": "学费 Tuition",
+        "method": "kcode",
+        "card_no": CARD,
+        "mobile_no": MOBILE,
+    });
+    let answer = post(world, "/v1/payments", &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let payment = answer.json();
+    assert_eq!(payment["status"], "pending");
+    assert_eq!(payment["kcode"]["status"], "code_sent");
+    assert_eq!(payment["kcode"]["card_no"], "622848*********8901");
+    assert_eq!(payment["kcode"]["mobile_no"], "139****5678");
+    payment
+}
+
+async fn post(world: &World, path: &str, body: &Value) -> RawResponse {
+    world
+        .client
+        .send("POST", path, body.to_string().as_bytes(), &[])
+        .await
+        .expect("the server answers")
+}
+
+/// The codes texted to the mobile, newest first, for the order.
+async fn texted_codes(world: &World, order_no: &str) -> Vec<String> {
+    let texts: Value = world
+        .http
+        .get(format!("{}/sim/sms?mobile={MOBILE}", world.bank_url))
+        .send()
+        .await
+        .expect("sim answers")
+        .json()
+        .await
+        .expect("sim JSON");
+    texts
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|text| text["order_no"] == order_no)
+        .map(|text| text["code"].as_str().expect("a code").to_string())
+        .collect()
+}
+
+async fn latest_code(world: &World, payment: &Value) -> String {
+    let order_no = payment["channel_order_no"].as_str().expect("order no");
+    texted_codes(world, order_no)
+        .await
+        .into_iter()
+        .next()
+        .expect("a code was texted")
+}
+
+async fn confirm(world: &World, payment: &Value, code: &str) -> RawResponse {
+    let path = format!(
+        "/v1/payments/{}/kcode/confirm",
+        payment["id"].as_str().unwrap()
+    );
+    post(
+        world,
+        &path,
+        &json!({
+            "verify_code": code,
+            "account_name": "张三",
+            "certificate_type": "I",
+            "certificate_no": "110101199003071234",
+        }),
+    )
+    .await
+}
+
+async fn resend(world: &World, payment: &Value) -> RawResponse {
+    let path = format!(
+        "/v1/payments/{}/kcode/resend",
+        payment["id"].as_str().unwrap()
+    );
+    post(world, &path, &json!({})).await
+}
+
+fn wrong(code: &str) -> String {
+    if code == "000000" { "111111" } else { "000000" }.to_string()
+}
+
+/// Restarts the server with resends allowed a second apart, at most twice.
+async fn fast_resends(world: &mut World) {
+    let config = world.dir().join("unipay.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[kcode]\nmin_resend_interval_s = 1\nmax_resends = 2\n");
+    std::fs::write(&config, text).unwrap();
+    world.kill_server().await;
+    world.start_server().await;
+}
+
+fn assert_error(answer: &RawResponse, status: u16, code: &str) {
+    assert_eq!(
+        (answer.status, answer.error_code().as_deref()),
+        (status, Some(code)),
+        "{}",
+        answer.body
+    );
+}
+
+/// Waits until the bank's own server notification of the order was acknowledged, so that a
+/// second business notification would have had its chance to appear.
+async fn bank_notification_acknowledged(world: &World, order_no: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let order = world.sim_order(order_no).await;
+        if order["notify_acknowledged"] == true || tokio::time::Instant::now() > deadline {
+            assert_eq!(order["notify_acknowledged"], true, "{order}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Proves the whole K-code path: the texted code pays the order, the payment succeeds through
+/// the usual state change (one `payment.succeeded`, the ledger holds: checked by the harness),
+/// the bank books it (Query answers paid) and its notification changes nothing; a repeat of the
+/// confirmation answers the same; card and mobile never appear in full in the log.
+pub async fn kcode_success(world: &mut World) {
+    let payment = create_kcode(world, "KC-OK-1", 12_345).await;
+    let id = payment["id"].as_str().unwrap();
+    let order_no = payment["channel_order_no"].as_str().unwrap();
+    let code = latest_code(world, &payment).await;
+    assert_eq!(code.len(), 6);
+
+    let paid = confirm(world, &payment, &code).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    let paid = paid.json();
+    assert_eq!(paid["status"], "succeeded");
+    assert_eq!(paid["kcode"]["status"], "paid");
+    assert!(
+        paid["channel_trade_no"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
+    assert!(paid["accounting_date"].as_str().is_some());
+
+    let again = confirm(world, &payment, &code).await;
+    assert_eq!(
+        again.status, 200,
+        "a repeat answers the same: {}",
+        again.body
+    );
+    assert_eq!(again.json()["status"], "succeeded");
+
+    bank_notification_acknowledged(world, order_no).await;
+    let events = world.wait_for_events(id, 1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let events_after = world.receiver.events_for(id);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events_after.len(), 1, "one business notification");
+    assert_eq!(events_after[0].event_type, "payment.succeeded");
+
+    let synced = world.client.get_payment(id, true).await.unwrap();
+    assert_eq!(synced.status, "succeeded");
+    let sim = world.sim_order(order_no).await;
+    assert_eq!(sim["status"], "04", "{sim}");
+
+    let log = std::fs::read_to_string(world.log_path()).unwrap_or_default();
+    assert!(!log.contains(CARD), "the card number is never logged");
+    assert!(!log.contains(MOBILE), "the mobile number is never logged");
+}
+
+/// Proves bad K-code creates are refused with their codes and store nothing, and a create
+/// replayed under its Idempotency-Key answers the same payment without a second text.
+pub async fn kcode_bad_input_and_idempotency(world: &mut World) {
+    let base = json!({"out_trade_no": "KC-IDEM-1", "amount": 100, "currency": "CNY",
+        "subject": "s", "method": "kcode", "card_no": CARD, "mobile_no": MOBILE});
+    for (field, value) in [
+        ("card_no", json!("1234")),
+        ("mobile_no", json!("2391234567")),
+        ("method", json!("sms")),
+        ("card_no", json!(null)),
+        ("capture", json!("manual")),
+    ] {
+        let mut body = base.clone();
+        body[field] = value;
+        let answer = post(world, "/v1/payments", &body).await;
+        assert_error(&answer, 400, "invalid_request");
+        assert!(!answer.body.contains(CARD), "{}", answer.body);
+    }
+    let missing = world.client.find_payment("KC-IDEM-1").await;
+    assert!(missing.is_err(), "nothing was stored");
+
+    let key = [("idempotency-key", "kcode-idem-1".to_string())];
+    let body = base.to_string();
+    let send = || {
+        world
+            .client
+            .send("POST", "/v1/payments", body.as_bytes(), &key)
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status, 201, "{}", first.body);
+    let second = send().await.unwrap();
+    assert_eq!(second.status, 201, "{}", second.body);
+    let (first, second) = (first.json(), second.json());
+    assert_eq!(first["id"], second["id"]);
+    assert_eq!(second["kcode"]["status"], "code_sent");
+    let order_no = first["channel_order_no"].as_str().unwrap();
+    assert_eq!(texted_codes(world, order_no).await.len(), 1, "one text");
+    let paid = confirm(world, &first, &latest_code(world, &first).await).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    world
+        .wait_for_events(first["id"].as_str().unwrap(), 1)
+        .await;
+}
+
+/// Proves a wrong code is refused with its code and counted, and the right one then pays.
+pub async fn kcode_wrong_code_then_right(world: &mut World) {
+    let payment = create_kcode(world, "KC-WRONG-1", 500).await;
+    let id = payment["id"].as_str().unwrap();
+    let code = latest_code(world, &payment).await;
+
+    let refused = confirm(world, &payment, &wrong(&code)).await;
+    assert_error(&refused, 422, "kcode_wrong_code");
+    assert!(refused.body.contains("2 attempts left"), "{}", refused.body);
+    let still = world.client.get_payment(id, false).await.unwrap();
+    assert_eq!(still.status, "pending");
+
+    let paid = confirm(world, &payment, &code).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    let paid = paid.json();
+    assert_eq!(paid["status"], "succeeded");
+    assert_eq!(paid["kcode"]["wrong_attempts"], 1);
+    let events = world.wait_for_events(id, 1).await;
+    assert_eq!(events[0].event_type, "payment.succeeded");
+}
+
+/// Proves the last wrong code allowed fails the payment (`payment.failed`), at the bank too,
+/// and that the right code is refused afterwards.
+pub async fn kcode_too_many_wrong_codes(world: &mut World) {
+    let payment = create_kcode(world, "KC-LIMIT-1", 800).await;
+    let id = payment["id"].as_str().unwrap();
+    let order_no = payment["channel_order_no"].as_str().unwrap();
+    let code = latest_code(world, &payment).await;
+    let bad = wrong(&code);
+
+    assert_error(
+        &confirm(world, &payment, &bad).await,
+        422,
+        "kcode_wrong_code",
+    );
+    assert_error(
+        &confirm(world, &payment, &bad).await,
+        422,
+        "kcode_wrong_code",
+    );
+    assert_error(
+        &confirm(world, &payment, &bad).await,
+        409,
+        "kcode_attempts_exhausted",
+    );
+    let failed = world.client.get_payment(id, false).await.unwrap();
+    assert_eq!(failed.status, "failed");
+    assert_error(
+        &confirm(world, &payment, &code).await,
+        409,
+        "kcode_attempts_exhausted",
+    );
+    assert_error(
+        &resend(world, &payment).await,
+        409,
+        "kcode_attempts_exhausted",
+    );
+
+    let events = world.wait_for_events(id, 1).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "payment.failed");
+    let sim = world.sim_order(order_no).await;
+    assert_eq!(sim["status"], "99", "the bank failed the order too: {sim}");
+    let synced = world.client.get_payment(id, true).await.unwrap();
+    assert_eq!(synced.status, "failed");
+}
+
+/// Proves a resend texts a new code and voids the old one, and resends are rate-limited (too
+/// soon, then too many), each refusal with its code.
+pub async fn kcode_resend(world: &mut World) {
+    fast_resends(world).await;
+    let payment = create_kcode(world, "KC-RESEND-1", 2_000).await;
+    let id = payment["id"].as_str().unwrap();
+    let order_no = payment["channel_order_no"].as_str().unwrap();
+    let first = latest_code(world, &payment).await;
+
+    assert_error(&resend(world, &payment).await, 429, "kcode_resend_too_soon");
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let resent = resend(world, &payment).await;
+    assert_eq!(resent.status, 200, "{}", resent.body);
+    assert_eq!(resent.json()["kcode"]["resend_count"], 1);
+    let codes = texted_codes(world, order_no).await;
+    assert_eq!(codes.len(), 2, "two texts, newest first: {codes:?}");
+    let second = codes[0].clone();
+    if second != first {
+        assert_error(
+            &confirm(world, &payment, &first).await,
+            422,
+            "kcode_wrong_code",
+        );
+    }
+
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(resend(world, &payment).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_error(&resend(world, &payment).await, 429, "kcode_resend_limit");
+
+    let newest = latest_code(world, &payment).await;
+    let paid = confirm(world, &payment, &newest).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    assert_eq!(paid.json()["status"], "succeeded");
+    let events = world.wait_for_events(id, 1).await;
+    assert_eq!(events[0].event_type, "payment.succeeded");
+}
+
+/// Proves an expired code is refused with its code and counts nothing, and a resend gives a
+/// code that pays.
+pub async fn kcode_code_expired(world: &mut World) {
+    fast_resends(world).await;
+    let set = world
+        .http
+        .post(format!("{}/sim/kcode", world.bank_url))
+        .json(&json!({"code_ttl_ms": 1_000}))
+        .send()
+        .await
+        .unwrap();
+    assert!(set.status().is_success());
+    let payment = create_kcode(world, "KC-EXPIRED-1", 990).await;
+    let id = payment["id"].as_str().unwrap();
+    let code = latest_code(world, &payment).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+
+    let expired = confirm(world, &payment, &code).await;
+    assert_error(&expired, 422, "kcode_code_expired");
+    let still = world.client.get_payment(id, false).await.unwrap();
+    assert_eq!(still.status, "pending");
+
+    let resent = resend(world, &payment).await;
+    assert_eq!(resent.status, 200, "{}", resent.body);
+    assert_eq!(resent.json()["kcode"]["wrong_attempts"], 0);
+    let fresh = latest_code(world, &payment).await;
+    let paid = confirm(world, &payment, &fresh).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    assert_eq!(paid.json()["status"], "succeeded");
+    let events = world.wait_for_events(id, 1).await;
+    assert_eq!(events[0].event_type, "payment.succeeded");
+}
+
+/// Proves the cashier offers the same flow as plain forms on our own pages: card and mobile,
+/// then the texted code with the holder's details; a bad entry and a wrong code are shown on
+/// the page; the right code pays and leads to the result page. No script on the pages.
+pub async fn kcode_at_the_cashier(world: &mut World) {
+    let payment = world.create("KC-CASHIER-1", 1_500).await;
+    let page = |path: String| {
+        let http = world.http.clone();
+        async move { http.get(path).send().await.unwrap() }
+    };
+    let base = format!("{}/pay/{}/kcode", world.server_url, payment.id);
+    let first = page(base.clone()).await;
+    assert_eq!(first.status(), 200);
+    let html = first.text().await.unwrap();
+    assert!(
+        html.contains("name=\"card_no\"") && !html.contains("<script"),
+        "{html}"
+    );
+
+    let form = |path: String, fields: Vec<(&'static str, String)>| {
+        let http = world.http.clone();
+        async move { http.post(path).form(&fields).send().await.unwrap() }
+    };
+    let bad = form(
+        base.clone(),
+        vec![("card_no", "1234".into()), ("mobile_no", MOBILE.into())],
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("12至19位"));
+
+    let sent = form(
+        base.clone(),
+        vec![("card_no", CARD.into()), ("mobile_no", MOBILE.into())],
+    )
+    .await;
+    assert_eq!(sent.status(), 200);
+    let html = sent.text().await.unwrap();
+    assert!(html.contains("name=\"verify_code\"") && html.contains("139****5678"));
+    assert!(!html.contains(CARD) && !html.contains(MOBILE));
+
+    let code = texted_codes(world, &payment.channel_order_no)
+        .await
+        .into_iter()
+        .next()
+        .expect("a code was texted");
+    let details = |code: String| {
+        vec![
+            ("verify_code", code),
+            ("account_name", "李四".to_string()),
+            ("certificate_type", "I".to_string()),
+            ("certificate_no", "110101199003071234".to_string()),
+        ]
+    };
+    let refused = form(format!("{base}/confirm"), details(wrong(&code))).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("2 attempts left"));
+
+    let paid = form(format!("{base}/confirm"), details(code)).await;
+    assert_eq!(paid.status(), 303);
+    assert_eq!(
+        paid.headers()["location"].to_str().unwrap(),
+        format!("/pay/{}/result", payment.id)
+    );
+    let done = world.client.get_payment(&payment.id, false).await.unwrap();
+    assert_eq!(done.status, "succeeded");
+    let events = world.wait_for_events(&payment.id, 1).await;
+    assert_eq!(events[0].event_type, "payment.succeeded");
+}
+
+/// Proves a KPayReq whose answer is lost (the bank paid, the connection broke) is settled by
+/// querying the order, as any payment of unknown outcome: the payment succeeds once.
+pub async fn kcode_lost_answer_settled_by_query(world: &mut World) {
+    let payment = create_kcode(world, "KC-LOST-1", 4_200).await;
+    let id = payment["id"].as_str().unwrap();
+    let code = latest_code(world, &payment).await;
+    let set = world
+        .http
+        .post(format!("{}/sim/kcode", world.bank_url))
+        .json(&json!({"lose_pay_answers": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(set.status().is_success());
+
+    let paid = confirm(world, &payment, &code).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    assert_eq!(paid.json()["status"], "succeeded");
+    assert_eq!(paid.json()["kcode"]["status"], "paid");
+    let events = world.wait_for_events(id, 1).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "payment.succeeded");
+}

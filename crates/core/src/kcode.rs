@@ -1,0 +1,106 @@
+//! K-code payment (网上K码支付): the consumer pays without leaving the merchant's page. The bank
+//! takes the bill with the consumer's card and mobile numbers and texts a verification code;
+//! the merchant sends the code back with the card holder's details and the bank pays at once.
+//! A bank protocol that offers it implements [`KcodeChannel`] and returns it from
+//! [`crate::channel::Channel::kcode`].
+
+use crate::channel::{BankPaid, BoxFuture, ChannelError, PaymentRequest, RawMessage};
+use crate::masking::{mask_card, mask_mobile};
+use crate::money::Amount;
+
+/// The bill: the order as for a redirected payment, plus the card to charge and the mobile
+/// the code goes to. Only masked forms of both ever reach a log.
+#[derive(Clone)]
+pub struct KcodeBill {
+    pub order: PaymentRequest,
+    pub card_no: String,
+    pub mobile_no: String,
+}
+
+impl std::fmt::Debug for KcodeBill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KcodeBill")
+            .field("order_no", &self.order.order_no)
+            .field("card_no", &mask_card(&self.card_no))
+            .field("mobile_no", &mask_mobile(&self.mobile_no))
+            .finish()
+    }
+}
+
+/// What the consumer types in to pay: the texted code and the card holder's details.
+#[derive(Clone)]
+pub struct KcodePayment {
+    pub order_no: String,
+    /// The amount of the order, to check the bank's answer against.
+    pub amount: Amount,
+    pub verify_code: String,
+    pub account_name: String,
+    /// ABC certificate types: I, P, K, D, W, U.
+    pub certificate_type: String,
+    pub certificate_no: String,
+    /// `MMYY` of a credit card; empty for a debit card.
+    pub exp_date: String,
+    /// A credit card's security code; empty for a debit card.
+    pub cvv2: String,
+}
+
+impl std::fmt::Debug for KcodePayment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KcodePayment")
+            .field("order_no", &self.order_no)
+            .field("amount", &self.amount)
+            .field("certificate_type", &self.certificate_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the bank says to a K-code request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KcodeState {
+    /// A (new) code was texted: to the bill and to a resend. Any earlier code is void.
+    CodeSent,
+    /// The code was right and the money is taken: to the payment.
+    Paid(BankPaid),
+    /// The code was wrong; the bank counted the attempt.
+    WrongCode { reason: String },
+    /// The code is too old; a resend gives a new one.
+    CodeExpired { reason: String },
+    /// Too many wrong codes: the bank failed the order for good.
+    AttemptsExhausted { reason: String },
+    /// The bank will text no more codes for this order.
+    ResendLimit { reason: String },
+    /// The bank judged the request and declined it (card or mobile not accepted, order not
+    /// payable, holder details wrong): nothing was done.
+    Refused { code: String, reason: String },
+    /// The bank cannot tell (ABC: `EUNKWN`): query the order.
+    Unknown { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KcodeAnswer {
+    pub state: KcodeState,
+    pub raw: RawMessage,
+}
+
+/// The K-code operations of a bank. `Err` is, as for every channel call, an outcome unknown
+/// ([`ChannelError::Unknown`]), a request that never reached the bank, one the bank refused as
+/// a message, or an answer not believed.
+pub trait KcodeChannel: Send + Sync {
+    /// Hands the bank the bill; it texts a code to `bill.mobile_no`.
+    fn send_bill<'a>(
+        &'a self,
+        bill: &'a KcodeBill,
+    ) -> BoxFuture<'a, Result<KcodeAnswer, ChannelError>>;
+
+    /// Pays the order with the texted code.
+    fn pay<'a>(
+        &'a self,
+        payment: &'a KcodePayment,
+    ) -> BoxFuture<'a, Result<KcodeAnswer, ChannelError>>;
+
+    /// Asks for a new code for the order (the old one stops working).
+    fn resend_code<'a>(
+        &'a self,
+        order_no: &'a str,
+    ) -> BoxFuture<'a, Result<KcodeAnswer, ChannelError>>;
+}

@@ -1,0 +1,249 @@
+//! Administration shared by the command line (`unipay admin`) and the console: merchants, apps
+//! and their secrets, channel accounts with their keys. Secrets are handed back once, at
+//! creation or rotation, and never shown again; keys are shown only as fingerprints.
+
+use crate::channels::build_channel;
+use crate::state::AppState;
+use sha2::{Digest, Sha256};
+use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
+use unipay_core::ids::{new_id, random_token};
+use unipay_store::audit::AuditEntry;
+use unipay_store::merchants::{App, ChannelAccount, Merchant};
+use unipay_store::{Store, StoreError};
+
+/// An app secret's length: 40 random characters.
+const SECRET_LEN: usize = 40;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no merchant {0}")]
+    NoMerchant(String),
+    #[error("no app {0}")]
+    NoApp(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub async fn create_merchant(
+    store: &Store,
+    name: &str,
+    id: Option<String>,
+    now_ms: i64,
+) -> Result<Merchant, AdminError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AdminError::Invalid("a merchant needs a name".into()));
+    }
+    let merchant = Merchant {
+        id: id.unwrap_or_else(|| new_id("mch", now_ms)),
+        name: name.to_string(),
+        created_at: now_ms,
+    };
+    store.insert_merchant(&merchant).await?;
+    Ok(merchant)
+}
+
+/// What a new app needs; its secret is made here.
+#[derive(Debug, Clone, Default)]
+pub struct NewApp {
+    pub merchant_id: String,
+    pub name: String,
+    pub notify_url: Option<String>,
+    /// The channel account its payments use (default: the merchant's first).
+    pub channel_account_id: Option<String>,
+    pub id: Option<String>,
+}
+
+/// Creates an app; the returned app holds its secret, to be shown this once.
+pub async fn create_app(store: &Store, new: NewApp, now_ms: i64) -> Result<App, AdminError> {
+    if new.name.trim().is_empty() {
+        return Err(AdminError::Invalid("an app needs a name".into()));
+    }
+    if store.get_merchant(&new.merchant_id).await?.is_none() {
+        return Err(AdminError::NoMerchant(new.merchant_id));
+    }
+    let app = App {
+        id: new.id.unwrap_or_else(|| new_id("app", now_ms)),
+        merchant_id: new.merchant_id,
+        name: new.name.trim().to_string(),
+        secret: random_token(SECRET_LEN),
+        notify_url: new.notify_url.filter(|url| !url.trim().is_empty()),
+        channel_account_id: new.channel_account_id.filter(|id| !id.trim().is_empty()),
+        status: "active".into(),
+        created_at: now_ms,
+    };
+    store.insert_app(&app).await?;
+    Ok(app)
+}
+
+/// Gives an app a new secret (returned, to be shown once); the old one stops working at once
+/// on this node and within the app cache's lifetime on the others.
+pub async fn rotate_app_secret(
+    state: &AppState,
+    app_id: &str,
+    audit: &AuditEntry<'_>,
+) -> Result<String, AdminError> {
+    let secret = random_token(SECRET_LEN);
+    if !state
+        .store
+        .rotate_app_secret(app_id, &secret, audit)
+        .await?
+    {
+        return Err(AdminError::NoApp(app_id.to_string()));
+    }
+    state.apps.forget(app_id);
+    Ok(secret)
+}
+
+/// Disables an app: its requests are refused from now on (same cache rule as a rotation).
+pub async fn disable_app(
+    state: &AppState,
+    app_id: &str,
+    audit: &AuditEntry<'_>,
+) -> Result<(), AdminError> {
+    if !state
+        .store
+        .set_app_status(app_id, "disabled", audit)
+        .await?
+    {
+        return Err(AdminError::NoApp(app_id.to_string()));
+    }
+    state.apps.forget(app_id);
+    Ok(())
+}
+
+/// The merchant's key as the bank hands it out.
+pub enum KeySource<'a> {
+    /// PKCS#12 (.pfx) with its password.
+    Pkcs12 { der: &'a [u8], password: &'a str },
+    /// PEM, PKCS#8 or PKCS#1.
+    Pem(&'a str),
+}
+
+/// An ABC TrustPay channel account to add.
+pub struct NewChannelAccount<'a> {
+    pub merchant_id: &'a str,
+    pub bank_merchant_id: &'a str,
+    pub key: KeySource<'a>,
+    /// The bank's certificate (TrustPay.cer), DER or PEM.
+    pub bank_certificate: &'a [u8],
+    pub trx_url: &'a str,
+    pub algorithm: &'a str,
+    pub payment_types: &'a str,
+    pub notify_type: &'a str,
+    pub cutover_hour: u8,
+    pub bank_fee_bps: u32,
+    pub id: Option<String>,
+}
+
+/// What was added, as administration may show it: fingerprints, never the key.
+#[derive(Debug, Clone)]
+pub struct AddedChannelAccount {
+    pub id: String,
+    pub bank_merchant_id: String,
+    pub certificate_subject: String,
+    pub certificate_sha256: String,
+    pub key_sha256: String,
+}
+
+pub async fn add_channel_account(
+    store: &Store,
+    new: NewChannelAccount<'_>,
+    now_ms: i64,
+) -> Result<AddedChannelAccount, AdminError> {
+    let invalid =
+        |what: &str, error: &dyn std::fmt::Display| AdminError::Invalid(format!("{what}: {error}"));
+    let key = match new.key {
+        KeySource::Pkcs12 { der, password } => {
+            PrivateKey::from_pkcs12(der, password).map_err(|e| invalid("loading the .pfx", &e))?
+        }
+        KeySource::Pem(text) => {
+            PrivateKey::from_pem(text).map_err(|e| invalid("loading the PEM key", &e))?
+        }
+    };
+    let certificate = Certificate::from_der_or_pem(new.bank_certificate)
+        .map_err(|e| invalid("loading the bank certificate", &e))?;
+    if SignatureAlgorithm::parse(new.algorithm).is_none() {
+        return Err(AdminError::Invalid(format!(
+            "unknown signature algorithm {:?} (SHA1withRSA or SHA256withRSA)",
+            new.algorithm
+        )));
+    }
+    if store.get_merchant(new.merchant_id).await?.is_none() {
+        return Err(AdminError::NoMerchant(new.merchant_id.to_string()));
+    }
+    let account = ChannelAccount {
+        id: new.id.unwrap_or_else(|| new_id("cha", now_ms)),
+        merchant_id: new.merchant_id.to_string(),
+        channel: "abc".into(),
+        bank_merchant_id: new.bank_merchant_id.to_string(),
+        private_key_pem: key
+            .to_pkcs8_pem()
+            .map_err(|e| invalid("storing the key", &e))?,
+        bank_certificate_pem: certificate.to_pem(),
+        signature_algorithm: new.algorithm.to_string(),
+        trx_url: new.trx_url.to_string(),
+        payment_types: new.payment_types.to_string(),
+        notify_type: new.notify_type.to_string(),
+        cutover_hour: i64::from(new.cutover_hour),
+        bank_fee_bps: i64::from(new.bank_fee_bps),
+        created_at: now_ms,
+    };
+    // Refuse an account the server could not use, before storing it.
+    build_channel(&account).map_err(|e| invalid("the account", &e))?;
+    store.insert_channel_account(&account).await?;
+    Ok(AddedChannelAccount {
+        id: account.id,
+        bank_merchant_id: account.bank_merchant_id,
+        certificate_subject: certificate.subject(),
+        certificate_sha256: certificate.fingerprint_sha256(),
+        key_sha256: key_fingerprint(&key)?,
+    })
+}
+
+/// A stored channel account as administration shows it.
+#[derive(Debug, Clone)]
+pub struct ChannelAccountView {
+    pub account: ChannelAccount,
+    pub certificate_subject: String,
+    pub certificate_sha256: String,
+    /// SHA-256 of the public key; the private key itself is never shown.
+    pub key_sha256: String,
+}
+
+/// Fingerprints of every channel account; a stored key or certificate that no longer reads
+/// shows as unreadable rather than failing the list.
+pub async fn channel_account_views(store: &Store) -> Result<Vec<ChannelAccountView>, AdminError> {
+    let accounts = store.list_channel_accounts().await?;
+    let unreadable = || "unreadable".to_string();
+    Ok(accounts
+        .into_iter()
+        .map(|account| {
+            let certificate =
+                Certificate::from_der_or_pem(account.bank_certificate_pem.as_bytes()).ok();
+            let key_sha256 = PrivateKey::from_pem(&account.private_key_pem)
+                .ok()
+                .and_then(|key| key_fingerprint(&key).ok())
+                .unwrap_or_else(unreadable);
+            ChannelAccountView {
+                certificate_subject: certificate
+                    .as_ref()
+                    .map_or_else(unreadable, Certificate::subject),
+                certificate_sha256: certificate
+                    .as_ref()
+                    .map_or_else(unreadable, Certificate::fingerprint_sha256),
+                key_sha256,
+                account,
+            }
+        })
+        .collect())
+}
+
+fn key_fingerprint(key: &PrivateKey) -> Result<String, AdminError> {
+    let der = key
+        .public_key_der()
+        .map_err(|e| AdminError::Invalid(format!("reading the public key: {e}")))?;
+    Ok(hex::encode(Sha256::digest(&der)))
+}

@@ -1,0 +1,131 @@
+//! `/console/audit`: the audit log, newest first, filtered by actor, action and dates (UTC+8),
+//! a page at a time.
+
+use super::i18n::Tr;
+use super::page::{self, Layout, day_start_ms, local_time};
+use super::session::SignedIn;
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use unipay_store::audit::AuditRecord;
+use unipay_store::audit_search::AuditQuery;
+
+const PAGE_SIZE: i64 = 50;
+const DAY_MS: i64 = 86_400_000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/console/audit", get(show))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuditParams {
+    actor: String,
+    action: String,
+    from: String,
+    to: String,
+    cursor: String,
+}
+
+pub struct Row {
+    pub at: String,
+    pub record: AuditRecord,
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditPage {
+    layout: Layout,
+    t: Tr,
+    params: AuditParams,
+    rows: Vec<Row>,
+    /// The query string of the next page, if there is one.
+    next: Option<String>,
+    bad_date: bool,
+}
+
+/// `GET /console/audit?actor=&action=&from=&to=&cursor=`
+pub async fn show(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<AuditParams>,
+) -> Response {
+    let from_ms = bound(&params.from, 0);
+    let to_ms = bound(&params.to, DAY_MS);
+    let bad_date = from_ms.is_none() || to_ms.is_none();
+    let cursor = parse_cursor(&params.cursor);
+    let query = AuditQuery {
+        actor: params.actor.trim(),
+        action: params.action.trim(),
+        from_ms: from_ms.unwrap_or(0),
+        to_ms: to_ms.unwrap_or(0),
+        before: cursor.as_ref().map(|(at, id)| (*at, id.as_str())),
+        limit: PAGE_SIZE,
+    };
+    let records = match state.store.search_audit(&query).await {
+        Ok(records) => records,
+        Err(error) => return page::failure(&error),
+    };
+    let next = (records.len() as i64 == PAGE_SIZE)
+        .then(|| records.last())
+        .flatten()
+        .map(|last| {
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("actor", &params.actor)
+                .append_pair("action", &params.action)
+                .append_pair("from", &params.from)
+                .append_pair("to", &params.to)
+                .append_pair("cursor", &format!("{}.{}", last.at, last.id))
+                .finish()
+        });
+    let rows = records
+        .into_iter()
+        .map(|record| Row {
+            at: local_time(record.at),
+            record,
+        })
+        .collect();
+    let layout = Layout::new(&signed, "audit", "audit.title");
+    page::render(&AuditPage {
+        t: layout.t,
+        layout,
+        params,
+        rows,
+        next,
+        bad_date,
+    })
+}
+
+/// A day's start (plus `shift`, to make the `to` day inclusive); blank is no bound (`Some(0)`).
+fn bound(date: &str, shift: i64) -> Option<i64> {
+    let date = date.trim();
+    if date.is_empty() {
+        return Some(0);
+    }
+    day_start_ms(date).map(|ms| ms + shift)
+}
+
+/// `at.id`, as the previous page wrote it.
+fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
+    let (at, id) = cursor.split_once('.')?;
+    Some((at.parse().ok()?, id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_cursors() {
+        assert_eq!(bound("", 5), Some(0));
+        assert_eq!(bound("1970-01-02", 0), Some(DAY_MS - 8 * 3_600_000));
+        assert_eq!(bound("2026-13-01", 0), None);
+        assert_eq!(parse_cursor("12.aud_x"), Some((12, "aud_x".into())));
+        assert_eq!(parse_cursor("x.aud"), None);
+        assert_eq!(parse_cursor(""), None);
+    }
+}

@@ -1,0 +1,174 @@
+//! `/console/notifications`: dead letters and the endpoints that fail, and the resend of one
+//! event or many (`unipay admin resend-event`'s store function: same event id, schedule
+//! restarted).
+
+use super::ConsoleForm;
+use super::i18n::Tr;
+use super::page::{self, Flash, Layout, local_time};
+use super::roles::Permission;
+use super::session::SignedIn;
+use super::views::or_blank;
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use unipay_store::browse::PAGE_ROWS;
+use unipay_store::browse::notifications::FailingEndpoint;
+
+/// At most this many events in one resend.
+const RESEND_MAX: usize = 500;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/notifications", get(show))
+        .route("/console/notifications/resend", post(resend))
+}
+
+pub struct DeadRow {
+    pub id: String,
+    pub payment_id: String,
+    pub event_type: String,
+    pub url: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub created: String,
+}
+
+pub struct EndpointRow {
+    pub url: String,
+    pub app_id: String,
+    pub retrying: i64,
+    pub dead: i64,
+    pub last_error: String,
+    pub since: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/notifications.html")]
+struct NotificationsPage {
+    layout: Layout,
+    t: Tr,
+    dead: Vec<DeadRow>,
+    endpoints: Vec<EndpointRow>,
+    may_resend: bool,
+}
+
+/// `GET /console/notifications`
+pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Response {
+    let dead = match state.store.list_events_by_status("dead", PAGE_ROWS).await {
+        Ok(dead) => dead,
+        Err(error) => return page::failure(&error),
+    };
+    let endpoints = match state.store.failing_endpoints().await {
+        Ok(endpoints) => endpoints,
+        Err(error) => return page::failure(&error),
+    };
+    let layout = Layout::new(&signed, "notifications", "notifications.title");
+    page::render(&NotificationsPage {
+        t: layout.t,
+        layout,
+        dead: dead
+            .iter()
+            .map(|e| DeadRow {
+                id: e.id.clone(),
+                payment_id: e.payment_id.clone(),
+                event_type: e.event_type.clone(),
+                url: e.url.clone(),
+                attempts: e.attempts,
+                last_error: or_blank(&e.last_error),
+                created: local_time(e.created_at),
+            })
+            .collect(),
+        endpoints: endpoints.iter().map(endpoint_row).collect(),
+        may_resend: signed.can(Permission::ResendNotification),
+    })
+}
+
+fn endpoint_row(e: &FailingEndpoint) -> EndpointRow {
+    EndpointRow {
+        url: e.url.clone(),
+        app_id: e.app_id.clone(),
+        retrying: e.retrying,
+        dead: e.dead,
+        last_error: or_blank(&e.last_error),
+        since: local_time(e.since),
+    }
+}
+
+/// `POST /console/notifications/resend` (`event_id` repeated; `back`, a console path to
+/// return to). Each event is audited on its own.
+pub async fn resend(
+    State(state): State<AppState>,
+    form: ConsoleForm,
+) -> Result<Response, Response> {
+    let ConsoleForm { signed, fields } = form;
+    let ids = fields.all("event_id");
+    let target = ids.join(",");
+    signed
+        .require(&state, Permission::ResendNotification, &target)
+        .await?;
+    let back = fields
+        .get("back")
+        .filter(|path| is_console_path(path))
+        .unwrap_or("/console/notifications")
+        .to_string();
+    if ids.is_empty() || ids.len() > RESEND_MAX {
+        return Ok(page::redirect_with(&back, Flash::Error("flash.bad_input")));
+    }
+    let now = state.now_ms();
+    let mut missing = 0;
+    for id in &ids {
+        match state.store.resend_event(id, now).await {
+            Ok(true) => {
+                signed
+                    .audit(&state, "notification.resend", id, "queued again", "ok")
+                    .await;
+            }
+            Ok(false) => {
+                missing += 1;
+                signed
+                    .audit(
+                        &state,
+                        "notification.resend",
+                        id,
+                        "no such event",
+                        "refused",
+                    )
+                    .await;
+            }
+            Err(error) => return Ok(page::failure(&error)),
+        }
+    }
+    let flash = if missing == 0 {
+        Flash::Ok("flash.resent")
+    } else {
+        Flash::Error("flash.resend_none")
+    };
+    Ok(page::redirect_with(&back, flash))
+}
+
+/// Only a path inside the console: never another site.
+fn is_console_path(path: &str) -> bool {
+    path.starts_with("/console/")
+        && !path.contains("//")
+        && !path.contains('\\')
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_-.".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_stays_in_the_console() {
+        assert!(is_console_path("/console/payments/pay_1"));
+        assert!(!is_console_path("//evil.example/console/"));
+        assert!(!is_console_path("/console//evil.example"));
+        assert!(!is_console_path("https://evil.example"));
+        assert!(!is_console_path("/console/x?y=1"));
+    }
+}

@@ -1,0 +1,294 @@
+//! `/console/refunds` and `/console/refund-batches`: search and detail, read-only (a refund is
+//! asked for by the business system; the janitor settles every pending one).
+
+use super::i18n::Tr;
+use super::page::{self, Layout, local_time};
+use super::payments_page::{RefundRow, refund_row};
+use super::session::SignedIn;
+use super::views::{EntryView, cursor, or_blank, query_string};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use unipay_core::money::format_yuan;
+use unipay_store::browse::refunds::RefundSearch;
+use unipay_store::refunds::Refund;
+use unipay_store::refunds::batch::{RefundBatch, RefundBatchLine};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/refunds", get(list))
+        .route("/console/refunds/{id}", get(detail))
+        .route("/console/refund-batches", get(batches))
+        .route("/console/refund-batches/{id}", get(batch))
+}
+
+const REFUND_STATUSES: [&str; 3] = ["pending", "succeeded", "failed"];
+const BATCH_STATUSES: [&str; 4] = ["created", "submitted", "finished", "rejected"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RefundParams {
+    q: String,
+    status: String,
+    app: String,
+    cursor: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/refunds.html")]
+struct RefundsPage {
+    layout: Layout,
+    t: Tr,
+    params: RefundParams,
+    statuses: &'static [&'static str],
+    rows: Vec<RefundRow>,
+    next: Option<String>,
+}
+
+/// `GET /console/refunds?q=&status=&app=&cursor=`
+pub async fn list(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<RefundParams>,
+) -> Response {
+    let after = cursor(&params.cursor);
+    let search = RefundSearch {
+        text: Some(params.q.trim()).filter(|q| !q.is_empty()),
+        status: Some(params.status.trim()).filter(|s| !s.is_empty()),
+        app_id: Some(params.app.trim()).filter(|a| !a.is_empty()),
+        cursor: after.as_ref(),
+    };
+    let found = match state.store.search_refunds(&search).await {
+        Ok(found) => found,
+        Err(error) => return page::failure(&error),
+    };
+    let next = found.next_cursor.map(|c| {
+        query_string(&[
+            ("q", &params.q),
+            ("status", &params.status),
+            ("app", &params.app),
+            ("cursor", &c.encode()),
+        ])
+    });
+    let layout = Layout::new(&signed, "refunds", "refunds.title");
+    page::render(&RefundsPage {
+        t: layout.t,
+        layout,
+        params,
+        statuses: &REFUND_STATUSES,
+        rows: found.rows.iter().map(refund_row).collect(),
+        next,
+    })
+}
+
+pub struct RefundView {
+    pub id: String,
+    pub payment_id: String,
+    pub app_id: String,
+    pub out_refund_no: String,
+    pub refund_no: String,
+    pub amount: String,
+    pub fee_returned: String,
+    pub status: &'static str,
+    pub reason: String,
+    pub channel_refund_no: String,
+    pub accounting_date: String,
+    pub failure_reason: String,
+    pub batch_id: String,
+    pub created: String,
+    pub finished: String,
+    pub next_query: String,
+}
+
+fn refund_view(r: &Refund) -> RefundView {
+    RefundView {
+        id: r.id.clone(),
+        payment_id: r.payment_id.clone(),
+        app_id: r.app_id.clone(),
+        out_refund_no: r.out_refund_no.clone(),
+        refund_no: r.refund_no.clone(),
+        amount: format_yuan(r.amount),
+        fee_returned: format_yuan(r.fee_returned),
+        status: r.status.as_str(),
+        reason: or_blank(&r.reason),
+        channel_refund_no: or_blank(&r.channel_refund_no),
+        accounting_date: or_blank(&r.accounting_date),
+        failure_reason: or_blank(&r.failure_reason),
+        batch_id: or_blank(&r.batch_id),
+        created: local_time(r.created_at),
+        finished: r.finished_at.map(local_time).unwrap_or_default(),
+        next_query: r.next_query_at.map(local_time).unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/refund.html")]
+struct RefundPage {
+    layout: Layout,
+    t: Tr,
+    refund: RefundView,
+    entries: Vec<EntryView>,
+}
+
+/// `GET /console/refunds/{id}`
+pub async fn detail(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    let refund = match state.store.get_refund(&id).await {
+        Ok(Some(refund)) => refund,
+        Ok(None) => return page::not_found(&signed),
+        Err(error) => return page::failure(&error),
+    };
+    let entries = match state.store.entries_for(&refund.id).await {
+        Ok(entries) => entries,
+        Err(error) => return page::failure(&error),
+    };
+    let layout = Layout::new(&signed, "refunds", "refund.title");
+    page::render(&RefundPage {
+        t: layout.t,
+        layout,
+        refund: refund_view(&refund),
+        entries: entries.iter().map(EntryView::of).collect(),
+    })
+}
+
+pub struct BatchRow {
+    pub id: String,
+    pub app_id: String,
+    pub out_batch_no: String,
+    pub batch_no: String,
+    pub status: &'static str,
+    pub lines: i64,
+    pub total: String,
+    pub succeeded: String,
+    pub failed: String,
+    pub reason: String,
+    pub created: String,
+    pub finished: String,
+}
+
+fn batch_row(b: &RefundBatch) -> BatchRow {
+    BatchRow {
+        id: b.id.clone(),
+        app_id: b.app_id.clone(),
+        out_batch_no: b.out_batch_no.clone(),
+        batch_no: b.batch_no.clone(),
+        status: b.status.as_str(),
+        lines: b.line_count,
+        total: format_yuan(b.total_amount),
+        succeeded: format!(
+            "{} / {}",
+            b.succeeded_count,
+            format_yuan(b.succeeded_amount)
+        ),
+        failed: format!("{} / {}", b.failed_count, format_yuan(b.failed_amount)),
+        reason: or_blank(&b.reason),
+        created: local_time(b.created_at),
+        finished: b.finished_at.map(local_time).unwrap_or_default(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BatchParams {
+    status: String,
+    cursor: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/refund_batches.html")]
+struct BatchesPage {
+    layout: Layout,
+    t: Tr,
+    params: BatchParams,
+    statuses: &'static [&'static str],
+    rows: Vec<BatchRow>,
+    next: Option<String>,
+}
+
+/// `GET /console/refund-batches?status=&cursor=`
+pub async fn batches(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<BatchParams>,
+) -> Response {
+    let after = cursor(&params.cursor);
+    let status = Some(params.status.trim()).filter(|s| !s.is_empty());
+    let found = match state
+        .store
+        .list_refund_batches(status, after.as_ref())
+        .await
+    {
+        Ok(found) => found,
+        Err(error) => return page::failure(&error),
+    };
+    let next = found
+        .next_cursor
+        .map(|c| query_string(&[("status", &params.status), ("cursor", &c.encode())]));
+    let layout = Layout::new(&signed, "refund-batches", "refund_batches.title");
+    page::render(&BatchesPage {
+        t: layout.t,
+        layout,
+        params,
+        statuses: &BATCH_STATUSES,
+        rows: found.rows.iter().map(batch_row).collect(),
+        next,
+    })
+}
+
+pub struct LineRow {
+    pub seq_no: i64,
+    pub refund_id: String,
+    pub payment_id: String,
+    pub out_refund_no: String,
+    pub amount: String,
+    pub status: &'static str,
+    pub failure_reason: String,
+}
+
+fn line_row(l: &RefundBatchLine) -> LineRow {
+    LineRow {
+        seq_no: l.seq_no,
+        refund_id: l.refund_id.clone(),
+        payment_id: l.payment_id.clone(),
+        out_refund_no: l.out_refund_no.clone(),
+        amount: format_yuan(l.amount),
+        status: l.status.as_str(),
+        failure_reason: or_blank(&l.failure_reason),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/refund_batch.html")]
+struct BatchPage {
+    layout: Layout,
+    t: Tr,
+    batch: BatchRow,
+    lines: Vec<LineRow>,
+}
+
+/// `GET /console/refund-batches/{id}`
+pub async fn batch(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    let (batch, lines) = match state.store.get_refund_batch_with_lines(&id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return page::not_found(&signed),
+        Err(error) => return page::failure(&error),
+    };
+    let layout = Layout::new(&signed, "refund-batches", "refund_batch.title");
+    page::render(&BatchPage {
+        t: layout.t,
+        layout,
+        batch: batch_row(&batch),
+        lines: lines.iter().map(line_row).collect(),
+    })
+}

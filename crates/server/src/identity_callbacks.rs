@@ -1,0 +1,115 @@
+//! `POST /callbacks/{channel_account_id}/identity`: identity verification results
+//! (`IdentityVerifyResult`) from the bank. Verified like a payment result (signature,
+//! merchant, our verification) before anything is believed; every message is kept masked, and
+//! the same bytes twice change nothing.
+
+use crate::flows::FlowError;
+use crate::identity_flows::{self, Verdict};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use unipay_store::messages::InboundMessage;
+
+const SOURCE: &str = "identity_notification";
+
+pub async fn identity_result(
+    State(state): State<AppState>,
+    Path(channel_account_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    match handle(&state, &channel_account_id, &body).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, channel_account_id, "identity result could not be processed");
+            // Not the answer the bank waits for: it sends the result again.
+            (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable").into_response()
+        }
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    channel_account_id: &str,
+    body: &[u8],
+) -> Result<Response, FlowError> {
+    let Some(channel) = state
+        .channels
+        .get(&state.store, channel_account_id)
+        .await
+        .map_err(|e| FlowError::ChannelSetup(channel_account_id.to_string(), e.to_string()))?
+    else {
+        return Ok((StatusCode::NOT_FOUND, "unknown channel account").into_response());
+    };
+    let Some(identity) = channel.identity() else {
+        return Ok((StatusCode::NOT_FOUND, "no identity verification here").into_response());
+    };
+    let now = state.now_ms();
+    let notification = match identity.read_identity_result(body) {
+        Ok(notification) => notification,
+        Err(error) => {
+            let reason = error.to_string();
+            tracing::warn!(%reason, channel_account_id, "identity result rejected");
+            // Not believed, so not decoded: only its hash and size are kept.
+            let kept = unipay_core::masking::unverified_record(body);
+            state
+                .store
+                .record_bank_message(&InboundMessage {
+                    channel_account_id,
+                    sha256: &hex::encode(Sha256::digest(body)),
+                    payment_id: None,
+                    order_no: None,
+                    source: SOURCE,
+                    verdict: "rejected",
+                    reason: &reason,
+                    raw_masked: &kept,
+                    now_ms: now,
+                })
+                .await?;
+            return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());
+        }
+    };
+    let message = |verdict, reason| InboundMessage {
+        channel_account_id,
+        sha256: &notification.raw_sha256,
+        payment_id: None,
+        order_no: Some(&notification.verify_no),
+        source: SOURCE,
+        verdict,
+        reason,
+        raw_masked: &notification.raw_masked,
+        now_ms: now,
+    };
+    let Some(verification) = state
+        .store
+        .get_identity_verification_by_verify_no(channel_account_id, &notification.verify_no)
+        .await?
+    else {
+        tracing::warn!(channel_account_id, verify_no = %notification.verify_no, "identity result for an unknown verification");
+        state
+            .store
+            .record_bank_message(&message("rejected", "unknown verification number"))
+            .await?;
+        return Ok((StatusCode::BAD_REQUEST, "unknown verification").into_response());
+    };
+    let accepted = message("accepted", "");
+    let after = identity_flows::finish(
+        state,
+        &verification,
+        &Verdict::of(&notification.outcome),
+        Some(&accepted),
+    )
+    .await?;
+    let customer_url = after
+        .return_url
+        .clone()
+        .unwrap_or_else(|| state.config.public_url.clone());
+    let (content_type, answer) = channel.notification_answer(&customer_url);
+    let mut response = (StatusCode::OK, answer).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}

@@ -1,0 +1,160 @@
+//! Payment search (newest first, keyset paged on `(created_at, id)`) and what a payment's
+//! detail page shows besides its timeline: the bank messages it received, the delivery
+//! attempts of its notifications.
+
+use super::PAGE_ROWS;
+use crate::payments::{PAYMENT_COLUMNS, Payment, payment_from_row};
+use crate::refunds::transactions::Cursor;
+use crate::{Store, StoreError};
+use sqlx::Row;
+
+/// What to search; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentSearch<'a> {
+    /// A payment id, an out_trade_no, the bank's order number or the bank's serial.
+    pub text: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub app_id: Option<&'a str>,
+    /// Created at or after.
+    pub from_ms: Option<i64>,
+    /// Created before.
+    pub to_ms: Option<i64>,
+    /// Strictly older than this row (the previous page's `next_cursor`).
+    pub cursor: Option<&'a Cursor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    /// Where the next (older) page starts; `None` on the last page.
+    pub next_cursor: Option<Cursor>,
+}
+
+/// Cuts the one extra row a query asked for into the next page's cursor.
+pub(crate) fn into_page<T>(mut rows: Vec<T>, key: impl Fn(&T) -> Cursor) -> Page<T> {
+    let more = rows.len() as i64 > PAGE_ROWS;
+    rows.truncate(PAGE_ROWS as usize);
+    let next_cursor = if more { rows.last().map(key) } else { None };
+    Page { rows, next_cursor }
+}
+
+/// A bank message kept for a payment (masked), with its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentMessage {
+    pub sha256: String,
+    pub source: String,
+    pub verdict: String,
+    pub reason: String,
+    pub raw_masked: String,
+    pub seen_count: i64,
+    pub first_seen_at: i64,
+}
+
+/// One delivery attempt of one of a payment's notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub event_id: String,
+    pub event_type: String,
+    pub url: String,
+    pub attempt: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn search_payments(
+        &self,
+        search: &PaymentSearch<'_>,
+    ) -> Result<Page<Payment>, StoreError> {
+        let (before_at, before_id) = match search.cursor {
+            Some(cursor) => (cursor.created_at, cursor.id.as_str()),
+            None => (i64::MAX, ""),
+        };
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE \
+             ($1 = '' OR id = $1 OR out_trade_no = $1 OR order_no = $1 OR channel_trade_no = $1) \
+             AND ($2 = '' OR status = $2) AND ($3 = '' OR app_id = $3) \
+             AND created_at >= $4 AND created_at < $5 \
+             AND (created_at < $6 OR (created_at = $6 AND ($7 = '' OR id < $7))) \
+             ORDER BY created_at DESC, id DESC LIMIT $8"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(search.text.unwrap_or(""))
+            .bind(search.status.unwrap_or(""))
+            .bind(search.app_id.unwrap_or(""))
+            .bind(search.from_ms.unwrap_or(i64::MIN))
+            .bind(search.to_ms.unwrap_or(i64::MAX))
+            .bind(before_at)
+            .bind(before_id)
+            .bind(PAGE_ROWS + 1)
+            .fetch_all(&self.read)
+            .await?;
+        let payments = rows
+            .iter()
+            .map(payment_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(into_page(payments, |p| Cursor {
+            created_at: p.created_at,
+            id: p.id.clone(),
+        }))
+    }
+
+    /// Every bank message kept for a payment, oldest first.
+    pub async fn payment_messages(
+        &self,
+        payment_id: &str,
+    ) -> Result<Vec<PaymentMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sha256, source, verdict, reason, raw_masked, seen_count, first_seen_at \
+             FROM bank_messages WHERE payment_id = $1 ORDER BY first_seen_at, id",
+        )
+        .bind(payment_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PaymentMessage {
+                    sha256: r.try_get("sha256")?,
+                    source: r.try_get("source")?,
+                    verdict: r.try_get("verdict")?,
+                    reason: r.try_get("reason")?,
+                    raw_masked: r.try_get("raw_masked")?,
+                    seen_count: r.try_get("seen_count")?,
+                    first_seen_at: r.try_get("first_seen_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every delivery attempt of the notifications about a payment (its refunds' included),
+    /// oldest first.
+    pub async fn payment_delivery_attempts(
+        &self,
+        payment_id: &str,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.event_id, o.event_type, o.url, a.attempt, a.status_code, a.error, a.duration_ms, a.created_at \
+             FROM notification_attempts a JOIN outbox o ON o.id = a.event_id \
+             WHERE o.payment_id = $1 ORDER BY a.created_at, a.id",
+        )
+        .bind(payment_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeliveryAttempt {
+                    event_id: r.try_get("event_id")?,
+                    event_type: r.try_get("event_type")?,
+                    url: r.try_get("url")?,
+                    attempt: r.try_get("attempt")?,
+                    status_code: r.try_get("status_code")?,
+                    error: r.try_get("error")?,
+                    duration_ms: r.try_get("duration_ms")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,244 @@
+//! The console's users and their sign-in state. Every change is written with its audit entry in
+//! the same transaction. The rules (which roles exist, how passwords are hashed, how many
+//! failures lock an account) belong to the server's console module; this file only stores.
+
+use crate::audit::{self, AuditEntry};
+use crate::{Store, StoreError};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConsoleUser {
+    pub username: String,
+    /// `admin`, `operator`, `finance` or `auditor`.
+    pub role: String,
+    /// argon2id, PHC string.
+    pub password_hash: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    pub failed_signins: i64,
+    /// Until when sign-ins are refused (ms); 0 or past: not locked.
+    pub locked_until: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for ConsoleUser {
+    // The hash never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleUser")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("status", &self.status)
+            .field("failed_signins", &self.failed_signins)
+            .field("locked_until", &self.locked_until)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConsoleUser {
+    pub fn is_active(&self) -> bool {
+        self.status == "active"
+    }
+}
+
+/// After a failed sign-in: how many failures in a row, and whether this one locked the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigninFailure {
+    pub failed_signins: i64,
+    pub locked_until: i64,
+    pub just_locked: bool,
+}
+
+const USER_COLUMNS: &str = "username, role, password_hash, status, failed_signins, locked_until, \
+                            created_at, updated_at";
+
+fn user_from_row(row: &AnyRow) -> Result<ConsoleUser, StoreError> {
+    Ok(ConsoleUser {
+        username: row.try_get("username")?,
+        role: row.try_get("role")?,
+        password_hash: row.try_get("password_hash")?,
+        status: row.try_get("status")?,
+        failed_signins: row.try_get("failed_signins")?,
+        locked_until: row.try_get("locked_until")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Adds a user; `false` (and nothing written) when the name is taken.
+    pub async fn insert_console_user(
+        &self,
+        user: &ConsoleUser,
+        entry: &AuditEntry<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO console_users (username, role, password_hash, status, failed_signins, \
+             locked_until, created_at, updated_at) VALUES ($1, $2, $3, $4, 0, 0, $5, $5) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&user.username)
+        .bind(&user.role)
+        .bind(&user.password_hash)
+        .bind(&user.status)
+        .bind(user.created_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if inserted {
+            audit::record(&mut tx, entry).await?;
+            tx.commit().await?;
+        }
+        Ok(inserted)
+    }
+
+    pub async fn get_console_user(
+        &self,
+        username: &str,
+    ) -> Result<Option<ConsoleUser>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM console_users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Every user, by name (the console has dozens, not thousands).
+    pub async fn list_console_users(&self) -> Result<Vec<ConsoleUser>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM console_users ORDER BY username"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Changes a user's role; `false` when there is no such user. Their sessions end, so the
+    /// new role applies from their next sign-in on.
+    pub async fn set_console_user_role(
+        &self,
+        username: &str,
+        role: &str,
+        entry: &AuditEntry<'_>,
+    ) -> Result<bool, StoreError> {
+        self.change_console_user(
+            "UPDATE console_users SET role = $2, updated_at = $3 WHERE username = $1",
+            username,
+            role,
+            entry,
+        )
+        .await
+    }
+
+    /// `active` or `disabled`; `false` when there is no such user. Their sessions end.
+    pub async fn set_console_user_status(
+        &self,
+        username: &str,
+        status: &str,
+        entry: &AuditEntry<'_>,
+    ) -> Result<bool, StoreError> {
+        self.change_console_user(
+            "UPDATE console_users SET status = $2, failed_signins = 0, locked_until = 0, \
+             updated_at = $3 WHERE username = $1",
+            username,
+            status,
+            entry,
+        )
+        .await
+    }
+
+    /// Replaces a user's password hash and ends their sessions; `false` when no such user.
+    pub async fn set_console_user_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        entry: &AuditEntry<'_>,
+    ) -> Result<bool, StoreError> {
+        self.change_console_user(
+            "UPDATE console_users SET password_hash = $2, failed_signins = 0, locked_until = 0, \
+             updated_at = $3 WHERE username = $1",
+            username,
+            password_hash,
+            entry,
+        )
+        .await
+    }
+
+    async fn change_console_user(
+        &self,
+        update: &str,
+        username: &str,
+        value: &str,
+        entry: &AuditEntry<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let changed = sqlx::query(update)
+            .bind(username)
+            .bind(value)
+            .bind(entry.now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !changed {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM console_sessions WHERE username = $1")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Counts a failed sign-in of an existing user and, at `max_failures` in a row, locks the
+    /// account until `lock_until` (a lock that has run out starts the count over). Writes `failure` and, when this failure locks, `lockout`.
+    pub async fn record_signin_failure(
+        &self,
+        username: &str,
+        max_failures: i64,
+        lock_until: i64,
+        failure: &AuditEntry<'_>,
+        lockout: &AuditEntry<'_>,
+    ) -> Result<Option<SigninFailure>, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(
+            "UPDATE console_users SET failed_signins = CASE WHEN locked_until BETWEEN 1 AND $4 \
+             THEN 1 ELSE failed_signins + 1 END, \
+             locked_until = CASE WHEN (CASE WHEN locked_until BETWEEN 1 AND $4 THEN 1 \
+             ELSE failed_signins + 1 END) >= $2 THEN $3 WHEN locked_until <= $4 THEN 0 \
+             ELSE locked_until END \
+             WHERE username = $1 RETURNING failed_signins, locked_until",
+        )
+        .bind(username)
+        .bind(max_failures)
+        .bind(lock_until)
+        .bind(failure.now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            audit::record(&mut tx, failure).await?;
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let failed_signins: i64 = row.try_get("failed_signins")?;
+        let locked_until: i64 = row.try_get("locked_until")?;
+        let just_locked = failed_signins == max_failures;
+        audit::record(&mut tx, failure).await?;
+        if just_locked {
+            audit::record(&mut tx, lockout).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(SigninFailure {
+            failed_signins,
+            locked_until,
+            just_locked,
+        }))
+    }
+}
