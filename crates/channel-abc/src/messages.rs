@@ -18,6 +18,7 @@ mod preauth;
 mod query;
 mod records;
 mod refund;
+mod result_xml;
 mod settle;
 mod status;
 

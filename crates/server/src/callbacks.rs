@@ -4,15 +4,14 @@
 //! bytes twice change nothing.
 
 use crate::flows;
+use crate::inbound;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use unipay_core::channel::{BankNotification, NotificationMode, NotificationOutcome};
 use unipay_core::event::EventSource;
-use unipay_core::masking::unverified_record;
 use unipay_core::payment::PaymentEvent;
 use unipay_store::messages::InboundMessage;
 use unipay_store::payments::PaymentChange;
@@ -39,40 +38,22 @@ async fn handle(
     channel_account_id: &str,
     body: &[u8],
 ) -> Result<Response, flows::FlowError> {
-    let Some(channel) = state
-        .channels
-        .get(&state.store, channel_account_id)
-        .await
-        .map_err(|e| {
-            flows::FlowError::ChannelSetup(channel_account_id.to_string(), e.to_string())
-        })?
-    else {
+    let Some(channel) = inbound::channel_of(state, channel_account_id).await? else {
         return Ok(refused(StatusCode::NOT_FOUND, "unknown channel account"));
     };
     let now = state.now_ms();
     let notification = match channel.read_notification(body) {
         Ok(notification) => notification,
         Err(error) => {
-            // Not believed, so not decoded: masking cannot reach into its base64.
-            let raw = unverified_record(body);
-            let digest = hex::encode(Sha256::digest(body));
-            let reason = error.to_string();
-            tracing::warn!(%reason, channel_account_id, "bank notification rejected");
-            state
-                .store
-                .record_bank_message(&InboundMessage {
-                    channel_account_id,
-                    sha256: &digest,
-                    payment_id: None,
-                    order_no: None,
-                    source: "unknown",
-                    verdict: "rejected",
-                    reason: &reason,
-                    raw_masked: &raw,
-                    now_ms: now,
-                })
-                .await?;
-            return Ok(refused(StatusCode::BAD_REQUEST, "rejected"));
+            inbound::keep_unverified(
+                state,
+                channel_account_id,
+                body,
+                "unknown",
+                &error.to_string(),
+            )
+            .await?;
+            return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());
         }
     };
     let source = match notification.mode {
@@ -135,12 +116,7 @@ async fn handle(
     )
     .await?;
     let customer_url = format!("{}/pay/{}/result", state.config.public_url, payment.id);
-    let (content_type, answer) = channel.notification_answer(&customer_url);
-    let mut response = (StatusCode::OK, answer).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Ok(response)
+    Ok(inbound::bank_answer(channel.as_ref(), &customer_url))
 }
 
 fn notified_amount(notification: &BankNotification) -> i64 {

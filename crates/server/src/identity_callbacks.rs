@@ -5,12 +5,12 @@
 
 use crate::flows::FlowError;
 use crate::identity_flows::{self, Verdict};
+use crate::inbound;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use unipay_store::messages::InboundMessage;
 
 const SOURCE: &str = "identity_notification";
@@ -35,12 +35,7 @@ async fn handle(
     channel_account_id: &str,
     body: &[u8],
 ) -> Result<Response, FlowError> {
-    let Some(channel) = state
-        .channels
-        .get(&state.store, channel_account_id)
-        .await
-        .map_err(|e| FlowError::ChannelSetup(channel_account_id.to_string(), e.to_string()))?
-    else {
+    let Some(channel) = inbound::channel_of(state, channel_account_id).await? else {
         return Ok((StatusCode::NOT_FOUND, "unknown channel account").into_response());
     };
     let Some(identity) = channel.identity() else {
@@ -50,23 +45,7 @@ async fn handle(
     let notification = match identity.read_identity_result(body) {
         Ok(notification) => notification,
         Err(error) => {
-            let reason = error.to_string();
-            tracing::warn!(%reason, channel_account_id, "identity result rejected");
-            // Not believed, so not decoded: only its hash and size are kept.
-            let kept = unipay_core::masking::unverified_record(body);
-            state
-                .store
-                .record_bank_message(&InboundMessage {
-                    channel_account_id,
-                    sha256: &hex::encode(Sha256::digest(body)),
-                    payment_id: None,
-                    order_no: None,
-                    source: SOURCE,
-                    verdict: "rejected",
-                    reason: &reason,
-                    raw_masked: &kept,
-                    now_ms: now,
-                })
+            inbound::keep_unverified(state, channel_account_id, body, SOURCE, &error.to_string())
                 .await?;
             return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());
         }
@@ -106,10 +85,5 @@ async fn handle(
         .return_url
         .clone()
         .unwrap_or_else(|| state.config.public_url.clone());
-    let (content_type, answer) = channel.notification_answer(&customer_url);
-    let mut response = (StatusCode::OK, answer).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Ok(response)
+    Ok(inbound::bank_answer(channel.as_ref(), &customer_url))
 }

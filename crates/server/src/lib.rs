@@ -19,6 +19,7 @@ pub mod debit_flows;
 pub mod flows;
 pub mod identity_callbacks;
 pub mod identity_flows;
+mod inbound;
 pub mod kcode;
 pub mod kcode_flows;
 pub mod logging;

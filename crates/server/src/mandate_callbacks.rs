@@ -4,13 +4,13 @@
 //! same bytes twice change nothing.
 
 use crate::flows::FlowError;
+use crate::inbound;
 use crate::mandate_flows;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use unipay_core::channel::NotificationMode;
 use unipay_core::event::EventSource;
 use unipay_core::mandate::MandateEvent;
@@ -38,12 +38,7 @@ async fn handle(
     channel_account_id: &str,
     body: &[u8],
 ) -> Result<Response, FlowError> {
-    let Some(channel) = state
-        .channels
-        .get(&state.store, channel_account_id)
-        .await
-        .map_err(|e| FlowError::ChannelSetup(channel_account_id.to_string(), e.to_string()))?
-    else {
+    let Some(channel) = inbound::channel_of(state, channel_account_id).await? else {
         return Ok((StatusCode::NOT_FOUND, "unknown channel account").into_response());
     };
     let Some(mandates) = channel.mandates() else {
@@ -53,25 +48,14 @@ async fn handle(
     let notification = match mandates.read_sign_result(body) {
         Ok(notification) => notification,
         Err(error) => {
-            let reason = error.to_string();
-            tracing::warn!(%reason, channel_account_id, "signing result rejected");
-            // Not believed, so not decoded: only its hash and size are kept, as masking cannot
-            // reach into its base64.
-            let kept = format!("[unverified message of {} bytes]", body.len());
-            state
-                .store
-                .record_bank_message(&InboundMessage {
-                    channel_account_id,
-                    sha256: &hex::encode(Sha256::digest(body)),
-                    payment_id: None,
-                    order_no: None,
-                    source: "mandate_notification",
-                    verdict: "rejected",
-                    reason: &reason,
-                    raw_masked: &kept,
-                    now_ms: now,
-                })
-                .await?;
+            inbound::keep_unverified(
+                state,
+                channel_account_id,
+                body,
+                "mandate_notification",
+                &error.to_string(),
+            )
+            .await?;
             return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());
         }
     };
@@ -145,10 +129,5 @@ async fn handle(
         .return_url
         .clone()
         .unwrap_or_else(|| state.config.public_url.clone());
-    let (content_type, answer) = channel.notification_answer(&customer_url);
-    let mut response = (StatusCode::OK, answer).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Ok(response)
+    Ok(inbound::bank_answer(channel.as_ref(), &customer_url))
 }

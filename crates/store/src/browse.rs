@@ -12,5 +12,30 @@ pub mod payments;
 pub mod refunds;
 pub mod settlement;
 
+use crate::refunds::transactions::Cursor;
+
 /// The most rows one console page shows.
 pub const PAGE_ROWS: i64 = 50;
+
+/// What a console search asks for; every field narrows. `text` matches the ids and numbers
+/// each search names (a payment's id, out_trade_no and bank numbers, say).
+#[derive(Debug, Clone, Default)]
+pub struct Search<'a> {
+    pub text: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub app_id: Option<&'a str>,
+    /// Created at or after (Unix ms).
+    pub from_ms: Option<i64>,
+    /// Created before (Unix ms).
+    pub to_ms: Option<i64>,
+    /// Strictly older than this row (the previous page's `next_cursor`).
+    pub cursor: Option<Cursor>,
+}
+
+/// The keyset bound of a page, newest first: strictly older than the cursor's row.
+pub(crate) fn before(cursor: Option<&Cursor>) -> (i64, &str) {
+    match cursor {
+        Some(cursor) => (cursor.created_at, cursor.id.as_str()),
+        None => (i64::MAX, ""),
+    }
+}

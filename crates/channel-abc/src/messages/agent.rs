@@ -7,8 +7,8 @@
 //! the codes of `SignStatus` are **assumed** (as the simulator writes them), in the style of
 //! the payment and batch refund messages.
 
-use super::{EC_MERCHANT_TYPE, MessageError, VERSION};
-use crate::wire::{xml_escape, xml_field, xml_unescape};
+use super::result_xml::{self, ResultFields};
+use super::{EC_MERCHANT_TYPE, MessageError};
 use serde::{Deserialize, Serialize};
 
 /// `TrxType` of the signing result message.
@@ -283,35 +283,16 @@ impl AgentSignResultNotification {
             ("HostTime", &self.host_time),
             ("NotifyType", &self.notify_type),
         ];
-        let mut xml = format!("<Version>{VERSION}</Version><Format>XML</Format><TrxResponse>");
-        for (tag, value) in fields {
-            xml.push_str(&format!("<{tag}>{}</{tag}>", xml_escape(value)));
-        }
-        xml.push_str("</TrxResponse>");
-        xml
+        result_xml::write(&fields)
     }
 
     /// Reads a VERIFIED M. MerchantID, TrxType (which must be AgentSignResult), OrderNo and
     /// ReturnCode are required.
     pub fn from_xml(xml: &str) -> Result<AgentSignResultNotification, MessageError> {
-        let body = xml_field(xml, "TrxResponse").unwrap_or(xml);
-        let optional = |tag: &str| {
-            xml_field(body, tag)
-                .map(xml_unescape)
-                .unwrap_or_default()
-                .trim()
-                .to_string()
-        };
-        let required = |tag: &'static str| -> Result<String, MessageError> {
-            let value = optional(tag);
-            if value.is_empty() {
-                return Err(MessageError::bad(tag, "missing"));
-            }
-            Ok(value)
-        };
-        if required("TrxType")? != AGENT_SIGN_RESULT {
-            return Err(MessageError::bad("TrxType", "not AgentSignResult"));
-        }
+        let fields = ResultFields::of(xml);
+        fields.expect_trx_type(AGENT_SIGN_RESULT)?;
+        let optional = |tag: &str| fields.optional(tag).trim().to_string();
+        let required = |tag: &'static str| fields.required(tag);
         Ok(AgentSignResultNotification {
             return_code: required("ReturnCode")?,
             error_message: optional("ErrorMessage"),

@@ -8,8 +8,8 @@
 //! [`RETURN_CODE_IDENTITY_MISMATCH`] with the platform's reason in ErrorMessage; any other code
 //! is no verdict. These messages carry personal data: never log them unmasked.
 
-use super::{EC_MERCHANT_TYPE, MessageError, VERSION};
-use crate::wire::{xml_escape, xml_field, xml_unescape};
+use super::result_xml::{self, ResultFields};
+use super::{EC_MERCHANT_TYPE, MessageError};
 use serde::{Deserialize, Serialize};
 
 pub const IDENTITY_VERIFY_REQ: &str = "IdentityVerifyReq";
@@ -109,35 +109,16 @@ impl IdentityResultNotification {
             ("HostTime", &self.host_time),
             ("NotifyType", &self.notify_type),
         ];
-        let mut xml = format!("<Version>{VERSION}</Version><Format>XML</Format><TrxResponse>");
-        for (tag, value) in fields {
-            xml.push_str(&format!("<{tag}>{}</{tag}>", xml_escape(value)));
-        }
-        xml.push_str("</TrxResponse>");
-        xml
+        result_xml::write(&fields)
     }
 
     /// Reads a VERIFIED M. MerchantID, TrxType (which must be IdentityVerifyResult), OrderNo
     /// and ReturnCode are required.
     pub fn from_xml(xml: &str) -> Result<IdentityResultNotification, MessageError> {
-        let body = xml_field(xml, "TrxResponse").unwrap_or(xml);
-        let optional = |tag: &str| {
-            xml_field(body, tag)
-                .map(xml_unescape)
-                .unwrap_or_default()
-                .trim()
-                .to_string()
-        };
-        let required = |tag: &'static str| -> Result<String, MessageError> {
-            let value = optional(tag);
-            if value.is_empty() {
-                return Err(MessageError::bad(tag, "missing"));
-            }
-            Ok(value)
-        };
-        if required("TrxType")? != IDENTITY_VERIFY_RESULT {
-            return Err(MessageError::bad("TrxType", "not IdentityVerifyResult"));
-        }
+        let fields = ResultFields::of(xml);
+        fields.expect_trx_type(IDENTITY_VERIFY_RESULT)?;
+        let optional = |tag: &str| fields.optional(tag).trim().to_string();
+        let required = |tag: &'static str| fields.required(tag);
         Ok(IdentityResultNotification {
             return_code: required("ReturnCode")?,
             error_message: optional("ErrorMessage"),

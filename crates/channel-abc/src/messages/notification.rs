@@ -1,7 +1,7 @@
 //! The payment result notification's M: flat XML, `<TrxType>PayResult</TrxType>`.
 
-use super::{EC_MERCHANT_TYPE, MessageError, VERSION};
-use crate::wire::{xml_escape, xml_field, xml_unescape};
+use super::result_xml::{self, ResultFields};
+use super::{EC_MERCHANT_TYPE, MessageError};
 use unipay_core::Amount;
 
 /// The platform's payment result, as the simulator builds it (every value wire text).
@@ -46,12 +46,7 @@ impl PayResultNotification {
             ("NotifyType", &self.notify_type),
             ("iRspRef", &self.i_rsp_ref),
         ];
-        let mut xml = format!("<Version>{VERSION}</Version><Format>XML</Format><TrxResponse>");
-        for (tag, value) in fields {
-            xml.push_str(&format!("<{tag}>{}</{tag}>", xml_escape(value)));
-        }
-        xml.push_str("</TrxResponse>");
-        xml
+        result_xml::write(&fields)
     }
 }
 
@@ -78,16 +73,9 @@ impl NotificationFields {
     /// Reads M (the text inside `<Message>`). OrderNo, MerchantID, Amount and ReturnCode are
     /// required; the rest read as `""` when absent.
     pub fn from_xml(xml: &str) -> Result<NotificationFields, MessageError> {
-        // Fields live in TrxResponse; fall back to the whole message if a variant lacks it.
-        let body = xml_field(xml, "TrxResponse").unwrap_or(xml);
-        let optional = |tag: &str| xml_field(body, tag).map(xml_unescape).unwrap_or_default();
-        let required = |tag: &'static str| -> Result<String, MessageError> {
-            let value = xml_field(body, tag).map(xml_unescape).unwrap_or_default();
-            if value.trim().is_empty() {
-                return Err(MessageError::bad(tag, "missing"));
-            }
-            Ok(value.trim().to_string())
-        };
+        let fields = ResultFields::of(xml);
+        let optional = |tag: &str| fields.optional(tag);
+        let required = |tag: &'static str| fields.required(tag);
         let amount_text = required("Amount")?;
         let amount =
             Amount::parse_yuan(&amount_text).map_err(|e| MessageError::bad("Amount", e))?;

@@ -1,13 +1,14 @@
 //! `POST /v1/payments`: parse, validate, then one transaction for the payment (and its
 //! idempotency key).
 
-use crate::api::auth::{SignedRequest, SignedRequestWithNonce, nonce_reused};
-use crate::api::error::{ApiError, json_response};
+use crate::api::answered::{Answered, answered, respond};
+use crate::api::auth::{SignedRequest, SignedRequestWithNonce};
+use crate::api::error::ApiError;
 use crate::api::kcode::{self, KcodeStart};
 use crate::api::object::PaymentObject;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -15,7 +16,7 @@ use unipay_core::ids::{new_body, new_id};
 use unipay_core::money::{Amount, AmountError, Currency};
 use unipay_core::payment::CaptureMode;
 use unipay_store::idempotency::IdempotencyRequest;
-use unipay_store::payments::{CreatePayment, Idempotent, NewPayment};
+use unipay_store::payments::{CreatePayment, NewPayment};
 
 const MAX_OUT_TRADE_NO: usize = 64;
 const MAX_SUBJECT_CHARS: usize = 128;
@@ -86,41 +87,25 @@ pub async fn create_payment(
     };
     let public_url = state.config.public_url.clone();
     let render = move |outcome: &CreatePayment| render_outcome(outcome, &public_url);
-    let created = state
-        .store
-        .create_payment(&new, Some(&nonce), idempotency.as_ref(), &render)
-        .await?;
+    let created = answered(
+        state
+            .store
+            .create_payment(&new, Some(&nonce), idempotency.as_ref(), &render)
+            .await?,
+    )?;
     // A K-code payment goes on to its bill (also when a replay finds the bill unanswered).
-    let created = match (created, &kcode_start) {
-        (Idempotent::Fresh(CreatePayment::Created(payment)), Some(start)) => {
-            return kcode::after_create(&state, &payment, start).await;
+    match (created, &kcode_start) {
+        (Answered::Fresh(CreatePayment::Created(payment)), Some(start)) => {
+            kcode::after_create(&state, &payment, start).await
         }
-        (Idempotent::Replay { status, body }, Some(start)) => {
-            return kcode::after_replay(&state, &request, status, body, start).await;
+        (Answered::Replay { status, body }, Some(start)) => {
+            kcode::after_replay(&state, &request, status, body, start).await
         }
-        (created, _) => created,
-    };
-    match created {
-        Idempotent::Fresh(outcome) => {
+        (Answered::Fresh(outcome), _) => {
             let (status, body) = render_outcome(&outcome, &state.config.public_url);
-            Ok(json_response(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-                body,
-            ))
+            Ok(respond(status, body))
         }
-        Idempotent::Replay { status, body } => Ok(json_response(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-            body,
-        )),
-        Idempotent::KeyReused => Err(ApiError::new(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request",
-        )),
-        Idempotent::NonceReused => Err(nonce_reused()),
-        Idempotent::InFlight => Err(ApiError::new(
-            "idempotency_key_in_flight",
-            "a request with this Idempotency-Key is still being processed",
-        )),
+        (Answered::Replay { status, body }, _) => Ok(respond(status, body)),
     }
 }
 

@@ -3,16 +3,17 @@
 //! line is refused whole (422 with every bad line and why). An accepted batch is one payment
 //! per line, sent to the bank after its commit; the janitor collects the results.
 
-use crate::api::auth::{SignedRequest, SignedRequestWithNonce, nonce_reused};
+use crate::api::answered::{Answered, answered, respond};
+use crate::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::api::create::idempotency_request;
-use crate::api::error::{ApiError, json_response};
+use crate::api::error::ApiError;
 use crate::api::mandate_input::{self, invalid};
 use crate::api::mandates::{DEBIT_EXPIRES_IN_MS, debit_refusal_error};
 use crate::debit_batch_flows;
 use crate::mandate_flows;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 use unipay_core::clock::rfc3339;
@@ -22,7 +23,7 @@ use unipay_store::mandates::batches::{
     CreateDebitBatch, DebitBatch, DebitBatchLine, LineError, LineProblem, NewDebitBatch,
     NewDebitLine,
 };
-use unipay_store::payments::{Idempotent, NewPayment};
+use unipay_store::payments::NewPayment;
 
 pub const MAX_LINES: usize = 10_000;
 /// A line's payment is asked about on its own only if the batch never tells.
@@ -111,26 +112,13 @@ pub async fn create_batch(
         .store
         .create_debit_batch(&new, Some(&nonce), idempotency.as_ref(), &render_short)
         .await?;
-    let batch = match outcome {
-        Idempotent::Fresh(CreateDebitBatch::Created(batch)) => batch,
-        Idempotent::Fresh(other) => {
+    let batch = match answered(outcome)? {
+        Answered::Fresh(CreateDebitBatch::Created(batch)) => batch,
+        Answered::Fresh(other) => {
             let (status, body) = render_short(&other);
             return Ok(respond(status, body));
         }
-        Idempotent::Replay { status, body } => return Ok(respond(status, body)),
-        Idempotent::KeyReused => {
-            return Err(ApiError::new(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request",
-            ));
-        }
-        Idempotent::NonceReused => return Err(nonce_reused()),
-        Idempotent::InFlight => {
-            return Err(ApiError::new(
-                "idempotency_key_in_flight",
-                "a request with this Idempotency-Key is still being processed",
-            ));
-        }
+        Answered::Replay { status, body } => return Ok(respond(status, body)),
     };
     if let Err(error) = debit_batch_flows::send_batch(&state, &batch).await {
         // Committed already: the janitor sends it when its first look is due.
@@ -160,10 +148,6 @@ fn not_found() -> ApiError {
         "debit_batch_not_found",
         "no debit batch of this app has this id",
     )
-}
-
-fn respond(status: u16, body: String) -> Response {
-    json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
 }
 
 async fn batch_response(state: &AppState, id: &str, status: u16) -> Result<Response, ApiError> {

@@ -3,14 +3,15 @@
 //! card and mobile numbers) is checked, sent to the bank, and kept only masked and as keyed
 //! hashes; the request body itself is never kept (its idempotency fingerprint is keyed too).
 
-use crate::api::auth::{SignedRequest, SignedRequestWithNonce, nonce_reused};
-use crate::api::error::{ApiError, json_response};
+use crate::api::answered::{Answered, answered, respond};
+use crate::api::auth::{SignedRequest, SignedRequestWithNonce};
+use crate::api::error::ApiError;
 use crate::api::identity_object::verification_json;
 use crate::api::payments::flow_error;
 use crate::identity_flows;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use unipay_core::identity::{CERTIFICATE_TYPES, CustomerType, VerifyMode};
@@ -18,7 +19,6 @@ use unipay_core::identity_channel::IdentityRequest;
 use unipay_core::pii::{PiiKey, PiiKind};
 use unipay_store::idempotency::IdempotencyRequest;
 use unipay_store::identity::{CreateVerification, IdentityVerification, Kept, NewVerification};
-use unipay_store::payments::Idempotent;
 
 const MAX_OUT_VERIFY_NO: usize = 64;
 const MAX_NAME_CHARS: usize = 60;
@@ -88,27 +88,14 @@ pub async fn create_verification(
         .store
         .create_identity_verification(&new, Some(&nonce), idempotency.as_ref(), &render_outcome)
         .await?;
-    let created = match outcome {
-        Idempotent::Fresh(CreateVerification::Created(created)) => created,
-        Idempotent::Fresh(duplicate) => {
+    let created = match answered(outcome)? {
+        Answered::Fresh(CreateVerification::Created(created)) => created,
+        Answered::Fresh(duplicate) => {
             let (status, body) = render_outcome(&duplicate);
             return Ok(respond(status, body));
         }
-        Idempotent::Replay { status: 201, body } => return replay_created(&state, body).await,
-        Idempotent::Replay { status, body } => return Ok(respond(status, body)),
-        Idempotent::KeyReused => {
-            return Err(ApiError::new(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request",
-            ));
-        }
-        Idempotent::NonceReused => return Err(nonce_reused()),
-        Idempotent::InFlight => {
-            return Err(ApiError::new(
-                "idempotency_key_in_flight",
-                "a request with this Idempotency-Key is still being processed",
-            ));
-        }
+        Answered::Replay { status: 201, body } => return replay_created(&state, body).await,
+        Answered::Replay { status, body } => return Ok(respond(status, body)),
     };
     let bank_request = IdentityRequest {
         verify_no: created.verify_no.clone(),
@@ -168,10 +155,6 @@ async fn replay_created(state: &AppState, saved: String) -> Result<Response, Api
         Some(v) => respond(201, verification_json(&v).to_string()),
         None => respond(201, saved),
     })
-}
-
-fn respond(status: u16, body: String) -> Response {
-    json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
 }
 
 /// The answer saved under the idempotency key (a created verification as first committed).

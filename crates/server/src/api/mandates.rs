@@ -1,9 +1,10 @@
 //! `POST /v1/mandates`, `GET /v1/mandates/{id}` (`?sync=true` asks the bank),
 //! `POST /v1/mandates/{id}/cancel` and `POST /v1/mandates/{id}/debits`.
 
-use crate::api::auth::{SignedRequest, SignedRequestWithNonce, nonce_reused};
+use crate::api::answered::{Answered, answered, respond};
+use crate::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::api::create::idempotency_request;
-use crate::api::error::{ApiError, json_response};
+use crate::api::error::ApiError;
 use crate::api::mandate_input;
 use crate::api::mandate_object::mandate_json;
 use crate::api::object::PaymentObject;
@@ -13,7 +14,7 @@ use crate::flows::FlowError;
 use crate::mandate_flows::{self, QueryConclusion};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
@@ -25,7 +26,7 @@ use unipay_core::payment::CaptureMode;
 use unipay_core::pii::PiiKind;
 use unipay_store::mandates::debits::CreateDebit;
 use unipay_store::mandates::{CreateMandate, Mandate, MandateChange, NewMandate};
-use unipay_store::payments::{Idempotent, NewPayment};
+use unipay_store::payments::NewPayment;
 
 /// How long a debit may stay unknown before a confirmed "unpaid" closes it.
 pub const DEBIT_EXPIRES_IN_MS: i64 = 30 * 60_000;
@@ -87,26 +88,13 @@ pub async fn create_mandate(
         .store
         .create_mandate(&new, Some(&nonce), idempotency.as_ref(), &render_create)
         .await?;
-    let mandate = match outcome {
-        Idempotent::Fresh(CreateMandate::Created(mandate)) => mandate,
-        Idempotent::Fresh(other) => {
+    let mandate = match answered(outcome)? {
+        Answered::Fresh(CreateMandate::Created(mandate)) => mandate,
+        Answered::Fresh(other) => {
             let (status, body) = render_create(&other);
             return Ok(respond(status, body));
         }
-        Idempotent::Replay { status, body } => return replay(&state, status, body).await,
-        Idempotent::KeyReused => {
-            return Err(ApiError::new(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request",
-            ));
-        }
-        Idempotent::NonceReused => return Err(nonce_reused()),
-        Idempotent::InFlight => {
-            return Err(ApiError::new(
-                "idempotency_key_in_flight",
-                "a request with this Idempotency-Key is still being processed",
-            ));
-        }
+        Answered::Replay { status, body } => return replay(&state, status, body).await,
     };
     if let Err(error) = mandate_flows::send_signing(&state, &mandate, &input.certificate_no).await {
         // Only the bank's answer carries the signing page: without it the customer cannot
@@ -158,10 +146,6 @@ fn render_create(outcome: &CreateMandate) -> (u16, String) {
             (error.status().as_u16(), body.to_string())
         }
     }
-}
-
-fn respond(status: u16, body: String) -> Response {
-    json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
 }
 
 async fn current(state: &AppState, id: &str, status: u16) -> Result<Response, ApiError> {
@@ -327,23 +311,23 @@ pub async fn create_debit(
             &render,
         )
         .await?;
-    let (payment, mandate) = match outcome {
-        Idempotent::Fresh(CreateDebit::Created(payment)) => {
+    let (payment, mandate) = match answered(outcome)? {
+        Answered::Fresh(CreateDebit::Created(payment)) => {
             let mandate = state.store.get_mandate(&id).await?.ok_or_else(not_found)?;
             (payment, mandate)
         }
-        Idempotent::Fresh(CreateDebit::Refused {
+        Answered::Fresh(CreateDebit::Refused {
             refusal: DebitRefusal::Expired { expire_now: true },
             mandate,
         }) => {
             mandate_flows::expire(&state, &mandate.id, EventSource::Api).await?;
             return Err(state_error(MandateStatus::Expired));
         }
-        Idempotent::Fresh(other) => {
+        Answered::Fresh(other) => {
             let (status, body) = render_debit(&other, &state.config.public_url);
             return Ok(respond(status, body));
         }
-        Idempotent::Replay { status, body } => {
+        Answered::Replay { status, body } => {
             let id = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| v["id"].as_str().map(str::to_string));
@@ -355,19 +339,6 @@ pub async fn create_debit(
                 return Ok(respond(201, body));
             }
             return Ok(respond(status, body));
-        }
-        Idempotent::KeyReused => {
-            return Err(ApiError::new(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request",
-            ));
-        }
-        Idempotent::NonceReused => return Err(nonce_reused()),
-        Idempotent::InFlight => {
-            return Err(ApiError::new(
-                "idempotency_key_in_flight",
-                "a request with this Idempotency-Key is still being processed",
-            ));
         }
     };
     let payment = match debit_flows::send_debit(&state, &mandate, &payment).await {

@@ -1,5 +1,6 @@
 //! The merchant API (`/v1`): signed JSON for business systems.
 
+mod answered;
 pub mod auth;
 mod create;
 mod debit_batches;

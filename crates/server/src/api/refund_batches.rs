@@ -3,21 +3,20 @@
 //! refused whole (422 with every bad line and why). An accepted batch is sent to the bank after
 //! its commit; the janitor collects the lines' results.
 
-use crate::api::auth::{SignedRequest, SignedRequestWithNonce, nonce_reused};
+use crate::api::answered::{Answered, answered, respond};
+use crate::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::api::create::idempotency_request;
-use crate::api::error::{ApiError, json_response};
+use crate::api::error::ApiError;
 use crate::api::refunds::refusal_error;
 use crate::refund_batch_flows;
 use crate::refund_flows::FIRST_QUERY_GRACE_MS;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 use unipay_core::clock::rfc3339;
 use unipay_core::refund::MAX_BATCH_LINES;
-use unipay_store::payments::Idempotent;
 use unipay_store::refunds::PaymentRef;
 use unipay_store::refunds::batch::{
     BatchRefusal, CreateRefundBatch, LineError, LineProblem, NewBatchLine, NewRefundBatch,
@@ -46,26 +45,13 @@ pub async fn create_batch(
         .store
         .create_refund_batch(&new, Some(&nonce), idempotency.as_ref(), &render_short)
         .await?;
-    let batch = match outcome {
-        Idempotent::Fresh(CreateRefundBatch::Created(batch)) => batch,
-        Idempotent::Fresh(other) => {
+    let batch = match answered(outcome)? {
+        Answered::Fresh(CreateRefundBatch::Created(batch)) => batch,
+        Answered::Fresh(other) => {
             let (status, body) = render_short(&other);
             return Ok(respond(status, body));
         }
-        Idempotent::Replay { status, body } => return Ok(respond(status, body)),
-        Idempotent::KeyReused => {
-            return Err(ApiError::new(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request",
-            ));
-        }
-        Idempotent::NonceReused => return Err(nonce_reused()),
-        Idempotent::InFlight => {
-            return Err(ApiError::new(
-                "idempotency_key_in_flight",
-                "a request with this Idempotency-Key is still being processed",
-            ));
-        }
+        Answered::Replay { status, body } => return Ok(respond(status, body)),
     };
     if let Err(error) = refund_batch_flows::send_batch(&state, &batch).await {
         // Committed already: the janitor sends it when its first look is due.
@@ -111,10 +97,6 @@ async fn batch_response(state: &AppState, id: &str, status: u16) -> Result<Respo
         );
     }
     Ok(respond(status, body.to_string()))
-}
-
-fn respond(status: u16, body: String) -> Response {
-    json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
 }
 
 fn batch_json(batch: &RefundBatch) -> Value {

@@ -2,20 +2,20 @@
 //! `GET /v1/refunds?out_refund_no=…`, `GET /v1/payments/{id}/refunds`. The refund is committed
 //! pending (its amount reserved) before the bank is called; the bank's answer is applied after.
 
-use crate::api::auth::{SignedRequest, SignedRequestWithNonce, nonce_reused};
+use crate::api::answered::{Answered, answered, respond};
+use crate::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::api::create::idempotency_request;
-use crate::api::error::{ApiError, json_response};
+use crate::api::error::ApiError;
 use crate::api::payments::flow_error;
 use crate::api::refund_object::RefundObject;
 use crate::refund_flows::{self, FIRST_QUERY_GRACE_MS};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use unipay_core::refund::RefundRefusal;
-use unipay_store::payments::Idempotent;
 use unipay_store::refunds::{CreateRefund, NewRefund, PaymentRef, Refund};
 
 const MAX_OUT_REFUND_NO: usize = 64;
@@ -51,27 +51,14 @@ pub async fn create_refund(
         .store
         .create_refund(&new, Some(&nonce), idempotency.as_ref(), &render_outcome)
         .await?;
-    let created = match outcome {
-        Idempotent::Fresh(CreateRefund::Created(refund)) => refund,
-        Idempotent::Fresh(other) => {
+    let created = match answered(outcome)? {
+        Answered::Fresh(CreateRefund::Created(refund)) => refund,
+        Answered::Fresh(other) => {
             let (status, body) = render_outcome(&other);
             return Ok(respond(status, body));
         }
-        Idempotent::Replay { status: 201, body } => return replay_created(&state, body).await,
-        Idempotent::Replay { status, body } => return Ok(respond(status, body)),
-        Idempotent::KeyReused => {
-            return Err(ApiError::new(
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with a different request",
-            ));
-        }
-        Idempotent::NonceReused => return Err(nonce_reused()),
-        Idempotent::InFlight => {
-            return Err(ApiError::new(
-                "idempotency_key_in_flight",
-                "a request with this Idempotency-Key is still being processed",
-            ));
-        }
+        Answered::Replay { status: 201, body } => return replay_created(&state, body).await,
+        Answered::Replay { status, body } => return Ok(respond(status, body)),
     };
     let after = refund_flows::send_refund(&state, &created)
         .await
@@ -94,10 +81,6 @@ async fn replay_created(state: &AppState, saved: String) -> Result<Response, Api
         Some(refund) => respond(201, RefundObject::new(&refund).to_json()),
         None => respond(201, saved),
     })
-}
-
-fn respond(status: u16, body: String) -> Response {
-    json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
 }
 
 /// The answer saved under the idempotency key (a created refund as first committed, pending).

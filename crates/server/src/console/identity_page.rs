@@ -5,15 +5,13 @@
 use super::i18n::Tr;
 use super::page::{self, Layout, local_time};
 use super::session::SignedIn;
-use super::views::{cursor, date_range, or_blank, query_string};
+use super::views::{SearchParams, or_blank};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use serde::Deserialize;
-use unipay_store::browse::identity::IdentitySearch;
 use unipay_store::identity::IdentityVerification;
 
 pub fn routes() -> Router<AppState> {
@@ -23,17 +21,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 const STATUSES: [&str; 4] = ["pending", "matched", "not_matched", "failed"];
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct SearchParams {
-    q: String,
-    status: String,
-    app: String,
-    from: String,
-    to: String,
-    cursor: String,
-}
 
 /// A verification as the pages show it: masks only.
 pub struct VerificationView {
@@ -104,32 +91,12 @@ pub async fn list(
     signed: SignedIn,
     Query(params): Query<SearchParams>,
 ) -> Response {
-    let range = date_range(&params.from, &params.to);
-    let bad_date = range.is_none();
-    let (from_ms, to_ms) = range.unwrap_or((None, None));
-    let after = cursor(&params.cursor);
-    let search = IdentitySearch {
-        text: Some(params.q.trim()).filter(|q| !q.is_empty()),
-        status: Some(params.status.trim()).filter(|s| !s.is_empty()),
-        app_id: Some(params.app.trim()).filter(|a| !a.is_empty()),
-        from_ms,
-        to_ms,
-        cursor: after.as_ref(),
-    };
+    let (search, bad_date) = params.search();
     let found = match state.store.search_identity_verifications(&search).await {
         Ok(found) => found,
         Err(error) => return page::failure(&error),
     };
-    let next = found.next_cursor.map(|c| {
-        query_string(&[
-            ("q", &params.q),
-            ("status", &params.status),
-            ("app", &params.app),
-            ("from", &params.from),
-            ("to", &params.to),
-            ("cursor", &c.encode()),
-        ])
-    });
+    let next = found.next_cursor.map(|c| params.next_page(&c));
     let layout = Layout::new(&signed, "identity", "identity.title");
     page::render(&ListPage {
         t: layout.t,

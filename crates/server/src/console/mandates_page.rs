@@ -10,7 +10,7 @@ use super::page::{self, Flash, Layout, local_time};
 use super::payments_page::TimelineRow;
 use super::roles::Permission;
 use super::session::SignedIn;
-use super::views::{cursor, date_range, or_blank, query_string};
+use super::views::{SearchParams, or_blank};
 use crate::mandate_flows::{self, QueryConclusion};
 use crate::state::AppState;
 use askama::Template;
@@ -18,11 +18,10 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::Deserialize;
 use unipay_core::event::EventSource;
 use unipay_core::mandate::MandateStatus;
 use unipay_core::money::format_yuan;
-use unipay_store::browse::mandates::{MandateDebitView, MandateEventView, MandateSearch};
+use unipay_store::browse::mandates::{MandateDebitView, MandateEventView};
 use unipay_store::mandates::Mandate;
 
 pub fn routes() -> Router<AppState> {
@@ -33,17 +32,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 const STATUSES: [&str; 5] = ["pending", "active", "failed", "cancelled", "expired"];
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct SearchParams {
-    q: String,
-    status: String,
-    app: String,
-    from: String,
-    to: String,
-    cursor: String,
-}
 
 pub struct MandateRow {
     pub id: String,
@@ -87,32 +75,12 @@ pub async fn list(
     signed: SignedIn,
     Query(params): Query<SearchParams>,
 ) -> Response {
-    let range = date_range(&params.from, &params.to);
-    let bad_date = range.is_none();
-    let (from_ms, to_ms) = range.unwrap_or((None, None));
-    let after = cursor(&params.cursor);
-    let search = MandateSearch {
-        text: Some(params.q.trim()).filter(|q| !q.is_empty()),
-        status: Some(params.status.trim()).filter(|s| !s.is_empty()),
-        app_id: Some(params.app.trim()).filter(|a| !a.is_empty()),
-        from_ms,
-        to_ms,
-        cursor: after.as_ref(),
-    };
+    let (search, bad_date) = params.search();
     let found = match state.store.search_mandates(&search).await {
         Ok(found) => found,
         Err(error) => return page::failure(&error),
     };
-    let next = found.next_cursor.map(|c| {
-        query_string(&[
-            ("q", &params.q),
-            ("status", &params.status),
-            ("app", &params.app),
-            ("from", &params.from),
-            ("to", &params.to),
-            ("cursor", &c.encode()),
-        ])
-    });
+    let next = found.next_cursor.map(|c| params.next_page(&c));
     let layout = Layout::new(&signed, "mandates", "mandates.title");
     page::render(&MandatesPage {
         t: layout.t,

@@ -9,7 +9,7 @@ use super::i18n::Tr;
 use super::page::{self, Flash, Layout, local_time};
 use super::roles::Permission;
 use super::session::SignedIn;
-use super::views::{EntryView, cursor, date_range, or_blank, query_string};
+use super::views::{EntryView, SearchParams, or_blank};
 use crate::close_flow::{self, CloseOutcome};
 use crate::flows::{self, QueryConclusion};
 use crate::state::AppState;
@@ -18,11 +18,10 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::Deserialize;
 use std::collections::HashMap;
 use unipay_core::event::EventSource;
 use unipay_core::money::format_yuan;
-use unipay_store::browse::payments::{DeliveryAttempt, PaymentMessage, PaymentSearch};
+use unipay_store::browse::payments::{DeliveryAttempt, PaymentMessage};
 use unipay_store::outbox::OutboxEvent;
 use unipay_store::payments::Payment;
 use unipay_store::refunds::Refund;
@@ -45,17 +44,6 @@ const STATUSES: [&str; 7] = [
     "authorized",
     "cancelled",
 ];
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct SearchParams {
-    q: String,
-    status: String,
-    app: String,
-    from: String,
-    to: String,
-    cursor: String,
-}
 
 pub struct PaymentRow {
     pub id: String,
@@ -99,32 +87,12 @@ pub async fn list(
     signed: SignedIn,
     Query(params): Query<SearchParams>,
 ) -> Response {
-    let range = date_range(&params.from, &params.to);
-    let bad_date = range.is_none();
-    let (from_ms, to_ms) = range.unwrap_or((None, None));
-    let after = cursor(&params.cursor);
-    let search = PaymentSearch {
-        text: Some(params.q.trim()).filter(|q| !q.is_empty()),
-        status: Some(params.status.trim()).filter(|s| !s.is_empty()),
-        app_id: Some(params.app.trim()).filter(|a| !a.is_empty()),
-        from_ms,
-        to_ms,
-        cursor: after.as_ref(),
-    };
+    let (search, bad_date) = params.search();
     let found = match state.store.search_payments(&search).await {
         Ok(found) => found,
         Err(error) => return page::failure(&error),
     };
-    let next = found.next_cursor.map(|c| {
-        query_string(&[
-            ("q", &params.q),
-            ("status", &params.status),
-            ("app", &params.app),
-            ("from", &params.from),
-            ("to", &params.to),
-            ("cursor", &c.encode()),
-        ])
-    });
+    let next = found.next_cursor.map(|c| params.next_page(&c));
     let rows = found.rows.iter().map(PaymentRow::of).collect();
     let layout = Layout::new(&signed, "payments", "payments.title");
     page::render(&PaymentsPage {

@@ -2,7 +2,9 @@
 //! link, a date filter.
 
 use super::page::day_start_ms;
+use serde::Deserialize;
 use unipay_core::money::format_yuan;
+use unipay_store::browse::Search;
 use unipay_store::ledger::StoredEntry;
 use unipay_store::refunds::transactions::Cursor;
 
@@ -65,4 +67,52 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 /// An optional text, or an empty string.
 pub fn or_blank(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()
+}
+
+/// The query of a search page: `?q=&status=&app=&from=&to=&cursor=`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SearchParams {
+    pub q: String,
+    pub status: String,
+    pub app: String,
+    pub from: String,
+    pub to: String,
+    pub cursor: String,
+}
+
+impl SearchParams {
+    /// The search as the store takes it, and whether a date did not read (then neither date
+    /// narrows, and the page says so).
+    pub fn search(&self) -> (Search<'_>, bool) {
+        let range = date_range(&self.from, &self.to);
+        let bad_date = range.is_none();
+        let (from_ms, to_ms) = range.unwrap_or((None, None));
+        let search = Search {
+            text: given(&self.q),
+            status: given(&self.status),
+            app_id: given(&self.app),
+            from_ms,
+            to_ms,
+            cursor: cursor(&self.cursor),
+        };
+        (search, bad_date)
+    }
+
+    /// The link to the page that starts at `next`, with the same filters.
+    pub fn next_page(&self, next: &Cursor) -> String {
+        query_string(&[
+            ("q", &self.q),
+            ("status", &self.status),
+            ("app", &self.app),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("cursor", &next.encode()),
+        ])
+    }
+}
+
+/// A filter's text, trimmed; `None` when blank.
+fn given(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|t| !t.is_empty())
 }

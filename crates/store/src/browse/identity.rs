@@ -1,36 +1,19 @@
 //! Identity verifications, newest first, keyset paged on `(created_at, id)`. Only the masks
 //! and keyed hashes the table keeps can come out of here.
 
-use super::PAGE_ROWS;
 use super::payments::{Page, into_page};
+use super::{PAGE_ROWS, Search, before};
 use crate::identity::{COLUMNS, IdentityVerification, from_row};
 use crate::refunds::transactions::Cursor;
 use crate::{Store, StoreError};
 use sqlx::Row;
 
-/// What to search; every field narrows.
-#[derive(Debug, Clone, Default)]
-pub struct IdentitySearch<'a> {
-    /// A verification id, out_verify_no or our number for it at the bank.
-    pub text: Option<&'a str>,
-    pub status: Option<&'a str>,
-    pub app_id: Option<&'a str>,
-    /// Created at or after (Unix ms).
-    pub from_ms: Option<i64>,
-    /// Created before (Unix ms).
-    pub to_ms: Option<i64>,
-    pub cursor: Option<&'a Cursor>,
-}
-
 impl Store {
     pub async fn search_identity_verifications(
         &self,
-        search: &IdentitySearch<'_>,
+        search: &Search<'_>,
     ) -> Result<Page<IdentityVerification>, StoreError> {
-        let (before_at, before_id) = match search.cursor {
-            Some(cursor) => (cursor.created_at, cursor.id.as_str()),
-            None => (i64::MAX, ""),
-        };
+        let (before_at, before_id) = before(search.cursor.as_ref());
         let sql = format!(
             "SELECT {COLUMNS} FROM identity_verifications WHERE \
              ($1 = '' OR id = $1 OR out_verify_no = $1 OR verify_no = $1) \

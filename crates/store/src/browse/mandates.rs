@@ -2,28 +2,14 @@
 //! mandate's timeline with the masked bank message behind each event, and the debits made on
 //! it.
 
-use super::PAGE_ROWS;
 use super::payments::{Page, into_page};
+use super::{PAGE_ROWS, Search, before};
 use crate::mandates::batches::{BATCH_COLUMNS, DebitBatch, batch_from_row};
 use crate::mandates::{MANDATE_COLUMNS, Mandate, mandate_from_row};
 use crate::refunds::transactions::Cursor;
 use crate::{Store, StoreError};
 use sqlx::Row;
 use unipay_core::payment::PaymentStatus;
-
-/// What to search; every field narrows.
-#[derive(Debug, Clone, Default)]
-pub struct MandateSearch<'a> {
-    /// A mandate id, out_mandate_no, the bank's mandate number or our signing number.
-    pub text: Option<&'a str>,
-    pub status: Option<&'a str>,
-    pub app_id: Option<&'a str>,
-    /// Created at or after (Unix ms).
-    pub from_ms: Option<i64>,
-    /// Created before (Unix ms).
-    pub to_ms: Option<i64>,
-    pub cursor: Option<&'a Cursor>,
-}
 
 /// One event of a mandate's timeline, with the bank message it came from when one was kept.
 #[derive(Debug, Clone)]
@@ -51,19 +37,9 @@ pub struct MandateDebitView {
     pub created_at: i64,
 }
 
-fn before(cursor: Option<&Cursor>) -> (i64, &str) {
-    match cursor {
-        Some(cursor) => (cursor.created_at, cursor.id.as_str()),
-        None => (i64::MAX, ""),
-    }
-}
-
 impl Store {
-    pub async fn search_mandates(
-        &self,
-        search: &MandateSearch<'_>,
-    ) -> Result<Page<Mandate>, StoreError> {
-        let (before_at, before_id) = before(search.cursor);
+    pub async fn search_mandates(&self, search: &Search<'_>) -> Result<Page<Mandate>, StoreError> {
+        let (before_at, before_id) = before(search.cursor.as_ref());
         let sql = format!(
             "SELECT {MANDATE_COLUMNS} FROM mandates WHERE \
              ($1 = '' OR id = $1 OR out_mandate_no = $1 OR agent_sign_no = $1 OR sign_request_no = $1) \

@@ -2,26 +2,11 @@
 //! detail page shows besides its timeline: the bank messages it received, the delivery
 //! attempts of its notifications.
 
-use super::PAGE_ROWS;
+use super::{PAGE_ROWS, Search, before};
 use crate::payments::{PAYMENT_COLUMNS, Payment, payment_from_row};
 use crate::refunds::transactions::Cursor;
 use crate::{Store, StoreError};
 use sqlx::Row;
-
-/// What to search; every field narrows.
-#[derive(Debug, Clone, Default)]
-pub struct PaymentSearch<'a> {
-    /// A payment id, an out_trade_no, the bank's order number or the bank's serial.
-    pub text: Option<&'a str>,
-    pub status: Option<&'a str>,
-    pub app_id: Option<&'a str>,
-    /// Created at or after.
-    pub from_ms: Option<i64>,
-    /// Created before.
-    pub to_ms: Option<i64>,
-    /// Strictly older than this row (the previous page's `next_cursor`).
-    pub cursor: Option<&'a Cursor>,
-}
 
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -64,14 +49,8 @@ pub struct DeliveryAttempt {
 }
 
 impl Store {
-    pub async fn search_payments(
-        &self,
-        search: &PaymentSearch<'_>,
-    ) -> Result<Page<Payment>, StoreError> {
-        let (before_at, before_id) = match search.cursor {
-            Some(cursor) => (cursor.created_at, cursor.id.as_str()),
-            None => (i64::MAX, ""),
-        };
+    pub async fn search_payments(&self, search: &Search<'_>) -> Result<Page<Payment>, StoreError> {
+        let (before_at, before_id) = before(search.cursor.as_ref());
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE \
              ($1 = '' OR id = $1 OR out_trade_no = $1 OR order_no = $1 OR channel_trade_no = $1) \

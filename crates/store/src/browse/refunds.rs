@@ -1,7 +1,7 @@
 //! Refund and refund-batch lists, newest first, keyset paged on `(created_at, id)`.
 
-use super::PAGE_ROWS;
 use super::payments::{Page, into_page};
+use super::{PAGE_ROWS, before};
 use crate::refunds::batch::{BATCH_COLUMNS, RefundBatch, batch_from_row};
 use crate::refunds::transactions::Cursor;
 use crate::refunds::{REFUND_COLUMNS, Refund, refund_from_row};
@@ -15,13 +15,6 @@ pub struct RefundSearch<'a> {
     pub status: Option<&'a str>,
     pub app_id: Option<&'a str>,
     pub cursor: Option<&'a Cursor>,
-}
-
-fn before(cursor: Option<&Cursor>) -> (i64, &str) {
-    match cursor {
-        Some(cursor) => (cursor.created_at, cursor.id.as_str()),
-        None => (i64::MAX, ""),
-    }
 }
 
 impl Store {
