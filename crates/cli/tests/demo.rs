@@ -12,6 +12,8 @@ use tokio::process::{Child, Command};
 struct Demo {
     child: Child,
     urls: HashMap<String, String>,
+    /// The console users the banner shows: `(username, password)`.
+    users: Vec<(String, String)>,
 }
 
 impl Demo {
@@ -34,10 +36,19 @@ impl Demo {
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
         let mut urls = HashMap::new();
+        let mut users = Vec::new();
         let read_banner = async {
             while let Some(line) = lines.next_line().await.expect("reads stdout") {
                 if line.starts_with("Open ") {
                     return;
+                }
+                // `  console user <name> password <password>`
+                if let Some(rest) = line.trim().strip_prefix("console user ") {
+                    let words: Vec<&str> = rest.split_whitespace().collect();
+                    if let [user, "password", password] = words[..] {
+                        users.push((user.to_string(), password.to_string()));
+                    }
+                    continue;
                 }
                 if let Some((name, rest)) = line.trim().split_once(": ")
                     && let Some(value) = rest.split_whitespace().next()
@@ -52,7 +63,7 @@ impl Demo {
             .expect("the demo starts within 90 s");
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Demo { child, urls }
+        Demo { child, urls, users }
     }
 
     fn url(&self, name: &str) -> &str {
@@ -97,6 +108,52 @@ fn location(response: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .expect("a Location")
         .to_string()
+}
+
+/// Signs in to the demo's console as `user`; the page it then lands on.
+async fn console_home(http: &reqwest::Client, demo: &Demo, user: &str) -> String {
+    let password = demo
+        .users
+        .iter()
+        .find(|(name, _)| name == user)
+        .map(|(_, password)| password.clone())
+        .unwrap_or_else(|| panic!("the banner shows no console user {user}: {:?}", demo.users));
+    let console = demo.url("console");
+    let form = http.get(format!("{console}/login")).send().await.unwrap();
+    assert_eq!(form.status().as_u16(), 200);
+    let cookies = |response: &reqwest::Response| -> Vec<String> {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next().map(str::to_string))
+            .collect()
+    };
+    let form_cookies = cookies(&form).join("; ");
+    let form = form.text().await.unwrap();
+    let csrf = attribute_after(&form, "name=\"csrf\"", "value").expect("the form's csrf");
+    let signed_in = http
+        .post(format!("{console}/login"))
+        .header("cookie", &form_cookies)
+        .form(&[
+            ("username", user),
+            ("password", password.as_str()),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status().as_u16(), 303, "{user} signs in");
+    let session = cookies(&signed_in).join("; ");
+    let home = http
+        .get(console)
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status().as_u16(), 200);
+    home.text().await.unwrap()
 }
 
 /// An absolute URL for a Location that may be relative to `base`'s origin.
@@ -210,9 +267,16 @@ async fn a_payment_goes_the_whole_way_and_a_second_run_reuses_the_data() {
         "metrics",
         "banksim",
         "sim-api",
+        "console",
     ] {
         demo.url(name);
     }
+    // One console user per role, ready to sign in.
+    let names: Vec<&str> = demo.users.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["admin", "operator", "finance", "auditor"]);
+    let home = console_home(&http, &demo, "operator").await;
+    assert!(home.contains("data-test=\"whoami\""), "{home}");
+    assert!(home.contains("operator"), "{home}");
     let (payment_id, bank_page) = buy_and_reach_the_bank(&http, &demo).await;
 
     // The bank's page: a form with the token that pays.
@@ -303,10 +367,13 @@ async fn a_payment_goes_the_whole_way_and_a_second_run_reuses_the_data() {
         .await
         .unwrap();
     assert_eq!(forged.status().as_u16(), 400);
+    let first_users = demo.users.clone();
     demo.stop().await;
 
     // A second run on the same data (other ports: the bank moved) starts and takes payments.
     let demo = Demo::start(&data_dir).await;
+    assert_eq!(demo.users, first_users, "the same console users again");
+    console_home(&http, &demo, "auditor").await;
     let (_, bank_page) = buy_and_reach_the_bank(&http, &demo).await;
     let page = http.get(&bank_page).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);

@@ -2,6 +2,7 @@
 //! newcomer can watch a payment go the whole way in a browser. Data (SQLite, keys) lives under
 //! `--data-dir` and is reused by the next run.
 
+mod console_users;
 mod setup;
 mod shop;
 
@@ -77,8 +78,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         &format!("{shop_url}/notify"),
     )
     .await;
+    let users = if prepared.is_ok() {
+        console_users::ensure(&store, &data_dir).await
+    } else {
+        Ok(Vec::new())
+    };
     store.close().await;
     let demo_app = prepared?;
+    let console_users = users?;
 
     let (stop, stopped) = watch::channel(false);
     let mut bank = tokio::spawn(unipay_banksim::serve(
@@ -119,6 +126,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         bank: &bank_url,
         data_dir: &data_dir,
         app: &demo_app,
+        console_users: &console_users,
     });
 
     // Run until Ctrl-C; a part that ends by itself (it failed) ends the demo too.
@@ -192,6 +200,8 @@ struct Urls<'a> {
     bank: &'a str,
     data_dir: &'a std::path::Path,
     app: &'a setup::DemoApp,
+    /// `(username, password)` of the demo's console users.
+    console_users: &'a [(String, String)],
 }
 
 /// The start-up banner on stdout. Each address is on its own `name: URL` line, the URL first
@@ -203,6 +213,7 @@ fn print_banner(urls: &Urls<'_>) {
         bank,
         data_dir,
         app,
+        console_users,
     } = urls;
     println!("unipay demo is running (data in {})", data_dir.display());
     println!("  shop:          {shop}  (the business system: buy here)");
@@ -212,6 +223,7 @@ fn print_banner(urls: &Urls<'_>) {
         app.app_id
     );
     println!("  cashier:       {unipay}/pay/  (+ payment id; the shop sends you there)");
+    println!("  console:       {unipay}/console  (operations; users below)");
     println!("  metrics:       {unipay}/metrics");
     println!("  banksim:       {bank}  (ABC TrustPay simulator)");
     println!("  sim-api:       {bank}/sim/health  (also /sim/orders/{{order_no}}, /sim/faults)");
@@ -220,6 +232,10 @@ fn print_banner(urls: &Urls<'_>) {
         app.channel_account_id,
         setup::BANK_MERCHANT_ID
     );
+    println!();
+    for (user, password) in console_users.iter() {
+        println!("  console user {user:<9} password {password}");
+    }
     println!();
     println!("Open {shop} and click Pay. Press Ctrl-C to stop.");
 }
