@@ -1,5 +1,6 @@
 use crate::StoreError;
 use futures_util::future::BoxFuture;
+use sqlx::any::AnyRow;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
@@ -129,15 +130,35 @@ impl Store {
     /// Claims due rows of a queue by moving their due time `$1` (now + lease) forward: rows due
     /// at `$2` (now), at most `$3`, oldest first. On PostgreSQL, `SKIP LOCKED` lets several nodes
     /// claim different rows at once; SQLite's single writer claims atomically anyway.
-    pub(crate) fn lease_due_sql(&self, table: &str, due_column: &str, columns: &str) -> String {
+    /// Leases up to `limit` rows of `table` whose `due_column` has come, by moving it
+    /// `lease_ms` out (no other worker takes them meanwhile; a worker that dies lets the lease
+    /// run out), and reads them.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn lease_due<T>(
+        &self,
+        table: &str,
+        due_column: &str,
+        columns: &str,
+        from_row: impl Fn(&AnyRow) -> Result<T, StoreError>,
+        now_ms: i64,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<T>, StoreError> {
         let skip_locked = match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
-        format!(
+        let sql = format!(
             "UPDATE {table} SET {due_column} = $1 WHERE id IN (SELECT id FROM {table} \
              WHERE {due_column} <= $2 ORDER BY {due_column} LIMIT $3{skip_locked}) RETURNING {columns}"
-        )
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now_ms + lease_ms)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await?;
+        rows.iter().map(from_row).collect()
     }
 }
 

@@ -328,14 +328,16 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<Mandate>, StoreError> {
-        let sql = self.lease_due_sql("mandates", "next_query_at", MANDATE_COLUMNS);
-        let rows = sqlx::query(&sql)
-            .bind(now_ms + lease_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await?;
-        rows.iter().map(mandate_from_row).collect()
+        self.lease_due(
+            "mandates",
+            "next_query_at",
+            MANDATE_COLUMNS,
+            mandate_from_row,
+            now_ms,
+            limit,
+            lease_ms,
+        )
+        .await
     }
 
     /// When the janitor asks about a pending mandate next, counting the query just made.

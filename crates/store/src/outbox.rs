@@ -70,14 +70,16 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<OutboxEvent>, StoreError> {
-        let sql = self.lease_due_sql("outbox", "next_attempt_at", OUTBOX_COLUMNS);
-        let rows = sqlx::query(&sql)
-            .bind(now_ms + lease_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await?;
-        rows.iter().map(outbox_from_row).collect()
+        self.lease_due(
+            "outbox",
+            "next_attempt_at",
+            OUTBOX_COLUMNS,
+            outbox_from_row,
+            now_ms,
+            limit,
+            lease_ms,
+        )
+        .await
     }
 
     /// Records an attempt and moves the event on, in one transaction.

@@ -467,14 +467,16 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<Payment>, StoreError> {
-        let sql = self.lease_due_sql("payments", "next_query_at", PAYMENT_COLUMNS);
-        let rows = sqlx::query(&sql)
-            .bind(now_ms + lease_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await?;
-        rows.iter().map(payment_from_row).collect()
+        self.lease_due(
+            "payments",
+            "next_query_at",
+            PAYMENT_COLUMNS,
+            payment_from_row,
+            now_ms,
+            limit,
+            lease_ms,
+        )
+        .await
     }
 
     /// Sets when the janitor asks about an open payment next, counting the query just made.

@@ -380,14 +380,16 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<Refund>, StoreError> {
-        let sql = self.lease_due_sql("refunds", "next_query_at", REFUND_COLUMNS);
-        let rows = sqlx::query(&sql)
-            .bind(now_ms + lease_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await?;
-        rows.iter().map(refund_from_row).collect()
+        self.lease_due(
+            "refunds",
+            "next_query_at",
+            REFUND_COLUMNS,
+            refund_from_row,
+            now_ms,
+            limit,
+            lease_ms,
+        )
+        .await
     }
 
     /// Sets when the janitor asks about a pending refund next, counting the query just made.

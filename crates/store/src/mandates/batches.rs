@@ -380,14 +380,16 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<DebitBatch>, StoreError> {
-        let sql = self.lease_due_sql("debit_batches", "next_query_at", BATCH_COLUMNS);
-        let rows = sqlx::query(&sql)
-            .bind(now_ms + lease_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await?;
-        rows.iter().map(batch_from_row).collect()
+        self.lease_due(
+            "debit_batches",
+            "next_query_at",
+            BATCH_COLUMNS,
+            batch_from_row,
+            now_ms,
+            limit,
+            lease_ms,
+        )
+        .await
     }
 
     pub async fn schedule_next_debit_batch_query(

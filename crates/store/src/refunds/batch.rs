@@ -747,14 +747,16 @@ impl Store {
         limit: i64,
         lease_ms: i64,
     ) -> Result<Vec<RefundBatch>, StoreError> {
-        let sql = self.lease_due_sql("refund_batches", "next_query_at", BATCH_COLUMNS);
-        let rows = sqlx::query(&sql)
-            .bind(now_ms + lease_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await?;
-        rows.iter().map(batch_from_row).collect()
+        self.lease_due(
+            "refund_batches",
+            "next_query_at",
+            BATCH_COLUMNS,
+            batch_from_row,
+            now_ms,
+            limit,
+            lease_ms,
+        )
+        .await
     }
 
     /// Sets when the janitor looks at an unfinished batch next, counting the query just made.
