@@ -97,8 +97,21 @@ pub struct NotifyRecord {
     /// The `<URL>` the merchant answered (server mode), when it answered one.
     pub url: Option<String>,
     pub acknowledged: bool,
-    /// The `notify: "drop"` fault swallowed this attempt: nothing was sent.
+    /// The `notify: "drop"` fault or `notify_drop_pct` swallowed this attempt: nothing was
+    /// sent.
     pub dropped: bool,
+}
+
+/// A request about an order that a fault left unanswered: held, then cut.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LostCallRecord {
+    pub trx_type: String,
+    /// RFC 3339, UTC+8.
+    pub at: String,
+    /// Whether the bank did the work and only the answer was lost, or never saw the request.
+    pub processed: bool,
+    /// `call_timeout` (the `call_timeout_pct` draw) or `refund_lost`.
+    pub fault: &'static str,
 }
 
 /// Log entries kept per order; the counters keep counting past it.
@@ -130,6 +143,8 @@ pub struct Order {
     /// A server notification got `200` with `<URL>…</URL>`.
     pub notify_acknowledged: bool,
     pub notify_log: Vec<NotifyRecord>,
+    /// Requests about the order a fault left unanswered, the first [`MAX_LOG`] of them.
+    pub lost_calls: Vec<LostCallRecord>,
     /// Set through the sim API; stays until cleared, whatever else happens to the order.
     pub statement_fault: Option<StatementFault>,
     /// Refunds in the order they were taken in; a NewOrderNo appears once. Bounded by
@@ -208,6 +223,12 @@ impl Order {
         }
         if self.notify_log.len() < MAX_LOG {
             self.notify_log.push(record);
+        }
+    }
+
+    pub fn record_lost_call(&mut self, record: LostCallRecord) {
+        if self.lost_calls.len() < MAX_LOG {
+            self.lost_calls.push(record);
         }
     }
 }
@@ -425,6 +446,7 @@ mod tests {
             notify_attempts: 0,
             notify_acknowledged: false,
             notify_log: Vec::new(),
+            lost_calls: Vec::new(),
             statement_fault: None,
             refunds: Vec::new(),
             preauth: None,

@@ -1,10 +1,11 @@
 //! Sending result notifications to the merchant's ResultNotifyURL: once as the browser would
 //! (page mode), or from the server with retries on the configured schedule until the merchant
-//! answers `200` with `<URL>…</URL>`. Every attempt is recorded on the order.
+//! answers `200` with `<URL>…</URL>`. Every attempt is recorded on the order; each server
+//! attempt is shaped by the `notify` fault and the `notify_*_pct` draws.
 
 use crate::book::{NotifyRecord, NotifyType};
 use crate::clock::now_china;
-use crate::faults::NotifyFault;
+use crate::faults::{Faults, NotifyFault};
 use crate::notify_msg;
 use crate::settle::Notice;
 use crate::state::{Inner, SimState};
@@ -163,35 +164,30 @@ async fn deliver_server(
         "server notification never acknowledged; schedule exhausted");
 }
 
-/// One scheduled attempt, shaped by the `notify` fault read at this moment. Returns the URL the
-/// merchant acknowledged with.
+/// One scheduled attempt, shaped by the `notify` fault and the `notify_*_pct` draws made at
+/// this moment. Returns the URL the merchant acknowledged with.
 async fn attempt_server(sim: &Inner, notice: &Notice, attempt: u32, body: &str) -> Option<String> {
-    let faults = sim.faults();
-    let copies = match faults.notify {
-        Some(NotifyFault::Drop) => {
-            if let Some(order) = sim.orders().get_mut(notice.id) {
-                order.record(NotifyRecord {
-                    mode: "server",
-                    attempt,
-                    at: now_china().to_rfc3339(),
-                    http_status: None,
-                    error: Some("dropped by the notify fault".to_string()),
-                    url: None,
-                    acknowledged: false,
-                    dropped: true,
-                });
-            }
+    let (faults, drawn) = sim.draw_faults(Faults::draw_notify);
+    let mode = faults.notify;
+    if mode == Some(NotifyFault::Drop) || drawn.drop {
+        let cause = if mode == Some(NotifyFault::Drop) {
+            "dropped by the notify fault"
+        } else {
+            "dropped by notify_drop_pct"
+        };
+        record_dropped(sim, notice, attempt, cause);
+        return None;
+    }
+    if mode == Some(NotifyFault::Delay) || drawn.delay {
+        let delay = Duration::from_millis(faults.notify_delay_ms.unwrap_or(0));
+        if !sim.sleep(delay).await {
             return None;
         }
-        Some(NotifyFault::Delay) => {
-            let delay = Duration::from_millis(faults.notify_delay_ms.unwrap_or(0));
-            if !sim.sleep(delay).await {
-                return None;
-            }
-            1
-        }
-        Some(NotifyFault::Duplicate) => 2,
-        None => 1,
+    }
+    let copies = if mode == Some(NotifyFault::Duplicate) || drawn.duplicate {
+        2
+    } else {
+        1
     };
     let mut acknowledged_url = None;
     for _ in 0..copies {
@@ -206,6 +202,22 @@ async fn attempt_server(sim: &Inner, notice: &Notice, attempt: u32, body: &str) 
         }
     }
     acknowledged_url
+}
+
+/// An attempt a fault swallowed: logged on the order, not counted as sent.
+fn record_dropped(sim: &Inner, notice: &Notice, attempt: u32, cause: &str) {
+    if let Some(order) = sim.orders().get_mut(notice.id) {
+        order.record(NotifyRecord {
+            mode: "server",
+            attempt,
+            at: now_china().to_rfc3339(),
+            http_status: None,
+            error: Some(cause.to_string()),
+            url: None,
+            acknowledged: false,
+            dropped: true,
+        });
+    }
 }
 
 #[cfg(test)]

@@ -3,14 +3,22 @@
 //! page). [`Faults`] is the simulator-wide set of `/sim/faults`; [`StatementFault`] is kept on one
 //! order (`/sim/orders/{OrderNo}/statement`) and changes how statements show it;
 //! [`batch::BatchFaults`] (`/sim/batches/fault`) marks lines of batch refunds.
+//!
+//! Besides the modes that hit every request of a kind, [`Faults`] holds percentages that hit a
+//! share of them (`notify_*_pct`, `call_timeout_pct`), drawn from [`chance::Chance`]: a PRNG
+//! seeded by `seed` (or from entropy) and reset whenever the set is replaced, so that a chaos
+//! run with a seed makes the same draws when its requests come in the same order.
 
 pub mod batch;
+pub mod chance;
+
+use chance::Chance;
 
 use serde::{Deserialize, Serialize};
 
 /// How long a `query: "timeout"` holds the request when `query_timeout_ms` is not given: longer
-/// than any sensible client waits. `refund: "timeout"` holds as long unless `refund_timeout_ms`
-/// says otherwise.
+/// than any sensible client waits. `refund: "timeout"` and `"lost"` hold as long unless
+/// `refund_timeout_ms` says otherwise, and `call_timeout_pct` unless `call_timeout_ms` does.
 pub const DEFAULT_QUERY_HOLD_MS: u64 = 30_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,7 +47,8 @@ pub enum QueryFault {
 
 /// What happens to a `Refund` request. `timeout` and `EUNKWN` lose only the answer: the bank
 /// has done whatever the request asked (a later Query of the NewOrderNo tells), which is the
-/// case a merchant must resolve. `reject` is the bank saying no: nothing is done.
+/// case a merchant must resolve. `lost` loses the request itself: nothing is done, and a Query
+/// of the NewOrderNo answers `2308`. `reject` is the bank saying no: nothing is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RefundFault {
     /// Process the refund, then answer ReturnCode `EUNKWN`.
@@ -53,6 +62,11 @@ pub enum RefundFault {
     /// it gave.
     #[serde(rename = "reject")]
     Reject,
+    /// The request never reaches the bank: nothing is processed (its number stays unknown,
+    /// `2308`), the request is held like `timeout`, then the connection is cut. The merchant
+    /// cannot tell it from `timeout`; only sending the same refund again settles it.
+    #[serde(rename = "lost")]
+    Lost,
 }
 
 /// The whole fault set; `POST /sim/faults` replaces it, every field optional.
@@ -85,9 +99,60 @@ pub struct Faults {
     /// every one. A request for an order the bank does not know counts as a first.
     #[serde(default)]
     pub refund_first: Option<u32>,
-    /// How long `refund: "timeout"` holds a Refund (default 30 s).
+    /// How long `refund: "timeout"` or `"lost"` holds a Refund (default 30 s).
     #[serde(default)]
     pub refund_timeout_ms: Option<u64>,
+    /// Percent (0–100) of server-notification attempts swallowed, drawn per attempt and on top
+    /// of `notify` (either one drops it).
+    #[serde(default)]
+    pub notify_drop_pct: Option<u32>,
+    /// Percent (0–100) of server-notification attempts sent twice, drawn like `notify_drop_pct`.
+    #[serde(default)]
+    pub notify_duplicate_pct: Option<u32>,
+    /// Percent (0–100) of server-notification attempts that wait `notify_delay_ms` first, drawn
+    /// like `notify_drop_pct`.
+    #[serde(default)]
+    pub notify_delay_pct: Option<u32>,
+    /// Percent (0–100) of signed requests to the transaction endpoint, whatever their TrxType,
+    /// that get no answer: held `call_timeout_ms`, then the connection is cut. Of those, half
+    /// (drawn again) are processed first — the bank did the work and only its answer is lost —
+    /// and half are not processed at all — the request never reached the bank. Which one is
+    /// recorded in `lost_calls` on the order the request names, when there is one.
+    #[serde(default)]
+    pub call_timeout_pct: Option<u32>,
+    /// How long `call_timeout_pct` holds a request (default 30 s).
+    #[serde(default)]
+    pub call_timeout_ms: Option<u64>,
+    /// Of the requests `call_timeout_pct` leaves unanswered, the share the bank processed
+    /// before the answer was lost (default 50); the rest never reached it.
+    #[serde(default)]
+    pub call_timeout_processed_pct: Option<u32>,
+    /// Seeds the draws of the `*_pct` faults; absent, they are seeded from entropy.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// What the `notify_*_pct` faults drew for one server-notification attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotifyDraw {
+    pub drop: bool,
+    pub duplicate: bool,
+    pub delay: bool,
+}
+
+/// A request `call_timeout_pct` leaves unanswered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostCall {
+    /// Processed; only the answer is lost.
+    AnswerLost,
+    /// Never reached the bank: nothing is processed.
+    NeverArrived,
+}
+
+impl LostCall {
+    pub fn processed(self) -> bool {
+        self == LostCall::AnswerLost
+    }
 }
 
 impl Faults {
@@ -107,6 +172,55 @@ impl Faults {
     pub fn query_unknown_at(&self, now_ms: i64) -> bool {
         self.query_unknown_until_ms
             .is_some_and(|until| now_ms < until)
+    }
+
+    /// Refuses a set that cannot be meant: a percentage over 100.
+    pub fn check(&self) -> Result<(), String> {
+        let percentages = [
+            ("notify_drop_pct", self.notify_drop_pct),
+            ("notify_duplicate_pct", self.notify_duplicate_pct),
+            ("notify_delay_pct", self.notify_delay_pct),
+            ("call_timeout_pct", self.call_timeout_pct),
+            (
+                "call_timeout_processed_pct",
+                self.call_timeout_processed_pct,
+            ),
+        ];
+        for (name, pct) in percentages {
+            if let Some(pct) = pct.filter(|pct| *pct > 100) {
+                return Err(format!("{name} is a percentage, 0 to 100, not {pct}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `notify_*_pct` draws for one server-notification attempt. All three are drawn
+    /// whatever the first ones gave, so that each attempt takes the same number of draws.
+    pub fn draw_notify(&self, chance: &mut Chance) -> NotifyDraw {
+        NotifyDraw {
+            drop: chance.happens(self.notify_drop_pct),
+            duplicate: chance.happens(self.notify_duplicate_pct),
+            delay: chance.happens(self.notify_delay_pct),
+        }
+    }
+
+    /// The `call_timeout_pct` draw for one request to the transaction endpoint.
+    pub fn draw_call(&self, chance: &mut Chance) -> Option<LostCall> {
+        if !chance.happens(self.call_timeout_pct) {
+            return None;
+        }
+        Some(
+            if chance.happens(Some(self.call_timeout_processed_pct.unwrap_or(50))) {
+                LostCall::AnswerLost
+            } else {
+                LostCall::NeverArrived
+            },
+        )
+    }
+
+    /// How long a request `call_timeout_pct` leaves unanswered is held.
+    pub fn call_hold_ms(&self) -> u64 {
+        self.call_timeout_ms.unwrap_or(DEFAULT_QUERY_HOLD_MS)
     }
 }
 
@@ -239,6 +353,7 @@ mod tests {
         for (text, fault) in [
             ("EUNKWN", RefundFault::Unknown),
             ("reject", RefundFault::Reject),
+            ("lost", RefundFault::Lost),
         ] {
             let faults: Faults =
                 serde_json::from_str(&format!(r#"{{"refund":"{text}"}}"#)).unwrap();
@@ -250,6 +365,90 @@ mod tests {
         assert_eq!(counter.count(0), 1);
         assert_eq!(counter.count(0), 2);
         assert_eq!(counter.count(1), 1, "a new fault set counts from zero");
+    }
+
+    #[test]
+    fn percentages_over_a_hundred_are_refused() {
+        let faults: Faults = serde_json::from_str(
+            r#"{"notify_drop_pct":0,"notify_duplicate_pct":100,"notify_delay_pct":7,
+                "call_timeout_pct":50,"call_timeout_ms":20,"seed":42}"#,
+        )
+        .unwrap();
+        assert_eq!(faults.check(), Ok(()));
+        assert_eq!(faults.call_hold_ms(), 20);
+        assert_eq!(Faults::default().call_hold_ms(), DEFAULT_QUERY_HOLD_MS);
+        let over: Faults = serde_json::from_str(r#"{"call_timeout_pct":101}"#).unwrap();
+        let error = over.check().unwrap_err();
+        assert!(
+            error.contains("call_timeout_pct") && error.contains("101"),
+            "{error}"
+        );
+        let over: Faults = serde_json::from_str(r#"{"notify_delay_pct":1000}"#).unwrap();
+        assert!(over.check().unwrap_err().contains("notify_delay_pct"));
+        assert!(serde_json::from_str::<Faults>(r#"{"call_timeout_pct":-1}"#).is_err());
+        assert!(serde_json::from_str::<Faults>(r#"{"notify_drop_percent":5}"#).is_err());
+    }
+
+    #[test]
+    fn zero_percent_never_and_a_hundred_always() {
+        let mut chance = Chance::new(None);
+        let never = Faults {
+            notify_drop_pct: Some(0),
+            call_timeout_pct: Some(0),
+            ..Faults::default()
+        };
+        let always = Faults {
+            notify_drop_pct: Some(100),
+            notify_duplicate_pct: Some(100),
+            notify_delay_pct: Some(100),
+            call_timeout_pct: Some(100),
+            ..Faults::default()
+        };
+        for _ in 0..1_000 {
+            assert_eq!(never.draw_notify(&mut chance), NotifyDraw::default());
+            assert_eq!(never.draw_call(&mut chance), None);
+            assert_eq!(Faults::default().draw_call(&mut chance), None);
+            let all = NotifyDraw {
+                drop: true,
+                duplicate: true,
+                delay: true,
+            };
+            assert_eq!(always.draw_notify(&mut chance), all);
+            assert!(always.draw_call(&mut chance).is_some());
+        }
+    }
+
+    #[test]
+    fn a_seeded_sequence_repeats_and_lost_calls_split_both_ways() {
+        let faults = Faults {
+            notify_drop_pct: Some(30),
+            notify_duplicate_pct: Some(30),
+            notify_delay_pct: Some(30),
+            call_timeout_pct: Some(40),
+            seed: Some(7),
+            ..Faults::default()
+        };
+        let run = |seed| {
+            let mut chance = Chance::new(Some(seed));
+            (0..2_000)
+                .map(|_| {
+                    (
+                        faults.draw_notify(&mut chance),
+                        faults.draw_call(&mut chance),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let first = run(7);
+        assert_eq!(first, run(7), "the same seed, the same draws");
+        assert_ne!(first, run(8), "another seed, other draws");
+        let lost: Vec<LostCall> = first.iter().filter_map(|(_, call)| *call).collect();
+        let processed = lost.iter().filter(|call| call.processed()).count();
+        // 40 % of 2,000 and half of those, with room for chance.
+        assert!((600..1_000).contains(&lost.len()), "{}", lost.len());
+        assert!(processed > lost.len() / 4 && processed < lost.len() * 3 / 4);
+        let drops = first.iter().filter(|(draw, _)| draw.drop).count();
+        assert!((400..800).contains(&drops), "{drops}");
     }
 
     #[test]

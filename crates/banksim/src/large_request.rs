@@ -11,6 +11,7 @@
 use crate::answer;
 use crate::codes;
 use crate::ids::scan_merchant_id;
+use crate::lost_call;
 use crate::refunds;
 use crate::state::SimState;
 use crate::trx::{Reply, text};
@@ -70,15 +71,17 @@ pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
     let Some(request) = message.get("TrxRequest") else {
         return Reply::Message(answer::bad_field(merchant_id, "TrxRequest"));
     };
-    match text(request, &["TrxType"]) {
-        Some("BatchRefund") => {
-            Reply::Message(refunds::batch::batch_refund(sim, merchant_id, request))
+    lost_call::answer_or_lose(sim, merchant_id, request, || {
+        match text(request, &["TrxType"]) {
+            Some("BatchRefund") => {
+                Reply::Message(refunds::batch::batch_refund(sim, merchant_id, request))
+            }
+            Some("AgentBatch") => {
+                Reply::Message(crate::agent::batch::agent_batch(sim, merchant_id, request))
+            }
+            _ => refuse(merchant_id, codes::TOO_LARGE),
         }
-        Some("AgentBatch") => {
-            Reply::Message(crate::agent::batch::agent_batch(sim, merchant_id, request))
-        }
-        _ => refuse(merchant_id, codes::TOO_LARGE),
-    }
+    })
 }
 
 /// M runs from after `{"Message":` to the LAST `,"Signature-Algorithm":"` (M's own values may

@@ -24,6 +24,7 @@ pub mod identity;
 pub mod ids;
 pub mod kcode;
 pub mod large_request;
+pub mod lost_call;
 pub mod messages;
 pub mod notify_msg;
 pub mod pages;

@@ -164,6 +164,7 @@ pub(crate) fn register(
         notify_attempts: 0,
         notify_acknowledged: false,
         notify_log: Vec::new(),
+        lost_calls: Vec::new(),
         statement_fault: None,
         refunds: Vec::new(),
         preauth: None,

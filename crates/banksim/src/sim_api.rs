@@ -10,7 +10,8 @@
 //! - `POST /sim/orders/{OrderNo}/statement` `{"fault": "omit"|"next_day"|"amount"|"fee"|"corrupt",
 //!   "amount_fen": …, "fee_fen": …}`: how statements misreport the order (see
 //!   [`crate::faults::StatementFault`]); kept until `DELETE` of the same path clears it
-//! - `GET`/`POST`/`DELETE /sim/faults`: the simulator-wide fault set (see [`Faults`])
+//! - `GET`/`POST`/`DELETE /sim/faults`: the simulator-wide fault set (see [`Faults`]), with
+//!   its percentage faults and their `seed`; a percentage over 100 is refused (`400`)
 //! - `GET`/`POST`/`DELETE /sim/batches/fault` `{"fail_order_nos": […], "no_response_order_nos":
 //!   […], "no_response_ms": N}`: faults on batch refund lines (see
 //!   [`crate::faults::batch::BatchFaults`])
@@ -261,12 +262,15 @@ pub async fn get_faults(State(sim): State<SimState>) -> Response {
     Json(sim.faults()).into_response()
 }
 
-/// `POST /sim/faults`: replaces the whole set.
+/// `POST /sim/faults`: replaces the whole set; a set refused (`400`) changes nothing.
 pub async fn set_faults(State(sim): State<SimState>, body: Bytes) -> Response {
     let faults: Faults = match parse(&body) {
         Ok(faults) => faults,
         Err(refused) => return refused.into_response(),
     };
+    if let Err(message) = faults.check() {
+        return error(StatusCode::BAD_REQUEST, &message);
+    }
     sim.set_faults(faults);
     Json(faults).into_response()
 }

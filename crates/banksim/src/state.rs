@@ -1,7 +1,8 @@
 //! The simulator's shared state: settings, keys, the merchant registry, the order book, faults,
 //! and what background deliveries need. Every lock here is held only for a few map operations
 //! (or the processing of one due batch refund), never across an `.await`. The order book's lock
-//! is taken before the batch fault set's, never the other way round.
+//! is taken before the batch fault set's, never the other way round; the fault set's before
+//! its draws'.
 
 use crate::agent::book::MandateBook;
 use crate::book::OrderBook;
@@ -9,6 +10,7 @@ use crate::clock::{Serials, now_china};
 use crate::config::SimConfig;
 use crate::faults::Faults;
 use crate::faults::batch::BatchFaults;
+use crate::faults::chance::Chance;
 use crate::refunds::batch_run;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -43,6 +45,8 @@ pub struct Inner {
     /// The fault set and its generation: bumped on every change, so per-order fault counters
     /// start again from zero under a new set.
     faults: RwLock<(Faults, u64)>,
+    /// The draws of the percentage faults; replaced with the fault set, under its write lock.
+    chance: Mutex<Chance>,
     /// Shared, so that accepting a batch copies a pointer, not the lists.
     batch_faults: RwLock<Arc<BatchFaults>>,
     pub serials: Serials,
@@ -95,6 +99,7 @@ impl SimState {
             orders: Mutex::new(OrderBook::new(config.max_orders)),
             mandates: Mutex::new(MandateBook::default()),
             faults: RwLock::new((Faults::default(), 0)),
+            chance: Mutex::new(Chance::new(None)),
             batch_faults: RwLock::new(Arc::new(BatchFaults::default())),
             serials: Serials::new(),
             kcode: crate::kcode::desk::KcodeDesk::default(),
@@ -163,12 +168,32 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Replaces the fault set and restarts its draws from its seed.
     pub fn set_faults(&self, faults: Faults) {
         let mut current = self
             .faults
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *self
+            .chance
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Chance::new(faults.seed);
         *current = (faults, current.1.wrapping_add(1));
+    }
+
+    /// The fault set with what `decide` draws from it. Both come from one set: a replacement
+    /// waits until the draw is done.
+    pub fn draw_faults<T>(&self, decide: impl FnOnce(&Faults, &mut Chance) -> T) -> (Faults, T) {
+        let current = self
+            .faults
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut chance = self
+            .chance
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let drawn = decide(&current.0, &mut chance);
+        (current.0, drawn)
     }
 
     pub fn batch_faults(&self) -> Arc<BatchFaults> {

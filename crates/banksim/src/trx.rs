@@ -6,7 +6,8 @@
 //! answer with a ReturnCode (see [`crate::codes`]), never a bare HTTP error.
 //!
 //! A body over 8,000 bytes is refused (`1303`) unless it is a BatchRefund (see
-//! [`crate::large_request`]).
+//! [`crate::large_request`]). Any verified request may draw the `call_timeout_pct` fault and go
+//! unanswered (see [`crate::lost_call`]).
 
 use crate::agent;
 use crate::answer::{self, signed_response};
@@ -14,7 +15,7 @@ use crate::codes;
 use crate::ids::scan_merchant_id;
 use crate::large_request::{self, MAX_LARGE_BODY_BYTES};
 use crate::state::SimState;
-use crate::{kcode, payreq, preauth, query, refunds, statement};
+use crate::{kcode, lost_call, payreq, preauth, query, refunds, statement};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -27,8 +28,8 @@ use unipay_channel_abc::wire::{MAX_MESSAGE_BYTES, WireError, cut_request, parse_
 pub enum Reply {
     /// A Message (M) to sign and send.
     Message(String),
-    /// The `query: "timeout"` or `refund: "timeout"` fault: hold the request this long, then
-    /// cut the connection.
+    /// The `query: "timeout"`, `refund: "timeout"` or `"lost"` fault, or a `call_timeout_pct`
+    /// draw: hold the request this long, then cut the connection.
     Hold(Duration),
 }
 
@@ -60,7 +61,7 @@ pub async fn transaction(State(sim): State<SimState>, headers: HeaderMap, body: 
 async fn hold(sim: &SimState, duration: Duration) -> Response {
     sim.sleep(duration).await;
     let broken = futures_util::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::other("held by the query timeout fault"))
+        Err::<Bytes, std::io::Error>(std::io::Error::other("held by a timeout fault"))
     });
     (
         StatusCode::OK,
@@ -104,6 +105,13 @@ pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
     let Some(request) = message.get("TrxRequest") else {
         return Reply::Message(answer::bad_field(merchant_id, "TrxRequest"));
     };
+    lost_call::answer_or_lose(sim, merchant_id, request, || {
+        dispatch(sim, merchant_id, request)
+    })
+}
+
+/// The transaction a verified request asks for.
+fn dispatch(sim: &SimState, merchant_id: &str, request: &Value) -> Reply {
     match text(request, &["TrxType"]) {
         Some("PayReq") => Reply::Message(payreq::pay_req(sim, merchant_id, request)),
         Some("Query") => query::query(sim, merchant_id, request),

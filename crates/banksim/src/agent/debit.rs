@@ -78,6 +78,7 @@ pub fn book_debit(
         notify_attempts: 0,
         notify_acknowledged: false,
         notify_log: Vec::new(),
+        lost_calls: Vec::new(),
         statement_fault: None,
         refunds: Vec::new(),
         preauth: None,

@@ -138,6 +138,7 @@ mod tests {
             notify_attempts: 0,
             notify_acknowledged: false,
             notify_log: Vec::new(),
+            lost_calls: Vec::new(),
             statement_fault: None,
             refunds: Vec::new(),
             preauth: None,

@@ -1,5 +1,5 @@
 //! `Refund`: one refund of a paid (or confirmed pre-authorized) order, answered at once, subject
-//! to the `refund` fault.
+//! to the `refund` fault (`lost`: the request is noted on its order as never processed).
 
 use super::record::{Code, Refund, RefundStatus};
 use super::rules::{self, RefundAsk};
@@ -9,6 +9,7 @@ use crate::codes;
 use crate::faults::{DEFAULT_QUERY_HOLD_MS, RefundFault};
 use crate::fields::{chars_at_most, is_date, is_optional_currency, is_time};
 use crate::ids::is_order_no;
+use crate::lost_call;
 use crate::messages::{self, refund::RefundRequest, refund::RefundResponse};
 use crate::stamp::Stamp;
 use crate::state::SimState;
@@ -42,12 +43,14 @@ pub fn refund(sim: &SimState, merchant_id: &str, request: &Value) -> Reply {
     let now = now_china();
     let (fault, result) = {
         let mut book = sim.orders_current();
-        let nth = book
+        let order = book
             .find(merchant_id, ask.order_no)
-            .and_then(|id| book.get_mut(id))
-            .map_or(1, |order| order.count_refund(generation));
+            .and_then(|id| book.get_mut(id));
+        let nth = order.map_or(1, |order| order.count_refund(generation));
         let fault = faults.refund_fault(nth);
         let result = match rules::earlier(&book, &ask) {
+            // It never reached the bank: nothing is judged, nothing done.
+            _ if fault == Some(RefundFault::Lost) => Err(codes::UNKNOWN),
             Some(found) => found.and_then(|refund| repeat(refund, now.timestamp_millis())),
             // A refusal by the bank: nothing is done.
             None if fault == Some(RefundFault::Reject) => Err(codes::INSUFFICIENT_FUNDS),
@@ -55,9 +58,12 @@ pub fn refund(sim: &SimState, merchant_id: &str, request: &Value) -> Reply {
         };
         (fault, result)
     };
-    // The refund above happened (or was refused) whatever becomes of its answer now.
+    if fault == Some(RefundFault::Lost) {
+        lost_call::note(sim, merchant_id, request, "refund_lost", false);
+    }
+    // Unless lost, the refund above happened (or was refused) whatever becomes of its answer.
     match fault {
-        Some(RefundFault::Timeout) => {
+        Some(RefundFault::Timeout | RefundFault::Lost) => {
             let hold = faults.refund_timeout_ms.unwrap_or(DEFAULT_QUERY_HOLD_MS);
             Reply::Hold(Duration::from_millis(hold))
         }

@@ -69,6 +69,7 @@ pub async fn create(State(sim): State<SimState>, body: Bytes) -> Response {
             notify_attempts: 0,
             notify_acknowledged: false,
             notify_log: Vec::new(),
+            lost_calls: Vec::new(),
             statement_fault: None,
             refunds: Vec::new(),
             preauth: None,

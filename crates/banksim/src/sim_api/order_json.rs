@@ -1,7 +1,8 @@
 //! `GET /sim/orders/{OrderNo}`: an order as the bank holds it. Besides the PayReq's fields and
 //! the payment: `refunds` (each with its own status), `refunded_fen` (done refunds, reported or
-//! not), `refundable_fen` (what may still be refunded; `null` when nothing was taken) and
-//! `preauth` (a PreAuthPay order's authorization and its confirmation or cancellation).
+//! not), `refundable_fen` (what may still be refunded; `null` when nothing was taken),
+//! `preauth` (a PreAuthPay order's authorization and its confirmation or cancellation) and
+//! `lost_calls` (requests about it a fault left unanswered, and whether they were processed).
 
 use crate::book::{Order, REFUNDED_CODE, Status};
 use crate::preauth::record::PreAuthOp;
@@ -50,6 +51,7 @@ pub fn order_json(sim: &SimState, order: &Order, now_ms: i64) -> Value {
         "notify_attempts": order.notify_attempts,
         "notify_acknowledged": order.notify_acknowledged,
         "notify_log": order.notify_log,
+        "lost_calls": order.lost_calls,
         "query_count": order.query_count,
         "statement_fault": order.statement_fault,
         "refunded_fen": refunded_fen,

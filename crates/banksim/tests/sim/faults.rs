@@ -186,3 +186,158 @@ async fn query_unknown_until_answers_eunkwn_to_every_query_in_the_window() {
     assert_eq!(answer.order_detail().status, "04");
     assert_eq!(sim.query("NOPE").await.code(), "2308");
 }
+
+#[tokio::test]
+async fn a_percentage_over_a_hundred_is_refused_and_changes_nothing() {
+    let sim = start_sim(vec![0]).await;
+    let set = json!({ "notify_drop_pct": 10, "seed": 3 });
+    assert_eq!(sim.sim_post("/sim/faults", set.clone()).await.0, 200);
+    for field in [
+        "notify_drop_pct",
+        "notify_duplicate_pct",
+        "notify_delay_pct",
+        "call_timeout_pct",
+    ] {
+        let (status, body) = sim.sim_post("/sim/faults", json!({ field: 101 })).await;
+        assert_eq!(status, 400, "{field}");
+        let error = body["error"].as_str().unwrap();
+        assert!(
+            error.contains(field) && error.contains("0 to 100"),
+            "{error}"
+        );
+    }
+    let now: serde_json::Value = sim
+        .http
+        .get(sim.url("/sim/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&now["notify_drop_pct"], &now["seed"]),
+        (&json!(10), &json!(3))
+    );
+    assert_eq!(now["call_timeout_pct"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn notify_percentages_drop_or_duplicate_and_delay_attempts() {
+    let sim = start_sim(vec![0, 10, 10]).await;
+    let receiver = start_receiver(0).await;
+    sim.sim_post("/sim/faults", json!({ "notify_drop_pct": 100 }))
+        .await;
+    sim.pay_req("FP1", "1.00", "1", &receiver.url).await;
+    sim.pay("FP1", "success", "server").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.count(), 0);
+    let order = sim.order("FP1").await;
+    assert_eq!(order["notify_attempts"], 0);
+    let log = order["notify_log"].as_array().unwrap();
+    assert_eq!(log.len(), 3);
+    assert!(
+        log.iter().all(|attempt| attempt["dropped"] == true
+            && attempt["error"] == "dropped by notify_drop_pct")
+    );
+
+    sim.sim_post(
+        "/sim/faults",
+        json!({ "notify_duplicate_pct": 100, "notify_delay_pct": 100, "notify_delay_ms": 300 }),
+    )
+    .await;
+    sim.pay_req("FP2", "1.00", "1", &receiver.url).await;
+    let started = Instant::now();
+    sim.pay("FP2", "success", "server").await;
+    receiver.wait_for(2).await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(receiver.count(), 2, "acknowledged at once: no retry");
+    assert_eq!(
+        receiver.notification(0, &sim.certificate),
+        receiver.notification(1, &sim.certificate)
+    );
+}
+
+/// Posts a signed message and expects no answer: the connection is cut after the hold.
+async fn unanswered(sim: &Sim, message: &str) {
+    let body = unipay_channel_abc::wire::build_request(
+        message,
+        &sim.merchant_key,
+        unipay_channel_abc::crypto::SignatureAlgorithm::Sha1WithRsa,
+    );
+    let sent = sim
+        .http
+        .post(sim.url("/ebus/trustpay/ReceiveMerchantTrxReqServlet"))
+        .body(body)
+        .send()
+        .await;
+    let read = match sent {
+        Ok(response) => response.bytes().await.map(|_| ()),
+        Err(error) => Err(error),
+    };
+    assert!(read.is_err(), "the request gets no answer");
+}
+
+/// Sends refunds of 1.00 on `orders` (paid) under `call_timeout_pct: 100` with `seed`; which
+/// of them the bank processed before losing the answer. The sim API is no transaction: it
+/// tells.
+async fn lost_refunds(sim: &Sim, seed: u64, orders: &[String]) -> Vec<bool> {
+    let faults = json!({ "call_timeout_pct": 100, "call_timeout_ms": 100, "seed": seed });
+    assert_eq!(sim.sim_post("/sim/faults", faults).await.0, 200);
+    let mut processed = Vec::new();
+    for order_no in orders {
+        unanswered(
+            sim,
+            &refund_message(order_no, &format!("{order_no}-R"), "1.00"),
+        )
+        .await;
+        let order = sim.order(order_no).await;
+        let lost = &order["lost_calls"].as_array().unwrap()[0];
+        assert_eq!(
+            (&lost["trx_type"], &lost["fault"]),
+            (&json!("Refund"), &json!("call_timeout"))
+        );
+        let done = lost["processed"].as_bool().unwrap();
+        // Processed: the refund is done and kept; never arrived: nothing.
+        assert_eq!(
+            order["refunded_fen"],
+            if done { 100 } else { 0 },
+            "{order_no}"
+        );
+        assert_eq!(
+            order["refunds"].as_array().unwrap().len(),
+            usize::from(done)
+        );
+        processed.push(done);
+    }
+    processed
+}
+
+#[tokio::test]
+async fn call_timeout_loses_answers_and_requests_repeatably_by_seed() {
+    let sim = start_sim(vec![0]).await;
+    let orders: Vec<String> = (0..12).map(|n| format!("CT{n}")).collect();
+    let again: Vec<String> = (0..12).map(|n| format!("CU{n}")).collect();
+    for order_no in orders.iter().chain(&again) {
+        sim.paid(order_no, "5.00").await;
+    }
+    let first = lost_refunds(&sim, 11, &orders).await;
+    assert!(
+        first.contains(&true),
+        "some lost only the answer: {first:?}"
+    );
+    assert!(
+        first.contains(&false),
+        "some never reached the bank: {first:?}"
+    );
+    // The same seed set again makes the same draws for requests in the same order.
+    assert_eq!(lost_refunds(&sim, 11, &again).await, first);
+
+    // Without the fault, every TrxType is answered again; a 0 % fault is no fault.
+    sim.sim_post("/sim/faults", json!({ "call_timeout_pct": 0 }))
+        .await;
+    assert_eq!(sim.query("CT0").await.code(), "0000");
+    assert_eq!(sim.refund("CT0", "CT0-R", "1.00").await.code(), "0000");
+    assert_eq!(sim.order("CT0").await["refunded_fen"], 100);
+}

@@ -314,3 +314,36 @@ async fn refund_reject_refuses_and_does_nothing() {
         .await;
     assert_eq!(sim.refund("RF9", "RF9-R1", "2.00").await.code(), "0000");
 }
+
+#[tokio::test]
+async fn refund_lost_does_nothing_and_the_same_refund_sent_again_is_done() {
+    let sim = start_sim(vec![0]).await;
+    sim.paid("RF10", "6.00").await;
+    let (status, faults) = sim
+        .sim_post(
+            "/sim/faults",
+            json!({ "refund": "lost", "refund_first": 1, "refund_timeout_ms": 200 }),
+        )
+        .await;
+    assert_eq!((status, &faults["refund"]), (200, &json!("lost")));
+    no_answer(&sim, &refund_message("RF10", "RF10-R1", "6.00")).await;
+    // The bank never saw it: nothing refunded, the number unknown.
+    assert_eq!(sim.query("RF10-R1").await.code(), "2308");
+    let order = sim.order("RF10").await;
+    assert_eq!(order["refunded_fen"], 0);
+    assert_eq!(order["refunds"], json!([]));
+    let lost = &order["lost_calls"][0];
+    assert_eq!(
+        (&lost["trx_type"], &lost["processed"], &lost["fault"]),
+        (&json!("Refund"), &json!(false), &json!("refund_lost"))
+    );
+    // The second request on the order is past `refund_first`: done once.
+    let again = sim.refund("RF10", "RF10-R1", "6.00").await;
+    assert_eq!(again.code(), "0000", "{}", again.signed.message);
+    assert_eq!(
+        sim.refund("RF10", "RF10-R1", "6.00").await.signed.message,
+        again.signed.message
+    );
+    assert_eq!(detail(&sim.query("RF10-R1").await)["Status"], "04");
+    assert_eq!(sim.order("RF10").await["refunded_fen"], 600);
+}
