@@ -23,6 +23,8 @@ pub struct ReceivedEvent {
     pub body: String,
     /// Unix milliseconds when it was accepted.
     pub received_at_ms: i64,
+    /// The `Unipay-Node` header: the node that delivered it (empty when not named).
+    pub delivered_by: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,6 +263,11 @@ impl Receiver {
 
 async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let now_ms = chrono::Utc::now().timestamp_millis();
+    let delivered_by = headers
+        .get("unipay-node")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let signature = headers
         .get("unipay-signature")
         .and_then(|v| v.to_str().ok())
@@ -297,6 +304,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
                 status: value["data"]["status"].as_str().unwrap_or("").to_string(),
                 body: String::from_utf8_lossy(&body).into_owned(),
                 received_at_ms: now_ms,
+                delivered_by,
             });
             StatusCode::OK
         } else {

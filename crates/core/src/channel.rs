@@ -135,6 +135,14 @@ pub enum BankRefundState {
     Unknown {
         reason: String,
     },
+    /// Only from a query: the bank holds no refund under this number (ABC: `2308` and the
+    /// other no-such-order codes). Nothing went back, and nothing was refused either: the
+    /// request never reached the bank (or has not yet). Sending the same refund again is safe,
+    /// since a bank that did get it answers a repeat with its first answer.
+    NotFound {
+        code: String,
+        reason: String,
+    },
 }
 
 /// What a refund (or its query) found, and the answer it found it in.
@@ -344,7 +352,7 @@ pub trait Channel: Send + Sync {
     ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>>;
 
     /// What the bank says about the refund numbered `refund_no`. A refund the bank never
-    /// registered is [`BankRefundState::Failed`] (nothing went back).
+    /// registered is [`BankRefundState::NotFound`] (nothing went back; send it again).
     fn query_refund<'a>(
         &'a self,
         refund_no: &'a str,

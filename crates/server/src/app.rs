@@ -24,7 +24,11 @@ use unipay_core::Clock;
 use unipay_store::Store;
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new();
+    // Only a build with crash points has the route that arms them (the chaos run's).
+    #[cfg(feature = "failpoints")]
+    let router = router.route("/chaos/crash-points/{name}", post(crate::crash::arm_route));
+    router
         .merge(api::router())
         .merge(crate::console::router())
         .route("/pay/{id}", get(cashier::checkout).post(cashier::pay))
@@ -71,6 +75,9 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
     match state.store.ping().await {
         Ok(()) => "ready".into_response(),
         Err(error) => {
@@ -145,6 +152,13 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
+        // Deliveries in flight end before the store closes: one cut off after the business
+        // system acknowledged it would be sent again, under the same id, by another node.
+        let config = &self.state.config.notifier;
+        let slots = u32::try_from(config.concurrency.max(1)).unwrap_or(u32::MAX);
+        let patience = std::time::Duration::from_millis(config.timeout_ms.saturating_add(1_000));
+        let _ =
+            tokio::time::timeout(patience, self.state.delivery_permits.acquire_many(slots)).await;
         self.state.store.close().await;
     }
 }
@@ -198,6 +212,17 @@ pub async fn serve(config: ServerConfig, signal: impl Future<Output = ()>) -> an
         running.address, running.state.config.public_url
     );
     signal.await;
+    // Readiness off first, while still serving: requests a load balancer sends before it notices
+    // are answered; then no new connection is taken and the requests in flight are finished.
+    tracing::info!("shutting down: draining");
+    running
+        .state
+        .draining
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(
+        running.state.config.shutdown_drain_ms,
+    ))
+    .await;
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())

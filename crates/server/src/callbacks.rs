@@ -97,6 +97,7 @@ async fn handle(
     // The message is kept in the same transaction as the change it causes; a repeat of the
     // same bytes changes nothing and adds nothing to the timeline.
     let accepted = message(Some(&payment.id), "accepted", "");
+    crate::crash::crash_point("callback.after_verify_before_commit");
     flows::apply(
         state,
         &PaymentChange {

@@ -17,6 +17,14 @@ pub struct ServerConfig {
     pub database_max_connections: u32,
     /// `text` or `json`.
     pub log_format: String,
+    /// This node's name, sent with every business notification it delivers
+    /// (`Unipay-Node`), so that a delivery can be traced to the node that made it. Empty: not
+    /// sent.
+    pub node_name: String,
+    /// On SIGTERM the node first answers `/readyz` with 503 for this long while still serving,
+    /// so that a load balancer stops sending it requests; then it stops accepting and finishes
+    /// the requests in flight.
+    pub shutdown_drain_ms: u64,
     pub api: ApiConfig,
     pub janitor: JanitorConfig,
     pub notifier: NotifierConfig,
@@ -54,6 +62,11 @@ pub struct JanitorConfig {
     pub lease_ms: i64,
     pub batch_size: i64,
     pub concurrency: usize,
+    /// Longer than any bank call. A new refund waits this long before the janitor may ask
+    /// about it, so that a query never overtakes the refund it asks about; a refund or a
+    /// single debit the bank says it never received is sent again (same number) only once it
+    /// is this old, when no copy of the first request can still be on its way.
+    pub resend_grace_ms: i64,
 }
 
 /// Statements, reconciliation and settlement.
@@ -96,6 +109,8 @@ impl Default for ServerConfig {
             database_url: "sqlite://data/unipay.db".into(),
             database_max_connections: 16,
             log_format: "text".into(),
+            node_name: String::new(),
+            shutdown_drain_ms: 1_000,
             api: ApiConfig::default(),
             janitor: JanitorConfig::default(),
             notifier: NotifierConfig::default(),
@@ -140,6 +155,7 @@ impl Default for JanitorConfig {
             lease_ms: 60_000,
             batch_size: 64,
             concurrency: 16,
+            resend_grace_ms: 120_000,
         }
     }
 }
@@ -149,7 +165,9 @@ impl Default for NotifierConfig {
         NotifierConfig {
             schedule_ms: Schedule::business_notifications(),
             poll_interval_ms: 1_000,
-            lease_ms: 60_000,
+            // Longer than one delivery may take (`timeout_ms`), and no longer: the lease is how
+            // long an event a dead node was delivering waits before another node sends it.
+            lease_ms: 15_000,
             batch_size: 128,
             concurrency: 64,
             timeout_ms: 10_000,
@@ -188,6 +206,7 @@ impl ServerConfig {
     }
 
     /// `UNIPAY_LISTEN`, `UNIPAY_PUBLIC_URL`, `UNIPAY_DATABASE_URL`, `UNIPAY_LOG_FORMAT`,
+    /// `UNIPAY_NODE_NAME`,
     /// `UNIPAY_DATABASE_URL_FILE` (the URL read from a file, for a password kept out of the
     /// environment).
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
@@ -207,6 +226,9 @@ impl ServerConfig {
         }
         if let Some(v) = var("UNIPAY_LOG_FORMAT") {
             self.log_format = v;
+        }
+        if let Some(v) = var("UNIPAY_NODE_NAME") {
+            self.node_name = v;
         }
         self.privacy.apply_env(&var);
         Ok(())
@@ -235,6 +257,23 @@ impl ServerConfig {
         }
         if self.notifier.schedule_ms.is_empty() || self.janitor.query_schedule_ms.is_empty() {
             return Err(ConfigError::Invalid("schedules must not be empty".into()));
+        }
+        if self.notifier.lease_ms <= i64::try_from(self.notifier.timeout_ms).unwrap_or(i64::MAX) {
+            return Err(ConfigError::Invalid(
+                "notifier.lease_ms must be longer than notifier.timeout_ms (a delivery must end \
+                 before another node may take it over)"
+                    .into(),
+            ));
+        }
+        if !self
+            .node_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            || self.node_name.len() > 64
+        {
+            return Err(ConfigError::Invalid(
+                "node_name must be at most 64 letters, digits, '-', '_' or '.'".into(),
+            ));
         }
         if self.notifier.schedule_ms.len() > 100 || self.janitor.query_schedule_ms.len() > 100 {
             return Err(ConfigError::Invalid(

@@ -133,6 +133,7 @@ pub async fn start_bank_payment(
             unipay_core::payment::CaptureMode::Manual => unipay_core::channel::CaptureMode::Manual,
         },
     };
+    crate::crash::crash_point("payment.after_commit_before_bank_call");
     Ok(channel.request_payment(&request).await?)
 }
 

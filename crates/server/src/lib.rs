@@ -14,6 +14,7 @@ pub mod channels;
 pub mod close_flow;
 pub mod config;
 pub mod console;
+pub mod crash;
 pub mod debit_batch_flows;
 pub mod debit_flows;
 pub mod flows;

@@ -16,6 +16,10 @@ use unipay_store::payments::{Payment, PaymentChange};
 
 use crate::state::AppState;
 
+/// How many times an operation whose answer was lost is sent (same number) before the order
+/// is queried instead.
+const OPERATION_ATTEMPTS: u32 = 3;
+
 /// What a capture or cancel came to at the bank.
 #[derive(Debug)]
 pub enum PreAuthConclusion {
@@ -47,54 +51,66 @@ pub async fn operate(
 ) -> Result<PreAuthConclusion, FlowError> {
     let channel = channel_for(state, payment).await?;
     let number = operation_no(payment, &operation);
-    let answer = channel
-        .preauth(&payment.order_no, &number, &operation)
-        .await;
-    let now = state.now_ms();
-    let (refusal, reason) = match answer {
-        Ok(answer) => match answer.state {
-            BankPreAuthState::Done(paid) => {
-                // The answer is kept (masked) in the same transaction as the change it causes.
-                let message = InboundMessage {
-                    channel_account_id: &payment.channel_account_id,
-                    sha256: &answer.raw.sha256,
-                    payment_id: Some(&payment.id),
-                    order_no: Some(&payment.order_no),
-                    source: "preauth",
-                    verdict: "accepted",
-                    reason: "",
-                    raw_masked: &answer.raw.masked,
-                    now_ms: now,
-                };
-                let event = match operation {
-                    PreAuthOperation::Confirm { .. } => PaymentEvent::Captured {
-                        amount: paid.amount,
-                    },
-                    PreAuthOperation::Cancel => PaymentEvent::CancelConfirmed,
-                };
-                let change = PaymentChange {
-                    payment_id: &payment.id,
-                    event,
-                    source: EventSource::Api,
-                    paid: matches!(operation, PreAuthOperation::Confirm { .. }).then_some(&paid),
-                    payment_type: None,
-                    next_query_at: None,
-                    detail: &number,
-                    raw_sha256: Some(&answer.raw.sha256),
-                    message: Some(&message),
-                    delivery_lease_ms: 0,
-                    known: Some(payment),
-                    now_ms: now,
-                };
-                flows::apply(state, &change).await?;
-                return Ok(PreAuthConclusion::Settled(Box::new(
-                    current(state, payment).await?,
-                )));
-            }
-            BankPreAuthState::Refused { code, reason } => (true, format!("{code}: {reason}")),
-            BankPreAuthState::Unknown { reason } => (false, reason),
-        },
-        Err(error) => (false, error.to_string()),
+    let mut attempts = 0;
+    let (refusal, reason) = loop {
+        attempts += 1;
+        let answer = channel
+            .preauth(&payment.order_no, &number, &operation)
+            .await;
+        let now = state.now_ms();
+        let (refusal, reason) = match answer {
+            Ok(answer) => match answer.state {
+                BankPreAuthState::Done(paid) => {
+                    // The answer is kept (masked) in the same transaction as the change it causes.
+                    let message = InboundMessage {
+                        channel_account_id: &payment.channel_account_id,
+                        sha256: &answer.raw.sha256,
+                        payment_id: Some(&payment.id),
+                        order_no: Some(&payment.order_no),
+                        source: "preauth",
+                        verdict: "accepted",
+                        reason: "",
+                        raw_masked: &answer.raw.masked,
+                        now_ms: now,
+                    };
+                    let event = match operation {
+                        PreAuthOperation::Confirm { .. } => PaymentEvent::Captured {
+                            amount: paid.amount,
+                        },
+                        PreAuthOperation::Cancel => PaymentEvent::CancelConfirmed,
+                    };
+                    let change = PaymentChange {
+                        payment_id: &payment.id,
+                        event,
+                        source: EventSource::Api,
+                        paid: matches!(operation, PreAuthOperation::Confirm { .. })
+                            .then_some(&paid),
+                        payment_type: None,
+                        next_query_at: None,
+                        detail: &number,
+                        raw_sha256: Some(&answer.raw.sha256),
+                        message: Some(&message),
+                        delivery_lease_ms: 0,
+                        known: Some(payment),
+                        now_ms: now,
+                    };
+                    flows::apply(state, &change).await?;
+                    return Ok(PreAuthConclusion::Settled(Box::new(
+                        current(state, payment).await?,
+                    )));
+                }
+                BankPreAuthState::Refused { code, reason } => (true, format!("{code}: {reason}")),
+                BankPreAuthState::Unknown { reason } => (false, reason),
+            },
+            Err(error) => (false, error.to_string()),
+        };
+        // A lost answer is asked for again with the same operation number: the bank answers a
+        // repeat with its first answer, which names the amount it confirmed. A query of the
+        // order could not: it shows the authorization's amount.
+        if refusal || attempts >= OPERATION_ATTEMPTS {
+            break (refusal, reason);
+        }
+        tracing::info!(payment_id = %payment.id, %reason, "pre-authorization answer lost; asking again");
     };
     tracing::info!(payment_id = %payment.id, %reason, "pre-authorization operation not done; querying");
     let conclusion = flows::query_and_record(state, payment, EventSource::Api, false).await?;

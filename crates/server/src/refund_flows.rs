@@ -1,5 +1,6 @@
 //! The refund flows shared by the API and the janitor: send a committed refund to the bank,
-//! ask the bank about a refund whose outcome is unknown, and record what it says. Every state
+//! ask the bank about a refund whose outcome is unknown (sending it when the bank has none),
+//! and record what it says. Every state
 //! change goes through `Store::apply_refund_change`; bank calls happen after commits, never
 //! inside a transaction.
 
@@ -14,11 +15,6 @@ use unipay_core::refund::RefundEvent;
 use unipay_store::StoreError;
 use unipay_store::messages::InboundMessage;
 use unipay_store::refunds::{Refund, RefundChange, RefundOutcome};
-
-/// How long a new refund waits before the janitor may ask about it, should this node die
-/// before the bank answers. Longer than any bank call, so that a query never overtakes the
-/// refund it asks about (a bank that has not registered it yet would call it failed).
-pub const FIRST_QUERY_GRACE_MS: i64 = 120_000;
 
 /// Applies a refund change; a notification it writes is delivered at once by this node (held
 /// from other notifiers by a lease, which any notifier takes over if this node dies).
@@ -70,6 +66,11 @@ pub(crate) async fn channel_of(
 /// Sends a pending refund (already committed) to the bank and records the answer. An unknown
 /// outcome leaves it pending with the janitor's first query scheduled.
 pub async fn send_refund(state: &AppState, refund: &Refund) -> Result<Refund, FlowError> {
+    send(state, refund, EventSource::Api).await
+}
+
+/// [`send_refund`] on behalf of `source`.
+async fn send(state: &AppState, refund: &Refund, source: EventSource) -> Result<Refund, FlowError> {
     let payment = state
         .store
         .get_payment(&refund.payment_id)
@@ -85,14 +86,35 @@ pub async fn send_refund(state: &AppState, refund: &Refund) -> Result<Refund, Fl
         created_at_ms: refund.created_at,
     };
     let answer = channel.refund(&request).await;
-    record_answer(state, refund, answer, EventSource::Api, "refund").await
+    record_answer(state, refund, answer, source, "refund").await
 }
 
-/// Asks the bank about a pending refund and records what it says.
+/// Asks the bank about a pending refund and records what it says. A refund the bank does not
+/// know is sent now: the business system was told it was accepted, and the bank may never
+/// have received it (this node died before sending, or the request was lost on the way). The
+/// same number and amount go again, so a bank that did get it answers with its first answer.
 pub async fn query_and_record(state: &AppState, refund: &Refund) -> Result<Refund, FlowError> {
     let channel = channel_of(state, &refund.channel_account_id).await?;
     let answer = channel.query_refund(&refund.refund_no).await;
-    record_answer(state, refund, answer, EventSource::Query, "refund_query").await
+    let not_found = matches!(
+        &answer,
+        Ok(RefundAnswer {
+            state: BankRefundState::NotFound { .. },
+            ..
+        })
+    );
+    let after = record_answer(state, refund, answer, EventSource::Query, "refund_query").await?;
+    if !not_found || !may_send_again(&after) {
+        return Ok(after);
+    }
+    tracing::info!(refund_id = %after.id, refund_no = %after.refund_no,
+        "the bank has no such refund; sending it");
+    send(state, &after, EventSource::Query).await
+}
+
+/// A batch line is the batch's to send, and a refund settled meanwhile needs nothing.
+fn may_send_again(refund: &Refund) -> bool {
+    refund.batch_id.is_none() && !refund.status.is_final()
 }
 
 /// When the janitor asks next about a refund still unknown after `queries_made` queries.
@@ -164,8 +186,18 @@ async fn record_answer(
             detail: reason,
             ..base
         },
+        // Still pending: it is about to be sent, and like a new refund it waits before the
+        // next query, so that the query does not overtake it.
+        Ok(BankRefundState::NotFound { code, reason }) => {
+            detail = format!("{code}: {reason}");
+            RefundChange {
+                detail: &detail,
+                next_query_at: Some(now.saturating_add(state.config.janitor.resend_grace_ms)),
+                ..base
+            }
+        }
         // No answer to believe: whether the bank has the refund is unknown, so it stays
-        // pending and the janitor asks (a refund the bank never got is then failed).
+        // pending and the janitor asks (a refund the bank never got is then sent again).
         Err(error) => {
             detail = error.to_string();
             tracing::warn!(refund_id = %refund.id, %detail, "refund outcome unknown");

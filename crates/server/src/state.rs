@@ -28,6 +28,9 @@ pub struct Inner {
     pub http: reqwest::Client,
     /// Hashes personal data; `None` only where no server runs (`start` refuses to run without).
     pub pii: Option<unipay_core::pii::PiiKey>,
+    /// Set when the node is shutting down: `/readyz` answers 503 from then on, so that load
+    /// balancers send their requests elsewhere while this node finishes its own.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 impl std::ops::Deref for AppState {
@@ -65,6 +68,7 @@ impl AppState {
                 http,
                 // A bad key was refused when the configuration was loaded or the server started.
                 pii,
+                draining: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

@@ -23,9 +23,10 @@ pub(super) fn request_body(account: &AbcAccount, refund_no: &str) -> Result<Vec<
 }
 
 /// `04` → Succeeded; `99` → Failed; `02` or `EUNKWN` → Unknown; "no such order" (`2308`) →
-/// Failed with that code: the platform never took the refund, so no money went back (a
-/// refused single Refund leaves nothing behind). Any other refusal of the query is an error:
-/// it says nothing about the refund.
+/// NotFound with that code: the platform holds no such refund — never received, or refused
+/// (a refused single Refund leaves nothing behind) — so no money went back, and only sending
+/// it again tells which. Any other refusal of the query is an error: it says nothing about the
+/// refund.
 pub(super) fn read_answer(
     account: &AbcAccount,
     refund_no: &str,
@@ -35,7 +36,7 @@ pub(super) fn read_answer(
     let (message, success) = answer::open_checked::<QueryResponse>(account, body, "Query")?;
     let r = &message.trx_response;
     if NO_SUCH_ORDER_CODES.contains(&r.return_code.as_str()) {
-        return Ok(BankRefundState::Failed {
+        return Ok(BankRefundState::NotFound {
             code: r.return_code.clone(),
             reason: format!(
                 "the platform holds no refund {refund_no}: {}",

@@ -20,6 +20,7 @@ const TEST_CONFIG: &str = r#"
 query_schedule_ms = [400, 400, 400, 800]
 poll_interval_ms = 100
 lease_ms = 3000
+resend_grace_ms = 1500
 [notifier]
 schedule_ms = [0, 300, 300, 300]
 poll_interval_ms = 100

@@ -323,3 +323,40 @@ pub async fn unknown_debit_answer_settled_by_the_janitor(world: &mut World) {
         .await
         .unwrap();
 }
+
+/// Proves a debit whose AgentPay never reached the bank is not left pending (nor closed when
+/// it expires): the janitor's query finds no such order at the bank and sends the debit
+/// again under the same order number; it is paid once, and the business system hears one
+/// `payment.succeeded` after the system is quiet. (Found by `bench chaos`.)
+pub async fn lost_debit_request_is_sent_again_by_the_janitor(world: &mut World) {
+    let mandate = signed_mandate(world, "MDT-LOST-PAY", "6228480000000000077").await;
+    let id = mandate["id"].as_str().unwrap();
+    world
+        .set_faults(json!({"call_timeout_pct": 100, "call_timeout_processed_pct": 0, "call_timeout_ms": 300}))
+        .await;
+    let answer = debit(world, id, "DEBIT-LOST", 555).await;
+    world.set_faults(json!({})).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let payment = answer.json();
+    assert_eq!(payment["status"], "pending", "{payment}");
+    let order_no = payment["channel_order_no"].as_str().unwrap();
+    let payment_id = payment["id"].as_str().unwrap();
+    let settled = world
+        .wait_for_payment(payment_id, |p| p.status == "succeeded")
+        .await;
+    assert_eq!(settled.amount, 555);
+    let order = world.sim_order(order_no).await;
+    assert_eq!(order["state"], "paid", "{order}");
+    assert_eq!(order["amount_fen"], 555);
+    let lost = order["lost_calls"].as_array().cloned().unwrap_or_default();
+    assert!(
+        lost.is_empty(),
+        "the first request never reached the bank, so no order held a note of it: {lost:?}"
+    );
+    // Quiet: past the notifier's retries and the janitor's next look, then exactly one fact.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let events = world.receiver.events_for(payment_id);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].event_type, "payment.succeeded");
+    assert_eq!(world.receiver.duplicates(), 0);
+}

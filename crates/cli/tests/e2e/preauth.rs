@@ -189,3 +189,33 @@ pub async fn cancel_an_authorization(world: &mut World) {
         "payment_not_authorized",
     );
 }
+
+/// Proves a partial capture whose answer is lost (the bank confirmed it, the answer never came)
+/// ends with the amount the bank confirmed, not the authorization's: the operation is asked
+/// again under its own number, and the bank's repeat answer names the confirmed amount. (Found
+/// by `bench chaos`: a query of the order shows only the authorized amount.)
+pub async fn capture_with_a_lost_answer_keeps_the_captured_amount(world: &mut World) {
+    let held = authorized(world, "PA-LOST-ANSWER", 10_000).await;
+    world
+        .set_faults(serde_json::json!({"call_timeout_pct": 100, "call_timeout_processed_pct": 100, "call_timeout_ms": 1500}))
+        .await;
+    let capture = {
+        let client = world.client.clone();
+        let id = held.id.clone();
+        tokio::spawn(async move { client.capture_payment(&id, Some(2_500)).await })
+    };
+    // The first attempt is being held; the second must be answered.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    world.set_faults(serde_json::json!({})).await;
+    let captured = capture.await.unwrap().unwrap();
+    assert_eq!(captured.status, "succeeded", "{captured:?}");
+    assert_eq!(captured.captured_amount, Some(2_500));
+    let order = world.sim_order(&held.channel_order_no).await;
+    assert_eq!(order["preauth"]["captured_fen"], 2_500, "{order}");
+    let lost = order["lost_calls"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        lost.len(),
+        1,
+        "the first confirmation's answer was lost: {lost:?}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Single refunds end to end: full, partial and several partial refunds; every refusal with
 //! its code and nothing changed; duplicates and idempotency; a race for the remaining money;
-//! unknown bank answers resolved by the janitor; a refund the bank rejects.
+//! unknown bank answers resolved by the janitor; a refund request lost on its way to the bank,
+//! sent by the janitor; a refund the bank rejects.
 
 use crate::harness::World;
 use serde_json::{Value, json};
@@ -317,6 +318,79 @@ pub async fn unknown_refund_answers_resolved_by_the_janitor(world: &mut World) {
     assert!(
         timeline.iter().any(|e| e.kind == "refund.bank_pending"),
         "the unknown answer is on the timeline: {timeline:?}"
+    );
+    store.close().await;
+}
+
+/// Longer than the janitor's longest step and a notifier retry, with their polls: once this
+/// has passed after a refund is final, anything still to come from it has come.
+const QUIET: Duration = Duration::from_millis(2_500);
+
+/// Proves a refund whose first Refund request never reaches the bank (nothing processed, the
+/// connection held then cut) is not failed when the janitor's query hears `2308`, but sent
+/// again with the same number and amount: it succeeds once at the bank and at unipay, and the
+/// business system hears `refund.succeeded` exactly once.
+pub async fn lost_refund_request_is_sent_by_the_janitor(world: &mut World) {
+    let payment = paid(world, "RFD-LOST", 1000).await;
+    world
+        .set_faults(json!({"refund": "lost", "refund_first": 1, "refund_timeout_ms": 500}))
+        .await;
+    let first = refund(world, &payment, "R-LOST", 400).await;
+    assert_eq!(first.status, "pending", "{first:?}");
+    let done = wait_final(world, &first.id).await;
+    assert_eq!(done.status, "succeeded", "{done:?}");
+    tokio::time::sleep(QUIET).await;
+
+    // At unipay: one refund, succeeded, the payment's sums exact.
+    let refunds = world.client.list_refunds(&payment.id).await.unwrap();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0].status, "succeeded");
+    let after = world.client.get_payment(&payment.id, false).await.unwrap();
+    assert_eq!(after.refunded_amount, 400);
+    let store = world.store().await;
+    let row = store.get_refund(&done.id).await.unwrap().unwrap();
+
+    // At the bank: the first request never arrived, the second did, under the same number.
+    let order = world.sim_order(&payment.channel_order_no).await;
+    let at_bank = order["refunds"].as_array().unwrap();
+    assert_eq!(at_bank.len(), 1, "{at_bank:?}");
+    assert_eq!(at_bank[0]["new_order_no"], json!(row.refund_no));
+    assert_eq!(at_bank[0]["state"], "succeeded");
+    assert_eq!(at_bank[0]["amount_fen"], 400);
+    assert_eq!(at_bank[0]["i_rsp_ref"], json!(done.channel_refund_no));
+    assert_eq!(order["refunded_fen"], 400);
+    let lost = order["lost_calls"].as_array().unwrap();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(
+        (&lost[0]["trx_type"], &lost[0]["processed"]),
+        (&json!("Refund"), &json!(false))
+    );
+
+    // Exactly one refund.succeeded: no event id acknowledged twice, no second event for it.
+    let events = world.receiver.events_for(&done.id);
+    assert_eq!(events.len(), 1, "one delivery: {events:?}");
+    assert_eq!(events[0].event_type, "refund.succeeded");
+    assert_eq!(world.receiver.attempts(&events[0].id), 1);
+    let body: Value = serde_json::from_str(&events[0].body).unwrap();
+    assert_eq!(body["data"]["amount"], json!(400));
+    assert_eq!(world.receiver.duplicates(), 0);
+
+    // The timeline keeps the query's answer that led to sending it.
+    let timeline = store.list_payment_events(&payment.id).await.unwrap();
+    let not_found = timeline
+        .iter()
+        .find(|e| {
+            e.kind == "refund.bank_pending" && e.source == "query" && e.detail.contains("2308")
+        })
+        .unwrap_or_else(|| panic!("the 2308 answer is on the timeline: {timeline:?}"));
+    assert!(
+        not_found.raw_sha256.is_some(),
+        "kept with the bank's answer"
+    );
+    assert!(timeline.iter().any(|e| e.kind == "refund.succeeded"));
+    assert!(
+        !timeline.iter().any(|e| e.kind.contains("failed")),
+        "{timeline:?}"
     );
     store.close().await;
 }

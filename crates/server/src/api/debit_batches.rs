@@ -103,7 +103,7 @@ pub async fn create_batch(
         out_batch_no,
         batch_no: new_body(now),
         lines,
-        next_query_at: now + crate::refund_flows::FIRST_QUERY_GRACE_MS,
+        next_query_at: now + state.config.janitor.resend_grace_ms,
         line_query_at: now + LINE_QUERY_GRACE_MS,
         today: mandate_flows::today(&state),
         created_at: now,

@@ -9,7 +9,6 @@ use crate::api::create::idempotency_request;
 use crate::api::error::ApiError;
 use crate::api::refunds::refusal_error;
 use crate::refund_batch_flows;
-use crate::refund_flows::FIRST_QUERY_GRACE_MS;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -38,7 +37,7 @@ pub async fn create_batch(
         channel_account_id: None,
         lines,
         notify_url: None,
-        next_query_at: Some(now + FIRST_QUERY_GRACE_MS),
+        next_query_at: Some(now + state.config.janitor.resend_grace_ms),
         created_at: now,
     };
     let outcome = state

@@ -8,7 +8,7 @@ use crate::api::create::idempotency_request;
 use crate::api::error::ApiError;
 use crate::api::payments::flow_error;
 use crate::api::refund_object::RefundObject;
-use crate::refund_flows::{self, FIRST_QUERY_GRACE_MS};
+use crate::refund_flows;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -44,7 +44,7 @@ pub async fn create_refund(
         amount: input.amount,
         reason: input.reason,
         notify_url: None,
-        next_query_at: Some(now + FIRST_QUERY_GRACE_MS),
+        next_query_at: Some(now + state.config.janitor.resend_grace_ms),
         created_at: now,
     };
     let outcome = state
@@ -60,6 +60,7 @@ pub async fn create_refund(
         Answered::Replay { status: 201, body } => return replay_created(&state, body).await,
         Answered::Replay { status, body } => return Ok(respond(status, body)),
     };
+    crate::crash::crash_point("refund.after_commit_before_bank_call");
     let after = refund_flows::send_refund(&state, &created)
         .await
         .map_err(flow_error)?;

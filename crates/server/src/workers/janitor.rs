@@ -42,6 +42,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
 
 /// One query of one payment, and when to ask again if it stays open.
 pub async fn check(state: &AppState, payment: &Payment) {
+    crate::crash::crash_point("janitor.during_lease");
     let expired = state.now_ms() >= payment.expires_at;
     let source = if expired {
         EventSource::Expirer
@@ -51,7 +52,8 @@ pub async fn check(state: &AppState, payment: &Payment) {
     let conclusion = flows::query_and_record(state, payment, source, expired).await;
     let stays_open = match conclusion {
         Ok(QueryConclusion::Applied(_)) => false,
-        Ok(QueryConclusion::StillUnpaid | QueryConclusion::Unknown(_)) => true,
+        Ok(QueryConclusion::StillUnpaid) => !resend_lost_debit(state, payment).await,
+        Ok(QueryConclusion::Unknown(_)) => true,
         Err(error) => {
             tracing::warn!(%error, payment_id = %payment.id, "janitor: query failed");
             true
@@ -61,6 +63,36 @@ pub async fn check(state: &AppState, payment: &Payment) {
         let next = next_query_at(state, payment);
         if let Err(error) = state.store.schedule_next_query(&payment.id, next).await {
             tracing::error!(%error, payment_id = %payment.id, "janitor: scheduling failed; the lease will bring it back");
+        }
+    }
+}
+
+/// A debit is paid or refused at once by the bank: one the bank does not know never reached
+/// it (the node died before the call, or the request was lost). The business system was told
+/// it was accepted, so it is sent again with the same order number — once no copy of the first
+/// request can still be on its way (a bank that did get it answers a repeat with its first
+/// answer). The answer is applied by the debit flow; an unknown one leaves it to the next look.
+/// True when the debit is final after it.
+async fn resend_lost_debit(state: &AppState, payment: &Payment) -> bool {
+    if payment.payment_type.as_deref() != Some(crate::debit_flows::DEBIT_PAYMENT_TYPE)
+        || state.now_ms() < payment.created_at + state.config.janitor.resend_grace_ms
+    {
+        return false;
+    }
+    let mandate = match state.store.mandate_of_single_debit(&payment.id).await {
+        Ok(Some(mandate)) => mandate,
+        Ok(None) => return false,
+        Err(error) => {
+            tracing::warn!(%error, payment_id = %payment.id, "janitor: reading the debit's mandate failed");
+            return false;
+        }
+    };
+    tracing::info!(payment_id = %payment.id, "janitor: the bank does not know this debit; sending it again");
+    match crate::debit_flows::send_debit(state, &mandate, payment).await {
+        Ok(after) => !after.status.is_open(),
+        Err(error) => {
+            tracing::warn!(%error, payment_id = %payment.id, "janitor: sending the debit again failed");
+            false
         }
     }
 }

@@ -76,6 +76,9 @@ pub fn signature_header(secret: &str, t: i64, body: &str) -> String {
 async fn deliver(state: &AppState, event: OutboxEvent) {
     let started = Instant::now();
     let outcome = send(state, &event).await;
+    if matches!(outcome, Ok(status) if (200..300).contains(&status)) {
+        crate::crash::crash_point("notify.after_ack_before_record");
+    }
     let now = state.now_ms();
     let attempt = event.attempts + 1;
     let (status_code, error) = match &outcome {
@@ -116,12 +119,16 @@ async fn send(state: &AppState, event: &OutboxEvent) -> Result<u16, String> {
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("app {} no longer exists", event.app_id))?;
     let signature = signature_header(&app.secret, state.clock.now_s(), &event.body);
-    let response = state
+    let mut request = state
         .http
         .post(&event.url)
         .header("content-type", "application/json")
         .header("unipay-signature", signature)
-        .header("unipay-event-id", &event.id)
+        .header("unipay-event-id", &event.id);
+    if !state.config.node_name.is_empty() {
+        request = request.header("unipay-node", &state.config.node_name);
+    }
+    let response = request
         .body(event.body.clone())
         .send()
         .await

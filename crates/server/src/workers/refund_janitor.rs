@@ -1,7 +1,8 @@
 //! The janitor's refund half: asks the bank about every refund whose outcome is unknown
 //! (timeout, `EUNKWN`, a node that died before the answer) on the backoff schedule until it is
-//! final. A refund the bank never registered is failed by the channel's query. Batches are
-//! sent again while unaccepted and queried as a whole until every line is final.
+//! final. A refund the bank never registered is sent to it (`refund_flows::query_and_record`),
+//! not failed: the business system was told it was accepted. Batches are sent again while
+//! unaccepted and queried as a whole until every line is final.
 
 use crate::state::AppState;
 use crate::{refund_batch_flows, refund_flows};

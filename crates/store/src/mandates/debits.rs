@@ -69,6 +69,23 @@ impl Store {
         Ok(Idempotent::Fresh(outcome))
     }
 
+    /// The mandate of a debit made on its own (`AgentPay`, not a line of a batch), if the
+    /// payment is one.
+    pub async fn mandate_of_single_debit(
+        &self,
+        payment_id: &str,
+    ) -> Result<Option<Mandate>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM mandates WHERE id = (SELECT mandate_id FROM mandate_debits WHERE payment_id = $1 AND batch_id IS NULL)",
+            MANDATE_COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(payment_id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| mandate_from_row(&r)).transpose()
+    }
+
     /// The mandate a payment was debited from, if it was.
     pub async fn mandate_of_payment(
         &self,

@@ -253,10 +253,21 @@ fn query_refund_maps_statuses_and_codes() {
         read(refund_query_answer("Refund", "01", false)).unwrap(),
         BankRefundState::Unknown { .. }
     ));
+    // The platform has no refund under the number: not refused, to be sent again.
     assert!(matches!(
         read(error_answer("2308", "订单不存在")).unwrap(),
-        BankRefundState::Failed { ref code, .. } if code == "2308"
+        BankRefundState::NotFound { ref code, ref reason }
+            if code == "2308" && reason.contains("RF1") && reason.contains("订单不存在")
     ));
+    for code in crate::messages::NO_SUCH_ORDER_CODES {
+        assert!(
+            matches!(
+                read(error_answer(code, "订单不存在")).unwrap(),
+                BankRefundState::NotFound { .. }
+            ),
+            "{code}"
+        );
+    }
     assert!(matches!(
         read(error_answer("EUNKWN", "交易结果未知")).unwrap(),
         BankRefundState::Unknown { .. }

@@ -1,5 +1,6 @@
 //! `unipay bench …`: benchmarks that drive real processes over HTTP and print their figures.
 
+mod chaos;
 mod pay;
 mod recon;
 mod refund;
@@ -20,6 +21,10 @@ pub enum BenchCommand {
     /// Refund 1 fen at a time from paid payments with N concurrent business systems; prints
     /// throughput, latency, refunds that did not succeed and payments over-refunded.
     Refund(refund::RefundArgs),
+    /// Several nodes under a mixed workload while the bank misbehaves and nodes are killed
+    /// mid-flight; then checks that no result was lost or reported twice and that the books
+    /// agree with the bank. Prints one summary line and fails on any problem.
+    Chaos(chaos::ChaosArgs),
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -27,5 +32,6 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Pay(args) => pay::run(args).await,
         BenchCommand::Recon(args) => recon::run(args).await,
         BenchCommand::Refund(args) => refund::run(args).await,
+        BenchCommand::Chaos(args) => chaos::run(args).await,
     }
 }

@@ -31,6 +31,15 @@ pub struct Target {
     pub server_pid: Option<u32>,
 }
 
+/// The world without unipay: for a benchmark that runs its own unipay processes.
+pub struct Prepared {
+    pub bank_url: String,
+    pub database_url: String,
+    pub app_id: String,
+    pub secret: String,
+    pub channel_account_id: String,
+}
+
 /// The parts of the world the benchmark made, so that it can take them down again.
 pub struct OwnWorld {
     dir: PathBuf,
@@ -54,7 +63,7 @@ pub struct LogTail {
 }
 
 impl LogTail {
-    fn push(&self, line: String) {
+    pub fn push(&self, line: String) {
         if let Ok(mut inner) = self.inner.lock() {
             inner.0 += 1;
             if inner.1.len() < KEPT_LOG_LINES {
@@ -94,6 +103,11 @@ impl OwnWorld {
         })
     }
 
+    /// The run's own temporary folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn server_log(&self) -> Arc<LogTail> {
         self.server_log.clone()
     }
@@ -101,6 +115,33 @@ impl OwnWorld {
     /// Builds the whole world. Whatever part of it is up when this fails (or is cancelled)
     /// is taken down by [`OwnWorld::finish`].
     pub async fn start(&mut self, settings: &OwnSettings<'_>) -> anyhow::Result<Target> {
+        let prepared = self.prepare(settings).await?;
+        let mut server_command = unipay_command()?;
+        server_command
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(["--database-url", &prepared.database_url])
+            .args(["--log-format", "json"])
+            // A throwaway world: a fresh personal-data key is as good as any.
+            .env(
+                "UNIPAY_PRIVACY_HMAC_KEY",
+                unipay_core::pii::PiiKey::generate_hex(),
+            );
+        let (server, server_url) = spawn_listening(server_command, self.server_log.clone()).await?;
+        let server_pid = server.id();
+        self.server = Some(server);
+        Ok(Target {
+            server_url,
+            bank_url: prepared.bank_url,
+            app_id: prepared.app_id,
+            secret: prepared.secret,
+            server_pid,
+        })
+    }
+
+    /// Everything but unipay itself: keys, the simulator (with the merchant registered), a
+    /// migrated database holding the merchant, its channel account and its app.
+    pub async fn prepare(&mut self, settings: &OwnSettings<'_>) -> anyhow::Result<Prepared> {
         let bits = settings.key_bits;
         // Key generation is CPU work; keep it off the async workers.
         let (merchant_key, merchant_certificate, bank_key, bank_certificate) =
@@ -206,27 +247,12 @@ impl OwnWorld {
         };
         store.insert_app(&app).await?;
         store.close().await;
-
-        let mut server_command = unipay_command()?;
-        server_command
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(["--database-url", &database_url])
-            .args(["--log-format", "json"])
-            // A throwaway world: a fresh personal-data key is as good as any.
-            .env(
-                "UNIPAY_PRIVACY_HMAC_KEY",
-                unipay_core::pii::PiiKey::generate_hex(),
-            );
-        let (server, server_url) = spawn_listening(server_command, self.server_log.clone()).await?;
-        let server_pid = server.id();
-        self.server = Some(server);
-        Ok(Target {
-            server_url,
+        Ok(Prepared {
             bank_url,
+            database_url,
             app_id: app.id,
             secret: app.secret,
-            server_pid,
+            channel_account_id: account.id,
         })
     }
 
@@ -265,11 +291,16 @@ impl OwnWorld {
         Ok(database_url)
     }
 
-    /// Kills the children, drops the database it created and removes the temp dir.
-    pub async fn finish(mut self) {
+    /// Kills the children and leaves the rest as it is.
+    pub async fn stop_children(&mut self) {
         for child in [self.server.take(), self.bank.take()].into_iter().flatten() {
             stop(child).await;
         }
+    }
+
+    /// Kills the children, drops the database it created and removes the temp dir.
+    pub async fn finish(mut self) {
+        self.stop_children().await;
         if let Some(db) = self.database.take()
             && let Err(error) = scratch::drop_database(&db.admin_url, &db.name).await
         {
@@ -318,7 +349,7 @@ fn write_bank_identity(
 }
 
 /// This same binary, so that the children are exactly the code being measured.
-fn unipay_command() -> anyhow::Result<Command> {
+pub fn unipay_command() -> anyhow::Result<Command> {
     let mut command = Command::new(std::env::current_exe().context("finding this binary")?);
     command
         .kill_on_drop(true)
@@ -329,7 +360,7 @@ fn unipay_command() -> anyhow::Result<Command> {
 
 /// Starts a child and waits for its "listening on http://ADDR" line on stdout; its stderr goes
 /// to `log`.
-async fn spawn_listening(
+pub async fn spawn_listening(
     mut command: Command,
     log: Arc<LogTail>,
 ) -> anyhow::Result<(Child, String)> {
@@ -368,7 +399,7 @@ async fn spawn_listening(
 }
 
 /// The URL without its password, for printing.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
     };
