@@ -75,15 +75,8 @@ impl Store {
         &self,
         payment_id: &str,
     ) -> Result<Option<Mandate>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM mandates WHERE id = (SELECT mandate_id FROM mandate_debits WHERE payment_id = $1 AND batch_id IS NULL)",
-            MANDATE_COLUMNS
-        );
-        let row = sqlx::query(&sql)
-            .bind(payment_id)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| mandate_from_row(&r)).transpose()
+        self.mandate_of_debit(payment_id, " AND batch_id IS NULL")
+            .await
     }
 
     /// The mandate a payment was debited from, if it was.
@@ -91,9 +84,16 @@ impl Store {
         &self,
         payment_id: &str,
     ) -> Result<Option<Mandate>, StoreError> {
+        self.mandate_of_debit(payment_id, "").await
+    }
+
+    async fn mandate_of_debit(
+        &self,
+        payment_id: &str,
+        also: &str,
+    ) -> Result<Option<Mandate>, StoreError> {
         let sql = format!(
-            "SELECT {} FROM mandates WHERE id = (SELECT mandate_id FROM mandate_debits WHERE payment_id = $1)",
-            MANDATE_COLUMNS
+            "SELECT {MANDATE_COLUMNS} FROM mandates WHERE id = (SELECT mandate_id FROM mandate_debits WHERE payment_id = $1{also})"
         );
         let row = sqlx::query(&sql)
             .bind(payment_id)

@@ -29,6 +29,11 @@ pub struct Verdict {
     pub over_refunded: u64,
     pub ledger_off: u64,
     pub unexplained_differences: u64,
+    /// Payments closed at the business system's request while the consumer paid at the bank:
+    /// the bank took the money of a closed order (ABC has no way to withdraw an order), which
+    /// the platform keeps as a `late_success` anomaly for an operator and reconciliation holds
+    /// in suspense. Explained, and counted apart.
+    pub late_successes: u64,
     pub payments: u64,
     pub refunds: u64,
     pub notifications: u64,
@@ -105,6 +110,13 @@ pub async fn judge(inputs: &Inputs<'_>) -> anyhow::Result<Verdict> {
     let payments = load_payments(&pool).await?;
     let refunds = load_refunds(&pool).await?;
     let outbox = load_outbox(&pool).await?;
+    let late: HashSet<String> =
+        sqlx::query("SELECT payment_id FROM anomalies WHERE kind = 'late_success'")
+            .fetch_all(&pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get("payment_id"))
+            .collect::<Result<_, _>>()?;
     pool.close().await;
     verdict.payments = payments.len() as u64;
     verdict.refunds = refunds.len() as u64;
@@ -125,7 +137,7 @@ pub async fn judge(inputs: &Inputs<'_>) -> anyhow::Result<Verdict> {
         } else {
             answer.error_for_status()?.json::<Value>().await?
         };
-        compare_payment(&mut verdict, payment, &order);
+        compare_payment(&mut verdict, payment, &order, late.contains(&payment.id));
         bank_orders.insert(payment.id.clone(), order);
     }
     for refund in &refunds {
@@ -133,7 +145,7 @@ pub async fn judge(inputs: &Inputs<'_>) -> anyhow::Result<Verdict> {
         compare_refund(&mut verdict, refund, order);
     }
     judge_notifications(&mut verdict, inputs, &payments, &refunds, &outbox);
-    judge_books(&mut verdict, inputs, &payments, &bank_orders).await?;
+    judge_books(&mut verdict, inputs, &payments, &bank_orders, &late).await?;
     Ok(verdict)
 }
 
@@ -204,7 +216,7 @@ fn expected_status(order: &Value) -> &'static str {
     }
 }
 
-fn compare_payment(verdict: &mut Verdict, payment: &OurPayment, order: &Value) {
+fn compare_payment(verdict: &mut Verdict, payment: &OurPayment, order: &Value, late: bool) {
     if matches!(payment.status.as_str(), "created" | "pending") {
         verdict.lost += 1;
         verdict.problem(format!(
@@ -216,7 +228,11 @@ fn compare_payment(verdict: &mut Verdict, payment: &OurPayment, order: &Value) {
     let expected = expected_status(order);
     let bank_refunded = order["refunded_fen"].as_i64().unwrap_or(0);
     let bank_captured = order["preauth"]["captured_fen"].as_i64();
-    let mut wrong = payment.status != expected;
+    let late_success = late && payment.status == "closed" && expected == "succeeded";
+    if late_success {
+        verdict.late_successes += 1;
+    }
+    let mut wrong = payment.status != expected && !late_success;
     if !order.is_null() && order["amount_fen"].as_i64() != Some(payment.amount) {
         wrong = true;
     }
@@ -398,6 +414,7 @@ async fn judge_books(
     inputs: &Inputs<'_>,
     payments: &[OurPayment],
     bank_orders: &HashMap<String, Value>,
+    late: &HashSet<String>,
 ) -> anyhow::Result<()> {
     let store = Store::connect(inputs.database_url).await?;
     let check = store.check_ledger().await?;
@@ -470,10 +487,20 @@ async fn judge_books(
         for (class, count) in &report.classes {
             *classes.entry(class).or_default() += count;
         }
-        for item in report.items.iter().take(EXAMPLES) {
+        // A late success's status difference is the one reconciliation must hold for an
+        // operator; every other difference is unexplained.
+        let unexplained: Vec<_> = report
+            .items
+            .iter()
+            .filter(|item| {
+                !(item.class == "status_mismatch"
+                    && item.payment_id.as_ref().is_some_and(|id| late.contains(id)))
+            })
+            .collect();
+        for item in unexplained.iter().take(EXAMPLES) {
             verdict.problem(format!("reconciliation {date}: {item:?}"));
         }
-        verdict.unexplained_differences += report.differences();
+        verdict.unexplained_differences += unexplained.len() as u64;
     }
     println!("reconciliation: dates={dates:?} classes={classes:?}");
     state.store.close().await;

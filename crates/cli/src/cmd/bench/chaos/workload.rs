@@ -215,6 +215,15 @@ impl Business {
         }
     }
 
+    /// A new payment whose consumer went through the cashier to the bank's page: the payment,
+    /// its id and its bank order number.
+    async fn at_the_bank(&self, capture_manual: bool) -> Option<(Value, String, String)> {
+        let payment = self.create_payment(capture_manual).await?;
+        let id = payment["id"].as_str()?.to_string();
+        let order_no = payment["channel_order_no"].as_str()?.to_string();
+        self.checkout(&id).await.then_some((payment, id, order_no))
+    }
+
     /// One operation, chosen at random by weight.
     pub async fn one_operation(&self) {
         let pick = self.roll(100);
@@ -230,17 +239,9 @@ impl Business {
     }
 
     async fn payment(&self) {
-        let Some(payment) = self.create_payment(false).await else {
+        let Some((payment, id, order_no)) = self.at_the_bank(false).await else {
             return;
         };
-        let (Some(id), Some(order_no)) =
-            (payment["id"].as_str(), payment["channel_order_no"].as_str())
-        else {
-            return;
-        };
-        if !self.checkout(id).await {
-            return;
-        }
         let notify = match self.roll(20) {
             0..10 => "server",
             10..15 => "both",
@@ -252,7 +253,7 @@ impl Business {
         } else {
             "success"
         };
-        if self.bank_pays(order_no, outcome, notify).await && outcome == "success" {
+        if self.bank_pays(&order_no, outcome, notify).await && outcome == "success" {
             let amount = payment["amount"].as_i64().unwrap_or(0);
             if let Ok(mut refundable) = self.refundable.lock() {
                 refundable.push(Refundable {
@@ -274,21 +275,13 @@ impl Business {
 
     /// Closed by the business system; one in three while the consumer pays at the same time.
     async fn closed_payment(&self) {
-        let Some(payment) = self.create_payment(false).await else {
+        let Some((_, id, order_no)) = self.at_the_bank(false).await else {
             return;
         };
-        let (Some(id), Some(order_no)) =
-            (payment["id"].as_str(), payment["channel_order_no"].as_str())
-        else {
-            return;
-        };
-        if !self.checkout(id).await {
-            return;
-        }
         let close_path = format!("/v1/payments/{id}/close");
         if self.roll(3) == 0 {
             let close = self.api("POST", &close_path, &Value::Null, None);
-            let pay = self.bank_pays(order_no, "success", "server");
+            let pay = self.bank_pays(&order_no, "success", "server");
             tokio::join!(close, pay);
         } else {
             self.api("POST", &close_path, &Value::Null, None).await;
@@ -402,20 +395,15 @@ impl Business {
     }
 
     async fn pre_authorization(&self) {
-        let Some(payment) = self.create_payment(true).await else {
+        let Some((payment, id, order_no)) = self.at_the_bank(true).await else {
             return;
         };
-        let (Some(id), Some(order_no)) =
-            (payment["id"].as_str(), payment["channel_order_no"].as_str())
-        else {
-            return;
-        };
-        if !self.checkout(id).await || !self.bank_pays(order_no, "success", "server").await {
+        if !self.bank_pays(&order_no, "success", "server").await {
             return;
         }
         if self
             .receiver
-            .wait_for_event(id, "payment.authorized", AUTHORIZATION_PATIENCE)
+            .wait_for_event(&id, "payment.authorized", AUTHORIZATION_PATIENCE)
             .await
             .is_none()
         {
