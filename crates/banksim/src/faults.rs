@@ -91,6 +91,12 @@ pub struct Faults {
     /// payment it never heard of until the statement shows it.
     #[serde(default)]
     pub query_unknown_until_ms: Option<i64>,
+    /// Fen: every Query of an order answers this OrderAmount instead of the order's own (its
+    /// status and serial unchanged), signed as usual — a bank answering about another order, or
+    /// an answer altered before it was signed. The merchant must not believe such an answer.
+    /// Refunds read as orders are not affected.
+    #[serde(default)]
+    pub query_amount_fen: Option<i64>,
     /// What happens to Refund requests (single refunds; batch lines have their own faults).
     #[serde(default)]
     pub refund: Option<RefundFault>,
@@ -174,8 +180,11 @@ impl Faults {
             .is_some_and(|until| now_ms < until)
     }
 
-    /// Refuses a set that cannot be meant: a percentage over 100.
+    /// Refuses a set that cannot be meant: a percentage over 100, a negative amount.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(fen) = self.query_amount_fen.filter(|fen| *fen < 0) {
+            return Err(format!("query_amount_fen is an amount in fen, not {fen}"));
+        }
         let percentages = [
             ("notify_drop_pct", self.notify_drop_pct),
             ("notify_duplicate_pct", self.notify_duplicate_pct),
@@ -337,6 +346,11 @@ mod tests {
         assert_eq!(faults.query_fault(1000), Some(QueryFault::NoResponse));
         assert!(serde_json::from_str::<Faults>(r#"{"notfy":"drop"}"#).is_err());
         assert!(serde_json::from_str::<Faults>(r#"{"query":"03"}"#).is_err());
+        let faults: Faults = serde_json::from_str(r#"{"query_amount_fen":1}"#).unwrap();
+        assert_eq!(faults.query_amount_fen, Some(1));
+        assert_eq!(faults.check(), Ok(()));
+        let negative: Faults = serde_json::from_str(r#"{"query_amount_fen":-1}"#).unwrap();
+        assert!(negative.check().unwrap_err().contains("query_amount_fen"));
         let faults: Faults = serde_json::from_str(r#"{"query_unknown_until_ms":1000}"#).unwrap();
         assert!(faults.query_unknown_at(999));
         assert!(!faults.query_unknown_at(1000));

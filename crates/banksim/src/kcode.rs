@@ -18,6 +18,8 @@
 //! | `2352` | 验证码错误次数超限 | the wrong code that uses up the attempts (the order fails), and any KPayReq or resend after it |
 //! | `2353` | 验证码发送次数超限 | a resend (or a repeated bill) beyond the codes an order may have |
 //! | `2354` | 无待验证的K码订单 | KPayReq or KPayResendReq for an order that has no bill |
+//! | `2355` | 该卡未开通K码支付 | a bill naming a card in `refused_cards`: nothing is registered or texted |
+//! | `2356` | 持卡人信息不符 | KPayReq naming a holder in `mismatched_holders`: nothing is counted, the order stays unpaid |
 
 pub mod desk;
 
@@ -50,6 +52,8 @@ pub const CODE_EXPIRED: (&str, &str) = ("2351", "验证码已过期");
 pub const ATTEMPTS_EXHAUSTED: (&str, &str) = ("2352", "验证码错误次数超限");
 pub const CODE_LIMIT: (&str, &str) = ("2353", "验证码发送次数超限");
 pub const NO_BILL: (&str, &str) = ("2354", "无待验证的K码订单");
+pub const CARD_REFUSED: (&str, &str) = ("2355", "该卡未开通K码支付");
+pub const HOLDER_MISMATCH: (&str, &str) = ("2356", "持卡人信息不符");
 
 const CERTIFICATE_TYPES: &[&str] = &["I", "P", "K", "D", "W", "U"];
 
@@ -59,16 +63,20 @@ pub fn verify_req(sim: &SimState, merchant_id: &str, request: &Value) -> String 
         Ok(fields) => fields,
         Err(field) => return answer::bad_field(merchant_id, field),
     };
-    let card_ok = text(request, &["CardNo"])
-        .is_some_and(|card| (12..=19).contains(&card.len()) && all_digits(card));
-    if !card_ok {
+    let Some(card) = text(request, &["CardNo"])
+        .filter(|card| (12..=19).contains(&card.len()) && all_digits(card))
+    else {
         return answer::bad_field(merchant_id, "CardNo");
-    }
+    };
     let Some(mobile) = text(request, &["MobileNo"])
         .filter(|mobile| mobile.len() == 11 && mobile.starts_with('1') && all_digits(mobile))
     else {
         return answer::bad_field(merchant_id, "MobileNo");
     };
+    // A card not enrolled is refused before the order is taken: nothing to pay, nothing texted.
+    if sim.kcode.refuses_card(card) {
+        return answer::refusal(merchant_id, CARD_REFUSED);
+    }
     if let Err(refusal) = payreq::register(sim, merchant_id, &fields) {
         return answer::refusal(merchant_id, refusal);
     }
@@ -161,6 +169,10 @@ pub fn kpay_req(sim: &SimState, merchant_id: &str, request: &Value) -> String {
         }
         Some(_) => return answer::refusal(merchant_id, codes::ORDER_FINAL),
         None => return answer::refusal(merchant_id, codes::ORDER_NOT_FOUND),
+    }
+    // The holder's details are judged before the code, so a mismatch costs no attempt.
+    if sim.kcode.holder_mismatch(&fields.acc_name) {
+        return answer::refusal(merchant_id, HOLDER_MISMATCH);
     }
     match sim
         .kcode
@@ -318,6 +330,6 @@ pub async fn set_settings(State(sim): State<SimState>, body: Bytes) -> Response 
             "max_wrong_codes and max_codes must be at least 1",
         );
     }
-    sim.kcode.set_settings(settings);
+    sim.kcode.set_settings(settings.clone());
     Json(settings).into_response()
 }

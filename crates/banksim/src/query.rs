@@ -1,8 +1,9 @@
 //! `Query`: the order's state, as base64 of a JSON order detail in `Order`; subject to the
-//! `query` fault for the first K queries of each order, and to `query_unknown_until_ms` for
-//! every query in its window. A number that is no order but a refund's NewOrderNo is answered
-//! with the refund read as an order (see [`crate::refunds::query`]); the faults apply to it the
-//! same way, counted per refund.
+//! `query` fault for the first K queries of each order, to `query_unknown_until_ms` for every
+//! query in its window, and to `query_amount_fen` (another amount) for every order. A number
+//! that is no order but a refund's NewOrderNo is answered with the refund read as an order (see
+//! [`crate::refunds::query`]); the faults apply to it the same way, counted per refund (all
+//! but `query_amount_fen`).
 
 use crate::answer;
 use crate::book::{Order, OrderBook};
@@ -66,6 +67,13 @@ pub fn query(sim: &SimState, merchant_id: &str, request: &Value) -> Reply {
         }
         Some(QueryFault::NoResponse) => no_response(detail),
         None => detail,
+    };
+    let detail = match (detail, faults.query_amount_fen) {
+        (Detail::Order(order), Some(fen)) => Detail::Order(QueryOrder {
+            order_amount: format_yuan(fen),
+            ..order
+        }),
+        (detail, _) => detail,
     };
     match encode(merchant_id, &detail) {
         Some(response) => Reply::Message(answer::message(merchant_id, response)),

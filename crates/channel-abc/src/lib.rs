@@ -8,6 +8,9 @@
 
 pub mod channel;
 pub mod crypto;
+/// The fuzz targets' entry points (`fuzz/`), and their corpora replayed as tests.
+#[doc(hidden)]
+pub mod fuzz;
 pub mod messages;
 pub mod statement;
 pub mod wire;

@@ -31,7 +31,7 @@ pub fn parse_statement(
     input: &mut dyn Read,
     sink: &mut dyn StatementSink,
 ) -> Result<StatementSummary, StatementError> {
-    reader::parse(input, sink, CHUNK_BYTES)
+    parse_chunked(input, false, sink, CHUNK_BYTES)
 }
 
 /// Reads a gzip-compressed statement (ABC's `ZIPDetailRecords` once base64-decoded),
@@ -40,9 +40,24 @@ pub fn parse_gzip_statement(
     input: &mut dyn Read,
     sink: &mut dyn StatementSink,
 ) -> Result<StatementSummary, StatementError> {
-    // Several gzip members one after another are one file (as `gzip` itself reads them).
-    let mut plain = flate2::read::MultiGzDecoder::new(input);
-    reader::parse(&mut plain, sink, CHUNK_BYTES)
+    parse_chunked(input, true, sink, CHUNK_BYTES)
+}
+
+/// Either form through a buffer of `chunk_bytes`. The fuzz target passes small buffers, so
+/// that records straddling two reads (rare in a real file) are common.
+pub(crate) fn parse_chunked(
+    input: &mut dyn Read,
+    gzip: bool,
+    sink: &mut dyn StatementSink,
+    chunk_bytes: usize,
+) -> Result<StatementSummary, StatementError> {
+    if gzip {
+        // Several gzip members one after another are one file (as `gzip` itself reads them).
+        let mut plain = flate2::read::MultiGzDecoder::new(input);
+        reader::parse(&mut plain, sink, chunk_bytes)
+    } else {
+        reader::parse(input, sink, chunk_bytes)
+    }
 }
 
 /// [`parse_statement`] or [`parse_gzip_statement`], as `gzip` says.

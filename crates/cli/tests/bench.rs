@@ -107,12 +107,21 @@ fn bench_recon_on_sqlite() {
 
 #[test]
 fn bench_recon_on_postgres() {
-    let url = std::env::var("UNIPAY_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let reachable = std::net::TcpStream::connect("127.0.0.1:5432").is_ok();
-    if !reachable && std::env::var_os("CI").is_none() {
-        eprintln!("skipping: PostgreSQL unreachable");
-        return;
+    use unipay_store::testing::{Unreachable, postgres_listening, when_postgres_unreachable};
+    let given = std::env::var("UNIPAY_TEST_POSTGRES_URL").ok();
+    let url = given
+        .clone()
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+    if !postgres_listening(&url) {
+        let ci = std::env::var("CI").ok();
+        match when_postgres_unreachable(given.as_deref(), ci.as_deref()) {
+            Unreachable::Skip => {
+                unipay_store::testing::report_skip("PostgreSQL", &format!("{url} unreachable"));
+                return;
+            }
+            Unreachable::Fail => panic!("PostgreSQL at {url} is unreachable"),
+        }
     }
     bench_recon_finds_exactly_what_was_injected(Some(&url));
 }

@@ -46,16 +46,26 @@ fn chaos_one_node_on_sqlite() {
 
 #[test]
 fn chaos_two_nodes_on_postgresql() {
-    let url = std::env::var("UNIPAY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.into());
-    let reachable = std::net::TcpStream::connect("127.0.0.1:5432").is_ok();
-    if !reachable
-        && std::env::var_os("CI").is_none()
-        && std::env::var_os("UNIPAY_TEST_POSTGRES_URL").is_none()
-    {
-        println!(
-            "skipped: no PostgreSQL on 127.0.0.1:5432 (set CI or UNIPAY_TEST_POSTGRES_URL to make this fail)"
-        );
-        return;
+    use unipay_store::testing::{Unreachable, postgres_listening, when_postgres_unreachable};
+    let given = std::env::var("UNIPAY_TEST_POSTGRES_URL").ok();
+    let url = given
+        .clone()
+        .filter(|url| !url.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_POSTGRES.into());
+    if !postgres_listening(&url) {
+        let ci = std::env::var("CI").ok();
+        match when_postgres_unreachable(given.as_deref(), ci.as_deref()) {
+            Unreachable::Skip => {
+                unipay_store::testing::report_skip(
+                    "PostgreSQL",
+                    &format!(
+                        "{url} unreachable (set CI or UNIPAY_TEST_POSTGRES_URL to make this fail)"
+                    ),
+                );
+                return;
+            }
+            Unreachable::Fail => panic!("PostgreSQL at {url} is unreachable"),
+        }
     }
     run_chaos(&[
         "--nodes",

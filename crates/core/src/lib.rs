@@ -21,5 +21,5 @@ pub mod refund;
 pub mod schedule;
 pub mod statement;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use money::{Amount, AmountError, Currency};

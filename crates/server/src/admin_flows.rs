@@ -115,6 +115,7 @@ pub async fn disable_app(
 }
 
 /// The merchant's key as the bank hands it out.
+#[derive(Clone, Copy)]
 pub enum KeySource<'a> {
     /// PKCS#12 (.pfx) with its password.
     Pkcs12 { der: &'a [u8], password: &'a str },
@@ -153,24 +154,7 @@ pub async fn add_channel_account(
     new: NewChannelAccount<'_>,
     now_ms: i64,
 ) -> Result<AddedChannelAccount, AdminError> {
-    let invalid =
-        |what: &str, error: &dyn std::fmt::Display| AdminError::Invalid(format!("{what}: {error}"));
-    let key = match new.key {
-        KeySource::Pkcs12 { der, password } => {
-            PrivateKey::from_pkcs12(der, password).map_err(|e| invalid("loading the .pfx", &e))?
-        }
-        KeySource::Pem(text) => {
-            PrivateKey::from_pem(text).map_err(|e| invalid("loading the PEM key", &e))?
-        }
-    };
-    let certificate = Certificate::from_der_or_pem(new.bank_certificate)
-        .map_err(|e| invalid("loading the bank certificate", &e))?;
-    if SignatureAlgorithm::parse(new.algorithm).is_none() {
-        return Err(AdminError::Invalid(format!(
-            "unknown signature algorithm {:?} (SHA1withRSA or SHA256withRSA)",
-            new.algorithm
-        )));
-    }
+    let (key, certificate) = read_credentials(&new)?;
     if store.get_merchant(new.merchant_id).await?.is_none() {
         return Err(AdminError::NoMerchant(new.merchant_id.to_string()));
     }
@@ -201,6 +185,34 @@ pub async fn add_channel_account(
         certificate_sha256: certificate.fingerprint_sha256(),
         key_sha256: key_fingerprint(&key)?,
     })
+}
+
+/// The uploaded key and bank certificate, read, and the algorithm named: what can be checked
+/// of a new account before the store is asked.
+pub(crate) fn read_credentials(
+    new: &NewChannelAccount<'_>,
+) -> Result<(PrivateKey, Certificate), AdminError> {
+    let key = match new.key {
+        KeySource::Pkcs12 { der, password } => {
+            PrivateKey::from_pkcs12(der, password).map_err(|e| invalid("loading the .pfx", &e))?
+        }
+        KeySource::Pem(text) => {
+            PrivateKey::from_pem(text).map_err(|e| invalid("loading the PEM key", &e))?
+        }
+    };
+    let certificate = Certificate::from_der_or_pem(new.bank_certificate)
+        .map_err(|e| invalid("loading the bank certificate", &e))?;
+    if SignatureAlgorithm::parse(new.algorithm).is_none() {
+        return Err(AdminError::Invalid(format!(
+            "unknown signature algorithm {:?} (SHA1withRSA or SHA256withRSA)",
+            new.algorithm
+        )));
+    }
+    Ok((key, certificate))
+}
+
+fn invalid(what: &str, error: &dyn std::fmt::Display) -> AdminError {
+    AdminError::Invalid(format!("{what}: {error}"))
 }
 
 /// A stored channel account as administration shows it.

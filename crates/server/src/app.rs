@@ -25,9 +25,15 @@ use unipay_store::Store;
 
 pub fn router(state: AppState) -> Router {
     let router = Router::new();
-    // Only a build with crash points has the route that arms them (the chaos run's).
+    // Only a build with crash points has the routes that arm them (the chaos run's) and that
+    // move its clock (the end-to-end tests').
     #[cfg(feature = "failpoints")]
     let router = router.route("/chaos/crash-points/{name}", post(crate::crash::arm_route));
+    #[cfg(feature = "failpoints")]
+    let router = router.route(
+        "/chaos/clock/advance/{ms}",
+        post(crate::test_clock::advance_route),
+    );
     router
         .merge(api::router())
         .merge(crate::console::router())
@@ -205,7 +211,7 @@ pub async fn start(
 /// Runs until `signal` resolves, then shuts down gracefully.
 pub async fn serve(config: ServerConfig, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&config.listen).await?;
-    let running = start(config, listener, Arc::new(unipay_core::SystemClock)).await?;
+    let running = start(config, listener, crate::test_clock::process_clock()).await?;
     // One line on stdout for whoever started us (scripts, tests, the benchmark) to read.
     println!(
         "unipay listening on http://{} (public URL {})",

@@ -44,6 +44,15 @@ impl ChannelRegistry {
         Ok(Some(channel))
     }
 
+    /// Puts `channel` in place of the one the stored account would give: for a channel built
+    /// elsewhere, and for tests that need a channel without some capability (no K-code, say),
+    /// which no stored ABC account can describe.
+    pub fn insert(&self, account_id: &str, channel: Arc<dyn Channel>) {
+        if let Ok(mut channels) = self.channels.write() {
+            channels.insert(account_id.to_string(), channel);
+        }
+    }
+
     fn cached(&self, account_id: &str) -> Option<Arc<dyn Channel>> {
         self.channels.read().ok()?.get(account_id).cloned()
     }

@@ -18,6 +18,12 @@ pub const CRASH_POINTS: &[&str] = &[
     "notify.after_ack_before_record",
     // The janitor holds the lease of a payment it has not asked the bank about yet.
     "janitor.during_lease",
+    // A debit is committed `created`; it is neither marked sent nor sent.
+    "debit.after_commit_before_bank_call",
+    // A mandate is committed `pending`; its signing request has not been sent.
+    "mandate.after_commit_before_bank_call",
+    // An identity verification is committed `pending`; the bank has not been asked.
+    "identity.after_commit_before_bank_call",
 ];
 
 /// Whether this build has crash points.

@@ -18,6 +18,9 @@ pub mod crash;
 pub mod debit_batch_flows;
 pub mod debit_flows;
 pub mod flows;
+/// The fuzz targets' entry points (`fuzz/`), and their corpora replayed as tests.
+#[doc(hidden)]
+pub mod fuzz;
 pub mod identity_callbacks;
 pub mod identity_flows;
 mod inbound;
@@ -32,6 +35,7 @@ pub mod privacy;
 pub mod refund_batch_flows;
 pub mod refund_flows;
 pub mod state;
+pub mod test_clock;
 pub mod workers;
 
 pub use app::{Running, router, serve, start};

@@ -98,6 +98,10 @@ pub async fn send_signing(
     Ok(redirect.sign_url)
 }
 
+/// Why a mandate whose signing request never reached the bank failed.
+pub const NEVER_SENT: &str =
+    "not_sent: the signing request never reached the bank; create the mandate again";
+
 /// What asking the bank came to.
 #[derive(Debug)]
 pub enum QueryConclusion {
@@ -172,6 +176,20 @@ pub async fn query_and_record(
             event: MandateEvent::BankCancelled,
             ..base
         },
+        // The signing request never reached the bank (the node died before sending it, or it
+        // was lost): no customer can sign it, and the certificate number it needs is not kept
+        // (personal data), so it cannot be sent again. Failed, once no copy of the request can
+        // still be on its way; the business system asks again.
+        BankMandateState::NotFound
+            if mandate.sign_url.is_none()
+                && now >= mandate.created_at + state.config.janitor.resend_grace_ms =>
+        {
+            MandateChange {
+                event: MandateEvent::BankSignFailed,
+                detail: NEVER_SENT,
+                ..base
+            }
+        }
         BankMandateState::Pending
         | BankMandateState::NotFound
         | BankMandateState::Unknown { .. } => {

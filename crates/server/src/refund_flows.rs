@@ -86,6 +86,9 @@ async fn send(state: &AppState, refund: &Refund, source: EventSource) -> Result<
         created_at_ms: refund.created_at,
     };
     let answer = channel.refund(&request).await;
+    // The bank may have refunded already: what is committed is only the pending refund, which
+    // the janitor's query must settle without sending it a second time.
+    crate::crash::crash_point("refund.after_bank_answer_before_commit");
     record_answer(state, refund, answer, source, "refund").await
 }
 

@@ -230,6 +230,24 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// Verifications created before `before_ms` whose bank call can no longer be under way and
+    /// never ended: still pending, direct ones at all, redirect ones without the bank's page.
+    pub async fn unsent_identity_verifications(
+        &self,
+        before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<IdentityVerification>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM identity_verifications WHERE status = 'pending' AND created_at < $1 \
+             AND (mode = 'direct' OR verify_url IS NULL) ORDER BY created_at LIMIT $2"
+        ))
+        .bind(before_ms)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     pub async fn get_identity_verification_by_verify_no(
         &self,
         channel_account_id: &str,

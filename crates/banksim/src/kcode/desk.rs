@@ -13,10 +13,11 @@ const MAX_MOBILES: usize = 100_000;
 const MAX_TEXTS_PER_MOBILE: usize = 20;
 
 /// The desk's rules, changed through `POST /sim/kcode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KcodeSettings {
-    /// How long a texted code is good for.
+    /// How long a texted code is good for, judged when the code comes back: shortening it
+    /// expires codes already texted, which is how a test expires one without waiting.
     pub code_ttl_ms: u64,
     /// Wrong codes an order takes; the last one fails the order.
     pub max_wrong_codes: u32,
@@ -25,6 +26,12 @@ pub struct KcodeSettings {
     /// A fault: each KPayReq is carried out, but its answer is lost (the connection breaks),
     /// so the merchant must learn the result by query.
     pub lose_pay_answers: bool,
+    /// Cards the bank does not take for K-code payment (not enrolled): a bill naming one is
+    /// refused with `2355` and nothing is registered or texted.
+    pub refused_cards: Vec<String>,
+    /// Card holders' names (AccName) whose details do not match the card: a KPayReq naming one
+    /// is declined with `2356`; the order stays unpaid and no wrong code is counted.
+    pub mismatched_holders: Vec<String>,
 }
 
 impl Default for KcodeSettings {
@@ -34,6 +41,8 @@ impl Default for KcodeSettings {
             max_wrong_codes: 3,
             max_codes: 6,
             lose_pay_answers: false,
+            refused_cards: Vec::new(),
+            mismatched_holders: Vec::new(),
         }
     }
 }
@@ -108,10 +117,30 @@ fn new_code() -> String {
 
 impl KcodeDesk {
     pub fn settings(&self) -> KcodeSettings {
-        *self
-            .settings
+        self.settings
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Whether the bank refuses K-code bills for this card.
+    pub fn refuses_card(&self, card_no: &str) -> bool {
+        self.settings
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .refused_cards
+            .iter()
+            .any(|card| card == card_no)
+    }
+
+    /// Whether the bank finds this holder's details do not match the card.
+    pub fn holder_mismatch(&self, account_name: &str) -> bool {
+        self.settings
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .mismatched_holders
+            .iter()
+            .any(|name| name == account_name.trim())
     }
 
     pub fn set_settings(&self, settings: KcodeSettings) {

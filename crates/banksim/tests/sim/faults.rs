@@ -341,3 +341,29 @@ async fn call_timeout_loses_answers_and_requests_repeatably_by_seed() {
     assert_eq!(sim.refund("CT0", "CT0-R", "1.00").await.code(), "0000");
     assert_eq!(sim.order("CT0").await["refunded_fen"], 100);
 }
+
+/// Proves `query_amount_fen` makes every Query of an order answer another amount, signed as
+/// usual, with the order's own status, and that lifting it gives the true amount back.
+#[tokio::test]
+async fn query_amount_answers_another_amount() {
+    let sim = start_sim(vec![0]).await;
+    sim.pay_req("FA1", "12.34", "1", "http://127.0.0.1:9/n")
+        .await;
+    sim.pay("FA1", "success", "none").await;
+    let (status, _) = sim
+        .sim_post("/sim/faults", json!({ "query_amount_fen": 1 }))
+        .await;
+    assert_eq!(status, 200);
+    let lied = sim.query("FA1").await.order_detail();
+    assert_eq!(
+        (lied.order_amount.as_str(), lied.status.as_str()),
+        ("0.01", "04")
+    );
+    let (status, body) = sim
+        .sim_post("/sim/faults", json!({ "query_amount_fen": -5 }))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    sim.sim_post("/sim/faults", json!({})).await;
+    let true_answer = sim.query("FA1").await.order_detail();
+    assert_eq!(true_answer.order_amount, "12.34");
+}

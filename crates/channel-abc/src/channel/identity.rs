@@ -11,8 +11,7 @@ use crate::messages::{
     RETURN_CODE_IDENTITY_MISMATCH, RETURN_CODE_UNKNOWN, STATIC_IDENTIFY_VERIFY_REQ,
     StaticIdentifyVerifyRequest, StaticIdentifyVerifyResponse,
 };
-use crate::wire::{WireError, cut_notification};
-use sha2::{Digest, Sha256};
+use crate::wire::SignedNotification;
 use unipay_core::channel::{BoxFuture, ChannelError, NotificationError};
 use unipay_core::identity::{CERTIFICATE_TYPES, CustomerType};
 use unipay_core::identity_channel::{
@@ -218,29 +217,20 @@ fn read_result(
     account: &AbcAccount,
     body: &[u8],
 ) -> Result<IdentityNotification, NotificationError> {
-    if body.len() > super::notify::MAX_NOTIFICATION_BODY_BYTES {
-        return Err(NotificationError::TooLarge);
-    }
-    let body = body.strip_prefix(b"?").unwrap_or(body);
-    let mut values = form_urlencoded::parse(body)
-        .filter(|(k, _)| k == "MSG")
-        .map(|(_, v)| v);
-    let msg = values
-        .next()
-        .ok_or_else(|| NotificationError::Malformed("no MSG field".to_string()))?;
-    if values.next().is_some() {
-        return Err(NotificationError::Malformed(
-            "more than one MSG field".to_string(),
-        ));
-    }
-    let signed = cut_notification(&msg).map_err(|e| match e {
-        WireError::TooLarge => NotificationError::TooLarge,
-        WireError::BadSignature => NotificationError::BadSignature,
-        other => NotificationError::Malformed(other.to_string()),
-    })?;
+    let (signed, msg) = super::notify::cut_form(body)?;
     signed
         .verify(&account.bank_certificate)
         .map_err(|_| NotificationError::BadSignature)?;
+    result_verified(account, &signed, &msg)
+}
+
+/// An identity result whose signature has verified (apart from [`read_result`] so that the
+/// fuzz target reaches it without the bank's key).
+pub(crate) fn result_verified(
+    account: &AbcAccount,
+    signed: &SignedNotification,
+    msg: &str,
+) -> Result<IdentityNotification, NotificationError> {
     let fields = IdentityResultNotification::from_xml(&signed.message)
         .map_err(|e| NotificationError::Malformed(e.to_string()))?;
     if fields.merchant_id != account.merchant_id {
@@ -261,10 +251,7 @@ fn read_result(
         outcome,
         raw_masked: mask_sensitive_fields(&signed.envelope),
         // Over the base64 text as sent: the same message twice is one key.
-        raw_sha256: hex::encode(Sha256::digest(
-            msg.trim_matches(|c: char| c.is_ascii_whitespace())
-                .as_bytes(),
-        )),
+        raw_sha256: super::notify::raw_sha256(msg),
     })
 }
 

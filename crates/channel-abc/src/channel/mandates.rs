@@ -13,8 +13,7 @@ use crate::messages::{
     RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, SIGN_ACTIVE, SIGN_CANCELLED, SIGN_FAILED,
     SIGN_PENDING,
 };
-use crate::wire::{WireError, cut_notification};
-use sha2::{Digest, Sha256};
+use crate::wire::SignedNotification;
 use unipay_core::channel::{
     BatchAccepted, BatchRef, BoxFuture, ChannelError, NotificationError, NotificationMode,
 };
@@ -226,29 +225,21 @@ fn read_sign_result(
     body: &[u8],
     now_ms: i64,
 ) -> Result<MandateSignNotification, NotificationError> {
-    if body.len() > super::notify::MAX_NOTIFICATION_BODY_BYTES {
-        return Err(NotificationError::TooLarge);
-    }
-    let body = body.strip_prefix(b"?").unwrap_or(body);
-    let mut values = form_urlencoded::parse(body)
-        .filter(|(k, _)| k == "MSG")
-        .map(|(_, v)| v);
-    let msg = values
-        .next()
-        .ok_or_else(|| NotificationError::Malformed("no MSG field".to_string()))?;
-    if values.next().is_some() {
-        return Err(NotificationError::Malformed(
-            "more than one MSG field".to_string(),
-        ));
-    }
-    let signed = cut_notification(&msg).map_err(|e| match e {
-        WireError::TooLarge => NotificationError::TooLarge,
-        WireError::BadSignature => NotificationError::BadSignature,
-        other => NotificationError::Malformed(other.to_string()),
-    })?;
+    let (signed, msg) = super::notify::cut_form(body)?;
     signed
         .verify(&account.bank_certificate)
         .map_err(|_| NotificationError::BadSignature)?;
+    sign_result_verified(account, &signed, &msg, now_ms)
+}
+
+/// A signing result whose signature has verified (apart from [`read_sign_result`] so that the
+/// fuzz target reaches it without the bank's key).
+pub(crate) fn sign_result_verified(
+    account: &AbcAccount,
+    signed: &SignedNotification,
+    msg: &str,
+    now_ms: i64,
+) -> Result<MandateSignNotification, NotificationError> {
     let fields = AgentSignResultNotification::from_xml(&signed.message)
         .map_err(|e| NotificationError::Malformed(e.to_string()))?;
     if fields.merchant_id != account.merchant_id {
@@ -288,10 +279,7 @@ fn read_sign_result(
         },
         state,
         raw_masked: mask_sensitive_fields(&signed.envelope),
-        raw_sha256: hex::encode(Sha256::digest(
-            msg.trim_matches(|c: char| c.is_ascii_whitespace())
-                .as_bytes(),
-        )),
+        raw_sha256: super::notify::raw_sha256(msg),
     })
 }
 

@@ -38,8 +38,9 @@ pub async fn an_operator_resends_a_notification(world: &mut World, browser: &Bro
     browser.click_on("[data-test=resend-notification]").await;
     browser.find("[data-test=flash-ok]").await;
 
-    let events = world.wait_for_events(&payment.id, 1).await;
-    assert_eq!(events.len(), 1);
+    let events = world
+        .assert_notified_once(&payment.id, &["payment.succeeded"])
+        .await;
     assert_eq!(events[0].id, event_id, "the same event, sent again");
     let detail = format!("/console/payments/{}", payment.id);
     reload_until(

@@ -52,9 +52,8 @@ pub async fn the_timeline_shows_both_notifications(world: &mut World, browser: &
     let status = browser.find("[data-test=payment-status]").await;
     assert!(!browser.text(&status).await.is_empty(), "the status shows");
     screenshots::save(browser, "payment-detail").await;
-    assert_eq!(
-        world.wait_for_events(&payment.id, 1).await.len(),
-        1,
-        "two notifications, one business notification"
-    );
+    // Two notifications, one business notification.
+    world
+        .assert_notified_once(&payment.id, &["payment.succeeded"])
+        .await;
 }

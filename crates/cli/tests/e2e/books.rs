@@ -212,9 +212,9 @@ pub async fn reconciliation_end_to_end(world: &mut World) {
     world.start_server().await;
     let recorded = world.wait_for_payment(&unheard.id, succeeded).await;
     assert_eq!(recorded.status, "succeeded");
-    let events = world.wait_for_events(&unheard.id, 1).await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].event_type, "payment.succeeded");
+    world
+        .assert_notified_once(&unheard.id, &["payment.succeeded"])
+        .await;
     let store = world.store().await;
     let timeline = store
         .list_payment_events(&unheard.id)

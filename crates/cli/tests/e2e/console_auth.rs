@@ -353,7 +353,8 @@ pub async fn repeated_failures_slow_down_and_lock_the_account(world: &mut World)
         .collect();
     assert_eq!(outcomes, vec!["locked", "failed", "failed", "failed"]);
 
-    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    // The lock runs out by the server's clock, moved past it rather than slept through.
+    world.advance_clock(3_200).await;
     let after = browser.sign_in("bob", PASSWORD).await;
     assert_eq!(after.status, 303, "the lock runs out");
     assert!(browser.cookies.contains_key("unipay_console"));
@@ -375,6 +376,7 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
     let mut browser = Browser::new(world);
 
     browser.get("/console/login").await;
+    let before = world.row_counts().await;
     let no_token = browser
         .post(
             "/console/login",
@@ -383,6 +385,10 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
         .await;
     assert_eq!(no_token.status, 403);
     assert!(!browser.cookies.contains_key("unipay_console"));
+    // Its audit row, and no session nor anything else.
+    world
+        .assert_stored(&before, &[("audit_log", 1)], "a sign-in without its token")
+        .await;
 
     assert_eq!(browser.sign_in("carol", PASSWORD).await.status, 303);
     let csrf = browser.session_csrf().await;
@@ -391,6 +397,7 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
         ("role", "admin"),
         ("password", "a long enough password"),
     ];
+    let before = world.row_counts().await;
     let missing = browser.post("/console/admin/users", &new_user).await;
     assert_eq!(missing.status, 403);
     assert!(missing.body.contains(r#"data-test="flash-error""#));
@@ -400,6 +407,13 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
         browser.post("/console/admin/users", &wrong).await.status,
         403
     );
+    world
+        .assert_stored(
+            &before,
+            &[("audit_log", 2)],
+            "forms without the right token",
+        )
+        .await;
     // Another session's token is as wrong as a made-up one.
     create_user(world, "dave", "admin", PASSWORD).await;
     let mut other = Browser::new(world);
@@ -407,6 +421,7 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
     let others_token = other.session_csrf().await;
     let mut foreign = new_user.to_vec();
     foreign.push(("csrf", &others_token));
+    let before = world.row_counts().await;
     assert_eq!(
         browser.post("/console/admin/users", &foreign).await.status,
         403
@@ -414,10 +429,14 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
     // Sign-out needs the token too.
     assert_eq!(browser.post("/console/logout", &[]).await.status, 403);
     assert_eq!(browser.get("/console").await.status, 200, "still signed in");
+    world
+        .assert_stored(
+            &before,
+            &[("audit_log", 2)],
+            "another session's token, and a sign-out without one",
+        )
+        .await;
 
-    let store = world.store().await;
-    assert!(store.get_console_user("mallory").await.unwrap().is_none());
-    store.close().await;
     let refusals = audit_rows(world, "carol", "console.csrf").await;
     assert_eq!(refusals.len(), 4);
     assert!(refusals.iter().all(|r| r.outcome == "refused"));
@@ -460,6 +479,7 @@ pub async fn an_auditor_reads_but_cannot_act(world: &mut World) {
     assert_eq!(browser.get("/console").await.status, 200);
     assert_eq!(browser.get("/console/audit").await.status, 200);
     let csrf = browser.session_csrf().await;
+    let before = world.row_counts().await;
 
     let post = browser
         .post(
@@ -485,8 +505,11 @@ pub async fn an_auditor_reads_but_cannot_act(world: &mut World) {
         "no link to what it may not open"
     );
 
+    // Each refusal audited, and nothing else stored.
+    world
+        .assert_stored(&before, &[("audit_log", 3)], "an auditor's actions")
+        .await;
     let store = world.store().await;
-    assert!(store.get_console_user("eve").await.unwrap().is_none());
     assert!(
         store
             .get_console_user("erin")
@@ -560,33 +583,45 @@ pub async fn language_from_the_browser_and_switchable(world: &mut World) {
 }
 
 /// Proves a session ends when unused for the idle time, at its absolute end however busy,
-/// and when its user is disabled from the command line.
+/// and when its user is disabled from the command line. Time passes on the server's clock,
+/// moved ahead by the test: no sleep, so a slow machine can neither end a session early nor
+/// keep one alive.
 pub async fn sessions_end_idle_absolutely_and_when_disabled(world: &mut World) {
-    restart_with_console(world, "idle_timeout_s = 2\nabsolute_timeout_s = 5\n").await;
+    // Margins of 10 s and more of real time between what must hold and what must not.
+    const IDLE_S: u32 = 30;
+    const ABSOLUTE_S: u32 = 55;
+    // Steps well within the idle time: a session in use through them stays alive.
+    const STEP_S: u32 = 15;
+    restart_with_console(
+        world,
+        &format!("idle_timeout_s = {IDLE_S}\nabsolute_timeout_s = {ABSOLUTE_S}\n"),
+    )
+    .await;
     create_user(world, "grace", "operator", PASSWORD).await;
     let mut browser = Browser::new(world);
 
     browser.sign_in("grace", PASSWORD).await;
     assert_eq!(browser.get("/console").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    world.advance_clock((IDLE_S + 1) * 1_000).await;
     let idle = browser.get("/console").await;
-    assert_eq!(idle.status, 303, "ended after 2 s unused");
+    assert_eq!(idle.status, 303, "ended after {IDLE_S} s unused");
     assert!(idle.location().starts_with("/console/login"));
 
     browser.sign_in("grace", PASSWORD).await;
-    let started = Instant::now();
-    let mut ended_after = None;
-    while started.elapsed() < Duration::from_secs(8) {
+    let mut in_use_s = 0;
+    let ended_after_s = loop {
         if browser.get("/console").await.status != 200 {
-            ended_after = Some(started.elapsed());
-            break;
+            break in_use_s;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let ended_after = ended_after.expect("the session ends while in use");
-    assert!(
-        ended_after >= Duration::from_millis(4_000),
-        "in use, it lasts until its absolute end: {ended_after:?}"
+        assert!(in_use_s <= 2 * ABSOLUTE_S, "the session ends while in use");
+        world.advance_clock(STEP_S * 1_000).await;
+        in_use_s += STEP_S;
+    };
+    // Used every 15 s it outlived the idle time, and ended at the first use past 55 s.
+    assert_eq!(
+        ended_after_s,
+        ABSOLUTE_S.div_ceil(STEP_S) * STEP_S,
+        "in use, it lasts until its absolute end"
     );
 
     browser.sign_in("grace", PASSWORD).await;

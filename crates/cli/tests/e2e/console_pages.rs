@@ -335,8 +335,9 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
         "{}",
         resent.location
     );
-    let events = world.wait_for_events(&payment.id, 1).await;
-    assert_eq!(events.len(), 1);
+    let events = world
+        .assert_notified_once(&payment.id, &["payment.succeeded"])
+        .await;
     assert_eq!(events[0].id, event_id);
     let after = olga.get(&path).await;
     let codes = after.attribute_of("delivery-row", "data-status-code");

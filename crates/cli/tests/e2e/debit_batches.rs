@@ -112,7 +112,9 @@ pub async fn five_hundred_debits_with_insufficient_funds(world: &mut World) {
                 >= LINES
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Quiet: a second notification for a line would have come by now.
+    world.quiet().await;
+    world.assert_each_fact_heard_once();
     let events: Vec<_> = world
         .receiver
         .events()

@@ -2,8 +2,9 @@
 //! processes on ephemeral ports, and a business system played by the client crate.
 
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -33,6 +34,18 @@ poll_interval_ms = 1000
 hmac_key = "5f0c3e9a1b7d2468ace0f13579bdf02468ace13579bdf02468ace13579bdf024"
 "#;
 
+/// The bank's server-notification retry schedule in the tests (`--notify-schedule-ms`).
+const BANK_NOTIFY_SCHEDULE_MS: &str = "0,300,300,300,300";
+
+/// The hour (UTC+8) twelve hours from now: the accounting day's cut-over is then at least 11 h
+/// away whenever a scenario starts, where the bank's 23:00 would split the dates of a scenario
+/// run at 22:59 (and make reconciliation and settlement see half of it).
+pub fn cutover_hour_far_from_now() -> u8 {
+    let beijing = chrono::Utc::now() + chrono::Duration::hours(8);
+    let hour = chrono::Timelike::hour(&beijing);
+    u8::try_from((hour + 12) % 24).expect("an hour fits in u8")
+}
+
 pub struct World {
     pub db: Option<TestDatabase>,
     pub dir: PathBuf,
@@ -46,6 +59,10 @@ pub struct World {
     pub merchant_id: String,
     pub channel_account_id: String,
     pub http: reqwest::Client,
+    /// Event ids a scenario expects the business system to acknowledge more than once: the
+    /// node that delivered them died between the acknowledgment and recording it, so they
+    /// are delivered again (at least once). Any other repeat fails the scenario.
+    pub may_redeliver: Vec<String>,
     bank: Child,
     server: Option<Child>,
 }
@@ -139,7 +156,16 @@ impl World {
             "--key-dir",
             &format!("{dir_s}/bank"),
         ]);
-        bank_cmd.args(["--notify-schedule-ms", "0,300,300,300,300"]);
+        bank_cmd.args(["--notify-schedule-ms", BANK_NOTIFY_SCHEDULE_MS]);
+        // The bank and the channel account cut over to the next accounting day at an hour far
+        // from now, so that no scenario has its payments split over two accounting dates.
+        let cutover_hour = cutover_hour_far_from_now().to_string();
+        std::fs::write(
+            dir.join("bank/banksim.toml"),
+            format!("cutover_hour = {cutover_hour}\n"),
+        )
+        .expect("bank config");
+        bank_cmd.arg("--config").arg(dir.join("bank/banksim.toml"));
         // Its log is kept, like the server's, for the scenarios that read it.
         bank_cmd
             .env("RUST_LOG", "debug,hyper=warn,reqwest=warn")
@@ -190,6 +216,8 @@ impl World {
             &format!("{dir_s}/bank/banksim.cer"),
             "--trx-url",
             &format!("{bank_url}/ebus/trustpay/ReceiveMerchantTrxReqServlet"),
+            "--cutover-hour",
+            &cutover_hour,
             "--json",
         ])
         .await;
@@ -228,6 +256,7 @@ impl World {
             merchant_id,
             channel_account_id,
             http,
+            may_redeliver: Vec::new(),
             bank,
             server: None,
         };
@@ -266,6 +295,19 @@ impl World {
     pub async fn kill_server(&mut self) {
         if let Some(mut server) = self.server.take() {
             server.kill().await.expect("kills the server");
+        }
+    }
+
+    /// Waits for the server process to end by itself (a crash point killing it), and reaps it.
+    pub async fn wait_for_server_exit(&mut self, within: Duration) -> ExitStatus {
+        let mut server = self.server.take().expect("a server is running");
+        match tokio::time::timeout(within, server.wait()).await {
+            Ok(status) => status.expect("waits for the server"),
+            Err(_) => {
+                // Put it back so that `finish` ends it.
+                self.server = Some(server);
+                panic!("the server did not exit within {within:?}");
+            }
         }
     }
 
@@ -432,19 +474,14 @@ async fn admin_update_notify_url(database_url: &str, app_id: &str, url: &str) {
 }
 
 impl World {
-    /// What must hold after every scenario: notifications drained (delivered or dead-lettered
-    /// on purpose), every open payment watched by the janitor, no event delivered twice.
+    /// What must hold after every scenario, once the world is quiet: notifications drained
+    /// (delivered or dead-lettered on purpose), every open payment watched by the janitor, no
+    /// event delivered twice, no fact delivered under two event ids.
     pub async fn check_invariants(&self) {
+        // Quiet first: a second delivery or a second fact arrives after the first, if ever.
+        self.quiet().await;
+        self.assert_each_fact_heard_once();
         let store = self.store().await;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let backlogs = store.backlogs(i64::MAX).await.expect("backlogs");
-            if backlogs.notifications_pending == 0 || tokio::time::Instant::now() > deadline {
-                assert_eq!(backlogs.notifications_pending, 0, "the outbox drains");
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
         let backlogs = store.backlogs(0).await.expect("backlogs");
         let open: i64 = backlogs
             .payments_by_status
@@ -456,7 +493,13 @@ impl World {
             open, backlogs.janitor_watching,
             "every open payment is watched by the janitor"
         );
-        let mut ids: Vec<String> = self.receiver.events().into_iter().map(|e| e.id).collect();
+        let mut ids: Vec<String> = self
+            .receiver
+            .events()
+            .into_iter()
+            .map(|e| e.id)
+            .filter(|id| !self.may_redeliver.contains(id))
+            .collect();
         let delivered = ids.len();
         ids.sort();
         ids.dedup();
@@ -464,5 +507,274 @@ impl World {
         let ledger = store.check_ledger().await.expect("ledger check");
         assert!(ledger.holds(), "the ledger holds: {ledger:?}");
         store.close().await;
+    }
+}
+
+/// Every table a request to unipay (API, cashier, bank callback, console form) can add rows to:
+/// the migrations' tables less those only the books' scheduled worker and the command line
+/// write (statements, reconciliation days and items, settlement batches and lines). The
+/// worker fetches and reconciles on its own schedule, so its rows would be noise here; a
+/// console decision on a reconciliation item shows as its adjustment entry and audit row.
+pub const REQUEST_TABLES: &[&str] = &[
+    "payments",
+    "payment_events",
+    "refunds",
+    "refund_batches",
+    "refund_batch_lines",
+    "outbox",
+    "notification_attempts",
+    "journal_entries",
+    "postings",
+    "anomalies",
+    "bank_messages",
+    "api_nonces",
+    "idempotency_keys",
+    "mandates",
+    "mandate_events",
+    "mandate_debits",
+    "debit_batches",
+    "kcode_payments",
+    "identity_verifications",
+    "audit_log",
+    "console_users",
+    "console_sessions",
+    "merchants",
+    "apps",
+    "channel_accounts",
+    "fee_plans",
+];
+
+/// The row counts of [`REQUEST_TABLES`] at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowCounts(BTreeMap<&'static str, i64>);
+
+impl World {
+    /// The row counts of every table a request can write, read in one statement.
+    pub async fn row_counts(&self) -> RowCounts {
+        let store = self.store().await;
+        let counts = store
+            .count_rows_for_test(REQUEST_TABLES)
+            .await
+            .expect("counts the rows");
+        store.close().await;
+        RowCounts(REQUEST_TABLES.iter().copied().zip(counts).collect())
+    }
+
+    /// Asserts that since `before` exactly `expected` new rows appeared (table, how many), and
+    /// not one row anywhere else.
+    pub async fn assert_stored(&self, before: &RowCounts, expected: &[(&str, i64)], what: &str) {
+        let after = self.row_counts().await;
+        let mut added: BTreeMap<&str, i64> = BTreeMap::new();
+        for (table, count) in &after.0 {
+            let grew = count - before.0.get(table).copied().unwrap_or(0);
+            if grew != 0 {
+                added.insert(table, grew);
+            }
+        }
+        let expected: BTreeMap<&str, i64> =
+            expected.iter().copied().filter(|(_, n)| *n != 0).collect();
+        assert_eq!(added, expected, "{what}: rows added, table by table");
+    }
+
+    /// Puts the janitor's next look at row `id` of `table` (payments, refunds or mandates) an
+    /// hour off, so that the records its queries leave (kept answers, timeline notes, the
+    /// row's own query count) do not mix with what a scenario counts. A query already under
+    /// way reschedules the row when it ends, so the postponement is repeated until it holds.
+    pub async fn postpone_janitor(&self, table: &str, id: &str) {
+        let store = self.store().await;
+        for _ in 0..20 {
+            let later = chrono::Utc::now().timestamp_millis() + 3_600_000;
+            store
+                .execute_for_test(&format!(
+                    "UPDATE {table} SET next_query_at = {later} WHERE id = '{id}'"
+                ))
+                .await
+                .expect("postpones the janitor");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let held = store
+                .execute_for_test(&format!(
+                    "UPDATE {table} SET next_query_at = next_query_at \
+                     WHERE id = '{id}' AND next_query_at = {later}"
+                ))
+                .await
+                .expect("reads the postponement");
+            if held == 1 {
+                store.close().await;
+                return;
+            }
+        }
+        panic!("the janitor kept rescheduling {table} {id}");
+    }
+
+    /// Asserts that nothing was stored since `before`: no new row in any table, except the
+    /// nonces the requests spent (a correctly signed request spends its nonce even when it is
+    /// refused, so that it cannot be replayed).
+    pub async fn assert_nothing_stored(&self, before: &RowCounts, nonces_spent: i64, what: &str) {
+        self.assert_stored(before, &[("api_nonces", nonces_spent)], what)
+            .await;
+    }
+}
+
+impl World {
+    /// How long the world must stay unchanged to count as quiet: past the notifier's longest
+    /// retry step and the janitor's longest query step, each with its poll, and the bank's
+    /// longest notification retry step, plus a margin. Read from the configuration the server
+    /// runs with, so a scenario that changes a schedule waits as long as that schedule needs.
+    pub fn quiet_window(&self) -> Duration {
+        let text = std::fs::read_to_string(self.dir.join("unipay.toml"))
+            .expect("the server's configuration");
+        let config: toml::Table = toml::from_str(&text).expect("the configuration is TOML");
+        let setting = |table: &str, key: &str| config.get(table).and_then(|t| t.get(key));
+        let longest = |table: &str, key: &str| -> u64 {
+            setting(table, key)
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(toml::Value::as_integer)
+                .max()
+                .and_then(|ms| u64::try_from(ms).ok())
+                .unwrap_or_else(|| panic!("[{table}] {key} is a list of milliseconds"))
+        };
+        let poll = |table: &str| -> u64 {
+            setting(table, "poll_interval_ms")
+                .and_then(toml::Value::as_integer)
+                .and_then(|ms| u64::try_from(ms).ok())
+                .unwrap_or_else(|| panic!("[{table}] poll_interval_ms is set"))
+        };
+        let bank = BANK_NOTIFY_SCHEDULE_MS
+            .split(',')
+            .filter_map(|ms| ms.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0);
+        Duration::from_millis(
+            longest("notifier", "schedule_ms")
+                + poll("notifier")
+                + longest("janitor", "query_schedule_ms")
+                + poll("janitor")
+                + bank
+                + 200,
+        )
+    }
+
+    /// Waits until the world is quiet: every business notification delivered or dead-lettered,
+    /// then nothing new — no acknowledged delivery, no new notification written — for a whole
+    /// [`World::quiet_window`], past any retry the notifier, the janitor or the bank still had
+    /// in hand. What a scenario counts after this cannot grow any more.
+    pub async fn quiet(&self) {
+        let window = self.quiet_window();
+        let store = self.store().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let pending = async || {
+            store
+                .backlogs(i64::MAX)
+                .await
+                .expect("backlogs")
+                .notifications_pending
+        };
+        let activity = async || {
+            let written = store
+                .count_rows_for_test(&["outbox"])
+                .await
+                .expect("counts the outbox");
+            (self.receiver.events().len(), written)
+        };
+        loop {
+            loop {
+                let waiting = pending().await;
+                if waiting == 0 {
+                    break;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the outbox drains: {waiting} notifications still pending"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let before = activity().await;
+            tokio::time::sleep(window).await;
+            if activity().await == before && pending().await == 0 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the world never went quiet for {window:?}"
+            );
+        }
+        store.close().await;
+    }
+
+    /// Asserts that no fact reached the business system under two event ids: each (object,
+    /// event type) was acknowledged under one id only, however many nodes, retries, queries
+    /// and bank notifications brought it. (A repeat of one id is `check_invariants`' concern.)
+    pub fn assert_each_fact_heard_once(&self) {
+        let mut ids: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for event in self.receiver.events() {
+            let known = ids.entry((event.payment_id, event.event_type)).or_default();
+            if !known.contains(&event.id) {
+                known.push(event.id);
+            }
+        }
+        let twice: Vec<_> = ids.iter().filter(|(_, ids)| ids.len() > 1).collect();
+        assert!(
+            twice.is_empty(),
+            "facts heard under more than one event id: {twice:?}"
+        );
+    }
+
+    /// Waits for the business system to hear `types` about `id` (a payment, refund or
+    /// mandate), then until the world is quiet, and asserts it heard each exactly once — one
+    /// delivery, one event id — and nothing else about `id`. Returns those events.
+    pub async fn assert_notified_once(
+        &self,
+        id: &str,
+        types: &[&str],
+    ) -> Vec<unipay_client::receiver::ReceivedEvent> {
+        self.wait_for_events(id, types.len()).await;
+        self.quiet().await;
+        let events = self.receiver.events_for(id);
+        let mut heard: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        heard.sort_unstable();
+        let mut expected = types.to_vec();
+        expected.sort_unstable();
+        assert_eq!(
+            heard, expected,
+            "what the business system heard about {id}, once each: {events:?}"
+        );
+        let mut ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), events.len(), "one event id per fact: {events:?}");
+        events
+    }
+
+    /// Waits (15 s at most) until the bank holds its server notification of `order_no` as
+    /// acknowledged by unipay; returns the order as the bank shows it.
+    pub async fn wait_for_bank_ack(&self, order_no: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let order = self.sim_order(order_no).await;
+            if order["notify_acknowledged"] == json!(true) {
+                return order;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bank's notification was acknowledged: {order}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Moves the server's clock `ms` ahead through the test build's `/chaos/clock` route: what
+    /// a scenario would otherwise sleep through (an idle session, a resend interval) passes at
+    /// once, whatever the machine's load. A restarted server starts on the true time again;
+    /// the clock must stay within the signature window (300 s) of the client's.
+    pub async fn advance_clock(&self, ms: u32) {
+        let response = self
+            .http
+            .post(format!("{}/chaos/clock/advance/{ms}", self.server_url))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status().as_u16(), 200, "the clock moves");
     }
 }

@@ -7,7 +7,9 @@ mod books;
 mod console_auth;
 mod console_more;
 mod console_pages;
+mod crash_points;
 mod debit_batches;
+mod error_codes;
 mod harness;
 mod identity;
 mod kcode;
@@ -17,8 +19,11 @@ mod payments;
 mod preauth;
 mod refund_batches;
 mod refunds;
+mod rejected_messages;
 mod resilience;
+mod retries;
 mod transactions;
+mod unsent;
 
 use harness::World;
 use unipay_store::testing::TestBackend;
@@ -48,6 +53,9 @@ on_both_backends!(
     mandates::cancelled_and_expired_mandates_refuse_debits,
     mandates::unknown_debit_answer_settled_by_the_janitor,
     mandates::lost_debit_request_is_sent_again_by_the_janitor,
+    unsent::unsent_mandate_signing_is_failed,
+    unsent::unsent_identity_verification_is_failed,
+    unsent::unsent_debit_is_sent_by_the_janitor,
     debit_batches::five_hundred_debits_with_insufficient_funds,
     payments::success_by_page_notification_only,
     payments::success_by_server_notification_only,
@@ -69,6 +77,15 @@ on_both_backends!(
     api_rules::health_and_readiness,
     resilience::killed_server_loses_nothing,
     resilience::logs_carry_request_ids_and_keep_secrets_out,
+    crash_points::crash_after_payment_commit_before_bank_call,
+    crash_points::crash_after_refund_commit_before_bank_call,
+    crash_points::crash_after_refund_answer_before_commit,
+    crash_points::crash_after_callback_verify_before_commit,
+    crash_points::crash_after_notify_ack_before_record,
+    crash_points::crash_during_janitor_lease,
+    rejected_messages::rejected_signing_results_change_nothing,
+    rejected_messages::rejected_identity_results_change_nothing,
+    rejected_messages::refund_answer_contradicting_a_final_refund_changes_nothing,
     books::reconciliation_end_to_end,
     refunds::full_and_partial_refunds,
     refunds::refusals_duplicates_and_idempotency,
@@ -102,6 +119,14 @@ on_both_backends!(
     kcode::kcode_at_the_cashier,
     kcode::kcode_bad_input_and_idempotency,
     kcode::kcode_lost_answer_settled_by_query,
+    error_codes::request_refusals_have_their_codes,
+    error_codes::kcode_refusals_have_their_codes,
+    error_codes::failures_have_their_codes,
+    error_codes::codes_a_running_server_cannot_answer,
+    retries::janitor_schedule_advances_through_its_steps,
+    retries::query_answer_with_another_amount_is_not_believed,
+    retries::close_racing_a_success_ends_one_way,
+    retries::notifications_to_broken_endpoints_are_retried_then_dead_lettered,
 );
 
 async fn run(backend: TestBackend, scenario: impl AsyncFnOnce(&mut World)) {

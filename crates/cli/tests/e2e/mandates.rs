@@ -93,11 +93,11 @@ pub async fn signed_mandate(world: &World, out_mandate_no: &str, card_no: &str) 
     wait_mandate(world, mandate["id"].as_str().unwrap(), "active").await
 }
 
-/// The notification types the business system received for `id`, after a pause long enough
-/// for any duplicate to arrive.
+/// The notification types the business system received for `id`, once the world is quiet
+/// (past the notifier's and the janitor's next retries: any duplicate has come by then).
 async fn settled_event_types(world: &World, id: &str, count: usize) -> Vec<String> {
     world.wait_for_events(id, count).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    world.quiet().await;
     world
         .receiver
         .events_for(id)
@@ -118,11 +118,6 @@ async fn debit(
         &json!({"out_trade_no": out_trade_no, "amount": amount, "subject": "学费 Tuition"}),
     )
     .await
-}
-
-async fn assert_no_payment(world: &World, out_trade_no: &str) {
-    let error = world.client.find_payment(out_trade_no).await.unwrap_err();
-    assert!(error.to_string().contains("payment_not_found"), "{error}");
 }
 
 /// Proves the customer's agreement makes the mandate active (notified once, by the verified
@@ -157,13 +152,17 @@ pub async fn sign_then_debit_and_limit(world: &mut World) {
     assert!(ledger.holds(), "{ledger:?}");
     store.close().await;
 
+    let before = world.row_counts().await;
     let over = debit(world, &id, "DEBIT-2", 50_001).await;
     assert_eq!(over.status, 422, "{}", over.body);
     assert_eq!(
         over.error_code().as_deref(),
         Some("debit_exceeds_mandate_limit")
     );
-    assert_no_payment(world, "DEBIT-2").await;
+    // Judged in the transaction that spends the nonce: that is all it stores.
+    world
+        .assert_nothing_stored(&before, 1, "a debit over the limit")
+        .await;
     // The same out_trade_no again is the payment already made.
     let again = debit(world, &id, "DEBIT-1", 12_345).await;
     assert_eq!(
@@ -187,10 +186,13 @@ pub async fn refused_signing_fails_the_mandate(world: &mut World) {
         "{failed}"
     );
     assert_eq!(settled_event_types(world, &id, 1).await, ["mandate.failed"]);
+    let before = world.row_counts().await;
     let refused = debit(world, &id, "DEBIT-NO", 100).await;
     assert_eq!(refused.status, 409);
     assert_eq!(refused.error_code().as_deref(), Some("mandate_not_active"));
-    assert_no_payment(world, "DEBIT-NO").await;
+    world
+        .assert_nothing_stored(&before, 1, "a debit on a failed mandate")
+        .await;
 }
 
 /// Proves a signing result that never arrives is found by asking the bank: on demand
@@ -256,10 +258,15 @@ pub async fn cancelled_and_expired_mandates_refuse_debits(world: &mut World) {
     assert_eq!(answer.json()["status"], "cancelled");
     let again = post(world, &format!("/v1/mandates/{id}/cancel"), &json!({})).await;
     assert_eq!(again.status, 200, "a repeat answers the same");
+    // The cancellation's notification delivered and recorded first: nothing else moves.
+    world.quiet().await;
+    let before = world.row_counts().await;
     let refused = debit(world, id, "DEBIT-CANCELLED", 100).await;
     assert_eq!(refused.status, 409);
     assert_eq!(refused.error_code().as_deref(), Some("mandate_cancelled"));
-    assert_no_payment(world, "DEBIT-CANCELLED").await;
+    world
+        .assert_nothing_stored(&before, 1, "a debit on a cancelled mandate")
+        .await;
     assert_eq!(
         settled_event_types(world, id, 2).await,
         ["mandate.active", "mandate.cancelled"]
@@ -276,14 +283,35 @@ pub async fn cancelled_and_expired_mandates_refuse_debits(world: &mut World) {
         .await
         .unwrap();
     store.close().await;
+    world.quiet().await;
+    let before = world.row_counts().await;
     let refused = debit(world, id, "DEBIT-EXPIRED", 100).await;
     assert_eq!(refused.status, 409);
     assert_eq!(refused.error_code().as_deref(), Some("mandate_expired"));
-    assert_no_payment(world, "DEBIT-EXPIRED").await;
+    // No payment: only the mandate's own change to expired, with its notification (delivered
+    // and recorded once the world is quiet).
+    world.wait_for_events(id, 2).await;
+    world.quiet().await;
+    world
+        .assert_stored(
+            &before,
+            &[
+                ("api_nonces", 1),
+                ("mandate_events", 1),
+                ("outbox", 1),
+                ("notification_attempts", 1),
+            ],
+            "a debit on a mandate past its last day",
+        )
+        .await;
     let now = get(world, &format!("/v1/mandates/{id}")).await;
     assert_eq!(now["status"], "expired");
+    let before = world.row_counts().await;
     let refused = debit(world, id, "DEBIT-EXPIRED-2", 100).await;
     assert_eq!(refused.error_code().as_deref(), Some("mandate_expired"));
+    world
+        .assert_nothing_stored(&before, 1, "a debit on an expired mandate")
+        .await;
     assert_eq!(
         settled_event_types(world, id, 2).await,
         ["mandate.active", "mandate.expired"]
@@ -354,9 +382,8 @@ pub async fn lost_debit_request_is_sent_again_by_the_janitor(world: &mut World) 
         "the first request never reached the bank, so no order held a note of it: {lost:?}"
     );
     // Quiet: past the notifier's retries and the janitor's next look, then exactly one fact.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let events = world.receiver.events_for(payment_id);
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!(events[0].event_type, "payment.succeeded");
-    assert_eq!(world.receiver.duplicates(), 0);
+    world
+        .assert_notified_once(payment_id, &["payment.succeeded"])
+        .await;
+    world.assert_each_fact_heard_once();
 }

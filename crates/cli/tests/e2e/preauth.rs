@@ -103,7 +103,8 @@ pub async fn capture_part_then_refund(world: &mut World) {
         "payment_already_captured",
     );
     world.wait_for_events(&payment.id, 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Quiet: a repeat or a racing operation's second notification would have come by now.
+    world.quiet().await;
     let kinds: Vec<String> = world
         .receiver
         .events_for(&payment.id)
@@ -173,7 +174,8 @@ pub async fn cancel_an_authorization(world: &mut World) {
         "payment_not_paid",
     );
     world.wait_for_events(&payment.id, 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Quiet: a repeat or a racing operation's second notification would have come by now.
+    world.quiet().await;
     let kinds: Vec<String> = world
         .receiver
         .events_for(&payment.id)
@@ -204,8 +206,23 @@ pub async fn capture_with_a_lost_answer_keeps_the_captured_amount(world: &mut Wo
         let id = held.id.clone();
         tokio::spawn(async move { client.capture_payment(&id, Some(2_500)).await })
     };
-    // The first attempt is being held; the second must be answered.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Once the bank holds the first attempt (its answer to be lost), the second must be
+    // answered: the faults go as soon as the bank has noted the first, however slow the run.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let order = world.sim_order(&held.channel_order_no).await;
+        if order["lost_calls"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty())
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first confirmation reaches the bank: {order}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     world.set_faults(serde_json::json!({})).await;
     let captured = capture.await.unwrap().unwrap();
     assert_eq!(captured.status, "succeeded", "{captured:?}");

@@ -79,6 +79,14 @@ async fn wait_batch_final(world: &World, id: &str) -> Value {
 pub async fn batch_with_bad_lines_is_refused_whole(world: &mut World) {
     let paid = pay_many(world, "BAD", 2, 100).await;
     let unpaid = world.create("BAD-UNPAID", 100).await;
+    // Every notification of these payments delivered and recorded: nothing else moves.
+    world.quiet().await;
+    let store = world.store().await;
+    let mut rows = Vec::new();
+    for payment in paid.iter().chain([&unpaid]) {
+        rows.push(store.get_payment(&payment.id).await.unwrap().unwrap());
+    }
+    let before = world.row_counts().await;
     let answer = world
         .client
         .create_refund_batch(&json!({
@@ -118,16 +126,15 @@ pub async fn batch_with_bad_lines_is_refused_whole(world: &mut World) {
             (5, "duplicate_out_refund_no".to_string()),
         ]
     );
-    for payment in &paid {
-        assert!(
-            world
-                .client
-                .list_refunds(&payment.id)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+    // Refused whole in the transaction that spent the nonce: that is all it stores, and no
+    // line reserved anything on its payment.
+    world
+        .assert_nothing_stored(&before, 1, "a batch with bad lines")
+        .await;
+    for (payment, row) in paid.iter().chain([&unpaid]).zip(&rows) {
+        assert_eq!(&store.get_payment(&payment.id).await.unwrap().unwrap(), row);
     }
+    store.close().await;
 }
 
 /// Proves a batch of 1,000 lines with 30 failing lines (and some answered late) ends with each

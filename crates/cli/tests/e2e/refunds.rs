@@ -46,14 +46,10 @@ async fn wait_final(world: &World, id: &str) -> Refund {
     }
 }
 
-/// Waits for the refund's notifications and checks there is exactly one, of `event_type`.
+/// Waits for the refund's notifications and checks there is exactly one, of `event_type`,
+/// once the world is quiet (a second, wrong notification would have come by then).
 async fn one_notification(world: &World, refund: &Refund, event_type: &str) {
-    let events = world.wait_for_events(&refund.id, 1).await;
-    // A second, wrong notification would come right after the first: give it the chance.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let events_after = world.receiver.events_for(&refund.id);
-    assert_eq!(events_after.len(), 1, "one notification: {events_after:?}");
-    assert_eq!(events[0].event_type, event_type);
+    let events = world.assert_notified_once(&refund.id, &[event_type]).await;
     assert_eq!(events[0].status, refund.status);
     let body: Value = serde_json::from_str(&events[0].body).unwrap();
     assert_eq!(body["data"]["payment_id"], json!(refund.payment_id));
@@ -156,6 +152,14 @@ pub async fn refusals_duplicates_and_idempotency(world: &mut World) {
     let closed = world.create("RFD-CLOSED", 500).await;
     world.client.close_payment(&closed.id).await.unwrap();
     let good = paid(world, "RFD-GOOD", 1000).await;
+    // Every notification of these payments delivered and recorded: nothing else moves.
+    world.quiet().await;
+    let store = world.store().await;
+    let mut rows = Vec::new();
+    for payment in [&unpaid, &failed, &closed, &good] {
+        rows.push(store.get_payment(&payment.id).await.unwrap().unwrap());
+    }
+    let before = world.row_counts().await;
 
     let body = |no: &str, amount: i64| json!({"out_refund_no": no, "amount": amount});
     expect("pay_nope", body("R-X1", 1), 404, "payment_not_found").await;
@@ -179,21 +183,23 @@ pub async fn refusals_duplicates_and_idempotency(world: &mut World) {
         "invalid_amount",
     )
     .await;
-    for payment in [&unpaid, &failed, &closed, &good] {
-        assert!(client.list_refunds(&payment.id).await.unwrap().is_empty());
-        assert_eq!(
-            client
-                .get_payment(&payment.id, false)
-                .await
-                .unwrap()
-                .refunded_amount,
-            0
-        );
+    // The refusals the store judged (no such payment, not paid, an amount not above zero,
+    // more than is left) spent their nonces with the judgment; those refused for the shape of
+    // their body spent none. Nothing else is stored, and no payment moved (no reservation, no
+    // refunded sum).
+    world
+        .assert_nothing_stored(&before, 7, "refused refunds")
+        .await;
+    for (payment, row) in [&unpaid, &failed, &closed, &good].iter().zip(&rows) {
+        assert_eq!(&store.get_payment(&payment.id).await.unwrap().unwrap(), row);
     }
+    store.close().await;
     assert_api_error(client.find_refund("R-X2").await, 404, "refund_not_found");
 
     // Duplicate out_refund_no: 409 naming the existing refund, which is unchanged.
     let first = refund(world, &good, "R-DUP", 100).await;
+    world.quiet().await;
+    let before = world.row_counts().await;
     let raw = client
         .send(
             "POST",
@@ -207,6 +213,9 @@ pub async fn refusals_duplicates_and_idempotency(world: &mut World) {
     assert_eq!(raw.error_code().as_deref(), Some("duplicate_out_refund_no"));
     assert_eq!(raw.json()["error"]["refund_id"], json!(first.id));
     assert_eq!(raw.json()["refund"]["amount"], json!(100));
+    world
+        .assert_nothing_stored(&before, 1, "a duplicate out_refund_no")
+        .await;
 
     // The same key and body: the first answer again, and one refund only.
     let key = [("idempotency-key", "refund-key-1".to_string())];
@@ -229,6 +238,8 @@ pub async fn refusals_duplicates_and_idempotency(world: &mut World) {
         .await
         .unwrap();
     assert_eq!(b.json()["status"], json!(now.status));
+    world.quiet().await;
+    let before = world.row_counts().await;
     let other = body("R-IDEM-2", 250).to_string();
     let c = client
         .send("POST", &path, other.as_bytes(), &key)
@@ -248,6 +259,15 @@ pub async fn refusals_duplicates_and_idempotency(world: &mut World) {
         .unwrap();
     assert_eq!(d.error_code().as_deref(), Some("refund_exceeds_refundable"));
     assert_eq!((e.status, e.body), (d.status, d.body));
+    // Of the three only the refusal stores anything: its answer under its key, with its nonce.
+    // The other two are answered from a key's record, in a transaction that is not committed.
+    world
+        .assert_stored(
+            &before,
+            &[("api_nonces", 1), ("idempotency_keys", 1)],
+            "a key reused for another body, a refusal and its replay",
+        )
+        .await;
     let refunds = client.list_refunds(&good.id).await.unwrap();
     assert_eq!(refunds.len(), 2, "{refunds:?}");
     let after = client.get_payment(&good.id, false).await.unwrap();
@@ -322,10 +342,6 @@ pub async fn unknown_refund_answers_resolved_by_the_janitor(world: &mut World) {
     store.close().await;
 }
 
-/// Longer than the janitor's longest step and a notifier retry, with their polls: once this
-/// has passed after a refund is final, anything still to come from it has come.
-const QUIET: Duration = Duration::from_millis(2_500);
-
 /// Proves a refund whose first Refund request never reaches the bank (nothing processed, the
 /// connection held then cut) is not failed when the janitor's query hears `2308`, but sent
 /// again with the same number and amount: it succeeds once at the bank and at unipay, and the
@@ -339,7 +355,8 @@ pub async fn lost_refund_request_is_sent_by_the_janitor(world: &mut World) {
     assert_eq!(first.status, "pending", "{first:?}");
     let done = wait_final(world, &first.id).await;
     assert_eq!(done.status, "succeeded", "{done:?}");
-    tokio::time::sleep(QUIET).await;
+    // Quiet: anything still to come from the refund has come.
+    world.quiet().await;
 
     // At unipay: one refund, succeeded, the payment's sums exact.
     let refunds = world.client.list_refunds(&payment.id).await.unwrap();
@@ -367,13 +384,13 @@ pub async fn lost_refund_request_is_sent_by_the_janitor(world: &mut World) {
     );
 
     // Exactly one refund.succeeded: no event id acknowledged twice, no second event for it.
-    let events = world.receiver.events_for(&done.id);
-    assert_eq!(events.len(), 1, "one delivery: {events:?}");
-    assert_eq!(events[0].event_type, "refund.succeeded");
+    let events = world
+        .assert_notified_once(&done.id, &["refund.succeeded"])
+        .await;
     assert_eq!(world.receiver.attempts(&events[0].id), 1);
     let body: Value = serde_json::from_str(&events[0].body).unwrap();
     assert_eq!(body["data"]["amount"], json!(400));
-    assert_eq!(world.receiver.duplicates(), 0);
+    world.assert_each_fact_heard_once();
 
     // The timeline keeps the query's answer that led to sending it.
     let timeline = store.list_payment_events(&payment.id).await.unwrap();

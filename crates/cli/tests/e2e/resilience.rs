@@ -37,7 +37,9 @@ pub async fn killed_server_loses_nothing(world: &mut World) {
             "{} completed after the restart",
             payment.out_trade_no
         );
-        assert_eq!(world.wait_for_events(&payment.id, 1).await.len(), 1);
+        world
+            .assert_notified_once(&payment.id, &["payment.succeeded"])
+            .await;
     }
 }
 

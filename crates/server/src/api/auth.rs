@@ -26,11 +26,11 @@ pub struct SignedRequest {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-struct Credentials<'a> {
-    app_id: &'a str,
-    timestamp: i64,
-    nonce: &'a str,
-    signature: &'a str,
+pub(crate) struct Credentials<'a> {
+    pub(crate) app_id: &'a str,
+    pub(crate) timestamp: i64,
+    pub(crate) nonce: &'a str,
+    pub(crate) signature: &'a str,
 }
 
 /// A verified request whose nonce is still to be spent: the handler spends it in the same
@@ -146,7 +146,7 @@ fn malformed() -> ApiError {
     )
 }
 
-fn parse_authorization(value: &str) -> Result<Credentials<'_>, ApiError> {
+pub(crate) fn parse_authorization(value: &str) -> Result<Credentials<'_>, ApiError> {
     let params = value
         .strip_prefix(SCHEME)
         .and_then(|rest| rest.strip_prefix(' '))
@@ -198,7 +198,7 @@ pub fn string_to_sign(
     format!("{method}\n{path_and_query}\n{timestamp}\n{nonce}\n{body_hash}")
 }
 
-fn verify_signature(
+pub(crate) fn verify_signature(
     secret: &str,
     string_to_sign: &str,
     signature_hex: &str,

@@ -24,7 +24,7 @@ const MAX_URL: usize = 512;
 const MAX_METADATA_BYTES: usize = 4096;
 
 /// A create request, parsed and checked field by field so each fault gets its own message.
-struct CreateRequest {
+pub(crate) struct CreateRequest {
     out_trade_no: String,
     amount: Amount,
     currency: Currency,
@@ -157,7 +157,7 @@ fn invalid(field: &str, problem: &str) -> ApiError {
     ApiError::new("invalid_request", format!("{field} {problem}"))
 }
 
-fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
+pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
     let Value::Object(fields) = value else {

@@ -7,7 +7,7 @@ use crate::api::answered::{Answered, answered, respond};
 use crate::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::api::create::idempotency_request;
 use crate::api::error::ApiError;
-use crate::api::mandate_input::{self, invalid};
+use crate::api::mandate_input::{self, DebitInput, invalid};
 use crate::api::mandates::{DEBIT_EXPIRES_IN_MS, debit_refusal_error};
 use crate::debit_batch_flows;
 use crate::mandate_flows;
@@ -43,33 +43,10 @@ pub async fn create_batch(
             "the app's merchant has no channel account",
         )
     })?;
-    let fields = mandate_input::object(&request.body)?;
-    let out_batch_no = mandate_input::number(&fields, "out_batch_no")?;
-    let raw_lines = fields
-        .get("lines")
-        .and_then(Value::as_array)
-        .ok_or_else(|| invalid("lines must be an array"))?;
-    if raw_lines.is_empty() || raw_lines.len() > MAX_LINES {
-        return Err(invalid(format!(
-            "lines holds {}, 1 to {MAX_LINES} are allowed",
-            raw_lines.len()
-        )));
-    }
+    let (out_batch_no, parsed) = parse(&request.body)?;
     let now = state.now_ms();
-    let mut lines = Vec::with_capacity(raw_lines.len());
-    for (index, line) in raw_lines.iter().enumerate() {
-        let n = index + 1;
-        let Value::Object(line) = line else {
-            return Err(invalid(format!("line {n} must be an object")));
-        };
-        let mandate_id = match line.get("mandate_id") {
-            Some(Value::String(id)) if !id.is_empty() && id.len() <= 64 => id.clone(),
-            _ => return Err(invalid(format!("line {n}: mandate_id is required"))),
-        };
-        let input = mandate_input::debit_fields(line).map_err(|mut e| {
-            e.message = format!("line {n}: {}", e.message);
-            e
-        })?;
+    let mut lines = Vec::with_capacity(parsed.len());
+    for (mandate_id, input) in parsed {
         let (fee, bank_fee) = route.fees_for(input.amount);
         lines.push(NewDebitLine {
             mandate_id,
@@ -125,6 +102,40 @@ pub async fn create_batch(
         tracing::warn!(%error, batch_id = %batch.id, "sending the debit batch failed");
     }
     batch_response(&state, &batch.id, 201).await
+}
+
+/// The body: `out_batch_no` and each line's mandate and debit, every line checked so that a
+/// bad one names itself.
+pub(crate) fn parse(body: &[u8]) -> Result<(String, Vec<(String, DebitInput)>), ApiError> {
+    let fields = mandate_input::object(body)?;
+    let out_batch_no = mandate_input::number(&fields, "out_batch_no")?;
+    let raw_lines = fields
+        .get("lines")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("lines must be an array"))?;
+    if raw_lines.is_empty() || raw_lines.len() > MAX_LINES {
+        return Err(invalid(format!(
+            "lines holds {}, 1 to {MAX_LINES} are allowed",
+            raw_lines.len()
+        )));
+    }
+    let mut lines = Vec::with_capacity(raw_lines.len());
+    for (index, line) in raw_lines.iter().enumerate() {
+        let n = index + 1;
+        let Value::Object(line) = line else {
+            return Err(invalid(format!("line {n} must be an object")));
+        };
+        let mandate_id = match line.get("mandate_id") {
+            Some(Value::String(id)) if !id.is_empty() && id.len() <= 64 => id.clone(),
+            _ => return Err(invalid(format!("line {n}: mandate_id is required"))),
+        };
+        let input = mandate_input::debit_fields(line).map_err(|mut e| {
+            e.message = format!("line {n}: {}", e.message);
+            e
+        })?;
+        lines.push((mandate_id, input));
+    }
+    Ok((out_batch_no, lines))
 }
 
 pub async fn get_batch(

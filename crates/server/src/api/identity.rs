@@ -26,7 +26,7 @@ const MAX_CERTIFICATE_CHARS: usize = 32;
 const MAX_URL: usize = 512;
 
 /// The request, personal data in plain text: it lives for this request only.
-struct Input {
+pub(crate) struct Input {
     out_verify_no: String,
     mode: VerifyMode,
     customer_type: CustomerType,
@@ -114,6 +114,7 @@ pub async fn create_verification(
         ),
         created_at_ms: now,
     };
+    crate::crash::crash_point("identity.after_commit_before_bank_call");
     let after = identity_flows::send(&state, &created, &bank_request)
         .await
         .map_err(flow_error)?;
@@ -246,7 +247,7 @@ fn optional_url(fields: &Map<String, Value>, name: &str) -> Result<Option<String
 }
 
 /// Validation never echoes a personal value back: the messages name the field only.
-fn parse(body: &[u8]) -> Result<Input, ApiError> {
+pub(crate) fn parse(body: &[u8]) -> Result<Input, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|_| ApiError::new("invalid_json", "the body is not valid JSON"))?;
     let Value::Object(fields) = value else {

@@ -159,17 +159,7 @@ pub async fn resend(
     Path(id): Path<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
-    if !request.body.iter().all(u8::is_ascii_whitespace) {
-        let body: Value = serde_json::from_slice(&request.body).map_err(|e| {
-            ApiError::new("invalid_json", format!("the body is not valid JSON: {e}"))
-        })?;
-        if !body.is_object() {
-            return Err(ApiError::new(
-                "invalid_json",
-                "the body must be a JSON object",
-            ));
-        }
-    }
+    check_resend_body(&request.body)?;
     let payment = owned(&request, state.store.get_payment(&id).await?)?;
     let result = kcode_flows::resend(&state, &payment, EventSource::Api)
         .await
@@ -180,7 +170,23 @@ pub async fn resend(
     }
 }
 
-fn parse_confirm(body: &[u8]) -> Result<ConfirmInput, ApiError> {
+/// A resend's body carries nothing: empty, or a JSON object whose members are ignored.
+pub(crate) fn check_resend_body(body: &[u8]) -> Result<(), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    if !body.is_object() {
+        return Err(ApiError::new(
+            "invalid_json",
+            "the body must be a JSON object",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_confirm(body: &[u8]) -> Result<ConfirmInput, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
     let Value::Object(fields) = value else {

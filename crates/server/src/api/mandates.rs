@@ -96,6 +96,7 @@ pub async fn create_mandate(
         }
         Answered::Replay { status, body } => return replay(&state, status, body).await,
     };
+    crate::crash::crash_point("mandate.after_commit_before_bank_call");
     if let Err(error) = mandate_flows::send_signing(&state, &mandate, &input.certificate_no).await {
         // Only the bank's answer carries the signing page: without it the customer cannot
         // sign, and the certificate number is not kept to ask again.
@@ -305,6 +306,7 @@ pub async fn create_debit(
         .create_debit(
             &id,
             &new,
+            now + state.config.janitor.resend_grace_ms,
             &today,
             Some(&nonce),
             idempotency.as_ref(),
@@ -341,6 +343,7 @@ pub async fn create_debit(
             return Ok(respond(status, body));
         }
     };
+    crate::crash::crash_point("debit.after_commit_before_bank_call");
     let payment = match debit_flows::send_debit(&state, &mandate, &payment).await {
         Ok(payment) => payment,
         Err(error) => {

@@ -2,25 +2,25 @@
 
 mod answered;
 pub mod auth;
-mod create;
-mod debit_batches;
+pub(crate) mod create;
+pub(crate) mod debit_batches;
 pub mod error;
-mod identity;
+pub(crate) mod identity;
 pub mod identity_object;
 mod identity_openapi;
 pub mod kcode;
 mod kcode_openapi;
-mod mandate_input;
+pub(crate) mod mandate_input;
 pub mod mandate_object;
 mod mandate_openapi;
 mod mandates;
 pub mod object;
 mod openapi;
 mod payments;
-mod preauth;
-mod refund_batches;
+pub(crate) mod preauth;
+pub(crate) mod refund_batches;
 pub mod refund_object;
-mod refunds;
+pub(crate) mod refunds;
 mod transactions;
 
 use crate::state::AppState;
@@ -67,6 +67,13 @@ pub fn router() -> Router<AppState> {
             get(identity::get_verification),
         )
         .route("/v1/openapi.json", get(openapi::document))
+        // Without it axum answers a bare 405 with no body: a client would get no error code,
+        // though `method_not_allowed` is in the catalogue every caller relies on.
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::new("method_not_allowed", "the route does not take this method")
 }
 
 pub use payments::flow_error;

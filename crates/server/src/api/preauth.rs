@@ -151,7 +151,7 @@ fn object(state: &AppState, payment: &Payment) -> Response {
 }
 
 /// `{"amount": n}`, `{}` or an empty body (capture everything).
-fn parse_amount(body: &[u8]) -> Result<Option<i64>, ApiError> {
+pub(crate) fn parse_amount(body: &[u8]) -> Result<Option<i64>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }

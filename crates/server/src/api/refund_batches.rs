@@ -195,7 +195,7 @@ fn invalid(problem: String) -> ApiError {
     ApiError::new("invalid_request", problem)
 }
 
-fn parse(body: &[u8]) -> Result<(String, Vec<NewBatchLine>), ApiError> {
+pub(crate) fn parse(body: &[u8]) -> Result<(String, Vec<NewBatchLine>), ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
     let out_batch_no = value["out_batch_no"]

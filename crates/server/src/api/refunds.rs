@@ -21,7 +21,7 @@ use unipay_store::refunds::{CreateRefund, NewRefund, PaymentRef, Refund};
 const MAX_OUT_REFUND_NO: usize = 64;
 const MAX_REASON_CHARS: usize = 128;
 
-struct RefundInput {
+pub(crate) struct RefundInput {
     out_refund_no: String,
     amount: i64,
     reason: Option<String>,
@@ -125,7 +125,7 @@ fn invalid(field: &str, problem: &str) -> ApiError {
     ApiError::new("invalid_request", format!("{field} {problem}"))
 }
 
-fn parse(body: &[u8]) -> Result<RefundInput, ApiError> {
+pub(crate) fn parse(body: &[u8]) -> Result<RefundInput, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
     let Value::Object(fields) = value else {

@@ -3,12 +3,12 @@
 //! functions `unipay admin` uses. A new or rotated secret is shown once, on the page that
 //! answers the action, and never again.
 
-use super::ConsoleForm;
 use super::i18n::Tr;
 use super::page::{self, Flash, Layout, local_time};
 use super::roles::Permission;
 use super::session::SignedIn;
 use super::views::or_blank;
+use super::{ConsoleForm, FormFields};
 use crate::admin_flows::{self, AdminError, NewApp};
 use crate::state::AppState;
 use askama::Template;
@@ -192,17 +192,10 @@ pub async fn create_app(
     form: ConsoleForm,
 ) -> Result<Response, Response> {
     let ConsoleForm { signed, fields } = form;
-    let merchant_id = fields.get("merchant_id").unwrap_or("");
+    let new = read_new_app(&fields);
     signed
-        .require(&state, Permission::ManageMerchants, merchant_id)
+        .require(&state, Permission::ManageMerchants, &new.merchant_id)
         .await?;
-    let new = NewApp {
-        merchant_id: merchant_id.to_string(),
-        name: fields.get("name").unwrap_or("").to_string(),
-        notify_url: fields.get("notify_url").map(str::to_string),
-        channel_account_id: fields.get("channel_account_id").map(str::to_string),
-        id: None,
-    };
     let back = "/console/admin/apps";
     match admin_flows::create_app(&state.store, new, state.now_ms()).await {
         Ok(app) => {
@@ -221,6 +214,17 @@ pub async fn create_app(
             Ok(page::redirect_with(back, Flash::Error("flash.bad_input")))
         }
         Err(error) => Ok(page::failure(&error)),
+    }
+}
+
+/// The new-app form as [`create_app`] reads it.
+pub(crate) fn read_new_app(fields: &FormFields) -> NewApp {
+    NewApp {
+        merchant_id: fields.get("merchant_id").unwrap_or("").to_string(),
+        name: fields.get("name").unwrap_or("").to_string(),
+        notify_url: fields.get("notify_url").map(str::to_string),
+        channel_account_id: fields.get("channel_account_id").map(str::to_string),
+        id: None,
     }
 }
 

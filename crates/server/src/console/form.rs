@@ -60,6 +60,18 @@ impl FormFields {
     }
 }
 
+/// Why a form's `csrf` field does not match the session's token (`None`: it matches).
+pub(crate) fn csrf_refusal(fields: &FormFields, expected: &str) -> Option<&'static str> {
+    let sent = fields.raw(CSRF_FIELD);
+    if sent.is_empty() {
+        Some("no csrf token")
+    } else if !same_secret(sent, expected) {
+        Some("wrong csrf token")
+    } else {
+        None
+    }
+}
+
 impl FromRequest<AppState> for ConsoleForm {
     type Rejection = Response;
 
@@ -71,13 +83,7 @@ impl FromRequest<AppState> for ConsoleForm {
             .await
             .map_err(IntoResponse::into_response)?;
         let fields = FormFields::parse(&body);
-        let sent = fields.raw(CSRF_FIELD);
-        if sent.is_empty() || !same_secret(sent, &signed.csrf) {
-            let detail = if sent.is_empty() {
-                "no csrf token"
-            } else {
-                "wrong csrf token"
-            };
+        if let Some(detail) = csrf_refusal(&fields, &signed.csrf) {
             let target = signed.path_and_query.clone();
             signed
                 .audit(state, "console.csrf", &target, detail, "refused")

@@ -86,9 +86,9 @@
 
 pub mod accounts;
 mod accounts_page;
-mod admin_page;
+pub(crate) mod admin_page;
 mod audit_page;
-mod channel_account_upload;
+pub(crate) mod channel_account_upload;
 pub mod chart;
 pub mod cookies;
 mod dashboard;
@@ -98,16 +98,16 @@ pub mod headers;
 pub mod i18n;
 mod identity_page;
 mod mandates_page;
-mod notifications_page;
+pub(crate) mod notifications_page;
 pub mod page;
 mod payments_page;
-mod recon_page;
+pub(crate) mod recon_page;
 mod refunds_page;
 pub mod roles;
 pub mod session;
 mod settings;
 mod settlement_page;
-mod signin;
+pub(crate) mod signin;
 mod views;
 
 pub use form::{ConsoleForm, FormFields};

@@ -2,12 +2,12 @@
 //! event or many (`unipay admin resend-event`'s store function: same event id, schedule
 //! restarted).
 
-use super::ConsoleForm;
 use super::i18n::Tr;
 use super::page::{self, Flash, Layout, local_time};
 use super::roles::Permission;
 use super::session::SignedIn;
 use super::views::or_blank;
+use super::{ConsoleForm, FormFields};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -104,16 +104,11 @@ pub async fn resend(
     form: ConsoleForm,
 ) -> Result<Response, Response> {
     let ConsoleForm { signed, fields } = form;
-    let ids = fields.all("event_id");
+    let (ids, back) = read_resend(&fields);
     let target = ids.join(",");
     signed
         .require(&state, Permission::ResendNotification, &target)
         .await?;
-    let back = fields
-        .get("back")
-        .filter(|path| is_console_path(path))
-        .unwrap_or("/console/notifications")
-        .to_string();
     if ids.is_empty() || ids.len() > RESEND_MAX {
         return Ok(page::redirect_with(&back, Flash::Error("flash.bad_input")));
     }
@@ -149,8 +144,18 @@ pub async fn resend(
     Ok(page::redirect_with(&back, flash))
 }
 
+/// The events to send again and the console path to go back to, as [`resend`] reads them.
+pub(crate) fn read_resend(fields: &FormFields) -> (Vec<&str>, String) {
+    let back = fields
+        .get("back")
+        .filter(|path| is_console_path(path))
+        .unwrap_or("/console/notifications")
+        .to_string();
+    (fields.all("event_id"), back)
+}
+
 /// Only a path inside the console: never another site.
-fn is_console_path(path: &str) -> bool {
+pub(crate) fn is_console_path(path: &str) -> bool {
     path.starts_with("/console/")
         && !path.contains("//")
         && !path.contains('\\')

@@ -3,12 +3,12 @@
 //! the item, its adjustment entry and the audit entry commit together); the statements of the
 //! date with their files exactly as the bank delivered them.
 
-use super::ConsoleForm;
 use super::i18n::Tr;
 use super::page::{self, Flash, Layout, local_time};
 use super::roles::Permission;
 use super::session::SignedIn;
 use super::views::or_blank;
+use super::{ConsoleForm, FormFields};
 use crate::books::recon::resolve_item;
 use crate::books::{BooksError, is_date};
 use crate::state::AppState;
@@ -245,15 +245,11 @@ pub async fn resolve(
         Err(error) => return Ok(page::failure(&error)),
     };
     let back = format!("/console/recon?date={}", item.accounting_date);
-    let decision = match fields.get("decision") {
-        Some("bank_wins") => Decision::BankWins,
-        Some("platform_wins") => Decision::PlatformWins,
-        _ => {
-            return Ok(page::redirect_with(
-                &back,
-                Flash::Error("flash.decision_missing"),
-            ));
-        }
+    let Some(decision) = read_decision(&fields) else {
+        return Ok(page::redirect_with(
+            &back,
+            Flash::Error("flash.decision_missing"),
+        ));
     };
     let note = fields.get("note").unwrap_or("");
     let outcome = resolve_item(
@@ -278,6 +274,15 @@ pub async fn resolve(
         Err(error) => return Ok(page::failure(&error)),
     };
     Ok(page::redirect_with(&back, flash))
+}
+
+/// The resolve form's `decision` (`None` when missing or unknown).
+pub(crate) fn read_decision(fields: &FormFields) -> Option<Decision> {
+    match fields.get("decision") {
+        Some("bank_wins") => Some(Decision::BankWins),
+        Some("platform_wins") => Some(Decision::PlatformWins),
+        _ => None,
+    }
 }
 
 /// `GET /console/statements/{id}/file`: the statement exactly as the bank delivered it.

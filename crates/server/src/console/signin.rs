@@ -84,18 +84,15 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
         Ok(body) => body,
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
-    let fields = FormFields::parse(&body);
+    let SigninForm {
+        username,
+        next,
+        csrf: sent,
+        password,
+    } = read_form(&body);
     let from = client_address(&parts);
-    let username: String = fields
-        .get("username")
-        .unwrap_or("")
-        .chars()
-        .take(64)
-        .collect();
-    let next = fields.get("next").unwrap_or("").to_string();
     let expected = cookies::get(&parts.headers, LOGIN_COOKIE).unwrap_or("");
-    let sent = fields.raw(CSRF_FIELD);
-    if expected.is_empty() || !same_secret(sent, expected) {
+    if expected.is_empty() || !same_secret(&sent, expected) {
         let detail = format!("sign-in form without its token (user name {username:?})");
         audit(
             &state,
@@ -118,8 +115,7 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
             },
         );
     }
-    let password = fields.raw("password");
-    let outcome = attempt(&state, &username, password, &from).await;
+    let outcome = attempt(&state, &username, &password, &from).await;
     match outcome {
         Ok(token) => signed_in(&state, &token, &next),
         Err(error) => show(
@@ -130,6 +126,31 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
             &username,
             Some(error),
         ),
+    }
+}
+
+/// The sign-in form as [`submit`] reads it.
+pub(crate) struct SigninForm {
+    /// Trimmed, at most 64 characters (it is shown back and written to the audit log).
+    pub username: String,
+    pub next: String,
+    pub csrf: String,
+    /// Exactly as sent.
+    pub password: String,
+}
+
+pub(crate) fn read_form(body: &[u8]) -> SigninForm {
+    let fields = FormFields::parse(body);
+    SigninForm {
+        username: fields
+            .get("username")
+            .unwrap_or("")
+            .chars()
+            .take(64)
+            .collect(),
+        next: fields.get("next").unwrap_or("").to_string(),
+        csrf: fields.raw(CSRF_FIELD).to_string(),
+        password: fields.raw("password").to_string(),
     }
 }
 
@@ -398,7 +419,7 @@ fn secure(state: &AppState) -> bool {
 }
 
 /// Only a path inside the console: never another site (`//host`, `/\host`) or scheme.
-fn safe_next(next: &str) -> &str {
+pub(crate) fn safe_next(next: &str) -> &str {
     let inside =
         (next == "/console" || next.starts_with("/console/") || next.starts_with("/console?"))
             && !next.contains("//")

@@ -34,6 +34,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             Err(error) => tracing::error!(%error, "janitor: claiming payments failed"),
         }
         super::refund_janitor::sweep(&state, &permits).await;
+        super::identity_janitor::sweep(&state).await;
         if super::pause(&mut shutdown, config.poll_interval_ms).await {
             return;
         }
@@ -74,9 +75,12 @@ pub async fn check(state: &AppState, payment: &Payment) {
 /// answer). The answer is applied by the debit flow; an unknown one leaves it to the next look.
 /// True when the debit is final after it.
 async fn resend_lost_debit(state: &AppState, payment: &Payment) -> bool {
-    if payment.payment_type.as_deref() != Some(crate::debit_flows::DEBIT_PAYMENT_TYPE)
-        || state.now_ms() < payment.created_at + state.config.janitor.resend_grace_ms
-    {
+    // A debit shows its payment type once it was marked sent; one never marked has none.
+    let may_be_debit = payment
+        .payment_type
+        .as_deref()
+        .is_none_or(|t| t == crate::debit_flows::DEBIT_PAYMENT_TYPE);
+    if !may_be_debit || state.now_ms() < payment.created_at + state.config.janitor.resend_grace_ms {
         return false;
     }
     let mandate = match state.store.mandate_of_single_debit(&payment.id).await {

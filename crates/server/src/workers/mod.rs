@@ -1,6 +1,7 @@
 //! Background workers. Each runs at its own pace, claims its work with leases, and stops when
 //! the shutdown signal fires.
 
+pub mod identity_janitor;
 pub mod janitor;
 pub mod mandate_janitor;
 pub mod notifier;

@@ -74,6 +74,18 @@ pub fn signature_header(secret: &str, t: i64, body: &str) -> String {
 }
 
 async fn deliver(state: &AppState, event: OutboxEvent) {
+    // The event is held from other nodes only until its lease ends. One that waited here so
+    // long (a busy node, a queue of deliveries) that its delivery could outlast the lease is
+    // left alone: another notifier may already be sending it, and two sends would reach the
+    // business system twice. It comes back, to any notifier, when the lease ends.
+    let timeout_ms = i64::try_from(state.config.notifier.timeout_ms).unwrap_or(i64::MAX);
+    if event
+        .next_attempt_at
+        .is_some_and(|lease_ends| state.now_ms().saturating_add(timeout_ms) > lease_ends)
+    {
+        tracing::debug!(event_id = %event.id, "notifier: lease too short for a delivery now; left for the next claim");
+        return;
+    }
     let started = Instant::now();
     let outcome = send(state, &event).await;
     if matches!(outcome, Ok(status) if (200..300).contains(&status)) {

@@ -28,11 +28,14 @@ pub enum CreateDebit {
 impl Store {
     /// Creates the payment of a debit on `mandate_id` if the mandate allows it on `today`
     /// (`YYYY-MM-DD`). Nonce, idempotency key, payment, link and saved answer commit together;
-    /// a refusal is an answer saved under the key like any other.
+    /// a refusal is an answer saved under the key like any other. The janitor first looks at
+    /// the debit at `first_look_at`: should the caller die before sending it, that look sends it.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_debit(
         &self,
         mandate_id: &str,
         new: &NewPayment,
+        first_look_at: i64,
         today: &str,
         nonce: Option<&NonceUse>,
         idempotency: Option<&IdempotencyRequest>,
@@ -54,8 +57,14 @@ impl Store {
                 match check_debit(&terms, new.amount, today) {
                     Err(refusal) => CreateDebit::Refused { refusal, mandate },
                     Ok(()) => match insert_payment(&mut tx, new).await? {
-                        CreatePayment::Created(payment) => {
+                        CreatePayment::Created(mut payment) => {
                             link(&mut tx, &payment.id, &mandate.id, None, None).await?;
+                            sqlx::query("UPDATE payments SET next_query_at = $1 WHERE id = $2")
+                                .bind(first_look_at)
+                                .bind(&payment.id)
+                                .execute(&mut *tx)
+                                .await?;
+                            payment.next_query_at = Some(first_look_at);
                             CreateDebit::Created(payment)
                         }
                         CreatePayment::Duplicate(payment) => CreateDebit::Duplicate(payment),

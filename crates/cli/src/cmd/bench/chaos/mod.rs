@@ -48,7 +48,7 @@ resend_grace_ms = 5000
 [notifier]
 schedule_ms = [0, 300, 1000, 1000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000]
 poll_interval_ms = 200
-lease_ms = 4000
+lease_ms = 6000
 timeout_ms = 3000
 [books]
 scheduled = false
