@@ -117,6 +117,15 @@ pub async fn judge(inputs: &Inputs<'_>) -> anyhow::Result<Verdict> {
             .iter()
             .map(|row| row.try_get("payment_id"))
             .collect::<Result<_, _>>()?;
+    // Every accounting date the run touched is reconciled.
+    let dates: Vec<String> = sqlx::query(
+        "SELECT DISTINCT accounting_date FROM payments WHERE accounting_date IS NOT NULL",
+    )
+    .fetch_all(&pool)
+    .await?
+    .iter()
+    .map(|row| row.try_get("accounting_date"))
+    .collect::<Result<_, _>>()?;
     pool.close().await;
     verdict.payments = payments.len() as u64;
     verdict.refunds = refunds.len() as u64;
@@ -145,7 +154,7 @@ pub async fn judge(inputs: &Inputs<'_>) -> anyhow::Result<Verdict> {
         compare_refund(&mut verdict, refund, order);
     }
     judge_notifications(&mut verdict, inputs, &payments, &refunds, &outbox);
-    judge_books(&mut verdict, inputs, &payments, &bank_orders, &late).await?;
+    judge_books(&mut verdict, inputs, &payments, &bank_orders, &late, &dates).await?;
     Ok(verdict)
 }
 
@@ -415,6 +424,7 @@ async fn judge_books(
     payments: &[OurPayment],
     bank_orders: &HashMap<String, Value>,
     late: &HashSet<String>,
+    dates: &[String],
 ) -> anyhow::Result<()> {
     let store = Store::connect(inputs.database_url).await?;
     let check = store.check_ledger().await?;
@@ -463,20 +473,11 @@ async fn judge_books(
         ));
     }
 
-    // The day's reconciliation, for every accounting date the run touched.
-    let dates: Vec<String> = sqlx::query(
-        "SELECT DISTINCT accounting_date FROM payments WHERE accounting_date IS NOT NULL",
-    )
-    .fetch_all(&sqlx::AnyPool::connect(inputs.database_url).await?)
-    .await?
-    .iter()
-    .filter_map(|row| row.try_get::<String, _>("accounting_date").ok())
-    .collect();
     let mut config = ServerConfig::default();
     config.notifier.deliver_at_once = false;
     let state = AppState::new(store, config, Arc::new(unipay_core::SystemClock))?;
     let mut classes: BTreeMap<&str, u64> = BTreeMap::new();
-    for date in &dates {
+    for date in dates {
         unipay_server::books::statements::fetch_statement(&state, inputs.channel_account_id, date)
             .await
             .with_context(|| format!("fetching the statement of {date}"))?;
