@@ -5,6 +5,7 @@ mod agent_debit;
 mod answer;
 mod batch_query;
 mod batch_refund;
+mod batch_split;
 mod http;
 pub(crate) mod identity;
 mod kcode;
@@ -20,9 +21,11 @@ mod statement;
 mod time;
 
 pub use account::{AbcAccount, NotifyType, SetupError, payment_type_label};
-pub use batch_refund::{MAX_BATCH_LINES, batch_request};
+pub use agent_debit::{batch_request as debit_batch_request, pay_request as debit_request};
+pub use batch_refund::{MAX_BATCH_LINES, MAX_BATCH_NO, batch_request};
 pub use identity::{direct_request, redirect_request};
 pub use kcode::{pay_kcode_request, resend_request, verify_request};
+pub use mandates::sign_request;
 pub use preauth::preauth_request;
 pub use refund::refund_request;
 pub use time::{accounting_date, beijing_date_time, parse_beijing};
@@ -163,6 +166,10 @@ impl Channel for AbcChannel {
                 raw: raw_message(&answer),
             })
         })
+    }
+
+    fn plan_refund_batch(&self, request: &BatchRefundRequest) -> Result<Vec<usize>, ChannelError> {
+        batch_refund::plan(&self.account, request)
     }
 
     fn batch_refund<'a>(

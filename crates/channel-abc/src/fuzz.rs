@@ -96,9 +96,8 @@ fn read_answer_message(message: &str) {
     if let Ok(batch) =
         ResponseMessage::<QueryBatchRefundResponse>::read_large(message, MAX_BATCH_ANSWER_BYTES)
     {
-        for line in &batch.trx_response.order_data {
-            let _ = line.seq_no.trim().parse::<u32>();
-            let _ = Amount::parse_yuan(line.refund_amount.trim());
+        for line in &batch.trx_response.lines {
+            let _ = Amount::parse_yuan(line.refund_amount_cell.trim());
         }
     }
 }
@@ -145,7 +144,7 @@ pub fn notification(data: &[u8]) {
     let _ = signed.verify(&account.bank_certificate);
     let _ = notify::read_verified(account, &signed, &msg);
     let _ = mandates::sign_result_verified(account, &signed, &msg, NOW_MS);
-    let _ = identity::result_verified(account, &signed, &msg);
+    let _ = identity::result_verified(account, "IDV1", &signed, &msg);
 }
 
 /// The form body a notification target reads: `data` itself, or when it starts with `<` (a

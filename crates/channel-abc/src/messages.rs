@@ -23,11 +23,12 @@ mod settle;
 mod status;
 
 pub use agent::{
-    AGENT_SIGN_RESULT, AgentBatchDetail, AgentBatchLineResult, AgentBatchQueryRequest,
-    AgentBatchQueryResponse, AgentBatchRequest, AgentBatchResponse, AgentPayRequest,
-    AgentPayResponse, AgentSignRequest, AgentSignResponse, AgentSignResultNotification,
-    AgentUnSignRequest, AgentUnSignResponse, QueryAgentSignRequest, QueryAgentSignResponse,
-    SIGN_ACTIVE, SIGN_CANCELLED, SIGN_FAILED, SIGN_PENDING,
+    AGENT_SIGN, AGENT_UNSIGN, AgentBatchDetail, AgentBatchHeader, AgentBatchLineResult,
+    AgentBatchQueryRequest, AgentBatchQueryResponse, AgentBatchRequest, AgentBatchResponse,
+    AgentPayRequest, AgentPayResponse, AgentSignRequest, AgentSignResponse,
+    AgentSignResultNotification, AgentUnSignRequest, AgentUnSignResponse, IS_SIGN,
+    QueryAgentSignRequest, QueryAgentSignResponse, SIGN_ACTIVE, SIGN_CANCELLED, SIGN_FAILED,
+    SIGN_PENDING,
 };
 pub use batch_refund::{
     BatchRefundLine, BatchRefundLineResult, BatchRefundRequest, BatchRefundResponse, LINE_FAILED,
@@ -62,13 +63,13 @@ pub use identity::{
     StaticIdentifyVerifyRequest, StaticIdentifyVerifyResponse,
 };
 pub use kcode::{
-    KPayCodeResponse, KPayRequest, KPayResendRequest, KPayResponse, KPayVerifyRequest,
-    RETURN_CODE_RESEND_LIMIT, RETURN_CODE_VERIFY_ATTEMPTS_EXHAUSTED,
+    KPayCodeResponse, KPayOrder, KPayRequest, KPayResendRequest, KPayResponse, KPayVerifyOrder,
+    KPayVerifyRequest, RETURN_CODE_RESEND_LIMIT, RETURN_CODE_VERIFY_ATTEMPTS_EXHAUSTED,
     RETURN_CODE_VERIFY_CODE_EXPIRED, RETURN_CODE_WRONG_VERIFY_CODE,
 };
 pub use notification::{NotificationFields, PayResultNotification};
 pub use pay::{OrderItem, PayOrder, PayRequest, PayResponse};
-pub use preauth::{OPERATE_CANCEL, OPERATE_CONFIRM, PreAuthRequest, PreAuthResponse};
+pub use preauth::{OPERATE_CANCEL, OPERATE_CONFIRM, PreAuthOrder, PreAuthRequest, PreAuthResponse};
 pub use query::{QueryOrder, QueryRequest, QueryResponse};
 pub use records::{CarvedMessage, DETAIL_RECORDS, ZIP_DETAIL_RECORDS, carve_records};
 pub use refund::{RefundQueryOrder, RefundRequest, RefundResponse};

@@ -5,12 +5,14 @@
 //! anything parses them: re-serialising would change the bytes and break the signature.
 
 mod answer;
+mod gb2312;
 mod lenient;
 mod notification;
 mod request;
 mod xml;
 
 pub use answer::{SignedAnswer, SignedAnswerRef, build_answer, cut_answer, cut_large_answer};
+pub use gb2312::gb2312_signed_bytes;
 pub use lenient::{parse_lenient, parse_lenient_large};
 pub use notification::{
     MAX_NOTIFICATION_BASE64, SignedNotification, build_notification, cut_notification,
@@ -26,10 +28,6 @@ pub const MAX_MESSAGE_BYTES: usize = 8_000;
 
 /// Except for statement answers (Settle, QueryTrnxRecords), which carry a whole day's file.
 pub const MAX_STATEMENT_ANSWER_BYTES: usize = 1 << 30;
-
-/// And for a BatchRefund request: 10,000 lines cannot fit in 8,000 bytes (**assumed**, as the
-/// simulator takes it: the limit is per TrxType, and a batch may take up to 8 MiB).
-pub const MAX_BATCH_REQUEST_BYTES: usize = 8 << 20;
 
 /// And for a QueryBatchRefund answer, which lists every line of the batch: 10,000 lines at
 /// their longest are about 3 MB; twice that and more is left for the platform's own wording.
@@ -67,9 +65,16 @@ struct Parts<'a> {
 }
 
 impl Envelope {
-    /// `message` signed with `key` and wrapped in the markers.
-    fn seal(&self, message: &[u8], key: &PrivateKey, algorithm: SignatureAlgorithm) -> Vec<u8> {
-        let signature = encode_signature(&key.sign(algorithm, message));
+    /// `message` wrapped in the markers, with the signature of `signed` (the message itself,
+    /// or for a notification its GB2312 form).
+    fn seal(
+        &self,
+        message: &[u8],
+        signed: &[u8],
+        key: &PrivateKey,
+        algorithm: SignatureAlgorithm,
+    ) -> Vec<u8> {
+        let signature = encode_signature(&key.sign(algorithm, signed));
         let mut out = Vec::with_capacity(message.len() + signature.len() + 96);
         out.extend_from_slice(self.head);
         out.extend_from_slice(message);

@@ -204,7 +204,8 @@ pub struct BatchRefundResult {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchLineResult {
-    pub seq_no: u32,
+    /// The refund's own number: the bank's answer names a line by it (and by the payment's
+    /// order number), not by its place in the batch.
     pub refund_no: String,
     pub amount: Amount,
     pub status: BatchLineStatus,
@@ -228,8 +229,9 @@ pub enum BatchLineStatus {
 pub enum PreAuthOperation {
     /// Take `amount` (at most the authorized amount) of it.
     Confirm { amount: Amount },
-    /// Release all of it.
-    Cancel,
+    /// Release all of it: `amount` is the amount held, which the bank's own client sends with
+    /// a Cancel too.
+    Cancel { amount: Amount },
 }
 
 /// What the bank says about a pre-authorization operation.
@@ -357,6 +359,12 @@ pub trait Channel: Send + Sync {
         &'a self,
         refund_no: &'a str,
     ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>>;
+
+    /// How a batch of refunds goes to the bank: the number of lines, taken in order, of each
+    /// bank batch (each a [`Channel::batch_refund`] of its own). One part by default.
+    fn plan_refund_batch(&self, request: &BatchRefundRequest) -> Result<Vec<usize>, ChannelError> {
+        Ok(vec![request.lines.len()])
+    }
 
     /// Hands the bank a batch of refunds, carried out later. A refused batch is
     /// [`ChannelError::Refused`]: none of its lines was taken.

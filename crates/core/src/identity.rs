@@ -56,9 +56,12 @@ impl CustomerType {
     }
 }
 
-/// Identity document types the bank knows (CertificateType): 居民身份证, passport, 户口簿,
-/// 港澳通行证, 台胞证, other.
-pub const CERTIFICATE_TYPES: &[&str] = &["I", "P", "K", "D", "W", "U"];
+/// Identity document types the bank's own client accepts (CertificateType): `I` 居民身份证
+/// (15 or 18 characters), `P` passport, `K` 户口簿, `D` 港澳通行证, `W` 台胞证, and the others
+/// its DataVerifier lists.
+pub const CERTIFICATE_TYPES: &[&str] = &[
+    "I", "P", "S", "J", "K", "T", "F", "D", "W", "U", "R", "B", "A", "C", "E", "G", "H", "L", "M",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum VerifyStatus {

@@ -70,7 +70,13 @@ pub struct IdentityAnswer {
 /// A verified result message (redirect mode).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityNotification {
+    /// The verification the result is for: named by the address it arrived at, as the
+    /// bank's result carries no number of ours.
     pub verify_no: String,
+    /// The card and certificate numbers the result is about, masked as the platform keeps
+    /// them (empty when the bank did not echo them): they must be the verification's.
+    pub card_no_masked: String,
+    pub certificate_no_masked: String,
     pub outcome: IdentityOutcome,
     /// The message decoded to text, personal data masked.
     pub raw_masked: String,
@@ -93,8 +99,13 @@ pub trait IdentityChannel: Send + Sync {
         request: &'a IdentityRequest,
     ) -> BoxFuture<'a, Result<IdentityAnswer, ChannelError>>;
 
-    /// Verifies and reads a result message (the HTTP request body as received).
-    fn read_identity_result(&self, body: &[u8]) -> Result<IdentityNotification, NotificationError>;
+    /// Verifies and reads a result message (the HTTP request body as received) that arrived at
+    /// the address made for verification `verify_no`.
+    fn read_identity_result(
+        &self,
+        verify_no: &str,
+        body: &[u8],
+    ) -> Result<IdentityNotification, NotificationError>;
 }
 
 #[cfg(test)]

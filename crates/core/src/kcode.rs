@@ -27,15 +27,26 @@ impl std::fmt::Debug for KcodeBill {
     }
 }
 
+/// The order a K-code request is about, as the bill named it: the bank wants it whole with
+/// every request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KcodeOrder {
+    pub order_no: String,
+    /// The amount of the order (also to check the bank's answer against).
+    pub amount: Amount,
+    /// When the order was made: its OrderDate and OrderTime.
+    pub created_at_ms: i64,
+}
+
 /// What the consumer types in to pay: the texted code and the card holder's details.
 #[derive(Clone)]
 pub struct KcodePayment {
-    pub order_no: String,
-    /// The amount of the order, to check the bank's answer against.
-    pub amount: Amount,
+    pub order: KcodeOrder,
+    /// The bank's payment type the bill was sent with.
+    pub payment_type: String,
     pub verify_code: String,
     pub account_name: String,
-    /// ABC certificate types: I, P, K, D, W, U.
+    /// One of [`crate::identity::CERTIFICATE_TYPES`].
     pub certificate_type: String,
     pub certificate_no: String,
     /// `MMYY` of a credit card; empty for a debit card.
@@ -47,8 +58,7 @@ pub struct KcodePayment {
 impl std::fmt::Debug for KcodePayment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KcodePayment")
-            .field("order_no", &self.order_no)
-            .field("amount", &self.amount)
+            .field("order", &self.order)
             .field("certificate_type", &self.certificate_type)
             .finish_non_exhaustive()
     }
@@ -86,7 +96,8 @@ pub struct KcodeAnswer {
 /// ([`ChannelError::Unknown`]), a request that never reached the bank, one the bank refused as
 /// a message, or an answer not believed.
 pub trait KcodeChannel: Send + Sync {
-    /// Hands the bank the bill; it texts a code to `bill.mobile_no`.
+    /// Hands the bank the bill; it texts a code to the mobile number it holds for the card,
+    /// which must end in the digits of `bill.mobile_no`.
     fn send_bill<'a>(
         &'a self,
         bill: &'a KcodeBill,
@@ -101,6 +112,6 @@ pub trait KcodeChannel: Send + Sync {
     /// Asks for a new code for the order (the old one stops working).
     fn resend_code<'a>(
         &'a self,
-        order_no: &'a str,
+        order: &'a KcodeOrder,
     ) -> BoxFuture<'a, Result<KcodeAnswer, ChannelError>>;
 }

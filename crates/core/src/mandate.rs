@@ -188,11 +188,12 @@ pub fn valid_date(text: &str) -> bool {
     text.len() == 10 && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
 
-/// Certificate types the bank knows (居民身份证, passport, 户口簿, 港澳通行证, 台胞证, other).
-pub const CERTIFICATE_TYPES: &[&str] = &["I", "P", "K", "D", "W", "U"];
+/// Certificate types a mandate may name: those the bank's own client accepts.
+pub use crate::identity::CERTIFICATE_TYPES;
 
-/// Card types a mandate may debit: `1` ABC debit card, `3` credit card.
-pub const CARD_TYPES: &[&str] = &["1", "3"];
+/// Card types a mandate may debit: `1` ABC debit card, `3` credit card, `A` either (the
+/// customer chooses on the bank's page).
+pub const CARD_TYPES: &[&str] = &["1", "3", "A"];
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,8 @@ pub struct MandateSignRequest {
     pub certificate_no: String,
     /// `YYYY-MM-DD`: the last day debits may be made.
     pub expires_on: String,
-    /// The most one debit may take, if the mandate has a limit.
+    /// The most one debit may take, if the mandate has a limit. The platform keeps it (the
+    /// bank's AgentSign carries no limit): a debit over it is refused before any bank call.
     pub max_amount_per_debit: Option<Amount>,
     /// Where the bank sends the signing result (server and page).
     pub result_notify_url: String,
@@ -40,7 +41,7 @@ pub struct MandateSignRedirect {
 pub struct BankMandate {
     /// The bank's number for the mandate (ABC: AgentSignNo): debits name it.
     pub agent_sign_no: String,
-    /// The card the customer chose, masked by the bank (first 6, last 4), if it says.
+    /// The card the customer chose, as the bank tells it (its last four digits: `****1234`).
     pub card_masked: String,
     pub signed_at_ms: i64,
 }
@@ -183,6 +184,12 @@ pub trait MandateChannel: Send + Sync {
         &'a self,
         request: &'a DebitRequest,
     ) -> BoxFuture<'a, Result<DebitAnswer, ChannelError>>;
+
+    /// How a batch of debits goes to the bank: the number of lines, taken in order, of each
+    /// bank batch (each a [`MandateChannel::debit_batch`] of its own). One part by default.
+    fn plan_debit_batch(&self, request: &DebitBatchRequest) -> Result<Vec<usize>, ChannelError> {
+        Ok(vec![request.lines.len()])
+    }
 
     /// Hands the bank a batch of debits (ABC: `AgentBatch`). A refused batch is
     /// [`ChannelError::Refused`]: none of its lines was taken.

@@ -53,7 +53,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(callbacks::MAX_CALLBACK_BYTES)),
         )
         .route(
-            "/callbacks/{channel_account_id}/identity",
+            "/callbacks/{channel_account_id}/identity/{verify_no}",
             post(crate::identity_callbacks::identity_result)
                 .layer(DefaultBodyLimit::max(callbacks::MAX_CALLBACK_BYTES)),
         )

@@ -1,10 +1,11 @@
-//! Debit batches after their commit: send the batch (`AgentBatch`), record the bank's
-//! acceptance or refusal, and collect line results (`AgentBatchQuery`) until every line is
-//! final. Each line is a payment: its result goes through the payment state change (ledger
+//! Debit batches after their commit: send the batch (`AgentBatch`, one per part of it that
+//! fits the bank's 8,000 bytes), record the bank's acceptance or refusal of each part, and
+//! collect line results (`AgentBatchQuery`, per part) until every line is final. Each line is a payment: its result goes through the payment state change (ledger
 //! entry, `payment.succeeded|failed`), its notification left to the notifier's polling (five
 //! hundred deliveries started at once would outlive their lease and be sent twice).
 
 use crate::api::object::event_body;
+use crate::bank_batch_parts::{part_batch_no, planned_parts};
 use crate::flows::FlowError;
 use crate::mandate_flows;
 use crate::refund_flows;
@@ -12,17 +13,24 @@ use crate::state::AppState;
 use std::collections::HashMap;
 use unipay_core::channel::{BatchLineStatus, BatchRef, ChannelError};
 use unipay_core::event::EventSource;
-use unipay_core::mandate_channel::{DebitBatchLine, DebitBatchRequest};
+use unipay_core::mandate_channel::{DebitBatchLine, DebitBatchRequest, MandateChannel};
 use unipay_core::payment::PaymentEvent;
 use unipay_store::StoreError;
+use unipay_store::bank_batch_parts::{BankBatchPart, PartStatus};
 use unipay_store::mandates::batches::{DebitBatch, DebitBatchLine as StoredLine, DebitBatchStatus};
 use unipay_store::messages::InboundMessage;
 use unipay_store::payments::{Payment, PaymentChange};
 
-/// Sends a batch the bank has not accepted yet (new, or again after a lost answer: its number
-/// is fixed at creation, so the resend is the same request).
+/// The longest AgentBatch number the bank's own client sends.
+const MAX_BANK_BATCH_NO: usize = 30;
+
+/// Sends the parts of a batch the bank has not taken yet (new, or again after a lost answer:
+/// the parts and their numbers are fixed before the first is sent, so the resend is the same
+/// request). Once every part is taken or refused, the batch is submitted or, when every part
+/// was refused, rejected with every line failed.
 pub async fn send_batch(state: &AppState, batch: &DebitBatch) -> Result<(), FlowError> {
     let channel = mandate_flows::channel(state, &batch.channel_account_id).await?;
+    let mandates = mandate_flows::mandates_of(&channel)?;
     let lines = state.store.debit_batch_lines(&batch.id).await?;
     let mut request_lines = Vec::with_capacity(lines.len());
     for line in &lines {
@@ -35,118 +43,260 @@ pub async fn send_batch(state: &AppState, batch: &DebitBatch) -> Result<(), Flow
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         });
     }
-    let request = DebitBatchRequest {
-        batch_no: batch.batch_no.clone(),
+    let whole = DebitBatchRequest {
+        batch_no: part_batch_no(&batch.batch_no, 1, MAX_BANK_BATCH_NO),
         created_at_ms: batch.created_at,
         lines: request_lines,
     };
-    let answer = mandate_flows::mandates_of(&channel)?
-        .debit_batch(&request)
-        .await;
-    let now = state.now_ms();
-    match answer {
-        Ok(accepted) => {
-            let message = InboundMessage {
-                channel_account_id: &batch.channel_account_id,
-                sha256: &accepted.raw.sha256,
-                payment_id: None,
-                order_no: Some(&batch.batch_no),
-                source: "agent_batch",
-                verdict: "accepted",
-                reason: "",
-                raw_masked: &accepted.raw.masked,
-                now_ms: now,
-            };
-            state
-                .store
-                .record_debit_batch_accepted(
-                    &batch.id,
-                    &accepted.serial_number,
-                    &accepted.batch_date,
-                    &accepted.batch_time,
-                    refund_flows::next_query_at(state, 0),
-                    Some(&message),
-                    now,
-                )
-                .await?;
-        }
-        Err(ChannelError::Refused { code, message }) => {
-            let reason = format!("{code}: {message}");
-            tracing::warn!(batch_id = %batch.id, %reason, "debit batch refused");
-            for line in &lines {
-                fail_line(state, line, &reason, EventSource::Api).await?;
+    let mut parts = state.store.bank_batch_parts(&batch.id).await?;
+    if parts.is_empty() {
+        let sizes = match mandates.plan_debit_batch(&whole) {
+            Ok(sizes) => sizes,
+            Err(ChannelError::Refused { code, message }) => {
+                return reject(state, batch, &lines, &format!("{code}: {message}")).await;
             }
-            state
-                .store
-                .end_debit_batch(&batch.id, DebitBatchStatus::Rejected, Some(&reason), now)
-                .await?;
+            Err(error) => return Err(error.into()),
+        };
+        let seq_nos: Vec<i64> = lines.iter().map(|l| l.seq_no).collect();
+        let plan = planned_parts(&batch.batch_no, MAX_BANK_BATCH_NO, &seq_nos, &sizes)
+            .ok_or_else(|| StoreError::Corrupt(format!("batch {}: plan {sizes:?}", batch.id)))?;
+        parts = state
+            .store
+            .plan_bank_batch_parts(&batch.id, &plan, state.now_ms())
+            .await?;
+    }
+    for part in parts.iter().filter(|p| p.status == PartStatus::Created) {
+        let request = DebitBatchRequest {
+            batch_no: part.bank_batch_no.clone(),
+            created_at_ms: batch.created_at,
+            lines: whole
+                .lines
+                .iter()
+                .filter(|l| part.holds(i64::from(l.seq_no)))
+                .cloned()
+                .collect(),
+        };
+        let answer = mandates.debit_batch(&request).await;
+        let now = state.now_ms();
+        match answer {
+            Ok(accepted) => {
+                state
+                    .store
+                    .record_bank_message(&InboundMessage {
+                        channel_account_id: &batch.channel_account_id,
+                        sha256: &accepted.raw.sha256,
+                        payment_id: None,
+                        order_no: Some(&part.bank_batch_no),
+                        source: "agent_batch",
+                        verdict: "accepted",
+                        reason: "",
+                        raw_masked: &accepted.raw.masked,
+                        now_ms: now,
+                    })
+                    .await?;
+                state
+                    .store
+                    .record_bank_batch_part_accepted(
+                        part,
+                        &accepted.serial_number,
+                        &accepted.batch_date,
+                        &accepted.batch_time,
+                        now,
+                    )
+                    .await?;
+            }
+            Err(ChannelError::Refused { code, message }) => {
+                let reason = format!("{code}: {message}");
+                tracing::warn!(batch_id = %batch.id, part = part.part_no, %reason, "debit batch part refused");
+                state
+                    .store
+                    .record_bank_batch_part_rejected(part, &reason, now)
+                    .await?;
+            }
+            Err(error) => {
+                tracing::warn!(batch_id = %batch.id, part = part.part_no, %error, "debit batch part outcome unknown");
+                let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
+                state
+                    .store
+                    .schedule_next_debit_batch_query(&batch.id, next)
+                    .await?;
+                return Ok(());
+            }
         }
-        Err(error) => {
-            tracing::warn!(batch_id = %batch.id, %error, "debit batch outcome unknown");
-            let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
-            state
-                .store
-                .schedule_next_debit_batch_query(&batch.id, next)
-                .await?;
+    }
+    let parts = state.store.bank_batch_parts(&batch.id).await?;
+    let Some(taken) = parts.iter().find(|p| p.status == PartStatus::Accepted) else {
+        let reasons: Vec<&str> = parts.iter().filter_map(|p| p.reason.as_deref()).collect();
+        return reject(state, batch, &lines, &reasons.join("; ")).await;
+    };
+    let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
+        taken.serial_number.as_deref(),
+        taken.batch_date.as_deref(),
+        taken.batch_time.as_deref(),
+    ) else {
+        return Err(
+            StoreError::Corrupt(format!("batch {} part accepted without names", batch.id)).into(),
+        );
+    };
+    state
+        .store
+        .record_debit_batch_accepted(
+            &batch.id,
+            serial_number,
+            batch_date,
+            batch_time,
+            refund_flows::next_query_at(state, 0),
+            None,
+            state.now_ms(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The bank refused the whole batch: every line fails.
+async fn reject(
+    state: &AppState,
+    batch: &DebitBatch,
+    lines: &[StoredLine],
+    reason: &str,
+) -> Result<(), FlowError> {
+    tracing::warn!(batch_id = %batch.id, %reason, "debit batch refused");
+    for line in lines {
+        fail_line(state, line, reason, EventSource::Api).await?;
+    }
+    state
+        .store
+        .end_debit_batch(
+            &batch.id,
+            DebitBatchStatus::Rejected,
+            Some(reason),
+            state.now_ms(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The parts to ask about: those planned, or for a batch sent whole before batches had parts,
+/// the batch itself as one part.
+fn parts_of(batch: &DebitBatch, planned: Vec<BankBatchPart>) -> Vec<BankBatchPart> {
+    if !planned.is_empty() {
+        return planned;
+    }
+    vec![BankBatchPart {
+        batch_id: batch.id.clone(),
+        part_no: 1,
+        bank_batch_no: batch.batch_no.clone(),
+        first_seq: 1,
+        last_seq: i64::MAX,
+        status: PartStatus::Accepted,
+        serial_number: batch.serial_number.clone(),
+        batch_date: batch.batch_date.clone(),
+        batch_time: batch.batch_time.clone(),
+        reason: None,
+    }]
+}
+
+/// Asks the bank how the lines of each taken part stand and applies the final ones; the lines
+/// of refused parts fail. The batch is finished when no line is open.
+pub async fn query_batch(state: &AppState, batch: &DebitBatch) -> Result<(), FlowError> {
+    let channel = mandate_flows::channel(state, &batch.channel_account_id).await?;
+    let mandates = mandate_flows::mandates_of(&channel)?;
+    let parts = parts_of(batch, state.store.bank_batch_parts(&batch.id).await?);
+    let lines = state.store.debit_batch_lines(&batch.id).await?;
+    let mut open = lines.iter().filter(|l| l.status.is_open()).count();
+    for part in &parts {
+        let part_open: Vec<&StoredLine> = lines
+            .iter()
+            .filter(|l| part.holds(l.seq_no) && l.status.is_open())
+            .collect();
+        if part_open.is_empty() {
+            continue;
         }
+        match part.status {
+            PartStatus::Rejected => {
+                let reason = part.reason.clone().unwrap_or_default();
+                for line in part_open {
+                    fail_line(state, line, &reason, EventSource::Api).await?;
+                    open = open.saturating_sub(1);
+                }
+            }
+            PartStatus::Accepted => {
+                let settled = query_part(state, batch, mandates, part, &lines).await?;
+                open = open.saturating_sub(settled);
+            }
+            PartStatus::Created => {}
+        }
+    }
+    let now = state.now_ms();
+    if open == 0 {
+        state
+            .store
+            .end_debit_batch(&batch.id, DebitBatchStatus::Finished, None, now)
+            .await?;
+    } else {
+        let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
+        state
+            .store
+            .schedule_next_debit_batch_query(&batch.id, next)
+            .await?;
     }
     Ok(())
 }
 
-/// Asks the bank how an accepted batch's lines stand and applies the final ones.
-pub async fn query_batch(state: &AppState, batch: &DebitBatch) -> Result<(), FlowError> {
+/// One taken part: its lines' results as the bank tells them. The number of lines settled.
+async fn query_part(
+    state: &AppState,
+    batch: &DebitBatch,
+    mandates: &dyn MandateChannel,
+    part: &BankBatchPart,
+    lines: &[StoredLine],
+) -> Result<usize, FlowError> {
     let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
-        batch.serial_number.clone(),
-        batch.batch_date.clone(),
-        batch.batch_time.clone(),
+        part.serial_number.clone(),
+        part.batch_date.clone(),
+        part.batch_time.clone(),
     ) else {
         return Err(
             StoreError::Corrupt(format!("batch {} accepted without its names", batch.id)).into(),
         );
     };
-    let channel = mandate_flows::channel(state, &batch.channel_account_id).await?;
     let reference = BatchRef {
-        batch_no: batch.batch_no.clone(),
+        batch_no: part.bank_batch_no.clone(),
         batch_date,
         batch_time,
         serial_number,
     };
-    let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
-    let result = match mandate_flows::mandates_of(&channel)?
-        .query_debit_batch(&reference)
-        .await
-    {
+    let result = match mandates.query_debit_batch(&reference).await {
         Ok(result) => result,
         Err(error) => {
-            tracing::warn!(batch_id = %batch.id, %error, "debit batch query failed");
-            state
-                .store
-                .schedule_next_debit_batch_query(&batch.id, next)
-                .await?;
-            return Ok(());
+            // The other parts are asked all the same; this one again at the next look.
+            tracing::warn!(batch_id = %batch.id, part = part.part_no, %error, "debit batch query failed");
+            return Ok(0);
         }
     };
-    let now = state.now_ms();
     state
         .store
         .record_bank_message(&InboundMessage {
             channel_account_id: &batch.channel_account_id,
             sha256: &result.raw.sha256,
             payment_id: None,
-            order_no: Some(&batch.batch_no),
+            order_no: Some(&part.bank_batch_no),
             source: "agent_batch_query",
             verdict: "accepted",
             reason: "",
             raw_masked: &result.raw.masked,
-            now_ms: now,
+            now_ms: state.now_ms(),
         })
         .await?;
-    let lines = state.store.debit_batch_lines(&batch.id).await?;
-    let by_seq: HashMap<i64, &StoredLine> = lines.iter().map(|l| (l.seq_no, l)).collect();
-    let mut open = lines.iter().filter(|l| l.status.is_open()).count();
+    let by_seq: HashMap<i64, &StoredLine> = lines
+        .iter()
+        .filter(|l| part.holds(l.seq_no))
+        .map(|l| (l.seq_no, l))
+        .collect();
+    let mut settled = 0;
     for result_line in &result.lines {
         let Some(line) = by_seq.get(&i64::from(result_line.seq_no)).copied() else {
-            tracing::warn!(batch_id = %batch.id, seq_no = result_line.seq_no, "bank reports a line we never sent");
+            tracing::warn!(batch_id = %batch.id, seq_no = result_line.seq_no, "bank reports a line we never sent in this part");
             continue;
         };
         if !line.status.is_open() {
@@ -156,7 +306,7 @@ pub async fn query_batch(state: &AppState, batch: &DebitBatch) -> Result<(), Flo
             tracing::warn!(batch_id = %batch.id, seq_no = line.seq_no, "batch line does not match ours: not believed");
             continue;
         }
-        let applied = match (result_line.status, &result_line.paid) {
+        match (result_line.status, &result_line.paid) {
             (BatchLineStatus::Succeeded, Some(paid)) => {
                 apply_line(
                     state,
@@ -167,7 +317,7 @@ pub async fn query_batch(state: &AppState, batch: &DebitBatch) -> Result<(), Flo
                     &result.raw.sha256,
                 )
                 .await?;
-                true
+                settled += 1;
             }
             (BatchLineStatus::Failed, _) => {
                 state
@@ -183,26 +333,12 @@ pub async fn query_batch(state: &AppState, batch: &DebitBatch) -> Result<(), Flo
                     &result.raw.sha256,
                 )
                 .await?;
-                true
+                settled += 1;
             }
-            _ => false,
-        };
-        if applied {
-            open = open.saturating_sub(1);
+            _ => {}
         }
     }
-    if open == 0 {
-        state
-            .store
-            .end_debit_batch(&batch.id, DebitBatchStatus::Finished, None, now)
-            .await?;
-    } else {
-        state
-            .store
-            .schedule_next_debit_batch_query(&batch.id, next)
-            .await?;
-    }
-    Ok(())
+    Ok(settled)
 }
 
 async fn fail_line(

@@ -179,7 +179,7 @@ pub fn callback(data: &[u8]) {
     }
     // identity_callbacks.rs
     if let Some(identity) = channel.identity()
-        && let Err(error) = identity.read_identity_result(&body)
+        && let Err(error) = identity.read_identity_result("IDV1", &body)
     {
         rejected(&body, &error);
     }

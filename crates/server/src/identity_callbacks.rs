@@ -1,7 +1,9 @@
-//! `POST /callbacks/{channel_account_id}/identity`: identity verification results
-//! (`IdentityVerifyResult`) from the bank. Verified like a payment result (signature,
-//! merchant, our verification) before anything is believed; every message is kept masked, and
-//! the same bytes twice change nothing.
+//! `POST /callbacks/{channel_account_id}/identity/{verify_no}`: identity verification results
+//! (`IdentityVerifyResult`) from the bank. The result names no number of ours, so each
+//! verification gets its own address (sent as its ResultNotifyURL). Verified like a payment
+//! result (signature, merchant) and then matched: the card and certificate numbers it names must
+//! be the verification's, or a genuine result could be replayed at another verification's
+//! address. Every message is kept masked, and the same bytes twice change nothing.
 
 use crate::flows::FlowError;
 use crate::identity_flows::{self, Verdict};
@@ -17,10 +19,10 @@ const SOURCE: &str = "identity_notification";
 
 pub async fn identity_result(
     State(state): State<AppState>,
-    Path(channel_account_id): Path<String>,
+    Path((channel_account_id, verify_no)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    match handle(&state, &channel_account_id, &body).await {
+    match handle(&state, &channel_account_id, &verify_no, &body).await {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, channel_account_id, "identity result could not be processed");
@@ -33,6 +35,7 @@ pub async fn identity_result(
 async fn handle(
     state: &AppState,
     channel_account_id: &str,
+    verify_no: &str,
     body: &[u8],
 ) -> Result<Response, FlowError> {
     let Some(channel) = inbound::channel_of(state, channel_account_id).await? else {
@@ -42,7 +45,7 @@ async fn handle(
         return Ok((StatusCode::NOT_FOUND, "no identity verification here").into_response());
     };
     let now = state.now_ms();
-    let notification = match identity.read_identity_result(body) {
+    let notification = match identity.read_identity_result(verify_no, body) {
         Ok(notification) => notification,
         Err(error) => {
             inbound::keep_unverified(state, channel_account_id, body, SOURCE, &error.to_string())
@@ -73,6 +76,31 @@ async fn handle(
             .await?;
         return Ok((StatusCode::BAD_REQUEST, "unknown verification").into_response());
     };
+    let echoed = [
+        (&notification.card_no_masked, &verification.card.masked),
+        (
+            &notification.certificate_no_masked,
+            &verification.certificate.masked,
+        ),
+    ];
+    if echoed
+        .iter()
+        .any(|(theirs, ours)| !theirs.is_empty() && theirs != ours)
+    {
+        tracing::warn!(
+            channel_account_id,
+            verify_no,
+            "identity result names another card or certificate"
+        );
+        state
+            .store
+            .record_bank_message(&message(
+                "rejected",
+                "the result names another card or certificate than the verification",
+            ))
+            .await?;
+        return Ok((StatusCode::BAD_REQUEST, "not this verification").into_response());
+    }
     let accepted = message("accepted", "");
     let after = identity_flows::finish(
         state,

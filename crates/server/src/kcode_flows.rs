@@ -21,7 +21,7 @@ use crate::kcode::ConfirmInput;
 use crate::state::AppState;
 use unipay_core::channel::{PaymentRequest, RawMessage};
 use unipay_core::event::EventSource;
-use unipay_core::kcode::{KcodeBill, KcodePayment, KcodeState};
+use unipay_core::kcode::{KcodeBill, KcodeOrder, KcodePayment, KcodeState};
 use unipay_core::masking::{mask_card, mask_mobile};
 use unipay_core::payment::{CaptureMode, PaymentEvent, PaymentStatus};
 use unipay_core::{Amount, Currency};
@@ -230,8 +230,8 @@ pub async fn confirm(
         return Ok(Err(KcodeRefusal::NotOffered));
     };
     let request = KcodePayment {
-        order_no: payment.order_no.clone(),
-        amount: amount_of(payment)?,
+        order: order_of(payment)?,
+        payment_type: payment.payment_type.clone().unwrap_or_default(),
         verify_code: input.verify_code.clone(),
         account_name: input.account_name.clone(),
         certificate_type: input.certificate_type.clone(),
@@ -370,7 +370,7 @@ pub async fn resend(state: &AppState, payment: &Payment, source: EventSource) ->
     let Some(kcode) = channel.kcode() else {
         return Ok(Err(KcodeRefusal::NotOffered));
     };
-    let answer = kcode.resend_code(&payment.order_no).await;
+    let answer = kcode.resend_code(&order_of(payment)?).await;
     let now = state.now_ms();
     let answer = match answer {
         Ok(answer) => answer,
@@ -545,6 +545,15 @@ fn refusal_detail(refusal: Option<&KcodeRefusal>, fine: &str) -> String {
         | Some(KcodeRefusal::Unknown(reason)) => reason.clone(),
         Some(other) => format!("{other:?}"),
     }
+}
+
+/// The order as the bill named it.
+fn order_of(payment: &Payment) -> Result<KcodeOrder, FlowError> {
+    Ok(KcodeOrder {
+        order_no: payment.order_no.clone(),
+        amount: amount_of(payment)?,
+        created_at_ms: payment.created_at,
+    })
 }
 
 fn amount_of(payment: &Payment) -> Result<Amount, FlowError> {

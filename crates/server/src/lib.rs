@@ -6,6 +6,7 @@
 pub mod admin_flows;
 pub mod api;
 pub mod app;
+pub mod bank_batch_parts;
 pub mod books;
 pub mod callbacks;
 pub mod cashier;

@@ -36,7 +36,7 @@ pub enum PreAuthConclusion {
 pub fn operation_no(payment: &Payment, operation: &PreAuthOperation) -> String {
     let kind = match operation {
         PreAuthOperation::Confirm { .. } => "confirm",
-        PreAuthOperation::Cancel => "cancel",
+        PreAuthOperation::Cancel { .. } => "cancel",
     };
     let digest = Sha256::digest(format!("{}:{kind}", payment.order_no).as_bytes());
     // 22 lowercase hex characters, the shape of our other bank numbers.
@@ -77,7 +77,7 @@ pub async fn operate(
                         PreAuthOperation::Confirm { .. } => PaymentEvent::Captured {
                             amount: paid.amount,
                         },
-                        PreAuthOperation::Cancel => PaymentEvent::CancelConfirmed,
+                        PreAuthOperation::Cancel { .. } => PaymentEvent::CancelConfirmed,
                     };
                     let change = PaymentChange {
                         payment_id: &payment.id,

@@ -1,9 +1,10 @@
-//! Batch refunds after their commit: send the batch (`BatchRefund`), record the bank's
-//! acceptance or refusal, and collect line results (`QueryBatchRefund`) until every line is
-//! final. Each line is a normal refund: its changes and notifications go through the store's
+//! Batch refunds after their commit: send the batch (`BatchRefund`, one per part of it that
+//! fits the bank's 8,000 bytes), record the bank's acceptance or refusal of each part, and
+//! collect line results (`QueryBatchRefund`, per part) until every line is final. Each line is a normal refund: its changes and notifications go through the store's
 //! batch functions, which apply them as `apply_refund_change` does.
 
 use crate::api::refund_object::refund_event_body;
+use crate::bank_batch_parts::{part_batch_no, planned_parts};
 use crate::flows::FlowError;
 use crate::refund_flows;
 use crate::state::AppState;
@@ -13,17 +14,24 @@ use unipay_core::channel::{
 use unipay_core::event::EventSource;
 use unipay_core::refund::RefundEvent;
 use unipay_store::StoreError;
+use unipay_store::bank_batch_parts::{BankBatchPart, PartStatus};
 use unipay_store::messages::InboundMessage;
 use unipay_store::refunds::batch::{
-    BatchAcceptance, BatchLineOutcome, BatchRejection, BatchResults, RefundBatch, RefundBatchStatus,
+    BatchAcceptance, BatchLineOutcome, BatchRejection, BatchResults, RefundBatch, RefundBatchLine,
+    RefundBatchStatus,
 };
 
 /// A batch's notifications are left to the notifier's polling, not delivered at once: a
 /// thousand deliveries started together would outlast their lease and be sent twice.
 const BATCH_DELIVERY_LEASE_MS: i64 = 0;
 
-/// Sends a batch the bank has not accepted yet (new, or a resend after a lost answer: the
-/// batch number is fixed at creation, so a resend repeats the same request).
+/// The longest BatchRefund number the bank takes.
+const MAX_BANK_BATCH_NO: usize = unipay_channel_abc::channel::MAX_BATCH_NO;
+
+/// Sends the parts of a batch the bank has not taken yet (new, or again after a lost answer:
+/// the parts and their numbers are fixed before the first is sent, so a resend repeats the
+/// same request). Once every part is taken or refused, the batch is submitted (its refused
+/// parts' lines fail) or, when every part was refused, rejected.
 pub async fn send_batch(state: &AppState, batch: &RefundBatch) -> Result<(), FlowError> {
     let channel = refund_flows::channel_of(state, &batch.channel_account_id).await?;
     let lines = state.store.refund_batch_lines(&batch.id).await?;
@@ -39,100 +47,233 @@ pub async fn send_batch(state: &AppState, batch: &RefundBatch) -> Result<(), Flo
             remark: String::new(),
         });
     }
-    let request = BatchRefundRequest {
-        batch_no: batch.batch_no.clone(),
+    let whole = BatchRefundRequest {
+        batch_no: part_batch_no(&batch.batch_no, 1, MAX_BANK_BATCH_NO),
         created_at_ms: batch.created_at,
         lines: request_lines,
     };
-    let answer = channel.batch_refund(&request).await;
-    let now = state.now_ms();
-    match answer {
-        Ok(accepted) => {
-            let message = InboundMessage {
-                channel_account_id: &batch.channel_account_id,
-                sha256: &accepted.raw.sha256,
-                payment_id: None,
-                order_no: Some(&batch.batch_no),
-                source: "batch_refund",
-                verdict: "accepted",
-                reason: "",
-                raw_masked: &accepted.raw.masked,
-                now_ms: now,
-            };
-            state
-                .store
-                .record_refund_batch_accepted(&BatchAcceptance {
-                    batch_id: &batch.id,
-                    serial_number: &accepted.serial_number,
-                    batch_date: &accepted.batch_date,
-                    batch_time: &accepted.batch_time,
-                    next_query_at: refund_flows::next_query_at(state, 0),
-                    message: Some(&message),
-                    now_ms: now,
-                })
-                .await?;
-        }
-        Err(ChannelError::Refused { code, message }) => {
-            let reason = format!("{code}: {message}");
-            state
-                .store
-                .reject_refund_batch(
-                    &BatchRejection {
-                        batch_id: &batch.id,
-                        reason: &reason,
-                        source: EventSource::Api,
-                        message: None,
-                        delivery_lease_ms: BATCH_DELIVERY_LEASE_MS,
+    let mut parts = state.store.bank_batch_parts(&batch.id).await?;
+    if parts.is_empty() {
+        let sizes = match channel.plan_refund_batch(&whole) {
+            Ok(sizes) => sizes,
+            // A batch the bank could only refuse: never sent.
+            Err(ChannelError::Refused { code, message }) => {
+                return reject(state, batch, &format!("{code}: {message}")).await;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let seq_nos: Vec<i64> = lines.iter().map(|l| l.seq_no).collect();
+        let plan = planned_parts(&batch.batch_no, MAX_BANK_BATCH_NO, &seq_nos, &sizes)
+            .ok_or_else(|| StoreError::Corrupt(format!("batch {}: plan {sizes:?}", batch.id)))?;
+        parts = state
+            .store
+            .plan_bank_batch_parts(&batch.id, &plan, state.now_ms())
+            .await?;
+    }
+    for part in parts.iter().filter(|p| p.status == PartStatus::Created) {
+        let request = BatchRefundRequest {
+            batch_no: part.bank_batch_no.clone(),
+            created_at_ms: batch.created_at,
+            lines: whole
+                .lines
+                .iter()
+                .filter(|l| part.holds(i64::from(l.seq_no)))
+                .cloned()
+                .collect(),
+        };
+        let answer = channel.batch_refund(&request).await;
+        let now = state.now_ms();
+        match answer {
+            Ok(accepted) => {
+                state
+                    .store
+                    .record_bank_message(&InboundMessage {
+                        channel_account_id: &batch.channel_account_id,
+                        sha256: &accepted.raw.sha256,
+                        payment_id: None,
+                        order_no: Some(&part.bank_batch_no),
+                        source: "batch_refund",
+                        verdict: "accepted",
+                        reason: "",
+                        raw_masked: &accepted.raw.masked,
                         now_ms: now,
-                    },
-                    &refund_event_body,
-                )
-                .await?;
-        }
-        // Unknown whether the bank took it: the janitor sends it again (the same request).
-        Err(error) => {
-            tracing::warn!(batch_id = %batch.id, %error, "batch refund outcome unknown");
-            let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
-            state
-                .store
-                .schedule_next_refund_batch_query(&batch.id, next)
-                .await?;
+                    })
+                    .await?;
+                state
+                    .store
+                    .record_bank_batch_part_accepted(
+                        part,
+                        &accepted.serial_number,
+                        &accepted.batch_date,
+                        &accepted.batch_time,
+                        now,
+                    )
+                    .await?;
+            }
+            Err(ChannelError::Refused { code, message }) => {
+                let reason = format!("{code}: {message}");
+                tracing::warn!(batch_id = %batch.id, part = part.part_no, %reason, "batch part refused");
+                state
+                    .store
+                    .record_bank_batch_part_rejected(part, &reason, now)
+                    .await?;
+            }
+            // Unknown whether the bank took it: the janitor sends it again (the same request),
+            // and the parts after it then.
+            Err(error) => {
+                tracing::warn!(batch_id = %batch.id, part = part.part_no, %error, "batch part outcome unknown");
+                let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
+                state
+                    .store
+                    .schedule_next_refund_batch_query(&batch.id, next)
+                    .await?;
+                return Ok(());
+            }
         }
     }
+    let parts = state.store.bank_batch_parts(&batch.id).await?;
+    let Some(taken) = parts.iter().find(|p| p.status == PartStatus::Accepted) else {
+        let reasons: Vec<&str> = parts.iter().filter_map(|p| p.reason.as_deref()).collect();
+        return reject(state, batch, &reasons.join("; ")).await;
+    };
+    let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
+        taken.serial_number.as_deref(),
+        taken.batch_date.as_deref(),
+        taken.batch_time.as_deref(),
+    ) else {
+        return Err(
+            StoreError::Corrupt(format!("batch {} part accepted without names", batch.id)).into(),
+        );
+    };
+    // The batch's own names are its first taken part's; every part keeps its own.
+    state
+        .store
+        .record_refund_batch_accepted(&BatchAcceptance {
+            batch_id: &batch.id,
+            serial_number,
+            batch_date,
+            batch_time,
+            next_query_at: refund_flows::next_query_at(state, 0),
+            message: None,
+            now_ms: state.now_ms(),
+        })
+        .await?;
     Ok(())
 }
 
-/// Asks the bank how an accepted batch's lines stand and applies the final ones.
+/// The bank refused the whole batch: every line fails.
+async fn reject(state: &AppState, batch: &RefundBatch, reason: &str) -> Result<(), FlowError> {
+    state
+        .store
+        .reject_refund_batch(
+            &BatchRejection {
+                batch_id: &batch.id,
+                reason,
+                source: EventSource::Api,
+                message: None,
+                delivery_lease_ms: BATCH_DELIVERY_LEASE_MS,
+                now_ms: state.now_ms(),
+            },
+            &refund_event_body,
+        )
+        .await?;
+    Ok(())
+}
+
+/// The parts to ask about: those planned, or for a batch sent whole before batches had parts,
+/// the batch itself as one part.
+fn parts_of(batch: &RefundBatch, planned: Vec<BankBatchPart>) -> Vec<BankBatchPart> {
+    if !planned.is_empty() {
+        return planned;
+    }
+    vec![BankBatchPart {
+        batch_id: batch.id.clone(),
+        part_no: 1,
+        bank_batch_no: batch.batch_no.clone(),
+        first_seq: 1,
+        last_seq: i64::MAX,
+        status: PartStatus::Accepted,
+        serial_number: batch.serial_number.clone(),
+        batch_date: batch.batch_date.clone(),
+        batch_time: batch.batch_time.clone(),
+        reason: None,
+    }]
+}
+
+/// Asks the bank how the lines of each taken part stand and applies the final ones; the lines
+/// of refused parts fail.
 pub async fn query_batch(state: &AppState, batch: &RefundBatch) -> Result<(), FlowError> {
-    let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
-        batch.serial_number.clone(),
-        batch.batch_date.clone(),
-        batch.batch_time.clone(),
-    ) else {
-        return Err(
-            StoreError::Corrupt(format!("batch {} accepted without its names", batch.id)).into(),
-        );
-    };
     let channel = refund_flows::channel_of(state, &batch.channel_account_id).await?;
+    let parts = parts_of(batch, state.store.bank_batch_parts(&batch.id).await?);
+    let lines = state.store.refund_batch_lines(&batch.id).await?;
+    let open_in = |part: &BankBatchPart| -> Vec<&RefundBatchLine> {
+        lines
+            .iter()
+            .filter(|l| part.holds(l.seq_no) && !l.status.is_final())
+            .collect()
+    };
+    let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
+    for part in &parts {
+        let open = open_in(part);
+        if open.is_empty() {
+            continue;
+        }
+        match part.status {
+            PartStatus::Rejected => {
+                let reason = part.reason.clone().unwrap_or_default();
+                let outcomes: Vec<BatchLineOutcome<'_>> = open
+                    .iter()
+                    .map(|line| BatchLineOutcome {
+                        refund_no: &line.refund_no,
+                        event: RefundEvent::BankFailed,
+                        channel_refund_no: None,
+                        accounting_date: None,
+                        detail: &reason,
+                    })
+                    .collect();
+                apply(state, batch, &outcomes, None, None).await?;
+            }
+            PartStatus::Accepted => query_part(state, batch, &channel, part).await?,
+            // Not sent yet: only while a batch is still being sent.
+            PartStatus::Created => {}
+        }
+    }
+    // The next look, if any line is still open (a finished batch is not scheduled).
+    apply(state, batch, &[], None, Some(next)).await
+}
+
+/// One taken part: its lines' results as the bank tells them.
+async fn query_part(
+    state: &AppState,
+    batch: &RefundBatch,
+    channel: &std::sync::Arc<dyn unipay_core::channel::Channel>,
+    part: &BankBatchPart,
+) -> Result<(), FlowError> {
+    let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
+        part.serial_number.clone(),
+        part.batch_date.clone(),
+        part.batch_time.clone(),
+    ) else {
+        return Err(StoreError::Corrupt(format!(
+            "batch {} part accepted without its names",
+            batch.id
+        ))
+        .into());
+    };
     let reference = BatchRef {
-        batch_no: batch.batch_no.clone(),
+        batch_no: part.bank_batch_no.clone(),
         batch_date,
         batch_time,
         serial_number,
     };
-    let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
     let result = match channel.query_batch_refund(&reference).await {
         Ok(result) => result,
         Err(error) => {
-            tracing::warn!(batch_id = %batch.id, %error, "batch query failed");
-            state
-                .store
-                .schedule_next_refund_batch_query(&batch.id, next)
-                .await?;
+            // The other parts are asked all the same; this one again at the next look.
+            tracing::warn!(batch_id = %batch.id, part = part.part_no, %error, "batch query failed");
             return Ok(());
         }
     };
-    let now = state.now_ms();
     let lines: Vec<BatchLineOutcome<'_>> = result
         .lines
         .iter()
@@ -152,24 +293,34 @@ pub async fn query_batch(state: &AppState, batch: &RefundBatch) -> Result<(), Fl
         channel_account_id: &batch.channel_account_id,
         sha256: &result.raw.sha256,
         payment_id: None,
-        order_no: Some(&batch.batch_no),
+        order_no: Some(&part.bank_batch_no),
         source: "batch_query",
         verdict: "accepted",
         reason: "",
         raw_masked: &result.raw.masked,
-        now_ms: now,
+        now_ms: state.now_ms(),
     };
+    apply(state, batch, &lines, Some(&message), None).await
+}
+
+async fn apply(
+    state: &AppState,
+    batch: &RefundBatch,
+    lines: &[BatchLineOutcome<'_>],
+    message: Option<&InboundMessage<'_>>,
+    next_query_at: Option<i64>,
+) -> Result<(), FlowError> {
     state
         .store
         .apply_refund_batch_results(
             &BatchResults {
                 batch_id: &batch.id,
-                lines: &lines,
+                lines,
                 source: EventSource::Query,
-                message: Some(&message),
-                next_query_at: Some(next),
+                message,
+                next_query_at,
                 delivery_lease_ms: BATCH_DELIVERY_LEASE_MS,
-                now_ms: now,
+                now_ms: state.now_ms(),
             },
             &refund_event_body,
         )

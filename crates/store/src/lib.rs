@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod audit_search;
+pub mod bank_batch_parts;
 pub mod browse;
 pub mod bulk;
 pub mod console_sessions;

@@ -20,9 +20,6 @@ pub(super) fn request_body(
     account: &AbcAccount,
     batch: &BatchRef,
 ) -> Result<Vec<u8>, ChannelError> {
-    if !batch.batch_no.is_empty() && !valid_order_no(&batch.batch_no) {
-        return Err(unfit("invalid batch number"));
-    }
     if !valid_order_no(&batch.serial_number) {
         return Err(unfit("invalid batch serial number"));
     }
@@ -36,7 +33,6 @@ pub(super) fn request_body(
         batch_date: protocol_date(&batch.batch_date)?,
         batch_time,
         serial_number: batch.serial_number.clone(),
-        batch_no: batch.batch_no.clone(),
     };
     request::signed(account, trx)
 }
@@ -71,17 +67,13 @@ pub(super) fn read_answer(
     }
     // A count that disagrees with the list means lines went missing on the way.
     let count = r.refund_count.trim();
-    if !count.is_empty() && count.parse::<usize>().ok() != Some(r.order_data.len()) {
+    if !count.is_empty() && count.parse::<usize>().ok() != Some(r.lines.len()) {
         return Err(ChannelError::BadAnswer(format!(
             "answer counts {count} lines and lists {}",
-            r.order_data.len()
+            r.lines.len()
         )));
     }
-    let lines = r
-        .order_data
-        .iter()
-        .map(line)
-        .collect::<Result<Vec<_>, _>>()?;
+    let lines = r.lines.iter().map(line).collect::<Result<Vec<_>, _>>()?;
     Ok(BatchRefundResult {
         lines,
         raw: super::raw_message(body),
@@ -89,19 +81,16 @@ pub(super) fn read_answer(
 }
 
 fn line(l: &BatchRefundLineResult) -> Result<BatchLineResult, ChannelError> {
-    let bad = |what: String| ChannelError::BadAnswer(format!("batch line {:?}: {what}", l.seq_no));
-    let seq_no = l
-        .seq_no
-        .trim()
-        .parse::<u32>()
-        .map_err(|_| bad("SeqNo is not a line number".to_string()))?;
-    let refund_no = l.new_order_no.trim();
+    let bad = |what: String| {
+        ChannelError::BadAnswer(format!("batch line {:?}: {what}", l.refund_order_no))
+    };
+    let refund_no = l.refund_order_no.trim();
     if refund_no.is_empty() {
-        return Err(bad("no NewOrderNo".to_string()));
+        return Err(bad("no RefundOrderNo".to_string()));
     }
-    let amount = Amount::parse_yuan(l.refund_amount.trim())
-        .map_err(|e| bad(format!("RefundAmount: {e}")))?;
-    let status_code = l.status.trim();
+    let amount = Amount::parse_yuan(l.refund_amount_cell.trim())
+        .map_err(|e| bad(format!("RefundAmountCell: {e}")))?;
+    let status_code = l.order_status.trim();
     let (status, reason) = match status_code {
         LINE_PENDING => (BatchLineStatus::Pending, String::new()),
         LINE_SUCCEEDED => (BatchLineStatus::Succeeded, String::new()),
@@ -122,7 +111,6 @@ fn line(l: &BatchRefundLineResult) -> Result<BatchLineResult, ChannelError> {
         ),
     };
     Ok(BatchLineResult {
-        seq_no,
         refund_no: refund_no.to_string(),
         amount,
         status,

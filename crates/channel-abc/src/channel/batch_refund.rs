@@ -11,21 +11,22 @@ use super::time::beijing_date_time;
 use crate::messages::{
     BatchRefundLine as AbcLine, BatchRefundRequest as AbcBatch, BatchRefundResponse, CURRENCY_CNY,
 };
-use crate::wire::MAX_BATCH_REQUEST_BYTES;
 use std::collections::HashSet;
 use unipay_core::channel::{BatchAccepted, BatchRefundRequest, ChannelError};
 use unipay_core::money::{format_yuan, parse_yuan_to_fen};
 
 /// Lines one batch may hold (the protocol's limit).
 pub const MAX_BATCH_LINES: usize = 10_000;
+/// The longest BatchRefund number the bank's own client sends.
+pub const MAX_BATCH_NO: usize = 20;
 
 /// The typed BatchRefund for `request`; refused here (never sent) when the platform could only
 /// refuse it: a batch is taken or refused whole, so one bad line would sink the rest.
 pub fn batch_request(request: &BatchRefundRequest) -> Result<AbcBatch, ChannelError> {
-    if !valid_order_no(&request.batch_no) {
-        return Err(unfit(
-            "batch number must be 1 to 50 letters, digits, - or _",
-        ));
+    if !valid_order_no(&request.batch_no) || request.batch_no.len() > MAX_BATCH_NO {
+        return Err(unfit(format!(
+            "batch number must be 1 to {MAX_BATCH_NO} letters, digits, - or _"
+        )));
     }
     if request.lines.is_empty() || request.lines.len() > MAX_BATCH_LINES {
         return Err(unfit(format!(
@@ -72,12 +73,23 @@ pub fn batch_request(request: &BatchRefundRequest) -> Result<AbcBatch, ChannelEr
     })
 }
 
-/// The signed body: the one request allowed past 8,000 bytes.
+/// The signed body, within the 8,000 bytes of any request.
 pub(super) fn request_body(
     account: &AbcAccount,
     batch: &AbcBatch,
 ) -> Result<Vec<u8>, ChannelError> {
-    request::signed_within(account, batch, MAX_BATCH_REQUEST_BYTES)
+    request::signed(account, batch)
+}
+
+/// How many lines, in order, go in each bank batch (see [`super::batch_split`]).
+pub fn plan(
+    account: &AbcAccount,
+    request: &BatchRefundRequest,
+) -> Result<Vec<usize>, ChannelError> {
+    let mut batch = batch_request(request)?;
+    let lines = std::mem::take(&mut batch.order_data);
+    batch.total_count = MAX_BATCH_LINES.to_string();
+    super::batch_split::plan(account, batch, &lines)
 }
 
 /// `0000` → accepted, named by the platform's SerialNumber and the date and time we sent; any

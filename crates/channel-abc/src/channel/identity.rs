@@ -4,7 +4,9 @@
 
 use super::account::AbcAccount;
 use super::answer;
+use super::mandates::check_certificate;
 use super::pay::{truncate_chars, unfit, valid_order_no};
+use super::time::beijing_date_time;
 use super::{AbcChannel, http, raw_message, request};
 use crate::messages::{
     IDENTITY_VERIFY_REQ, IdentityResultNotification, IdentityVerifyRequest, IdentityVerifyResponse,
@@ -13,17 +15,17 @@ use crate::messages::{
 };
 use crate::wire::SignedNotification;
 use unipay_core::channel::{BoxFuture, ChannelError, NotificationError};
-use unipay_core::identity::{CERTIFICATE_TYPES, CustomerType};
+use unipay_core::identity::CustomerType;
 use unipay_core::identity_channel::{
     IdentityAnswer, IdentityChannel, IdentityNotification, IdentityOutcome, IdentityRedirect,
     IdentityRequest,
 };
-use unipay_core::masking::mask_sensitive_fields;
+use unipay_core::masking::{mask_card, mask_id, mask_sensitive_fields};
 
-/// What the platform keeps of a name, a number or a URL.
-const MAX_NAME_CHARS: usize = 60;
-const MAX_NUMBER_CHARS: usize = 32;
-const MAX_URL_CHARS: usize = 200;
+/// What the bank's own client sends of a name, a card number or a URL.
+const MAX_NAME_CHARS: usize = 30;
+const MAX_CARD_DIGITS: usize = 20;
+const MAX_URL_BYTES: usize = 200;
 
 impl IdentityChannel for AbcChannel {
     fn request_identity_verification<'a>(
@@ -31,10 +33,10 @@ impl IdentityChannel for AbcChannel {
         request: &'a IdentityRequest,
     ) -> BoxFuture<'a, Result<IdentityRedirect, ChannelError>> {
         Box::pin(async move {
-            let trx = redirect_request(request)?;
+            let trx = redirect_request(&self.account, request)?;
             let body = request::signed(&self.account, &trx)?;
             let answer = http::post(&self.http, &self.account.trx_url, body).await?;
-            let verify_url = read_redirect_answer(&self.account, &trx, &answer)?;
+            let verify_url = read_redirect_answer(&self.account, &answer)?;
             Ok(IdentityRedirect {
                 verify_url,
                 raw: raw_message(&answer),
@@ -50,7 +52,7 @@ impl IdentityChannel for AbcChannel {
             let trx = direct_request(request)?;
             let body = request::signed(&self.account, &trx)?;
             let answer = http::post(&self.http, &self.account.trx_url, body).await?;
-            let outcome = read_direct_answer(&self.account, &trx, &answer)?;
+            let outcome = read_direct_answer(&self.account, &answer)?;
             Ok(IdentityAnswer {
                 outcome,
                 raw: raw_message(&answer),
@@ -58,29 +60,27 @@ impl IdentityChannel for AbcChannel {
         })
     }
 
-    fn read_identity_result(&self, body: &[u8]) -> Result<IdentityNotification, NotificationError> {
-        read_result(&self.account, body)
+    fn read_identity_result(
+        &self,
+        verify_no: &str,
+        body: &[u8],
+    ) -> Result<IdentityNotification, NotificationError> {
+        read_result(&self.account, verify_no, body)
     }
 }
 
 fn checked_common(request: &IdentityRequest) -> Result<(), ChannelError> {
     if !valid_order_no(&request.verify_no) {
         return Err(unfit(
-            "verification number must be 1 to 50 letters, digits, - or _",
+            "verification number must be 1 to 60 letters, digits, - or _",
         ));
     }
-    if !CERTIFICATE_TYPES.contains(&request.certificate_type.as_str()) {
-        return Err(unfit("unknown certificate type"));
-    }
-    let number = |text: &str| {
-        !text.is_empty()
-            && text.chars().count() <= MAX_NUMBER_CHARS
-            && text.chars().all(|c| c.is_ascii_alphanumeric())
-    };
-    if !number(&request.certificate_no) || !number(&request.card_no) {
-        return Err(unfit(
-            "card and certificate numbers must be letters and digits",
-        ));
+    check_certificate(&request.certificate_type, &request.certificate_no)?;
+    // The bank's own client takes a card number of 1 to 20 digits.
+    let card = &request.card_no;
+    if card.is_empty() || card.len() > MAX_CARD_DIGITS || !card.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(unfit("card number must be 1 to 20 digits"));
     }
     Ok(())
 }
@@ -92,27 +92,36 @@ fn custom_type(customer_type: CustomerType) -> &'static str {
     }
 }
 
-/// The typed IdentityVerifyReq.
-pub fn redirect_request(request: &IdentityRequest) -> Result<IdentityVerifyRequest, ChannelError> {
+/// The typed IdentityVerifyReq. It carries no number of ours: the result comes back to
+/// `result_notify_url`, which names the verification.
+pub fn redirect_request(
+    account: &AbcAccount,
+    request: &IdentityRequest,
+) -> Result<IdentityVerifyRequest, ChannelError> {
     checked_common(request)?;
     let url = &request.result_notify_url;
-    if url.chars().count() > MAX_URL_CHARS
-        || !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err(unfit("result notify URL must be an http(s) URL"));
+    if url.len() > MAX_URL_BYTES || !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(unfit(
+            "result notify URL must be an http(s) URL of at most 200 bytes",
+        ));
     }
+    let (order_date, order_time) = beijing_date_time(request.created_at_ms)
+        .ok_or_else(|| unfit("creation time out of range"))?;
     Ok(IdentityVerifyRequest {
         trx_type: IDENTITY_VERIFY_REQ.to_string(),
-        order_no: request.verify_no.clone(),
         custom_type: custom_type(request.customer_type).to_string(),
         bank_card_no: request.card_no.clone(),
-        certificate_type: request.certificate_type.clone(),
         certificate_no: request.certificate_no.clone(),
+        certificate_type: request.certificate_type.clone(),
         result_notify_url: url.clone(),
+        order_date,
+        order_time,
+        payment_link_type: account.payment_link_type.clone(),
     })
 }
 
-/// The typed StaticIdentifyVerifyReq.
+/// The typed StaticIdentifyVerifyReq; our verification number rides in CustomNo, which the
+/// bank's client sends unchecked.
 pub fn direct_request(
     request: &IdentityRequest,
 ) -> Result<StaticIdentifyVerifyRequest, ChannelError> {
@@ -126,36 +135,27 @@ pub fn direct_request(
         ));
     }
     let mobile = request.mobile.clone().unwrap_or_default();
-    if !mobile.chars().all(|c| c.is_ascii_digit()) || mobile.len() > MAX_NUMBER_CHARS {
-        return Err(unfit("the mobile number must be digits"));
+    if mobile.len() != 11 || !mobile.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(unfit("the mobile number must be 11 digits"));
     }
     Ok(StaticIdentifyVerifyRequest {
         trx_type: STATIC_IDENTIFY_VERIFY_REQ.to_string(),
-        order_no: request.verify_no.clone(),
-        acc_no: request.card_no.clone(),
-        certificate_type: request.certificate_type.clone(),
-        certificate_no: request.certificate_no.clone(),
+        custom_type: custom_type(request.customer_type).to_string(),
         client_name: name,
+        acc_no: request.card_no.clone(),
+        certificate_no: request.certificate_no.clone(),
+        certificate_type: request.certificate_type.clone(),
         mobile_no: mobile,
+        custom_no: request.verify_no.clone(),
     })
 }
 
-fn read_redirect_answer(
-    account: &AbcAccount,
-    sent: &IdentityVerifyRequest,
-    body: &[u8],
-) -> Result<String, ChannelError> {
+fn read_redirect_answer(account: &AbcAccount, body: &[u8]) -> Result<String, ChannelError> {
     let (message, success) =
         answer::open_checked::<IdentityVerifyResponse>(account, body, IDENTITY_VERIFY_REQ)?;
     let r = &message.trx_response;
     if !success {
         return Err(answer::refusal(&r.return_code, &r.error_message));
-    }
-    if !r.order_no.is_empty() && r.order_no != sent.order_no {
-        return Err(ChannelError::BadAnswer(format!(
-            "answer is for verification {:?}, not {:?}",
-            r.order_no, sent.order_no
-        )));
     }
     let url = r.verify_url.trim();
     if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -166,23 +166,13 @@ fn read_redirect_answer(
     Ok(url.to_string())
 }
 
-fn read_direct_answer(
-    account: &AbcAccount,
-    sent: &StaticIdentifyVerifyRequest,
-    body: &[u8],
-) -> Result<IdentityOutcome, ChannelError> {
+fn read_direct_answer(account: &AbcAccount, body: &[u8]) -> Result<IdentityOutcome, ChannelError> {
     let (message, success) = answer::open_checked::<StaticIdentifyVerifyResponse>(
         account,
         body,
         STATIC_IDENTIFY_VERIFY_REQ,
     )?;
     let r = &message.trx_response;
-    if !r.order_no.is_empty() && r.order_no != sent.order_no {
-        return Err(ChannelError::BadAnswer(format!(
-            "answer is for verification {:?}, not {:?}",
-            r.order_no, sent.order_no
-        )));
-    }
     if success {
         return Ok(IdentityOutcome::Matched);
     }
@@ -215,19 +205,21 @@ fn verdict(code: &str, message: &str) -> IdentityOutcome {
 
 fn read_result(
     account: &AbcAccount,
+    verify_no: &str,
     body: &[u8],
 ) -> Result<IdentityNotification, NotificationError> {
     let (signed, msg) = super::notify::cut_form(body)?;
     signed
         .verify(&account.bank_certificate)
         .map_err(|_| NotificationError::BadSignature)?;
-    result_verified(account, &signed, &msg)
+    result_verified(account, verify_no, &signed, &msg)
 }
 
 /// An identity result whose signature has verified (apart from [`read_result`] so that the
 /// fuzz target reaches it without the bank's key).
 pub(crate) fn result_verified(
     account: &AbcAccount,
+    verify_no: &str,
     signed: &SignedNotification,
     msg: &str,
 ) -> Result<IdentityNotification, NotificationError> {
@@ -246,8 +238,17 @@ pub(crate) fn result_verified(
     } else {
         verdict(&fields.return_code, &fields.error_message)
     };
+    let masked = |number: &str, mask: fn(&str) -> String| {
+        if number.is_empty() {
+            String::new()
+        } else {
+            mask(number)
+        }
+    };
     Ok(IdentityNotification {
-        verify_no: fields.order_no,
+        verify_no: verify_no.to_string(),
+        card_no_masked: masked(&fields.bank_card_no, mask_card),
+        certificate_no_masked: masked(&fields.certificate_no, mask_id),
         outcome,
         raw_masked: mask_sensitive_fields(&signed.envelope),
         // Over the base64 text as sent: the same message twice is one key.
@@ -259,6 +260,9 @@ pub(crate) fn result_verified(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::crypto::SignatureAlgorithm;
+    use crate::messages::{RETURN_CODE_SUCCESS, RequestMessage};
+    use crate::wire::build_notification;
 
     fn request() -> IdentityRequest {
         IdentityRequest {
@@ -274,24 +278,190 @@ mod tests {
         }
     }
 
-    /// Proves both requests carry what the platform reads, and refuse what it cannot.
+    /// Proves both requests carry what the platform reads (no order number: the redirect's
+    /// result comes back to its address, the direct one carries our number in CustomNo), and
+    /// refuse what the bank's own client would.
     #[test]
     fn requests_are_built_and_checked() {
-        let redirect = redirect_request(&request()).unwrap();
+        let account = crate::channel::tests::account("http://127.0.0.1:9/");
+        let redirect = redirect_request(&account, &request()).unwrap();
         assert_eq!(redirect.custom_type, "0");
         assert_eq!(redirect.bank_card_no, "6228480012345678");
+        assert_eq!(redirect.result_notify_url, "http://m/callbacks/ca/identity");
+        assert_eq!(
+            (redirect.order_date.as_str(), redirect.order_time.as_str()),
+            ("1970/01/01", "08:00:00")
+        );
+        assert_eq!(redirect.payment_link_type, account.payment_link_type);
+        let json = RequestMessage::new(&account.merchant_id, &redirect)
+            .to_json()
+            .unwrap();
+        assert!(
+            !json.contains("OrderNo") && !json.contains("IDV1"),
+            "{json}"
+        );
         let direct = direct_request(&request()).unwrap();
         assert_eq!(direct.client_name, "张三");
         assert_eq!(direct.mobile_no, "13800138000");
+        assert_eq!(direct.custom_type, "0");
+        assert_eq!(direct.custom_no, "IDV1");
+        let json = RequestMessage::new(&account.merchant_id, &direct)
+            .to_json()
+            .unwrap();
+        assert!(!json.contains("OrderNo"), "{json}");
+        // A name is sent as its first 30 characters.
+        let mut long = request();
+        long.name = "张".repeat(40);
+        assert_eq!(direct_request(&long).unwrap().client_name, "张".repeat(30));
+        // Other certificate types the client knows, and a 15-character ID card.
+        for (kind, number) in [
+            ("S", "S1234567"),
+            ("M", "M1234567"),
+            ("I", "110101900307123"),
+        ] {
+            let mut other = request();
+            other.certificate_type = kind.into();
+            other.certificate_no = number.into();
+            assert!(direct_request(&other).is_ok(), "{kind} {number}");
+            assert!(
+                redirect_request(&account, &other).is_ok(),
+                "{kind} {number}"
+            );
+        }
+
+        let mut bads = Vec::new();
         let mut bad = request();
         bad.certificate_type = "Z".into();
-        assert!(direct_request(&bad).is_err());
+        bads.push(bad);
+        let mut bad = request();
+        bad.certificate_no = "1101011990030712".into();
+        bads.push(bad);
+        let mut bad = request();
+        bad.card_no = "6228 4800".into();
+        bads.push(bad);
+        let mut bad = request();
+        bad.card_no = "6".repeat(21);
+        bads.push(bad);
+        let mut bad = request();
+        bad.verify_no = "V".repeat(61);
+        bads.push(bad);
+        for bad in &bads {
+            assert!(direct_request(bad).is_err(), "{bad:?}");
+            assert!(redirect_request(&account, bad).is_err(), "{bad:?}");
+        }
         let mut bad = request();
         bad.name = "a\"b".into();
         assert!(direct_request(&bad).is_err());
+        for mobile in [
+            None,
+            Some("1380013800"),
+            Some("138001380000"),
+            Some("1380013800x"),
+        ] {
+            let mut bad = request();
+            bad.mobile = mobile.map(str::to_string);
+            assert!(direct_request(&bad).is_err(), "{mobile:?}");
+        }
         let mut bad = request();
         bad.result_notify_url = "ftp://x".into();
-        assert!(redirect_request(&bad).is_err());
+        assert!(redirect_request(&account, &bad).is_err());
+        bad.result_notify_url = format!("https://m/{}", "a".repeat(200));
+        assert!(redirect_request(&account, &bad).is_err());
+    }
+
+    fn result(code: &str, merchant: &str) -> IdentityResultNotification {
+        IdentityResultNotification {
+            return_code: code.to_string(),
+            error_message: if code == RETURN_CODE_SUCCESS {
+                "交易成功"
+            } else {
+                "身份信息不符"
+            }
+            .to_string(),
+            merchant_id: merchant.to_string(),
+            bank_card_no: "6228480012345678".to_string(),
+            certificate_no: "11010119900307123X".to_string(),
+            account_name: "张喆".to_string(),
+            host_date: "2026/11/27".to_string(),
+            host_time: "10:00:00".to_string(),
+        }
+    }
+
+    fn form(result: &IdentityResultNotification, key: &crate::crypto::PrivateKey) -> Vec<u8> {
+        let msg = build_notification(&result.to_xml(), key, SignatureAlgorithm::Sha1WithRsa);
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("MSG", &msg)
+            .finish()
+            .into_bytes()
+    }
+
+    /// Proves a result is believed only when the bank signed it for us; it is named by the
+    /// verification number of the address it arrived at, and carries the card and certificate
+    /// it is about, masked.
+    #[test]
+    fn results_are_read_for_the_verification_of_their_address() {
+        let account = crate::channel::tests::account("http://127.0.0.1:9/");
+        let (bank_key, _) = crate::channel::tests::bank();
+        let merchant = account.merchant_id.clone();
+        let read = read_result(
+            &account,
+            "IDV1",
+            &form(&result("0000", &merchant), bank_key),
+        )
+        .unwrap();
+        assert_eq!(read.verify_no, "IDV1");
+        assert_eq!(read.outcome, IdentityOutcome::Matched);
+        assert_eq!(read.card_no_masked, mask_card("6228480012345678"));
+        assert_eq!(read.certificate_no_masked, mask_id("11010119900307123X"));
+        assert!(!read.raw_masked.contains("6228480012345678"));
+        assert!(!read.raw_masked.contains("11010119900307123X"));
+
+        let mismatch = read_result(
+            &account,
+            "IDV2",
+            &form(&result(RETURN_CODE_IDENTITY_MISMATCH, &merchant), bank_key),
+        )
+        .unwrap();
+        assert_eq!(mismatch.verify_no, "IDV2");
+        assert!(matches!(
+            mismatch.outcome,
+            IdentityOutcome::NotMatched { .. }
+        ));
+
+        // Numbers the bank did not echo stay empty.
+        let mut bare = result("0000", &merchant);
+        bare.bank_card_no = String::new();
+        bare.certificate_no = String::new();
+        let bare = read_result(&account, "IDV1", &form(&bare, bank_key)).unwrap();
+        assert_eq!(
+            (
+                bare.card_no_masked.as_str(),
+                bare.certificate_no_masked.as_str()
+            ),
+            ("", "")
+        );
+
+        assert_eq!(
+            read_result(&account, "IDV1", &form(&result("0000", "OTHER"), bank_key)),
+            Err(NotificationError::WrongMerchant("OTHER".to_string()))
+        );
+        let forged_key = crate::channel::tests::merchant_key();
+        assert_eq!(
+            read_result(
+                &account,
+                "IDV1",
+                &form(&result("0000", &merchant), &forged_key)
+            ),
+            Err(NotificationError::BadSignature)
+        );
+        assert!(matches!(
+            read_result(
+                &account,
+                "IDV1",
+                &form(&result("EUNKWN", &merchant), bank_key)
+            ),
+            Err(NotificationError::Malformed(_))
+        ));
     }
 
     /// Proves a mismatch is a verdict and other refusals are not.

@@ -3,29 +3,34 @@
 
 use super::account::AbcAccount;
 use super::answer::{self, Judged};
-use super::pay::{truncate_chars, unfit, valid_order_no};
+use super::pay::{unfit, valid_order_no};
 use super::statement::protocol_date;
 use super::time::{beijing_date_time, booked};
 use super::{AbcChannel, agent_debit, http, raw_message, request};
 use crate::messages::{
-    AgentSignRequest, AgentSignResponse, AgentSignResultNotification, AgentUnSignRequest,
-    AgentUnSignResponse, NO_SUCH_ORDER_CODES, QueryAgentSignRequest, QueryAgentSignResponse,
-    RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, SIGN_ACTIVE, SIGN_CANCELLED, SIGN_FAILED,
-    SIGN_PENDING,
+    AGENT_UNSIGN, AgentSignRequest, AgentSignResponse, AgentSignResultNotification,
+    AgentUnSignRequest, AgentUnSignResponse, IS_SIGN, NO_SUCH_ORDER_CODES, QueryAgentSignRequest,
+    QueryAgentSignResponse, RETURN_CODE_SUCCESS, RETURN_CODE_UNKNOWN, SIGN_ACTIVE, SIGN_CANCELLED,
+    SIGN_FAILED, SIGN_PENDING,
 };
 use crate::wire::SignedNotification;
 use unipay_core::channel::{
     BatchAccepted, BatchRef, BoxFuture, ChannelError, NotificationError, NotificationMode,
 };
+use unipay_core::identity::CERTIFICATE_TYPES;
 use unipay_core::mandate_channel::{
     BankMandate, BankMandateState, DebitAnswer, DebitBatchRequest, DebitBatchResult, DebitRequest,
     MandateAnswer, MandateChannel, MandateSignNotification, MandateSignRedirect,
     MandateSignRequest,
 };
-use unipay_core::masking::{mask_card, mask_sensitive_fields};
+use unipay_core::masking::mask_sensitive_fields;
 
 /// A certificate number on the wire: letters and digits (an ID's check character is `X`).
 const MAX_CERTIFICATE_CHARS: usize = 32;
+/// Card types the bank's own client sends: debit, credit, either.
+const CARD_TYPES: &[&str] = &["1", "3", "A"];
+/// The longest ResultNotifyURL the client sends.
+const MAX_URL_BYTES: usize = 200;
 
 impl MandateChannel for AbcChannel {
     fn sign_mandate<'a>(
@@ -76,10 +81,14 @@ impl MandateChannel for AbcChannel {
             if !valid_order_no(sign_request_no) || !valid_order_no(agent_sign_no) {
                 return Err(unfit("invalid signing or mandate number"));
             }
+            let (request_date, request_time) = beijing_date_time(self.clock.now_ms())
+                .ok_or_else(|| unfit("clock out of range"))?;
             let trx = AgentUnSignRequest {
                 trx_type: "AgentUnSign".to_string(),
                 order_no: sign_request_no.to_string(),
                 agent_sign_no: agent_sign_no.to_string(),
+                request_date,
+                request_time,
             };
             let body = request::signed(&self.account, trx)?;
             let answer = http::post(&self.http, &self.account.trx_url, body).await?;
@@ -107,7 +116,7 @@ impl MandateChannel for AbcChannel {
         request: &'a DebitRequest,
     ) -> BoxFuture<'a, Result<DebitAnswer, ChannelError>> {
         Box::pin(async move {
-            let trx = agent_debit::pay_request(request)?;
+            let trx = agent_debit::pay_request(&self.account, request)?;
             let body = request::signed(&self.account, &trx)?;
             let answer = http::post(&self.http, &self.account.trx_url, body).await?;
             let state =
@@ -119,12 +128,16 @@ impl MandateChannel for AbcChannel {
         })
     }
 
+    fn plan_debit_batch(&self, request: &DebitBatchRequest) -> Result<Vec<usize>, ChannelError> {
+        agent_debit::plan(&self.account, request)
+    }
+
     fn debit_batch<'a>(
         &'a self,
         request: &'a DebitBatchRequest,
     ) -> BoxFuture<'a, Result<BatchAccepted, ChannelError>> {
         Box::pin(async move {
-            let batch = agent_debit::batch_request(request)?;
+            let batch = agent_debit::batch_request(&self.account, request)?;
             let body = agent_debit::batch_body(&self.account, &batch)?;
             let answer = http::post_batch(&self.http, &self.account, body).await?;
             agent_debit::read_batch_answer(&self.account, &batch, &answer)
@@ -148,45 +161,63 @@ impl MandateChannel for AbcChannel {
     }
 }
 
-/// The typed AgentSign; refused here (never sent) when the platform could only refuse it.
+/// The typed AgentSign; refused here (never sent) when the platform could only refuse it, by
+/// the checks the bank's own client makes before it sends one.
 pub fn sign_request(
     account: &AbcAccount,
     request: &MandateSignRequest,
 ) -> Result<AgentSignRequest, ChannelError> {
     if !valid_order_no(&request.sign_request_no) {
         return Err(unfit(
-            "signing number must be 1 to 50 letters, digits, - or _",
+            "signing number must be 1 to 60 letters, digits, - or _",
         ));
     }
-    let certificate_ok = (1..=MAX_CERTIFICATE_CHARS).contains(&request.certificate_no.len())
-        && request
-            .certificate_no
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric());
-    if !certificate_ok {
+    check_certificate(&request.certificate_type, &request.certificate_no)?;
+    if !CARD_TYPES.contains(&request.card_type.as_str()) {
         return Err(unfit(
-            "certificate number must be 1 to 32 letters or digits",
+            "card type must be 1 (debit), 3 (credit) or A (either)",
+        ));
+    }
+    let url = &request.result_notify_url;
+    if url.len() > MAX_URL_BYTES || !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(unfit(
+            "result notify URL must be an http(s) URL of at most 200 bytes",
         ));
     }
     let (request_date, request_time) = beijing_date_time(request.created_at_ms)
         .ok_or_else(|| unfit("creation time out of range"))?;
     Ok(AgentSignRequest {
         trx_type: "AgentSign".to_string(),
+        certificate_no: request.certificate_no.clone(),
+        certificate_type: request.certificate_type.clone(),
+        notify_type: account.notify_type.code().to_string(),
+        result_notify_url: url.clone(),
         order_no: request.sign_request_no.clone(),
+        payment_link_type: account.payment_link_type.clone(),
+        mer_custom_no: String::new(),
+        card_type: request.card_type.clone(),
         request_date,
         request_time,
-        card_type: request.card_type.clone(),
-        certificate_type: request.certificate_type.clone(),
-        certificate_no: request.certificate_no.clone(),
-        expired_date: protocol_date(&request.expires_on)?,
-        single_limit_amount: request
-            .max_amount_per_debit
-            .map(|a| a.to_yuan_string())
-            .unwrap_or_default(),
-        notify_type: account.notify_type.code().to_string(),
-        result_notify_url: request.result_notify_url.clone(),
-        merchant_remarks: truncate_chars("", 100),
+        invaid_date: protocol_date(&request.expires_on)?,
+        is_sign: IS_SIGN.to_string(),
     })
+}
+
+/// The certificate checks of the bank's own client: a known type, an ID card (`I`) of 15 or 18
+/// characters, letters and digits only.
+pub(super) fn check_certificate(kind: &str, number: &str) -> Result<(), ChannelError> {
+    if !CERTIFICATE_TYPES.contains(&kind) {
+        return Err(unfit(format!("unknown certificate type {kind:?}")));
+    }
+    let number_ok = (1..=MAX_CERTIFICATE_CHARS).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_alphanumeric())
+        && (kind != "I" || matches!(number.len(), 15 | 18));
+    if !number_ok {
+        return Err(unfit(
+            "certificate number must be 1 to 32 letters or digits (an ID card 15 or 18)",
+        ));
+    }
+    Ok(())
 }
 
 fn read_sign_answer(
@@ -251,6 +282,7 @@ pub(crate) fn sign_result_verified(
                 "signing outcome is unknown (EUNKWN): query it".to_string(),
             ));
         }
+        RETURN_CODE_SUCCESS if fields.trx_type == AGENT_UNSIGN => BankMandateState::Cancelled,
         RETURN_CODE_SUCCESS => {
             if !valid_order_no(&fields.agent_sign_no) {
                 return Err(NotificationError::Malformed(
@@ -259,7 +291,7 @@ pub(crate) fn sign_result_verified(
             }
             BankMandateState::Signed(BankMandate {
                 agent_sign_no: fields.agent_sign_no.clone(),
-                card_masked: masked_card(&fields.card_no),
+                card_masked: masked_card(&fields.last4_card_no),
                 signed_at_ms: booked(&fields.host_date, &fields.host_time, now_ms, 24)
                     .map(|(at, _)| at)
                     .unwrap_or(now_ms),
@@ -283,13 +315,23 @@ pub(crate) fn sign_result_verified(
     })
 }
 
-/// The platform masks the card; should a variant send it whole, we mask it ourselves.
-fn masked_card(card: &str) -> String {
-    if card.contains('*') {
-        card.to_string()
-    } else {
-        mask_card(card)
-    }
+/// SignDate is `YYYY/MM/DD`, perhaps with a time after a space.
+fn signed_at(sign_date: &str, now_ms: i64) -> i64 {
+    let mut parts = sign_date.split_whitespace();
+    let date = parts.next().unwrap_or_default();
+    let time = parts.next().unwrap_or("00:00:00");
+    booked(date, time, now_ms, 24)
+        .map(|(at, _)| at)
+        .unwrap_or(now_ms)
+}
+
+/// The bank tells only the card's last four digits: the card as we show it.
+fn masked_card(last4: &str) -> String {
+    let digits: String = last4.chars().filter(char::is_ascii_digit).collect();
+    let tail = digits
+        .get(digits.len().saturating_sub(4)..)
+        .unwrap_or_default();
+    format!("****{tail}")
 }
 
 fn read_query_answer(
@@ -321,7 +363,7 @@ fn read_query_answer(
             r.order_no
         )));
     }
-    Ok(match r.sign_status.trim() {
+    Ok(match r.agent_sign_status.trim() {
         SIGN_ACTIVE => {
             let agent_sign_no = r.agent_sign_no.trim();
             if !valid_order_no(agent_sign_no) {
@@ -331,10 +373,8 @@ fn read_query_answer(
             }
             BankMandateState::Signed(BankMandate {
                 agent_sign_no: agent_sign_no.to_string(),
-                card_masked: masked_card(r.card_no.trim()),
-                signed_at_ms: booked(&r.host_date, &r.host_time, now_ms, 24)
-                    .map(|(at, _)| at)
-                    .unwrap_or(now_ms),
+                card_masked: masked_card(r.last4_card_no.trim()),
+                signed_at_ms: signed_at(&r.sign_date, now_ms),
             })
         }
         SIGN_FAILED => BankMandateState::Failed {
@@ -354,6 +394,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::crypto::SignatureAlgorithm;
+    use crate::messages::AGENT_SIGN;
     use crate::wire::build_notification;
     use unipay_core::mandate_channel::MandateChannel;
 
@@ -367,9 +408,10 @@ mod tests {
             }
             .to_string(),
             merchant_id: merchant.to_string(),
+            trx_type: AGENT_SIGN.to_string(),
             order_no: "S1".to_string(),
             agent_sign_no: if code == "0000" { "AS1" } else { "" }.to_string(),
-            card_no: "6228480000000000011".to_string(),
+            last4_card_no: "0011".to_string(),
             host_date: "2026/11/30".to_string(),
             host_time: "10:00:00".to_string(),
             notify_type: "1".to_string(),
@@ -389,7 +431,8 @@ mod tests {
     }
 
     /// Proves a signing result is believed only when the bank signed it for us, and reads as
-    /// signed (card masked) or failed.
+    /// signed (the card shown by its last four digits), failed, or, for an AGENTUNSIGN,
+    /// unsigned at the bank.
     #[test]
     fn sign_results_are_verified_like_payment_results() {
         let channel = channel();
@@ -403,11 +446,29 @@ mod tests {
         match &signed.state {
             BankMandateState::Signed(mandate) => {
                 assert_eq!(mandate.agent_sign_no, "AS1");
-                assert_eq!(mandate.card_masked, "622848*********0011");
+                assert_eq!(mandate.card_masked, "****0011");
             }
             other => panic!("{other:?}"),
         }
-        assert!(!signed.raw_masked.contains("6228480000000000011"));
+        // Should the bank send more than the last four digits, only those are kept.
+        let mut whole_card = result("0000", &merchant);
+        whole_card.last4_card_no = "6228480000000000011".to_string();
+        match channel
+            .read_sign_result(&form(&whole_card, bank_key))
+            .unwrap()
+            .state
+        {
+            BankMandateState::Signed(mandate) => assert_eq!(mandate.card_masked, "****0011"),
+            other => panic!("{other:?}"),
+        }
+        let mut unsigned = result("0000", &merchant);
+        unsigned.trx_type = AGENT_UNSIGN.to_string();
+        unsigned.agent_sign_no = String::new();
+        let unsigned = channel
+            .read_sign_result(&form(&unsigned, bank_key))
+            .unwrap();
+        assert_eq!(unsigned.sign_request_no, "S1");
+        assert_eq!(unsigned.state, BankMandateState::Cancelled);
         let refused = channel
             .read_sign_result(&form(&result("2409", &merchant), bank_key))
             .unwrap();
@@ -426,7 +487,8 @@ mod tests {
         assert!(channel.read_sign_result(b"MSG=").is_err());
     }
 
-    /// Proves the AgentSign request carries the signing's terms in wire form.
+    /// Proves the AgentSign request carries the signing's terms in wire form, and refuses what
+    /// the bank's own client would.
     #[test]
     fn sign_request_fields() {
         let channel = channel();
@@ -441,16 +503,65 @@ mod tests {
             created_at_ms: 1_764_460_800_000,
         };
         let trx = sign_request(channel.account(), &request).unwrap();
-        assert_eq!(trx.expired_date, "2027/06/30");
-        assert_eq!(trx.single_limit_amount, "500.00");
+        assert_eq!(trx.trx_type, "AgentSign");
+        assert_eq!(trx.invaid_date, "2027/06/30");
+        assert_eq!(trx.is_sign, IS_SIGN);
+        assert_eq!(trx.card_type, "1");
+        assert_eq!(trx.order_no, "S1");
+        assert_eq!(trx.notify_type, "1");
+        assert_eq!(trx.payment_link_type, "1");
+        assert_eq!(trx.mer_custom_no, "");
         assert_eq!(
             (trx.request_date.as_str(), trx.request_time.as_str()),
             ("2025/11/30", "08:00:00")
         );
-        let bad = MandateSignRequest {
-            certificate_no: "1101 05".to_string(),
+        // The bank's client sends no per-debit limit: the platform keeps it.
+        let json = serde_json::to_string(&trx).unwrap();
+        assert!(
+            json.contains(r#""InvaidDate":"2027/06/30","IsSign":"Sign"}"#),
+            "{json}"
+        );
+        assert!(!json.contains("SingleLimitAmount") && !json.contains("ExpiredDate"));
+        let either = MandateSignRequest {
+            card_type: "A".to_string(),
+            certificate_no: "110105491231002".to_string(),
+            ..request.clone()
+        };
+        assert!(sign_request(channel.account(), &either).is_ok());
+        let bads = [
+            MandateSignRequest {
+                certificate_no: "1101 05".to_string(),
+                ..request.clone()
+            },
+            // An ID card is 15 or 18 characters.
+            MandateSignRequest {
+                certificate_no: "11010519491231002".to_string(),
+                ..request.clone()
+            },
+            MandateSignRequest {
+                certificate_type: "X".to_string(),
+                ..request.clone()
+            },
+            MandateSignRequest {
+                card_type: "2".to_string(),
+                ..request.clone()
+            },
+            MandateSignRequest {
+                result_notify_url: "ftp://pay.example/x".to_string(),
+                ..request.clone()
+            },
+            MandateSignRequest {
+                sign_request_no: "S".repeat(61),
+                ..request.clone()
+            },
+        ];
+        for bad in &bads {
+            assert!(sign_request(channel.account(), bad).is_err(), "{bad:?}");
+        }
+        let long_no = MandateSignRequest {
+            sign_request_no: "S".repeat(60),
             ..request
         };
-        assert!(sign_request(channel.account(), &bad).is_err());
+        assert!(sign_request(channel.account(), &long_no).is_ok());
     }
 }

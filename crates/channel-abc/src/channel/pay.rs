@@ -14,7 +14,7 @@ use unipay_core::channel::{CaptureMode, ChannelError, PaymentRedirect, PaymentRe
 /// OrderDesc and ProductName are shown on the bank's page; long subjects are cut (on a
 /// character boundary) well inside what the platform stores.
 pub const MAX_SUBJECT_CHARS: usize = 60;
-const MAX_ORDER_NO: usize = 50;
+const MAX_ORDER_NO: usize = 60;
 const MAX_URL: usize = 512;
 
 /// What the real client calls 1100/1101: our own request is unfit, it is never sent.
@@ -46,7 +46,7 @@ pub fn pay_request(
 ) -> Result<RequestMessage<PayRequest>, ChannelError> {
     if !valid_order_no(&request.order_no) {
         return Err(unfit(
-            "order number must be 1 to 50 letters, digits, - or _",
+            "order number must be 1 to 60 letters, digits, - or _",
         ));
     }
     if !account.payment_types.contains(&request.payment_type) {

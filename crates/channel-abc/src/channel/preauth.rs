@@ -7,7 +7,7 @@ use super::pay::{unfit, valid_order_no};
 use super::request;
 use super::time::{beijing_date_time, booked};
 use crate::messages::{
-    CURRENCY_CNY, OPERATE_CANCEL, OPERATE_CONFIRM, PreAuthRequest, PreAuthResponse,
+    CURRENCY_CNY, OPERATE_CANCEL, OPERATE_CONFIRM, PreAuthOrder, PreAuthRequest, PreAuthResponse,
 };
 use unipay_core::Amount;
 use unipay_core::channel::{BankPaid, BankPreAuthState, ChannelError, PreAuthOperation};
@@ -25,7 +25,7 @@ pub fn preauth_request(
     }
     if !valid_order_no(operation_no) {
         return Err(unfit(
-            "operation number must be 1 to 50 letters, digits, - or _",
+            "operation number must be 1 to 60 letters, digits, - or _",
         ));
     }
     if operation_no == original_order_no {
@@ -33,22 +33,28 @@ pub fn preauth_request(
     }
     let (order_date, order_time) =
         beijing_date_time(now_ms).ok_or_else(|| unfit("time out of range"))?;
-    // A Cancel releases the whole authorization: it names no amount.
-    let (operate_type, order_amount) = match operation {
-        PreAuthOperation::Confirm { amount } => (OPERATE_CONFIRM, amount.to_yuan_string()),
-        PreAuthOperation::Cancel => (OPERATE_CANCEL, String::new()),
+    // A Cancel releases the whole authorization, yet carries its amount: the bank's own
+    // client refuses an operation without one above zero.
+    let (operate_type, amount) = match operation {
+        PreAuthOperation::Confirm { amount } => (OPERATE_CONFIRM, amount),
+        PreAuthOperation::Cancel { amount } => (OPERATE_CANCEL, amount),
     };
+    if amount.fen() <= 0 {
+        return Err(unfit("an operation's amount must be above zero"));
+    }
     Ok(PreAuthRequest {
         trx_type: "PreAuthCancelConfirm".to_string(),
-        operate_type: operate_type.to_string(),
-        order_date,
-        order_time,
-        order_no: operation_no.to_string(),
-        original_order_no: original_order_no.to_string(),
-        currency_code: CURRENCY_CNY.to_string(),
-        order_amount,
-        fee: String::new(),
-        merchant_remarks: String::new(),
+        order: PreAuthOrder {
+            operate_type: operate_type.to_string(),
+            order_date,
+            order_time,
+            order_no: operation_no.to_string(),
+            original_order_no: original_order_no.to_string(),
+            currency_code: CURRENCY_CNY.to_string(),
+            order_amount: amount.to_yuan_string(),
+            fee: String::new(),
+            merchant_remarks: String::new(),
+        },
     })
 }
 
@@ -79,6 +85,7 @@ pub(super) fn read_answer(
             Judged::Unknown { reason } => BankPreAuthState::Unknown { reason },
         });
     }
+    let sent = &sent.order;
     if r.order_no != sent.order_no {
         return Err(ChannelError::BadAnswer(format!(
             "answer is for operation {:?}, not {:?}",
@@ -129,6 +136,6 @@ fn amount_of(r: &PreAuthResponse, operation: &PreAuthOperation) -> Result<Amount
             }
             Ok(*amount)
         }
-        PreAuthOperation::Cancel => parsed(),
+        PreAuthOperation::Cancel { .. } => parsed(),
     }
 }

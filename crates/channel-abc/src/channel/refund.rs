@@ -41,12 +41,12 @@ pub fn refund_request(request: &RefundRequest) -> Result<AbcRefund, ChannelError
 pub(super) fn check_numbers(order_no: &str, refund_no: &str) -> Result<(), ChannelError> {
     if !valid_order_no(order_no) {
         return Err(unfit(
-            "order number must be 1 to 50 letters, digits, - or _",
+            "order number must be 1 to 60 letters, digits, - or _",
         ));
     }
     if !valid_order_no(refund_no) {
         return Err(unfit(
-            "refund number must be 1 to 50 letters, digits, - or _",
+            "refund number must be 1 to 60 letters, digits, - or _",
         ));
     }
     if refund_no == order_no {

@@ -7,26 +7,17 @@ use crate::wire::{MAX_MESSAGE_BYTES, build_request};
 use serde::Serialize;
 use unipay_core::channel::ChannelError;
 
-/// The signed body of `trx`, at most the ordinary 8,000 bytes.
+/// The signed body of `trx`, at most the 8,000 bytes the bank takes (without the line end,
+/// which it does not count). A larger one would only be refused: it is never sent.
 pub(super) fn signed<T: Serialize>(account: &AbcAccount, trx: T) -> Result<Vec<u8>, ChannelError> {
-    signed_within(account, trx, MAX_MESSAGE_BYTES)
-}
-
-/// The signed body of `trx`, at most `max_bytes` (without the line end, which the platform
-/// does not count). A larger one would only be refused: it is never sent.
-pub(super) fn signed_within<T: Serialize>(
-    account: &AbcAccount,
-    trx: T,
-    max_bytes: usize,
-) -> Result<Vec<u8>, ChannelError> {
     let json = RequestMessage::new(&account.merchant_id, trx)
         .to_json()
         .map_err(|e| unfit(e.to_string()))?;
     let body = build_request(&json, &account.key, account.algorithm);
     let counted = body.strip_suffix(b"\n").unwrap_or(&body).len();
-    if counted > max_bytes {
+    if counted > MAX_MESSAGE_BYTES {
         return Err(unfit(format!(
-            "request of {counted} bytes exceeds {max_bytes}"
+            "request of {counted} bytes exceeds {MAX_MESSAGE_BYTES}"
         )));
     }
     Ok(body)

@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agent_tests;
 mod batch_tests;
 mod http_tests;
 mod notify_tests;

@@ -7,12 +7,15 @@
 //! the codes of `SignStatus` are **assumed** (as the simulator writes them), in the style of
 //! the payment and batch refund messages.
 
+use super::pay::OrderItem;
 use super::result_xml::{self, ResultFields};
 use super::{EC_MERCHANT_TYPE, MessageError};
 use serde::{Deserialize, Serialize};
 
-/// `TrxType` of the signing result message.
-pub const AGENT_SIGN_RESULT: &str = "AgentSignResult";
+/// `TrxType` of the signing result message: the bank's own client branches on these
+/// (`AgentSign` / `AgentUnSign` upper-cased).
+pub const AGENT_SIGN: &str = "AGENTSIGN";
+pub const AGENT_UNSIGN: &str = "AGENTUNSIGN";
 /// `SignStatus`: the customer has not decided.
 pub const SIGN_PENDING: &str = "0";
 /// `SignStatus`: signed, debits may be made.
@@ -22,30 +25,35 @@ pub const SIGN_FAILED: &str = "2";
 /// `SignStatus`: unsigned since.
 pub const SIGN_CANCELLED: &str = "3";
 
-/// TrxRequest of an AgentSign.
+/// TrxRequest of an AgentSign, in the order and with the keys ABC's own client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AgentSignRequest {
     /// Always `AgentSign`.
     pub trx_type: String,
-    /// Our number for the signing (unique per merchant with order numbers).
-    pub order_no: String,
-    pub request_date: String,
-    pub request_time: String,
-    /// `1` debit card, `3` credit card.
-    pub card_type: String,
-    pub certificate_type: String,
     pub certificate_no: String,
-    /// `YYYY/MM/DD`: the last day debits may be made.
-    pub expired_date: String,
-    /// Yuan; `""` for no limit.
-    pub single_limit_amount: String,
+    pub certificate_type: String,
     /// `0` page, `1` server.
     pub notify_type: String,
     #[serde(rename = "ResultNotifyURL")]
     pub result_notify_url: String,
-    pub merchant_remarks: String,
+    /// Our number for the signing (unique per merchant with order numbers).
+    pub order_no: String,
+    pub payment_link_type: String,
+    /// The merchant's own number for the customer (may be empty).
+    pub mer_custom_no: String,
+    /// `1` debit card, `3` credit card, `A` either.
+    pub card_type: String,
+    pub request_date: String,
+    pub request_time: String,
+    /// `YYYY/MM/DD`: the last day debits may be made. The client's own spelling.
+    pub invaid_date: String,
+    /// Always [`IS_SIGN`].
+    pub is_sign: String,
 }
+
+/// `IsSign` of every AgentSign.
+pub const IS_SIGN: &str = "Sign";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -59,7 +67,7 @@ pub struct AgentSignResponse {
     pub trx_type: String,
     pub order_no: String,
     /// The page the customer signs on.
-    #[serde(rename = "SignURL")]
+    #[serde(rename = "B2CAgentSignContractURL")]
     pub sign_url: String,
 }
 
@@ -85,11 +93,19 @@ pub struct QueryAgentSignResponse {
     pub order_no: String,
     pub agent_sign_no: String,
     /// [`SIGN_PENDING`], [`SIGN_ACTIVE`], [`SIGN_FAILED`] or [`SIGN_CANCELLED`].
-    pub sign_status: String,
-    /// The card, masked by the platform.
-    pub card_no: String,
-    pub host_date: String,
-    pub host_time: String,
+    pub agent_sign_status: String,
+    /// The card's last four digits.
+    #[serde(rename = "Last4CardNo")]
+    pub last4_card_no: String,
+    /// `YYYY/MM/DD` (HH:MM:SS may follow).
+    pub sign_date: String,
+    pub un_sign_date: String,
+    pub invaid_date: String,
+    pub certificate_no: String,
+    pub certificate_type: String,
+    pub account_type: String,
+    pub payment_link_type: String,
+    pub merchant_no: String,
     /// For a failed signing: why.
     pub reason_code: String,
     pub reason: String,
@@ -102,6 +118,8 @@ pub struct AgentUnSignRequest {
     pub trx_type: String,
     pub order_no: String,
     pub agent_sign_no: String,
+    pub request_date: String,
+    pub request_time: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -118,20 +136,36 @@ pub struct AgentUnSignResponse {
     pub agent_sign_no: String,
 }
 
-/// TrxRequest of an AgentPay.
+/// TrxRequest of an AgentPay. `OrderItems` stands at TrxRequest level and only when there are
+/// items, as the client sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AgentPayRequest {
     pub trx_type: String,
-    pub order_no: String,
-    pub agent_sign_no: String,
     pub order_date: String,
     pub order_time: String,
+    pub order_no: String,
+    pub agent_sign_no: String,
+    pub card_no: String,
     pub currency_code: String,
     /// Yuan.
-    pub order_amount: String,
-    pub order_desc: String,
+    pub amount: String,
+    pub receiver_address: String,
+    pub fee: String,
+    pub certificate_no: String,
+    pub installment_mark: String,
+    pub commodity_type: String,
+    pub payment_link_type: String,
+    #[serde(rename = "BuyIP")]
+    pub buy_ip: String,
+    pub expired_date: String,
+    pub receive_account: String,
+    pub receive_acc_name: String,
     pub merchant_remarks: String,
+    pub is_break_account: String,
+    pub split_acc_template: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub order_items: Vec<OrderItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -146,7 +180,7 @@ pub struct AgentPayResponse {
     pub trx_type: String,
     pub order_no: String,
     pub agent_sign_no: String,
-    pub order_amount: String,
+    pub amount: String,
     pub batch_no: String,
     pub voucher_no: String,
     pub host_date: String,
@@ -155,11 +189,22 @@ pub struct AgentPayResponse {
     pub i_rsp_ref: String,
 }
 
-/// TrxRequest of an AgentBatch.
+/// TrxRequest of an AgentBatch: the header nested in `AgentBatch`, the lines in `Details`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AgentBatchRequest {
     pub trx_type: String,
+    pub receive_account: String,
+    pub receive_acc_name: String,
+    pub currency_code: String,
+    pub agent_batch: AgentBatchHeader,
+    pub details: Vec<AgentBatchDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AgentBatchHeader {
+    /// At most 30 characters.
     pub batch_no: String,
     pub batch_date: String,
     pub batch_time: String,
@@ -167,18 +212,45 @@ pub struct AgentBatchRequest {
     pub agent_count: String,
     /// Yuan: the sum of the lines.
     pub agent_amount: String,
-    pub details: Vec<AgentBatchDetail>,
 }
 
+/// One line of an AgentBatch, with the keys of the client's own demo, in its order.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AgentBatchDetail {
     pub seq_no: String,
-    pub agent_sign_no: String,
     /// The line's own order number.
     pub order_no: String,
+    pub agent_sign_no: String,
+    pub card_no: String,
     /// Yuan.
-    pub amount: String,
+    pub order_amount: String,
+    pub receiver_address: String,
+    pub fee: String,
+    pub certificate_no: String,
+    pub installment_mark: String,
+    pub installment_code: String,
+    pub installment_num: String,
+    pub commodity_type: String,
+    pub sub_mer_name: String,
+    pub sub_mer_id: String,
+    #[serde(rename = "SubMerMCC")]
+    pub sub_mer_mcc: String,
+    pub sub_merchant_remarks: String,
+    #[serde(rename = "ProductID")]
+    pub product_id: String,
+    pub product_name: String,
+    pub unit_price: String,
+    pub qty: String,
+    pub product_remarks: String,
+    pub product_type: String,
+    pub product_discount: String,
+    pub product_expired_date: String,
+    #[serde(rename = "BuyIP")]
+    pub buy_ip: String,
+    pub remark: String,
+    pub is_break_account: String,
+    pub split_acc_template: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -191,25 +263,21 @@ pub struct AgentBatchResponse {
     #[serde(rename = "MerchantID")]
     pub merchant_id: String,
     pub trx_type: String,
+    pub merchant_no: String,
+    pub send_time: String,
     pub batch_no: String,
     pub batch_date: String,
-    pub batch_time: String,
     pub agent_count: String,
     pub agent_amount: String,
-    pub serial_number: String,
-    pub host_date: String,
-    pub host_time: String,
 }
 
-/// TrxRequest of an AgentBatchQuery.
+/// TrxRequest of an AgentBatchQuery: the batch is named by its number and date.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AgentBatchQueryRequest {
     pub trx_type: String,
     pub batch_no: String,
     pub batch_date: String,
-    pub batch_time: String,
-    pub serial_number: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -223,25 +291,26 @@ pub struct AgentBatchQueryResponse {
     pub merchant_id: String,
     pub trx_type: String,
     pub batch_no: String,
-    pub serial_number: String,
+    pub batch_status: String,
+    #[serde(rename = "BatchStatusZH")]
+    pub batch_status_zh: String,
+    pub currency_code: String,
     pub agent_count: String,
     pub agent_amount: String,
-    pub success_count: String,
-    pub success_amount: String,
-    pub failed_count: String,
-    pub failed_amount: String,
-    pub details: Vec<AgentBatchLineResult>,
+    pub agent_batch_detail: Vec<AgentBatchLineResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AgentBatchLineResult {
     pub seq_no: String,
-    pub agent_sign_no: String,
     pub order_no: String,
-    pub amount: String,
+    pub order_amount: String,
+    pub agent_sign_no: String,
     /// `X` not done, `0` success, `1` fail, `2` no response (as in QueryBatchRefund).
-    pub status: String,
+    pub order_status: String,
+    #[serde(rename = "OrderStatusZH")]
+    pub order_status_zh: String,
     pub reason_code: String,
     pub reason: String,
     #[serde(rename = "iRspRef")]
@@ -251,16 +320,19 @@ pub struct AgentBatchLineResult {
 }
 
 /// The signing result as the platform sends it (every value wire text): flat XML in the
-/// envelope of a payment result.
+/// envelope of a payment result. TrxType [`AGENT_SIGN`] reports a signing (ReturnCode `0000`)
+/// or its refusal; [`AGENT_UNSIGN`] an unsigning made at the bank.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AgentSignResultNotification {
     pub return_code: String,
     pub error_message: String,
     pub merchant_id: String,
+    /// [`AGENT_SIGN`] or [`AGENT_UNSIGN`].
+    pub trx_type: String,
     pub order_no: String,
     pub agent_sign_no: String,
-    /// Masked by the platform.
-    pub card_no: String,
+    /// The card's last four digits.
+    pub last4_card_no: String,
     pub host_date: String,
     pub host_time: String,
     /// `0` page, `1` server.
@@ -268,17 +340,17 @@ pub struct AgentSignResultNotification {
 }
 
 impl AgentSignResultNotification {
-    /// M; every value XML-escaped.
+    /// M, values as they are (the platform does not escape them).
     pub fn to_xml(&self) -> String {
         let fields: [(&str, &str); 11] = [
             ("ReturnCode", &self.return_code),
             ("ErrorMessage", &self.error_message),
             ("ECMerchantType", EC_MERCHANT_TYPE),
             ("MerchantID", &self.merchant_id),
-            ("TrxType", AGENT_SIGN_RESULT),
+            ("TrxType", &self.trx_type),
             ("OrderNo", &self.order_no),
             ("AgentSignNo", &self.agent_sign_no),
-            ("CardNo", &self.card_no),
+            ("Last4CardNo", &self.last4_card_no),
             ("HostDate", &self.host_date),
             ("HostTime", &self.host_time),
             ("NotifyType", &self.notify_type),
@@ -286,20 +358,27 @@ impl AgentSignResultNotification {
         result_xml::write(&fields)
     }
 
-    /// Reads a VERIFIED M. MerchantID, TrxType (which must be AgentSignResult), OrderNo and
-    /// ReturnCode are required.
+    /// Reads a VERIFIED M. MerchantID, TrxType (which must be AGENTSIGN or AGENTUNSIGN),
+    /// OrderNo and ReturnCode are required.
     pub fn from_xml(xml: &str) -> Result<AgentSignResultNotification, MessageError> {
         let fields = ResultFields::of(xml);
-        fields.expect_trx_type(AGENT_SIGN_RESULT)?;
+        let trx_type = fields.required("TrxType")?;
+        if trx_type != AGENT_SIGN && trx_type != AGENT_UNSIGN {
+            return Err(MessageError::bad(
+                "TrxType",
+                format!("not {AGENT_SIGN} or {AGENT_UNSIGN}"),
+            ));
+        }
         let optional = |tag: &str| fields.optional(tag).trim().to_string();
         let required = |tag: &'static str| fields.required(tag);
         Ok(AgentSignResultNotification {
             return_code: required("ReturnCode")?,
             error_message: optional("ErrorMessage"),
             merchant_id: required("MerchantID")?,
+            trx_type,
             order_no: required("OrderNo")?,
             agent_sign_no: optional("AgentSignNo"),
-            card_no: optional("CardNo"),
+            last4_card_no: optional("Last4CardNo"),
             host_date: optional("HostDate"),
             host_time: optional("HostTime"),
             notify_type: optional("NotifyType"),
@@ -311,48 +390,8 @@ impl AgentSignResultNotification {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::messages::RequestMessage;
 
-    /// Proves the fixed bytes of an AgentPay request and an AgentBatch line (field order is
-    /// wire order).
-    #[test]
-    fn request_bytes() {
-        let pay = AgentPayRequest {
-            trx_type: "AgentPay".into(),
-            order_no: "o1".into(),
-            agent_sign_no: "AS1".into(),
-            order_date: "2026/11/30".into(),
-            order_time: "10:00:00".into(),
-            currency_code: "156".into(),
-            order_amount: "12.34".into(),
-            order_desc: "fee".into(),
-            merchant_remarks: String::new(),
-        };
-        assert_eq!(
-            RequestMessage::new("M1", pay).to_json().unwrap(),
-            r#"{"Version":"V3.0.0","Format":"JSON","Merchant":{"ECMerchantType":"EBUS","MerchantID":"M1"},"TrxRequest":{"TrxType":"AgentPay","OrderNo":"o1","AgentSignNo":"AS1","OrderDate":"2026/11/30","OrderTime":"10:00:00","CurrencyCode":"156","OrderAmount":"12.34","OrderDesc":"fee","MerchantRemarks":""}}"#
-        );
-        let batch = AgentBatchRequest {
-            trx_type: "AgentBatch".into(),
-            batch_no: "b1".into(),
-            batch_date: "2026/11/30".into(),
-            batch_time: "10:00:00".into(),
-            agent_count: "1".into(),
-            agent_amount: "1.00".into(),
-            details: vec![AgentBatchDetail {
-                seq_no: "1".into(),
-                agent_sign_no: "AS1".into(),
-                order_no: "o2".into(),
-                amount: "1.00".into(),
-            }],
-        };
-        let json = serde_json::to_string(&batch).unwrap();
-        assert!(json.ends_with(
-            r#""AgentCount":"1","AgentAmount":"1.00","Details":[{"SeqNo":"1","AgentSignNo":"AS1","OrderNo":"o2","Amount":"1.00"}]}"#
-        ), "{json}");
-    }
-
-    /// Proves the signing result reads back what was written, escaped, and that a payment
+    /// Proves the signing result reads back what was written, unescaped, and that a payment
     /// result is not taken for one.
     #[test]
     fn sign_result_round_trip() {
@@ -360,20 +399,31 @@ mod tests {
             return_code: "0000".into(),
             error_message: "成功<&>".into(),
             merchant_id: "M1".into(),
+            trx_type: AGENT_SIGN.into(),
             order_no: "s1".into(),
             agent_sign_no: "AS1".into(),
-            card_no: "622848******1234".into(),
+            last4_card_no: "1234".into(),
             host_date: "2026/11/30".into(),
             host_time: "10:00:00".into(),
             notify_type: "1".into(),
         };
         let xml = message.to_xml();
-        assert!(xml.contains("<TrxType>AgentSignResult</TrxType><OrderNo>s1</OrderNo>"));
+        assert!(xml.contains("<ErrorMessage>成功<&></ErrorMessage>"));
+        assert!(xml.contains("<TrxType>AGENTSIGN</TrxType><OrderNo>s1</OrderNo>"));
         assert_eq!(
             AgentSignResultNotification::from_xml(&xml).unwrap(),
             message
         );
-        let other = xml.replace("AgentSignResult", "PayResult");
-        assert!(AgentSignResultNotification::from_xml(&other).is_err());
+        let unsign = xml.replace("AGENTSIGN", "AGENTUNSIGN");
+        assert_eq!(
+            AgentSignResultNotification::from_xml(&unsign)
+                .unwrap()
+                .trx_type,
+            AGENT_UNSIGN
+        );
+        for other in ["PayResult", "AgentSignResult"] {
+            let other = xml.replace("AGENTSIGN", other);
+            assert!(AgentSignResultNotification::from_xml(&other).is_err());
+        }
     }
 }

@@ -1,19 +1,20 @@
 //! `BatchRefund` (批量退款): up to 10,000 refunds in one request, carried out by the platform
 //! later; `QueryBatchRefund` (批量退款结果查询) then tells where each line stands.
 //!
-//! The batch-level names of the query's answer are those of ABC's public demo; the per-line
-//! list is **assumed** (as the simulator writes it): the request's line fields under the
-//! request's own name, `OrderData`, with each line's Status and, for a failed line, why.
+//! The query's answer lists the lines in `Order`, with the names the bank's own client's demo
+//! reads (OriginalOrderNo, RefundOrderNo, CurrencyCode, RefundAmountCell, OrderStatus, Remark);
+//! a failed line's ReasonCode and Reason, and the batch's counts, are **assumed** (as the
+//! simulator writes them).
 
 use serde::{Deserialize, Serialize};
 
-/// `Status` of a batch line: not processed yet.
+/// `OrderStatus` of a batch line: not processed yet.
 pub const LINE_PENDING: &str = "X";
-/// `Status` of a batch line: refunded.
+/// `OrderStatus` of a batch line: refunded.
 pub const LINE_SUCCEEDED: &str = "0";
-/// `Status` of a batch line: failed (`ReasonCode`, `Reason` say why).
+/// `OrderStatus` of a batch line: failed (`ReasonCode`, `Reason` say why).
 pub const LINE_FAILED: &str = "1";
-/// `Status` of a batch line: no response from the host (yet).
+/// `OrderStatus` of a batch line: no response from the host (yet).
 pub const LINE_NO_RESPONSE: &str = "2";
 
 /// TrxRequest of a BatchRefund.
@@ -85,8 +86,6 @@ pub struct QueryBatchRefundRequest {
     pub batch_time: String,
     /// As the BatchRefund's answer gave it.
     pub serial_number: String,
-    /// Optional; when given it must be the batch's.
-    pub batch_no: String,
 }
 
 /// TrxResponse of a QueryBatchRefund: up to 10,000 lines, so up to a few megabytes.
@@ -112,19 +111,26 @@ pub struct QueryBatchRefundResponse {
     pub success_amount: String,
     pub failed_count: String,
     pub failed_amount: String,
-    pub order_data: Vec<BatchRefundLineResult>,
+    pub mer_refund_account_no: String,
+    pub mer_refund_account_name: String,
+    /// The lines, under the name the client's demo reads.
+    #[serde(rename = "Order")]
+    pub lines: Vec<BatchRefundLineResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct BatchRefundLineResult {
-    pub seq_no: String,
-    pub order_no: String,
-    pub new_order_no: String,
+    /// The refunded payment's order number.
+    pub original_order_no: String,
+    /// The refund's own number (the line's NewOrderNo).
+    pub refund_order_no: String,
     pub currency_code: String,
-    pub refund_amount: String,
+    /// Yuan.
+    pub refund_amount_cell: String,
     /// [`LINE_PENDING`], [`LINE_SUCCEEDED`], [`LINE_FAILED`] or [`LINE_NO_RESPONSE`].
-    pub status: String,
+    pub order_status: String,
+    pub remark: String,
     /// For a failed line: the ReturnCode a single Refund would have got, and its message.
     pub reason_code: String,
     pub reason: String,

@@ -1,13 +1,14 @@
 //! K-code payment (网上K码支付): `KPayVerifyReq` hands the bank the bill with the consumer's
-//! card and mobile numbers (the bank texts a verification code), `KPayReq` pays it with the
-//! code and the card holder's details, `KPayResendReq` asks for a new code. No page redirect.
+//! card number and the last four digits of their mobile number (the bank texts a verification
+//! code to the number it holds for the card), `KPayReq` pays it with the code and the card
+//! holder's details, `KPayResendReq` asks for a new code. The bill names no result address:
+//! KPayReq's answer, or a Query, is the result.
 //!
-//! The public material names the transactions and their main fields only. **Assumed**, as the
-//! simulator plays them: KPayVerifyReq carries the same fields as a PayReq plus `CardNo` and
-//! `MobileNo`; KPayReq answers like a payment result (iRspRef, VoucherNo, HostDate, HostTime);
-//! the refusals below have codes of their own.
+//! Requests are as ABC's own client sends them. **Assumed**, as the simulator plays them: the
+//! answers' fields other than those the client's demo reads (`PaymentURL`, `VerifyDate`,
+//! `VerifyTime`; `OrderAmount`, `HostDate`, `HostTime`), and the refusals' codes below.
 
-use super::pay::PayOrder;
+use super::pay::OrderItem;
 use serde::{Deserialize, Serialize};
 
 /// `ReturnCode` of a KPayReq with a wrong code: the attempt is counted.
@@ -19,24 +20,49 @@ pub const RETURN_CODE_VERIFY_ATTEMPTS_EXHAUSTED: &str = "2352";
 /// `ReturnCode` of a KPayResendReq (or a repeated bill) beyond the codes the bank texts.
 pub const RETURN_CODE_RESEND_LIMIT: &str = "2353";
 
-/// TrxRequest of a KPayVerifyReq: the order as in PayReq, then the card and the mobile.
+/// TrxRequest of a KPayVerifyReq, in the client's order.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct KPayVerifyRequest {
-    /// Always `KPayVerifyReq`.
     pub trx_type: String,
+    pub card_no: String,
+    /// The last four digits of the consumer's mobile number.
+    pub mobile_no: String,
+    pub commodity_type: String,
+    /// `0`: no instalments.
+    pub installment: String,
     pub payment_type: String,
     pub payment_link_type: String,
-    pub notify_type: String,
-    #[serde(rename = "ResultNotifyURL")]
-    pub result_notify_url: String,
+    pub receive_account: String,
+    pub receive_acc_name: String,
     pub merchant_remarks: String,
-    pub card_no: String,
-    pub mobile_no: String,
-    pub order: PayOrder,
+    pub is_break_account: String,
+    pub split_acc_template: String,
+    pub order: KPayVerifyOrder,
 }
 
-/// TrxResponse of a KPayVerifyReq and of a KPayResendReq: the code is on its way.
+/// The bill inside a KPayVerifyReq (shorter than a PayReq's order, in its own order).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct KPayVerifyOrder {
+    #[serde(rename = "PayTypeID")]
+    pub pay_type_id: String,
+    #[serde(rename = "orderTimeoutDate")]
+    pub order_timeout_date: String,
+    pub order_no: String,
+    pub currency_code: String,
+    pub order_amount: String,
+    pub expired_date: String,
+    pub order_desc: String,
+    pub order_date: String,
+    pub order_time: String,
+    pub receiver_address: String,
+    #[serde(rename = "BuyIP")]
+    pub buy_ip: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub order_items: Vec<OrderItem>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct KPayCodeResponse {
@@ -49,30 +75,48 @@ pub struct KPayCodeResponse {
     pub trx_type: String,
     pub order_no: String,
     pub order_amount: String,
-    /// The mobile the code went to, masked by the bank.
-    pub mobile_no: String,
+    /// A page of the bank's where the consumer may pay the bill instead.
+    #[serde(rename = "PaymentURL")]
+    pub payment_url: String,
+    pub verify_date: String,
+    pub verify_time: String,
 }
 
-/// TrxRequest of a KPayReq.
+/// TrxRequest of a KPayReq, in the client's order.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct KPayRequest {
-    /// Always `KPayReq`.
     pub trx_type: String,
-    pub order_no: String,
-    pub verify_code: String,
     pub acc_name: String,
-    /// I, P, K, D, W or U.
     pub certificate_type: String,
     #[serde(rename = "CertificateID")]
     pub certificate_id: String,
-    /// `MMYY`, credit cards only.
+    /// A credit card's expiry, `MMYY`; empty for a debit card.
     pub exp_date: String,
     #[serde(rename = "CVV2")]
     pub cvv2: String,
+    pub verify_code: String,
+    pub payment_type: String,
+    /// `1` internet, `2` mobile.
+    pub pay_link_type: String,
+    pub merchant_remarks: String,
+    pub order: KPayOrder,
 }
 
-/// TrxResponse of a KPayReq: the payment as a result notification reports one.
+/// The order inside a KPayReq (with Fee) or a KPayResendReq (without).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct KPayOrder {
+    pub order_no: String,
+    pub currency_code: String,
+    pub order_amount: String,
+    /// `None` in a KPayResendReq, which has no Fee key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fee: Option<String>,
+    pub order_date: String,
+    pub order_time: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct KPayResponse {
@@ -84,8 +128,7 @@ pub struct KPayResponse {
     pub merchant_id: String,
     pub trx_type: String,
     pub order_no: String,
-    /// Yuan.
-    pub amount: String,
+    pub order_amount: String,
     pub batch_no: String,
     pub voucher_no: String,
     pub host_date: String,
@@ -99,9 +142,8 @@ pub struct KPayResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct KPayResendRequest {
-    /// Always `KPayResendReq`.
     pub trx_type: String,
-    pub order_no: String,
+    pub order: KPayOrder,
 }
 
 super::envelope::response_head!(KPayCodeResponse, KPayResponse);

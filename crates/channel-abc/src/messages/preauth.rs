@@ -9,29 +9,33 @@ pub const OPERATE_CONFIRM: &str = "Confirm";
 pub const OPERATE_CANCEL: &str = "Cancel";
 
 /// TrxRequest, in the order of ABC's public demo.
+/// TrxRequest of a PreAuthCancelConfirm: everything but TrxType inside `Order`, as the
+/// client sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct PreAuthRequest {
-    /// Always `PreAuthCancelConfirm`.
     pub trx_type: String,
+    pub order: PreAuthOrder,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PreAuthOrder {
     /// [`OPERATE_CONFIRM`] or [`OPERATE_CANCEL`].
     pub operate_type: String,
-    /// `YYYY/MM/DD` and `HH:MM:SS` of the operation.
     pub order_date: String,
     pub order_time: String,
-    /// The operation's own number (new).
+    /// This operation's own number.
     pub order_no: String,
-    /// The authorized order.
+    /// The pre-authorized payment's order number.
     pub original_order_no: String,
     pub currency_code: String,
-    /// Yuan: what a Confirm captures; a Cancel releases everything and leaves it empty.
+    /// Yuan, above zero also for a Cancel (the amount held), as the client requires.
     pub order_amount: String,
-    /// Yuan, optional.
     pub fee: String,
     pub merchant_remarks: String,
 }
 
-/// TrxResponse of a PreAuthCancelConfirm.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct PreAuthResponse {
@@ -50,6 +54,7 @@ pub struct PreAuthResponse {
     #[serde(rename = "iRspRef")]
     pub i_rsp_ref: String,
     pub batch_no: String,
+    #[serde(rename = "VouchNo")]
     pub voucher_no: String,
     pub host_date: String,
     pub host_time: String,

@@ -2,13 +2,15 @@
 //! results share it. Written in a fixed field order; read by tag, and only once verified.
 
 use super::{MessageError, VERSION};
-use crate::wire::{xml_escape, xml_field, xml_unescape};
+use crate::wire::xml_field;
 
-/// M holding the `(tag, value)` pairs in order, every value XML-escaped.
+/// M holding the `(tag, value)` pairs in order. Values are written as they are: the bank's own
+/// client cuts each value out by its tags and shows it without unescaping, so the platform
+/// cannot escape them (an escaped `&lt;` would reach the merchant as `&lt;`).
 pub(crate) fn write(fields: &[(&str, &str)]) -> String {
     let mut xml = format!("<Version>{VERSION}</Version><Format>XML</Format><TrxResponse>");
     for (tag, value) in fields {
-        xml.push_str(&format!("<{tag}>{}</{tag}>", xml_escape(value)));
+        xml.push_str(&format!("<{tag}>{value}</{tag}>"));
     }
     xml.push_str("</TrxResponse>");
     xml
@@ -26,14 +28,13 @@ impl<'a> ResultFields<'a> {
         }
     }
 
-    /// The unescaped value, `""` when absent.
+    /// The value as it stands between `<tag>` and the next `</tag>` (not unescaped, as the
+    /// bank's own client reads it), `""` when absent.
     pub(crate) fn optional(&self, tag: &str) -> String {
-        xml_field(self.body, tag)
-            .map(xml_unescape)
-            .unwrap_or_default()
+        xml_field(self.body, tag).unwrap_or_default().to_string()
     }
 
-    /// The unescaped, trimmed value; absent or blank is an error naming the field.
+    /// The trimmed value; absent or blank is an error naming the field.
     pub(crate) fn required(&self, tag: &'static str) -> Result<String, MessageError> {
         let value = self.optional(tag);
         let value = value.trim();

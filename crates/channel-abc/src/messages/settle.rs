@@ -27,9 +27,6 @@ pub struct SettleRequest {
     /// [`ZIP_PLAIN`] or [`ZIP_GZIP`].
     #[serde(rename = "ZIP")]
     pub zip: String,
-    /// Which statement of the day, where the platform offers several; empty for the default
-    /// (sent as `""`, as the real client sends every empty optional field).
-    pub settle_type: String,
 }
 
 impl SettleRequest {
@@ -39,7 +36,6 @@ impl SettleRequest {
             trx_type: "Settle".to_string(),
             settle_date: settle_date.to_string(),
             zip: zip_flag(gzip),
-            settle_type: String::new(),
         }
     }
 }

@@ -252,15 +252,21 @@ fn notification_rebuilds_the_captured_message_and_reads() {
     );
 }
 
+/// Proves notification values are written as they are and read as the bank's own client reads
+/// them: from `<Tag>` to the next `</Tag>`, nothing unescaped, so a value that holds its own
+/// closing tag is cut there, and a tag inside a later value does not replace an earlier field.
 #[test]
-fn notification_values_are_escaped_and_unescaped() {
+fn notification_values_are_written_and_read_as_they_are() {
     let key = PrivateKey::generate(1024).unwrap();
     let cert = key.self_signed_certificate("bank", 1).unwrap();
     let mut n = vector_notification();
     n.merchant_remarks = s("a<b>&c</MerchantRemarks><Amount>9.99</Amount>");
-    n.error_message = s("R&D");
+    n.error_message = s("R&D &lt;");
     let xml = n.to_xml();
-    assert!(xml.contains("<MerchantRemarks>a&lt;b&gt;&amp;c&lt;/MerchantRemarks&gt;"));
+    assert!(xml.contains(
+        "<MerchantRemarks>a<b>&c</MerchantRemarks><Amount>9.99</Amount></MerchantRemarks>"
+    ));
+    assert!(xml.contains("<ErrorMessage>R&D &lt;</ErrorMessage>"));
     let signed = cut_notification(&build_notification(
         &xml,
         &key,
@@ -269,9 +275,13 @@ fn notification_values_are_escaped_and_unescaped() {
     .unwrap();
     signed.verify(&cert).unwrap();
     let fields = NotificationFields::from_xml(&signed.message).unwrap();
-    assert_eq!(fields.merchant_remarks, n.merchant_remarks);
-    assert_eq!(fields.error_message, "R&D");
+    assert_eq!(fields.merchant_remarks, "a<b>&c");
+    assert_eq!(fields.error_message, "R&D &lt;");
     assert_eq!(fields.amount.fen(), 200);
+    let mut plain = vector_notification();
+    plain.merchant_remarks = s("a<b>&c");
+    let read = NotificationFields::from_xml(&plain.to_xml()).unwrap();
+    assert_eq!(read.merchant_remarks, plain.merchant_remarks);
 }
 
 #[test]
@@ -303,7 +313,7 @@ fn settle_request_serializes_in_order() {
         .unwrap();
     assert_eq!(
         json,
-        r#"{"Version":"V3.0.0","Format":"JSON","Merchant":{"ECMerchantType":"EBUS","MerchantID":"103881234560010"},"TrxRequest":{"TrxType":"Settle","SettleDate":"2026/11/27","ZIP":"1","SettleType":""}}"#
+        r#"{"Version":"V3.0.0","Format":"JSON","Merchant":{"ECMerchantType":"EBUS","MerchantID":"103881234560010"},"TrxRequest":{"TrxType":"Settle","SettleDate":"2026/11/27","ZIP":"1"}}"#
     );
     let plain = SettleRequest::new("2026/11/27", false);
     assert_eq!(plain.zip, ZIP_PLAIN);

@@ -20,7 +20,8 @@ pub fn build_answer(
     key: &PrivateKey,
     algorithm: SignatureAlgorithm,
 ) -> Vec<u8> {
-    let mut body = ENVELOPE.seal(&gbk_encode(message_json), key, algorithm);
+    let message = gbk_encode(message_json);
+    let mut body = ENVELOPE.seal(&message, &message, key, algorithm);
     body.push(b'\n');
     body
 }

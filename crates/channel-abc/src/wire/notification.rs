@@ -1,7 +1,10 @@
 //! Result notification: `MSG` = base64 of the GBK bytes of
 //! `<MSG><Message>M</Message><Signature-Algorithm>A</Signature-Algorithm><Signature>S</Signature></MSG>`.
 
-use super::{Envelope, MAX_MESSAGE_BYTES, WireError, gbk_decode, gbk_encode, malformed, verify};
+use super::{
+    Envelope, MAX_MESSAGE_BYTES, WireError, gb2312_signed_bytes, gbk_decode, gbk_encode, malformed,
+    verify,
+};
 use crate::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 use base64::Engine;
 
@@ -18,13 +21,14 @@ pub const MAX_NOTIFICATION_BASE64: usize = MAX_MESSAGE_BYTES.div_ceil(3) * 4;
 
 /// Result notification: base64 (standard, padded, one line) of the GBK bytes of
 /// `<MSG><Message>M</Message><Signature-Algorithm>A</Signature-Algorithm><Signature>S</Signature></MSG>`,
-/// where S signs the GB2312 (= GBK for these characters) bytes of M, the text inside `<Message>`.
+/// where S signs the GB2312 bytes of M, the text inside `<Message>` (see [`gb2312_signed_bytes`]).
 pub fn build_notification(
     message_xml: &str,
     key: &PrivateKey,
     algorithm: SignatureAlgorithm,
 ) -> String {
-    let envelope = ENVELOPE.seal(&gbk_encode(message_xml), key, algorithm);
+    let message = gbk_encode(message_xml);
+    let envelope = ENVELOPE.seal(&message, &gb2312_signed_bytes(&message), key, algorithm);
     base64::engine::general_purpose::STANDARD.encode(envelope)
 }
 
@@ -32,7 +36,7 @@ pub fn build_notification(
 pub struct SignedNotification {
     /// M (the XML inside `<Message>`) decoded to text.
     pub message: String,
-    /// The exact GB2312/GBK bytes of M, as signed.
+    /// The exact GBK bytes of M, as sent.
     pub message_gbk: Vec<u8>,
     pub algorithm: SignatureAlgorithm,
     pub signature: Vec<u8>,
@@ -69,7 +73,7 @@ impl SignedNotification {
         verify(
             certificate,
             self.algorithm,
-            &self.message_gbk,
+            &gb2312_signed_bytes(&self.message_gbk),
             &self.signature,
         )
     }

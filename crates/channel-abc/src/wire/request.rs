@@ -19,7 +19,8 @@ pub fn build_request(
     key: &PrivateKey,
     algorithm: SignatureAlgorithm,
 ) -> Vec<u8> {
-    let mut body = ENVELOPE.seal(message_json.as_bytes(), key, algorithm);
+    let message = message_json.as_bytes();
+    let mut body = ENVELOPE.seal(message, message, key, algorithm);
     body.push(b'\n');
     body
 }

@@ -1,7 +1,7 @@
 //! The little XML the notification needs: flat `<tag>text</tag>` fields, no attributes.
 
-/// The text of the first `<tag>…</tag>` element in an XML message, if present (still escaped:
-/// pass it through [`xml_unescape`]).
+/// The text of the first `<tag>…</tag>` element in an XML message, if present, as it stands
+/// (the bank's values are not escaped; [`xml_unescape`] is there for XML that is).
 pub fn xml_field<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");

@@ -108,9 +108,10 @@ pub async fn create_verification(
             .mobile
             .as_deref()
             .map(|m| PiiKind::Mobile.normalise(m)),
+        // The bank's result names no number of ours: the address it comes back to does.
         result_notify_url: format!(
-            "{}/callbacks/{}/identity",
-            state.config.public_url, created.channel_account_id
+            "{}/callbacks/{}/identity/{}",
+            state.config.public_url, created.channel_account_id, created.verify_no
         ),
         created_at_ms: now,
     };

@@ -138,11 +138,18 @@ pub fn mandate(body: &[u8], today: &str) -> Result<MandateInput, ApiError> {
         None | Some(Value::Null) => None,
         value => Some(amount(value, "max_amount_per_debit")?),
     };
+    let certificate_type = one_of(&fields, "certificate_type", CERTIFICATE_TYPES)?;
+    // The bank's own client refuses a resident ID card of any other length.
+    if certificate_type == "I" && !matches!(certificate_no.len(), 15 | 18) {
+        return Err(invalid(
+            "certificate_no of a resident ID card (I) must be 15 or 18 characters",
+        ));
+    }
     Ok(MandateInput {
         out_mandate_no: number(&fields, "out_mandate_no")?,
         customer_ref: text(&fields, "customer_ref", MAX_REF_CHARS)?,
         card_type: one_of(&fields, "card_type", CARD_TYPES)?,
-        certificate_type: one_of(&fields, "certificate_type", CERTIFICATE_TYPES)?,
+        certificate_type,
         certificate_no,
         expires_on,
         max_amount_per_debit,

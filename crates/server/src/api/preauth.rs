@@ -59,7 +59,11 @@ pub async fn cancel_payment(
     if let Some(answer) = cancel_settled(&state, &payment)? {
         return Ok(answer);
     }
-    let conclusion = preauth_flows::operate(&state, &payment, PreAuthOperation::Cancel)
+    // The bank's own client sends a Cancel with the amount held.
+    let held = unipay_core::Amount::from_fen(payment.amount)
+        .map_err(|e| ApiError::internal(format!("payment {}: {e}", payment.id)))?;
+    let cancel = PreAuthOperation::Cancel { amount: held };
+    let conclusion = preauth_flows::operate(&state, &payment, cancel)
         .await
         .map_err(flow_error)?;
     let after = settled(conclusion)?;

@@ -119,20 +119,56 @@ async fn batch_refund_sends_the_batch_and_is_accepted() {
     );
 }
 
-/// Proves a full batch (far over the ordinary 8,000 bytes) is signed, sent whole and
-/// accepted, and one line more is refused before sending.
+/// Proves no batch goes past the 8,000 bytes the bank takes: a full batch is refused before
+/// sending, and the plan cuts it, in order, into bank batches that each fit and are nearly
+/// full; one line more than the protocol's limit is refused.
 #[tokio::test]
-async fn a_ten_thousand_line_batch_is_sent_whole() {
-    let (url, server) = serve(Script::Answer(Box::new(accept))).await;
-    let accepted = channel(&url).batch_refund(&batch(10_000)).await.unwrap();
-    assert_eq!(accepted.serial_number, "SN0001");
-    let (_, body) = server.await.unwrap();
-    assert!(body.len() > 1_000_000, "{} bytes", body.len());
-    let sent = read_batch_sent(&body);
-    assert_eq!(sent.order_data.len(), 10_000);
-    assert_eq!(sent.total_count, "10000");
-    // 1 + 2 + … + 10,000 fen.
-    assert_eq!(sent.total_amount, "500050.00");
+async fn a_ten_thousand_line_batch_is_planned_in_parts_that_fit() {
+    let account = account("http://127.0.0.1:9/");
+    // Never sent: nothing listens there, and the refusal is ours (1100), not a lost request.
+    let err = channel("http://127.0.0.1:9/")
+        .batch_refund(&batch(10_000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ChannelError::Refused { ref code, .. } if code == "1100"),
+        "{err:?}"
+    );
+    let full = batch(10_000);
+    let plan = channel("http://127.0.0.1:9/")
+        .plan_refund_batch(&full)
+        .unwrap();
+    assert!(plan.len() > 1 && plan.iter().all(|&n| n > 0), "{plan:?}");
+    assert_eq!(plan.iter().sum::<usize>(), 10_000);
+    let body_of = |lines: &[BatchRefundLine]| {
+        let part = BatchRefundRequest {
+            lines: lines.to_vec(),
+            ..batch(0)
+        };
+        batch_refund::request_body(&account, &batch_refund::batch_request(&part).unwrap())
+    };
+    let mut at = 0;
+    for &n in &plan {
+        let body = body_of(&full.lines[at..at + n]).unwrap();
+        let counted = body.len() - 1;
+        assert!(counted <= crate::wire::MAX_MESSAGE_BYTES, "{counted} bytes");
+        // Nearly full: the plan keeps room only for the count and sum at their largest (the
+        // whole batch's), less than a line.
+        if at + n + 2 <= full.lines.len() {
+            assert!(
+                body_of(&full.lines[at..at + n + 2]).is_err(),
+                "part at {at} not full"
+            );
+        }
+        at += n;
+    }
+    // A small batch is one part.
+    assert_eq!(
+        channel("http://127.0.0.1:9/")
+            .plan_refund_batch(&batch(3))
+            .unwrap(),
+        vec![3]
+    );
     let err = batch_refund::batch_request(&batch(10_001)).unwrap_err();
     assert!(
         matches!(err, ChannelError::Refused { ref code, .. } if code == "1100"),
@@ -236,12 +272,12 @@ fn batch_ref() -> BatchRef {
 fn result_line(seq_no: u32, status: &str) -> BatchRefundLineResult {
     let failed = status == "1";
     BatchRefundLineResult {
-        seq_no: seq_no.to_string(),
-        order_no: format!("ON{seq_no}"),
-        new_order_no: format!("RF{seq_no}"),
+        original_order_no: format!("ON{seq_no}"),
+        refund_order_no: format!("RF{seq_no}"),
         currency_code: "156".to_string(),
-        refund_amount: "1.50".to_string(),
-        status: status.to_string(),
+        refund_amount_cell: "1.50".to_string(),
+        order_status: status.to_string(),
+        remark: String::new(),
         reason_code: if failed { "2313" } else { "" }.to_string(),
         reason: if failed {
             "商户账户余额不足"
@@ -265,7 +301,9 @@ fn query_answer_with(lines: Vec<BatchRefundLineResult>) -> Vec<u8> {
         serial_number: "SN0001".to_string(),
         batch_status: "X".to_string(),
         refund_count: lines.len().to_string(),
-        order_data: lines,
+        mer_refund_account_no: "103881234560010001".to_string(),
+        mer_refund_account_name: "测试商户".to_string(),
+        lines,
         ..QueryBatchRefundResponse::default()
     })
 }
@@ -295,14 +333,11 @@ async fn query_batch_refund_reads_each_line() {
             BatchLineStatus::NoResponse,
         ]
     );
+    // Lines are named by the refund's own number, not by their place in the batch.
     let failed = &result.lines[2];
     assert_eq!(
-        (
-            failed.seq_no,
-            failed.refund_no.as_str(),
-            failed.amount.fen()
-        ),
-        (3, "RF3", 150)
+        (failed.refund_no.as_str(), failed.amount.fen()),
+        ("RF3", 150)
     );
     assert_eq!(failed.reason, "2313 商户账户余额不足");
     assert_eq!(result.lines[1].reason, "");
@@ -317,7 +352,6 @@ async fn query_batch_refund_reads_each_line() {
             batch_date: "2026/11/27".to_string(),
             batch_time: "09:47:44".to_string(),
             serial_number: "SN0001".to_string(),
-            batch_no: "B20261127001".to_string(),
         }
     );
 }
@@ -342,7 +376,7 @@ async fn a_ten_thousand_line_batch_result_is_read() {
         .filter(|l| l.status == BatchLineStatus::Failed)
         .count();
     assert_eq!(failed, 3_333);
-    assert_eq!(result.lines[9_999].seq_no, 10_000);
+    assert_eq!(result.lines[9_999].refund_no, "RF10000");
 }
 
 #[test]
@@ -360,12 +394,12 @@ fn batch_results_that_do_not_add_up_are_not_believed() {
         ChannelError::Unknown(_)
     ));
     let mut bad_amount = result_line(1, "0");
-    bad_amount.refund_amount = "1.5x".to_string();
-    let mut bad_seq = result_line(1, "0");
-    bad_seq.seq_no = "one".to_string();
+    bad_amount.refund_amount_cell = "1.5x".to_string();
+    let mut no_amount = result_line(1, "0");
+    no_amount.refund_amount_cell = String::new();
     let mut no_number = result_line(1, "0");
-    no_number.new_order_no = String::new();
-    for lines in [vec![bad_amount], vec![bad_seq], vec![no_number]] {
+    no_number.refund_order_no = " ".to_string();
+    for lines in [vec![bad_amount], vec![no_amount], vec![no_number]] {
         let err = read(query_answer_with(lines)).unwrap_err();
         assert!(matches!(err, ChannelError::BadAnswer(_)), "{err:?}");
     }
@@ -383,7 +417,7 @@ fn batch_results_that_do_not_add_up_are_not_believed() {
         return_code: "0000".to_string(),
         merchant_id: MID.to_string(),
         refund_count: "2".to_string(),
-        order_data: vec![result_line(1, "0")],
+        lines: vec![result_line(1, "0")],
         ..QueryBatchRefundResponse::default()
     });
     assert!(matches!(

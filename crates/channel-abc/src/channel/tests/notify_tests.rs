@@ -156,3 +156,70 @@ fn the_answer_page_sends_the_consumer_on() {
     assert!(html.contains("<URL>https://shop.example/done?a=1&amp;b=&quot;2&quot;</URL>"));
     assert!(html.contains("<meta http-equiv=\"refresh\" content=\"0; url=https://shop.example/done?a=1&amp;b=&quot;2&quot;\">"));
 }
+
+/// `M` sealed in a notification envelope with a signature over `signed` (whatever bytes the
+/// test chooses), base64 as the form carries it.
+fn sealed(message_gbk: &[u8], signed: &[u8], key: &PrivateKey) -> String {
+    let algorithm = SignatureAlgorithm::Sha1WithRsa;
+    let signature = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        key.sign(algorithm, signed),
+    );
+    let envelope = [
+        b"<MSG><Message>".as_slice(),
+        message_gbk,
+        b"</Message><Signature-Algorithm>",
+        algorithm.as_str().as_bytes(),
+        b"</Signature-Algorithm><Signature>",
+        signature.as_bytes(),
+        b"</Signature></MSG>",
+    ]
+    .concat();
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, envelope)
+}
+
+/// Proves a notification is verified over the GB2312 form of its message, as the bank's own
+/// client verifies it: with 喆 and 镕 (GBK has them, GB2312 does not) in MerchantRemarks, a
+/// signature over the bytes where each stands as `?` verifies, one over the plain GBK bytes
+/// does not; the remarks reach us as they were sent, unescaped.
+#[test]
+fn signatures_cover_the_gb2312_form_of_the_message() {
+    let key = &bank().0;
+    let mut n = notification("0000", "1", MID);
+    n.merchant_remarks = "张喆 朱镕基 <a&b>".to_string();
+    let xml = n.to_xml();
+    assert!(xml.contains("<MerchantRemarks>张喆 朱镕基 <a&b></MerchantRemarks>"));
+    let gbk = encoding_rs::GBK.encode(&xml).0.into_owned();
+    let gb2312 = crate::wire::gb2312_signed_bytes(&gbk);
+    assert_ne!(gb2312, gbk);
+    assert_eq!(gb2312.len(), gbk.len() - 2, "two characters, one byte each");
+
+    let as_the_client_signs = sealed(&gbk, &gb2312, key);
+    assert_eq!(as_the_client_signs, signed(&n, key));
+    let read = channel()
+        .read_notification(&form(&as_the_client_signs))
+        .unwrap();
+    assert_eq!(read.order_no, "N1");
+    assert!(matches!(read.outcome, NotificationOutcome::Paid(_)));
+    assert!(
+        read.raw_masked.contains("张喆 朱镕基 <a&b>"),
+        "{}",
+        read.raw_masked
+    );
+
+    let over_plain_gbk = sealed(&gbk, &gbk, key);
+    assert_eq!(
+        channel().read_notification(&form(&over_plain_gbk)),
+        Err(NotificationError::BadSignature)
+    );
+
+    // Where the message holds only GB2312 characters, both forms are the same bytes.
+    let plain = notification("0000", "1", MID);
+    let plain_gbk = encoding_rs::GBK.encode(&plain.to_xml()).0.into_owned();
+    assert_eq!(crate::wire::gb2312_signed_bytes(&plain_gbk), plain_gbk);
+    assert!(
+        channel()
+            .read_notification(&form(&sealed(&plain_gbk, &plain_gbk, key)))
+            .is_ok()
+    );
+}

@@ -72,15 +72,10 @@ fn query_reads_preauthorization_states() {
     ));
 }
 
-/// The bank's success answer to the PreAuthCancelConfirm in `request_body`; a Cancel releases
-/// 12.34.
+/// The bank's success answer to the PreAuthCancelConfirm in `request_body`: it echoes the
+/// operation and its amount (for a Cancel, the amount held, released whole).
 fn preauth_answer(request_body: &[u8]) -> Vec<u8> {
-    let sent: PreAuthRequest = read_sent(request_body);
-    let amount = if sent.order_amount.is_empty() {
-        "12.34".to_string()
-    } else {
-        sent.order_amount
-    };
+    let sent = read_sent::<PreAuthRequest>(request_body).order;
     signed_by_bank(PreAuthResponse {
         return_code: "0000".to_string(),
         error_message: "交易成功".to_string(),
@@ -90,7 +85,7 @@ fn preauth_answer(request_body: &[u8]) -> Vec<u8> {
         operate_type: sent.operate_type,
         order_no: sent.order_no,
         original_order_no: sent.original_order_no,
-        order_amount: amount,
+        order_amount: sent.order_amount,
         i_rsp_ref: "SIMP1".to_string(),
         batch_no: "261127".to_string(),
         voucher_no: "654321".to_string(),
@@ -118,43 +113,39 @@ async fn preauth_confirm_captures_the_amount() {
     assert!(answer.raw.masked.contains("PreAuthCancelConfirm"));
     let (_, body) = server.await.unwrap();
     let sent: PreAuthRequest = read_sent(&body);
+    assert_eq!(sent.trx_type, "PreAuthCancelConfirm");
+    let sent = sent.order;
     assert_eq!(
         (
-            sent.trx_type.as_str(),
             sent.operate_type.as_str(),
             sent.order_no.as_str(),
             sent.original_order_no.as_str(),
             sent.order_amount.as_str(),
             sent.currency_code.as_str()
         ),
-        (
-            "PreAuthCancelConfirm",
-            "Confirm",
-            "PC1",
-            "ON1",
-            "10.00",
-            "156"
-        )
+        ("Confirm", "PC1", "ON1", "10.00", "156")
     );
     assert!(parse_beijing(&sent.order_date, &sent.order_time).is_some());
 }
 
+/// Proves a Cancel releases the whole authorization and, as the bank's own client requires,
+/// names the amount held.
 #[tokio::test]
 async fn preauth_cancel_releases_the_authorization() {
     let (url, server) = serve(Script::Answer(Box::new(preauth_answer))).await;
-    let answer = channel(&url)
-        .preauth("ON1", "PX1", &PreAuthOperation::Cancel)
-        .await
-        .unwrap();
+    let cancel = PreAuthOperation::Cancel {
+        amount: Amount::from_fen(1234).unwrap(),
+    };
+    let answer = channel(&url).preauth("ON1", "PX1", &cancel).await.unwrap();
     assert!(
         matches!(answer.state, BankPreAuthState::Done(ref done) if done.amount.fen() == 1234),
         "{answer:?}"
     );
     let (_, body) = server.await.unwrap();
-    let sent: PreAuthRequest = read_sent(&body);
+    let sent = read_sent::<PreAuthRequest>(&body).order;
     assert_eq!(
         (sent.operate_type.as_str(), sent.order_amount.as_str()),
-        ("Cancel", "")
+        ("Cancel", "12.34")
     );
 }
 
@@ -223,8 +214,11 @@ fn preauth_refusals_keep_their_code() {
 #[tokio::test]
 async fn a_lost_preauth_answer_is_an_unknown_outcome() {
     let (url, _s) = serve(Script::HangUp).await;
+    let cancel = PreAuthOperation::Cancel {
+        amount: Amount::from_fen(1234).unwrap(),
+    };
     let err = channel(&url)
-        .preauth("ON1", "PX1", &PreAuthOperation::Cancel)
+        .preauth("ON1", "PX1", &cancel)
         .await
         .unwrap_err();
     assert!(matches!(err, ChannelError::Unknown(_)), "{err:?}");
@@ -232,7 +226,10 @@ async fn a_lost_preauth_answer_is_an_unknown_outcome() {
 
 #[test]
 fn unfit_preauth_operations_are_never_sent() {
-    let cancel = PreAuthOperation::Cancel;
+    let cancel = PreAuthOperation::Cancel {
+        amount: Amount::from_fen(1234).unwrap(),
+    };
+    assert!(preauth_request("ON1", "PX1", &cancel, CREATED_MS).is_ok());
     for (original, operation) in [("ON1", "ON1"), ("ON 1", "PX1"), ("ON1", "")] {
         assert!(
             matches!(

@@ -185,7 +185,9 @@ fn unfit_refunds_are_never_sent() {
     };
     assert!(unfit(refund("ON1", 100)), "its order's number");
     assert!(unfit(refund("RF 1", 100)));
-    assert!(unfit(refund(&"R".repeat(51), 100)));
+    assert!(unfit(refund(&"R".repeat(61), 100)));
+    // Order numbers run to 60 characters.
+    assert!(!unfit(refund(&"R".repeat(60), 100)));
     assert!(unfit(RefundRequest {
         order_no: String::new(),
         ..refund("RF1", 100)

@@ -44,13 +44,12 @@ fn query_batch_refund_request_serializes_in_order() {
         batch_date: s("2026/11/27"),
         batch_time: s("09:47:44"),
         serial_number: s("SN1"),
-        batch_no: s("B1"),
     };
     assert_eq!(
         RequestMessage::new(MID, trx).to_json().unwrap(),
         format!(
             "{HEAD}{}",
-            r#""TrxRequest":{"TrxType":"QueryBatchRefund","BatchDate":"2026/11/27","BatchTime":"09:47:44","SerialNumber":"SN1","BatchNo":"B1"}}"#
+            r#""TrxRequest":{"TrxType":"QueryBatchRefund","BatchDate":"2026/11/27","BatchTime":"09:47:44","SerialNumber":"SN1"}}"#
         )
     );
 }
@@ -59,20 +58,22 @@ fn query_batch_refund_request_serializes_in_order() {
 fn preauth_request_serializes_in_order() {
     let trx = PreAuthRequest {
         trx_type: s("PreAuthCancelConfirm"),
-        operate_type: s(OPERATE_CONFIRM),
-        order_date: s("2026/11/27"),
-        order_time: s("09:47:44"),
-        order_no: s("PC1"),
-        original_order_no: s("ON1"),
-        currency_code: s(CURRENCY_CNY),
-        order_amount: s("10.00"),
-        ..PreAuthRequest::default()
+        order: PreAuthOrder {
+            operate_type: s(OPERATE_CONFIRM),
+            order_date: s("2026/11/27"),
+            order_time: s("09:47:44"),
+            order_no: s("PC1"),
+            original_order_no: s("ON1"),
+            currency_code: s(CURRENCY_CNY),
+            order_amount: s("10.00"),
+            ..PreAuthOrder::default()
+        },
     };
     assert_eq!(
         RequestMessage::new(MID, trx).to_json().unwrap(),
         format!(
             "{HEAD}{}",
-            r#""TrxRequest":{"TrxType":"PreAuthCancelConfirm","OperateType":"Confirm","OrderDate":"2026/11/27","OrderTime":"09:47:44","OrderNo":"PC1","OriginalOrderNo":"ON1","CurrencyCode":"156","OrderAmount":"10.00","Fee":"","MerchantRemarks":""}}"#
+            r#""TrxRequest":{"TrxType":"PreAuthCancelConfirm","Order":{"OperateType":"Confirm","OrderDate":"2026/11/27","OrderTime":"09:47:44","OrderNo":"PC1","OriginalOrderNo":"ON1","CurrencyCode":"156","OrderAmount":"10.00","Fee":"","MerchantRemarks":""}}}"#
         )
     );
 }
@@ -97,16 +98,29 @@ fn batch_answers_read_as_the_simulator_writes_them() {
 
     let result = format!(
         "{HEAD}{}",
-        r#""TrxResponse":{"ReturnCode":"0000","ErrorMessage":"交易成功","ECMerchantType":"EBUS","MerchantID":"103881234560010","TrxType":"QueryBatchRefund","BatchNo":"B1","BatchDate":"2026/11/27","BatchTime":"09:47:44","SerialNumber":"SN1","BatchStatus":"0","RefundCount":"2","RefundAmount":"3.00","SuccessCount":"1","SuccessAmount":"1.50","FailedCount":"1","FailedAmount":"1.50","OrderData":[{"SeqNo":"1","OrderNo":"ON1","NewOrderNo":"RF1","CurrencyCode":"156","RefundAmount":"1.50","Status":"0","ReasonCode":"","Reason":""},{"SeqNo":"2","OrderNo":"ON2","NewOrderNo":"RF2","CurrencyCode":"156","RefundAmount":"1.50","Status":"1","ReasonCode":"2313","Reason":"商户账户余额不足"}]}}"#
+        r#""TrxResponse":{"ReturnCode":"0000","ErrorMessage":"交易成功","ECMerchantType":"EBUS","MerchantID":"103881234560010","TrxType":"QueryBatchRefund","BatchNo":"B1","BatchDate":"2026/11/27","BatchTime":"09:47:44","SerialNumber":"SN1","BatchStatus":"0","RefundCount":"2","RefundAmount":"3.00","SuccessCount":"1","SuccessAmount":"1.50","FailedCount":"1","FailedAmount":"1.50","MerRefundAccountNo":"103881234560010001","MerRefundAccountName":"测试商户","Order":[{"OriginalOrderNo":"ON1","RefundOrderNo":"RF1","CurrencyCode":"156","RefundAmountCell":"1.50","OrderStatus":"0","Remark":"退货","ReasonCode":"","Reason":""},{"OriginalOrderNo":"ON2","RefundOrderNo":"RF2","CurrencyCode":"156","RefundAmountCell":"1.50","OrderStatus":"1","Remark":"","ReasonCode":"2313","Reason":"商户账户余额不足"}]}}"#
     );
     let read: ResponseMessage<QueryBatchRefundResponse> = ResponseMessage::read(&result).unwrap();
-    let lines = &read.trx_response.order_data;
+    let lines = &read.trx_response.lines;
     assert_eq!(lines.len(), 2);
     assert_eq!(
-        (lines[1].status.as_str(), lines[1].reason_code.as_str()),
+        (
+            lines[1].order_status.as_str(),
+            lines[1].reason_code.as_str()
+        ),
         (LINE_FAILED, "2313")
     );
-    assert_eq!(lines[0].status, LINE_SUCCEEDED);
+    assert_eq!(
+        (
+            lines[0].order_status.as_str(),
+            lines[0].original_order_no.as_str(),
+            lines[0].refund_order_no.as_str(),
+            lines[0].refund_amount_cell.as_str(),
+            lines[0].remark.as_str()
+        ),
+        (LINE_SUCCEEDED, "ON1", "RF1", "1.50", "退货")
+    );
+    assert_eq!(read.trx_response.mer_refund_account_name, "测试商户");
     assert_eq!(
         ResponseMessage::new(MID, read.trx_response.clone())
             .to_json()
@@ -121,9 +135,9 @@ fn batch_answers_read_as_the_simulator_writes_them() {
 fn a_large_answer_reads_within_its_own_limit() {
     let lines = (1..=200)
         .map(|i| BatchRefundLineResult {
-            seq_no: i.to_string(),
-            new_order_no: format!("RF{i}"),
-            status: s(LINE_PENDING),
+            original_order_no: format!("ON{i}"),
+            refund_order_no: format!("RF{i}"),
+            order_status: s(LINE_PENDING),
             ..BatchRefundLineResult::default()
         })
         .collect();
@@ -131,7 +145,7 @@ fn a_large_answer_reads_within_its_own_limit() {
         MID,
         QueryBatchRefundResponse {
             return_code: s(RETURN_CODE_SUCCESS),
-            order_data: lines,
+            lines,
             ..QueryBatchRefundResponse::default()
         },
     )
@@ -140,7 +154,7 @@ fn a_large_answer_reads_within_its_own_limit() {
     assert!(json.len() > crate::wire::MAX_MESSAGE_BYTES);
     assert!(ResponseMessage::<QueryBatchRefundResponse>::read(&json).is_err());
     let read = ResponseMessage::<QueryBatchRefundResponse>::read_large(&json, json.len()).unwrap();
-    assert_eq!(read.trx_response.order_data.len(), 200);
+    assert_eq!(read.trx_response.lines.len(), 200);
     assert!(
         ResponseMessage::<QueryBatchRefundResponse>::read_large(&json, json.len() - 1).is_err()
     );
@@ -150,7 +164,7 @@ fn a_large_answer_reads_within_its_own_limit() {
 fn preauth_answer_reads_as_the_simulator_writes_it() {
     let m = format!(
         "{HEAD}{}",
-        r#""TrxResponse":{"ReturnCode":"0000","ErrorMessage":"交易成功","ECMerchantType":"EBUS","MerchantID":"103881234560010","TrxType":"PreAuthCancelConfirm","OperateType":"Cancel","OrderNo":"PX1","OriginalOrderNo":"ON1","OrderAmount":"12.34","iRspRef":"SIMP1","BatchNo":"261127","VoucherNo":"000001","HostDate":"2026/11/27","HostTime":"12:00:00"}}"#
+        r#""TrxResponse":{"ReturnCode":"0000","ErrorMessage":"交易成功","ECMerchantType":"EBUS","MerchantID":"103881234560010","TrxType":"PreAuthCancelConfirm","OperateType":"Cancel","OrderNo":"PX1","OriginalOrderNo":"ON1","OrderAmount":"12.34","iRspRef":"SIMP1","BatchNo":"261127","VouchNo":"000001","HostDate":"2026/11/27","HostTime":"12:00:00"}}"#
     );
     let read: ResponseMessage<PreAuthResponse> = ResponseMessage::read(&m).unwrap();
     let r = &read.trx_response;
@@ -158,9 +172,10 @@ fn preauth_answer_reads_as_the_simulator_writes_it() {
         (
             r.operate_type.as_str(),
             r.order_amount.as_str(),
-            r.i_rsp_ref.as_str()
+            r.i_rsp_ref.as_str(),
+            r.voucher_no.as_str()
         ),
-        (OPERATE_CANCEL, "12.34", "SIMP1")
+        (OPERATE_CANCEL, "12.34", "SIMP1", "000001")
     );
     assert_eq!(ResponseMessage::new(MID, r.clone()).to_json().unwrap(), m);
 }
