@@ -23,12 +23,12 @@ pub mod html;
 pub mod identity;
 pub mod ids;
 pub mod kcode;
-pub mod large_request;
 pub mod lost_call;
 pub mod messages;
 pub mod notify_msg;
 pub mod pages;
 pub mod payreq;
+pub mod persist;
 pub mod preauth;
 pub mod query;
 pub mod refunds;
@@ -38,6 +38,7 @@ pub mod stamp;
 pub mod state;
 pub mod statement;
 pub mod trx;
+pub mod wire;
 
 pub use config::{MerchantFileEntry, SimConfig, SimFileConfig};
 pub use state::SimState;
@@ -91,6 +92,11 @@ pub fn router(state: SimState) -> Router {
             post(identity::put_person).delete(identity::clear_persons),
         )
         .route("/sim/health", get(sim_api::health))
+        .route(kcode::page::KPAY_PAGE_PATH, get(kcode::page::kcode_page))
+        .route(
+            kcode::page::KPAY_ACTION_PATH,
+            post(kcode::page::kcode_action),
+        )
         .route("/sim/sms", get(kcode::sms))
         .route(
             "/sim/kcode",
@@ -135,6 +141,9 @@ pub async fn serve(
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, public_url = %state.public_url, "bank simulator listening");
     }
+    if let Some(path) = &state.state_file {
+        persist::spawn_writer(state.clone(), path.clone());
+    }
     let signal = state.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -143,5 +152,8 @@ pub async fn serve(
         })
         .await?;
     state.begin_shutdown();
+    if let Some(path) = &state.state_file {
+        persist::save(&state, path)?;
+    }
     Ok(())
 }

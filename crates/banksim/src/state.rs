@@ -57,6 +57,8 @@ pub struct Inner {
     pub http: reqwest::Client,
     pub deliveries: Semaphore,
     shutdown: watch::Sender<bool>,
+    /// Where registrations and the book are kept across restarts (see [`crate::persist`]).
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl std::ops::Deref for SimState {
@@ -77,15 +79,15 @@ impl SimState {
             .build()?;
         let merchants = config
             .merchants
-            .into_iter()
-            .map(|(id, certificate)| (id, Arc::new(certificate)))
+            .iter()
+            .map(|(id, certificate)| (id.clone(), Arc::new(certificate.clone())))
             .collect();
         let schedule = if config.notify_schedule_ms.is_empty() {
             vec![0]
         } else {
             config.notify_schedule_ms
         };
-        Ok(SimState(Arc::new(Inner {
+        let state = SimState(Arc::new(Inner {
             public_url: config.public_url.trim_end_matches('/').to_string(),
             key: config.key,
             certificate: config.certificate,
@@ -107,7 +109,12 @@ impl SimState {
             http,
             deliveries: Semaphore::new(MAX_CONCURRENT_DELIVERIES),
             shutdown: watch::channel(false).0,
-        })))
+            state_file: config.state_file.clone(),
+        }));
+        if let Some(path) = &config.state_file {
+            crate::persist::load(&state, path, &config.merchants)?;
+        }
+        Ok(state)
     }
 }
 
@@ -142,6 +149,18 @@ impl Inner {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         merchants.get(merchant_id).cloned()
+    }
+
+    /// Every registered merchant and its certificate.
+    pub fn merchant_list(&self) -> Vec<(String, Arc<Certificate>)> {
+        let merchants = self
+            .merchants
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        merchants
+            .iter()
+            .map(|(id, certificate)| (id.clone(), certificate.clone()))
+            .collect()
     }
 
     /// Registers or replaces a merchant; `false` when the registry is full.

@@ -58,7 +58,9 @@ pub async fn get_signing(
         "card_no": if s.card_no.is_empty() { String::new() } else { mask_card(&s.card_no) },
         "certificate_no": s.certificate_masked,
         "expired_date": s.expired_date,
-        "limit_fen": s.limit_fen,
+        // The per-mandate limit is gone from the protocol (AgentSign has no SingleLimitAmount);
+        // the key stays, always null, so that readers of this shape keep working.
+        "limit_fen": serde_json::Value::Null,
         "notify_attempts": s.notify_attempts,
         "notify_acknowledged": s.notify_acknowledged,
     }))
