@@ -1,14 +1,22 @@
 //! A bank simulator: a separate HTTP server that plays the Agricultural Bank of China's TrustPay
-//! platform for end-to-end tests, benchmarks and the demo. It speaks the real wire format with
-//! real signatures (shared with `unipay-channel-abc`: only the envelope and signing code is
-//! shared; every bit of bank-side logic — order book, pages, retries, faults — lives here).
+//! platform for end-to-end tests, benchmarks and the demo. It speaks the wire exactly as ABC's
+//! own merchant client (TrustPayClient V3.1.4) does (`docs/ABC-WIRE.md`), with real signatures,
+//! and is an independent witness of it: requests are cut, verified and read, and answers and
+//! notifications sealed, by its own [`wire`] module. Only the RSA/X.509 primitives
+//! (`unipay_channel_abc::crypto`) are shared with the bank client; every bit of bank-side logic —
+//! order book, pages, retries, faults — lives here.
 //!
 //! Endpoints:
 //! - `POST /ebus/trustpay/ReceiveMerchantTrxReqServlet`: PayReq, Query, the statements Settle
-//!   and QueryTrnxRecords, the refunds Refund, BatchRefund and QueryBatchRefund, and
-//!   PreAuthCancelConfirm (see [`trx`], [`statement`], [`refunds`], [`preauth`], [`codes`]).
-//! - `GET /ebus/PaymentModeNewAct.ebf?TOKEN=…`, `POST /sim/consumer`: the consumer's pages.
+//!   and QueryTrnxRecords, the refunds Refund, BatchRefund and QueryBatchRefund,
+//!   PreAuthCancelConfirm, the K-code trio, identity verification and the Agent* mandate
+//!   transactions (see [`trx`], [`statement`], [`refunds`], [`preauth`], [`kcode`],
+//!   [`identity`], [`agent`], [`codes`]). A body over 8,000 bytes is refused `1303`.
+//! - `GET /ebus/PaymentModeNewAct.ebf?TOKEN=…`, `POST /sim/consumer`: the consumer's pages (and
+//!   the signing, verification and K-code pages of their modules).
 //! - `/sim/*`: the JSON control API (see [`sim_api`]).
+//!
+//! With a state file ([`persist`]) merchant registrations and orders survive a restart.
 
 pub mod agent;
 pub mod answer;

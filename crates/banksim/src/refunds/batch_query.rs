@@ -1,5 +1,5 @@
 //! `QueryBatchRefund`: where each line of a batch stands, and the batch's totals. The lines are
-//! copied under the book's lock; the answer (up to 10,000 lines, about a megabyte) is written
+//! copied under the book's lock; the answer (a batch fits in 8,000 bytes, so some fifty lines) is written
 //! and signed without it.
 
 use super::batch_book::{Batch, BatchLine, LineOutcome};
