@@ -88,6 +88,10 @@ pub fn router(state: SimState) -> Router {
             get(agent::sim_api::get_signing),
         )
         .route(
+            "/sim/agent/signings/{order_no}/unsign",
+            post(agent::sim_api::unsign_at_bank),
+        )
+        .route(
             identity::page::VERIFY_PAGE_PATH,
             get(identity::page::verify_page),
         )

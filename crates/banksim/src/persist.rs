@@ -8,15 +8,22 @@
 //! start; a file that cannot be read stops the start rather than losing the book silently.
 //!
 //! **What**: merchants (their certificates), and each order's identity, amount, request
-//! fields, status and payment stamp. Not yet kept: refunds and batch refunds, pre-authorization
-//! operations, mandates and debit batches, identity verifications, K-code bills, the notify
-//! logs and fault counters (a restart starts them afresh), nor pending notification retries.
+//! fields, status, payment stamp, refunds (done, or refused batch lines with their code) and
+//! pre-authorization operation ([`records`]); mandates (signings) and debit batches
+//! ([`mandates`]). Not yet kept: the batch refunds themselves (their lines are kept as refunds
+//! on their orders, but QueryBatchRefund no longer finds the batch), identity verifications,
+//! K-code bills (a K-code order is kept; its code is not), the agent faults, the notify logs
+//! and fault counters (a restart starts them afresh), nor pending notification retries.
+
+mod mandates;
+mod records;
 
 use crate::book::{NotifyType, Order, Payment, Status};
 use crate::faults::FaultCounter;
 use crate::state::{Inner, SimState};
 use anyhow::Context;
 use base64::Engine;
+use records::{OperationRecord, RefundRecord};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +41,8 @@ struct Snapshot {
     version: u32,
     merchants: Vec<MerchantRecord>,
     orders: Vec<OrderRecord>,
+    #[serde(default)]
+    mandates: mandates::MandatesRecord,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -61,11 +70,15 @@ struct OrderRecord {
     token: String,
     status: String,
     payment: Option<PaymentRecord>,
+    #[serde(default)]
+    refunds: Vec<RefundRecord>,
+    #[serde(default)]
+    preauth: Option<OperationRecord>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PaymentRecord {
+pub(crate) struct PaymentRecord {
     i_rsp_ref: String,
     voucher_no: String,
     batch_no: String,
@@ -116,6 +129,30 @@ fn notify_type_from(code: &str) -> NotifyType {
     }
 }
 
+pub(crate) fn payment_record(payment: &Payment) -> PaymentRecord {
+    PaymentRecord {
+        i_rsp_ref: payment.i_rsp_ref.clone(),
+        voucher_no: payment.voucher_no.clone(),
+        batch_no: payment.batch_no.clone(),
+        host_date: payment.host_date.clone(),
+        host_time: payment.host_time.clone(),
+        accounting_date: payment.accounting_date.clone(),
+        pay_type: payment.pay_type.to_string(),
+    }
+}
+
+pub(crate) fn payment_from(payment: PaymentRecord) -> Payment {
+    Payment {
+        i_rsp_ref: payment.i_rsp_ref,
+        voucher_no: payment.voucher_no,
+        batch_no: payment.batch_no,
+        host_date: payment.host_date,
+        host_time: payment.host_time,
+        accounting_date: payment.accounting_date,
+        pay_type: pay_type_from(&payment.pay_type),
+    }
+}
+
 fn record(order: &Order) -> OrderRecord {
     OrderRecord {
         merchant_id: order.merchant_id.to_string(),
@@ -130,26 +167,45 @@ fn record(order: &Order) -> OrderRecord {
         merchant_remarks: order.merchant_remarks.clone(),
         token: order.token.to_string(),
         status: status_name(order.status).to_string(),
-        payment: order.payment.as_ref().map(|payment| PaymentRecord {
-            i_rsp_ref: payment.i_rsp_ref.clone(),
-            voucher_no: payment.voucher_no.clone(),
-            batch_no: payment.batch_no.clone(),
-            host_date: payment.host_date.clone(),
-            host_time: payment.host_time.clone(),
-            accounting_date: payment.accounting_date.clone(),
-            pay_type: payment.pay_type.to_string(),
-        }),
+        payment: order.payment.as_ref().map(payment_record),
+        refunds: order.refunds.iter().map(RefundRecord::of).collect(),
+        preauth: order.preauth.as_ref().map(OperationRecord::of),
     }
 }
 
-fn order(record: OrderRecord) -> anyhow::Result<Order> {
+/// The order, its refunds and its pre-authorization operation, as the book takes them.
+struct Restored {
+    order: Order,
+    refunds: Vec<crate::refunds::record::Refund>,
+    operation: Option<crate::preauth::record::PreAuthOp>,
+}
+
+fn order(record: OrderRecord) -> anyhow::Result<Restored> {
+    let number = record.order_no.clone();
+    let refunds = record
+        .refunds
+        .into_iter()
+        .map(|refund| {
+            refund
+                .refund()
+                .with_context(|| format!("order {number}: a refund"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let operation = match record.preauth {
+        None => None,
+        Some(operation) => Some(
+            operation
+                .operation()
+                .with_context(|| format!("order {number}: its operation"))?,
+        ),
+    };
     let status = status_from(&record.status).with_context(|| {
         format!(
             "order {}: unknown status {:?}",
             record.order_no, record.status
         )
     })?;
-    Ok(Order {
+    let order = Order {
         merchant_id: record.merchant_id.into(),
         order_no: record.order_no.into(),
         amount_fen: record.amount_fen,
@@ -162,15 +218,7 @@ fn order(record: OrderRecord) -> anyhow::Result<Order> {
         merchant_remarks: record.merchant_remarks,
         token: record.token.into(),
         status,
-        payment: record.payment.map(|payment| Payment {
-            i_rsp_ref: payment.i_rsp_ref,
-            voucher_no: payment.voucher_no,
-            batch_no: payment.batch_no,
-            host_date: payment.host_date,
-            host_time: payment.host_time,
-            accounting_date: payment.accounting_date,
-            pay_type: pay_type_from(&payment.pay_type),
-        }),
+        payment: record.payment.map(payment_from),
         query_count: 0,
         query_faults: FaultCounter::default(),
         refund_faults: FaultCounter::default(),
@@ -181,6 +229,11 @@ fn order(record: OrderRecord) -> anyhow::Result<Order> {
         statement_fault: None,
         refunds: Vec::new(),
         preauth: None,
+    };
+    Ok(Restored {
+        order,
+        refunds,
+        operation,
     })
 }
 
@@ -199,10 +252,12 @@ fn snapshot(sim: &Inner) -> anyhow::Result<String> {
     let mut orders: Vec<OrderRecord> = sim.orders().iter().map(record).collect();
     // A stable order, so that an unchanged book gives the same text.
     orders.sort_by(|a, b| (&a.merchant_id, &a.order_no).cmp(&(&b.merchant_id, &b.order_no)));
+    let mandates = mandates::MandatesRecord::of(&sim.mandates());
     let snapshot = Snapshot {
         version: VERSION,
         merchants,
         orders,
+        mandates,
     };
     serde_json::to_string(&snapshot).context("encoding the simulator state")
 }
@@ -254,11 +309,22 @@ pub fn load(sim: &Inner, path: &Path, configured: &[(String, Certificate)]) -> a
     for (merchant_id, certificate) in configured {
         sim.set_merchant(merchant_id.clone(), certificate.clone());
     }
+    snapshot.mandates.restore(&mut sim.mandates())?;
     let mut book = sim.orders();
     for record in snapshot.orders {
-        let order = order(record)?;
-        if book.find(&order.merchant_id, &order.order_no).is_none() {
-            book.insert(order);
+        let restored = order(record)?;
+        if book
+            .find(&restored.order.merchant_id, &restored.order.order_no)
+            .is_some()
+        {
+            continue;
+        }
+        let id = book.insert(restored.order);
+        for refund in restored.refunds {
+            book.add_refund(id, refund);
+        }
+        if let Some(operation) = restored.operation {
+            book.set_operation(id, operation);
         }
     }
     Ok(())

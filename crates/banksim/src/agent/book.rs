@@ -40,8 +40,10 @@ pub struct Signing {
     /// As the merchant sent them; echoed by QueryAgentSign.
     pub payment_link_type: String,
     pub mer_custom_no: String,
-    /// When the mandate ended (`UnSignDate`), `YYYY/MM/DD`.
+    /// When the mandate ended (`UnSignDate`, `YYYY/MM/DD`, and the time): by the merchant's
+    /// AgentUnSign or at the bank (the AGENTUNSIGN notification's HostDate and HostTime).
     pub unsign_date: String,
+    pub unsign_time: String,
     /// `0` page, `1` server.
     pub notify_type: String,
     pub notify_url: String,
@@ -122,7 +124,6 @@ pub struct MandateBook {
     pub by_token: HashMap<String, (String, String)>,
     /// (MerchantID, AgentSignNo) → OrderNo of the signing.
     pub by_sign_no: HashMap<(String, String), String>,
-    /// (MerchantID, SerialNumber) → batch.
     /// (MerchantID, BatchNo, BatchDate) → batch: AgentBatchQuery names a batch by these.
     pub batches: HashMap<(String, String, String), DebitBatch>,
     pub faults: AgentFaults,

@@ -25,9 +25,10 @@ pub fn message_xml(signing: &Signing, notify_type: &str) -> String {
         SignStatus::Active | SignStatus::Cancelled => codes::SUCCESS,
         _ => signing.failure.unwrap_or(super::SIGN_REFUSED),
     };
-    let trx_type = match signing.status {
-        SignStatus::Cancelled => AGENT_UNSIGN,
-        _ => AGENT_SIGN,
+    // An ended mandate is told with the time it ended; a decision with the time it was taken.
+    let (trx_type, host_date, host_time) = match signing.status {
+        SignStatus::Cancelled => (AGENT_UNSIGN, &signing.unsign_date, &signing.unsign_time),
+        _ => (AGENT_SIGN, &signing.host_date, &signing.host_time),
     };
     xml::result_message(&[
         (names::RETURN_CODE, code),
@@ -38,8 +39,8 @@ pub fn message_xml(signing: &Signing, notify_type: &str) -> String {
         (names::ORDER_NO, &signing.order_no),
         (names::AGENT_SIGN_NO, &signing.agent_sign_no),
         ("Last4CardNo", last4(&signing.card_no)),
-        (names::HOST_DATE, &signing.host_date),
-        (names::HOST_TIME, &signing.host_time),
+        (names::HOST_DATE, host_date),
+        (names::HOST_TIME, host_time),
         (names::NOTIFY_TYPE, notify_type),
     ])
 }

@@ -8,7 +8,7 @@ use super::book::{SignStatus, Signing};
 use super::notify::last4;
 use super::page::SIGN_PAGE_PATH;
 use crate::answer;
-use crate::clock::{new_token, now_china, protocol_date};
+use crate::clock::{new_token, now_china, protocol_date, protocol_time};
 use crate::codes;
 use crate::fields::{chars_at_most, is_date, is_time};
 use crate::ids::{CERTIFICATE_TYPES, is_certificate, is_order_no};
@@ -96,6 +96,7 @@ pub fn agent_sign(sim: &SimState, merchant_id: &str, request: &Value) -> String 
                     payment_link_type: field("PaymentLinkType").to_string(),
                     mer_custom_no: field("MerCustomNo").to_string(),
                     unsign_date: String::new(),
+                    unsign_time: String::new(),
                     notify_type: notify_type.to_string(),
                     notify_url: notify_url.to_string(),
                     status: SignStatus::Pending,
@@ -191,8 +192,10 @@ pub fn agent_unsign(sim: &SimState, merchant_id: &str, request: &Value) -> Strin
     match signing.status {
         // Unsigning twice is done twice.
         SignStatus::Active => {
+            let now = now_china();
             signing.status = SignStatus::Cancelled;
-            signing.unsign_date = protocol_date(now_china().date_naive());
+            signing.unsign_date = protocol_date(now.date_naive());
+            signing.unsign_time = protocol_time(now);
         }
         SignStatus::Cancelled => {}
         SignStatus::Pending | SignStatus::Failed => {

@@ -25,7 +25,7 @@ async fn decide(sim: &Sim, url: &str, action: &str, card_no: &str) {
 }
 
 /// Signs `order_no` with `card_no`; the AgentSignNo from the AGENTSIGN notification.
-async fn signed(sim: &Sim, receiver: &Receiver, order_no: &str, card_no: &str) -> String {
+pub async fn signed(sim: &Sim, receiver: &Receiver, order_no: &str, card_no: &str) -> String {
     let answer = sim
         .transact(&sdk::agent_sign(order_no, &receiver.url).message())
         .await;
@@ -215,4 +215,29 @@ async fn a_debit_batch_is_found_by_its_number_and_date() {
     // The header outside `AgentBatch{…}` is not read.
     let flat: Value = serde_json::from_str(&batch.message()).unwrap();
     assert!(flat["TrxRequest"]["BatchNo"].is_null());
+}
+
+/// Proves a mandate ended at the bank (the sim API plays the customer at the counter) is told
+/// to the merchant as `AGENTUNSIGN`, with its AgentSignNo and Last4CardNo.
+#[tokio::test]
+async fn a_mandate_ended_at_the_bank_is_told_as_agentunsign() {
+    let sim = start_sim(vec![0]).await;
+    let receiver = start_receiver(0).await;
+    let sign_no = signed(&sim, &receiver, "AS5", "6228480012345670033").await;
+    let (status, body) = sim
+        .sim_post("/sim/agent/signings/AS5/unsign", serde_json::json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    receiver.wait_for(2).await;
+    let xml = receiver.message(1, &sim.certificate);
+    assert_eq!(field(&xml, "TrxType"), Some("AGENTUNSIGN"), "{xml}");
+    assert_eq!(field(&xml, "ReturnCode"), Some("0000"));
+    assert_eq!(field(&xml, "AgentSignNo"), Some(sign_no.as_str()));
+    assert_eq!(field(&xml, "Last4CardNo"), Some("0033"));
+    let query = sim.transact(&sdk::query_agent_sign("AS5").message()).await;
+    assert_eq!(query.field("AgentSignStatus"), "3");
+    let (status, _) = sim
+        .sim_post("/sim/agent/signings/AS5/unsign", serde_json::json!({}))
+        .await;
+    assert_eq!(status, 409, "only a signed mandate ends");
 }

@@ -1,5 +1,5 @@
-//! The state file: a merchant registered through the sim API and its paid order survive a
-//! restart on the same file.
+//! The state file: a merchant registered through the sim API, its paid order, the order's
+//! refund and a signed mandate survive a restart on the same file.
 
 use crate::common::*;
 use serde_json::json;
@@ -31,6 +31,9 @@ async fn a_registered_merchant_and_its_paid_order_survive_a_restart() {
     assert_eq!(status, 200, "{body}");
     let paid = sim.paid("P1", "12.34").await;
     let serial = paid["i_rsp_ref"].clone();
+    assert_eq!(sim.refund("P1", "P1-R1", "2.00").await.code(), "0000");
+    let receiver = start_receiver(0).await;
+    let sign_no = crate::agent::signed(&sim, &receiver, "PS1", "6228480012345670041").await;
     sim.stop().await;
     assert!(file.exists(), "written at shutdown");
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
@@ -47,6 +50,20 @@ async fn a_registered_merchant_and_its_paid_order_survive_a_restart() {
     if !serial.is_null() {
         assert_eq!(json!(detail.i_rsp_ref), serial);
     }
+    // Its refund came back with it: what is left to refund is what was left.
+    assert_eq!(
+        crate::refunds::detail(&again.query("P1-R1").await)["Status"],
+        "04"
+    );
+    assert_eq!(again.refund("P1", "P1-R2", "10.35").await.code(), "2311");
+    assert_eq!(again.refund("P1", "P1-R2", "10.34").await.code(), "0000");
+    // The mandate came back too: it is debited, and queried as signed.
+    let debit = crate::sdk::agent_pay("PD1", &sign_no, "1.00").message();
+    assert_eq!(again.transact(&debit).await.code(), "0000");
+    let query = again
+        .transact(&crate::sdk::query_agent_sign("PS1").message())
+        .await;
+    assert_eq!(query.field("AgentSignStatus"), "1");
     // The order is the same order: paying it again is refused as already done.
     assert_eq!(
         again
