@@ -1,20 +1,24 @@
 //! Keeps the simulator's merchant registrations and its orders in a file, so that a restart
 //! keeps them (`state_file` in the TOML, `--state-file` on `unipay banksim`).
 //!
-//! **When**: a background task looks every [`SAVE_INTERVAL`] and writes when anything changed
-//! (the snapshot's text differs from the last one written), and [`crate::serve`] writes once
-//! more at shutdown. **How**: to a temporary file beside it, flushed to disk, then renamed over
+//! **When**: a background task looks every [`SAVE_INTERVAL`]; when the book or the registry
+//! was touched since its last look it encodes the snapshot and writes it if its text differs
+//! from the last one written; and [`crate::serve`] writes once more at shutdown. (Encoding
+//! holds the order book's lock while it copies the orders: with a very large book, keep the
+//! state file for tests and demos, not for load tests.) **How**: to a temporary file beside it, flushed to disk, then renamed over
 //! the file, so that a crash leaves the old file or the new one, never half of one. Loaded at
 //! start; a file that cannot be read stops the start rather than losing the book silently.
 //!
 //! **What**: merchants (their certificates), and each order's identity, amount, request
 //! fields, status, payment stamp, refunds (done, or refused batch lines with their code) and
-//! pre-authorization operation ([`records`]); mandates (signings) and debit batches
-//! ([`mandates`]). Not yet kept: the batch refunds themselves (their lines are kept as refunds
-//! on their orders, but QueryBatchRefund no longer finds the batch), identity verifications,
-//! K-code bills (a K-code order is kept; its code is not), the agent faults, the notify logs
-//! and fault counters (a restart starts them afresh), nor pending notification retries.
+//! pre-authorization operation ([`records`]); the batch refunds with their lines
+//! ([`batches`]); mandates (signings) and debit batches ([`mandates`]). Not yet kept: identity
+//! verifications, K-code bills (a K-code order is kept; its code is not), the identity
+//! registry, the fault settings (`/sim/faults`, batch and agent faults, K-code desk rules), the
+//! notify logs and fault counters (a restart starts them afresh), nor pending notification
+//! retries.
 
+mod batches;
 mod mandates;
 mod records;
 
@@ -41,6 +45,8 @@ struct Snapshot {
     version: u32,
     merchants: Vec<MerchantRecord>,
     orders: Vec<OrderRecord>,
+    #[serde(default)]
+    batch_refunds: Vec<batches::BatchRecord>,
     #[serde(default)]
     mandates: mandates::MandatesRecord,
 }
@@ -249,14 +255,21 @@ fn snapshot(sim: &Inner) -> anyhow::Result<String> {
         })
         .collect();
     merchants.sort_by(|a, b| a.merchant_id.cmp(&b.merchant_id));
-    let mut orders: Vec<OrderRecord> = sim.orders().iter().map(record).collect();
+    let (mut orders, batch_refunds) = {
+        let book = sim.orders_unchanged();
+        let orders: Vec<OrderRecord> = book.iter().map(record).collect();
+        let batches: Vec<batches::BatchRecord> =
+            book.batches.iter().map(batches::BatchRecord::of).collect();
+        (orders, batches)
+    };
     // A stable order, so that an unchanged book gives the same text.
     orders.sort_by(|a, b| (&a.merchant_id, &a.order_no).cmp(&(&b.merchant_id, &b.order_no)));
-    let mandates = mandates::MandatesRecord::of(&sim.mandates());
+    let mandates = mandates::MandatesRecord::of(&sim.mandates_unchanged());
     let snapshot = Snapshot {
         version: VERSION,
         merchants,
         orders,
+        batch_refunds,
         mandates,
     };
     serde_json::to_string(&snapshot).context("encoding the simulator state")
@@ -327,6 +340,9 @@ pub fn load(sim: &Inner, path: &Path, configured: &[(String, Certificate)]) -> a
             book.set_operation(id, operation);
         }
     }
+    for batch in snapshot.batch_refunds {
+        batch.restore(&mut book.batches)?;
+    }
     Ok(())
 }
 
@@ -339,7 +355,14 @@ pub fn save(sim: &Inner, path: &Path) -> anyhow::Result<()> {
 pub fn spawn_writer(sim: SimState, path: PathBuf) {
     tokio::spawn(async move {
         let mut last_written = snapshot(&sim).ok();
+        let mut last_seen = sim.change_count();
         while sim.sleep(SAVE_INTERVAL).await {
+            // Nothing touched the book since the last look: nothing to encode.
+            let seen = sim.change_count();
+            if seen == last_seen {
+                continue;
+            }
+            last_seen = seen;
             let text = match snapshot(&sim) {
                 Ok(text) => text,
                 Err(error) => {

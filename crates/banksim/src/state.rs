@@ -59,6 +59,10 @@ pub struct Inner {
     shutdown: watch::Sender<bool>,
     /// Where registrations and the book are kept across restarts (see [`crate::persist`]).
     pub state_file: Option<std::path::PathBuf>,
+    /// Bumped whenever the book or the registry may have changed (any lock of the order book
+    /// or the mandates, any registration): the state file's writer skips its work while it
+    /// stands still.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 impl std::ops::Deref for SimState {
@@ -110,6 +114,7 @@ impl SimState {
             deliveries: Semaphore::new(MAX_CONCURRENT_DELIVERIES),
             shutdown: watch::channel(false).0,
             state_file: config.state_file.clone(),
+            changes: std::sync::atomic::AtomicU64::new(0),
         }));
         if let Some(path) = &config.state_file {
             crate::persist::load(&state, path, &config.merchants)?;
@@ -122,9 +127,25 @@ impl Inner {
     /// The order book. A poisoned lock only means another request panicked mid-update; the
     /// book is still usable, so we carry on rather than fail every later request.
     pub fn orders(&self) -> MutexGuard<'_, OrderBook> {
+        self.touch();
+        self.orders_unchanged()
+    }
+
+    /// The order book for a reader that changes nothing (the state file's writer).
+    pub(crate) fn orders_unchanged(&self) -> MutexGuard<'_, OrderBook> {
         self.orders
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn touch(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many times the book or the registry may have changed (see `changes`).
+    pub fn change_count(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The order book with every batch refund that has fallen due processed first: what any
@@ -138,6 +159,12 @@ impl Inner {
 
     /// The mandates and debit batches; poisoning is carried on through like the order book's.
     pub fn mandates(&self) -> MutexGuard<'_, MandateBook> {
+        self.touch();
+        self.mandates_unchanged()
+    }
+
+    /// The mandates for a reader that changes nothing (the state file's writer).
+    pub(crate) fn mandates_unchanged(&self) -> MutexGuard<'_, MandateBook> {
         self.mandates
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -173,6 +200,7 @@ impl Inner {
             return false;
         }
         merchants.insert(merchant_id, Arc::new(certificate));
+        self.touch();
         true
     }
 

@@ -179,6 +179,13 @@ impl Batches {
             .and_then(|serial| self.by_serial.get(serial))
     }
 
+    /// Every batch kept, oldest first (for the state file).
+    pub fn iter(&self) -> impl Iterator<Item = &Batch> {
+        self.age
+            .iter()
+            .filter_map(|serial| self.by_serial.get(serial))
+    }
+
     /// Adds a batch (the caller checked its number is new).
     pub fn insert(&mut self, batch: Batch) {
         let serial = batch.serial_number.clone();

@@ -1,8 +1,11 @@
 //! The state file: a merchant registered through the sim API, its paid order, the order's
-//! refund and a signed mandate survive a restart on the same file.
+//! refund and batch refund, and a signed mandate survive a restart on the same file.
 
 use crate::common::*;
 use serde_json::json;
+use unipay_banksim::messages::batch::{
+    BatchRefundLine, BatchRefundRequest, QueryBatchRefundRequest,
+};
 
 #[tokio::test]
 async fn a_registered_merchant_and_its_paid_order_survive_a_restart() {
@@ -18,6 +21,7 @@ async fn a_registered_merchant_and_its_paid_order_survive_a_restart() {
         config.merchants.clear();
         config.notify_schedule_ms = vec![0];
         config.state_file = Some(file.clone());
+        config.batch_refund_delay_ms = 0;
     };
 
     let sim = start_sim_with(with_file).await;
@@ -30,8 +34,29 @@ async fn a_registered_merchant_and_its_paid_order_survive_a_restart() {
         .await;
     assert_eq!(status, 200, "{body}");
     let paid = sim.paid("P1", "12.34").await;
-    let serial = paid["i_rsp_ref"].clone();
+    let paid_serial = paid["i_rsp_ref"].clone();
     assert_eq!(sim.refund("P1", "P1-R1", "2.00").await.code(), "0000");
+    let batch = request_message(BatchRefundRequest {
+        trx_type: "BatchRefund".into(),
+        batch_no: "PB1".into(),
+        batch_date: "2026/11/27".into(),
+        batch_time: "10:00:00".into(),
+        total_count: "1".into(),
+        total_amount: "1.00".into(),
+        order_data: vec![BatchRefundLine {
+            seq_no: "1".into(),
+            order_no: "P1".into(),
+            new_order_no: "P1-B1".into(),
+            currency_code: "156".into(),
+            refund_amount: "1.00".into(),
+            remark: "批量".into(),
+        }],
+        ..Default::default()
+    });
+    let accepted = sim.transact(&batch).await;
+    assert_eq!(accepted.code(), "0000", "{}", accepted.signed.message);
+    let serial = accepted.field("SerialNumber").to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let receiver = start_receiver(0).await;
     let sign_no = crate::agent::signed(&sim, &receiver, "PS1", "6228480012345670041").await;
     sim.stop().await;
@@ -47,16 +72,31 @@ async fn a_registered_merchant_and_its_paid_order_survive_a_restart() {
         (detail.status.as_str(), detail.order_amount.as_str()),
         ("04", "12.34")
     );
-    if !serial.is_null() {
-        assert_eq!(json!(detail.i_rsp_ref), serial);
+    if !paid_serial.is_null() {
+        assert_eq!(json!(detail.i_rsp_ref), paid_serial);
     }
     // Its refund came back with it: what is left to refund is what was left.
     assert_eq!(
         crate::refunds::detail(&again.query("P1-R1").await)["Status"],
         "04"
     );
-    assert_eq!(again.refund("P1", "P1-R2", "10.35").await.code(), "2311");
-    assert_eq!(again.refund("P1", "P1-R2", "10.34").await.code(), "0000");
+    assert_eq!(again.refund("P1", "P1-R2", "9.35").await.code(), "2311");
+    assert_eq!(again.refund("P1", "P1-R2", "9.34").await.code(), "0000");
+    // And the batch: QueryBatchRefund finds it with its line.
+    let query = request_message(QueryBatchRefundRequest {
+        trx_type: "QueryBatchRefund".into(),
+        batch_date: "2026/11/27".into(),
+        batch_time: "10:00:00".into(),
+        serial_number: serial.clone(),
+        batch_no: String::new(),
+    });
+    let found = again.transact(&query).await;
+    assert_eq!(found.code(), "0000", "{}", found.signed.message);
+    assert_eq!(
+        found.value["TrxResponse"]["Order"][0]["RefundOrderNo"],
+        "P1-B1"
+    );
+    assert_eq!(found.value["TrxResponse"]["Order"][0]["OrderStatus"], "0");
     // The mandate came back too: it is debited, and queried as signed.
     let debit = crate::sdk::agent_pay("PD1", &sign_no, "1.00").message();
     assert_eq!(again.transact(&debit).await.code(), "0000");

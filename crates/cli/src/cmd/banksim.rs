@@ -27,8 +27,8 @@ refuses an unknown merchant (ReturnCode 2001). Register one of two ways:
      certificate_file = "merchant.cer"
 
 With --state-file (or state_file) the registrations made through /sim/merchants, the orders
-with their refunds and pre-authorization operations, and the mandates with their debit batches
-are kept in that file (rewritten atomically within half a second of a change, and at shutdown)
+with their refunds and pre-authorization operations, the batch refunds, and the mandates with
+their debit batches are kept in that file (rewritten atomically within half a second of a change, and at shutdown)
 and come back after a restart; merchants from the TOML win over those in the file.
 The simulator's own certificate (the merchant's TrustPay.cer) is at GET /sim/certificate
 (DER) and GET /sim/certificate.pem."#;
