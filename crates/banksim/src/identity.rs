@@ -38,7 +38,7 @@ const MAX_PERSONS: usize = 10_000;
 const MAX_PENDING: usize = 100_000;
 
 /// A known person (or company), by card.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Person {
     pub card_no: String,
     pub name: String,
@@ -79,6 +79,98 @@ pub struct Desk {
     /// (MerchantID, ResultNotifyURL) → token: with no OrderNo in the request, the address
     /// (which the platform makes its own per verification) tells a repeat from a new one.
     by_order: HashMap<(String, String), String>,
+}
+
+/// A verification as the state file keeps it (see [`crate::persist`]).
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationRecord {
+    pub token: String,
+    pub merchant_id: String,
+    pub card_no: String,
+    pub certificate_type: String,
+    pub certificate_no: String,
+    pub notify_url: String,
+    /// The verdict's ReturnCode, once decided.
+    pub verdict: Option<String>,
+    pub account_name: String,
+    pub host_date: String,
+    pub host_time: String,
+    pub notify_attempts: u32,
+    pub notify_acknowledged: bool,
+}
+
+/// A verdict's code back as the simulator's own constant.
+fn verdict_from(code: &str) -> Option<(&'static str, &'static str)> {
+    [crate::codes::SUCCESS, MISMATCH, REFUSED]
+        .into_iter()
+        .find(|known| known.0 == code)
+}
+
+impl Desk {
+    /// The registry and every verification (for the state file).
+    pub fn export(&self) -> (Vec<Person>, Vec<VerificationRecord>) {
+        let mut persons: Vec<Person> = self.persons.values().cloned().collect();
+        persons.sort_by(|a, b| a.card_no.cmp(&b.card_no));
+        let mut verifications: Vec<VerificationRecord> = self
+            .verifications
+            .iter()
+            .map(|(token, v)| VerificationRecord {
+                token: token.clone(),
+                merchant_id: v.merchant_id.clone(),
+                card_no: v.card_no.clone(),
+                certificate_type: v.certificate_type.clone(),
+                certificate_no: v.certificate_no.clone(),
+                notify_url: v.notify_url.clone(),
+                verdict: v.verdict.map(|(code, _)| code.to_string()),
+                account_name: v.account_name.clone(),
+                host_date: v.host_date.clone(),
+                host_time: v.host_time.clone(),
+                notify_attempts: v.notify_attempts,
+                notify_acknowledged: v.notify_acknowledged,
+            })
+            .collect();
+        verifications.sort_by(|a, b| a.token.cmp(&b.token));
+        (persons, verifications)
+    }
+
+    /// Puts exported persons and verifications back; `Err` names a verdict it does not know.
+    pub fn import(
+        &mut self,
+        persons: Vec<Person>,
+        verifications: Vec<VerificationRecord>,
+    ) -> Result<(), String> {
+        for person in persons {
+            self.persons.insert(person.card_no.clone(), person);
+        }
+        for record in verifications {
+            let verdict = match record.verdict.as_deref() {
+                None => None,
+                Some(code) => Some(verdict_from(code).ok_or(format!("unknown verdict {code:?}"))?),
+            };
+            self.by_order.insert(
+                (record.merchant_id.clone(), record.notify_url.clone()),
+                record.token.clone(),
+            );
+            self.verifications.insert(
+                record.token,
+                Verification {
+                    merchant_id: record.merchant_id,
+                    card_no: record.card_no,
+                    certificate_type: record.certificate_type,
+                    certificate_no: record.certificate_no,
+                    notify_url: record.notify_url,
+                    verdict,
+                    account_name: record.account_name,
+                    host_date: record.host_date,
+                    host_time: record.host_time,
+                    notify_attempts: record.notify_attempts,
+                    notify_acknowledged: record.notify_acknowledged,
+                },
+            );
+        }
+        Ok(())
+    }
 }
 
 impl IdentityDesk {
@@ -279,6 +371,7 @@ pub async fn put_person(State(sim): State<SimState>, Json(person): Json<Person>)
         )
             .into_response();
     }
+    sim.touch();
     let mut desk = sim.identity.lock();
     if desk.persons.len() >= MAX_PERSONS && !desk.persons.contains_key(&person.card_no) {
         return (
@@ -293,6 +386,7 @@ pub async fn put_person(State(sim): State<SimState>, Json(person): Json<Person>)
 
 /// `DELETE /sim/identities`: forgets every known person.
 pub async fn clear_persons(State(sim): State<SimState>) -> Response {
+    sim.touch();
     sim.identity.lock().persons.clear();
     (StatusCode::OK, Json(json!({"persons": 0}))).into_response()
 }

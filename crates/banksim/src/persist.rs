@@ -12,11 +12,12 @@
 //! **What**: merchants (their certificates), and each order's identity, amount, request
 //! fields, status, payment stamp, refunds (done, or refused batch lines with their code) and
 //! pre-authorization operation ([`records`]); the batch refunds with their lines
-//! ([`batches`]); mandates (signings) and debit batches ([`mandates`]). Not yet kept: identity
-//! verifications, K-code bills (a K-code order is kept; its code is not), the identity
-//! registry, the fault settings (`/sim/faults`, batch and agent faults, K-code desk rules), the
-//! notify logs and fault counters (a restart starts them afresh), nor pending notification
-//! retries.
+//! ([`batches`]); mandates (signings) and debit batches ([`mandates`]); K-code bills (their
+//! current codes and counts) and the texts sent; the identity registry and verifications. Not
+//! kept: the fault settings (`/sim/faults`, batch and agent faults, K-code desk rules: a test
+//! or a harness sets them), the notify logs and fault counters (a restart starts them afresh),
+//! and pending notification retries (a result not yet acknowledged is not sent again after a
+//! restart; Query still tells it).
 
 mod batches;
 mod mandates;
@@ -49,6 +50,14 @@ struct Snapshot {
     batch_refunds: Vec<batches::BatchRecord>,
     #[serde(default)]
     mandates: mandates::MandatesRecord,
+    #[serde(default)]
+    kcode_sessions: Vec<crate::kcode::desk::SessionRecord>,
+    #[serde(default)]
+    kcode_texts: Vec<crate::kcode::desk::Text>,
+    #[serde(default)]
+    identity_persons: Vec<crate::identity::Person>,
+    #[serde(default)]
+    identity_verifications: Vec<crate::identity::VerificationRecord>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -265,12 +274,18 @@ fn snapshot(sim: &Inner) -> anyhow::Result<String> {
     // A stable order, so that an unchanged book gives the same text.
     orders.sort_by(|a, b| (&a.merchant_id, &a.order_no).cmp(&(&b.merchant_id, &b.order_no)));
     let mandates = mandates::MandatesRecord::of(&sim.mandates_unchanged());
+    let (kcode_sessions, kcode_texts) = sim.kcode.export();
+    let (identity_persons, identity_verifications) = sim.identity.lock().export();
     let snapshot = Snapshot {
         version: VERSION,
         merchants,
         orders,
         batch_refunds,
         mandates,
+        kcode_sessions,
+        kcode_texts,
+        identity_persons,
+        identity_verifications,
     };
     serde_json::to_string(&snapshot).context("encoding the simulator state")
 }
@@ -323,6 +338,13 @@ pub fn load(sim: &Inner, path: &Path, configured: &[(String, Certificate)]) -> a
         sim.set_merchant(merchant_id.clone(), certificate.clone());
     }
     snapshot.mandates.restore(&mut sim.mandates())?;
+    sim.kcode
+        .import(snapshot.kcode_sessions, snapshot.kcode_texts);
+    sim.identity
+        .lock()
+        .import(snapshot.identity_persons, snapshot.identity_verifications)
+        .map_err(anyhow::Error::msg)
+        .context("identity verifications")?;
     let mut book = sim.orders();
     for record in snapshot.orders {
         let restored = order(record)?;

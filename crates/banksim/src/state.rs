@@ -138,7 +138,8 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn touch(&self) {
+    /// Tells the state file's writer something may have changed.
+    pub fn touch(&self) {
         self.changes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }

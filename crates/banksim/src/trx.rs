@@ -108,6 +108,8 @@ pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
 
 /// The transaction a verified request asks for.
 fn dispatch(sim: &SimState, merchant_id: &str, request: &Value) -> Reply {
+    // Any transaction may change the bank's state (identity and K-code desks included).
+    sim.touch();
     match text(request, &["TrxType"]) {
         Some("PayReq") => Reply::Message(payreq::pay_req(sim, merchant_id, request)),
         Some("Query") => query::query(sim, merchant_id, request),

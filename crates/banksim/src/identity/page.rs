@@ -86,6 +86,7 @@ pub async fn verify_action(State(sim): State<SimState>, body: Bytes) -> Response
             );
         }
     };
+    sim.touch();
     let decided = {
         let mut desk = sim.identity.lock();
         let Some(pending) = desk.verifications.get(&token).cloned() else {

@@ -1,5 +1,6 @@
 //! The state file: a merchant registered through the sim API, its paid order, the order's
-//! refund and batch refund, and a signed mandate survive a restart on the same file.
+//! refund and batch refund, a signed mandate, the identity registry and a K-code bill survive a
+//! restart on the same file.
 
 use crate::common::*;
 use serde_json::json;
@@ -59,6 +60,17 @@ async fn a_registered_merchant_and_its_paid_order_survive_a_restart() {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let receiver = start_receiver(0).await;
     let sign_no = crate::agent::signed(&sim, &receiver, "PS1", "6228480012345670041").await;
+    // A person the identity registry knows, and a K-code bill whose code is texted.
+    let (status, _) = sim
+        .sim_post(
+            "/sim/identities",
+            json!({"card_no": "6228480012345678901", "name": "张三", "certificate_type": "I",
+                   "certificate_no": "110101199003071234", "mobile": "13800138000"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let bill = crate::sdk::kpay_verify("PK1", "5.00", "6228480012345678901", "8000").message();
+    assert_eq!(sim.transact(&bill).await.code(), "0000");
     sim.stop().await;
     assert!(file.exists(), "written at shutdown");
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
@@ -104,6 +116,27 @@ async fn a_registered_merchant_and_its_paid_order_survive_a_restart() {
         .transact(&crate::sdk::query_agent_sign("PS1").message())
         .await;
     assert_eq!(query.field("AgentSignStatus"), "1");
+    // The identity registry, the K-code bill and its texted code came back.
+    let matching = crate::sdk::static_identify(
+        "6228480012345678901",
+        "张三",
+        "110101199003071234",
+        "13800138000",
+    )
+    .message();
+    assert_eq!(again.transact(&matching).await.code(), "0000");
+    let texts: Vec<serde_json::Value> = again
+        .http
+        .get(again.url("/sim/sms?mobile=8000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = texts[0]["code"].as_str().unwrap().to_string();
+    let kpay = crate::sdk::kpay("PK1", "5.00", &code, "张三").message();
+    assert_eq!(again.transact(&kpay).await.code(), "0000");
     // The order is the same order: paying it again is refused as already done.
     assert_eq!(
         again

@@ -26,9 +26,9 @@ refuses an unknown merchant (ReturnCode 2001). Register one of two ways:
      merchant_id = "103881234560010"
      certificate_file = "merchant.cer"
 
-With --state-file (or state_file) the registrations made through /sim/merchants, the orders
-with their refunds and pre-authorization operations, the batch refunds, and the mandates with
-their debit batches are kept in that file (rewritten atomically within half a second of a change, and at shutdown)
+With --state-file (or state_file) the registrations made through /sim/merchants and the bank's
+book (orders with their refunds and pre-authorization operations, batch refunds, mandates and
+debit batches, K-code bills, the identity registry and verifications) are kept in that file (rewritten atomically within half a second of a change, and at shutdown)
 and come back after a restart; merchants from the TOML win over those in the file.
 The simulator's own certificate (the merchant's TrustPay.cer) is at GET /sim/certificate
 (DER) and GET /sim/certificate.pem."#;
