@@ -9,7 +9,7 @@
 //! otherwise like any other: Query answers `04`, statements list it.
 //!
 //! The texts go to `GET /sim/sms?mobile=…` (newest first; `mobile` is the four digits the bill
-//! named) instead of a phone; the desk's rules (code life, wrong codes allowed, codes per order,
+//! named, or a whole number read by its last four) instead of a phone; the desk's rules (code life, wrong codes allowed, codes per order,
 //! and a fault that loses KPayReq answers) are `GET`/`POST /sim/kcode` (see
 //! [`desk::KcodeSettings`]). When the identity registry (`/sim/identities`) knows the card and
 //! a mobile for it, the bill's four digits must be that mobile's last four.
@@ -337,7 +337,9 @@ fn paid(merchant_id: &str, notice: &Notice) -> String {
     )
 }
 
-/// `GET /sim/sms?mobile=…`: the texts the mobile received, newest first.
+/// `GET /sim/sms?mobile=…`: the texts the mobile received, newest first. A bill names the
+/// mobile by its last four digits, which is what the texts are kept under; a whole number is
+/// read by its last four, so that a test may ask with the consumer's full mobile.
 pub async fn sms(State(sim): State<SimState>, RawQuery(query): RawQuery) -> Response {
     let mobile = query.as_deref().and_then(|query| {
         form_urlencoded::parse(query.as_bytes())
@@ -345,7 +347,12 @@ pub async fn sms(State(sim): State<SimState>, RawQuery(query): RawQuery) -> Resp
             .map(|(_, value)| value.into_owned())
     });
     match mobile {
-        Some(mobile) if !mobile.is_empty() => Json(sim.kcode.texts(&mobile)).into_response(),
+        Some(mobile) if !mobile.is_empty() => {
+            let last4 = mobile
+                .get(mobile.len().saturating_sub(4)..)
+                .unwrap_or(&mobile);
+            Json(sim.kcode.texts(last4)).into_response()
+        }
         _ => error(StatusCode::BAD_REQUEST, "?mobile= is required"),
     }
 }

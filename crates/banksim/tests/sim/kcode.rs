@@ -232,6 +232,17 @@ async fn the_mobile_is_checked_by_its_last_four_digits_and_the_page_pays() {
         .unwrap()
         .to_string();
     let code = latest_code(&sim).await;
+    // The texts are also found by the consumer's whole mobile number.
+    let whole: Vec<Value> = sim
+        .http
+        .get(sim.url("/sim/sms?mobile=13912345678"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(whole[0]["code"], code.as_str());
     let page = sim
         .http
         .post(sim.url("/sim/kcode/consumer"))
