@@ -13,6 +13,7 @@ mod persistence;
 mod preauth;
 mod refunds;
 mod refusals;
+mod robustness;
 mod sdk;
 mod sim_api;
 mod statements;
