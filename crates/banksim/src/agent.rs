@@ -10,8 +10,8 @@
 //! Every debit is an order in the order book, paid or failed like a payment: `Query` answers it
 //! and the statements list it (the customer's money reaches the merchant like any payment's).
 //!
-//! **Assumed** (the public material names the transactions and a few fields only): the field
-//! names of [`unipay_channel_abc::messages`]' agent messages, and these codes:
+//! The requests are read as ABC's client sends them (`docs/ABC-WIRE.md`); the answers' and the
+//! signing result's assumed names are in [`crate::wire::names`]. **Assumed** codes:
 //!
 //! | code | message | when |
 //! |---|---|---|
@@ -19,7 +19,6 @@
 //! | `2402` | 授权协议已解除 | a debit on an unsigned (cancelled) mandate |
 //! | `2403` | 授权协议已过期 | a debit after the mandate's ExpiredDate |
 //! | `2404` | 客户账户余额不足 | a debit from a card the `insufficient_funds_cards` fault names |
-//! | `2405` | 超过单笔授权限额 | a debit over the mandate's SingleLimitAmount |
 //! | `2409` | 客户拒绝签约 | in an AgentSignResult: the customer refused |
 //!
 //! Faults (`/sim/agent/faults`, see [`sim_api`]): `lose_sign_results` (a decision is taken but
@@ -38,5 +37,4 @@ pub const NO_MANDATE: (&str, &str) = ("2401", "授权协议不存在");
 pub const MANDATE_CANCELLED: (&str, &str) = ("2402", "授权协议已解除");
 pub const MANDATE_EXPIRED: (&str, &str) = ("2403", "授权协议已过期");
 pub const INSUFFICIENT_BALANCE: (&str, &str) = ("2404", "客户账户余额不足");
-pub const OVER_LIMIT: (&str, &str) = ("2405", "超过单笔授权限额");
 pub const SIGN_REFUSED: (&str, &str) = ("2409", "客户拒绝签约");

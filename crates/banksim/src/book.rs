@@ -59,6 +59,8 @@ pub enum NotifyType {
     Page,
     /// `1`: the platform posts it server to server, with retries.
     Server,
+    /// Nobody is notified: a K-code payment, told by its answer and by Query only.
+    None,
 }
 
 impl NotifyType {
@@ -66,6 +68,7 @@ impl NotifyType {
         match self {
             NotifyType::Page => "0",
             NotifyType::Server => "1",
+            NotifyType::None => "",
         }
     }
 }

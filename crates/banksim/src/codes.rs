@@ -9,7 +9,7 @@
 //! | `0000` | 交易成功 | success |
 //! | `1301` | 报文不完整 | the body is not `{"Message":…,"Signature-Algorithm":…,"Signature":…}`, MerchantID cannot be found, or the verified M does not parse |
 //! | `1302` | 签名验证失败 | the signature does not verify with the merchant's registered certificate |
-//! | `1303` | 报文超长 | the body is over 8,000 bytes |
+//! | `1303` | 报文超长 | the body is over 8,000 bytes (without the line end), whatever the TrxType |
 //! | `1304` | 不支持的签名算法 | `Signature-Algorithm` is neither SHA1withRSA nor SHA256withRSA |
 //! | `2001` | 商户未开通 | no certificate is registered for the MerchantID |
 //! | `2002` | 不支持的交易类型 | a TrxType the simulator does not play (yet) |
@@ -29,6 +29,7 @@
 //! | `2331` | 预授权已确认 | PreAuthCancelConfirm on a confirmed authorization (under a new OrderNo) |
 //! | `2332` | 确认金额超过授权金额 | Confirm of more than the authorized amount |
 //! | `2333` | 非预授权订单或未授权 | PreAuthCancelConfirm on an order that is not PreAuthPay or was never authorized |
+//! | `2334` | 撤销金额与授权金额不符 | a Cancel whose OrderAmount is not the amount held |
 //! | `EUNKWN` | 交易结果未知 | only when the `query` or `refund` fault or the `query_unknown_until_ms` window asks for it, or a Refund repeats a batch line not yet reported (status `2`) |
 //!
 //! A refused Refund or PreAuthCancelConfirm changes nothing; sent again, it is judged again.
@@ -57,6 +58,7 @@ pub const PREAUTH_CANCELLED: (&str, &str) = ("2330", "预授权已撤销");
 pub const PREAUTH_CONFIRMED: (&str, &str) = ("2331", "预授权已确认");
 pub const OVER_AUTHORIZED: (&str, &str) = ("2332", "确认金额超过授权金额");
 pub const NOT_AUTHORIZED: (&str, &str) = ("2333", "非预授权订单或未授权");
+pub const CANCEL_AMOUNT: (&str, &str) = ("2334", "撤销金额与授权金额不符");
 pub const UNKNOWN: (&str, &str) = ("EUNKWN", "交易结果未知");
 
 /// The ErrorMessage for [`BAD_FIELD`]; field names are ASCII so the naive scanner reads them.

@@ -54,6 +54,9 @@ pub struct SimConfig {
     pub fee_bps: u32,
     /// How long an accepted BatchRefund waits before its lines are processed.
     pub batch_refund_delay_ms: u64,
+    /// Where the simulator keeps its merchant registrations and its book across restarts
+    /// (see [`crate::persist`]); `None`: in memory only.
+    pub state_file: Option<PathBuf>,
 }
 
 impl SimConfig {
@@ -75,6 +78,7 @@ impl SimConfig {
             max_orders: DEFAULT_MAX_ORDERS,
             fee_bps: DEFAULT_FEE_BPS,
             batch_refund_delay_ms: DEFAULT_BATCH_REFUND_DELAY_MS,
+            state_file: None,
         }
     }
 
@@ -116,6 +120,7 @@ pub struct MerchantFileEntry {
 /// max_orders = 1000000
 /// fee_bps = 0                            # the bank's fee per payment, 60 = 0.6 %
 /// batch_refund_delay_ms = 200            # a BatchRefund's lines stay X this long
+/// state_file = "banksim-state.json"      # optional: registrations and book survive restarts
 /// [[merchants]]
 /// merchant_id = "103881234560010"
 /// certificate_file = "merchant.cer"
@@ -136,6 +141,7 @@ pub struct SimFileConfig {
     pub max_orders: Option<usize>,
     pub fee_bps: Option<u32>,
     pub batch_refund_delay_ms: Option<u64>,
+    pub state_file: Option<PathBuf>,
     /// Directory relative paths are resolved against (the file's own directory).
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -224,6 +230,7 @@ impl SimFileConfig {
             }
             config.batch_refund_delay_ms = ms;
         }
+        config.state_file = self.state_file.as_deref().map(|path| self.resolve(path));
         Ok(config)
     }
 
@@ -288,6 +295,7 @@ mod tests {
             cutover_hour = 22
             fee_bps = 60
             batch_refund_delay_ms = 50
+            state_file = "state.json"
             [[merchants]]
             merchant_id = "103881234560010"
             certificate_file = "merchant.cer"
@@ -299,6 +307,7 @@ mod tests {
         assert_eq!(config.cutover_hour, Some(22));
         assert_eq!(config.fee_bps, Some(60));
         assert_eq!(config.batch_refund_delay_ms, Some(50));
+        assert_eq!(config.state_file, Some(PathBuf::from("state.json")));
         assert!(SimFileConfig::from_toml_str("lisen = 1").is_err());
     }
 }

@@ -16,15 +16,16 @@ pub mod page;
 
 use crate::answer;
 use crate::clock::new_token;
-use crate::fields::chars_at_most;
-use crate::ids::is_order_no;
+use crate::fields::{chars_at_most, is_date, is_time};
+use crate::ids::{CERTIFICATE_TYPES, is_card_no, is_certificate};
 use crate::state::SimState;
 use crate::trx::text;
+use crate::wire::names;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -35,10 +36,9 @@ pub const REFUSED: (&str, &str) = ("2402", "客户取消验证");
 /// Persons the registry holds at most; verifications waiting for their customer at most.
 const MAX_PERSONS: usize = 10_000;
 const MAX_PENDING: usize = 100_000;
-const CERTIFICATE_TYPES: &[&str] = &["I", "P", "K", "D", "W", "U"];
 
 /// A known person (or company), by card.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Person {
     pub card_no: String,
     pub name: String,
@@ -52,13 +52,14 @@ pub struct Person {
 #[derive(Debug, Clone)]
 pub struct Verification {
     pub merchant_id: String,
-    pub order_no: String,
     pub card_no: String,
     pub certificate_type: String,
     pub certificate_no: String,
     pub notify_url: String,
     /// The verdict, once the customer decided: `(ReturnCode, ErrorMessage)`.
     pub verdict: Option<(&'static str, &'static str)>,
+    /// The name the bank holds for the card, told in the result (`AccountName`) once verified.
+    pub account_name: String,
     pub host_date: String,
     pub host_time: String,
     pub notify_attempts: u32,
@@ -75,8 +76,101 @@ pub struct Desk {
     persons: HashMap<String, Person>,
     /// Token → verification.
     pub verifications: HashMap<String, Verification>,
-    /// (MerchantID, OrderNo) → token.
+    /// (MerchantID, ResultNotifyURL) → token: with no OrderNo in the request, the address
+    /// (which the platform makes its own per verification) tells a repeat from a new one.
     by_order: HashMap<(String, String), String>,
+}
+
+/// A verification as the state file keeps it (see [`crate::persist`]).
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationRecord {
+    pub token: String,
+    pub merchant_id: String,
+    pub card_no: String,
+    pub certificate_type: String,
+    pub certificate_no: String,
+    pub notify_url: String,
+    /// The verdict's ReturnCode, once decided.
+    pub verdict: Option<String>,
+    pub account_name: String,
+    pub host_date: String,
+    pub host_time: String,
+    pub notify_attempts: u32,
+    pub notify_acknowledged: bool,
+}
+
+/// A verdict's code back as the simulator's own constant.
+fn verdict_from(code: &str) -> Option<(&'static str, &'static str)> {
+    [crate::codes::SUCCESS, MISMATCH, REFUSED]
+        .into_iter()
+        .find(|known| known.0 == code)
+}
+
+impl Desk {
+    /// The registry and every verification (for the state file).
+    pub fn export(&self) -> (Vec<Person>, Vec<VerificationRecord>) {
+        let mut persons: Vec<Person> = self.persons.values().cloned().collect();
+        persons.sort_by(|a, b| a.card_no.cmp(&b.card_no));
+        let mut verifications: Vec<VerificationRecord> = self
+            .verifications
+            .iter()
+            .map(|(token, v)| VerificationRecord {
+                token: token.clone(),
+                merchant_id: v.merchant_id.clone(),
+                card_no: v.card_no.clone(),
+                certificate_type: v.certificate_type.clone(),
+                certificate_no: v.certificate_no.clone(),
+                notify_url: v.notify_url.clone(),
+                verdict: v.verdict.map(|(code, _)| code.to_string()),
+                account_name: v.account_name.clone(),
+                host_date: v.host_date.clone(),
+                host_time: v.host_time.clone(),
+                notify_attempts: v.notify_attempts,
+                notify_acknowledged: v.notify_acknowledged,
+            })
+            .collect();
+        verifications.sort_by(|a, b| a.token.cmp(&b.token));
+        (persons, verifications)
+    }
+
+    /// Puts exported persons and verifications back; `Err` names a verdict it does not know.
+    pub fn import(
+        &mut self,
+        persons: Vec<Person>,
+        verifications: Vec<VerificationRecord>,
+    ) -> Result<(), String> {
+        for person in persons {
+            self.persons.insert(person.card_no.clone(), person);
+        }
+        for record in verifications {
+            let verdict = match record.verdict.as_deref() {
+                None => None,
+                Some(code) => Some(verdict_from(code).ok_or(format!("unknown verdict {code:?}"))?),
+            };
+            self.by_order.insert(
+                (record.merchant_id.clone(), record.notify_url.clone()),
+                record.token.clone(),
+            );
+            self.verifications.insert(
+                record.token,
+                Verification {
+                    merchant_id: record.merchant_id,
+                    card_no: record.card_no,
+                    certificate_type: record.certificate_type,
+                    certificate_no: record.certificate_no,
+                    notify_url: record.notify_url,
+                    verdict,
+                    account_name: record.account_name,
+                    host_date: record.host_date,
+                    host_time: record.host_time,
+                    notify_attempts: record.notify_attempts,
+                    notify_acknowledged: record.notify_acknowledged,
+                },
+            );
+        }
+        Ok(())
+    }
 }
 
 impl IdentityDesk {
@@ -125,57 +219,51 @@ fn is_web_url(text: &str) -> bool {
     chars_at_most(text, 200) && (text.starts_with("http://") || text.starts_with("https://"))
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct RedirectResponse {
-    return_code: String,
-    error_message: String,
-    #[serde(rename = "ECMerchantType")]
-    ec_merchant_type: String,
-    #[serde(rename = "MerchantID")]
-    merchant_id: String,
-    trx_type: String,
-    order_no: String,
-    #[serde(rename = "VerifyURL")]
-    verify_url: String,
+/// The name the registry holds for a card, told in a matching result.
+impl Desk {
+    /// Whether `last4` may be the card holder's mobile: the last four digits of the mobile the
+    /// registry holds for the card, or anything when it holds none.
+    pub fn mobile_ends_with(&self, card_no: &str, last4: &str) -> bool {
+        self.persons
+            .get(card_no.trim())
+            .is_none_or(|person| person.mobile.is_empty() || person.mobile.ends_with(last4))
+    }
+
+    pub fn account_name(&self, card_no: &str) -> String {
+        self.persons
+            .get(card_no.trim())
+            .map(|person| person.name.clone())
+            .unwrap_or_default()
+    }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct DirectResponse {
-    return_code: String,
-    error_message: String,
-    #[serde(rename = "ECMerchantType")]
-    ec_merchant_type: String,
-    #[serde(rename = "MerchantID")]
-    merchant_id: String,
-    trx_type: String,
-    order_no: String,
-}
-
-/// `IdentityVerifyReq`: registers the verification, answers its page.
+/// `IdentityVerifyReq` (TrxType, CustomType, BankCardNo, CertificateNo, CertificateType,
+/// ResultNotifyURL, OrderDate, OrderTime, PaymentLinkType; no OrderNo): registers the
+/// verification, answers its page (`VerifyURL`). The result goes to ResultNotifyURL exactly.
 pub fn redirect(sim: &SimState, merchant_id: &str, request: &Value) -> String {
     let field = |name| text(request, &[name]).unwrap_or_default();
-    let order_no = field("OrderNo");
-    if !is_order_no(order_no) {
-        return answer::bad_field(merchant_id, "OrderNo");
-    }
-    if !matches!(field("CustomType"), "0" | "1") {
-        return answer::bad_field(merchant_id, "CustomType");
-    }
     let checks = [
-        ("BankCardNo", is_number(field("BankCardNo"))),
+        ("CustomType", matches!(field("CustomType"), "0" | "1")),
+        ("BankCardNo", is_card_no(field("BankCardNo"))),
         (
             "CertificateType",
             CERTIFICATE_TYPES.contains(&field("CertificateType")),
         ),
-        ("CertificateNo", is_number(field("CertificateNo"))),
+        (
+            "CertificateNo",
+            is_certificate(field("CertificateType"), field("CertificateNo")),
+        ),
         ("ResultNotifyURL", is_web_url(field("ResultNotifyURL"))),
+        ("OrderDate", is_date(field("OrderDate"))),
+        ("OrderTime", is_time(field("OrderTime"))),
     ];
     if let Some((name, _)) = checks.iter().find(|(_, ok)| !ok) {
         return answer::bad_field(merchant_id, name);
     }
-    let key = (merchant_id.to_string(), order_no.to_string());
+    let key = (
+        merchant_id.to_string(),
+        field("ResultNotifyURL").to_string(),
+    );
     let token = {
         let mut desk = sim.identity.lock();
         match desk.by_order.get(&key) {
@@ -190,12 +278,12 @@ pub fn redirect(sim: &SimState, merchant_id: &str, request: &Value) -> String {
                     token.clone(),
                     Verification {
                         merchant_id: merchant_id.to_string(),
-                        order_no: order_no.to_string(),
                         card_no: field("BankCardNo").to_string(),
                         certificate_type: field("CertificateType").to_string(),
                         certificate_no: field("CertificateNo").to_string(),
                         notify_url: field("ResultNotifyURL").to_string(),
                         verdict: None,
+                        account_name: String::new(),
                         host_date: String::new(),
                         host_time: String::new(),
                         notify_attempts: 0,
@@ -207,64 +295,63 @@ pub fn redirect(sim: &SimState, merchant_id: &str, request: &Value) -> String {
             }
         }
     };
-    answer::message(
+    let verify_url = format!("{}{}?TOKEN={token}", sim.public_url, page::VERIFY_PAGE_PATH);
+    answer::object(
         merchant_id,
-        RedirectResponse {
-            return_code: crate::codes::SUCCESS.0.to_string(),
-            error_message: crate::codes::SUCCESS.1.to_string(),
-            ec_merchant_type: "EBUS".to_string(),
-            merchant_id: merchant_id.to_string(),
-            trx_type: "IdentityVerifyReq".to_string(),
-            order_no: order_no.to_string(),
-            verify_url: format!("{}{}?TOKEN={token}", sim.public_url, page::VERIFY_PAGE_PATH),
-        },
+        answer::head(merchant_id, "IdentityVerifyReq", crate::codes::SUCCESS)
+            .s("VerifyURL", &verify_url),
     )
 }
 
-/// `StaticIdentifyVerifyReq`: the verdict, at once.
+/// `StaticIdentifyVerifyReq` (TrxType, CustomType, ClientName, AccNo, CertificateNo,
+/// CertificateType, MobileNo of 11 digits, CustomNo; no OrderNo): the verdict at once, as the
+/// ReturnCode (`0000` match, `2401` mismatch).
 pub fn direct(sim: &SimState, merchant_id: &str, request: &Value) -> String {
     let field = |name| text(request, &[name]).unwrap_or_default();
-    let order_no = field("OrderNo");
-    if !is_order_no(order_no) {
-        return answer::bad_field(merchant_id, "OrderNo");
-    }
     let mobile = field("MobileNo");
     let name = field("ClientName");
+    let custom_no = field("CustomNo");
     let checks = [
-        ("AccNo", is_number(field("AccNo"))),
+        ("CustomType", matches!(field("CustomType"), "0" | "1")),
+        (
+            "ClientName",
+            !name.trim().is_empty() && chars_at_most(name, 30),
+        ),
+        ("AccNo", is_card_no(field("AccNo"))),
         (
             "CertificateType",
             CERTIFICATE_TYPES.contains(&field("CertificateType")),
         ),
-        ("CertificateNo", is_number(field("CertificateNo"))),
         (
-            "ClientName",
-            !name.trim().is_empty() && chars_at_most(name, 60),
+            "CertificateNo",
+            is_certificate(field("CertificateType"), field("CertificateNo")),
         ),
         (
             "MobileNo",
-            chars_at_most(mobile, 20) && mobile.bytes().all(|b| b.is_ascii_digit()),
+            mobile.len() == 11 && mobile.bytes().all(|b| b.is_ascii_digit()),
+        ),
+        (
+            "CustomNo",
+            chars_at_most(custom_no, 60) && custom_no.bytes().all(|b| b.is_ascii_alphanumeric()),
         ),
     ];
     if let Some((name, _)) = checks.iter().find(|(_, ok)| !ok) {
         return answer::bad_field(merchant_id, name);
     }
-    let (code, text) = sim.identity.lock().judge(
+    let verdict = sim.identity.lock().judge(
         field("AccNo"),
         field("CertificateType"),
         field("CertificateNo"),
         Some((name, mobile)),
     );
-    answer::message(
+    let verdict = if verdict.0 == crate::codes::SUCCESS.0 {
+        verdict
+    } else {
+        (names::IDENTITY_MISMATCH_CODE, MISMATCH.1)
+    };
+    answer::object(
         merchant_id,
-        DirectResponse {
-            return_code: code.to_string(),
-            error_message: text.to_string(),
-            ec_merchant_type: "EBUS".to_string(),
-            merchant_id: merchant_id.to_string(),
-            trx_type: "StaticIdentifyVerifyReq".to_string(),
-            order_no: order_no.to_string(),
-        },
+        answer::head(merchant_id, "StaticIdentifyVerifyReq", verdict),
     )
 }
 
@@ -284,6 +371,7 @@ pub async fn put_person(State(sim): State<SimState>, Json(person): Json<Person>)
         )
             .into_response();
     }
+    sim.touch();
     let mut desk = sim.identity.lock();
     if desk.persons.len() >= MAX_PERSONS && !desk.persons.contains_key(&person.card_no) {
         return (
@@ -298,6 +386,7 @@ pub async fn put_person(State(sim): State<SimState>, Json(person): Json<Person>)
 
 /// `DELETE /sim/identities`: forgets every known person.
 pub async fn clear_persons(State(sim): State<SimState>) -> Response {
+    sim.touch();
     sim.identity.lock().persons.clear();
     (StatusCode::OK, Json(json!({"persons": 0}))).into_response()
 }

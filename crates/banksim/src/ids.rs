@@ -33,7 +33,28 @@ pub fn is_order_no(order_no: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-pub const MAX_ORDER_NO: usize = 50;
+/// The SDK checks order numbers for at most 60 characters.
+pub const MAX_ORDER_NO: usize = 60;
+
+/// The certificate types the SDK accepts (`DataVerifier.isValidCertificate`).
+pub const CERTIFICATE_TYPES: &[&str] = &[
+    "I", "P", "S", "J", "K", "T", "F", "D", "W", "U", "R", "B", "A", "C", "E", "G", "H", "L", "M",
+];
+
+/// A certificate as the SDK accepts it: a known type, a plain number (echoed in notifications
+/// and pages), and for `I` (the resident identity card) 15 or 18 characters.
+pub fn is_certificate(certificate_type: &str, number: &str) -> bool {
+    let plain =
+        (1..=32).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_alphanumeric());
+    CERTIFICATE_TYPES.contains(&certificate_type)
+        && plain
+        && (certificate_type != "I" || matches!(number.len(), 15 | 18))
+}
+
+/// A bank card number as the SDK checks it: 1 to 20 digits.
+pub fn is_card_no(text: &str) -> bool {
+    (1..=20).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
 
 #[cfg(test)]
 mod tests {
@@ -49,10 +70,21 @@ mod tests {
     }
 
     #[test]
+    fn certificates_as_the_sdk_checks_them() {
+        assert!(is_certificate("I", "110101199003071234"));
+        assert!(is_certificate("I", "110101900307123"));
+        assert!(!is_certificate("I", "1101011990030712"));
+        assert!(is_certificate("M", "X1"));
+        assert!(!is_certificate("Z", "X1"));
+        assert!(!is_certificate("P", ""));
+    }
+
+    #[test]
     fn order_numbers_are_plain() {
         assert!(is_order_no("ST20261127094744r"));
         assert!(!is_order_no("a\"}"));
         assert!(!is_order_no(""));
-        assert!(!is_order_no(&"9".repeat(51)));
+        assert!(is_order_no(&"9".repeat(60)));
+        assert!(!is_order_no(&"9".repeat(61)));
     }
 }

@@ -1,14 +1,22 @@
 //! A bank simulator: a separate HTTP server that plays the Agricultural Bank of China's TrustPay
-//! platform for end-to-end tests, benchmarks and the demo. It speaks the real wire format with
-//! real signatures (shared with `unipay-channel-abc`: only the envelope and signing code is
-//! shared; every bit of bank-side logic — order book, pages, retries, faults — lives here).
+//! platform for end-to-end tests, benchmarks and the demo. It speaks the wire exactly as ABC's
+//! own merchant client (TrustPayClient V3.1.4) does (`docs/ABC-WIRE.md`), with real signatures,
+//! and is an independent witness of it: requests are cut, verified and read, and answers and
+//! notifications sealed, by its own [`wire`] module. Only the RSA/X.509 primitives
+//! (`unipay_channel_abc::crypto`) are shared with the bank client; every bit of bank-side logic —
+//! order book, pages, retries, faults — lives here.
 //!
 //! Endpoints:
 //! - `POST /ebus/trustpay/ReceiveMerchantTrxReqServlet`: PayReq, Query, the statements Settle
-//!   and QueryTrnxRecords, the refunds Refund, BatchRefund and QueryBatchRefund, and
-//!   PreAuthCancelConfirm (see [`trx`], [`statement`], [`refunds`], [`preauth`], [`codes`]).
-//! - `GET /ebus/PaymentModeNewAct.ebf?TOKEN=…`, `POST /sim/consumer`: the consumer's pages.
+//!   and QueryTrnxRecords, the refunds Refund, BatchRefund and QueryBatchRefund,
+//!   PreAuthCancelConfirm, the K-code trio, identity verification and the Agent* mandate
+//!   transactions (see [`trx`], [`statement`], [`refunds`], [`preauth`], [`kcode`],
+//!   [`identity`], [`agent`], [`codes`]). A body over 8,000 bytes is refused `1303`.
+//! - `GET /ebus/PaymentModeNewAct.ebf?TOKEN=…`, `POST /sim/consumer`: the consumer's pages (and
+//!   the signing, verification and K-code pages of their modules).
 //! - `/sim/*`: the JSON control API (see [`sim_api`]).
+//!
+//! With a state file ([`persist`]) merchant registrations and orders survive a restart.
 
 pub mod agent;
 pub mod answer;
@@ -23,12 +31,12 @@ pub mod html;
 pub mod identity;
 pub mod ids;
 pub mod kcode;
-pub mod large_request;
 pub mod lost_call;
 pub mod messages;
 pub mod notify_msg;
 pub mod pages;
 pub mod payreq;
+pub mod persist;
 pub mod preauth;
 pub mod query;
 pub mod refunds;
@@ -38,6 +46,7 @@ pub mod stamp;
 pub mod state;
 pub mod statement;
 pub mod trx;
+pub mod wire;
 
 pub use config::{MerchantFileEntry, SimConfig, SimFileConfig};
 pub use state::SimState;
@@ -79,6 +88,10 @@ pub fn router(state: SimState) -> Router {
             get(agent::sim_api::get_signing),
         )
         .route(
+            "/sim/agent/signings/{order_no}/unsign",
+            post(agent::sim_api::unsign_at_bank),
+        )
+        .route(
             identity::page::VERIFY_PAGE_PATH,
             get(identity::page::verify_page),
         )
@@ -91,6 +104,11 @@ pub fn router(state: SimState) -> Router {
             post(identity::put_person).delete(identity::clear_persons),
         )
         .route("/sim/health", get(sim_api::health))
+        .route(kcode::page::KPAY_PAGE_PATH, get(kcode::page::kcode_page))
+        .route(
+            kcode::page::KPAY_ACTION_PATH,
+            post(kcode::page::kcode_action),
+        )
         .route("/sim/sms", get(kcode::sms))
         .route(
             "/sim/kcode",
@@ -135,6 +153,9 @@ pub async fn serve(
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, public_url = %state.public_url, "bank simulator listening");
     }
+    if let Some(path) = &state.state_file {
+        persist::spawn_writer(state.clone(), path.clone());
+    }
     let signal = state.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -143,5 +164,8 @@ pub async fn serve(
         })
         .await?;
     state.begin_shutdown();
+    if let Some(path) = &state.state_file {
+        persist::save(&state, path)?;
+    }
     Ok(())
 }

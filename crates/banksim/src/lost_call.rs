@@ -69,9 +69,10 @@ pub fn note(
 /// transactions (statements, batches, mandates, identity) name no order.
 fn order_number<'a>(trx_type: &str, request: &'a Value) -> Option<&'a str> {
     let path: &[&str] = match trx_type {
-        "PayReq" | "KPayVerifyReq" => &["Order", "OrderNo"],
-        "Query" | "Refund" | "KPayReq" | "KPayResendReq" | "AgentPay" => &["OrderNo"],
-        "PreAuthCancelConfirm" => &["OriginalOrderNo"],
+        // Where ABC's client puts the number: inside `Order{…}` for these.
+        "PayReq" | "KPayVerifyReq" | "KPayReq" | "KPayResendReq" => &["Order", "OrderNo"],
+        "Query" | "Refund" | "AgentPay" => &["OrderNo"],
+        "PreAuthCancelConfirm" => &["Order", "OriginalOrderNo"],
         _ => return None,
     };
     text(request, path)

@@ -9,8 +9,8 @@
 //! order: serde_json writes fields in declaration order.
 
 pub mod batch;
-pub mod kcode;
 pub mod preauth;
+pub mod query;
 pub mod refund;
 
 use serde::Deserialize;

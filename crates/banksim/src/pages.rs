@@ -150,6 +150,7 @@ pub async fn consumer_action(State(sim): State<SimState>, body: Bytes) -> Respon
         }
     };
     match notice.notify_type {
+        NotifyType::None => result_page(&sim, &notice, ""),
         NotifyType::Page => auto_post_page(&sim, &notice),
         NotifyType::Server => {
             let (sender, receiver) = oneshot::channel();

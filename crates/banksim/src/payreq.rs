@@ -8,10 +8,10 @@ use crate::faults::FaultCounter;
 use crate::ids::is_order_no;
 use crate::state::Inner;
 use crate::trx::text;
+use crate::wire::names;
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::Value;
 use std::sync::Arc;
-use unipay_channel_abc::messages::PayResponse;
 use unipay_core::money::Amount;
 
 const TRX: &str = "PayReq";
@@ -45,22 +45,28 @@ pub fn pay_req(sim: &Inner, merchant_id: &str, request: &Value) -> String {
         "{}/ebus/PaymentModeNewAct.ebf?TOKEN={token}",
         sim.public_url
     );
-    let response = PayResponse {
-        return_code: codes::SUCCESS.0.to_string(),
-        error_message: codes::SUCCESS.1.to_string(),
-        ec_merchant_type: "EBUS".to_string(),
-        merchant_id: merchant_id.to_string(),
-        trx_type: TRX.to_string(),
-        order_no: fields.order_no.to_string(),
-        order_amount: fields.amount.to_yuan_string(),
-        one_qr_for_all: String::new(),
-        payment_url,
-    };
-    answer::message(merchant_id, response)
+    // The captured PayReq answer's fields and order.
+    answer::object(
+        merchant_id,
+        answer::head(merchant_id, TRX, codes::SUCCESS)
+            .s(names::ORDER_NO, fields.order_no)
+            .s(names::ORDER_AMOUNT, &fields.amount.to_yuan_string())
+            .s("OneQRForAll", "")
+            .s("PaymentURL", &payment_url),
+    )
 }
 
 /// The name of the first bad field, for the `2101` answer.
 pub(crate) fn validate(request: &Value) -> Result<PayRequest<'_>, &'static str> {
+    validate_order(request, true)
+}
+
+/// [`validate`], with `notified` false for a K-code bill, which has no NotifyType or
+/// ResultNotifyURL: nobody is notified of a K-code payment, the answer (or Query) tells it.
+pub(crate) fn validate_order(
+    request: &Value,
+    notified: bool,
+) -> Result<PayRequest<'_>, &'static str> {
     let order = |name| text(request, &["Order", name]);
     let order_no = order("OrderNo")
         .filter(|no| is_order_no(no))
@@ -85,14 +91,19 @@ pub(crate) fn validate(request: &Value) -> Result<PayRequest<'_>, &'static str> 
     let payment_type = text(request, &["PaymentType"])
         .filter(|kind| matches!(*kind, "1" | "3" | "6" | "7" | "A"))
         .ok_or("PaymentType")?;
-    let notify_type = match text(request, &["NotifyType"]) {
-        Some("0") => NotifyType::Page,
-        Some("1") => NotifyType::Server,
-        _ => return Err("NotifyType"),
+    let (notify_type, notify_url) = if notified {
+        let notify_type = match text(request, &["NotifyType"]) {
+            Some("0") => NotifyType::Page,
+            Some("1") => NotifyType::Server,
+            _ => return Err("NotifyType"),
+        };
+        let notify_url = text(request, &["ResultNotifyURL"])
+            .filter(|url| is_notify_url(url))
+            .ok_or("ResultNotifyURL")?;
+        (notify_type, notify_url)
+    } else {
+        (NotifyType::None, "")
     };
-    let notify_url = text(request, &["ResultNotifyURL"])
-        .filter(|url| is_notify_url(url))
-        .ok_or("ResultNotifyURL")?;
     let remarks = match text(request, &["MerchantRemarks"]) {
         None => "",
         Some(remarks) if remarks.chars().count() <= MAX_REMARKS_CHARS => remarks,

@@ -1,8 +1,11 @@
 //! Pre-authorization (预授权): a `PayReq` with `Order.PayTypeID` `PreAuthPay` is authorized,
 //! not paid, when the consumer pays on the bank's page (or through `/sim/orders/{no}/pay`); the
 //! result notification goes out as for a payment, so the merchant learns of the authorization.
-//! The merchant then sends `PreAuthCancelConfirm` once: `Confirm` captures part or all of the
-//! authorized amount, `Cancel` releases it.
+//! The merchant then sends `PreAuthCancelConfirm` once, its fields inside `Order{…}` as ABC's
+//! client sends them: `Confirm` captures part or all of the authorized amount, `Cancel`
+//! releases it and must carry the amount held (OrderAmount > 0 also for a Cancel, or the
+//! client would not send it; another amount is refused `2334`, **assumed**). The answer
+//! carries the SDK's `VouchNo`.
 //!
 //! Query's Status: `07` confirmed, `00` cancelled (the protocol's codes). **Assumed**: an
 //! authorization neither confirmed nor cancelled answers `04` with PayTypeID `PreAuthPay` (the
@@ -23,10 +26,11 @@ pub mod rules;
 use crate::answer;
 use crate::clock::now_china;
 use crate::codes;
-use crate::fields::{chars_at_most, is_date, is_optional_currency, is_time};
+use crate::fields::{chars_at_most, is_date, is_time};
 use crate::ids::is_order_no;
-use crate::messages::{self, preauth::PreAuthRequest, preauth::PreAuthResponse};
+use crate::messages::{self, preauth::PreAuthRequest};
 use crate::state::Inner;
+use crate::wire::names;
 use record::{OperateType, PreAuthOp};
 use rules::OperationAsk;
 use serde_json::Value;
@@ -37,8 +41,11 @@ const MAX_REMARKS_CHARS: usize = 100;
 
 /// `PreAuthCancelConfirm`: validates, applies, answers M.
 pub fn cancel_confirm(sim: &Inner, merchant_id: &str, request: &Value) -> String {
-    let Ok(fields) = messages::read::<PreAuthRequest>(request) else {
-        return answer::bad_field(merchant_id, "TrxRequest");
+    let Some(order) = request.get("Order") else {
+        return answer::bad_field(merchant_id, "Order");
+    };
+    let Ok(fields) = messages::read::<PreAuthRequest>(order) else {
+        return answer::bad_field(merchant_id, "Order");
     };
     let ask = match validate(merchant_id, &fields) {
         Ok(ask) => ask,
@@ -49,7 +56,7 @@ pub fn cancel_confirm(sim: &Inner, merchant_id: &str, request: &Value) -> String
         crate::stamp::Stamp::new(sim, now)
     });
     match result {
-        Ok(operation) => answer::message(merchant_id, response(&ask, &operation)),
+        Ok(operation) => response(&ask, &operation),
         Err(code) => answer::refusal(merchant_id, code),
     }
 }
@@ -60,10 +67,10 @@ fn validate<'a>(
     fields: &'a PreAuthRequest,
 ) -> Result<OperationAsk<'a>, &'static str> {
     let operate_type = OperateType::parse(&fields.operate_type).ok_or("OperateType")?;
-    if !fields.order_date.is_empty() && !is_date(&fields.order_date) {
+    if !is_date(&fields.order_date) {
         return Err("OrderDate");
     }
-    if !fields.order_time.is_empty() && !is_time(&fields.order_time) {
+    if !is_time(&fields.order_time) {
         return Err("OrderTime");
     }
     if !is_order_no(&fields.order_no) {
@@ -72,20 +79,23 @@ fn validate<'a>(
     if !is_order_no(&fields.original_order_no) {
         return Err("OriginalOrderNo");
     }
-    if !is_optional_currency(&fields.currency_code) {
+    if fields.currency_code != "156" {
         return Err("CurrencyCode");
     }
-    // A Confirm names what it captures; a Cancel releases everything and may leave it out.
-    let amount_fen = match (operate_type, fields.order_amount.as_str()) {
-        (OperateType::Cancel, "") => None,
-        (_, amount) => Some(Amount::parse_yuan(amount).map_err(|_| "OrderAmount")?.fen()),
-    };
+    // A Confirm names what it captures, a Cancel the amount held: more than 0 for both.
+    let amount_fen = Amount::parse_yuan(&fields.order_amount)
+        .map_err(|_| "OrderAmount")?
+        .fen();
+    if amount_fen <= 0 {
+        return Err("OrderAmount");
+    }
+    let amount_fen = Some(amount_fen);
     let fee_fen = match fields.fee.as_str() {
         "" => None,
         fee => Some(
             parse_yuan_to_fen(fee)
                 .ok()
-                .filter(|fen| *fen >= 0)
+                .filter(|fen| *fen > 0)
                 .ok_or("Fee")?,
         ),
     };
@@ -102,22 +112,20 @@ fn validate<'a>(
     })
 }
 
-fn response(ask: &OperationAsk<'_>, operation: &PreAuthOp) -> PreAuthResponse {
+/// M of a successful operation (VouchNo is the SDK's name; the rest assumed).
+fn response(ask: &OperationAsk<'_>, operation: &PreAuthOp) -> String {
     let stamp = &operation.stamp;
-    PreAuthResponse {
-        return_code: codes::SUCCESS.0.to_string(),
-        error_message: codes::SUCCESS.1.to_string(),
-        ec_merchant_type: "EBUS".to_string(),
-        merchant_id: ask.merchant_id.to_string(),
-        trx_type: TRX.to_string(),
-        operate_type: operation.operate_type.name().to_string(),
-        order_no: operation.order_no.to_string(),
-        original_order_no: ask.original_order_no.to_string(),
-        order_amount: format_yuan(operation.amount_fen),
-        i_rsp_ref: stamp.i_rsp_ref.clone(),
-        batch_no: stamp.batch_no.clone(),
-        voucher_no: stamp.voucher_no.clone(),
-        host_date: stamp.host_date.clone(),
-        host_time: stamp.host_time.clone(),
-    }
+    answer::object(
+        ask.merchant_id,
+        answer::head(ask.merchant_id, TRX, codes::SUCCESS)
+            .s(names::OPERATE_TYPE, operation.operate_type.name())
+            .s(names::ORDER_NO, &operation.order_no)
+            .s(names::ORIGINAL_ORDER_NO, ask.original_order_no)
+            .s(names::ORDER_AMOUNT, &format_yuan(operation.amount_fen))
+            .s("VouchNo", &stamp.voucher_no)
+            .s(names::I_RSP_REF, &stamp.i_rsp_ref)
+            .s(names::BATCH_NO, &stamp.batch_no)
+            .s(names::HOST_DATE, &stamp.host_date)
+            .s(names::HOST_TIME, &stamp.host_time),
+    )
 }

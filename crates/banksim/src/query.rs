@@ -11,6 +11,7 @@ use crate::clock::now_ms;
 use crate::codes;
 use crate::faults::{DEFAULT_QUERY_HOLD_MS, QueryFault};
 use crate::ids::is_order_no;
+use crate::messages::query::QueryOrder;
 use crate::messages::refund::RefundQueryOrder;
 use crate::refunds;
 use crate::state::SimState;
@@ -18,7 +19,6 @@ use crate::trx::{Reply, text};
 use base64::Engine;
 use serde_json::Value;
 use std::time::Duration;
-use unipay_channel_abc::messages::{QueryOrder, QueryResponse};
 use unipay_core::money::format_yuan;
 
 /// Status of an order or refund the `query: "02"` fault hides.
@@ -76,7 +76,7 @@ pub fn query(sim: &SimState, merchant_id: &str, request: &Value) -> Reply {
         (detail, _) => detail,
     };
     match encode(merchant_id, &detail) {
-        Some(response) => Reply::Message(answer::message(merchant_id, response)),
+        Some(message) => Reply::Message(message),
         None => Reply::Message(answer::refusal(merchant_id, codes::INCOMPLETE)),
     }
 }
@@ -140,19 +140,15 @@ fn no_response(detail: Detail) -> Detail {
     }
 }
 
-fn encode(merchant_id: &str, detail: &Detail) -> Option<QueryResponse> {
-    match detail {
-        Detail::Order(order) => QueryResponse::success(merchant_id, codes::SUCCESS.1, order).ok(),
-        Detail::Refund(refund) => {
-            let json = serde_json::to_string(refund).ok()?;
-            Some(QueryResponse {
-                return_code: codes::SUCCESS.0.to_string(),
-                error_message: codes::SUCCESS.1.to_string(),
-                ec_merchant_type: "EBUS".to_string(),
-                merchant_id: merchant_id.to_string(),
-                trx_type: "Query".to_string(),
-                order: base64::engine::general_purpose::STANDARD.encode(json.as_bytes()),
-            })
-        }
-    }
+/// The answer: the head and `Order`, base64 of the detail's JSON (the captured Query answer).
+fn encode(merchant_id: &str, detail: &Detail) -> Option<String> {
+    let json = match detail {
+        Detail::Order(order) => serde_json::to_string(order).ok()?,
+        Detail::Refund(refund) => serde_json::to_string(refund).ok()?,
+    };
+    let order = base64::engine::general_purpose::STANDARD.encode(json.as_bytes());
+    Some(answer::object(
+        merchant_id,
+        answer::head(merchant_id, "Query", codes::SUCCESS).s("Order", &order),
+    ))
 }

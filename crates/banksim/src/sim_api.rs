@@ -2,7 +2,10 @@
 //! `{"error": "..."}` with a 4xx status.
 //!
 //! - `GET /sim/health`, `GET /sim/certificate` (DER), `GET /sim/certificate.pem`
-//! - `POST /sim/merchants` `{"merchant_id", "certificate_pem"}`
+//! - `POST /sim/merchants` `{"merchant_id", "certificate_pem"}`: registers (or replaces) a
+//!   merchant; kept across restarts with a state file (see [`crate::persist`])
+//! - `POST /sim/orders` `{"merchant_id", "order_no", "amount_fen", "pay_type_id"?}`: an order
+//!   paid (or, `PreAuthPay`, authorized) by other means (see [`counter_order`])
 //! - `GET /sim/orders/{OrderNo}`: the order as the bank holds it, with its refunds and its
 //!   pre-authorization (see [`order_json`])
 //! - `POST /sim/orders/{OrderNo}/pay` `{"outcome": "success"|"decline", "notify": "page"|"server"|"both"|"none"}`:
@@ -208,6 +211,7 @@ pub async fn pay_order(
     let mode = body.notify.unwrap_or(match notice.notify_type {
         NotifyType::Page => NotifyMode::Page,
         NotifyType::Server => NotifyMode::Server,
+        NotifyType::None => NotifyMode::None,
     });
     if matches!(mode, NotifyMode::Server | NotifyMode::Both) {
         delivery::spawn_server(sim.clone(), notice.clone(), None);

@@ -57,6 +57,12 @@ pub struct Inner {
     pub http: reqwest::Client,
     pub deliveries: Semaphore,
     shutdown: watch::Sender<bool>,
+    /// Where registrations and the book are kept across restarts (see [`crate::persist`]).
+    pub state_file: Option<std::path::PathBuf>,
+    /// Bumped whenever the book or the registry may have changed (any lock of the order book
+    /// or the mandates, any registration): the state file's writer skips its work while it
+    /// stands still.
+    changes: std::sync::atomic::AtomicU64,
 }
 
 impl std::ops::Deref for SimState {
@@ -77,15 +83,15 @@ impl SimState {
             .build()?;
         let merchants = config
             .merchants
-            .into_iter()
-            .map(|(id, certificate)| (id, Arc::new(certificate)))
+            .iter()
+            .map(|(id, certificate)| (id.clone(), Arc::new(certificate.clone())))
             .collect();
         let schedule = if config.notify_schedule_ms.is_empty() {
             vec![0]
         } else {
             config.notify_schedule_ms
         };
-        Ok(SimState(Arc::new(Inner {
+        let state = SimState(Arc::new(Inner {
             public_url: config.public_url.trim_end_matches('/').to_string(),
             key: config.key,
             certificate: config.certificate,
@@ -107,7 +113,13 @@ impl SimState {
             http,
             deliveries: Semaphore::new(MAX_CONCURRENT_DELIVERIES),
             shutdown: watch::channel(false).0,
-        })))
+            state_file: config.state_file.clone(),
+            changes: std::sync::atomic::AtomicU64::new(0),
+        }));
+        if let Some(path) = &config.state_file {
+            crate::persist::load(&state, path, &config.merchants)?;
+        }
+        Ok(state)
     }
 }
 
@@ -115,9 +127,26 @@ impl Inner {
     /// The order book. A poisoned lock only means another request panicked mid-update; the
     /// book is still usable, so we carry on rather than fail every later request.
     pub fn orders(&self) -> MutexGuard<'_, OrderBook> {
+        self.touch();
+        self.orders_unchanged()
+    }
+
+    /// The order book for a reader that changes nothing (the state file's writer).
+    pub(crate) fn orders_unchanged(&self) -> MutexGuard<'_, OrderBook> {
         self.orders
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Tells the state file's writer something may have changed.
+    pub fn touch(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many times the book or the registry may have changed (see `changes`).
+    pub fn change_count(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The order book with every batch refund that has fallen due processed first: what any
@@ -131,6 +160,12 @@ impl Inner {
 
     /// The mandates and debit batches; poisoning is carried on through like the order book's.
     pub fn mandates(&self) -> MutexGuard<'_, MandateBook> {
+        self.touch();
+        self.mandates_unchanged()
+    }
+
+    /// The mandates for a reader that changes nothing (the state file's writer).
+    pub(crate) fn mandates_unchanged(&self) -> MutexGuard<'_, MandateBook> {
         self.mandates
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -144,6 +179,18 @@ impl Inner {
         merchants.get(merchant_id).cloned()
     }
 
+    /// Every registered merchant and its certificate.
+    pub fn merchant_list(&self) -> Vec<(String, Arc<Certificate>)> {
+        let merchants = self
+            .merchants
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        merchants
+            .iter()
+            .map(|(id, certificate)| (id.clone(), certificate.clone()))
+            .collect()
+    }
+
     /// Registers or replaces a merchant; `false` when the registry is full.
     pub fn set_merchant(&self, merchant_id: String, certificate: Certificate) -> bool {
         let mut merchants = self
@@ -154,6 +201,7 @@ impl Inner {
             return false;
         }
         merchants.insert(merchant_id, Arc::new(certificate));
+        self.touch();
         true
     }
 

@@ -5,16 +5,18 @@
 //! bytes, and only then parse M (leniently) and act on it. Every failure is still a signed
 //! answer with a ReturnCode (see [`crate::codes`]), never a bare HTTP error.
 //!
-//! A body over 8,000 bytes is refused (`1303`) unless it is a BatchRefund (see
-//! [`crate::large_request`]). Any verified request may draw the `call_timeout_pct` fault and go
-//! unanswered (see [`crate::lost_call`]).
+//! A body over 8,000 bytes (without the client's line end) is refused (`1303`) whatever its
+//! TrxType, batches included: the real client never sends one. Any verified request may draw
+//! the `call_timeout_pct` fault and go unanswered (see [`crate::lost_call`]).
 
 use crate::agent;
 use crate::answer::{self, signed_response};
 use crate::codes;
 use crate::ids::scan_merchant_id;
-use crate::large_request::{self, MAX_LARGE_BODY_BYTES};
 use crate::state::SimState;
+use crate::wire::MAX_MESSAGE_BYTES;
+use crate::wire::lenient;
+use crate::wire::request::{self, CutError};
 use crate::{kcode, lost_call, payreq, preauth, query, refunds, statement};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -22,7 +24,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::time::Duration;
-use unipay_channel_abc::wire::{MAX_MESSAGE_BYTES, WireError, cut_request, parse_lenient};
 
 /// What a transaction gets back.
 pub enum Reply {
@@ -38,9 +39,8 @@ pub async fn transaction(State(sim): State<SimState>, headers: HeaderMap, body: 
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<usize>().ok());
-    // The client's trailing newline does not count against the limit. Only a BatchRefund may
-    // be over MAX_MESSAGE_BYTES, which the signed message itself must say (see `handle`).
-    let read_limit = MAX_LARGE_BODY_BYTES + 2;
+    // The client's trailing line end does not count against the limit.
+    let read_limit = MAX_MESSAGE_BYTES + 2;
     if declared.is_some_and(|length| length > read_limit) {
         return signed_response(&sim, &answer::refusal("", codes::TOO_LARGE));
     }
@@ -73,17 +73,13 @@ async fn hold(sim: &SimState, duration: Duration) -> Response {
 
 /// The synchronous heart of the endpoint: bytes in, the answer's M out.
 pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
-    let body = trim_line_end(body);
-    if body.len() > MAX_MESSAGE_BYTES {
-        return large_request::handle(sim, body);
-    }
-    let signed = match cut_request(body) {
+    let signed = match request::cut(body) {
         Ok(signed) => signed,
-        Err(WireError::TooLarge) => return Reply::Message(answer::refusal("", codes::TOO_LARGE)),
-        Err(WireError::UnknownAlgorithm(_)) => {
+        Err(CutError::TooLarge) => return Reply::Message(answer::refusal("", codes::TOO_LARGE)),
+        Err(CutError::UnknownAlgorithm) => {
             return Reply::Message(answer::refusal("", codes::UNKNOWN_ALGORITHM));
         }
-        Err(_) => return Reply::Message(answer::refusal("", codes::INCOMPLETE)),
+        Err(CutError::Malformed) => return Reply::Message(answer::refusal("", codes::INCOMPLETE)),
     };
     let Some(merchant_id) = scan_merchant_id(signed.message) else {
         return Reply::Message(answer::refusal("", codes::INCOMPLETE));
@@ -91,11 +87,11 @@ pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
     let Some(certificate) = sim.merchant_certificate(merchant_id) else {
         return Reply::Message(answer::refusal(merchant_id, codes::UNKNOWN_MERCHANT));
     };
-    if signed.verify(&certificate).is_err() {
+    if !signed.verifies(&certificate) {
         return Reply::Message(answer::refusal(merchant_id, codes::BAD_SIGNATURE));
     }
     // From here on M is the merchant's own signed text.
-    let Ok(message) = parse_lenient(signed.message) else {
+    let Some(message) = lenient::parse(signed.message) else {
         return Reply::Message(answer::refusal(merchant_id, codes::INCOMPLETE));
     };
     // The scanned id must be the one the parsed message names, or we verified with the wrong key.
@@ -112,6 +108,8 @@ pub fn handle(sim: &SimState, body: &[u8]) -> Reply {
 
 /// The transaction a verified request asks for.
 fn dispatch(sim: &SimState, merchant_id: &str, request: &Value) -> Reply {
+    // Any transaction may change the bank's state (identity and K-code desks included).
+    sim.touch();
     match text(request, &["TrxType"]) {
         Some("PayReq") => Reply::Message(payreq::pay_req(sim, merchant_id, request)),
         Some("Query") => query::query(sim, merchant_id, request),
@@ -155,11 +153,6 @@ fn dispatch(sim: &SimState, merchant_id: &str, request: &Value) -> Reply {
         Some(_) => Reply::Message(answer::refusal(merchant_id, codes::UNSUPPORTED_TRX)),
         None => Reply::Message(answer::bad_field(merchant_id, "TrxType")),
     }
-}
-
-fn trim_line_end(body: &[u8]) -> &[u8] {
-    let body = body.strip_suffix(b"\n").unwrap_or(body);
-    body.strip_suffix(b"\r").unwrap_or(body)
 }
 
 /// The string at `path` in a parsed message (the protocol sends every value as a string).

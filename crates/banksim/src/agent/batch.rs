@@ -1,4 +1,6 @@
-//! `AgentBatch`: the bank checks the batch as a whole and accepts it at once; its lines are
+//! `AgentBatch` (TrxType, ReceiveAccount, ReceiveAccName, CurrencyCode, the header in
+//! `AgentBatch{BatchNo, BatchDate, BatchTime, AgentCount, AgentAmount}`, lines in
+//! `Details[{SeqNo, OrderNo, AgentSignNo, CardNo, OrderAmount, …}]`): the bank checks the batch as a whole and accepts it at once; its lines are
 //! carried out once the batch delay has passed (on the first `AgentBatchQuery` after it), each
 //! judged like an `AgentPay` and booked as an order. A line that cannot be debited fails on its
 //! own (status `1`, with the code and message AgentPay would have got). Repeating a batch (same
@@ -14,7 +16,9 @@ use crate::fields::{is_date, is_time};
 use crate::ids::is_order_no;
 use crate::state::SimState;
 use crate::trx::text;
-use serde_json::{Value, json};
+use crate::wire::json::Obj;
+use crate::wire::names;
+use serde_json::Value;
 use std::collections::HashSet;
 use unipay_core::money::{format_yuan, parse_yuan_to_fen};
 
@@ -51,31 +55,35 @@ pub fn agent_batch(sim: &SimState, merchant_id: &str, request: &Value) -> String
                 book.batches.remove(&oldest);
             }
             book.batches.insert(
-                (merchant_id.to_string(), batch.serial_number.clone()),
+                (
+                    merchant_id.to_string(),
+                    batch.batch_no.clone(),
+                    batch.batch_date.clone(),
+                ),
                 batch.clone(),
             );
             batch
         }
     };
     drop(book);
-    answer::message(
+    let send_time = format!("{} {}", accepted.host_date, accepted.host_time);
+    answer::object(
         merchant_id,
-        json!({
-            "ReturnCode": codes::SUCCESS.0,
-            "ErrorMessage": codes::SUCCESS.1,
-            "ECMerchantType": "EBUS",
-            "MerchantID": merchant_id,
-            "TrxType": "AgentBatch",
-            "BatchNo": accepted.batch_no,
-            "BatchDate": accepted.batch_date,
-            "BatchTime": accepted.batch_time,
-            "AgentCount": accepted.lines.len().to_string(),
-            "AgentAmount": format_yuan(accepted.total_fen),
-            "SerialNumber": accepted.serial_number,
-            "HostDate": accepted.host_date,
-            "HostTime": accepted.host_time,
-        }),
+        answer::head(merchant_id, "AgentBatch", codes::SUCCESS)
+            .s("MerchantNo", merchant_id)
+            .s("SendTime", &send_time)
+            .s(names::BATCH_NO, &accepted.batch_no)
+            .s(names::BATCH_DATE, &accepted.batch_date)
+            .s(names::AGENT_COUNT, &accepted.lines.len().to_string())
+            .s(names::AGENT_AMOUNT, &format_yuan(accepted.total_fen)),
     )
+}
+
+/// The SDK's limit on BatchNo.
+const MAX_BATCH_NO: usize = 30;
+
+fn is_batch_no(text: &str) -> bool {
+    is_order_no(text) && text.len() <= MAX_BATCH_NO
 }
 
 enum Refusal {
@@ -84,9 +92,12 @@ enum Refusal {
 }
 
 fn validate(merchant_id: &str, request: &Value) -> Result<DebitBatch, Refusal> {
-    let field = |name: &str| text(request, &[name]).unwrap_or("");
+    if text(request, &["CurrencyCode"]) != Some("156") {
+        return Err(Refusal::Field("CurrencyCode"));
+    }
+    let field = |name: &str| text(request, &["AgentBatch", name]).unwrap_or("");
     let batch_no = field("BatchNo");
-    if !is_order_no(batch_no) {
+    if !is_batch_no(batch_no) {
         return Err(Refusal::Field("BatchNo"));
     }
     if !is_date(field("BatchDate")) {
@@ -116,7 +127,10 @@ fn validate(merchant_id: &str, request: &Value) -> Result<DebitBatch, Refusal> {
     for detail in details {
         let line_field = |name: &str| text(detail, &[name]).unwrap_or("");
         let seq_no = line_field("SeqNo");
-        if !(1..=10).contains(&seq_no.len())
+        let seq_in_range = seq_no
+            .parse::<usize>()
+            .is_ok_and(|n| (1..=MAX_LINES).contains(&n));
+        if !seq_in_range
             || !seq_no.bytes().all(|b| b.is_ascii_digit())
             || !seq_nos.insert(seq_no.to_string())
         {
@@ -130,10 +144,13 @@ fn validate(merchant_id: &str, request: &Value) -> Result<DebitBatch, Refusal> {
         if !is_order_no(order_no) || !order_nos.insert(order_no.to_string()) {
             return Err(Refusal::Field("OrderNo"));
         }
-        let amount_fen = parse_yuan_to_fen(line_field("Amount"))
+        let amount_fen = parse_yuan_to_fen(line_field("OrderAmount"))
             .ok()
             .filter(|fen| *fen > 0)
-            .ok_or(Refusal::Field("Amount"))?;
+            .ok_or(Refusal::Field("OrderAmount"))?;
+        if let Some(name) = bad_line_field(detail) {
+            return Err(Refusal::Field(name));
+        }
         sum = sum.saturating_add(amount_fen);
         lines.push(BatchLine {
             seq_no: seq_no.to_string(),
@@ -161,38 +178,52 @@ fn validate(merchant_id: &str, request: &Value) -> Result<DebitBatch, Refusal> {
     })
 }
 
+/// The SDK's checks on a line's other keys, each only when the line has it.
+fn bad_line_field(line: &Value) -> Option<&'static str> {
+    let present = |name: &str| text(line, &[name]);
+    if present("CommodityType").is_some_and(|t| t.chars().count() != 4) {
+        return Some("CommodityType");
+    }
+    if present("InstallmentMark").is_some_and(|t| !matches!(t, "0" | "1")) {
+        return Some("InstallmentMark");
+    }
+    if present("ProductName").is_some_and(str::is_empty) {
+        return Some("ProductName");
+    }
+    if present("IsBreakAccount").is_some_and(|t| !matches!(t, "0" | "1")) {
+        return Some("IsBreakAccount");
+    }
+    None
+}
+
+/// `AgentBatchQuery` (TrxType, BatchNo, BatchDate): the batch and its lines. Lines are carried
+/// out by the first query after the batch delay.
 pub fn agent_batch_query(sim: &SimState, merchant_id: &str, request: &Value) -> String {
     let field = |name: &str| text(request, &[name]).unwrap_or("");
-    let serial_number = field("SerialNumber");
-    if !is_order_no(serial_number) {
-        return answer::bad_field(merchant_id, "SerialNumber");
+    if !is_batch_no(field("BatchNo")) {
+        return answer::bad_field(merchant_id, "BatchNo");
     }
-    let key = (merchant_id.to_string(), serial_number.to_string());
+    if !is_date(field("BatchDate")) {
+        return answer::bad_field(merchant_id, "BatchDate");
+    }
+    let key = (
+        merchant_id.to_string(),
+        field("BatchNo").to_string(),
+        field("BatchDate").to_string(),
+    );
     let mut book = sim.mandates();
-    let matches = book.batches.get(&key).is_some_and(|b| {
-        b.batch_date == field("BatchDate")
-            && b.batch_time == field("BatchTime")
-            && (field("BatchNo").is_empty() || b.batch_no == field("BatchNo"))
-    });
-    if !matches {
-        return answer::refusal(merchant_id, codes::BATCH_NOT_FOUND);
-    }
-    let due = book
-        .batches
-        .get(&key)
-        .is_some_and(|b| !b.processed && b.due_ms <= now_ms());
+    let due = match book.batches.get(&key) {
+        None => return answer::refusal(merchant_id, codes::BATCH_NOT_FOUND),
+        Some(batch) => !batch.processed && batch.due_ms <= now_ms(),
+    };
     if due && let Some(mut batch) = book.batches.remove(&key) {
         // Judged against the mandates as they stand now; booked in the order book.
         for line in &mut batch.lines {
             let taken = sim.orders().number_taken(merchant_id, &line.order_no);
-            let judged = if taken {
-                Err(codes::DUPLICATE_ORDER)
-            } else {
-                judge(&book, merchant_id, &line.agent_sign_no, line.amount_fen)
-            };
             line.outcome = Some(if taken {
                 Err(codes::DUPLICATE_ORDER)
             } else {
+                let judged = judge(&book, merchant_id, &line.agent_sign_no);
                 book_debit(sim, merchant_id, &line.order_no, line.amount_fen, judged)
             });
         }
@@ -202,61 +233,52 @@ pub fn agent_batch_query(sim: &SimState, merchant_id: &str, request: &Value) -> 
     let Some(batch) = book.batches.get(&key) else {
         return answer::refusal(merchant_id, codes::BATCH_NOT_FOUND);
     };
-    let mut success = (0usize, 0i64);
-    let mut failed = (0usize, 0i64);
-    let details: Vec<Value> = batch
-        .lines
-        .iter()
-        .map(|line| {
-            let (status, code, reason, serial, date, time) = match &line.outcome {
-                None => ("X", "", "", "", "", ""),
-                Some(Ok(payment)) => {
-                    success = (success.0 + 1, success.1 + line.amount_fen);
-                    (
-                        "0",
-                        "",
-                        "",
-                        payment.i_rsp_ref.as_str(),
-                        payment.host_date.as_str(),
-                        payment.host_time.as_str(),
-                    )
-                }
-                Some(Err((code, reason))) => {
-                    failed = (failed.0 + 1, failed.1 + line.amount_fen);
-                    ("1", *code, *reason, "", "", "")
-                }
-            };
-            json!({
-                "SeqNo": line.seq_no,
-                "AgentSignNo": line.agent_sign_no,
-                "OrderNo": line.order_no,
-                "Amount": format_yuan(line.amount_fen),
-                "Status": status,
-                "ReasonCode": code,
-                "Reason": reason,
-                "iRspRef": serial,
-                "HostDate": date,
-                "HostTime": time,
-            })
-        })
-        .collect();
-    answer::message(
+    let details: Vec<Obj> = batch.lines.iter().map(line_result).collect();
+    // Lines are carried out all at once, so a batch is never seen running.
+    let (status, status_zh) = if batch.processed {
+        (names::BATCH_FINISHED, "处理完成")
+    } else {
+        (names::BATCH_RECEIVED, "已接收")
+    };
+    answer::object(
         merchant_id,
-        json!({
-            "ReturnCode": codes::SUCCESS.0,
-            "ErrorMessage": codes::SUCCESS.1,
-            "ECMerchantType": "EBUS",
-            "MerchantID": merchant_id,
-            "TrxType": "AgentBatchQuery",
-            "BatchNo": batch.batch_no,
-            "SerialNumber": batch.serial_number,
-            "AgentCount": batch.lines.len().to_string(),
-            "AgentAmount": format_yuan(batch.total_fen),
-            "SuccessCount": success.0.to_string(),
-            "SuccessAmount": format_yuan(success.1),
-            "FailedCount": failed.0.to_string(),
-            "FailedAmount": format_yuan(failed.1),
-            "Details": details,
-        }),
+        answer::head(merchant_id, "AgentBatchQuery", codes::SUCCESS)
+            .s(names::BATCH_NO, &batch.batch_no)
+            .s(names::BATCH_DATE, &batch.batch_date)
+            .s("BatchStatus", status)
+            .s("BatchStatusZH", status_zh)
+            .s("CurrencyCode", "156")
+            .s(names::AGENT_COUNT, &batch.lines.len().to_string())
+            .s(names::AGENT_AMOUNT, &format_yuan(batch.total_fen))
+            .list("AgentBatchDetail", details),
     )
+}
+
+/// One line of an AgentBatchQuery answer.
+fn line_result(line: &BatchLine) -> Obj {
+    let (status, status_zh, code, reason, serial, date, time) = match &line.outcome {
+        None => (names::LINE_NOT_DONE, "未处理", "", "", "", "", ""),
+        Some(Ok(payment)) => (
+            names::LINE_PAID,
+            "成功",
+            "",
+            "",
+            payment.i_rsp_ref.as_str(),
+            payment.host_date.as_str(),
+            payment.host_time.as_str(),
+        ),
+        Some(Err((code, reason))) => (names::LINE_FAILED, "失败", *code, *reason, "", "", ""),
+    };
+    Obj::new()
+        .s("SeqNo", &line.seq_no)
+        .s(names::ORDER_NO, &line.order_no)
+        .s(names::ORDER_AMOUNT, &format_yuan(line.amount_fen))
+        .s(names::AGENT_SIGN_NO, &line.agent_sign_no)
+        .s("OrderStatus", status)
+        .s("OrderStatusZH", status_zh)
+        .s(names::REASON_CODE, code)
+        .s(names::REASON, reason)
+        .s(names::I_RSP_REF, serial)
+        .s(names::HOST_DATE, date)
+        .s(names::HOST_TIME, time)
 }

@@ -33,9 +33,17 @@ pub struct Signing {
     pub certificate_type: String,
     /// The bank knows its customer; kept masked all the same, it is only shown.
     pub certificate_masked: String,
-    /// `YYYY/MM/DD`.
+    /// The certificate number as the merchant sent it, echoed by QueryAgentSign (`CertificateNo`).
+    pub certificate_no: String,
+    /// `InvaidDate` (sic, the SDK's name), `YYYY/MM/DD`: no debit after it.
     pub expired_date: String,
-    pub limit_fen: Option<i64>,
+    /// As the merchant sent them; echoed by QueryAgentSign.
+    pub payment_link_type: String,
+    pub mer_custom_no: String,
+    /// When the mandate ended (`UnSignDate`, `YYYY/MM/DD`, and the time): by the merchant's
+    /// AgentUnSign or at the bank (the AGENTUNSIGN notification's HostDate and HostTime).
+    pub unsign_date: String,
+    pub unsign_time: String,
     /// `0` page, `1` server.
     pub notify_type: String,
     pub notify_url: String,
@@ -116,8 +124,8 @@ pub struct MandateBook {
     pub by_token: HashMap<String, (String, String)>,
     /// (MerchantID, AgentSignNo) → OrderNo of the signing.
     pub by_sign_no: HashMap<(String, String), String>,
-    /// (MerchantID, SerialNumber) → batch.
-    pub batches: HashMap<(String, String), DebitBatch>,
+    /// (MerchantID, BatchNo, BatchDate) → batch: AgentBatchQuery names a batch by these.
+    pub batches: HashMap<(String, String, String), DebitBatch>,
     pub faults: AgentFaults,
     /// Cards of the fault, for lookups.
     pub poor_cards: HashSet<String>,
@@ -143,8 +151,10 @@ impl MandateBook {
         batch_no: &str,
         batch_date: &str,
     ) -> Option<&DebitBatch> {
-        self.batches.values().find(|b| {
-            b.merchant_id == merchant_id && b.batch_no == batch_no && b.batch_date == batch_date
-        })
+        self.batches.get(&(
+            merchant_id.to_string(),
+            batch_no.to_string(),
+            batch_date.to_string(),
+        ))
     }
 }

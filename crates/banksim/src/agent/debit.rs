@@ -3,7 +3,7 @@
 //! statements know it like any payment.
 
 use super::book::{MandateBook, SignStatus};
-use super::{INSUFFICIENT_BALANCE, MANDATE_CANCELLED, MANDATE_EXPIRED, NO_MANDATE, OVER_LIMIT};
+use super::{INSUFFICIENT_BALANCE, MANDATE_CANCELLED, MANDATE_EXPIRED, NO_MANDATE};
 use crate::answer;
 use crate::book::{NotifyType, Order, Payment, Status};
 use crate::clock::{new_token, now_china, protocol_date, protocol_time};
@@ -14,18 +14,15 @@ use crate::ids::is_order_no;
 use crate::settle::{Outcome, settle};
 use crate::state::{Inner, SimState};
 use crate::trx::text;
-use serde_json::{Value, json};
+use crate::wire::names;
+use serde_json::Value;
 use unipay_core::money::{format_yuan, parse_yuan_to_fen};
 
 pub type Refusal = (&'static str, &'static str);
 
-/// Whether the mandate `agent_sign_no` may be debited `amount_fen` today.
-pub fn judge(
-    book: &MandateBook,
-    merchant_id: &str,
-    agent_sign_no: &str,
-    amount_fen: i64,
-) -> Result<(), Refusal> {
+/// Whether the mandate `agent_sign_no` may be debited today (a mandate has no amount limit:
+/// AgentSign carries none).
+pub fn judge(book: &MandateBook, merchant_id: &str, agent_sign_no: &str) -> Result<(), Refusal> {
     let signing = book
         .signing_by_sign_no(merchant_id, agent_sign_no)
         .ok_or(NO_MANDATE)?;
@@ -37,9 +34,6 @@ pub fn judge(
     // Both `YYYY/MM/DD`: they compare as text.
     if protocol_date(now_china().date_naive()) > signing.expired_date {
         return Err(MANDATE_EXPIRED);
-    }
-    if signing.limit_fen.is_some_and(|limit| amount_fen > limit) {
-        return Err(OVER_LIMIT);
     }
     if book.poor_cards.contains(&signing.card_no) {
         return Err(INSUFFICIENT_BALANCE);
@@ -108,15 +102,19 @@ pub fn agent_pay(sim: &SimState, merchant_id: &str, request: &Value) -> String {
     if !is_time(field("OrderTime")) {
         return answer::bad_field(merchant_id, "OrderTime");
     }
-    if !matches!(field("CurrencyCode"), "" | "156") {
+    // The SDK's AgentPay names the amount `Amount` (not OrderAmount) and requires 156.
+    if field("CurrencyCode") != "156" {
         return answer::bad_field(merchant_id, "CurrencyCode");
     }
-    let Some(amount_fen) = parse_yuan_to_fen(field("OrderAmount"))
+    let Some(amount_fen) = parse_yuan_to_fen(field("Amount"))
         .ok()
         .filter(|fen| *fen > 0)
     else {
-        return answer::bad_field(merchant_id, "OrderAmount");
+        return answer::bad_field(merchant_id, "Amount");
     };
+    if let Some(name) = bad_sdk_field(request) {
+        return answer::bad_field(merchant_id, name);
+    }
     // The mandates' lock first, then the order book's (inside `book_debit`).
     let book = sim.mandates();
     let repeat = {
@@ -136,7 +134,7 @@ pub fn agent_pay(sim: &SimState, merchant_id: &str, request: &Value) -> String {
             return answer::refusal(merchant_id, codes::DUPLICATE_ORDER);
         }
         None => {
-            let judged = judge(&book, merchant_id, agent_sign_no, amount_fen);
+            let judged = judge(&book, merchant_id, agent_sign_no);
             book_debit(sim, merchant_id, order_no, amount_fen, judged)
         }
     };
@@ -146,24 +144,41 @@ pub fn agent_pay(sim: &SimState, merchant_id: &str, request: &Value) -> String {
         return answer::refusal(merchant_id, codes::UNKNOWN);
     }
     match booked {
-        Ok(payment) => answer::message(
+        Ok(payment) => answer::object(
             merchant_id,
-            json!({
-                "ReturnCode": codes::SUCCESS.0,
-                "ErrorMessage": codes::SUCCESS.1,
-                "ECMerchantType": "EBUS",
-                "MerchantID": merchant_id,
-                "TrxType": "AgentPay",
-                "OrderNo": order_no,
-                "AgentSignNo": agent_sign_no,
-                "OrderAmount": format_yuan(amount_fen),
-                "BatchNo": payment.batch_no,
-                "VoucherNo": payment.voucher_no,
-                "HostDate": payment.host_date,
-                "HostTime": payment.host_time,
-                "iRspRef": payment.i_rsp_ref,
-            }),
+            answer::head(merchant_id, "AgentPay", codes::SUCCESS)
+                .s(names::ORDER_NO, order_no)
+                .s(names::AGENT_SIGN_NO, agent_sign_no)
+                .s(names::AMOUNT, &format_yuan(amount_fen))
+                .s(names::BATCH_NO, &payment.batch_no)
+                .s(names::VOUCHER_NO, &payment.voucher_no)
+                .s(names::HOST_DATE, &payment.host_date)
+                .s(names::HOST_TIME, &payment.host_time)
+                .s(names::I_RSP_REF, &payment.i_rsp_ref),
         ),
         Err(code) => answer::refusal(merchant_id, code),
+    }
+}
+
+/// The SDK's own checks on AgentPay's other keys (InstallmentMark, CommodityType,
+/// IsBreakAccount, the items' ProductName): what it would never send is refused by name.
+fn bad_sdk_field(request: &Value) -> Option<&'static str> {
+    let field = |name: &str| text(request, &[name]).unwrap_or("");
+    if !matches!(field("InstallmentMark"), "0" | "1") {
+        return Some("InstallmentMark");
+    }
+    if field("CommodityType").chars().count() != 4 {
+        return Some("CommodityType");
+    }
+    if !matches!(field("IsBreakAccount"), "0" | "1") {
+        return Some("IsBreakAccount");
+    }
+    match request.get("OrderItems") {
+        None => None,
+        Some(Value::Array(items)) => items
+            .iter()
+            .any(|item| text(item, &["ProductName"]).is_none_or(str::is_empty))
+            .then_some("OrderItems"),
+        Some(_) => Some("OrderItems"),
     }
 }

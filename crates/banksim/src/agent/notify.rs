@@ -1,37 +1,53 @@
-//! The `AgentSignResult` message: XML M (channel-abc's `AgentSignResultNotification`) in the
-//! envelope of a payment result, signed over its GB2312/GBK bytes; and its server delivery,
-//! retried on the notification schedule until the merchant answers `200` with `<URL>`.
+//! The signing result message: XML M in the envelope of a payment result, signed over its
+//! GB2312 bytes; and its server delivery, retried on the notification schedule until the
+//! merchant answers `200` with `<URL>`. The SDK's demo page branches on TrxType `AGENTSIGN`
+//! (signed or refused) and `AGENTUNSIGN` (the mandate ended at the bank) and reads AgentSignNo
+//! and Last4CardNo; the other names are assumed (see [`crate::wire::names`]).
 
 use super::book::{SignStatus, Signing};
 use crate::codes;
 use crate::delivery::{form_body, result_url};
 use crate::state::{Inner, SimState};
-use unipay_channel_abc::messages::AgentSignResultNotification;
-use unipay_channel_abc::wire::build_notification;
-use unipay_core::masking::mask_card;
+use crate::wire::{names, notification, xml};
 
-/// The `MSG` value (base64, not yet form-encoded); `notify_type` `0` page, `1` server.
-pub fn signed(sim: &Inner, signing: &Signing, notify_type: &str) -> String {
+/// TrxType of a signing decided on the bank's page, and of a mandate ended at the bank.
+pub const AGENT_SIGN: &str = "AGENTSIGN";
+pub const AGENT_UNSIGN: &str = "AGENTUNSIGN";
+
+/// The last four digits of the card, or `""` before the customer gave one.
+pub fn last4(card_no: &str) -> &str {
+    card_no.get(card_no.len().saturating_sub(4)..).unwrap_or("")
+}
+
+/// M; `notify_type` `0` page, `1` server.
+pub fn message_xml(signing: &Signing, notify_type: &str) -> String {
     let (code, text) = match signing.status {
         SignStatus::Active | SignStatus::Cancelled => codes::SUCCESS,
         _ => signing.failure.unwrap_or(super::SIGN_REFUSED),
     };
-    let message = AgentSignResultNotification {
-        return_code: code.to_string(),
-        error_message: text.to_string(),
-        merchant_id: signing.merchant_id.clone(),
-        order_no: signing.order_no.clone(),
-        agent_sign_no: signing.agent_sign_no.clone(),
-        card_no: if signing.card_no.is_empty() {
-            String::new()
-        } else {
-            mask_card(&signing.card_no)
-        },
-        host_date: signing.host_date.clone(),
-        host_time: signing.host_time.clone(),
-        notify_type: notify_type.to_string(),
+    // An ended mandate is told with the time it ended; a decision with the time it was taken.
+    let (trx_type, host_date, host_time) = match signing.status {
+        SignStatus::Cancelled => (AGENT_UNSIGN, &signing.unsign_date, &signing.unsign_time),
+        _ => (AGENT_SIGN, &signing.host_date, &signing.host_time),
     };
-    build_notification(&message.to_xml(), &sim.key, sim.algorithm)
+    xml::result_message(&[
+        (names::RETURN_CODE, code),
+        (names::ERROR_MESSAGE, text),
+        (names::EC_MERCHANT_TYPE, "EBUS"),
+        (names::MERCHANT_ID, &signing.merchant_id),
+        (names::TRX_TYPE, trx_type),
+        (names::ORDER_NO, &signing.order_no),
+        (names::AGENT_SIGN_NO, &signing.agent_sign_no),
+        ("Last4CardNo", last4(&signing.card_no)),
+        (names::HOST_DATE, host_date),
+        (names::HOST_TIME, host_time),
+        (names::NOTIFY_TYPE, notify_type),
+    ])
+}
+
+/// The `MSG` value (base64, not yet form-encoded); `notify_type` `0` page, `1` server.
+pub fn signed(sim: &Inner, signing: &Signing, notify_type: &str) -> String {
+    notification::seal(&message_xml(signing, notify_type), &sim.key, sim.algorithm)
 }
 
 pub fn spawn_server(sim: SimState, signing: Signing) {

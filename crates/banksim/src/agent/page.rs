@@ -14,7 +14,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use unipay_core::masking::mask_card;
-use unipay_core::money::format_yuan;
 
 /// The signing page (SignURL).
 pub const SIGN_PAGE_PATH: &str = "/ebus/AgentSignAct.ebf";
@@ -63,13 +62,6 @@ fn rows(signing: &Signing) -> Rows {
         ("协议号 Signing", signing.order_no.clone()),
         ("证件号 Certificate", signing.certificate_masked.clone()),
         ("有效期至 Valid until", signing.expired_date.clone()),
-        (
-            "单笔限额 Limit per debit",
-            signing
-                .limit_fen
-                .map(|fen| format!("¥{}", format_yuan(fen)))
-                .unwrap_or_else(|| "-".to_string()),
-        ),
     ]
 }
 

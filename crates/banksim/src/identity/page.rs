@@ -7,13 +7,12 @@ use crate::clock::{now_china, protocol_date, protocol_time};
 use crate::delivery::{form_body, result_url};
 use crate::html::{Rows, message_page, render};
 use crate::state::{Inner, SimState};
+use crate::wire::{gbk_only, names, notification, xml};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use unipay_channel_abc::messages::IdentityResultNotification;
-use unipay_channel_abc::wire::build_notification;
 use unipay_core::masking::{mask_card, mask_id};
 
 /// The verification page (VerifyURL).
@@ -87,6 +86,7 @@ pub async fn verify_action(State(sim): State<SimState>, body: Bytes) -> Response
             );
         }
     };
+    sim.touch();
     let decided = {
         let mut desk = sim.identity.lock();
         let Some(pending) = desk.verifications.get(&token).cloned() else {
@@ -105,11 +105,15 @@ pub async fn verify_action(State(sim): State<SimState>, body: Bytes) -> Response
         } else {
             REFUSED
         };
+        let account_name = desk.account_name(&pending.card_no);
         let now = now_china();
         let Some(verification) = desk.verifications.get_mut(&token) else {
             return invalid_link();
         };
         verification.verdict = Some(verdict);
+        if verdict.0 == crate::codes::SUCCESS.0 {
+            verification.account_name = account_name;
+        }
         verification.host_date = protocol_date(now.date_naive());
         verification.host_time = protocol_time(now);
         verification.clone()
@@ -125,26 +129,31 @@ pub async fn verify_action(State(sim): State<SimState>, body: Bytes) -> Response
     message_page(StatusCode::OK, RESULT_TITLE, text)
 }
 
-/// The `MSG` value (base64, not yet form-encoded).
-pub fn signed(sim: &Inner, verification: &Verification, notify_type: &str) -> String {
+/// M: read by the bank's client as a payment result (`AccountName`); the card and
+/// certificate numbers echoed so that the merchant can check them against its verification.
+pub fn message_xml(verification: &Verification) -> String {
     let (code, text) = verification.verdict.unwrap_or(REFUSED);
-    let message = IdentityResultNotification {
-        return_code: code.to_string(),
-        error_message: text.to_string(),
-        merchant_id: verification.merchant_id.clone(),
-        order_no: verification.order_no.clone(),
-        // The platform echoes what it verified; the merchant must keep it masked.
-        bank_card_no: verification.card_no.clone(),
-        certificate_no: verification.certificate_no.clone(),
-        host_date: verification.host_date.clone(),
-        host_time: verification.host_time.clone(),
-        notify_type: notify_type.to_string(),
-    };
-    build_notification(&message.to_xml(), &sim.key, sim.algorithm)
+    xml::result_message(&[
+        (names::RETURN_CODE, code),
+        (names::ERROR_MESSAGE, text),
+        (names::EC_MERCHANT_TYPE, "EBUS"),
+        (names::MERCHANT_ID, &verification.merchant_id),
+        (names::TRX_TYPE, names::IDENTITY_RESULT_TRX_TYPE),
+        ("AccountName", &gbk_only(&verification.account_name)),
+        (names::BANK_CARD_NO, &verification.card_no),
+        (names::CERTIFICATE_NO, &verification.certificate_no),
+        (names::HOST_DATE, &verification.host_date),
+        (names::HOST_TIME, &verification.host_time),
+    ])
+}
+
+/// The `MSG` value (base64, not yet form-encoded).
+pub fn signed(sim: &Inner, verification: &Verification) -> String {
+    notification::seal(&message_xml(verification), &sim.key, sim.algorithm)
 }
 
 async fn deliver_server(sim: &Inner, token: &str, verification: &Verification) {
-    let body = form_body(&signed(sim, verification, "1"));
+    let body = form_body(&signed(sim, verification));
     for wait in &sim.notify_schedule {
         if !sim.sleep(*wait).await {
             return;
@@ -179,5 +188,5 @@ async fn deliver_server(sim: &Inner, token: &str, verification: &Verification) {
             return;
         }
     }
-    tracing::info!(order_no = %verification.order_no, "identity result never acknowledged; schedule exhausted");
+    tracing::info!(merchant_id = %verification.merchant_id, "identity result never acknowledged; schedule exhausted");
 }

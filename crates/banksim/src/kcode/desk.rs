@@ -48,7 +48,7 @@ impl Default for KcodeSettings {
 }
 
 /// One text message as the consumer's phone would show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Text {
     pub mobile: String,
     pub order_no: String,
@@ -105,6 +105,20 @@ struct Book {
 pub struct KcodeDesk {
     settings: RwLock<KcodeSettings>,
     book: Mutex<Book>,
+}
+
+/// A bill's session as the state file keeps it (see [`crate::persist`]).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRecord {
+    pub merchant_id: String,
+    pub order_no: String,
+    pub mobile: String,
+    pub code: String,
+    pub sent_at_ms: i64,
+    pub codes_sent: u32,
+    pub wrong: u32,
+    pub exhausted: bool,
 }
 
 fn key(merchant_id: &str, order_no: &str) -> String {
@@ -244,6 +258,63 @@ impl KcodeDesk {
             .sessions
             .get(&key(merchant_id, order_no))
             .is_some_and(|session| session.exhausted)
+    }
+
+    /// Every bill's session, oldest first, and every text kept (for the state file).
+    pub fn export(&self) -> (Vec<SessionRecord>, Vec<Text>) {
+        let book = self.book();
+        let sessions = book
+            .session_age
+            .iter()
+            .filter_map(|key| {
+                let session = book.sessions.get(key)?;
+                let (merchant_id, order_no) = key.split_once('\u{1f}')?;
+                Some(SessionRecord {
+                    merchant_id: merchant_id.to_string(),
+                    order_no: order_no.to_string(),
+                    mobile: session.mobile.clone(),
+                    code: session.code.clone(),
+                    sent_at_ms: session.sent_at_ms,
+                    codes_sent: session.codes_sent,
+                    wrong: session.wrong,
+                    exhausted: session.exhausted,
+                })
+            })
+            .collect();
+        let texts = book
+            .text_age
+            .iter()
+            .filter_map(|mobile| book.texts.get(mobile))
+            .flat_map(|texts| texts.iter().cloned())
+            .collect();
+        (sessions, texts)
+    }
+
+    /// Puts exported sessions and texts back into a fresh desk.
+    pub fn import(&self, sessions: Vec<SessionRecord>, texts: Vec<Text>) {
+        let mut book = self.book();
+        for record in sessions {
+            let key = key(&record.merchant_id, &record.order_no);
+            if book.sessions.contains_key(&key) {
+                continue;
+            }
+            book.session_age.push_back(key.clone());
+            book.sessions.insert(
+                key,
+                Session {
+                    mobile: record.mobile,
+                    code: record.code,
+                    sent_at_ms: record.sent_at_ms,
+                    codes_sent: record.codes_sent,
+                    wrong: record.wrong,
+                    exhausted: record.exhausted,
+                },
+            );
+        }
+        book.evict_sessions();
+        for text in texts {
+            book.keep_text(text);
+        }
     }
 
     /// The texts a mobile received, newest first.

@@ -1,9 +1,7 @@
 //! `BatchRefund` (批量退款) and `QueryBatchRefund` (批量退款结果查询).
 //!
-//! The batch-level names of the query's answer (BatchStatus, RefundCount, RefundAmount,
-//! SuccessCount, SuccessAmount, FailedCount, FailedAmount) are those of ABC's public demo; the
-//! per-line list is **assumed**: it repeats the request's line fields under the request's own
-//! name, `OrderData`, with each line's Status and, for a failed line, why.
+//! The requests, as ABC's client writes them. The query's answer is written field by field in
+//! [`crate::refunds::batch_query`] (its names: the SDK's and [`crate::wire::names`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -81,50 +79,4 @@ pub struct QueryBatchRefundRequest {
     pub serial_number: String,
     /// Optional; when given it must be the batch's.
     pub batch_no: String,
-}
-
-/// TrxResponse of a QueryBatchRefund.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct QueryBatchRefundResponse {
-    pub return_code: String,
-    pub error_message: String,
-    #[serde(rename = "ECMerchantType")]
-    pub ec_merchant_type: String,
-    #[serde(rename = "MerchantID")]
-    pub merchant_id: String,
-    /// `QueryBatchRefund`.
-    pub trx_type: String,
-    pub batch_no: String,
-    pub batch_date: String,
-    pub batch_time: String,
-    pub serial_number: String,
-    /// **Assumed**: `X` while any line is `X`, else `2` while any line is `2`, else `0`
-    /// (every line final, whether it succeeded or failed).
-    pub batch_status: String,
-    /// Every line of the batch: their number and sum.
-    pub refund_count: String,
-    pub refund_amount: String,
-    /// Lines with status `0`.
-    pub success_count: String,
-    pub success_amount: String,
-    /// Lines with status `1`.
-    pub failed_count: String,
-    pub failed_amount: String,
-    pub order_data: Vec<BatchRefundLineResult>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct BatchRefundLineResult {
-    pub seq_no: String,
-    pub order_no: String,
-    pub new_order_no: String,
-    pub currency_code: String,
-    pub refund_amount: String,
-    /// `X` not done yet, `0` refunded, `1` failed, `2` no response (yet).
-    pub status: String,
-    /// For status `1`: the ReturnCode a single Refund would have got, and its message.
-    pub reason_code: String,
-    pub reason: String,
 }

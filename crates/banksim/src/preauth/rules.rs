@@ -65,7 +65,12 @@ pub fn operate(
             }
             (amount_fen, Status::Confirmed)
         }
-        OperateType::Cancel => (order.amount_fen, Status::Cancelled),
+        OperateType::Cancel => {
+            if ask.amount_fen.is_some_and(|fen| fen != order.amount_fen) {
+                return Err(codes::CANCEL_AMOUNT);
+            }
+            (order.amount_fen, Status::Cancelled)
+        }
     };
     let operation = PreAuthOp {
         operate_type: ask.operate_type,

@@ -80,7 +80,8 @@ enum Refusal {
 /// The batch as the merchant asked for it, not yet stamped by the bank.
 fn validate(merchant_id: &str, fields: &BatchRefundRequest) -> Result<Batch, Refusal> {
     let field = Refusal::Field;
-    if !is_order_no(&fields.batch_no) {
+    // The SDK's limit on a refund BatchNo.
+    if !is_order_no(&fields.batch_no) || fields.batch_no.len() > 20 {
         return Err(field("BatchNo"));
     }
     if !is_date(&fields.batch_date) {
@@ -103,7 +104,7 @@ fn validate(merchant_id: &str, fields: &BatchRefundRequest) -> Result<Batch, Ref
         .ok_or(field("TotalCount"))?;
     let total_fen = parse_yuan_to_fen(&fields.total_amount)
         .ok()
-        .filter(|fen| *fen >= 0)
+        .filter(|fen| *fen > 0)
         .ok_or(field("TotalAmount"))?;
     if fields.order_data.is_empty() || fields.order_data.len() > MAX_BATCH_LINES {
         return Err(field("OrderData"));
@@ -121,6 +122,8 @@ fn validate(merchant_id: &str, fields: &BatchRefundRequest) -> Result<Batch, Ref
         batch_no: fields.batch_no.clone(),
         batch_date: fields.batch_date.clone(),
         batch_time: fields.batch_time.clone(),
+        account_no: fields.mer_refund_account_no.clone(),
+        account_name: fields.mer_refund_account_name.clone(),
         serial_number: "".into(),
         host_date: String::new(),
         host_time: String::new(),
@@ -151,7 +154,10 @@ fn lines(data: &[BatchRefundLine]) -> Result<Vec<BatchLine>, &'static str> {
             if line.currency_code != "156" {
                 return Err("CurrencyCode");
             }
-            let amount = Amount::parse_yuan(&line.refund_amount).map_err(|_| "RefundAmount")?;
+            let amount = Amount::parse_yuan(&line.refund_amount)
+                .ok()
+                .filter(|amount| amount.fen() > 0)
+                .ok_or("RefundAmount")?;
             if !chars_at_most(&line.remark, MAX_REMARK_CHARS) {
                 return Err("Remark");
             }
@@ -160,6 +166,7 @@ fn lines(data: &[BatchRefundLine]) -> Result<Vec<BatchLine>, &'static str> {
                 order_no: line.order_no.as_str().into(),
                 new_order_no: line.new_order_no.as_str().into(),
                 amount_fen: amount.fen(),
+                remark: line.remark.clone(),
                 fault: None,
                 outcome: None,
             })

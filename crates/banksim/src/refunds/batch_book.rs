@@ -30,6 +30,8 @@ pub struct BatchLine {
     pub order_no: Arc<str>,
     pub new_order_no: Arc<str>,
     pub amount_fen: i64,
+    /// The line's Remark, told back by QueryBatchRefund.
+    pub remark: String,
     /// The batch fault that marked the line when the batch was accepted.
     pub fault: Option<LineFault>,
     /// `None` until the batch is processed: status `X`.
@@ -64,6 +66,10 @@ pub struct Batch {
     pub batch_no: String,
     pub batch_date: String,
     pub batch_time: String,
+    /// The account the refunds are paid from, as the merchant named it (told back by
+    /// QueryBatchRefund).
+    pub account_no: String,
+    pub account_name: String,
     /// The bank's number for it.
     pub serial_number: Arc<str>,
     /// When the bank accepted it.
@@ -173,6 +179,13 @@ impl Batches {
             .and_then(|serial| self.by_serial.get(serial))
     }
 
+    /// Every batch kept, oldest first (for the state file).
+    pub fn iter(&self) -> impl Iterator<Item = &Batch> {
+        self.age
+            .iter()
+            .filter_map(|serial| self.by_serial.get(serial))
+    }
+
     /// Adds a batch (the caller checked its number is new).
     pub fn insert(&mut self, batch: Batch) {
         let serial = batch.serial_number.clone();
@@ -277,6 +290,8 @@ mod tests {
             batch_no: format!("B{serial}"),
             batch_date: "2026/11/27".into(),
             batch_time: "10:00:00".into(),
+            account_no: String::new(),
+            account_name: String::new(),
             serial_number: serial.into(),
             host_date: "2026/11/27".into(),
             host_time: "10:00:00".into(),
@@ -287,6 +302,7 @@ mod tests {
                     order_no: "O".into(),
                     new_order_no: format!("R{n}").into(),
                     amount_fen: 1,
+                    remark: String::new(),
                     fault: None,
                     outcome: None,
                 })

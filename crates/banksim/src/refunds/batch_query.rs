@@ -1,5 +1,5 @@
 //! `QueryBatchRefund`: where each line of a batch stands, and the batch's totals. The lines are
-//! copied under the book's lock; the answer (up to 10,000 lines, about a megabyte) is written
+//! copied under the book's lock; the answer (a batch fits in 8,000 bytes, so some fifty lines) is written
 //! and signed without it.
 
 use super::batch_book::{Batch, BatchLine, LineOutcome};
@@ -8,11 +8,10 @@ use crate::clock::now_ms;
 use crate::codes;
 use crate::fields::{is_date, is_time};
 use crate::ids::is_order_no;
-use crate::messages::{
-    self,
-    batch::{BatchRefundLineResult, QueryBatchRefundRequest, QueryBatchRefundResponse},
-};
+use crate::messages::{self, batch::QueryBatchRefundRequest};
 use crate::state::SimState;
+use crate::wire::json::Obj;
+use crate::wire::names as wire;
 use serde_json::Value;
 use unipay_core::money::format_yuan;
 
@@ -36,7 +35,7 @@ pub fn query_batch_refund(sim: &SimState, merchant_id: &str, request: &Value) ->
             None => return answer::refusal(merchant_id, codes::BATCH_NOT_FOUND),
         }
     };
-    answer::message(merchant_id, response)
+    answer::object(merchant_id, response)
 }
 
 fn validate(fields: &QueryBatchRefundRequest) -> Result<(), &'static str> {
@@ -46,7 +45,7 @@ fn validate(fields: &QueryBatchRefundRequest) -> Result<(), &'static str> {
     if !is_time(&fields.batch_time) {
         return Err("BatchTime");
     }
-    if !is_order_no(&fields.serial_number) {
+    if !is_order_no(&fields.serial_number) || fields.serial_number.len() > 20 {
         return Err("SerialNumber");
     }
     if !fields.batch_no.is_empty() && !is_order_no(&fields.batch_no) {
@@ -75,10 +74,12 @@ impl Tally {
     }
 }
 
-fn response(merchant_id: &str, batch: &Batch, now_ms: i64) -> QueryBatchRefundResponse {
+/// The answer: the SDK's MerRefundAccountNo, MerRefundAccountName and `Order[…]`, with the
+/// assumed batch status, counts and sums (see [`crate::wire::names`]).
+fn response(merchant_id: &str, batch: &Batch, now_ms: i64) -> Obj {
     let (mut succeeded, mut failed) = (Tally::default(), Tally::default());
     let (mut any_pending, mut any_unknown) = (false, false);
-    let lines: Vec<BatchRefundLineResult> = batch
+    let lines: Vec<Obj> = batch
         .lines
         .iter()
         .map(|line| {
@@ -99,40 +100,41 @@ fn response(merchant_id: &str, batch: &Batch, now_ms: i64) -> QueryBatchRefundRe
     } else {
         "0"
     };
-    QueryBatchRefundResponse {
-        return_code: codes::SUCCESS.0.to_string(),
-        error_message: codes::SUCCESS.1.to_string(),
-        ec_merchant_type: "EBUS".to_string(),
-        merchant_id: merchant_id.to_string(),
-        trx_type: TRX.to_string(),
-        batch_no: batch.batch_no.clone(),
-        batch_date: batch.batch_date.clone(),
-        batch_time: batch.batch_time.clone(),
-        serial_number: batch.serial_number.to_string(),
-        batch_status: batch_status.to_string(),
-        refund_count: batch.lines.len().to_string(),
-        refund_amount: format_yuan(batch.total_fen),
-        success_count: succeeded.count.to_string(),
-        success_amount: format_yuan(succeeded.fen),
-        failed_count: failed.count.to_string(),
-        failed_amount: format_yuan(failed.fen),
-        order_data: lines,
-    }
+    answer::head(merchant_id, TRX, codes::SUCCESS)
+        .s(wire::BATCH_NO, &batch.batch_no)
+        .s(wire::BATCH_STATUS, batch_status)
+        .s(wire::REFUND_COUNT, &batch.lines.len().to_string())
+        .s(wire::REFUND_AMOUNT, &format_yuan(batch.total_fen))
+        .s(wire::SUCCESS_COUNT, &succeeded.count.to_string())
+        .s(wire::SUCCESS_AMOUNT, &format_yuan(succeeded.fen))
+        .s(wire::FAILED_COUNT, &failed.count.to_string())
+        .s(wire::FAILED_AMOUNT, &format_yuan(failed.fen))
+        .s("MerRefundAccountNo", &batch.account_no)
+        .s("MerRefundAccountName", &batch.account_name)
+        .list("Order", lines)
 }
 
-fn line_result(line: &BatchLine, status: &str) -> BatchRefundLineResult {
+/// One line: the SDK's names, and why a failed line failed (assumed).
+fn line_result(line: &BatchLine, status: &str) -> Obj {
     let (reason_code, reason) = match line.outcome {
         Some(LineOutcome::Failed { code: (code, text) }) => (code, text),
         _ => ("", ""),
     };
-    BatchRefundLineResult {
-        seq_no: line.seq_no.clone(),
-        order_no: line.order_no.to_string(),
-        new_order_no: line.new_order_no.to_string(),
-        currency_code: "156".to_string(),
-        refund_amount: format_yuan(line.amount_fen),
-        status: status.to_string(),
-        reason_code: reason_code.to_string(),
-        reason: reason.to_string(),
-    }
+    Obj::new()
+        .s("OriginalOrderNo", &line.order_no)
+        .s("RefundOrderNo", &line.new_order_no)
+        .s("CurrencyCode", "156")
+        .s("RefundAmountCell", &format_yuan(line.amount_fen))
+        .s("OrderStatus", status)
+        .s("Remark", &scanner_safe(&line.remark))
+        .s(wire::REASON_CODE, reason_code)
+        .s(wire::REASON, reason)
+}
+
+/// The merchant's free text without what the real client's naive JSON scanner (no escapes,
+/// stops at `}`) would misread.
+fn scanner_safe(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '"' | '\\' | '{' | '}') && !c.is_control())
+        .collect()
 }

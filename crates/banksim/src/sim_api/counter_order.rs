@@ -23,6 +23,10 @@ struct CounterOrder {
     merchant_id: String,
     order_no: String,
     amount_fen: i64,
+    /// `ImmediatePay` (the default) or `PreAuthPay`: a pre-authorization the bank authorized
+    /// by other means, which the merchant may then confirm or cancel.
+    #[serde(default)]
+    pay_type_id: Option<String>,
 }
 
 pub async fn create(State(sim): State<SimState>, body: Bytes) -> Response {
@@ -43,6 +47,16 @@ pub async fn create(State(sim): State<SimState>, body: Bytes) -> Response {
     if !(1..=MAX_AMOUNT_FEN).contains(&order.amount_fen) {
         return refuse(StatusCode::BAD_REQUEST, "amount_fen out of range");
     }
+    let pay_type_id = match order.pay_type_id.as_deref() {
+        None | Some("ImmediatePay") => "ImmediatePay",
+        Some("PreAuthPay") => "PreAuthPay",
+        Some(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "pay_type_id: ImmediatePay or PreAuthPay",
+            );
+        }
+    };
     let now = now_china();
     let id = {
         let mut book = sim.orders();
@@ -53,7 +67,7 @@ pub async fn create(State(sim): State<SimState>, body: Bytes) -> Response {
             merchant_id: order.merchant_id.as_str().into(),
             order_no: order.order_no.as_str().into(),
             amount_fen: order.amount_fen,
-            pay_type_id: "ImmediatePay".into(),
+            pay_type_id: pay_type_id.into(),
             order_date: protocol_date(now.date_naive()),
             order_time: protocol_time(now),
             payment_type: "1".into(),

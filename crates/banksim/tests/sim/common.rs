@@ -1,6 +1,10 @@
-//! The harness: a simulator with a registered merchant, a merchant that signs requests with
-//! channel-abc, and a tiny receiver for notifications.
+//! The harness: a simulator with a registered merchant, a merchant that signs requests as
+//! ABC's client does (the tests' own [`super::wire`] and [`super::sdk`], not channel-abc's
+//! messages), and a tiny receiver for notifications.
 
+use super::sdk;
+pub use super::wire::{NotificationFields, QueryOrder, SignedAnswer};
+use super::wire::{build_request, read_answer, read_notification};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -13,15 +17,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use unipay_banksim::SimConfig;
-use unipay_banksim::messages::refund::RefundRequest;
-use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
-use unipay_channel_abc::messages::{
-    NotificationFields, PayOrder, PayRequest, QueryOrder, QueryRequest, QueryResponse,
-    RequestMessage, ResponseMessage,
-};
-use unipay_channel_abc::wire::{
-    SignedAnswer, build_request, cut_answer, cut_large_answer, cut_notification,
-};
+use unipay_channel_abc::crypto::{Certificate, PrivateKey};
 
 pub const MERCHANT_ID: &str = "103881234560099";
 
@@ -53,7 +49,8 @@ pub struct Sim {
     pub certificate: Certificate,
     pub merchant_key: PrivateKey,
     pub http: reqwest::Client,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 pub async fn start_sim(schedule_ms: Vec<u64>) -> Sim {
@@ -72,7 +69,7 @@ pub async fn start_sim_with(adjust: impl FnOnce(&mut SimConfig)) -> Sim {
     config.merchant_timeout_ms = 2_000;
     adjust(&mut config);
     let (shutdown, stop) = oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         unipay_banksim::serve(config, listener, async {
             let _ = stop.await;
         })
@@ -88,34 +85,16 @@ pub async fn start_sim_with(adjust: impl FnOnce(&mut SimConfig)) -> Sim {
         certificate,
         merchant_key,
         http,
-        _shutdown: shutdown,
+        shutdown,
+        task,
     }
 }
 
 /// A PayReq's M, compact JSON as the real client writes it.
 pub fn pay_message(order_no: &str, amount: &str, notify_type: &str, notify_url: &str) -> String {
-    let request = PayRequest {
-        trx_type: "PayReq".into(),
-        payment_type: "A".into(),
-        payment_link_type: "1".into(),
-        notify_type: notify_type.into(),
-        result_notify_url: notify_url.into(),
-        merchant_remarks: "备注<1>".into(),
-        is_break_account: "0".into(),
-        order: PayOrder {
-            pay_type_id: "ImmediatePay".into(),
-            order_date: "2026/11/27".into(),
-            order_time: "09:47:44".into(),
-            order_no: order_no.into(),
-            currency_code: "156".into(),
-            order_amount: amount.into(),
-            order_desc: "测试订单".into(),
-            expired_date: "30".into(),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    RequestMessage::new(MERCHANT_ID, request).to_json().unwrap()
+    sdk::pay_req(order_no, amount, notify_type, notify_url)
+        .set("MerchantRemarks", "备注<1>")
+        .message()
 }
 
 /// A PayReq's M for a pre-authorization.
@@ -131,36 +110,24 @@ pub fn pre_auth_message(
     )
 }
 
-/// M of any typed TrxRequest from the merchant.
+/// M around a TrxRequest the simulator's own request types write (their fields are in the
+/// client's order).
 pub fn request_message<T: serde::Serialize>(trx_request: T) -> String {
-    RequestMessage::new(MERCHANT_ID, trx_request)
-        .to_json()
-        .unwrap()
+    let json = serde_json::to_string(&trx_request).unwrap();
+    format!(
+        r#"{{"Version":"V3.0.0","Format":"JSON","Merchant":{{"ECMerchantType":"EBUS","MerchantID":"{MERCHANT_ID}"}},"TrxRequest":{json}}}"#
+    )
 }
 
 /// A Refund's M, shaped like the real client's (but well-formed).
 pub fn refund_message(order_no: &str, new_order_no: &str, amount: &str) -> String {
-    request_message(RefundRequest {
-        trx_type: "Refund".into(),
-        order_date: "2026/11/27".into(),
-        order_time: "10:00:00".into(),
-        order_no: order_no.into(),
-        new_order_no: new_order_no.into(),
-        currency_code: "156".into(),
-        trx_amount: amount.into(),
-        refund_type: "0".into(),
-        merchant_remarks: "退款".into(),
-        ..Default::default()
-    })
+    sdk::refund(order_no, new_order_no, amount)
+        .set("MerchantRemarks", "退款")
+        .message()
 }
 
 pub fn query_message(order_no: &str) -> String {
-    RequestMessage::new(
-        MERCHANT_ID,
-        QueryRequest::new("ImmediatePay", order_no, false),
-    )
-    .to_json()
-    .unwrap()
+    sdk::query(order_no).message()
 }
 
 /// What came back from the transaction endpoint, checked for the wire shape and signature.
@@ -177,20 +144,24 @@ impl Answer {
         self.field("ReturnCode")
     }
     pub fn order_detail(&self) -> QueryOrder {
-        let response: ResponseMessage<QueryResponse> =
-            ResponseMessage::read(&self.signed.message).unwrap();
-        response.trx_response.order_detail().unwrap()
+        QueryOrder::from_base64(self.field("Order"))
     }
 }
 
 impl Sim {
+    /// Shuts the simulator down and waits until it has stopped (its state file written).
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.task.await.unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// Signs M with the merchant key and posts the raw body as the real client does.
     pub async fn transact(&self, message: &str) -> Answer {
-        let body = build_request(message, &self.merchant_key, SignatureAlgorithm::Sha1WithRsa);
+        let body = build_request(message, &self.merchant_key);
         self.post_raw(body).await
     }
 
@@ -239,24 +210,9 @@ impl Sim {
         self.pay(order_no, "success", "none").await
     }
 
-    /// Like [`Sim::transact`], for answers over 8,000 bytes (QueryBatchRefund of a big batch).
+    /// Like [`Sim::transact`], the answer's M parsed (for answers of any size).
     pub async fn transact_large(&self, message: &str) -> serde_json::Value {
-        let body = build_request(message, &self.merchant_key, SignatureAlgorithm::Sha1WithRsa);
-        let response = self
-            .http
-            .post(self.url("/ebus/trustpay/ReceiveMerchantTrxReqServlet"))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let bytes = response.bytes().await.unwrap();
-        assert_eq!(bytes.last(), Some(&b'\n'));
-        let signed = cut_large_answer(&bytes, 64 << 20).unwrap();
-        signed.verify(&self.certificate).unwrap();
-        let (text, _, errors) = encoding_rs::GBK.decode(signed.message_gbk);
-        assert!(!errors, "the answer is GBK");
-        serde_json::from_str(&text).unwrap()
+        self.transact(message).await.value
     }
 
     pub async fn sim_post(&self, path: &str, json: serde_json::Value) -> (u16, serde_json::Value) {
@@ -298,8 +254,7 @@ impl Sim {
 pub fn check_answer(bytes: &[u8], certificate: &Certificate) -> Answer {
     assert_eq!(bytes.last(), Some(&b'\n'), "the answer ends with a newline");
     assert_eq!(bytes.iter().filter(|b| **b == b'\n').count(), 1, "one line");
-    let signed = cut_answer(bytes).unwrap();
-    signed.verify(certificate).unwrap();
+    let signed = read_answer(bytes, certificate);
     assert!(!signed.message.contains(": "), "no space after a colon");
     let value = serde_json::from_str(&signed.message).unwrap();
     Answer { signed, value }
@@ -311,16 +266,24 @@ pub fn check_answer(bytes: &[u8], certificate: &Certificate) -> Answer {
 pub struct Receiver {
     pub url: String,
     pub bodies: Arc<Mutex<Vec<String>>>,
+    /// The query string of each post, in order (`None`: none).
+    pub queries: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 #[derive(Clone)]
 struct ReceiverState {
     bodies: Arc<Mutex<Vec<String>>>,
+    queries: Arc<Mutex<Vec<Option<String>>>>,
     failures: usize,
     seen: Arc<AtomicUsize>,
 }
 
-async fn receive(State(state): State<ReceiverState>, body: Bytes) -> (StatusCode, String) {
+async fn receive(
+    State(state): State<ReceiverState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    body: Bytes,
+) -> (StatusCode, String) {
+    state.queries.lock().unwrap().push(query);
     state
         .bodies
         .lock()
@@ -339,8 +302,10 @@ pub async fn start_receiver(failures: usize) -> Receiver {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
     let bodies = Arc::new(Mutex::new(Vec::new()));
+    let queries = Arc::new(Mutex::new(Vec::new()));
     let state = ReceiverState {
         bodies: bodies.clone(),
+        queries: queries.clone(),
         failures,
         seen: Arc::new(AtomicUsize::new(0)),
     };
@@ -351,6 +316,7 @@ pub async fn start_receiver(failures: usize) -> Receiver {
     Receiver {
         url: format!("http://{address}/notify"),
         bodies,
+        queries,
     }
 }
 
@@ -368,6 +334,16 @@ impl Receiver {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("expected {n} notifications, got {}", self.count());
+    }
+
+    /// The `i`th notification's verified M (its XML), whatever its kind.
+    pub fn message(&self, i: usize, certificate: &Certificate) -> String {
+        let body = self.bodies.lock().unwrap()[i].clone();
+        let msg = form_urlencoded::parse(body.as_bytes())
+            .find(|(k, _)| k == "MSG")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        read_notification(&msg, certificate)
     }
 
     /// The `i`th notification, checked: a form body with `+`, `/`, `=` percent-encoded, its
@@ -388,7 +364,5 @@ pub fn read_notification_form(body: &str, certificate: &Certificate) -> Notifica
         .find(|(k, _)| k == "MSG")
         .map(|(_, v)| v.into_owned())
         .unwrap();
-    let notification = cut_notification(&msg).unwrap();
-    notification.verify(certificate).unwrap();
-    NotificationFields::from_xml(&notification.message).unwrap()
+    NotificationFields::from_xml(&read_notification(&msg, certificate))
 }

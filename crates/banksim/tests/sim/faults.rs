@@ -118,11 +118,7 @@ async fn query_timeout_holds_one_request_without_blocking_others() {
     )
     .await;
     let h2_first = tokio::spawn({
-        let body = unipay_channel_abc::wire::build_request(
-            &query_message("H2"),
-            &sim.merchant_key,
-            unipay_channel_abc::crypto::SignatureAlgorithm::Sha1WithRsa,
-        );
+        let body = crate::wire::build_request(&query_message("H2"), &sim.merchant_key);
         let url = sim.url("/ebus/trustpay/ReceiveMerchantTrxReqServlet");
         async move {
             match reqwest::Client::new().post(url).body(body).send().await {
@@ -132,11 +128,7 @@ async fn query_timeout_holds_one_request_without_blocking_others() {
         }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let body = unipay_channel_abc::wire::build_request(
-        &query_message("H1"),
-        &sim.merchant_key,
-        unipay_channel_abc::crypto::SignatureAlgorithm::Sha1WithRsa,
-    );
+    let body = crate::wire::build_request(&query_message("H1"), &sim.merchant_key);
     let impatient = reqwest::Client::new();
     let held = impatient
         .post(sim.url("/ebus/trustpay/ReceiveMerchantTrxReqServlet"))
@@ -261,11 +253,7 @@ async fn notify_percentages_drop_or_duplicate_and_delay_attempts() {
 
 /// Posts a signed message and expects no answer: the connection is cut after the hold.
 async fn unanswered(sim: &Sim, message: &str) {
-    let body = unipay_channel_abc::wire::build_request(
-        message,
-        &sim.merchant_key,
-        unipay_channel_abc::crypto::SignatureAlgorithm::Sha1WithRsa,
-    );
+    let body = crate::wire::build_request(message, &sim.merchant_key);
     let sent = sim
         .http
         .post(sim.url("/ebus/trustpay/ReceiveMerchantTrxReqServlet"))

@@ -1,55 +1,26 @@
 //! K-code payment at the simulated bank: the bill texts a code (read from `/sim/sms`), a
 //! wrong code is counted, the last one allowed fails the order, a resend voids the old code,
-//! codes expire, and the right code pays the order with a server notification.
+//! codes expire, and the right code pays the order; nobody is notified (a bill gives no URL):
+//! the answer and Query tell the result.
 
 use crate::common::*;
 use serde_json::{Value, json};
-use unipay_channel_abc::messages::{KPayRequest, KPayResendRequest, KPayVerifyRequest, PayOrder};
 
-const MOBILE: &str = "13912345678";
+/// The consumer's mobile, as a K-code bill names it: its last four digits.
+const MOBILE: &str = "5678";
 
-fn bill(order_no: &str, card: &str, notify_url: &str) -> String {
-    request_message(KPayVerifyRequest {
-        trx_type: "KPayVerifyReq".into(),
-        payment_type: "A".into(),
-        payment_link_type: "1".into(),
-        notify_type: "1".into(),
-        result_notify_url: notify_url.into(),
-        merchant_remarks: String::new(),
-        card_no: card.into(),
-        mobile_no: MOBILE.into(),
-        order: PayOrder {
-            pay_type_id: "ImmediatePay".into(),
-            order_date: "2026/11/27".into(),
-            order_time: "09:47:44".into(),
-            order_no: order_no.into(),
-            currency_code: "156".into(),
-            order_amount: "12.34".into(),
-            order_desc: "测试订单".into(),
-            expired_date: "30".into(),
-            ..Default::default()
-        },
-    })
+/// A bill of 12.34. (A K-code payment notifies nobody: `_notify_url` is what the tests gave
+/// before the bill lost its NotifyType and ResultNotifyURL.)
+fn bill(order_no: &str, card: &str, _notify_url: &str) -> String {
+    crate::sdk::kpay_verify(order_no, "12.34", card, MOBILE).message()
 }
 
 fn pay(order_no: &str, code: &str) -> String {
-    request_message(KPayRequest {
-        trx_type: "KPayReq".into(),
-        order_no: order_no.into(),
-        verify_code: code.into(),
-        acc_name: "张三".into(),
-        certificate_type: "I".into(),
-        certificate_id: "110101199003071234".into(),
-        exp_date: String::new(),
-        cvv2: String::new(),
-    })
+    crate::sdk::kpay(order_no, "12.34", code, "张三").message()
 }
 
 fn resend(order_no: &str) -> String {
-    request_message(KPayResendRequest {
-        trx_type: "KPayResendReq".into(),
-        order_no: order_no.into(),
-    })
+    crate::sdk::kpay_resend(order_no, "12.34").message()
 }
 
 async fn texts(sim: &Sim) -> Vec<Value> {
@@ -72,14 +43,25 @@ fn wrong(code: &str) -> &'static str {
 }
 
 #[tokio::test]
-async fn the_texted_code_pays_the_order_and_the_merchant_is_notified() {
+async fn the_texted_code_pays_the_order_and_the_answer_tells_it() {
     let sim = start_sim(vec![0]).await;
     let receiver = start_receiver(0).await;
     let billed = sim
         .transact(&bill("K1", "6228480012345678901", &receiver.url))
         .await;
     assert_eq!(billed.code(), "0000");
-    assert_eq!(billed.field("MobileNo"), "139****5678");
+    assert_eq!(billed.field("OrderNo"), "K1");
+    assert_eq!(billed.field("OrderAmount"), "12.34");
+    assert_eq!(billed.field("VerifyDate").len(), 10);
+    assert_eq!(billed.field("VerifyTime").len(), 8);
+    let page_url = billed.field("PaymentURL").to_string();
+    assert!(
+        page_url.starts_with(&sim.url("/ebus/KPayAct.ebf?TOKEN=")),
+        "{page_url}"
+    );
+    let page = sim.http.get(&page_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("K1"));
     let sent = texts(&sim).await;
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["order_no"], "K1");
@@ -92,14 +74,18 @@ async fn the_texted_code_pays_the_order_and_the_merchant_is_notified() {
 
     let paid = sim.transact(&pay("K1", &code)).await;
     assert_eq!(paid.code(), "0000");
-    assert_eq!(paid.field("Amount"), "12.34");
+    assert_eq!(paid.field("OrderAmount"), "12.34");
+    assert_eq!(paid.field("HostDate").len(), 10);
+    assert_eq!(paid.field("HostTime").len(), 8);
     let serial = paid.field("iRspRef").to_string();
     assert!(!serial.is_empty());
     assert_eq!(sim.query("K1").await.order_detail().status, "04");
-    receiver.wait_for(1).await;
-    let notification = receiver.notification(0, &sim.certificate);
-    assert_eq!(notification.order_no, "K1");
-    assert_eq!(notification.amount.fen(), 1234);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        receiver.count(),
+        0,
+        "nobody is notified of a K-code payment"
+    );
 
     // The paying request sent again gets the same answer; nothing is paid twice.
     let again = sim.transact(&pay("K1", &code)).await;
@@ -170,7 +156,7 @@ async fn a_resend_voids_the_old_code_codes_expire_and_are_limited() {
 async fn bad_bills_are_refused_by_field() {
     let sim = start_sim(vec![0]).await;
     let short_card = sim
-        .transact(&bill("K4", "62284800", "http://127.0.0.1:9/n"))
+        .transact(&bill("K4", "62284", "http://127.0.0.1:9/n"))
         .await;
     assert_eq!(short_card.code(), "2101");
     assert!(short_card.field("ErrorMessage").contains("CardNo"));
@@ -209,19 +195,61 @@ async fn refused_cards_and_mismatched_holders() {
         "0000"
     );
     let code = latest_code(&sim).await;
-    let declined = KPayRequest {
-        trx_type: "KPayReq".into(),
-        order_no: "K7".into(),
-        verify_code: code.clone(),
-        acc_name: "李四".into(),
-        certificate_type: "I".into(),
-        certificate_id: "110101199003071234".into(),
-        ..KPayRequest::default()
-    };
-    assert_eq!(
-        sim.transact(&request_message(declined)).await.code(),
-        "2356"
-    );
+    let declined = crate::sdk::kpay("K7", "12.34", &code, "李四").message();
+    assert_eq!(sim.transact(&declined).await.code(), "2356");
     assert_eq!(sim.order("K7").await["status"], "01");
     assert_eq!(sim.transact(&pay("K7", &code)).await.code(), "0000");
+}
+
+/// Proves the bill's mobile check is by its last four digits: the registry's mobile for the
+/// card must end with them; the MobileNo must be four digits; the consumer's page pays the bill
+/// with the code.
+#[tokio::test]
+async fn the_mobile_is_checked_by_its_last_four_digits_and_the_page_pays() {
+    let sim = start_sim(vec![0]).await;
+    let (status, _) = sim
+        .sim_post(
+            "/sim/identities",
+            json!({"card_no": "6228480012345678901", "name": "张三",
+                   "certificate_type": "I", "certificate_no": "110101199003071234",
+                   "mobile": "13912345678"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let other = crate::sdk::kpay_verify("K8", "12.34", "6228480012345678901", "1234").message();
+    assert_eq!(sim.transact(&other).await.code(), "2357");
+    let eleven =
+        crate::sdk::kpay_verify("K8", "12.34", "6228480012345678901", "13912345678").message();
+    let refused = sim.transact(&eleven).await;
+    assert_eq!(refused.code(), "2101");
+    assert!(refused.field("ErrorMessage").contains("MobileNo"));
+    let billed = sim.transact(&bill("K8", "6228480012345678901", "")).await;
+    assert_eq!(billed.code(), "0000");
+    let token = billed
+        .field("PaymentURL")
+        .split("TOKEN=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let code = latest_code(&sim).await;
+    // The texts are also found by the consumer's whole mobile number.
+    let whole: Vec<Value> = sim
+        .http
+        .get(sim.url("/sim/sms?mobile=13912345678"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(whole[0]["code"], code.as_str());
+    let page = sim
+        .http
+        .post(sim.url("/sim/kcode/consumer"))
+        .form(&[("TOKEN", token.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(sim.query("K8").await.order_detail().status, "04");
 }

@@ -182,3 +182,61 @@ fn html_unescape(text: &str) -> String {
         .replace("&#39;", "'")
         .replace("&amp;", "&")
 }
+
+/// Proves the notification's two encodings: the message carries 喆 and 镕 in GBK, while the
+/// signature covers the GB2312 bytes, where each is `?` (Java's `getBytes("gb2312")`), so a
+/// verifier over the GBK bytes fails and one over the GB2312 bytes succeeds; and `<`, `>`, `&`
+/// are written raw, as the bank's client shows them.
+#[tokio::test]
+async fn remarks_keep_gbk_only_characters_and_raw_markup_while_the_signature_is_gb2312() {
+    use base64::Engine;
+    let sim = start_sim(vec![0]).await;
+    let receiver = start_receiver(0).await;
+    let remarks = "张喆 a<b>&c 镕";
+    let message = crate::sdk::pay_req("G1", "1.00", "1", &receiver.url)
+        .set("MerchantRemarks", remarks)
+        .message();
+    assert_eq!(sim.transact(&message).await.code(), "0000");
+    sim.pay("G1", "success", "server").await;
+    receiver.wait_for(1).await;
+
+    let body = receiver.bodies.lock().unwrap()[0].clone();
+    let msg = form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "MSG")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let envelope = base64::engine::general_purpose::STANDARD
+        .decode(&msg)
+        .unwrap();
+    let (text, _, errors) = encoding_rs::GBK.decode(&envelope);
+    assert!(!errors);
+    assert!(
+        text.contains(&format!("<MerchantRemarks>{remarks}</MerchantRemarks>")),
+        "{text}"
+    );
+    let xml = crate::wire::field(&text, "Message").unwrap();
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(crate::wire::field(&text, "Signature").unwrap())
+        .unwrap();
+    let gb2312 = crate::wire::gb2312_bytes(xml);
+    let (gbk, _, _) = encoding_rs::GBK.encode(xml);
+    // 张 stays two bytes; 喆 and 镕 become one `?` each.
+    assert_eq!(gbk.len() - gb2312.len(), 2);
+    let (zhang, _, _) = encoding_rs::GBK.encode("张");
+    let expected_remarks = [&zhang[..], b"? a<b>&c ?"].concat();
+    assert!(
+        gb2312
+            .windows(expected_remarks.len())
+            .any(|w| w == expected_remarks.as_slice())
+    );
+    let algorithm = unipay_channel_abc::crypto::SignatureAlgorithm::Sha1WithRsa;
+    assert!(
+        sim.certificate
+            .verify(algorithm, &gb2312, &signature)
+            .is_ok()
+    );
+    assert!(sim.certificate.verify(algorithm, &gbk, &signature).is_err());
+    // Read as the bank's client reads it: by tags, nothing unescaped.
+    let fields = receiver.notification(0, &sim.certificate);
+    assert_eq!(fields.merchant_remarks, remarks);
+}

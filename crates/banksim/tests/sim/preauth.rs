@@ -5,20 +5,9 @@ use crate::common::*;
 use crate::statements::{line_of, lines, settle};
 use chrono::NaiveDate;
 use serde_json::json;
-use unipay_banksim::messages::preauth::PreAuthRequest;
 
 fn operation(operate_type: &str, order_no: &str, original: &str, amount: &str) -> String {
-    request_message(PreAuthRequest {
-        trx_type: "PreAuthCancelConfirm".into(),
-        operate_type: operate_type.into(),
-        order_date: "2026/11/27".into(),
-        order_time: "12:00:00".into(),
-        order_no: order_no.into(),
-        original_order_no: original.into(),
-        currency_code: "156".into(),
-        order_amount: amount.into(),
-        ..Default::default()
-    })
+    crate::sdk::pre_auth_cancel_confirm(operate_type, order_no, original, amount).message()
 }
 
 async fn confirm(sim: &Sim, order_no: &str, original: &str, amount: &str) -> Answer {
@@ -26,8 +15,9 @@ async fn confirm(sim: &Sim, order_no: &str, original: &str, amount: &str) -> Ans
         .await
 }
 
+/// A Cancel carries the amount held: every authorization cancelled here is of 10.00.
 async fn cancel(sim: &Sim, order_no: &str, original: &str) -> Answer {
-    sim.transact(&operation("Cancel", order_no, original, ""))
+    sim.transact(&operation("Cancel", order_no, original, "10.00"))
         .await
 }
 
@@ -91,7 +81,7 @@ async fn confirming_part_captures_it_once_and_a_repeat_gets_the_same_answer() {
     ] {
         assert_eq!(confirmed.field(field), value, "{field}");
     }
-    for field in ["iRspRef", "VoucherNo", "BatchNo", "HostDate", "HostTime"] {
+    for field in ["iRspRef", "VouchNo", "BatchNo", "HostDate", "HostTime"] {
         assert!(!confirmed.field(field).is_empty(), "{field}");
     }
     assert_eq!(sim.query("PA2").await.order_detail().status, "07");
@@ -208,4 +198,30 @@ async fn a_confirmed_pre_auth_refunds_up_to_the_captured_amount() {
     );
     let refund = line_of(&records, "PA5-R2").unwrap();
     assert_eq!((refund[1].as_str(), refund[14].as_str()), ("退款", "PA5"));
+}
+
+/// Proves the SDK's shape: the fields inside `Order{…}`, a Cancel carrying the amount held
+/// (`2334` for another amount, `2101` for none), and flat fields not read.
+#[tokio::test]
+async fn a_cancel_carries_the_amount_held_inside_order() {
+    let sim = start_sim(vec![0]).await;
+    authorized(&sim, "PA9", "10.00").await;
+    let other = sim
+        .transact(&operation("Cancel", "PA9-X", "PA9", "9.00"))
+        .await;
+    assert_eq!(other.code(), "2334", "{}", other.signed.message);
+    let none = sim.transact(&operation("Cancel", "PA9-X", "PA9", "")).await;
+    assert_eq!(none.field("ErrorMessage"), "字段错误(OrderAmount)");
+    let flat = format!(
+        r#"{{"Version":"V3.0.0","Format":"JSON","Merchant":{{"ECMerchantType":"EBUS","MerchantID":"{MERCHANT_ID}"}},"TrxRequest":{{"TrxType":"PreAuthCancelConfirm","OperateType":"Cancel","OrderNo":"PA9-X","OriginalOrderNo":"PA9","CurrencyCode":"156","OrderAmount":"10.00"}}}}"#
+    );
+    assert_eq!(
+        sim.transact(&flat).await.field("ErrorMessage"),
+        "字段错误(Order)"
+    );
+    let cancelled = sim
+        .transact(&operation("Cancel", "PA9-X", "PA9", "10.00"))
+        .await;
+    assert_eq!(cancelled.code(), "0000", "{}", cancelled.signed.message);
+    assert!(!cancelled.field("VouchNo").is_empty());
 }

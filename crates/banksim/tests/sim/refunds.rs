@@ -7,8 +7,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{NaiveDate, NaiveTime, Timelike};
 use serde_json::{Value, json};
-use unipay_channel_abc::crypto::SignatureAlgorithm;
-use unipay_channel_abc::wire::build_request;
 
 /// The `Order` detail of a Query answer as plain JSON (a refund's has fields a payment's lacks).
 pub fn detail(answer: &Answer) -> Value {
@@ -239,7 +237,7 @@ async fn refunds_are_refund_lines_of_the_statement_with_their_original_order() {
 
 /// Posts a signed message and expects no answer: the connection is cut.
 async fn no_answer(sim: &Sim, message: &str) {
-    let body = build_request(message, &sim.merchant_key, SignatureAlgorithm::Sha1WithRsa);
+    let body = crate::wire::build_request(message, &sim.merchant_key);
     let sent = sim
         .http
         .post(sim.url("/ebus/trustpay/ReceiveMerchantTrxReqServlet"))
