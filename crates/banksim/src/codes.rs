@@ -25,6 +25,7 @@
 //! | `2320` | 批次汇总不符 | BatchRefund whose TotalCount or TotalAmount is not that of its lines |
 //! | `2321` | 批次不存在 | QueryBatchRefund naming no batch of the merchant (SerialNumber, BatchDate, BatchTime and, when given, BatchNo must all match) |
 //! | `2322` | 批次号重复 | BatchRefund repeating a BatchNo of the same BatchDate with other content |
+//! | `2323` | 批次拒绝受理 | a new BatchRefund or AgentBatch holding a line whose SeqNo is in the `refuse_batch_seq_nos` batch fault |
 //! | `2330` | 预授权已撤销 | PreAuthCancelConfirm on a cancelled authorization |
 //! | `2331` | 预授权已确认 | PreAuthCancelConfirm on a confirmed authorization (under a new OrderNo) |
 //! | `2332` | 确认金额超过授权金额 | Confirm of more than the authorized amount |
@@ -54,6 +55,7 @@ pub const INSUFFICIENT_FUNDS: (&str, &str) = ("2313", "商户账户余额不足"
 pub const BATCH_MISMATCH: (&str, &str) = ("2320", "批次汇总不符");
 pub const BATCH_NOT_FOUND: (&str, &str) = ("2321", "批次不存在");
 pub const DUPLICATE_BATCH: (&str, &str) = ("2322", "批次号重复");
+pub const BATCH_REFUSED: (&str, &str) = ("2323", "批次拒绝受理");
 pub const PREAUTH_CANCELLED: (&str, &str) = ("2330", "预授权已撤销");
 pub const PREAUTH_CONFIRMED: (&str, &str) = ("2331", "预授权已确认");
 pub const OVER_AUTHORIZED: (&str, &str) = ("2332", "确认金额超过授权金额");

@@ -332,7 +332,10 @@ pub fn direct(sim: &SimState, merchant_id: &str, request: &Value) -> String {
         ),
         (
             "CustomNo",
-            chars_at_most(custom_no, 60) && custom_no.bytes().all(|b| b.is_ascii_alphanumeric()),
+            chars_at_most(custom_no, 60)
+                && custom_no
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
         ),
     ];
     if let Some((name, _)) = checks.iter().find(|(_, ok)| !ok) {

@@ -76,6 +76,9 @@ async fn handle(
             .await?;
         return Ok((StatusCode::BAD_REQUEST, "unknown verification").into_response());
     };
+    // Compared by their last four characters, all a mask keeps of the number (the bank may
+    // echo the number whole or masked).
+    let tail = |masked: &str| masked.chars().rev().take(4).collect::<String>();
     let echoed = [
         (&notification.card_no_masked, &verification.card.masked),
         (
@@ -85,7 +88,7 @@ async fn handle(
     ];
     if echoed
         .iter()
-        .any(|(theirs, ours)| !theirs.is_empty() && theirs != ours)
+        .any(|(theirs, ours)| !theirs.is_empty() && tail(theirs) != tail(ours))
     {
         tracing::warn!(
             channel_account_id,

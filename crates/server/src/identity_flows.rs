@@ -6,6 +6,7 @@ use crate::api::identity_object::verification_event_body;
 use crate::flows::FlowError;
 use crate::state::AppState;
 use crate::workers::notifier;
+use sha2::{Digest, Sha256};
 use unipay_core::channel::ChannelError;
 use unipay_core::identity::{VerifyMode, VerifyStatus};
 use unipay_core::identity_channel::{IdentityOutcome, IdentityRequest};
@@ -86,9 +87,14 @@ pub async fn send(
         },
         VerifyMode::Direct => match identity.verify_identity(request).await {
             Ok(answer) => {
+                // The bank's answer names nothing of ours: two verdicts alike are the same
+                // bytes, so the message is kept under a key of this verification's own.
+                let key = hex::encode(Sha256::digest(
+                    format!("{}:{}", verification.verify_no, answer.raw.sha256).as_bytes(),
+                ));
                 let message = InboundMessage {
                     channel_account_id: &verification.channel_account_id,
-                    sha256: &answer.raw.sha256,
+                    sha256: &key,
                     payment_id: None,
                     order_no: Some(&verification.verify_no),
                     source: "identity_answer",

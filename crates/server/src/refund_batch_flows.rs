@@ -9,7 +9,7 @@ use crate::flows::FlowError;
 use crate::refund_flows;
 use crate::state::AppState;
 use unipay_core::channel::{
-    BatchLineStatus, BatchRef, BatchRefundLine, BatchRefundRequest, ChannelError,
+    BatchLineStatus, BatchRef, BatchRefundLine, BatchRefundRequest, BatchRefundResult, ChannelError,
 };
 use unipay_core::event::EventSource;
 use unipay_core::refund::RefundEvent;
@@ -200,8 +200,9 @@ fn parts_of(batch: &RefundBatch, planned: Vec<BankBatchPart>) -> Vec<BankBatchPa
     }]
 }
 
-/// Asks the bank how the lines of each taken part stand and applies the final ones; the lines
-/// of refused parts fail.
+/// Asks the bank how the lines of each taken part stand and applies the final ones, with the
+/// failures of refused parts' lines, in one pass over the batch (the store reads the batch's
+/// refunds once per pass, whatever the number of parts).
 pub async fn query_batch(state: &AppState, batch: &RefundBatch) -> Result<(), FlowError> {
     let channel = refund_flows::channel_of(state, &batch.channel_account_id).await?;
     let parts = parts_of(batch, state.store.bank_batch_parts(&batch.id).await?);
@@ -212,7 +213,8 @@ pub async fn query_batch(state: &AppState, batch: &RefundBatch) -> Result<(), Fl
             .filter(|l| part.holds(l.seq_no) && !l.status.is_final())
             .collect()
     };
-    let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
+    let mut refused: Vec<(&RefundBatchLine, &str)> = Vec::new();
+    let mut answers: Vec<BatchRefundResult> = Vec::new();
     for part in &parts {
         let open = open_in(part);
         if open.is_empty() {
@@ -220,35 +222,54 @@ pub async fn query_batch(state: &AppState, batch: &RefundBatch) -> Result<(), Fl
         }
         match part.status {
             PartStatus::Rejected => {
-                let reason = part.reason.clone().unwrap_or_default();
-                let outcomes: Vec<BatchLineOutcome<'_>> = open
-                    .iter()
-                    .map(|line| BatchLineOutcome {
-                        refund_no: &line.refund_no,
-                        event: RefundEvent::BankFailed,
-                        channel_refund_no: None,
-                        accounting_date: None,
-                        detail: &reason,
-                    })
-                    .collect();
-                apply(state, batch, &outcomes, None, None).await?;
+                let reason = part.reason.as_deref().unwrap_or_default();
+                refused.extend(open.into_iter().map(|line| (line, reason)));
             }
-            PartStatus::Accepted => query_part(state, batch, &channel, part).await?,
+            PartStatus::Accepted => {
+                if let Some(answer) = query_part(state, batch, &channel, part).await? {
+                    answers.push(answer);
+                }
+            }
             // Not sent yet: only while a batch is still being sent.
             PartStatus::Created => {}
         }
     }
-    // The next look, if any line is still open (a finished batch is not scheduled).
-    apply(state, batch, &[], None, Some(next)).await
+    let mut outcomes: Vec<BatchLineOutcome<'_>> = refused
+        .iter()
+        .map(|(line, reason)| BatchLineOutcome {
+            refund_no: &line.refund_no,
+            event: RefundEvent::BankFailed,
+            channel_refund_no: None,
+            accounting_date: None,
+            detail: reason,
+        })
+        .collect();
+    outcomes.extend(answers.iter().flat_map(|answer| {
+        answer.lines.iter().map(|line| BatchLineOutcome {
+            refund_no: &line.refund_no,
+            event: match line.status {
+                BatchLineStatus::Succeeded => RefundEvent::BankSucceeded,
+                BatchLineStatus::Failed => RefundEvent::BankFailed,
+                BatchLineStatus::Pending | BatchLineStatus::NoResponse => RefundEvent::BankPending,
+            },
+            channel_refund_no: None,
+            accounting_date: None,
+            detail: &line.reason,
+        })
+    }));
+    // Then the next look, if any line is still open (a finished batch is not scheduled).
+    let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
+    apply(state, batch, &outcomes, None, Some(next)).await
 }
 
-/// One taken part: its lines' results as the bank tells them.
+/// One taken part: its lines as the bank tells them (the answer kept as a bank message), or
+/// `None` when the bank could not be asked now.
 async fn query_part(
     state: &AppState,
     batch: &RefundBatch,
     channel: &std::sync::Arc<dyn unipay_core::channel::Channel>,
     part: &BankBatchPart,
-) -> Result<(), FlowError> {
+) -> Result<Option<BatchRefundResult>, FlowError> {
     let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
         part.serial_number.clone(),
         part.batch_date.clone(),
@@ -271,36 +292,24 @@ async fn query_part(
         Err(error) => {
             // The other parts are asked all the same; this one again at the next look.
             tracing::warn!(batch_id = %batch.id, part = part.part_no, %error, "batch query failed");
-            return Ok(());
+            return Ok(None);
         }
     };
-    let lines: Vec<BatchLineOutcome<'_>> = result
-        .lines
-        .iter()
-        .map(|line| BatchLineOutcome {
-            refund_no: &line.refund_no,
-            event: match line.status {
-                BatchLineStatus::Succeeded => RefundEvent::BankSucceeded,
-                BatchLineStatus::Failed => RefundEvent::BankFailed,
-                BatchLineStatus::Pending | BatchLineStatus::NoResponse => RefundEvent::BankPending,
-            },
-            channel_refund_no: None,
-            accounting_date: None,
-            detail: &line.reason,
+    state
+        .store
+        .record_bank_message(&InboundMessage {
+            channel_account_id: &batch.channel_account_id,
+            sha256: &result.raw.sha256,
+            payment_id: None,
+            order_no: Some(&part.bank_batch_no),
+            source: "batch_query",
+            verdict: "accepted",
+            reason: "",
+            raw_masked: &result.raw.masked,
+            now_ms: state.now_ms(),
         })
-        .collect();
-    let message = InboundMessage {
-        channel_account_id: &batch.channel_account_id,
-        sha256: &result.raw.sha256,
-        payment_id: None,
-        order_no: Some(&part.bank_batch_no),
-        source: "batch_query",
-        verdict: "accepted",
-        reason: "",
-        raw_masked: &result.raw.masked,
-        now_ms: state.now_ms(),
-    };
-    apply(state, batch, &lines, Some(&message), None).await
+        .await?;
+    Ok(Some(result))
 }
 
 async fn apply(

@@ -34,6 +34,12 @@ pub fn agent_batch(sim: &SimState, merchant_id: &str, request: &Value) -> String
     let accepted = match book.find_batch(merchant_id, &batch.batch_no, &batch.batch_date) {
         Some(earlier) if earlier.same_request(&batch) => earlier.clone(),
         Some(_) => return answer::refusal(merchant_id, codes::DUPLICATE_BATCH),
+        None if sim
+            .batch_faults()
+            .refuses_batch(batch.lines.iter().map(|l| l.seq_no.as_str())) =>
+        {
+            return answer::refusal(merchant_id, codes::BATCH_REFUSED);
+        }
         None => {
             let now = now_china();
             let delay_ms = i64::try_from(sim.batch_refund_delay.as_millis()).unwrap_or(i64::MAX);

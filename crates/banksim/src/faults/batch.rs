@@ -1,8 +1,15 @@
-//! Faults on single lines of batch refunds, set with `POST /sim/batches/fault`:
+//! Faults on single lines of batch refunds, and on whole batches, set with
+//! `POST /sim/batches/fault`:
 //!
 //! ```json
-//! {"fail_order_nos": ["O1", "R7"], "no_response_order_nos": ["O2"], "no_response_ms": 500}
+//! {"fail_order_nos": ["O1", "R7"], "no_response_order_nos": ["O2"], "no_response_ms": 500,
+//!  "refuse_batch_seq_nos": [5000]}
 //! ```
+//!
+//! A new batch — a BatchRefund or an AgentBatch — with a line whose SeqNo is in
+//! `refuse_batch_seq_nos` is refused whole (`2323` 批次拒绝受理) and not kept: nothing of it
+//! is carried out. (A merchant sends a batch too large for one request as several, keeping each
+//! line's SeqNo: the fault refuses the one holding that line.)
 //!
 //! A line matches when its original `OrderNo` or its own `NewOrderNo` is listed (either may be
 //! named; a test usually knows both). A `fail` line fails with status `1` and `2313`
@@ -34,6 +41,8 @@ pub struct BatchFaults {
     pub no_response_order_nos: BTreeSet<String>,
     #[serde(default)]
     pub no_response_ms: Option<u64>,
+    #[serde(default)]
+    pub refuse_batch_seq_nos: BTreeSet<u32>,
 }
 
 /// What a batch fault does to one line.
@@ -49,9 +58,10 @@ impl BatchFaults {
         let listed = self
             .fail_order_nos
             .len()
-            .saturating_add(self.no_response_order_nos.len());
+            .saturating_add(self.no_response_order_nos.len())
+            .saturating_add(self.refuse_batch_seq_nos.len());
         if listed > MAX_LISTED {
-            return Err("at most 100000 order numbers in both lists together");
+            return Err("at most 100000 order numbers in all lists together");
         }
         if self
             .no_response_ms
@@ -64,6 +74,16 @@ impl BatchFaults {
 
     pub fn is_empty(&self) -> bool {
         self.fail_order_nos.is_empty() && self.no_response_order_nos.is_empty()
+    }
+
+    /// Whether a new batch with lines numbered `seq_nos` (as sent) is refused whole.
+    pub fn refuses_batch<'a>(&self, mut seq_nos: impl Iterator<Item = &'a str>) -> bool {
+        !self.refuse_batch_seq_nos.is_empty()
+            && seq_nos.any(|no| {
+                no.trim()
+                    .parse::<u32>()
+                    .is_ok_and(|no| self.refuse_batch_seq_nos.contains(&no))
+            })
     }
 
     /// The fault for a line refunding `order_no` under its own number `new_order_no`.

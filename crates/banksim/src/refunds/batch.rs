@@ -52,6 +52,9 @@ pub fn batch_refund(sim: &SimState, merchant_id: &str, request: &Value) -> Strin
         match earlier {
             Some(earlier) if earlier.same_request(&batch) => Ok((earlier.head(), false)),
             Some(_) => Err(codes::DUPLICATE_BATCH),
+            None if faults.refuses_batch(batch.lines.iter().map(|l| l.seq_no.as_str())) => {
+                Err(codes::BATCH_REFUSED)
+            }
             None => {
                 let batch = mark_faults(&faults, stamp(sim, batch, now));
                 let head = batch.head();

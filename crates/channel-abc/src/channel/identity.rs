@@ -251,8 +251,10 @@ pub(crate) fn result_verified(
         certificate_no_masked: masked(&fields.certificate_no, mask_id),
         outcome,
         raw_masked: mask_sensitive_fields(&signed.envelope),
-        // Over the base64 text as sent: the same message twice is one key.
-        raw_sha256: super::notify::raw_sha256(msg),
+        // Over the base64 text as sent, and the verification it came for: the same message
+        // twice is one key, while two verifications' results alike (they name nothing of
+        // ours) stay two.
+        raw_sha256: super::notify::raw_sha256(&format!("{verify_no}:{msg}")),
     })
 }
 

@@ -14,7 +14,7 @@ use unipay_store::audit::AuditFilter;
 
 const PASSWORD: &str = "operations password";
 const CARD_NO: &str = "6228480000000000011";
-const CARD_MASKED: &str = "622848*********0011";
+const CARD_MASKED: &str = "****0011";
 const CERTIFICATE_MASKED: &str = "110***********0021";
 
 /// A person the simulated bank knows (a valid ID number, its check character right).

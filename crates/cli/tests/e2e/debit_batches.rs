@@ -1,23 +1,28 @@
-//! Debit batches end to end: 500 debits over 25 signed mandates, two of whose cards have no
-//! money: every line ends with its exact result, the totals add up, and each line's payment is
-//! notified once.
+//! Debit batches end to end: 2,000 debits over 25 signed mandates, two of whose cards have no
+//! money, sent to the bank as bank batches within its 8,000 bytes, one of which the bank
+//! refuses: every line ends with its exact result, the totals add up, and each line's payment
+//! is notified once.
 
 use crate::harness::World;
 use crate::mandates::{get, post, signed_mandate};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+use unipay_store::bank_batch_parts::PartStatus;
 
 const MANDATES: usize = 25;
-const LINES: usize = 500;
+const LINES: usize = 2_000;
+/// The line whose bank batch the bank refuses.
+const REFUSED_SEQ: usize = 1_000;
 
 fn card(n: usize) -> String {
     format!("62284800000001{n:05}")
 }
 
-/// Proves a batch of 500 debits with insufficient-funds lines ends with exact per-line
+/// Proves a batch of 2,000 debits goes to the bank in parts, each its own bank batch within
+/// 8,000 bytes; with one part refused and insufficient-funds lines it ends with exact per-line
 /// results and totals, and one notification per line.
-pub async fn five_hundred_debits_with_insufficient_funds(world: &mut World) {
+pub async fn two_thousand_debits_in_parts(world: &mut World) {
     let mut mandates = Vec::with_capacity(MANDATES);
     for n in 0..MANDATES {
         let mandate = signed_mandate(world, &format!("BM-{n}"), &card(n)).await;
@@ -34,6 +39,14 @@ pub async fn five_hundred_debits_with_insufficient_funds(world: &mut World) {
         .await
         .unwrap();
     assert!(faults.status().is_success());
+    let refusal = world
+        .http
+        .post(format!("{}/sim/batches/fault", world.bank_url))
+        .json(&json!({"refuse_batch_seq_nos": [REFUSED_SEQ]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(refusal.status().is_success());
 
     let lines: Vec<Value> = (0..LINES)
         .map(|i| {
@@ -55,7 +68,7 @@ pub async fn five_hundred_debits_with_insufficient_funds(world: &mut World) {
     assert_eq!(answer.status, 201, "{}", answer.body);
     let id = answer.json()["id"].as_str().unwrap().to_string();
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     let batch = loop {
         let batch = get(world, &format!("/v1/debit-batches/{id}")).await;
         if batch["status"] == "finished" || tokio::time::Instant::now() > deadline {
@@ -64,6 +77,26 @@ pub async fn five_hundred_debits_with_insufficient_funds(world: &mut World) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(batch["status"], "finished", "{}", batch["status"]);
+    let store = world.store().await;
+    let parts = store.bank_batch_parts(&id).await.unwrap();
+    store.close().await;
+    assert!(parts.len() >= LINES / 20, "{} parts", parts.len());
+    let mut next = 1;
+    let mut numbers = HashSet::new();
+    for part in &parts {
+        assert_eq!(part.first_seq, next, "parts are consecutive");
+        next = part.last_seq + 1;
+        assert!(part.bank_batch_no.len() <= 30, "{}", part.bank_batch_no);
+        assert!(numbers.insert(part.bank_batch_no.clone()), "numbers differ");
+    }
+    assert_eq!(next, LINES as i64 + 1, "the parts cover every line");
+    let refused: Vec<_> = parts
+        .iter()
+        .filter(|p| p.status == PartStatus::Rejected)
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].holds(REFUSED_SEQ as i64));
+    let in_refused = |i: usize| refused[0].holds(i as i64 + 1);
     let failing = |i: usize| poor.contains(&(i % MANDATES));
     let (mut ok_count, mut ok_amount, mut bad_count, mut bad_amount) = (0, 0i64, 0, 0i64);
     let mut expected: HashMap<String, &str> = HashMap::new();
@@ -71,7 +104,19 @@ pub async fn five_hundred_debits_with_insufficient_funds(world: &mut World) {
         assert_eq!(line["seq_no"], i as i64 + 1);
         assert_eq!(line["out_trade_no"], format!("BD-{i}"));
         let amount = 100 + i as i64;
-        if failing(i) {
+        if in_refused(i) {
+            assert_eq!(line["status"], "failed", "{line}");
+            assert!(
+                line["failure_reason"].as_str().unwrap().starts_with("2323"),
+                "{line}"
+            );
+            bad_count += 1;
+            bad_amount += amount;
+            expected.insert(
+                line["payment_id"].as_str().unwrap().into(),
+                "payment.failed",
+            );
+        } else if failing(i) {
             assert_eq!(line["status"], "failed", "{line}");
             assert!(
                 line["failure_reason"].as_str().unwrap().starts_with("2404"),
@@ -94,7 +139,8 @@ pub async fn five_hundred_debits_with_insufficient_funds(world: &mut World) {
             );
         }
     }
-    assert_eq!(bad_count, 40);
+    let expected_bad = (0..LINES).filter(|&i| in_refused(i) || failing(i)).count();
+    assert_eq!(bad_count, expected_bad);
     assert_eq!(batch["succeeded_count"], ok_count);
     assert_eq!(batch["succeeded_amount"], ok_amount);
     assert_eq!(batch["failed_count"], bad_count);
@@ -104,7 +150,7 @@ pub async fn five_hundred_debits_with_insufficient_funds(world: &mut World) {
 
     world
         .receiver
-        .wait_until(Duration::from_secs(30), |events| {
+        .wait_until(Duration::from_secs(120), |events| {
             events
                 .iter()
                 .filter(|e| expected.contains_key(&e.payment_id))
@@ -126,7 +172,7 @@ pub async fn five_hundred_debits_with_insufficient_funds(world: &mut World) {
         assert_eq!(expected[&event.payment_id], event.event_type);
     }
     eprintln!(
-        "500-line debit batch settled and notified in {:?}",
+        "2,000-line debit batch settled and notified in {:?}",
         started.elapsed()
     );
 

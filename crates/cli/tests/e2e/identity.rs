@@ -287,7 +287,7 @@ pub async fn identity_plain_values_never_stored_or_logged(world: &mut World) {
     let rejected = world
         .http
         .post(format!(
-            "{}/callbacks/{}/identity",
+            "{}/callbacks/{}/identity/X",
             world.server_url, world.channel_account_id
         ))
         .header("content-type", "application/x-www-form-urlencoded")

@@ -75,8 +75,9 @@ fn signing_result(merchant_id: &str, sign_no: &str, code: &str, card: &str) -> S
         error_message: if code == "0000" { "" } else { "客户拒绝" }.into(),
         merchant_id: merchant_id.into(),
         order_no: sign_no.into(),
+        trx_type: "AGENTSIGN".into(),
         agent_sign_no: "AS20261127000001".into(),
-        card_no: card.into(),
+        last4_card_no: card.into(),
         host_date,
         host_time,
         notify_type: "1".into(),
@@ -97,7 +98,7 @@ pub async fn rejected_signing_results_change_nothing(world: &mut World) {
     world.postpone_janitor("mandates", &id).await;
     let key = bank_key(world);
     let forger = PrivateKey::generate(1024).unwrap();
-    let card = "622848*********9999";
+    let card = "9999";
     let genuine = signed(
         &signing_result(BANK_MERCHANT_ID, &sign_no, "0000", card),
         &key,
@@ -115,7 +116,7 @@ pub async fn rejected_signing_results_change_nothing(world: &mut World) {
             &signing_result(BANK_MERCHANT_ID, "NOSUCHSIGN0001", "0000", card),
             &key,
         ),
-        tampered(&genuine, card, "622848*********1111"),
+        tampered(&genuine, card, "1111"),
         "not base64!".to_string(),
     ];
     let store = world.store().await;
@@ -164,7 +165,7 @@ pub async fn rejected_signing_results_change_nothing(world: &mut World) {
     // The customer's own signing, delivered by the bank, is believed, once.
     crate::mandates::customer_signs(world, &mandate, Some("6228480000000000077")).await;
     let active = crate::mandates::wait_mandate(world, &id, "active").await;
-    assert_eq!(active["card_masked"], "622848*********0077");
+    assert_eq!(active["card_masked"], "****0077");
     world.wait_for_events(&id, 1).await;
 
     // A genuine failure reported for the active mandate contradicts it: kept, nothing else.
@@ -196,24 +197,28 @@ pub async fn rejected_signing_results_change_nothing(world: &mut World) {
     store.close().await;
 }
 
-fn identity_result(merchant_id: &str, verify_no: &str, code: &str) -> String {
+/// An identity result about `card_no`: it carries no number of ours, only the card and
+/// certificate it is about.
+fn identity_result(merchant_id: &str, card_no: &str, code: &str) -> String {
     let (host_date, host_time) = host_now();
     IdentityResultNotification {
         return_code: code.into(),
         error_message: if code == "0000" { "" } else { "信息不符" }.into(),
         merchant_id: merchant_id.into(),
-        order_no: verify_no.into(),
-        bank_card_no: "622848*********5300".into(),
-        certificate_no: "440***********3738".into(),
+        bank_card_no: card_no.into(),
+        certificate_no: "440304198506123738".into(),
+        account_name: String::new(),
         host_date,
         host_time,
-        notify_type: "1".into(),
     }
     .to_xml()
 }
 
-/// Proves identity results that must not be believed — forged, wrong MerchantID, unknown
-/// verification number, altered in transit, not a message, to an account we do not have —
+const IDENTITY_CARD: &str = "6228480418273645300";
+
+/// Proves identity results that must not be believed — forged, wrong MerchantID, at the
+/// address of an unknown verification, about another card, altered in transit, not a message,
+/// to an account we do not have —
 /// are answered 400 (404), kept as rejected (the last not at all), and change nothing else:
 /// the pending verification is the same row, nothing is notified. The customer's genuine
 /// confirmation then matches it once; a genuine "not matched" after that is kept and changes
@@ -257,42 +262,62 @@ pub async fn rejected_identity_results_change_nothing(world: &mut World) {
     let verify_no = before_row.verify_no.clone();
     let key = bank_key(world);
     let forger = PrivateKey::generate(1024).unwrap();
-    let genuine = signed(&identity_result(BANK_MERCHANT_ID, &verify_no, "0000"), &key);
+    let genuine = signed(
+        &identity_result(BANK_MERCHANT_ID, IDENTITY_CARD, "0000"),
+        &key,
+    );
+    let here = format!("/identity/{verify_no}");
     let rejected = [
-        signed(
-            &identity_result(BANK_MERCHANT_ID, &verify_no, "0000"),
-            &forger,
+        (
+            here.clone(),
+            signed(
+                &identity_result(BANK_MERCHANT_ID, IDENTITY_CARD, "0000"),
+                &forger,
+            ),
         ),
-        signed(&identity_result(OTHER_MERCHANT, &verify_no, "0000"), &key),
-        signed(
-            &identity_result(BANK_MERCHANT_ID, "NOSUCHVERIFY01", "0000"),
-            &key,
+        (
+            here.clone(),
+            signed(
+                &identity_result(OTHER_MERCHANT, IDENTITY_CARD, "0000"),
+                &key,
+            ),
         ),
-        tampered(
-            &signed(&identity_result(BANK_MERCHANT_ID, &verify_no, "2401"), &key),
-            "<ReturnCode>2401</ReturnCode>",
-            "<ReturnCode>0000</ReturnCode>",
+        ("/identity/NOSUCHVERIFY01".to_string(), genuine.clone()),
+        (
+            here.clone(),
+            signed(
+                &identity_result(BANK_MERCHANT_ID, "6228480000000001234", "0000"),
+                &key,
+            ),
         ),
-        "not base64!".to_string(),
+        (
+            here.clone(),
+            tampered(
+                &signed(
+                    &identity_result(BANK_MERCHANT_ID, IDENTITY_CARD, "2401"),
+                    &key,
+                ),
+                "<ReturnCode>2401</ReturnCode>",
+                "<ReturnCode>0000</ReturnCode>",
+            ),
+        ),
+        (here.clone(), "not base64!".to_string()),
     ];
     let before = world.row_counts().await;
     let account = world.channel_account_id.clone();
-    for msg in &rejected {
+    for (path, msg) in &rejected {
         assert_eq!(
-            post_msg(world, &account, "/identity", msg).await,
+            post_msg(world, &account, path, msg).await,
             400,
-            "{msg}"
+            "{path} {msg}"
         );
     }
     assert_eq!(
-        post_msg(world, "ca_nosuchaccount", "/identity", &genuine).await,
+        post_msg(world, "ca_nosuchaccount", &here, &genuine).await,
         404,
         "an account we do not have"
     );
-    assert_eq!(
-        post_msg(world, &account, "/identity", &rejected[0]).await,
-        400
-    );
+    assert_eq!(post_msg(world, &account, &here, &rejected[0].1).await, 400);
     tokio::time::sleep(Duration::from_millis(300)).await;
     world
         .assert_stored(
@@ -308,7 +333,12 @@ pub async fn rejected_identity_results_change_nothing(world: &mut World) {
     );
     assert!(world.receiver.events_for(&id).is_empty());
     let reasons = rejected_reasons(world).await;
-    for expected in ["signature", "merchant", "unknown verification"] {
+    for expected in [
+        "signature",
+        "merchant",
+        "unknown verification",
+        "another card",
+    ] {
         assert!(
             reasons.iter().any(|r| r.contains(expected)),
             "{expected} in {reasons:?}"
@@ -338,8 +368,11 @@ pub async fn rejected_identity_results_change_nothing(world: &mut World) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before_row = store.get_identity_verification(&id).await.unwrap().unwrap();
     let before = world.row_counts().await;
-    let contradiction = signed(&identity_result(BANK_MERCHANT_ID, &verify_no, "2401"), &key);
-    let status = post_msg(world, &account, "/identity", &contradiction).await;
+    let contradiction = signed(
+        &identity_result(BANK_MERCHANT_ID, IDENTITY_CARD, "2401"),
+        &key,
+    );
+    let status = post_msg(world, &account, &here, &contradiction).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         store.get_identity_verification(&id).await.unwrap().unwrap(),
