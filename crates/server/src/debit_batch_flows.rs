@@ -5,7 +5,7 @@
 //! hundred deliveries started at once would outlive their lease and be sent twice).
 
 use crate::api::object::event_body;
-use crate::bank_batch_parts::{part_batch_no, planned_parts};
+use crate::bank_batch_parts::{PartsSent, names_of, part_batch_no, planned, send_parts};
 use crate::flows::FlowError;
 use crate::mandate_flows;
 use crate::refund_flows;
@@ -58,86 +58,49 @@ pub async fn send_batch(state: &AppState, batch: &DebitBatch) -> Result<(), Flow
             Err(error) => return Err(error.into()),
         };
         let seq_nos: Vec<i64> = lines.iter().map(|l| l.seq_no).collect();
-        let plan = planned_parts(&batch.batch_no, MAX_BANK_BATCH_NO, &seq_nos, &sizes)
-            .ok_or_else(|| StoreError::Corrupt(format!("batch {}: plan {sizes:?}", batch.id)))?;
-        parts = state
-            .store
-            .plan_bank_batch_parts(&batch.id, &plan, state.now_ms())
-            .await?;
+        parts = planned(
+            state,
+            &batch.id,
+            &batch.batch_no,
+            MAX_BANK_BATCH_NO,
+            &seq_nos,
+            &sizes,
+        )
+        .await?;
     }
-    for part in parts.iter().filter(|p| p.status == PartStatus::Created) {
-        let request = DebitBatchRequest {
-            batch_no: part.bank_batch_no.clone(),
-            created_at_ms: batch.created_at,
-            lines: whole
-                .lines
-                .iter()
-                .filter(|l| part.holds(i64::from(l.seq_no)))
-                .cloned()
-                .collect(),
-        };
-        let answer = mandates.debit_batch(&request).await;
-        let now = state.now_ms();
-        match answer {
-            Ok(accepted) => {
-                state
-                    .store
-                    .record_bank_message(&InboundMessage {
-                        channel_account_id: &batch.channel_account_id,
-                        sha256: &accepted.raw.sha256,
-                        payment_id: None,
-                        order_no: Some(&part.bank_batch_no),
-                        source: "agent_batch",
-                        verdict: "accepted",
-                        reason: "",
-                        raw_masked: &accepted.raw.masked,
-                        now_ms: now,
-                    })
-                    .await?;
-                state
-                    .store
-                    .record_bank_batch_part_accepted(
-                        part,
-                        &accepted.serial_number,
-                        &accepted.batch_date,
-                        &accepted.batch_time,
-                        now,
-                    )
-                    .await?;
-            }
-            Err(ChannelError::Refused { code, message }) => {
-                let reason = format!("{code}: {message}");
-                tracing::warn!(batch_id = %batch.id, part = part.part_no, %reason, "debit batch part refused");
-                state
-                    .store
-                    .record_bank_batch_part_rejected(part, &reason, now)
-                    .await?;
-            }
-            Err(error) => {
-                tracing::warn!(batch_id = %batch.id, part = part.part_no, %error, "debit batch part outcome unknown");
-                let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
-                state
-                    .store
-                    .schedule_next_debit_batch_query(&batch.id, next)
-                    .await?;
-                return Ok(());
-            }
+    let sent = send_parts(
+        state,
+        &batch.channel_account_id,
+        &parts,
+        "agent_batch",
+        |part| {
+            let request = DebitBatchRequest {
+                batch_no: part.bank_batch_no.clone(),
+                created_at_ms: batch.created_at,
+                lines: whole
+                    .lines
+                    .iter()
+                    .filter(|l| part.holds(i64::from(l.seq_no)))
+                    .cloned()
+                    .collect(),
+            };
+            Box::pin(async move { mandates.debit_batch(&request).await })
+        },
+    )
+    .await?;
+    let taken = match sent {
+        PartsSent::Unknown => {
+            let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
+            state
+                .store
+                .schedule_next_debit_batch_query(&batch.id, next)
+                .await?;
+            return Ok(());
         }
-    }
-    let parts = state.store.bank_batch_parts(&batch.id).await?;
-    let Some(taken) = parts.iter().find(|p| p.status == PartStatus::Accepted) else {
-        let reasons: Vec<&str> = parts.iter().filter_map(|p| p.reason.as_deref()).collect();
-        return reject(state, batch, &lines, &reasons.join("; ")).await;
+        PartsSent::Decided(Err(reasons)) => return reject(state, batch, &lines, &reasons).await,
+        PartsSent::Decided(Ok(taken)) => taken,
     };
-    let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
-        taken.serial_number.as_deref(),
-        taken.batch_date.as_deref(),
-        taken.batch_time.as_deref(),
-    ) else {
-        return Err(
-            StoreError::Corrupt(format!("batch {} part accepted without names", batch.id)).into(),
-        );
-    };
+    let (serial_number, batch_date, batch_time) = names_of(&taken)?;
     state
         .store
         .record_debit_batch_accepted(
@@ -251,20 +214,12 @@ async fn query_part(
     part: &BankBatchPart,
     lines: &[StoredLine],
 ) -> Result<usize, FlowError> {
-    let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
-        part.serial_number.clone(),
-        part.batch_date.clone(),
-        part.batch_time.clone(),
-    ) else {
-        return Err(
-            StoreError::Corrupt(format!("batch {} accepted without its names", batch.id)).into(),
-        );
-    };
+    let (serial_number, batch_date, batch_time) = names_of(part)?;
     let reference = BatchRef {
         batch_no: part.bank_batch_no.clone(),
-        batch_date,
-        batch_time,
-        serial_number,
+        batch_date: batch_date.to_string(),
+        batch_time: batch_time.to_string(),
+        serial_number: serial_number.to_string(),
     };
     let result = match mandates.query_debit_batch(&reference).await {
         Ok(result) => result,

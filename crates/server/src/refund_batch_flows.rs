@@ -4,7 +4,7 @@
 //! batch functions, which apply them as `apply_refund_change` does.
 
 use crate::api::refund_object::refund_event_body;
-use crate::bank_batch_parts::{part_batch_no, planned_parts};
+use crate::bank_batch_parts::{PartsSent, names_of, part_batch_no, planned, send_parts};
 use crate::flows::FlowError;
 use crate::refund_flows;
 use crate::state::AppState;
@@ -63,88 +63,50 @@ pub async fn send_batch(state: &AppState, batch: &RefundBatch) -> Result<(), Flo
             Err(error) => return Err(error.into()),
         };
         let seq_nos: Vec<i64> = lines.iter().map(|l| l.seq_no).collect();
-        let plan = planned_parts(&batch.batch_no, MAX_BANK_BATCH_NO, &seq_nos, &sizes)
-            .ok_or_else(|| StoreError::Corrupt(format!("batch {}: plan {sizes:?}", batch.id)))?;
-        parts = state
-            .store
-            .plan_bank_batch_parts(&batch.id, &plan, state.now_ms())
-            .await?;
+        parts = planned(
+            state,
+            &batch.id,
+            &batch.batch_no,
+            MAX_BANK_BATCH_NO,
+            &seq_nos,
+            &sizes,
+        )
+        .await?;
     }
-    for part in parts.iter().filter(|p| p.status == PartStatus::Created) {
-        let request = BatchRefundRequest {
-            batch_no: part.bank_batch_no.clone(),
-            created_at_ms: batch.created_at,
-            lines: whole
-                .lines
-                .iter()
-                .filter(|l| part.holds(i64::from(l.seq_no)))
-                .cloned()
-                .collect(),
-        };
-        let answer = channel.batch_refund(&request).await;
-        let now = state.now_ms();
-        match answer {
-            Ok(accepted) => {
-                state
-                    .store
-                    .record_bank_message(&InboundMessage {
-                        channel_account_id: &batch.channel_account_id,
-                        sha256: &accepted.raw.sha256,
-                        payment_id: None,
-                        order_no: Some(&part.bank_batch_no),
-                        source: "batch_refund",
-                        verdict: "accepted",
-                        reason: "",
-                        raw_masked: &accepted.raw.masked,
-                        now_ms: now,
-                    })
-                    .await?;
-                state
-                    .store
-                    .record_bank_batch_part_accepted(
-                        part,
-                        &accepted.serial_number,
-                        &accepted.batch_date,
-                        &accepted.batch_time,
-                        now,
-                    )
-                    .await?;
-            }
-            Err(ChannelError::Refused { code, message }) => {
-                let reason = format!("{code}: {message}");
-                tracing::warn!(batch_id = %batch.id, part = part.part_no, %reason, "batch part refused");
-                state
-                    .store
-                    .record_bank_batch_part_rejected(part, &reason, now)
-                    .await?;
-            }
-            // Unknown whether the bank took it: the janitor sends it again (the same request),
-            // and the parts after it then.
-            Err(error) => {
-                tracing::warn!(batch_id = %batch.id, part = part.part_no, %error, "batch part outcome unknown");
-                let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
-                state
-                    .store
-                    .schedule_next_refund_batch_query(&batch.id, next)
-                    .await?;
-                return Ok(());
-            }
+    let sent = send_parts(
+        state,
+        &batch.channel_account_id,
+        &parts,
+        "batch_refund",
+        |part| {
+            let request = BatchRefundRequest {
+                batch_no: part.bank_batch_no.clone(),
+                created_at_ms: batch.created_at,
+                lines: whole
+                    .lines
+                    .iter()
+                    .filter(|l| part.holds(i64::from(l.seq_no)))
+                    .cloned()
+                    .collect(),
+            };
+            let channel = channel.clone();
+            Box::pin(async move { channel.batch_refund(&request).await })
+        },
+    )
+    .await?;
+    let taken = match sent {
+        PartsSent::Unknown => {
+            let next = refund_flows::next_query_at(state, batch.query_attempts + 1);
+            state
+                .store
+                .schedule_next_refund_batch_query(&batch.id, next)
+                .await?;
+            return Ok(());
         }
-    }
-    let parts = state.store.bank_batch_parts(&batch.id).await?;
-    let Some(taken) = parts.iter().find(|p| p.status == PartStatus::Accepted) else {
-        let reasons: Vec<&str> = parts.iter().filter_map(|p| p.reason.as_deref()).collect();
-        return reject(state, batch, &reasons.join("; ")).await;
+        PartsSent::Decided(Err(reasons)) => return reject(state, batch, &reasons).await,
+        PartsSent::Decided(Ok(taken)) => taken,
     };
-    let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
-        taken.serial_number.as_deref(),
-        taken.batch_date.as_deref(),
-        taken.batch_time.as_deref(),
-    ) else {
-        return Err(
-            StoreError::Corrupt(format!("batch {} part accepted without names", batch.id)).into(),
-        );
-    };
+    let (serial_number, batch_date, batch_time) = names_of(&taken)?;
     // The batch's own names are its first taken part's; every part keeps its own.
     state
         .store
@@ -270,22 +232,12 @@ async fn query_part(
     channel: &std::sync::Arc<dyn unipay_core::channel::Channel>,
     part: &BankBatchPart,
 ) -> Result<Option<BatchRefundResult>, FlowError> {
-    let (Some(serial_number), Some(batch_date), Some(batch_time)) = (
-        part.serial_number.clone(),
-        part.batch_date.clone(),
-        part.batch_time.clone(),
-    ) else {
-        return Err(StoreError::Corrupt(format!(
-            "batch {} part accepted without its names",
-            batch.id
-        ))
-        .into());
-    };
+    let (serial_number, batch_date, batch_time) = names_of(part)?;
     let reference = BatchRef {
         batch_no: part.bank_batch_no.clone(),
-        batch_date,
-        batch_time,
-        serial_number,
+        batch_date: batch_date.to_string(),
+        batch_time: batch_time.to_string(),
+        serial_number: serial_number.to_string(),
     };
     let result = match channel.query_batch_refund(&reference).await {
         Ok(result) => result,

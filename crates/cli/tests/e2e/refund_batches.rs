@@ -65,11 +65,7 @@ async fn pay_many(world: &World, prefix: &str, count: usize, amount: i64) -> Vec
     paid
 }
 
-async fn wait_batch_final(world: &World, id: &str) -> Value {
-    wait_batch_final_within(world, id, Duration::from_secs(60)).await
-}
-
-async fn wait_batch_final_within(world: &World, id: &str, within: Duration) -> Value {
+async fn wait_batch_final(world: &World, id: &str, within: Duration) -> Value {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let batch = world.client.get_refund_batch(id).await.unwrap();
@@ -205,7 +201,7 @@ pub async fn ten_thousand_line_batch_in_parts(world: &mut World) {
     assert_eq!(created["total_amount"], json!(total));
     let id = created["id"].as_str().unwrap().to_string();
 
-    let batch = wait_batch_final_within(world, &id, Duration::from_secs(240)).await;
+    let batch = wait_batch_final(world, &id, Duration::from_secs(240)).await;
     assert_eq!(batch["status"], json!("finished"), "{}", batch["status"]);
 
     // The bank batches: consecutive, covering every line once, each its own number within the
