@@ -462,7 +462,7 @@ async fn the_batch_fault_api_sets_shows_and_clears() {
         .unwrap();
     assert_eq!(
         shown,
-        json!({ "fail_order_nos": [], "no_response_order_nos": [], "no_response_ms": null })
+        json!({ "fail_order_nos": [], "no_response_order_nos": [], "no_response_ms": null, "refuse_batch_seq_nos": [] })
     );
     // Lists longer than the sim API's ordinary 64 KiB body limit.
     let many: Vec<String> = (0..10_000)
