@@ -107,6 +107,31 @@ pub async fn send_parts<'a>(
     ))
 }
 
+/// `planned`, or when there is no plan (a batch sent whole before batches had parts) the batch
+/// itself as one accepted part under its own names `[serial, date, time]`.
+pub fn or_whole(
+    planned: Vec<BankBatchPart>,
+    batch_id: &str,
+    batch_no: &str,
+    [serial_number, batch_date, batch_time]: [&Option<String>; 3],
+) -> Vec<BankBatchPart> {
+    if !planned.is_empty() {
+        return planned;
+    }
+    vec![BankBatchPart {
+        batch_id: batch_id.to_string(),
+        part_no: 1,
+        bank_batch_no: batch_no.to_string(),
+        first_seq: 1,
+        last_seq: i64::MAX,
+        status: PartStatus::Accepted,
+        serial_number: serial_number.clone(),
+        batch_date: batch_date.clone(),
+        batch_time: batch_time.clone(),
+        reason: None,
+    }]
+}
+
 /// The names a taken part was accepted under: serial number, date, time.
 pub fn names_of(part: &BankBatchPart) -> Result<(&str, &str, &str), FlowError> {
     match (

@@ -5,7 +5,7 @@
 //! hundred deliveries started at once would outlive their lease and be sent twice).
 
 use crate::api::object::event_body;
-use crate::bank_batch_parts::{PartsSent, names_of, part_batch_no, planned, send_parts};
+use crate::bank_batch_parts::{PartsSent, names_of, or_whole, part_batch_no, planned, send_parts};
 use crate::flows::FlowError;
 use crate::mandate_flows;
 use crate::refund_flows;
@@ -142,21 +142,12 @@ async fn reject(
 /// The parts to ask about: those planned, or for a batch sent whole before batches had parts,
 /// the batch itself as one part.
 fn parts_of(batch: &DebitBatch, planned: Vec<BankBatchPart>) -> Vec<BankBatchPart> {
-    if !planned.is_empty() {
-        return planned;
-    }
-    vec![BankBatchPart {
-        batch_id: batch.id.clone(),
-        part_no: 1,
-        bank_batch_no: batch.batch_no.clone(),
-        first_seq: 1,
-        last_seq: i64::MAX,
-        status: PartStatus::Accepted,
-        serial_number: batch.serial_number.clone(),
-        batch_date: batch.batch_date.clone(),
-        batch_time: batch.batch_time.clone(),
-        reason: None,
-    }]
+    or_whole(
+        planned,
+        &batch.id,
+        &batch.batch_no,
+        [&batch.serial_number, &batch.batch_date, &batch.batch_time],
+    )
 }
 
 /// Asks the bank how the lines of each taken part stand and applies the final ones; the lines
