@@ -1,4 +1,4 @@
-//! Every code of the merchant API's error catalogue (`unipay_server::api::error::ERROR_CODES`,
+//! Every code of the merchant API's error catalogue (`unipay_server::http::api::error::ERROR_CODES`,
 //! the one table the OpenAPI document publishes) is asserted by at least one end-to-end or
 //! browser test. A code counts when its quoted name (`"payment_not_found"`) stands in an
 //! asserting statement of `tests/e2e/*.rs` or `tests/browser/*.rs`: a statement (the text up to
@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use unipay_server::api::error::ERROR_CODES;
+use unipay_server::http::api::error::ERROR_CODES;
 
 /// The test sources, as (file name, text).
 fn test_sources() -> Vec<(String, String)> {

@@ -1,11 +1,11 @@
 //! The HTTP application: every surface on one router, and the server's lifecycle.
 
-use crate::api;
-use crate::api::error::ApiError;
-use crate::callbacks;
-use crate::cashier;
-use crate::cashier_kcode;
 use crate::config::ServerConfig;
+use crate::http::api;
+use crate::http::api::error::ApiError;
+use crate::http::callbacks;
+use crate::http::cashier;
+use crate::http::cashier_kcode;
 use crate::metrics;
 use crate::state::AppState;
 use crate::workers;
@@ -36,7 +36,7 @@ pub fn router(state: AppState) -> Router {
     );
     router
         .merge(api::router())
-        .merge(crate::console::router())
+        .merge(crate::http::console::router())
         .route("/pay/{id}", get(cashier::checkout).post(cashier::pay))
         .route("/pay/{id}/result", get(cashier::result))
         .route("/pay/{id}/query", post(cashier::query_now))
@@ -49,17 +49,17 @@ pub fn router(state: AppState) -> Router {
         .route("/static/cashier.css", get(cashier::stylesheet))
         .route(
             "/callbacks/{channel_account_id}/mandates",
-            post(crate::mandate_callbacks::sign_result)
+            post(callbacks::mandate::sign_result)
                 .layer(DefaultBodyLimit::max(callbacks::MAX_CALLBACK_BYTES)),
         )
         .route(
             "/callbacks/{channel_account_id}/identity/{verify_no}",
-            post(crate::identity_callbacks::identity_result)
+            post(callbacks::identity::identity_result)
                 .layer(DefaultBodyLimit::max(callbacks::MAX_CALLBACK_BYTES)),
         )
         .route(
             "/callbacks/{channel_account_id}",
-            post(callbacks::bank_notification)
+            post(callbacks::payment::bank_notification)
                 .layer(DefaultBodyLimit::max(callbacks::MAX_CALLBACK_BYTES)),
         )
         .route("/healthz", get(healthz))

@@ -32,7 +32,7 @@ pub struct ServerConfig {
     /// K-code payment: wrong codes allowed, resend limits.
     pub kcode: crate::kcode::KcodeConfig,
     /// The operations console at `/console`.
-    pub console: crate::console::ConsoleConfig,
+    pub console: crate::http::console::ConsoleConfig,
     /// The key that hashes personal data.
     pub privacy: crate::privacy::PrivacyConfig,
 }
@@ -116,7 +116,7 @@ impl Default for ServerConfig {
             notifier: NotifierConfig::default(),
             books: BooksConfig::default(),
             kcode: crate::kcode::KcodeConfig::default(),
-            console: crate::console::ConsoleConfig::default(),
+            console: crate::http::console::ConsoleConfig::default(),
             privacy: crate::privacy::PrivacyConfig::default(),
         }
     }

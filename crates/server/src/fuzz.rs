@@ -7,20 +7,20 @@
 //! whatever the bytes: a panic would be a 500 (or a dead worker) that anyone could cause.
 //! Where the first byte chooses among several parsers, the rest is the input.
 
-use crate::admin_flows;
-use crate::api::{
+use crate::channels::build_channel;
+use crate::flows;
+use crate::http::api::{
     auth, create, debit_batches, identity, kcode, mandate_input, preauth, refund_batches, refunds,
 };
-use crate::channels::build_channel;
-use crate::console::accounts::{check_password, check_username};
-use crate::console::admin_page::read_new_app;
-use crate::console::channel_account_upload::{read_fields, read_upload};
-use crate::console::form::csrf_refusal;
-use crate::console::notifications_page::{is_console_path, read_resend};
-use crate::console::recon_page::read_decision;
-use crate::console::session::same_secret;
-use crate::console::signin::{read_form, safe_next};
-use crate::console::{FormFields, Role};
+use crate::http::console::accounts::{check_password, check_username};
+use crate::http::console::admin_page::read_new_app;
+use crate::http::console::channel_account_upload::{read_fields, read_upload};
+use crate::http::console::form::csrf_refusal;
+use crate::http::console::notifications_page::{is_console_path, read_resend};
+use crate::http::console::recon_page::read_decision;
+use crate::http::console::session::same_secret;
+use crate::http::console::signin::{read_form, safe_next};
+use crate::http::console::{FormFields, Role};
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart};
 use axum::http::{HeaderValue, Request, header};
@@ -128,7 +128,7 @@ pub fn console_form(data: &[u8]) {
 }
 
 /// The channel-account upload: the multipart body as axum hands it to the handler, its fields,
-/// then the key and certificate read as `admin_flows::add_channel_account` reads them.
+/// then the key and certificate read as `flows::admin::add_channel_account` reads them.
 fn upload(body: &[u8]) {
     let Some(runtime) = runtime() else {
         return;
@@ -147,7 +147,7 @@ fn upload(body: &[u8]) {
         return;
     };
     if let Some(upload) = read_upload(&fields) {
-        let _ = admin_flows::read_credentials(&upload.account("mch_fuzz"));
+        let _ = flows::admin::read_credentials(&upload.account("mch_fuzz"));
     }
 }
 

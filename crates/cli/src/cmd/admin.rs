@@ -8,7 +8,10 @@ use serde_json::json;
 use std::path::PathBuf;
 use unipay_channel_abc::crypto::PrivateKey;
 use unipay_core::ids::random_token;
-use unipay_server::admin_flows::{self, KeySource, NewApp, NewChannelAccount};
+use unipay_server::flows::{
+    self,
+    admin::{KeySource, NewApp, NewChannelAccount},
+};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -155,7 +158,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::CreateMerchant { db, name, id, json } => {
             let store = db.store().await?;
             let now = chrono::Utc::now().timestamp_millis();
-            let merchant = admin_flows::create_merchant(&store, &name, id, now).await?;
+            let merchant = flows::admin::create_merchant(&store, &name, id, now).await?;
             print(
                 json,
                 json!({"merchant_id": merchant.id, "name": merchant.name}),
@@ -180,7 +183,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
                 channel_account_id: channel_account,
                 id,
             };
-            let app = admin_flows::create_app(&store, new, now).await?;
+            let app = flows::admin::create_app(&store, new, now).await?;
             print(
                 json,
                 json!({"app_id": app.id, "secret": app.secret, "merchant_id": app.merchant_id}),
@@ -276,7 +279,7 @@ async fn add_channel_account(args: AddChannelAccountArgs) -> anyhow::Result<()> 
         .with_context(|| format!("reading {}", args.bank_certificate.display()))?;
     let store = args.db.store().await?;
     let now = chrono::Utc::now().timestamp_millis();
-    let added = admin_flows::add_channel_account(
+    let added = flows::admin::add_channel_account(
         &store,
         NewChannelAccount {
             merchant_id: &args.merchant,

@@ -5,7 +5,7 @@ use super::{DatabaseArgs, cli_actor};
 use anyhow::{Context, bail};
 use serde_json::json;
 use std::io::Read;
-use unipay_server::console::accounts::{self, Actor};
+use unipay_server::http::console::accounts::{self, Actor};
 
 /// Reads the password from standard input: the first line, without its line ending.
 fn read_password() -> anyhow::Result<String> {

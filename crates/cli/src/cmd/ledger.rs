@@ -51,7 +51,7 @@ async fn balance(
     json: bool,
 ) -> anyhow::Result<()> {
     if let Some(date) = &as_of
-        && !unipay_server::books::is_date(date)
+        && !unipay_server::flows::books::is_date(date)
     {
         anyhow::bail!("--as-of must be YYYY-MM-DD, not {date:?}");
     }

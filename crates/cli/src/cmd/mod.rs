@@ -75,7 +75,7 @@ impl DatabaseArgs {
 
 /// Refuses anything but a real `YYYY-MM-DD` date.
 pub fn require_date(date: &str) -> anyhow::Result<()> {
-    if unipay_server::books::is_date(date) {
+    if unipay_server::flows::books::is_date(date) {
         Ok(())
     } else {
         anyhow::bail!("dates are YYYY-MM-DD, not {date:?}")

@@ -5,7 +5,7 @@ use super::table::render;
 use clap::Subcommand;
 use serde_json::json;
 use unipay_core::money::format_yuan;
-use unipay_server::books::statements::fetch_statement;
+use unipay_server::flows::books::statements::fetch_statement;
 use unipay_store::statements::{SavedStatement, StoredStatement};
 
 #[derive(Debug, Subcommand)]

@@ -50,7 +50,7 @@ async fn statement_fault(world: &World, order_no: &str, fault: Value) {
 }
 
 fn next_day(date: &str, days: i64) -> String {
-    unipay_server::books::add_days(date, days).expect("a date")
+    unipay_server::flows::books::add_days(date, days).expect("a date")
 }
 
 /// Items of a date by order number: (class, status, resolution).

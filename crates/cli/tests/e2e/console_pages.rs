@@ -395,7 +395,7 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
     let beijing_today = (chrono::Utc::now() + chrono::Duration::hours(8))
         .format("%Y-%m-%d")
         .to_string();
-    let tomorrow = unipay_server::books::add_days(&beijing_today, 1).unwrap();
+    let tomorrow = unipay_server::flows::books::add_days(&beijing_today, 1).unwrap();
     let today = olga
         .get(&format!(
             "/console/payments?q=PAGE-07&from={beijing_today}&to={beijing_today}"
@@ -416,7 +416,7 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
 
 fn yesterday_in_beijing() -> String {
     let beijing = chrono::Utc::now() + chrono::Duration::hours(8);
-    unipay_server::books::add_days(&beijing.format("%Y-%m-%d").to_string(), -1).unwrap()
+    unipay_server::flows::books::add_days(&beijing.format("%Y-%m-%d").to_string(), -1).unwrap()
 }
 
 /// Proves an operator decides a reconciliation difference on the page and the audit log shows

@@ -478,7 +478,7 @@ pub async fn refund_answer_contradicting_a_final_refund_changes_nothing(world: &
         Arc::new(unipay_core::SystemClock),
     )
     .unwrap();
-    let after = unipay_server::refund_flows::query_and_record(&node, &claimed)
+    let after = unipay_server::flows::refunds::query_and_record(&node, &claimed)
         .await
         .unwrap();
     assert_eq!(after, refund_row, "the answer is not applied");

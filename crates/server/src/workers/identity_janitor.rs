@@ -4,7 +4,8 @@
 //! no call can still be under way, it is failed with the code `not_sent`, and the business
 //! system, told by its `identity.verified` notification, asks again.
 
-use crate::identity_flows::{self, Verdict};
+use crate::flows;
+use crate::flows::identity::Verdict;
 use crate::state::AppState;
 use unipay_core::identity::VerifyStatus;
 
@@ -33,7 +34,7 @@ pub async fn sweep(state: &AppState) {
             reason: Some(NOT_SENT_REASON),
         };
         // Finishing is once only: another node failing the same one changes nothing.
-        if let Err(error) = identity_flows::finish(state, &verification, &verdict, None).await {
+        if let Err(error) = flows::identity::finish(state, &verification, &verdict, None).await {
             tracing::warn!(%error, verification_id = %verification.id, "janitor: failing an unsent identity verification failed");
         }
     }

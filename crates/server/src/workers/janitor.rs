@@ -3,7 +3,7 @@
 //! confirms it unpaid. Refunds whose outcome is unknown are swept in the same loop
 //! (`refund_janitor`).
 
-use crate::flows::{self, QueryConclusion};
+use crate::flows::{self, payments::QueryConclusion};
 use crate::state::AppState;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, watch};
@@ -50,7 +50,7 @@ pub async fn check(state: &AppState, payment: &Payment) {
     } else {
         EventSource::Query
     };
-    let conclusion = flows::query_and_record(state, payment, source, expired).await;
+    let conclusion = flows::payments::query_and_record(state, payment, source, expired).await;
     let stays_open = match conclusion {
         Ok(QueryConclusion::Applied(_)) => false,
         Ok(QueryConclusion::StillUnpaid) => !resend_lost_debit(state, payment).await,
@@ -79,7 +79,7 @@ async fn resend_lost_debit(state: &AppState, payment: &Payment) -> bool {
     let may_be_debit = payment
         .payment_type
         .as_deref()
-        .is_none_or(|t| t == crate::debit_flows::DEBIT_PAYMENT_TYPE);
+        .is_none_or(|t| t == crate::flows::debits::DEBIT_PAYMENT_TYPE);
     if !may_be_debit || state.now_ms() < payment.created_at + state.config.janitor.resend_grace_ms {
         return false;
     }
@@ -92,7 +92,7 @@ async fn resend_lost_debit(state: &AppState, payment: &Payment) -> bool {
         }
     };
     tracing::info!(payment_id = %payment.id, "janitor: the bank does not know this debit; sending it again");
-    match crate::debit_flows::send_debit(state, &mandate, payment).await {
+    match crate::flows::debits::send_debit(state, &mandate, payment).await {
         Ok(after) => !after.status.is_open(),
         Err(error) => {
             tracing::warn!(%error, payment_id = %payment.id, "janitor: sending the debit again failed");

@@ -3,8 +3,8 @@
 //! Debit batches are sent again while unaccepted and queried until every line is final. Debits
 //! themselves are payments: the payment janitor looks after them.
 
+use crate::flows;
 use crate::state::AppState;
-use crate::{debit_batch_flows, mandate_flows};
 use std::sync::Arc;
 use tokio::sync::{Semaphore, watch};
 use unipay_core::event::EventSource;
@@ -56,7 +56,7 @@ async fn sweep(state: &AppState, permits: &Arc<Semaphore>) {
                 };
                 let state = state.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = debit_batch_flows::advance(&state, &batch).await {
+                    if let Err(error) = flows::debit_batches::advance(&state, &batch).await {
                         tracing::warn!(%error, batch_id = %batch.id, "janitor: debit batch step failed");
                     }
                     drop(permit);
@@ -68,10 +68,10 @@ async fn sweep(state: &AppState, permits: &Arc<Semaphore>) {
 }
 
 async fn check(state: &AppState, mandate: &Mandate) {
-    let conclusion = mandate_flows::query_and_record(state, mandate, EventSource::Query).await;
+    let conclusion = flows::mandates::query_and_record(state, mandate, EventSource::Query).await;
     let still_pending = match conclusion {
-        Ok(mandate_flows::QueryConclusion::Applied(_)) => false,
-        Ok(mandate_flows::QueryConclusion::StillPending(_)) => true,
+        Ok(flows::mandates::QueryConclusion::Applied(_)) => false,
+        Ok(flows::mandates::QueryConclusion::StillPending(_)) => true,
         Err(error) => {
             tracing::warn!(%error, mandate_id = %mandate.id, "janitor: mandate query failed");
             true
@@ -80,8 +80,9 @@ async fn check(state: &AppState, mandate: &Mandate) {
     if !still_pending {
         return;
     }
-    if is_past(&mandate.expires_on, &mandate_flows::today(state)) {
-        if let Err(error) = mandate_flows::expire(state, &mandate.id, EventSource::Expirer).await {
+    if is_past(&mandate.expires_on, &flows::mandates::today(state)) {
+        if let Err(error) = flows::mandates::expire(state, &mandate.id, EventSource::Expirer).await
+        {
             tracing::error!(%error, mandate_id = %mandate.id, "janitor: expiring failed");
         }
         return;

@@ -1,6 +1,7 @@
 //! Background workers. Each runs at its own pace, claims its work with leases, and stops when
 //! the shutdown signal fires.
 
+pub mod books;
 pub mod identity_janitor;
 pub mod janitor;
 pub mod mandate_janitor;
@@ -19,7 +20,7 @@ pub fn spawn_all(state: &AppState, shutdown: watch::Receiver<bool>) -> Vec<JoinH
         tokio::spawn(mandate_janitor::run(state.clone(), shutdown.clone())),
     ];
     if state.config.books.scheduled {
-        workers.push(tokio::spawn(crate::books::worker::run(
+        workers.push(tokio::spawn(crate::workers::books::run(
             state.clone(),
             shutdown.clone(),
         )));

@@ -1,11 +1,11 @@
 //! The janitor's refund half: asks the bank about every refund whose outcome is unknown
 //! (timeout, `EUNKWN`, a node that died before the answer) on the backoff schedule until it is
-//! final. A refund the bank never registered is sent to it (`refund_flows::query_and_record`),
+//! final. A refund the bank never registered is sent to it (`flows::refunds::query_and_record`),
 //! not failed: the business system was told it was accepted. Batches are sent again while
 //! unaccepted and queried as a whole until every line is final.
 
+use crate::flows;
 use crate::state::AppState;
-use crate::{refund_batch_flows, refund_flows};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use unipay_store::refunds::Refund;
@@ -41,7 +41,7 @@ pub async fn sweep(state: &AppState, permits: &Arc<Semaphore>) {
         };
         let state = state.clone();
         tokio::spawn(async move {
-            if let Err(error) = refund_batch_flows::advance(&state, &batch).await {
+            if let Err(error) = flows::refund_batches::advance(&state, &batch).await {
                 tracing::warn!(%error, batch_id = %batch.id, "janitor: refund batch step failed");
             }
             drop(permit);
@@ -61,9 +61,9 @@ pub async fn sweep(state: &AppState, permits: &Arc<Semaphore>) {
 
 /// One query of one refund; the flow reschedules it while the bank cannot tell.
 pub async fn check(state: &AppState, refund: &Refund) {
-    if let Err(error) = refund_flows::query_and_record(state, refund).await {
+    if let Err(error) = flows::refunds::query_and_record(state, refund).await {
         tracing::warn!(%error, refund_id = %refund.id, "janitor: refund query failed");
-        let next = refund_flows::next_query_at(state, refund.query_attempts + 1);
+        let next = flows::refunds::next_query_at(state, refund.query_attempts + 1);
         if let Err(error) = state
             .store
             .schedule_next_refund_query(&refund.id, next)

@@ -18,7 +18,7 @@ use unipay_core::channel::{RawMessage, StatementFile};
 use unipay_core::ids::new_id;
 use unipay_core::money::format_yuan;
 use unipay_core::statement::{StatementSummary, StatementTotals};
-use unipay_server::books::recon::reconcile_day;
+use unipay_server::flows::books::recon::reconcile_day;
 use unipay_server::{AppState, ServerConfig};
 use unipay_store::Store;
 use unipay_store::bulk::{BenchOwner, BenchPayment};

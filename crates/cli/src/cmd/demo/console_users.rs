@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use std::path::Path;
-use unipay_server::console::accounts::{self, Actor};
+use unipay_server::http::console::accounts::{self, Actor};
 use unipay_store::Store;
 
 const ROLES: [&str; 4] = ["admin", "operator", "finance", "auditor"];

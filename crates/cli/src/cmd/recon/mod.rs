@@ -6,7 +6,7 @@ mod report;
 use super::DatabaseArgs;
 use clap::{Args, Subcommand, ValueEnum};
 use report::{Format, render};
-use unipay_server::books::recon::{reconcile_day, resolve_item};
+use unipay_server::flows::books::recon::{reconcile_day, resolve_item};
 use unipay_store::recon::{Decision, ItemFilter, ResolveOutcome};
 
 #[derive(Debug, Args)]

@@ -478,13 +478,20 @@ async fn judge_books(
     let state = AppState::new(store, config, Arc::new(unipay_core::SystemClock))?;
     let mut classes: BTreeMap<&str, u64> = BTreeMap::new();
     for date in dates {
-        unipay_server::books::statements::fetch_statement(&state, inputs.channel_account_id, date)
-            .await
-            .with_context(|| format!("fetching the statement of {date}"))?;
-        let report =
-            unipay_server::books::recon::reconcile_day(&state, inputs.channel_account_id, date)
-                .await
-                .with_context(|| format!("reconciling {date}"))?;
+        unipay_server::flows::books::statements::fetch_statement(
+            &state,
+            inputs.channel_account_id,
+            date,
+        )
+        .await
+        .with_context(|| format!("fetching the statement of {date}"))?;
+        let report = unipay_server::flows::books::recon::reconcile_day(
+            &state,
+            inputs.channel_account_id,
+            date,
+        )
+        .await
+        .with_context(|| format!("reconciling {date}"))?;
         for (class, count) in &report.classes {
             *classes.entry(class).or_default() += count;
         }

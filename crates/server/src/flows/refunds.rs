@@ -1,0 +1,218 @@
+//! The refund flows shared by the API and the janitor: send a committed refund to the bank,
+//! ask the bank about a refund whose outcome is unknown (sending it when the bank has none),
+//! and record what it says. Every state
+//! change goes through `Store::apply_refund_change`; bank calls happen after commits, never
+//! inside a transaction.
+
+use crate::flows::FlowError;
+use crate::flows::objects::refund::refund_event_body;
+use crate::state::AppState;
+use crate::workers::notifier;
+use std::sync::Arc;
+use unipay_core::channel::{BankRefundState, Channel, ChannelError, RefundAnswer, RefundRequest};
+use unipay_core::event::EventSource;
+use unipay_core::refund::RefundEvent;
+use unipay_store::StoreError;
+use unipay_store::messages::InboundMessage;
+use unipay_store::refunds::{Refund, RefundChange, RefundOutcome};
+
+/// Applies a refund change; a notification it writes is delivered at once by this node (held
+/// from other notifiers by a lease, which any notifier takes over if this node dies).
+pub async fn apply(
+    state: &AppState,
+    change: &RefundChange<'_>,
+) -> Result<RefundOutcome, StoreError> {
+    let at_once = state.config.notifier.deliver_at_once;
+    let change = RefundChange {
+        delivery_lease_ms: if at_once {
+            state.config.notifier.lease_ms
+        } else {
+            0
+        },
+        ..*change
+    };
+    let mut outcome = state
+        .store
+        .apply_refund_change(&change, &refund_event_body)
+        .await?;
+    match &mut outcome {
+        RefundOutcome::Changed { event, .. } => {
+            if let Some(event) = event.take()
+                && at_once
+            {
+                notifier::deliver_now(state, *event);
+            }
+        }
+        RefundOutcome::Rejected(refund) => {
+            tracing::warn!(refund_id = %refund.id, "bank answer contradicts a final refund; recorded");
+        }
+        _ => {}
+    }
+    Ok(outcome)
+}
+
+pub(crate) async fn channel_of(
+    state: &AppState,
+    account_id: &str,
+) -> Result<Arc<dyn Channel>, FlowError> {
+    state
+        .channels
+        .get(&state.store, account_id)
+        .await
+        .map_err(|e| FlowError::ChannelSetup(account_id.to_string(), e.to_string()))?
+        .ok_or_else(|| FlowError::ChannelSetup(account_id.to_string(), "missing".into()))
+}
+
+/// Sends a pending refund (already committed) to the bank and records the answer. An unknown
+/// outcome leaves it pending with the janitor's first query scheduled.
+pub async fn send_refund(state: &AppState, refund: &Refund) -> Result<Refund, FlowError> {
+    send(state, refund, EventSource::Api).await
+}
+
+/// [`send_refund`] on behalf of `source`.
+async fn send(state: &AppState, refund: &Refund, source: EventSource) -> Result<Refund, FlowError> {
+    let payment = state
+        .store
+        .get_payment(&refund.payment_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("refund {} has no payment", refund.id)))?;
+    let channel = channel_of(state, &refund.channel_account_id).await?;
+    let request = RefundRequest {
+        order_no: payment.order_no.clone(),
+        refund_no: refund.refund_no.clone(),
+        amount: unipay_core::Amount::from_fen(refund.amount)
+            .map_err(|e| FlowError::Store(StoreError::Corrupt(e.to_string())))?,
+        reason: refund.reason.clone().unwrap_or_default(),
+        created_at_ms: refund.created_at,
+    };
+    let answer = channel.refund(&request).await;
+    // The bank may have refunded already: what is committed is only the pending refund, which
+    // the janitor's query must settle without sending it a second time.
+    crate::crash::crash_point("refund.after_bank_answer_before_commit");
+    record_answer(state, refund, answer, source, "refund").await
+}
+
+/// Asks the bank about a pending refund and records what it says. A refund the bank does not
+/// know is sent now: the business system was told it was accepted, and the bank may never
+/// have received it (this node died before sending, or the request was lost on the way). The
+/// same number and amount go again, so a bank that did get it answers with its first answer.
+pub async fn query_and_record(state: &AppState, refund: &Refund) -> Result<Refund, FlowError> {
+    let channel = channel_of(state, &refund.channel_account_id).await?;
+    let answer = channel.query_refund(&refund.refund_no).await;
+    let not_found = matches!(
+        &answer,
+        Ok(RefundAnswer {
+            state: BankRefundState::NotFound { .. },
+            ..
+        })
+    );
+    let after = record_answer(state, refund, answer, EventSource::Query, "refund_query").await?;
+    if !not_found || !may_send_again(&after) {
+        return Ok(after);
+    }
+    tracing::info!(refund_id = %after.id, refund_no = %after.refund_no,
+        "the bank has no such refund; sending it");
+    send(state, &after, EventSource::Query).await
+}
+
+/// A batch line is the batch's to send, and a refund settled meanwhile needs nothing.
+fn may_send_again(refund: &Refund) -> bool {
+    refund.batch_id.is_none() && !refund.status.is_final()
+}
+
+/// When the janitor asks next about a refund still unknown after `queries_made` queries.
+pub fn next_query_at(state: &AppState, queries_made: i64) -> i64 {
+    // An expiry in the past leaves the schedule uncapped: a refund never expires.
+    state
+        .config
+        .janitor
+        .query_schedule_ms
+        .next_query_at(state.now_ms(), queries_made, 0)
+}
+
+async fn record_answer(
+    state: &AppState,
+    refund: &Refund,
+    answer: Result<RefundAnswer, ChannelError>,
+    source: EventSource,
+    message_source: &str,
+) -> Result<Refund, FlowError> {
+    let now = state.now_ms();
+    let (bank_state, raw) = match answer {
+        Ok(answer) => (Ok(answer.state), Some(answer.raw)),
+        Err(error) => (Err(error), None),
+    };
+    let message = raw.as_ref().map(|raw| InboundMessage {
+        channel_account_id: &refund.channel_account_id,
+        sha256: &raw.sha256,
+        payment_id: Some(&refund.payment_id),
+        order_no: Some(&refund.refund_no),
+        source: message_source,
+        verdict: "accepted",
+        reason: "",
+        raw_masked: &raw.masked,
+        now_ms: now,
+    });
+    let next = next_query_at(state, refund.query_attempts + 1);
+    let base = RefundChange {
+        refund_id: &refund.id,
+        event: RefundEvent::BankPending,
+        source,
+        channel_refund_no: None,
+        accounting_date: None,
+        next_query_at: Some(next),
+        detail: "",
+        message: message.as_ref(),
+        delivery_lease_ms: 0,
+        known: Some(refund),
+        now_ms: now,
+    };
+    let detail;
+    let change = match &bank_state {
+        Ok(BankRefundState::Succeeded(done)) => RefundChange {
+            event: RefundEvent::BankSucceeded,
+            channel_refund_no: Some(&done.channel_refund_no),
+            accounting_date: Some(&done.accounting_date),
+            next_query_at: None,
+            ..base
+        },
+        Ok(BankRefundState::Failed { code, reason }) => {
+            detail = format!("{code}: {reason}");
+            RefundChange {
+                event: RefundEvent::BankFailed,
+                next_query_at: None,
+                detail: &detail,
+                ..base
+            }
+        }
+        Ok(BankRefundState::Unknown { reason }) => RefundChange {
+            detail: reason,
+            ..base
+        },
+        // Still pending: it is about to be sent, and like a new refund it waits before the
+        // next query, so that the query does not overtake it.
+        Ok(BankRefundState::NotFound { code, reason }) => {
+            detail = format!("{code}: {reason}");
+            RefundChange {
+                detail: &detail,
+                next_query_at: Some(now.saturating_add(state.config.janitor.resend_grace_ms)),
+                ..base
+            }
+        }
+        // No answer to believe: whether the bank has the refund is unknown, so it stays
+        // pending and the janitor asks (a refund the bank never got is then sent again).
+        Err(error) => {
+            detail = error.to_string();
+            tracing::warn!(refund_id = %refund.id, %detail, "refund outcome unknown");
+            RefundChange {
+                detail: &detail,
+                ..base
+            }
+        }
+    };
+    let outcome = apply(state, &change).await?;
+    Ok(match outcome.into_refund() {
+        Some(after) => after,
+        None => refund.clone(),
+    })
+}

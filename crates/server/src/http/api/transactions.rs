@@ -1,0 +1,198 @@
+//! The transaction flow (交易流水): `GET /v1/transactions` pages through the app's own
+//! payments and refunds by keyset cursor (stable while rows are inserted);
+//! `GET /v1/channel-transactions` asks the bank for its records of some hours of a day
+//! (`QueryTrnxRecords`) and answers them parsed.
+
+use crate::flows::FlowError;
+use crate::http::api::auth::SignedRequest;
+use crate::http::api::error::{ApiError, json_response};
+use crate::http::api::payments::flow_error;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use unipay_core::clock::rfc3339;
+use unipay_core::statement::CollectedStatement;
+use unipay_store::refunds::transactions::{Cursor, TransactionKind, TransactionQuery};
+
+const DEFAULT_LIMIT: i64 = 100;
+
+#[derive(Deserialize)]
+pub struct FlowParams {
+    from: Option<String>,
+    to: Option<String>,
+    status: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new("invalid_request", message)
+}
+
+fn parse_time(name: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
+    text.filter(|t| !t.is_empty())
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map(|at| at.timestamp_millis())
+                .map_err(|_| invalid(format!("{name} must be an RFC 3339 time")))
+        })
+        .transpose()
+}
+
+pub async fn list_transactions(
+    State(state): State<AppState>,
+    Query(params): Query<FlowParams>,
+    request: SignedRequest,
+) -> Result<Response, ApiError> {
+    let from_ms = parse_time("from", params.from.as_deref())?.unwrap_or(0);
+    let to_ms = parse_time("to", params.to.as_deref())?.unwrap_or(i64::MAX);
+    let kind = match params.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            TransactionKind::parse(text)
+                .ok_or_else(|| invalid("type must be payment or refund"))?,
+        ),
+    };
+    let cursor = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(text) => {
+            Some(Cursor::parse(text).ok_or_else(|| invalid("cursor is not one we gave"))?)
+        }
+    };
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=unipay_store::refunds::transactions::MAX_PAGE).contains(&limit) {
+        return Err(invalid("limit must be 1 to 1000"));
+    }
+    let page = state
+        .store
+        .list_transactions(&TransactionQuery {
+            app_id: &request.app.id,
+            from_ms,
+            to_ms,
+            status: params.status.as_deref().filter(|s| !s.is_empty()),
+            kind,
+            cursor: cursor.as_ref(),
+            limit,
+        })
+        .await?;
+    let data: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|row| {
+            json!({
+                "type": row.kind.as_str(),
+                "id": row.id,
+                "out_no": row.out_no,
+                "amount": row.amount,
+                "status": row.status,
+                "payment_id": row.payment_id,
+                "created_at": rfc3339(row.created_at),
+            })
+        })
+        .collect();
+    let body = json!({
+        "data": data,
+        "next_cursor": page.next_cursor.as_ref().map(Cursor::encode),
+    });
+    Ok(json_response(StatusCode::OK, body.to_string()))
+}
+
+#[derive(Deserialize)]
+pub struct ChannelParams {
+    channel_account: Option<String>,
+    date: Option<String>,
+    start_hour: Option<u8>,
+    end_hour: Option<u8>,
+}
+
+pub async fn channel_transactions(
+    State(state): State<AppState>,
+    Query(params): Query<ChannelParams>,
+    request: SignedRequest,
+) -> Result<Response, ApiError> {
+    let route = state.channel_route(&request.app).await?.ok_or_else(|| {
+        ApiError::new(
+            "no_channel_account",
+            "the app's merchant has no channel account",
+        )
+    })?;
+    // Only the app's own channel account may be asked about.
+    let account = params
+        .channel_account
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| route.channel_account_id.clone());
+    if account != route.channel_account_id {
+        return Err(invalid("channel_account is not the app's"));
+    }
+    let date = params
+        .date
+        .filter(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
+        .ok_or_else(|| invalid("date must be YYYY-MM-DD"))?;
+    let start_hour = params.start_hour.unwrap_or(0);
+    let end_hour = params.end_hour.unwrap_or(23);
+    if start_hour > end_hour || end_hour > 23 {
+        return Err(invalid("start_hour and end_hour must be 0-23, start first"));
+    }
+    let channel = state
+        .channels
+        .get(&state.store, &account)
+        .await
+        .map_err(|e| flow_error(FlowError::ChannelSetup(account.clone(), e.to_string())))?
+        .ok_or_else(|| flow_error(FlowError::ChannelSetup(account.clone(), "missing".into())))?;
+    let file = channel
+        .query_transactions(&date, start_hour, end_hour)
+        .await
+        .map_err(|e| flow_error(FlowError::Channel(e)))?;
+    // Parsing is blocking work on a file that may be large.
+    let parsed = tokio::task::spawn_blocking(move || {
+        let mut collected = CollectedStatement::default();
+        let mut reader = file.bytes.as_slice();
+        channel
+            .parse_statement(&mut reader, file.gzip, &mut collected)
+            .map(|_| collected)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| {
+        ApiError::new(
+            "bank_unavailable",
+            format!("the bank's records are unreadable: {e}"),
+        )
+    })?;
+    let records: Vec<Value> = parsed
+        .lines
+        .iter()
+        .map(|line| {
+            json!({
+                "line_no": line.line_no,
+                "type": line.kind.as_str(),
+                "order_no": line.order_no,
+                "original_order_no": line.original_order_no,
+                "amount": line.amount.fen(),
+                "fee": line.fee_fen,
+                "accounting_date": line.accounting_date,
+                "bank_serial": line.bank_serial,
+                "traded_at": line.traded_at,
+            })
+        })
+        .collect();
+    let unreadable: Vec<Value> = parsed
+        .unreadable
+        .iter()
+        .map(|u| json!({"line_no": u.line_no, "reason": u.reason}))
+        .collect();
+    let body = json!({
+        "channel_account": account,
+        "date": date,
+        "start_hour": start_hour,
+        "end_hour": end_hour,
+        "records": records,
+        "unreadable": unreadable,
+    });
+    Ok(json_response(StatusCode::OK, body.to_string()))
+}

@@ -1,0 +1,280 @@
+//! The cashier (收银台): the consumer's pages. Choose how to pay → signed PayReq → the bank's
+//! page; afterwards a result page that sends the consumer back to the business system with the
+//! result and a signature over it.
+
+use crate::flows::{self, FlowError};
+use crate::http::api::flow_error;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+use unipay_core::event::EventSource;
+use unipay_core::money::format_yuan;
+use unipay_core::payment::PaymentStatus;
+use unipay_store::payments::Payment;
+
+#[derive(Template)]
+#[template(path = "checkout.html")]
+struct CheckoutPage<'a> {
+    payment_id: &'a str,
+    subject: &'a str,
+    amount_yuan: String,
+    out_trade_no: &'a str,
+    open: bool,
+    status: &'a str,
+    status_text: &'static str,
+    payment_types: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "result.html")]
+struct ResultPage<'a> {
+    payment_id: &'a str,
+    subject: &'a str,
+    amount_yuan: String,
+    status: &'a str,
+    status_text: &'static str,
+    waiting: bool,
+    return_link: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    title: &'a str,
+    message: &'a str,
+    payment_id: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct PayForm {
+    payment_type: String,
+}
+
+pub const STYLESHEET: &str = include_str!("../../static/cashier.css");
+
+pub async fn stylesheet() -> Response {
+    let mut response = STYLESHEET.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    response
+}
+
+pub async fn checkout(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let payment = match load(&state, &id).await {
+        Ok(payment) => payment,
+        Err(response) => return response,
+    };
+    let now = state.now_ms();
+    let open = payment.status.is_open() && now < payment.expires_at;
+    let payment_types = match flows::channel_for(&state, &payment).await {
+        Ok(channel) => channel.payment_types(),
+        Err(error) => return failure(&error.to_string(), Some(&payment.id)),
+    };
+    render(CheckoutPage {
+        payment_id: &payment.id,
+        subject: &payment.subject,
+        amount_yuan: format_yuan(payment.amount),
+        out_trade_no: &payment.out_trade_no,
+        open,
+        status: payment.status.as_str(),
+        status_text: if payment.status.is_open() && !open {
+            "已过期 Expired"
+        } else {
+            status_text(payment.status)
+        },
+        payment_types,
+    })
+}
+
+pub async fn pay(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<PayForm>,
+) -> Response {
+    let payment = match load(&state, &id).await {
+        Ok(payment) => payment,
+        Err(response) => return response,
+    };
+    if !payment.status.is_open() || state.now_ms() >= payment.expires_at {
+        return Redirect::to(&format!("/pay/{}/result", payment.id)).into_response();
+    }
+    let allowed = match flows::channel_for(&state, &payment).await {
+        Ok(channel) => channel.payment_types(),
+        Err(error) => return failure(&error.to_string(), Some(&payment.id)),
+    };
+    if !allowed.iter().any(|(code, _)| *code == form.payment_type) {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "无效的支付方式 Invalid payment type",
+            "请重新选择。Please choose again.",
+            Some(&payment.id),
+        );
+    }
+    let buyer_ip = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').next().unwrap_or("").trim().to_string());
+    match flows::payments::start_bank_payment(&state, &payment, &form.payment_type, buyer_ip).await
+    {
+        Ok(redirect) => Redirect::to(&redirect.payment_url).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, payment_id = %payment.id, "cashier: the bank did not take the payment request");
+            let text = match error {
+                FlowError::Channel(_) => {
+                    "银行暂时无法受理，请稍后再试。The bank cannot take the payment right now; please try again."
+                }
+                _ => "系统繁忙，请稍后再试。Please try again later.",
+            };
+            message(
+                StatusCode::BAD_GATEWAY,
+                "暂时无法支付 Payment unavailable",
+                text,
+                Some(&payment.id),
+            )
+        }
+    }
+}
+
+pub async fn result(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let payment = match load(&state, &id).await {
+        Ok(payment) => payment,
+        Err(response) => return response,
+    };
+    let return_link = match (&payment.return_url, payment.status.is_open()) {
+        (Some(url), false) => match state.app(&payment.app_id).await {
+            Ok(Some(app)) => Some(signed_return_url(
+                url,
+                &payment,
+                &app.secret,
+                state.clock.now_s(),
+            )),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut response = render(ResultPage {
+        payment_id: &payment.id,
+        subject: &payment.subject,
+        amount_yuan: format_yuan(payment.amount),
+        status: payment.status.as_str(),
+        status_text: status_text(payment.status),
+        waiting: payment.status.is_open(),
+        return_link,
+    });
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The consumer's "I have paid" button: ask the bank now.
+pub async fn query_now(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let payment = match load(&state, &id).await {
+        Ok(payment) => payment,
+        Err(response) => return response,
+    };
+    if payment.status.is_open()
+        && let Err(error) =
+            flows::payments::query_and_record(&state, &payment, EventSource::Cashier, false).await
+    {
+        let error = flow_error(error);
+        tracing::warn!(code = error.code, message = %error.message, "cashier: query failed");
+    }
+    Redirect::to(&format!("/pay/{}/result", payment.id)).into_response()
+}
+
+/// `return_url` plus the result, signed with the app's secret so the business system can
+/// trust what the browser brings: `signature = hex(HMAC-SHA256(secret, <the query before &signature>))`.
+pub fn signed_return_url(return_url: &str, payment: &Payment, secret: &str, now_s: i64) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("payment_id", &payment.id)
+        .append_pair("out_trade_no", &payment.out_trade_no)
+        .append_pair("status", payment.status.as_str())
+        .append_pair("amount", &payment.amount.to_string())
+        .append_pair("t", &now_s.to_string())
+        .finish();
+    let signature = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(query.as_bytes());
+            hex::encode(mac.finalize().into_bytes())
+        }
+        Err(_) => String::new(),
+    };
+    let separator = if return_url.contains('?') { '&' } else { '?' };
+    format!("{return_url}{separator}{query}&signature={signature}")
+}
+
+fn status_text(status: PaymentStatus) -> &'static str {
+    match status {
+        PaymentStatus::Created => "待支付 Awaiting payment",
+        PaymentStatus::Pending => "支付处理中 Processing",
+        PaymentStatus::Succeeded => "支付成功 Paid",
+        PaymentStatus::Failed => "支付失败 Failed",
+        PaymentStatus::Closed => "已关闭 Closed",
+        PaymentStatus::Authorized => "已授权 Authorized",
+        PaymentStatus::Cancelled => "已撤销 Cancelled",
+    }
+}
+
+pub(crate) async fn load(state: &AppState, id: &str) -> Result<Payment, Response> {
+    if id.len() > 64 {
+        return Err(not_found());
+    }
+    match state.store.get_payment(id).await {
+        Ok(Some(payment)) => Ok(payment),
+        Ok(None) => Err(not_found()),
+        Err(error) => Err(failure(&error.to_string(), None)),
+    }
+}
+
+fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "订单不存在 Payment not found",
+        "请检查链接。Please check the link.",
+        None,
+    )
+}
+
+fn failure(error: &str, payment_id: Option<&str>) -> Response {
+    tracing::error!(error, "cashier failure");
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "系统繁忙 Something went wrong",
+        "请稍后再试。Please try again later.",
+        payment_id,
+    )
+}
+
+pub(crate) fn message(
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    payment_id: Option<&str>,
+) -> Response {
+    let mut response = render(MessagePage {
+        title,
+        message: text,
+        payment_id,
+    });
+    *response.status_mut() = status;
+    response
+}
+
+pub(crate) fn render(template: impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}

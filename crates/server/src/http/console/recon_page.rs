@@ -1,0 +1,329 @@
+//! `/console/recon?date=`: per accounting date both sides' figures, every difference by class,
+//! and the operator's decision on one (`books::recon::resolve_item`, the command line's own:
+//! the item, its adjustment entry and the audit entry commit together); the statements of the
+//! date with their files exactly as the bank delivered them.
+
+use super::i18n::Tr;
+use super::page::{self, Flash, Layout, local_time};
+use super::roles::Permission;
+use super::session::SignedIn;
+use super::views::or_blank;
+use super::{ConsoleForm, FormFields};
+use crate::flows::books::recon::resolve_item;
+use crate::flows::books::{BooksError, is_date};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use unipay_core::money::format_yuan;
+use unipay_store::recon::{Decision, ItemFilter, ReconDay, ReconItem, ResolveOutcome};
+use unipay_store::statements::StoredStatement;
+
+/// Days listed when no date is chosen.
+const RECENT_DAYS: usize = 30;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/recon", get(show))
+        .route("/console/recon/items/{id}/resolve", post(resolve))
+        .route("/console/statements/{id}/file", get(statement_file))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReconParams {
+    date: String,
+}
+
+/// One side's figures: count and amount in yuan.
+pub struct Side {
+    pub payments: i64,
+    pub payments_yuan: String,
+    pub refunds: i64,
+    pub refunds_yuan: String,
+    pub fees_yuan: String,
+}
+
+pub struct DayRow {
+    pub date: String,
+    pub channel_account_id: String,
+    pub bank: Side,
+    pub platform: Side,
+    pub matched: i64,
+    pub matched_yuan: String,
+    pub unreadable_lines: i64,
+    pub runs: i64,
+    pub ran_at: String,
+}
+
+pub struct ItemRow {
+    pub id: String,
+    pub date: String,
+    pub class: String,
+    pub kind: String,
+    pub order_no: String,
+    pub payment_id: String,
+    pub bank_amount: String,
+    pub bank_fee: String,
+    pub bank_serial: String,
+    pub platform_amount: String,
+    pub platform_fee: String,
+    pub platform_status: String,
+    pub status: &'static str,
+    pub pending: bool,
+    pub resolution: String,
+    pub note: String,
+    pub resolved_by: String,
+}
+
+pub struct StatementRow {
+    pub id: String,
+    pub channel_account_id: String,
+    pub version: i64,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub gzip: bool,
+    pub unreadable_lines: i64,
+    pub totals_agree: bool,
+    pub fetched: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/recon.html")]
+struct ReconPage {
+    layout: Layout,
+    t: Tr,
+    date: String,
+    days: Vec<DayRow>,
+    /// Items by class, classes in name order.
+    classes: Vec<(String, Vec<ItemRow>)>,
+    statements: Vec<StatementRow>,
+    may_resolve: bool,
+    may_download: bool,
+    bad_date: bool,
+}
+
+/// `GET /console/recon?date=YYYY-MM-DD` (no date: recent days and every pending item).
+pub async fn show(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<ReconParams>,
+) -> Response {
+    let date = params.date.trim().to_string();
+    let bad_date = !date.is_empty() && !is_date(&date);
+    let chosen = (!date.is_empty() && !bad_date).then_some(date.as_str());
+    let store = &state.store;
+    let days = match store.list_recon_days(chosen).await {
+        Ok(mut days) => {
+            days.truncate(RECENT_DAYS);
+            days
+        }
+        Err(error) => return page::failure(&error),
+    };
+    let filter = ItemFilter {
+        accounting_date: chosen,
+        channel_account_id: None,
+        pending_only: chosen.is_none(),
+    };
+    let items = match store.list_recon_items(&filter).await {
+        Ok(items) => items,
+        Err(error) => return page::failure(&error),
+    };
+    let statements = match chosen {
+        Some(date) => match store.list_statements(Some(date)).await {
+            Ok(statements) => statements,
+            Err(error) => return page::failure(&error),
+        },
+        None => Vec::new(),
+    };
+    let mut classes: BTreeMap<String, Vec<ItemRow>> = BTreeMap::new();
+    for item in &items {
+        classes
+            .entry(item.class.clone())
+            .or_default()
+            .push(item_row(item));
+    }
+    let layout = Layout::new(&signed, "recon", "recon.title");
+    page::render(&ReconPage {
+        t: layout.t,
+        layout,
+        date: if bad_date { String::new() } else { date },
+        days: days.iter().map(day_row).collect(),
+        classes: classes.into_iter().collect(),
+        statements: statements.iter().map(statement_row).collect(),
+        may_resolve: signed.can(Permission::ResolveRecon),
+        may_download: signed.can(Permission::DownloadFiles),
+        bad_date,
+    })
+}
+
+fn yuan(fen: Option<i64>) -> String {
+    fen.map(format_yuan).unwrap_or_default()
+}
+
+fn day_row(d: &ReconDay) -> DayRow {
+    DayRow {
+        date: d.accounting_date.clone(),
+        channel_account_id: d.channel_account_id.clone(),
+        bank: Side {
+            payments: d.bank_payments,
+            payments_yuan: format_yuan(d.bank_payments_fen),
+            refunds: d.bank_refunds,
+            refunds_yuan: format_yuan(d.bank_refunds_fen),
+            fees_yuan: format_yuan(d.bank_fees_fen),
+        },
+        platform: Side {
+            payments: d.platform_payments,
+            payments_yuan: format_yuan(d.platform_payments_fen),
+            refunds: d.platform_refunds,
+            refunds_yuan: format_yuan(d.platform_refunds_fen),
+            fees_yuan: format_yuan(d.platform_fees_fen),
+        },
+        matched: d.matched,
+        matched_yuan: format_yuan(d.matched_fen),
+        unreadable_lines: d.unreadable_lines,
+        runs: d.runs,
+        ran_at: local_time(d.ran_at),
+    }
+}
+
+fn item_row(i: &ReconItem) -> ItemRow {
+    ItemRow {
+        id: i.id.clone(),
+        date: i.accounting_date.clone(),
+        class: i.class.clone(),
+        kind: i.kind.clone(),
+        order_no: i.order_no.clone(),
+        payment_id: or_blank(&i.payment_id),
+        bank_amount: yuan(i.bank_amount),
+        bank_fee: yuan(i.bank_fee),
+        bank_serial: or_blank(&i.bank_serial),
+        platform_amount: yuan(i.platform_amount),
+        platform_fee: yuan(i.platform_fee),
+        platform_status: or_blank(&i.platform_status),
+        status: i.status.as_str(),
+        pending: i.status.is_pending(),
+        resolution: or_blank(&i.resolution),
+        note: or_blank(&i.note),
+        resolved_by: or_blank(&i.resolved_by),
+    }
+}
+
+fn statement_row(s: &StoredStatement) -> StatementRow {
+    StatementRow {
+        id: s.id.clone(),
+        channel_account_id: s.channel_account_id.clone(),
+        version: s.version,
+        sha256: s.sha256.clone(),
+        size_bytes: s.size_bytes,
+        gzip: s.gzip,
+        unreadable_lines: s.unreadable_lines,
+        totals_agree: s.totals_agree(),
+        fetched: local_time(s.fetched_at),
+    }
+}
+
+/// `POST /console/recon/items/{id}/resolve` (`decision` = `bank_wins` | `platform_wins`,
+/// `note`).
+pub async fn resolve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: ConsoleForm,
+) -> Result<Response, Response> {
+    let ConsoleForm { signed, fields } = form;
+    signed
+        .require(&state, Permission::ResolveRecon, &id)
+        .await?;
+    let item = match state.store.get_recon_item(&id).await {
+        Ok(Some(item)) => item,
+        Ok(None) => return Ok(page::not_found(&signed)),
+        Err(error) => return Ok(page::failure(&error)),
+    };
+    let back = format!("/console/recon?date={}", item.accounting_date);
+    let Some(decision) = read_decision(&fields) else {
+        return Ok(page::redirect_with(
+            &back,
+            Flash::Error("flash.decision_missing"),
+        ));
+    };
+    let note = fields.get("note").unwrap_or("");
+    let outcome = resolve_item(
+        &state,
+        &id,
+        decision,
+        note,
+        &signed.username,
+        &signed.from_address,
+    )
+    .await;
+    let flash = match outcome {
+        Ok(ResolveOutcome::Resolved(_)) => Flash::Ok("flash.resolved"),
+        Ok(ResolveOutcome::NotPending(_)) => Flash::Error("flash.not_pending"),
+        Ok(ResolveOutcome::NotFound) => return Ok(page::not_found(&signed)),
+        Err(BooksError::Refused(reason)) => {
+            signed
+                .audit(&state, "recon.resolve", &id, &reason, "refused")
+                .await;
+            Flash::Error("flash.note_required")
+        }
+        Err(error) => return Ok(page::failure(&error)),
+    };
+    Ok(page::redirect_with(&back, flash))
+}
+
+/// The resolve form's `decision` (`None` when missing or unknown).
+pub(crate) fn read_decision(fields: &FormFields) -> Option<Decision> {
+    match fields.get("decision") {
+        Some("bank_wins") => Some(Decision::BankWins),
+        Some("platform_wins") => Some(Decision::PlatformWins),
+        _ => None,
+    }
+}
+
+/// `GET /console/statements/{id}/file`: the statement exactly as the bank delivered it.
+pub async fn statement_file(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    signed
+        .require(&state, Permission::DownloadFiles, &id)
+        .await?;
+    let statement = match state.store.get_statement(&id).await {
+        Ok(Some(statement)) => statement,
+        Ok(None) => return Ok(page::not_found(&signed)),
+        Err(error) => return Ok(page::failure(&error)),
+    };
+    let bytes = match state.store.statement_bytes(&id).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(page::not_found(&signed)),
+        Err(error) => return Ok(page::failure(&error)),
+    };
+    signed
+        .audit(&state, "statement.download", &id, &statement.sha256, "ok")
+        .await;
+    let name = format!(
+        "statement-{}-{}-v{}.{}",
+        statement.channel_account_id,
+        statement.accounting_date,
+        statement.version,
+        if statement.gzip { "txt.gz" } else { "txt" }
+    );
+    Ok(download(bytes, "application/octet-stream", &name))
+}
+
+/// A file to save, under `name` (ids and dates only: nothing to escape).
+pub fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}

@@ -1,0 +1,79 @@
+//! The scheduled part of the books: once the configured hour has passed, yesterday's statement
+//! of every channel account is fetched and reconciled. Each step is skipped when it has been
+//! done, so any number of nodes may run this and a failed step is simply tried again on the
+//! next round.
+
+use crate::flows::books::add_days;
+use crate::flows::books::recon::reconcile_day;
+use crate::flows::books::statements::fetch_statement;
+use crate::state::AppState;
+use crate::workers::pause;
+use tokio::sync::watch;
+
+pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let interval = state.config.books.poll_interval_ms.max(1_000);
+    loop {
+        if let Some(date) = due_date(&state) {
+            catch_up(&state, &date).await;
+        }
+        if pause(&mut shutdown, interval).await {
+            return;
+        }
+    }
+}
+
+/// Yesterday (UTC+8), once today's fetch hour has come.
+fn due_date(state: &AppState) -> Option<String> {
+    let now = chrono::DateTime::from_timestamp_millis(state.now_ms() + 8 * 3_600_000)?;
+    let hour = u8::try_from(chrono::Timelike::hour(&now)).ok()?;
+    if hour < state.config.books.fetch_after_hour {
+        return None;
+    }
+    add_days(&now.format("%Y-%m-%d").to_string(), -1)
+}
+
+async fn catch_up(state: &AppState, date: &str) {
+    let accounts = match state.store.list_channel_accounts().await {
+        Ok(accounts) => accounts,
+        Err(error) => {
+            tracing::warn!(%error, "books: cannot list channel accounts");
+            return;
+        }
+    };
+    for account in accounts {
+        if let Err(error) = catch_up_account(state, &account.id, date).await {
+            tracing::warn!(channel_account_id = %account.id, date, %error, "books: step failed; tried again later");
+        }
+    }
+}
+
+async fn catch_up_account(
+    state: &AppState,
+    channel_account_id: &str,
+    date: &str,
+) -> Result<(), crate::flows::books::BooksError> {
+    if state
+        .store
+        .latest_statement(channel_account_id, date)
+        .await?
+        .is_none()
+    {
+        fetch_statement(state, channel_account_id, date).await?;
+    }
+    if state
+        .store
+        .recon_day(channel_account_id, date)
+        .await?
+        .is_none()
+    {
+        let report = reconcile_day(state, channel_account_id, date).await?;
+        tracing::info!(
+            channel_account_id,
+            date,
+            matched = report.day.matched,
+            differences = report.differences(),
+            "books: day reconciled"
+        );
+    }
+    Ok(())
+}
