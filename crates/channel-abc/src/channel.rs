@@ -168,6 +168,10 @@ impl Channel for AbcChannel {
         })
     }
 
+    fn refund_batch_no_len(&self) -> usize {
+        MAX_BATCH_NO
+    }
+
     fn plan_refund_batch(&self, request: &BatchRefundRequest) -> Result<Vec<usize>, ChannelError> {
         batch_refund::plan(&self.account, request)
     }

@@ -360,6 +360,12 @@ pub trait Channel: Send + Sync {
         refund_no: &'a str,
     ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>>;
 
+    /// The longest number the bank takes for a batch of refunds: a batch sent in parts gives
+    /// each part the batch's number cut to fit, with the part's own ending.
+    fn refund_batch_no_len(&self) -> usize {
+        32
+    }
+
     /// How a batch of refunds goes to the bank: the number of lines, taken in order, of each
     /// bank batch (each a [`Channel::batch_refund`] of its own). One part by default.
     fn plan_refund_batch(&self, request: &BatchRefundRequest) -> Result<Vec<usize>, ChannelError> {

@@ -185,6 +185,12 @@ pub trait MandateChannel: Send + Sync {
         request: &'a DebitRequest,
     ) -> BoxFuture<'a, Result<DebitAnswer, ChannelError>>;
 
+    /// The longest number the bank takes for a batch of debits (see
+    /// [`crate::channel::Channel::refund_batch_no_len`]).
+    fn debit_batch_no_len(&self) -> usize {
+        32
+    }
+
     /// How a batch of debits goes to the bank: the number of lines, taken in order, of each
     /// bank batch (each a [`MandateChannel::debit_batch`] of its own). One part by default.
     fn plan_debit_batch(&self, request: &DebitBatchRequest) -> Result<Vec<usize>, ChannelError> {

@@ -6,7 +6,7 @@ use crate::http::api::error::ApiError;
 use crate::http::callbacks;
 use crate::http::cashier;
 use crate::http::cashier_kcode;
-use crate::metrics;
+use crate::http::metrics;
 use crate::state::AppState;
 use crate::workers;
 use axum::Router;
@@ -22,6 +22,18 @@ use tokio::sync::watch;
 use tracing::Instrument;
 use unipay_core::Clock;
 use unipay_store::Store;
+
+impl AppState {
+    /// The state every surface and worker shares, with the notifier as the port through which
+    /// flows hand over the notifications they write.
+    pub fn new(
+        store: Store,
+        config: ServerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AppState, reqwest::Error> {
+        AppState::with_delivery(store, config, clock, Arc::new(workers::notifier::Notifier))
+    }
+}
 
 pub fn router(state: AppState) -> Router {
     let router = Router::new();

@@ -1,18 +1,13 @@
-//! Prometheus metrics: request counters kept in memory, backlogs read from the store at scrape.
+//! The counters this node keeps in memory for its metrics (`http/metrics.rs` renders them,
+//! with the backlogs it reads from the store at scrape).
 
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::Mutex;
 
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    transitions: Mutex<BTreeMap<String, u64>>,
+    pub(crate) requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    pub(crate) transitions: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Metrics {
@@ -29,122 +24,4 @@ impl Metrics {
             *transitions.entry(status.to_string()).or_default() += 1;
         }
     }
-}
-
-/// Counts every request by its route pattern (not its path, which would grow without bound).
-pub async fn count_requests(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let method = request.method().as_str().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let response = next.run(request).await;
-    state
-        .metrics
-        .request(&method, &route, response.status().as_u16());
-    response
-}
-
-pub async fn render(State(state): State<AppState>) -> Response {
-    let mut out = String::with_capacity(4096);
-    let _ = writeln!(
-        out,
-        "# HELP unipay_http_requests_total HTTP requests by method, route and status."
-    );
-    let _ = writeln!(out, "# TYPE unipay_http_requests_total counter");
-    if let Ok(requests) = state.metrics.requests.lock() {
-        for ((method, route, status), count) in requests.iter() {
-            let _ = writeln!(
-                out,
-                "unipay_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {count}",
-                escape(route)
-            );
-        }
-    }
-    let _ = writeln!(
-        out,
-        "# HELP unipay_payment_transitions_total Payment state changes made by this node, by new status."
-    );
-    let _ = writeln!(out, "# TYPE unipay_payment_transitions_total counter");
-    if let Ok(transitions) = state.metrics.transitions.lock() {
-        for (status, count) in transitions.iter() {
-            let _ = writeln!(
-                out,
-                "unipay_payment_transitions_total{{status=\"{status}\"}} {count}"
-            );
-        }
-    }
-    match state.store.backlogs(state.now_ms()).await {
-        Ok(backlogs) => {
-            let _ = writeln!(out, "# HELP unipay_payments Payments by status.");
-            let _ = writeln!(out, "# TYPE unipay_payments gauge");
-            for (status, count) in &backlogs.payments_by_status {
-                let _ = writeln!(
-                    out,
-                    "unipay_payments{{status=\"{}\"}} {count}",
-                    escape(status)
-                );
-            }
-            gauge(
-                &mut out,
-                "unipay_janitor_due",
-                "Open payments whose bank query is due.",
-                backlogs.janitor_due,
-            );
-            gauge(
-                &mut out,
-                "unipay_janitor_watching",
-                "Open payments the janitor watches.",
-                backlogs.janitor_watching,
-            );
-            gauge(
-                &mut out,
-                "unipay_notifications_pending",
-                "Business notifications not yet acknowledged.",
-                backlogs.notifications_pending,
-            );
-            gauge(
-                &mut out,
-                "unipay_notifications_dead",
-                "Business notifications dead-lettered.",
-                backlogs.notifications_dead,
-            );
-            gauge(
-                &mut out,
-                "unipay_anomalies",
-                "Anomalies recorded for operators (late successes).",
-                backlogs.anomalies,
-            );
-            gauge(&mut out, "unipay_up", "1 when the database answers.", 1);
-        }
-        Err(error) => {
-            tracing::error!(%error, "metrics: backlogs unavailable");
-            gauge(&mut out, "unipay_up", "1 when the database answers.", 0);
-        }
-    }
-    let mut response = out.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    response
-}
-
-fn gauge(out: &mut String, name: &str, help: &str, value: i64) {
-    let _ = writeln!(
-        out,
-        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-    );
-}
-
-fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }

@@ -9,6 +9,14 @@ use tokio::sync::Semaphore;
 use unipay_core::Clock;
 use unipay_store::Store;
 use unipay_store::merchants::{App, ChannelRoute};
+use unipay_store::outbox::OutboxEvent;
+
+/// The port through which a flow hands over a business notification it has just written, for
+/// delivery at once by this node. The notifier implements it (`workers::notifier`); the flows
+/// know only this trait, so that they never depend on a worker.
+pub trait Delivery: Send + Sync {
+    fn deliver_now(&self, state: &AppState, event: OutboxEvent);
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -31,6 +39,7 @@ pub struct Inner {
     /// Set when the node is shutting down: `/readyz` answers 503 from then on, so that load
     /// balancers send their requests elsewhere while this node finishes its own.
     pub draining: std::sync::atomic::AtomicBool,
+    pub delivery: Arc<dyn Delivery>,
 }
 
 impl std::ops::Deref for AppState {
@@ -41,10 +50,13 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(
+    /// The state with `delivery` as the port for notifications delivered at once;
+    /// `AppState::new` (in `app.rs`, where the parts are put together) gives it the notifier.
+    pub fn with_delivery(
         store: Store,
         config: ServerConfig,
         clock: Arc<dyn Clock>,
+        delivery: Arc<dyn Delivery>,
     ) -> Result<AppState, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_millis(config.notifier.timeout_ms))
@@ -69,6 +81,7 @@ impl AppState {
                 // A bad key was refused when the configuration was loaded or the server started.
                 pii,
                 draining: std::sync::atomic::AtomicBool::new(false),
+                delivery,
             }),
         })
     }

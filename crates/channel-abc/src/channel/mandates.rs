@@ -128,6 +128,10 @@ impl MandateChannel for AbcChannel {
         })
     }
 
+    fn debit_batch_no_len(&self) -> usize {
+        agent_debit::MAX_AGENT_BATCH_NO
+    }
+
     fn plan_debit_batch(&self, request: &DebitBatchRequest) -> Result<Vec<usize>, ChannelError> {
         agent_debit::plan(&self.account, request)
     }

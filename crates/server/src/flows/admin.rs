@@ -2,10 +2,8 @@
 //! and their secrets, channel accounts with their keys. Secrets are handed back once, at
 //! creation or rotation, and never shown again; keys are shown only as fingerprints.
 
-use crate::channels::build_channel;
+use crate::channels::{self, Credentials, build_channel};
 use crate::state::AppState;
-use sha2::{Digest, Sha256};
-use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 use unipay_core::ids::{new_id, random_token};
 use unipay_store::audit::AuditEntry;
 use unipay_store::merchants::{App, ChannelAccount, Merchant};
@@ -114,14 +112,10 @@ pub async fn disable_app(
     Ok(())
 }
 
-/// The merchant's key as the bank hands it out.
-#[derive(Clone, Copy)]
-pub enum KeySource<'a> {
-    /// PKCS#12 (.pfx) with its password.
-    Pkcs12 { der: &'a [u8], password: &'a str },
-    /// PEM, PKCS#8 or PKCS#1.
-    Pem(&'a str),
-}
+pub use crate::channels::KeySource;
+
+/// The bank of the accounts administration adds: ABC TrustPay, the one bank spoken today.
+const CHANNEL: &str = "abc";
 
 /// An ABC TrustPay channel account to add.
 pub struct NewChannelAccount<'a> {
@@ -154,19 +148,17 @@ pub async fn add_channel_account(
     new: NewChannelAccount<'_>,
     now_ms: i64,
 ) -> Result<AddedChannelAccount, AdminError> {
-    let (key, certificate) = read_credentials(&new)?;
+    let credentials = read_credentials(&new)?;
     if store.get_merchant(new.merchant_id).await?.is_none() {
         return Err(AdminError::NoMerchant(new.merchant_id.to_string()));
     }
     let account = ChannelAccount {
         id: new.id.unwrap_or_else(|| new_id("cha", now_ms)),
         merchant_id: new.merchant_id.to_string(),
-        channel: "abc".into(),
+        channel: CHANNEL.into(),
         bank_merchant_id: new.bank_merchant_id.to_string(),
-        private_key_pem: key
-            .to_pkcs8_pem()
-            .map_err(|e| invalid("storing the key", &e))?,
-        bank_certificate_pem: certificate.to_pem(),
+        private_key_pem: credentials.private_key_pem,
+        bank_certificate_pem: credentials.bank_certificate_pem,
         signature_algorithm: new.algorithm.to_string(),
         trx_url: new.trx_url.to_string(),
         payment_types: new.payment_types.to_string(),
@@ -181,34 +173,17 @@ pub async fn add_channel_account(
     Ok(AddedChannelAccount {
         id: account.id,
         bank_merchant_id: account.bank_merchant_id,
-        certificate_subject: certificate.subject(),
-        certificate_sha256: certificate.fingerprint_sha256(),
-        key_sha256: key_fingerprint(&key)?,
+        certificate_subject: credentials.fingerprints.certificate_subject,
+        certificate_sha256: credentials.fingerprints.certificate_sha256,
+        key_sha256: credentials.fingerprints.key_sha256,
     })
 }
 
 /// The uploaded key and bank certificate, read, and the algorithm named: what can be checked
 /// of a new account before the store is asked.
-pub(crate) fn read_credentials(
-    new: &NewChannelAccount<'_>,
-) -> Result<(PrivateKey, Certificate), AdminError> {
-    let key = match new.key {
-        KeySource::Pkcs12 { der, password } => {
-            PrivateKey::from_pkcs12(der, password).map_err(|e| invalid("loading the .pfx", &e))?
-        }
-        KeySource::Pem(text) => {
-            PrivateKey::from_pem(text).map_err(|e| invalid("loading the PEM key", &e))?
-        }
-    };
-    let certificate = Certificate::from_der_or_pem(new.bank_certificate)
-        .map_err(|e| invalid("loading the bank certificate", &e))?;
-    if SignatureAlgorithm::parse(new.algorithm).is_none() {
-        return Err(AdminError::Invalid(format!(
-            "unknown signature algorithm {:?} (SHA1withRSA or SHA256withRSA)",
-            new.algorithm
-        )));
-    }
-    Ok((key, certificate))
+pub(crate) fn read_credentials(new: &NewChannelAccount<'_>) -> Result<Credentials, AdminError> {
+    channels::read_credentials(CHANNEL, new.key, new.bank_certificate, new.algorithm)
+        .map_err(AdminError::Invalid)
 }
 
 fn invalid(what: &str, error: &dyn std::fmt::Display) -> AdminError {
@@ -229,33 +204,16 @@ pub struct ChannelAccountView {
 /// shows as unreadable rather than failing the list.
 pub async fn channel_account_views(store: &Store) -> Result<Vec<ChannelAccountView>, AdminError> {
     let accounts = store.list_channel_accounts().await?;
-    let unreadable = || "unreadable".to_string();
     Ok(accounts
         .into_iter()
         .map(|account| {
-            let certificate =
-                Certificate::from_der_or_pem(account.bank_certificate_pem.as_bytes()).ok();
-            let key_sha256 = PrivateKey::from_pem(&account.private_key_pem)
-                .ok()
-                .and_then(|key| key_fingerprint(&key).ok())
-                .unwrap_or_else(unreadable);
+            let fingerprints = channels::fingerprints(&account);
             ChannelAccountView {
-                certificate_subject: certificate
-                    .as_ref()
-                    .map_or_else(unreadable, Certificate::subject),
-                certificate_sha256: certificate
-                    .as_ref()
-                    .map_or_else(unreadable, Certificate::fingerprint_sha256),
-                key_sha256,
+                certificate_subject: fingerprints.certificate_subject,
+                certificate_sha256: fingerprints.certificate_sha256,
+                key_sha256: fingerprints.key_sha256,
                 account,
             }
         })
         .collect())
-}
-
-fn key_fingerprint(key: &PrivateKey) -> Result<String, AdminError> {
-    let der = key
-        .public_key_der()
-        .map_err(|e| AdminError::Invalid(format!("reading the public key: {e}")))?;
-    Ok(hex::encode(Sha256::digest(&der)))
 }

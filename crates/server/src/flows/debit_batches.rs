@@ -22,9 +22,6 @@ use unipay_store::mandates::batches::{DebitBatch, DebitBatchLine as StoredLine, 
 use unipay_store::messages::InboundMessage;
 use unipay_store::payments::{Payment, PaymentChange};
 
-/// The longest AgentBatch number the bank's own client sends.
-const MAX_BANK_BATCH_NO: usize = 30;
-
 /// Sends the parts of a batch the bank has not taken yet (new, or again after a lost answer:
 /// the parts and their numbers are fixed before the first is sent, so the resend is the same
 /// request). Once every part is taken or refused, the batch is submitted or, when every part
@@ -32,6 +29,7 @@ const MAX_BANK_BATCH_NO: usize = 30;
 pub async fn send_batch(state: &AppState, batch: &DebitBatch) -> Result<(), FlowError> {
     let channel = flows::mandates::channel(state, &batch.channel_account_id).await?;
     let mandates = flows::mandates::mandates_of(&channel)?;
+    let max_batch_no = mandates.debit_batch_no_len();
     let lines = state.store.debit_batch_lines(&batch.id).await?;
     let mut request_lines = Vec::with_capacity(lines.len());
     for line in &lines {
@@ -45,7 +43,7 @@ pub async fn send_batch(state: &AppState, batch: &DebitBatch) -> Result<(), Flow
         });
     }
     let whole = DebitBatchRequest {
-        batch_no: part_batch_no(&batch.batch_no, 1, MAX_BANK_BATCH_NO),
+        batch_no: part_batch_no(&batch.batch_no, 1, max_batch_no),
         created_at_ms: batch.created_at,
         lines: request_lines,
     };
@@ -63,7 +61,7 @@ pub async fn send_batch(state: &AppState, batch: &DebitBatch) -> Result<(), Flow
             state,
             &batch.id,
             &batch.batch_no,
-            MAX_BANK_BATCH_NO,
+            max_batch_no,
             &seq_nos,
             &sizes,
         )

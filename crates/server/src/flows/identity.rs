@@ -2,10 +2,9 @@
 //! to; direct: the verdict at once) and applying a verdict, from an answer or a result message.
 //! The personal data sent to the bank lives only in memory for the call.
 
-use crate::flows::FlowError;
 use crate::flows::objects::identity::verification_event_body;
+use crate::flows::{FlowError, delivery};
 use crate::state::AppState;
-use crate::workers::notifier;
 use sha2::{Digest, Sha256};
 use unipay_core::channel::ChannelError;
 use unipay_core::identity::{VerifyMode, VerifyStatus};
@@ -50,19 +49,8 @@ pub async fn send(
     verification: &IdentityVerification,
     request: &IdentityRequest,
 ) -> Result<IdentityVerification, FlowError> {
-    let channel = state
-        .channels
-        .get(&state.store, &verification.channel_account_id)
-        .await
-        .map_err(|e| {
-            FlowError::ChannelSetup(verification.channel_account_id.clone(), e.to_string())
-        })?
-        .ok_or_else(|| {
-            FlowError::ChannelSetup(
-                verification.channel_account_id.clone(),
-                "no such channel account".to_string(),
-            )
-        })?;
+    let channel = crate::flows::channel(state, &verification.channel_account_id).await?;
+
     let Some(identity) = channel.identity() else {
         let outcome = IdentityOutcome::Failed {
             code: "not_offered".to_string(),
@@ -145,17 +133,12 @@ pub async fn finish(
     verdict: &Verdict<'_>,
     message: Option<&InboundMessage<'_>>,
 ) -> Result<IdentityVerification, FlowError> {
-    let at_once = state.config.notifier.deliver_at_once;
     let result = VerificationResult {
         status: verdict.status,
         reason_code: verdict.code,
         reason: verdict.reason,
         message,
-        delivery_lease_ms: if at_once {
-            state.config.notifier.lease_ms
-        } else {
-            0
-        },
+        delivery_lease_ms: delivery::lease_ms(state),
         now_ms: state.now_ms(),
     };
     let finished = state
@@ -164,11 +147,7 @@ pub async fn finish(
         .await?;
     Ok(match finished {
         Finished::Applied(after, event) => {
-            if let Some(event) = event
-                && at_once
-            {
-                notifier::deliver_now(state, *event);
-            }
+            delivery::hand_over(state, event);
             after
         }
         Finished::Unchanged(current) => current,

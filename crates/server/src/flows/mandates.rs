@@ -1,11 +1,9 @@
 //! The mandate flows shared by the API, the bank callback and the janitor: every change goes
 //! through `Store::apply_mandate_change`, and a notification it writes is delivered at once.
 
-use crate::flows::FlowError;
 use crate::flows::objects::mandate::mandate_event_body;
-use crate::flows::refunds::channel_of;
+use crate::flows::{FlowError, delivery};
 use crate::state::AppState;
-use crate::workers::notifier;
 use std::sync::Arc;
 use unipay_core::Amount;
 use unipay_core::channel::{Channel, ChannelError};
@@ -21,14 +19,8 @@ pub async fn apply(
     state: &AppState,
     change: &MandateChange<'_>,
 ) -> Result<MandateOutcome, StoreError> {
-    let at_once = state.config.notifier.deliver_at_once;
-    // Held from the other notifiers while this node delivers it, as a payment's event is.
     let change = MandateChange {
-        delivery_lease_ms: if at_once {
-            state.config.notifier.lease_ms
-        } else {
-            0
-        },
+        delivery_lease_ms: delivery::lease_ms(state),
         ..*change
     };
     let mut outcome = state
@@ -37,11 +29,7 @@ pub async fn apply(
         .await?;
     if let MandateOutcome::Changed { event, mandate } = &mut outcome {
         tracing::info!(mandate_id = %mandate.id, status = %mandate.status, "mandate changed");
-        if let Some(event) = event.take()
-            && at_once
-        {
-            notifier::deliver_now(state, *event);
-        }
+        delivery::hand_over(state, event.take());
     }
     Ok(outcome)
 }
@@ -51,7 +39,7 @@ pub async fn channel(
     state: &AppState,
     channel_account_id: &str,
 ) -> Result<Arc<dyn Channel>, FlowError> {
-    let channel = channel_of(state, channel_account_id).await?;
+    let channel = crate::flows::channel(state, channel_account_id).await?;
     if channel.mandates().is_none() {
         return Err(FlowError::ChannelSetup(
             channel_account_id.to_string(),

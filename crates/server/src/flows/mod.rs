@@ -9,6 +9,7 @@ pub mod books;
 pub mod close;
 pub mod debit_batches;
 pub mod debits;
+pub mod delivery;
 pub mod identity;
 pub mod kcode;
 pub mod mandates;
@@ -20,7 +21,6 @@ pub mod refunds;
 
 use crate::flows::objects::payment::event_body;
 use crate::state::AppState;
-use crate::workers::notifier;
 use std::sync::Arc;
 use unipay_core::channel::{Channel, ChannelError};
 use unipay_store::StoreError;
@@ -47,13 +47,8 @@ pub async fn apply(
     let render = |payment: &Payment, event_id: &str, event_type: &str, now_ms: i64| {
         event_body(payment, event_id, event_type, now_ms, public_url)
     };
-    let at_once = state.config.notifier.deliver_at_once;
     let change = PaymentChange {
-        delivery_lease_ms: if at_once {
-            state.config.notifier.lease_ms
-        } else {
-            0
-        },
+        delivery_lease_ms: delivery::lease_ms(state),
         ..*change
     };
     let mut outcome = state.store.apply_payment_change(&change, &render).await?;
@@ -61,11 +56,7 @@ pub async fn apply(
         ApplyOutcome::Changed { payment, event } => {
             state.metrics.payment_reached(payment.status.as_str());
             // Handed to the delivery task rather than copied: the caller has no use for it.
-            if let Some(event) = event.take()
-                && at_once
-            {
-                notifier::deliver_now(state, *event);
-            }
+            delivery::hand_over(state, event.take());
         }
         ApplyOutcome::LateSuccess(payment) => {
             tracing::warn!(payment_id = %payment.id, "late success for a closed payment recorded as an anomaly");
@@ -75,16 +66,33 @@ pub async fn apply(
     Ok(outcome)
 }
 
+/// The channel of a channel account, from the registry: the one lookup every flow uses.
+pub async fn channel(
+    state: &AppState,
+    channel_account_id: &str,
+) -> Result<Arc<dyn Channel>, FlowError> {
+    known_channel(state, channel_account_id)
+        .await?
+        .ok_or_else(|| FlowError::ChannelSetup(channel_account_id.to_string(), "missing".into()))
+}
+
+/// The channel of a channel account; `None` for an account we do not have (a bank callback's
+/// path names an account, which may be anything).
+pub async fn known_channel(
+    state: &AppState,
+    channel_account_id: &str,
+) -> Result<Option<Arc<dyn Channel>>, FlowError> {
+    state
+        .channels
+        .get(&state.store, channel_account_id)
+        .await
+        .map_err(|e| FlowError::ChannelSetup(channel_account_id.to_string(), e.to_string()))
+}
+
+/// The channel a payment was made through.
 pub async fn channel_for(
     state: &AppState,
     payment: &Payment,
 ) -> Result<Arc<dyn Channel>, FlowError> {
-    state
-        .channels
-        .get(&state.store, &payment.channel_account_id)
-        .await
-        .map_err(|e| FlowError::ChannelSetup(payment.channel_account_id.clone(), e.to_string()))?
-        .ok_or_else(|| {
-            FlowError::ChannelSetup(payment.channel_account_id.clone(), "missing".into())
-        })
+    channel(state, &payment.channel_account_id).await
 }

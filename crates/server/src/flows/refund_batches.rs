@@ -27,15 +27,13 @@ use unipay_store::refunds::batch::{
 /// thousand deliveries started together would outlast their lease and be sent twice.
 const BATCH_DELIVERY_LEASE_MS: i64 = 0;
 
-/// The longest BatchRefund number the bank takes.
-const MAX_BANK_BATCH_NO: usize = unipay_channel_abc::channel::MAX_BATCH_NO;
-
 /// Sends the parts of a batch the bank has not taken yet (new, or again after a lost answer:
 /// the parts and their numbers are fixed before the first is sent, so a resend repeats the
 /// same request). Once every part is taken or refused, the batch is submitted (its refused
 /// parts' lines fail) or, when every part was refused, rejected.
 pub async fn send_batch(state: &AppState, batch: &RefundBatch) -> Result<(), FlowError> {
-    let channel = flows::refunds::channel_of(state, &batch.channel_account_id).await?;
+    let channel = flows::channel(state, &batch.channel_account_id).await?;
+    let max_batch_no = channel.refund_batch_no_len();
     let lines = state.store.refund_batch_lines(&batch.id).await?;
     let mut request_lines = Vec::with_capacity(lines.len());
     for line in &lines {
@@ -50,7 +48,7 @@ pub async fn send_batch(state: &AppState, batch: &RefundBatch) -> Result<(), Flo
         });
     }
     let whole = BatchRefundRequest {
-        batch_no: part_batch_no(&batch.batch_no, 1, MAX_BANK_BATCH_NO),
+        batch_no: part_batch_no(&batch.batch_no, 1, max_batch_no),
         created_at_ms: batch.created_at,
         lines: request_lines,
     };
@@ -69,7 +67,7 @@ pub async fn send_batch(state: &AppState, batch: &RefundBatch) -> Result<(), Flo
             state,
             &batch.id,
             &batch.batch_no,
-            MAX_BANK_BATCH_NO,
+            max_batch_no,
             &seq_nos,
             &sizes,
         )
@@ -159,7 +157,7 @@ fn parts_of(batch: &RefundBatch, planned: Vec<BankBatchPart>) -> Vec<BankBatchPa
 /// failures of refused parts' lines, in one pass over the batch (the store reads the batch's
 /// refunds once per pass, whatever the number of parts).
 pub async fn query_batch(state: &AppState, batch: &RefundBatch) -> Result<(), FlowError> {
-    let channel = flows::refunds::channel_of(state, &batch.channel_account_id).await?;
+    let channel = flows::channel(state, &batch.channel_account_id).await?;
     let parts = parts_of(batch, state.store.bank_batch_parts(&batch.id).await?);
     let lines = state.store.refund_batch_lines(&batch.id).await?;
     let open_in = |part: &BankBatchPart| -> Vec<&RefundBatchLine> {

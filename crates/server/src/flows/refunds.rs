@@ -4,12 +4,10 @@
 //! change goes through `Store::apply_refund_change`; bank calls happen after commits, never
 //! inside a transaction.
 
-use crate::flows::FlowError;
 use crate::flows::objects::refund::refund_event_body;
+use crate::flows::{self, FlowError, delivery};
 use crate::state::AppState;
-use crate::workers::notifier;
-use std::sync::Arc;
-use unipay_core::channel::{BankRefundState, Channel, ChannelError, RefundAnswer, RefundRequest};
+use unipay_core::channel::{BankRefundState, ChannelError, RefundAnswer, RefundRequest};
 use unipay_core::event::EventSource;
 use unipay_core::refund::RefundEvent;
 use unipay_store::StoreError;
@@ -22,13 +20,8 @@ pub async fn apply(
     state: &AppState,
     change: &RefundChange<'_>,
 ) -> Result<RefundOutcome, StoreError> {
-    let at_once = state.config.notifier.deliver_at_once;
     let change = RefundChange {
-        delivery_lease_ms: if at_once {
-            state.config.notifier.lease_ms
-        } else {
-            0
-        },
+        delivery_lease_ms: delivery::lease_ms(state),
         ..*change
     };
     let mut outcome = state
@@ -36,31 +29,13 @@ pub async fn apply(
         .apply_refund_change(&change, &refund_event_body)
         .await?;
     match &mut outcome {
-        RefundOutcome::Changed { event, .. } => {
-            if let Some(event) = event.take()
-                && at_once
-            {
-                notifier::deliver_now(state, *event);
-            }
-        }
+        RefundOutcome::Changed { event, .. } => delivery::hand_over(state, event.take()),
         RefundOutcome::Rejected(refund) => {
             tracing::warn!(refund_id = %refund.id, "bank answer contradicts a final refund; recorded");
         }
         _ => {}
     }
     Ok(outcome)
-}
-
-pub(crate) async fn channel_of(
-    state: &AppState,
-    account_id: &str,
-) -> Result<Arc<dyn Channel>, FlowError> {
-    state
-        .channels
-        .get(&state.store, account_id)
-        .await
-        .map_err(|e| FlowError::ChannelSetup(account_id.to_string(), e.to_string()))?
-        .ok_or_else(|| FlowError::ChannelSetup(account_id.to_string(), "missing".into()))
 }
 
 /// Sends a pending refund (already committed) to the bank and records the answer. An unknown
@@ -76,7 +51,7 @@ async fn send(state: &AppState, refund: &Refund, source: EventSource) -> Result<
         .get_payment(&refund.payment_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("refund {} has no payment", refund.id)))?;
-    let channel = channel_of(state, &refund.channel_account_id).await?;
+    let channel = flows::channel(state, &refund.channel_account_id).await?;
     let request = RefundRequest {
         order_no: payment.order_no.clone(),
         refund_no: refund.refund_no.clone(),
@@ -97,7 +72,7 @@ async fn send(state: &AppState, refund: &Refund, source: EventSource) -> Result<
 /// have received it (this node died before sending, or the request was lost on the way). The
 /// same number and amount go again, so a bank that did get it answers with its first answer.
 pub async fn query_and_record(state: &AppState, refund: &Refund) -> Result<Refund, FlowError> {
-    let channel = channel_of(state, &refund.channel_account_id).await?;
+    let channel = flows::channel(state, &refund.channel_account_id).await?;
     let answer = channel.query_refund(&refund.refund_no).await;
     let not_found = matches!(
         &answer,

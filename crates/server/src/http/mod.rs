@@ -6,3 +6,4 @@ pub mod callbacks;
 pub mod cashier;
 pub mod cashier_kcode;
 pub mod console;
+pub mod metrics;

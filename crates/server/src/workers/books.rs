@@ -7,7 +7,7 @@ use crate::flows::books::add_days;
 use crate::flows::books::recon::reconcile_day;
 use crate::flows::books::statements::fetch_statement;
 use crate::state::AppState;
-use crate::workers::pause;
+use crate::workers::pause::pause;
 use tokio::sync::watch;
 
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {

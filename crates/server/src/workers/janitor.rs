@@ -35,7 +35,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
         super::refund_janitor::sweep(&state, &permits).await;
         super::identity_janitor::sweep(&state).await;
-        if super::pause(&mut shutdown, config.poll_interval_ms).await {
+        if super::pause::pause(&mut shutdown, config.poll_interval_ms).await {
             return;
         }
     }

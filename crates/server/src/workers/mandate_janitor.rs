@@ -16,7 +16,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
     loop {
         sweep(&state, &permits).await;
-        if super::pause(&mut shutdown, config.poll_interval_ms).await {
+        if super::pause::pause(&mut shutdown, config.poll_interval_ms).await {
             return;
         }
     }

@@ -6,6 +6,7 @@ pub mod identity_janitor;
 pub mod janitor;
 pub mod mandate_janitor;
 pub mod notifier;
+pub mod pause;
 pub mod pruner;
 pub mod refund_janitor;
 
@@ -20,19 +21,8 @@ pub fn spawn_all(state: &AppState, shutdown: watch::Receiver<bool>) -> Vec<JoinH
         tokio::spawn(mandate_janitor::run(state.clone(), shutdown.clone())),
     ];
     if state.config.books.scheduled {
-        workers.push(tokio::spawn(crate::workers::books::run(
-            state.clone(),
-            shutdown.clone(),
-        )));
+        workers.push(tokio::spawn(books::run(state.clone(), shutdown.clone())));
     }
     workers.push(tokio::spawn(pruner::run(state.clone(), shutdown)));
     workers
-}
-
-/// Waits `ms` or until shutdown; true when it is time to stop.
-pub(crate) async fn pause(shutdown: &mut watch::Receiver<bool>, ms: u64) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(std::time::Duration::from_millis(ms)) => *shutdown.borrow(),
-        _ = shutdown.changed() => true,
-    }
 }

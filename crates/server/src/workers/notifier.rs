@@ -9,6 +9,15 @@ use std::time::Instant;
 use tokio::sync::watch;
 use unipay_store::outbox::{AttemptResult, NextStep, OutboxEvent};
 
+/// The notifier as the flows' delivery port.
+pub struct Notifier;
+
+impl crate::state::Delivery for Notifier {
+    fn deliver_now(&self, state: &AppState, event: OutboxEvent) {
+        deliver_now(state, event);
+    }
+}
+
 /// Delivers an event just written by this node, without waiting for the poll.
 pub fn deliver_now(state: &AppState, event: OutboxEvent) {
     let state = state.clone();
@@ -55,7 +64,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         if full_batch {
             continue;
         }
-        if super::pause(&mut shutdown, config.poll_interval_ms).await {
+        if super::pause::pause(&mut shutdown, config.poll_interval_ms).await {
             return;
         }
     }

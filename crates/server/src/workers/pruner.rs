@@ -16,7 +16,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         if let Err(error) = state.store.prune_idempotency_keys(now - keep_ms).await {
             tracing::warn!(%error, "pruning idempotency keys failed");
         }
-        if super::pause(&mut shutdown, PRUNE_INTERVAL_MS).await {
+        if super::pause::pause(&mut shutdown, PRUNE_INTERVAL_MS).await {
             return;
         }
     }

@@ -22,17 +22,19 @@ impl StatementSink for UnreadableLines {
     }
 }
 
+/// The channel of an account, through the flows' one lookup.
 pub async fn channel_of(
     state: &AppState,
     channel_account_id: &str,
 ) -> Result<Arc<dyn Channel>, BooksError> {
-    state
-        .channels
-        .get(&state.store, channel_account_id)
+    crate::flows::channel(state, channel_account_id)
         .await
-        .map_err(|e| BooksError::ChannelSetup(channel_account_id.to_string(), e.to_string()))?
-        .ok_or_else(|| {
-            BooksError::ChannelSetup(channel_account_id.to_string(), "no such account".into())
+        .map_err(|error| match error {
+            crate::flows::FlowError::ChannelSetup(account, reason) => {
+                BooksError::ChannelSetup(account, reason)
+            }
+            crate::flows::FlowError::Store(error) => BooksError::Store(error),
+            crate::flows::FlowError::Channel(error) => BooksError::Channel(error),
         })
 }
 

@@ -3,7 +3,7 @@
 //! `GET /v1/channel-transactions` asks the bank for its records of some hours of a day
 //! (`QueryTrnxRecords`) and answers them parsed.
 
-use crate::flows::FlowError;
+use crate::flows::{self, FlowError};
 use crate::http::api::auth::SignedRequest;
 use crate::http::api::error::{ApiError, json_response};
 use crate::http::api::payments::flow_error;
@@ -138,12 +138,7 @@ pub async fn channel_transactions(
     if start_hour > end_hour || end_hour > 23 {
         return Err(invalid("start_hour and end_hour must be 0-23, start first"));
     }
-    let channel = state
-        .channels
-        .get(&state.store, &account)
-        .await
-        .map_err(|e| flow_error(FlowError::ChannelSetup(account.clone(), e.to_string())))?
-        .ok_or_else(|| flow_error(FlowError::ChannelSetup(account.clone(), "missing".into())))?;
+    let channel = flows::channel(&state, &account).await.map_err(flow_error)?;
     let file = channel
         .query_transactions(&date, start_hour, end_hour)
         .await

@@ -39,7 +39,7 @@ async fn handle(
     verify_no: &str,
     body: &[u8],
 ) -> Result<Response, FlowError> {
-    let Some(channel) = inbound::channel_of(state, channel_account_id).await? else {
+    let Some(channel) = flows::known_channel(state, channel_account_id).await? else {
         return Ok((StatusCode::NOT_FOUND, "unknown channel account").into_response());
     };
     let Some(identity) = channel.identity() else {

@@ -7,22 +7,9 @@ use crate::state::AppState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 use unipay_core::channel::Channel;
 use unipay_core::masking::unverified_record;
 use unipay_store::messages::InboundMessage;
-
-/// The channel of a callback's account; `None` for an account we do not have.
-pub(crate) async fn channel_of(
-    state: &AppState,
-    channel_account_id: &str,
-) -> Result<Option<Arc<dyn Channel>>, FlowError> {
-    state
-        .channels
-        .get(&state.store, channel_account_id)
-        .await
-        .map_err(|e| FlowError::ChannelSetup(channel_account_id.to_string(), e.to_string()))
-}
 
 /// Records a message that failed verification. Not believed, so not decoded: masking cannot
 /// reach into its base64, and only its hash and size are kept.

@@ -36,7 +36,7 @@ async fn handle(
     channel_account_id: &str,
     body: &[u8],
 ) -> Result<Response, flows::FlowError> {
-    let Some(channel) = inbound::channel_of(state, channel_account_id).await? else {
+    let Some(channel) = flows::known_channel(state, channel_account_id).await? else {
         return Ok(refused(StatusCode::NOT_FOUND, "unknown channel account"));
     };
     let now = state.now_ms();
