@@ -6,10 +6,13 @@ use crate::flows::{FlowError, delivery};
 use crate::state::AppState;
 use std::sync::Arc;
 use unipay_core::Amount;
+use unipay_core::channel::NotificationMode;
 use unipay_core::channel::{Channel, ChannelError};
 use unipay_core::event::EventSource;
 use unipay_core::mandate::MandateEvent;
-use unipay_core::mandate_channel::{BankMandateState, MandateChannel, MandateSignRequest};
+use unipay_core::mandate_channel::{
+    BankMandateState, MandateChannel, MandateSignNotification, MandateSignRequest,
+};
 use unipay_store::StoreError;
 use unipay_store::mandates::{Mandate, MandateChange, MandateOutcome};
 use unipay_store::messages::InboundMessage;
@@ -279,4 +282,90 @@ pub fn today(state: &AppState) -> String {
     chrono::DateTime::from_timestamp_millis(state.now_ms() + 8 * 3_600_000)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
+}
+
+/// What became of a verified signing result.
+pub enum SignResultVerdict {
+    Recorded(Box<Mandate>),
+    /// No signing of ours has the notified number; the message is kept as rejected.
+    UnknownSigning,
+    /// The message says neither signed nor failed; kept as rejected.
+    NotAResult,
+}
+
+/// Records a verified signing result (the bank's notification of a mandate signing): the
+/// message is kept (masked) with the change it causes; the same bytes twice change nothing.
+pub async fn record_sign_result(
+    state: &AppState,
+    channel_account_id: &str,
+    notification: &MandateSignNotification,
+) -> Result<SignResultVerdict, FlowError> {
+    let now = state.now_ms();
+    let source = match notification.mode {
+        NotificationMode::Page => EventSource::PageNotification,
+        NotificationMode::Server => EventSource::ServerNotification,
+    };
+    let message = |verdict, reason| InboundMessage {
+        channel_account_id,
+        sha256: &notification.raw_sha256,
+        payment_id: None,
+        order_no: Some(&notification.sign_request_no),
+        source: source.as_str(),
+        verdict,
+        reason,
+        raw_masked: &notification.raw_masked,
+        now_ms: now,
+    };
+    let Some(mandate) = state
+        .store
+        .get_mandate_by_sign_request_no(channel_account_id, &notification.sign_request_no)
+        .await?
+    else {
+        tracing::warn!(channel_account_id, "signing result for an unknown signing");
+        state
+            .store
+            .record_bank_message(&message("rejected", "unknown signing number"))
+            .await?;
+        return Ok(SignResultVerdict::UnknownSigning);
+    };
+    let accepted = message("accepted", "");
+    let reason;
+    let base = MandateChange {
+        mandate_id: &mandate.id,
+        event: MandateEvent::BankSigned,
+        source,
+        agent_sign_no: None,
+        card_masked: None,
+        signed_at: None,
+        detail: "",
+        message: Some(&accepted),
+        delivery_lease_ms: 0,
+        now_ms: now,
+    };
+    let change = match &notification.state {
+        BankMandateState::Signed(signed) => MandateChange {
+            agent_sign_no: Some(&signed.agent_sign_no),
+            card_masked: Some(&signed.card_masked),
+            signed_at: Some(signed.signed_at_ms),
+            ..base
+        },
+        BankMandateState::Failed { code, reason: why } => {
+            reason = format!("{code} {why}").trim().to_string();
+            MandateChange {
+                event: MandateEvent::BankSignFailed,
+                detail: &reason,
+                ..base
+            }
+        }
+        // A result message only says signed or failed; anything else is read as nothing.
+        _ => {
+            state
+                .store
+                .record_bank_message(&message("rejected", "not a signing result"))
+                .await?;
+            return Ok(SignResultVerdict::NotAResult);
+        }
+    };
+    apply(state, &change).await?;
+    Ok(SignResultVerdict::Recorded(Box::new(mandate)))
 }

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod bank_batch_parts;
+pub mod bank_result;
 pub mod books;
 pub mod close;
 pub mod debit_batches;
@@ -18,6 +19,7 @@ pub mod payments;
 pub mod preauth;
 pub mod refund_batches;
 pub mod refunds;
+pub mod unverified;
 
 use crate::flows::objects::payment::event_body;
 use crate::state::AppState;

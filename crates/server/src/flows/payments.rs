@@ -2,14 +2,15 @@
 //! reads top to bottom as the steps of the flow, and every state change goes through
 //! `Store::apply_payment_change` (by `flows::apply`).
 
+use crate::flows::bank_result::record_bank_result;
 use crate::flows::{FlowError, apply, channel_for};
 use crate::state::AppState;
-use unipay_core::channel::{BankPaymentState, PaymentRedirect, PaymentRequest};
+use unipay_core::channel::{PaymentRedirect, PaymentRequest};
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentEvent;
 use unipay_store::StoreError;
 use unipay_store::messages::InboundMessage;
-use unipay_store::payments::{ApplyOutcome, Payment, PaymentChange, PaymentNote};
+use unipay_store::payments::{Payment, PaymentChange};
 
 /// The cashier's step: mark the payment as sent (committed before the bank is called, so
 /// that the janitor asks about it whatever happens next), then ask the bank for its page.
@@ -70,15 +71,7 @@ pub async fn start_bank_payment(
     Ok(channel.request_payment(&request).await?)
 }
 
-/// What a query concluded, for the caller to act on.
-#[derive(Debug)]
-pub enum QueryConclusion {
-    Applied(Box<ApplyOutcome>),
-    /// The bank says unpaid; the payment stays open (not expired, no close requested).
-    StillUnpaid,
-    /// The bank could not tell, or could not be asked.
-    Unknown(String),
-}
+pub use crate::flows::bank_result::QueryConclusion;
 
 /// Asks the bank about a payment and records what it says. `close_if_unpaid` closes the
 /// payment when the bank confirms it unpaid (expiry, or a close requested by the business).
@@ -107,125 +100,13 @@ pub async fn query_and_record(
         raw_masked: &raw.masked,
         now_ms: now,
     });
-    let base = PaymentChange {
-        payment_id: &payment.id,
-        event: PaymentEvent::BankSucceeded,
+    record_bank_result(
+        state,
+        payment,
+        bank_state,
         source,
-        paid: None,
-        payment_type: None,
-        next_query_at: None,
-        detail: "",
-        raw_sha256: message.as_ref().map(|m| m.sha256),
-        message: message.as_ref(),
-        delivery_lease_ms: 0,
-        known: Some(payment),
-        now_ms: now,
-    };
-    let note = |kind, detail| PaymentNote {
-        payment_id: &payment.id,
-        kind,
-        source,
-        detail,
-        message: message.as_ref(),
-        now_ms: now,
-    };
-    let conclusion = match bank_state {
-        Ok(BankPaymentState::Paid(paid)) if paid.amount.fen() != payment.amount => {
-            let detail = format!(
-                "bank reports {} fen paid, the order is {} fen: not believed",
-                paid.amount.fen(),
-                payment.amount
-            );
-            tracing::warn!(payment_id = %payment.id, %detail);
-            state
-                .store
-                .record_payment_note(&note("amount_mismatch", &detail))
-                .await?;
-            QueryConclusion::Unknown(detail)
-        }
-        Ok(BankPaymentState::Paid(paid)) => {
-            let change = PaymentChange {
-                paid: Some(&paid),
-                ..base
-            };
-            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
-        }
-        Ok(BankPaymentState::Authorized(paid)) if paid.amount.fen() == payment.amount => {
-            let change = PaymentChange {
-                event: PaymentEvent::BankAuthorized,
-                paid: Some(&paid),
-                ..base
-            };
-            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
-        }
-        Ok(BankPaymentState::Captured(paid)) if paid.amount.fen() <= payment.amount => {
-            let change = PaymentChange {
-                event: PaymentEvent::Captured {
-                    amount: paid.amount,
-                },
-                paid: Some(&paid),
-                ..base
-            };
-            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
-        }
-        Ok(BankPaymentState::Authorized(paid) | BankPaymentState::Captured(paid)) => {
-            let detail = format!(
-                "bank reports {} fen authorized or captured, the order is {} fen: not believed",
-                paid.amount.fen(),
-                payment.amount
-            );
-            tracing::warn!(payment_id = %payment.id, %detail);
-            state
-                .store
-                .record_payment_note(&note("amount_mismatch", &detail))
-                .await?;
-            QueryConclusion::Unknown(detail)
-        }
-        Ok(BankPaymentState::Cancelled) => {
-            let change = PaymentChange {
-                event: PaymentEvent::CancelConfirmed,
-                detail: "bank reports the authorization released",
-                ..base
-            };
-            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
-        }
-        Ok(BankPaymentState::Failed { reason }) => {
-            let change = PaymentChange {
-                event: PaymentEvent::BankFailed,
-                detail: &reason,
-                ..base
-            };
-            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
-        }
-        Ok(BankPaymentState::Unpaid) if close_if_unpaid => {
-            let change = PaymentChange {
-                event: PaymentEvent::ConfirmedUnpaidClose,
-                detail: "bank confirms unpaid",
-                ..base
-            };
-            QueryConclusion::Applied(Box::new(apply(state, &change).await?))
-        }
-        Ok(BankPaymentState::Unpaid) => {
-            if let Some(message) = &message {
-                state.store.record_bank_message(message).await?;
-            }
-            QueryConclusion::StillUnpaid
-        }
-        Ok(BankPaymentState::Unknown { reason }) => {
-            state
-                .store
-                .record_payment_note(&note("query_unknown", &reason))
-                .await?;
-            QueryConclusion::Unknown(reason)
-        }
-        Err(error) => {
-            let reason = error.to_string();
-            state
-                .store
-                .record_payment_note(&note("query_failed", &reason))
-                .await?;
-            QueryConclusion::Unknown(reason)
-        }
-    };
-    Ok(conclusion)
+        message.as_ref(),
+        close_if_unpaid,
+    )
+    .await
 }

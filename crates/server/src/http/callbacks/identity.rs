@@ -49,8 +49,14 @@ async fn handle(
     let notification = match identity.read_identity_result(verify_no, body) {
         Ok(notification) => notification,
         Err(error) => {
-            inbound::keep_unverified(state, channel_account_id, body, SOURCE, &error.to_string())
-                .await?;
+            flows::unverified::keep_unverified(
+                state,
+                channel_account_id,
+                body,
+                SOURCE,
+                &error.to_string(),
+            )
+            .await?;
             return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());
         }
     };

@@ -4,17 +4,13 @@
 //! bytes twice change nothing.
 
 use crate::flows;
+use crate::flows::bank_result::NotificationVerdict;
 use crate::http::callbacks::inbound;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use unipay_core::channel::{BankNotification, NotificationMode, NotificationOutcome};
-use unipay_core::event::EventSource;
-use unipay_core::payment::PaymentEvent;
-use unipay_store::messages::InboundMessage;
-use unipay_store::payments::PaymentChange;
 
 pub async fn bank_notification(
     State(state): State<AppState>,
@@ -39,11 +35,10 @@ async fn handle(
     let Some(channel) = flows::known_channel(state, channel_account_id).await? else {
         return Ok(refused(StatusCode::NOT_FOUND, "unknown channel account"));
     };
-    let now = state.now_ms();
     let notification = match channel.read_notification(body) {
         Ok(notification) => notification,
         Err(error) => {
-            inbound::keep_unverified(
+            flows::unverified::keep_unverified(
                 state,
                 channel_account_id,
                 body,
@@ -54,86 +49,20 @@ async fn handle(
             return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());
         }
     };
-    let source = match notification.mode {
-        NotificationMode::Page => EventSource::PageNotification,
-        NotificationMode::Server => EventSource::ServerNotification,
-    };
-    let message = |payment_id, verdict, reason| InboundMessage {
-        channel_account_id,
-        sha256: &notification.raw_sha256,
-        payment_id,
-        order_no: Some(&notification.order_no),
-        source: source.as_str(),
-        verdict,
-        reason,
-        raw_masked: &notification.raw_masked,
-        now_ms: now,
-    };
-    let payment = state
-        .store
-        .get_payment_by_order_no(channel_account_id, &notification.order_no)
-        .await?;
-    let Some(payment) = payment else {
-        reject(state, &message(None, "rejected", "unknown order number")).await?;
-        return Ok(refused(StatusCode::BAD_REQUEST, "unknown order"));
-    };
-    let amount = notified_amount(&notification);
-    if amount != payment.amount {
-        let reason = format!(
-            "amount {amount} fen does not match the order's {} fen",
-            payment.amount
-        );
-        reject(state, &message(Some(&payment.id), "rejected", &reason)).await?;
-        return Ok(refused(StatusCode::BAD_REQUEST, "amount mismatch"));
-    }
-    let (event, paid, detail) = match &notification.outcome {
-        NotificationOutcome::Paid(paid) => (PaymentEvent::BankSucceeded, Some(paid), ""),
-        NotificationOutcome::Failed { reason, .. } => {
-            (PaymentEvent::BankFailed, None, reason.as_str())
-        }
-    };
-    // The message is kept in the same transaction as the change it causes; a repeat of the
-    // same bytes changes nothing and adds nothing to the timeline.
-    let accepted = message(Some(&payment.id), "accepted", "");
-    crate::crash::crash_point("callback.after_verify_before_commit");
-    flows::apply(
-        state,
-        &PaymentChange {
-            payment_id: &payment.id,
-            event,
-            source,
-            paid,
-            payment_type: None,
-            next_query_at: None,
-            detail,
-            raw_sha256: Some(&notification.raw_sha256),
-            message: Some(&accepted),
-            delivery_lease_ms: 0,
-            known: Some(&payment),
-            now_ms: now,
-        },
-    )
-    .await?;
+    let payment =
+        match flows::bank_result::record_notification(state, channel_account_id, notification)
+            .await?
+        {
+            NotificationVerdict::Recorded(payment) => payment,
+            NotificationVerdict::UnknownOrder => {
+                return Ok(refused(StatusCode::BAD_REQUEST, "unknown order"));
+            }
+            NotificationVerdict::AmountMismatch => {
+                return Ok(refused(StatusCode::BAD_REQUEST, "amount mismatch"));
+            }
+        };
     let customer_url = format!("{}/pay/{}/result", state.config.public_url, payment.id);
     Ok(inbound::bank_answer(channel.as_ref(), &customer_url))
-}
-
-fn notified_amount(notification: &BankNotification) -> i64 {
-    match &notification.outcome {
-        NotificationOutcome::Paid(paid) => paid.amount.fen(),
-        NotificationOutcome::Failed { amount, .. } => amount.fen(),
-    }
-}
-
-async fn reject(state: &AppState, message: &InboundMessage<'_>) -> Result<(), flows::FlowError> {
-    tracing::warn!(
-        channel_account_id = message.channel_account_id,
-        order_no = message.order_no,
-        reason = message.reason,
-        "bank notification rejected"
-    );
-    state.store.record_bank_message(message).await?;
-    Ok(())
 }
 
 fn refused(status: StatusCode, text: &'static str) -> Response {
