@@ -8,7 +8,7 @@ use crate::state::AppState;
 use sha2::{Digest, Sha256};
 use unipay_core::channel::ChannelError;
 use unipay_core::identity::{VerifyMode, VerifyStatus};
-use unipay_core::identity_channel::{IdentityOutcome, IdentityRequest};
+use unipay_core::identity_channel::{IdentityNotification, IdentityOutcome, IdentityRequest};
 use unipay_store::identity::{Finished, IdentityVerification, VerificationResult};
 use unipay_store::messages::InboundMessage;
 
@@ -153,4 +153,86 @@ pub async fn finish(
         Finished::Unchanged(current) => current,
         Finished::NotFound => verification.clone(),
     })
+}
+
+/// The source name of the bank's identity results, in kept messages.
+pub const SOURCE: &str = "identity_notification";
+
+/// What became of a verified identity result.
+pub enum ResultVerdict {
+    Recorded(Box<IdentityVerification>),
+    /// No verification of ours has the number; the message is kept as rejected.
+    UnknownVerification,
+    /// The result names another card or certificate; the message is kept as rejected.
+    NotThisVerification,
+}
+
+/// Records a verified identity result: believed only for the verification it names, and only
+/// if the card and certificate it echoes are that verification's.
+pub async fn record_result(
+    state: &AppState,
+    channel_account_id: &str,
+    notification: &IdentityNotification,
+) -> Result<ResultVerdict, FlowError> {
+    let now = state.now_ms();
+    let message = |verdict, reason| InboundMessage {
+        channel_account_id,
+        sha256: &notification.raw_sha256,
+        payment_id: None,
+        order_no: Some(&notification.verify_no),
+        source: SOURCE,
+        verdict,
+        reason,
+        raw_masked: &notification.raw_masked,
+        now_ms: now,
+    };
+    let Some(verification) = state
+        .store
+        .get_identity_verification_by_verify_no(channel_account_id, &notification.verify_no)
+        .await?
+    else {
+        tracing::warn!(channel_account_id, verify_no = %notification.verify_no, "identity result for an unknown verification");
+        state
+            .store
+            .record_bank_message(&message("rejected", "unknown verification number"))
+            .await?;
+        return Ok(ResultVerdict::UnknownVerification);
+    };
+    // Compared by their last four characters, all a mask keeps of the number (the bank may
+    // echo the number whole or masked).
+    let tail = |masked: &str| masked.chars().rev().take(4).collect::<String>();
+    let echoed = [
+        (&notification.card_no_masked, &verification.card.masked),
+        (
+            &notification.certificate_no_masked,
+            &verification.certificate.masked,
+        ),
+    ];
+    if echoed
+        .iter()
+        .any(|(theirs, ours)| !theirs.is_empty() && tail(theirs) != tail(ours))
+    {
+        tracing::warn!(
+            channel_account_id,
+            verify_no = %notification.verify_no,
+            "identity result names another card or certificate"
+        );
+        state
+            .store
+            .record_bank_message(&message(
+                "rejected",
+                "the result names another card or certificate than the verification",
+            ))
+            .await?;
+        return Ok(ResultVerdict::NotThisVerification);
+    }
+    let accepted = message("accepted", "");
+    let after = finish(
+        state,
+        &verification,
+        &Verdict::of(&notification.outcome),
+        Some(&accepted),
+    )
+    .await?;
+    Ok(ResultVerdict::Recorded(Box::new(after)))
 }

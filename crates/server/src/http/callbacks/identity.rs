@@ -7,16 +7,13 @@
 
 use crate::flows;
 use crate::flows::FlowError;
-use crate::flows::identity::Verdict;
+use crate::flows::identity::{ResultVerdict, SOURCE};
 use crate::http::callbacks::inbound;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use unipay_store::messages::InboundMessage;
-
-const SOURCE: &str = "identity_notification";
 
 pub async fn identity_result(
     State(state): State<AppState>,
@@ -45,7 +42,7 @@ async fn handle(
     let Some(identity) = channel.identity() else {
         return Ok((StatusCode::NOT_FOUND, "no identity verification here").into_response());
     };
-    let now = state.now_ms();
+    let _now = state.now_ms();
     let notification = match identity.read_identity_result(verify_no, body) {
         Ok(notification) => notification,
         Err(error) => {
@@ -60,65 +57,16 @@ async fn handle(
             return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());
         }
     };
-    let message = |verdict, reason| InboundMessage {
-        channel_account_id,
-        sha256: &notification.raw_sha256,
-        payment_id: None,
-        order_no: Some(&notification.verify_no),
-        source: SOURCE,
-        verdict,
-        reason,
-        raw_masked: &notification.raw_masked,
-        now_ms: now,
-    };
-    let Some(verification) = state
-        .store
-        .get_identity_verification_by_verify_no(channel_account_id, &notification.verify_no)
-        .await?
-    else {
-        tracing::warn!(channel_account_id, verify_no = %notification.verify_no, "identity result for an unknown verification");
-        state
-            .store
-            .record_bank_message(&message("rejected", "unknown verification number"))
-            .await?;
-        return Ok((StatusCode::BAD_REQUEST, "unknown verification").into_response());
-    };
-    // Compared by their last four characters, all a mask keeps of the number (the bank may
-    // echo the number whole or masked).
-    let tail = |masked: &str| masked.chars().rev().take(4).collect::<String>();
-    let echoed = [
-        (&notification.card_no_masked, &verification.card.masked),
-        (
-            &notification.certificate_no_masked,
-            &verification.certificate.masked,
-        ),
-    ];
-    if echoed
-        .iter()
-        .any(|(theirs, ours)| !theirs.is_empty() && tail(theirs) != tail(ours))
-    {
-        tracing::warn!(
-            channel_account_id,
-            verify_no,
-            "identity result names another card or certificate"
-        );
-        state
-            .store
-            .record_bank_message(&message(
-                "rejected",
-                "the result names another card or certificate than the verification",
-            ))
-            .await?;
-        return Ok((StatusCode::BAD_REQUEST, "not this verification").into_response());
-    }
-    let accepted = message("accepted", "");
-    let after = flows::identity::finish(
-        state,
-        &verification,
-        &Verdict::of(&notification.outcome),
-        Some(&accepted),
-    )
-    .await?;
+    let after =
+        match flows::identity::record_result(state, channel_account_id, &notification).await? {
+            ResultVerdict::Recorded(after) => after,
+            ResultVerdict::UnknownVerification => {
+                return Ok((StatusCode::BAD_REQUEST, "unknown verification").into_response());
+            }
+            ResultVerdict::NotThisVerification => {
+                return Ok((StatusCode::BAD_REQUEST, "not this verification").into_response());
+            }
+        };
     let customer_url = after
         .return_url
         .clone()
