@@ -3,6 +3,7 @@
 
 pub mod channel;
 pub mod clock;
+pub mod csv;
 pub mod event;
 pub mod fees;
 pub mod identity;

@@ -31,6 +31,7 @@ pub mod refunds;
 pub mod scratch;
 pub mod settlement;
 pub mod statements;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod text_dump;
 
