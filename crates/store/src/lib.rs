@@ -33,6 +33,7 @@ pub mod settlement;
 pub mod statements;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
 pub mod text_dump;
 
 pub use db::{Backend, Store};
