@@ -1,6 +1,7 @@
 //! The heart of unipay: money, identifiers, the payment state machine, schedules and the
 //! `Channel` port that every bank protocol implements. No I/O happens here.
 
+pub mod calendar;
 pub mod channel;
 pub mod clock;
 pub mod csv;

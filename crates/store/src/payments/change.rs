@@ -10,6 +10,7 @@ use crate::messages::{Seen, keep_message};
 use crate::outbox::OutboxEvent;
 use crate::{Store, StoreError};
 use sqlx::{Any, Transaction};
+use unipay_core::calendar::AccountingDate;
 use unipay_core::event::EventSource;
 use unipay_core::ids::new_id;
 use unipay_core::ledger::{Collected, JournalEntry, capture, late_success, payment_succeeded};
@@ -237,8 +238,8 @@ fn collection_entry(
 
 /// The Beijing calendar date of a moment: the accounting date when the bank gave none.
 pub(crate) fn accounting_date_of(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms + 8 * 3_600_000)
-        .map(|t| t.format("%Y-%m-%d").to_string())
+    AccountingDate::of_instant(ms)
+        .map(|date| date.to_string())
         .unwrap_or_default()
 }
 
