@@ -1,6 +1,7 @@
 //! The heart of unipay: money, identifiers, the payment state machine, schedules and the
 //! `Channel` port that every bank protocol implements. No I/O happens here.
 
+pub mod bank_batch;
 pub mod calendar;
 pub mod channel;
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod pii;
 pub mod recon;
 pub mod refund;
 pub mod schedule;
+pub mod settlement;
 pub mod statement;
 
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};

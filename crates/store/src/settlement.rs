@@ -17,35 +17,8 @@ use crate::StoreError;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BatchStatus {
-    PendingReview,
-    Approved,
-    Paid,
-    Cancelled,
-}
-
-impl BatchStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BatchStatus::PendingReview => "pending_review",
-            BatchStatus::Approved => "approved",
-            BatchStatus::Paid => "paid",
-            BatchStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<BatchStatus> {
-        [
-            BatchStatus::PendingReview,
-            BatchStatus::Approved,
-            BatchStatus::Paid,
-            BatchStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
-    }
-}
+/// A settlement batch moves by core's table (`unipay_core::settlement`).
+pub use unipay_core::settlement::SettlementStatus as BatchStatus;
 
 /// One merchant's settlement of one accounting date. Amounts are fen; `net_fen` is
 /// `payments_fen − refunds_fen − fees_fen`, `fees_fen` being our fees less any refunded share.

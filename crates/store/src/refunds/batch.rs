@@ -23,47 +23,18 @@ mod queries;
 
 use super::{PaymentFacts, PaymentRef, Refund};
 use crate::StoreError;
+use crate::db::sql_states;
 use crate::messages::InboundMessage;
 use crate::outbox::OutboxEvent;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+use unipay_core::bank_batch::BankBatchEvent;
 use unipay_core::event::EventSource;
 use unipay_core::payment::{CaptureMode, PaymentStatus};
 use unipay_core::refund::{RefundEvent, RefundRefusal, RefundStatus, Refundable};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RefundBatchStatus {
-    /// Written; not yet accepted by the bank.
-    Created,
-    /// The bank accepted it; its lines are being carried out.
-    Submitted,
-    /// Every line is final.
-    Finished,
-    /// The bank refused it as a whole: every line failed.
-    Rejected,
-}
-
-impl RefundBatchStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefundBatchStatus::Created => "created",
-            RefundBatchStatus::Submitted => "submitted",
-            RefundBatchStatus::Finished => "finished",
-            RefundBatchStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RefundBatchStatus> {
-        [
-            RefundBatchStatus::Created,
-            RefundBatchStatus::Submitted,
-            RefundBatchStatus::Finished,
-            RefundBatchStatus::Rejected,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
-    }
-}
+/// A refund batch moves by core's bank batch table (`unipay_core::bank_batch`).
+pub use unipay_core::bank_batch::BankBatchStatus as RefundBatchStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundBatch {
@@ -337,14 +308,18 @@ pub(crate) async fn tally(
     .bind(batch_id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query(
-        "UPDATE refund_batches SET status = 'finished', finished_at = $1, next_query_at = NULL \
-         WHERE id = $2 AND status IN ('created', 'submitted') AND succeeded_count + failed_count = line_count",
-    )
-    .bind(now_ms)
-    .bind(batch_id)
-    .execute(&mut **tx)
-    .await?;
+    let step = BankBatchEvent::AllLinesFinal.step();
+    let sql = format!(
+        "UPDATE refund_batches SET status = '{}', finished_at = $1, next_query_at = NULL \
+         WHERE id = $2 AND status IN ({}) AND succeeded_count + failed_count = line_count",
+        step.to.as_str(),
+        sql_states(step.from, RefundBatchStatus::as_str)
+    );
+    sqlx::query(&sql)
+        .bind(now_ms)
+        .bind(batch_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

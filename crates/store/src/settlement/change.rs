@@ -4,6 +4,7 @@
 use super::queries::lines_of;
 use super::{BATCH_COLUMNS, BatchChange, BatchStatus, SettlementBatch, batch_from_row};
 use crate::audit::{self, AuditEntry};
+use crate::db::sql_states;
 use crate::ledger;
 use crate::{Store, StoreError};
 use sqlx::{Any, Row, Transaction};
@@ -11,13 +12,14 @@ use unipay_core::ledger::{
     Account, EntryReason, JournalEntry, Posting, settlement_approved, settlement_paid,
 };
 use unipay_core::money::format_yuan;
+use unipay_core::settlement::SettlementAction;
 
 /// A state change an operator asks for: where from, where to, and who is recorded.
 struct Move {
     action: &'static str,
     verb: &'static str,
-    from: &'static [BatchStatus],
-    to: BatchStatus,
+    /// Where it may start and where it leads: core's table.
+    rule: SettlementAction,
     by_column: &'static str,
     at_column: &'static str,
 }
@@ -25,8 +27,7 @@ struct Move {
 const APPROVE: Move = Move {
     action: "settlement.approve",
     verb: "approve",
-    from: &[BatchStatus::PendingReview],
-    to: BatchStatus::Approved,
+    rule: SettlementAction::Approve,
     by_column: "approved_by",
     at_column: "approved_at",
 };
@@ -34,8 +35,7 @@ const APPROVE: Move = Move {
 const MARK_PAID: Move = Move {
     action: "settlement.mark_paid",
     verb: "mark paid",
-    from: &[BatchStatus::Approved],
-    to: BatchStatus::Paid,
+    rule: SettlementAction::MarkPaid,
     by_column: "paid_by",
     at_column: "paid_at",
 };
@@ -43,8 +43,7 @@ const MARK_PAID: Move = Move {
 const CANCEL: Move = Move {
     action: "settlement.cancel",
     verb: "cancel",
-    from: &[BatchStatus::PendingReview, BatchStatus::Approved],
-    to: BatchStatus::Cancelled,
+    rule: SettlementAction::Cancel,
     by_column: "cancelled_by",
     at_column: "cancelled_at",
 };
@@ -122,11 +121,7 @@ impl Store {
         step: &Move,
         operator: Operator<'_>,
     ) -> Result<BatchChange, StoreError> {
-        let allowed: Vec<String> = step
-            .from
-            .iter()
-            .map(|status| format!("'{}'", status.as_str()))
-            .collect();
+        let rule = step.rule.step();
         // The status check in the WHERE clause is what makes one of two racing moves lose:
         // the loser's update finds no row in an allowed status.
         let sql = format!(
@@ -134,11 +129,11 @@ impl Store {
              WHERE id = $4 AND status IN ({}) RETURNING {BATCH_COLUMNS}",
             step.by_column,
             step.at_column,
-            allowed.join(", ")
+            sql_states(rule.from, BatchStatus::as_str)
         );
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query(&sql)
-            .bind(step.to.as_str())
+            .bind(rule.to.as_str())
             .bind(operator.actor)
             .bind(operator.now_ms)
             .bind(batch_id)
@@ -165,7 +160,7 @@ impl Store {
             return Ok(BatchChange::Refused(batch));
         };
         let batch = batch_from_row(&row)?;
-        let entry = match step.to {
+        let entry = match rule.to {
             BatchStatus::Approved => approval_entry(&batch)?,
             BatchStatus::Paid => payout_entry(&mut tx, &batch).await?,
             BatchStatus::Cancelled => approval_reversal(&mut tx, &batch).await?,
@@ -181,7 +176,7 @@ impl Store {
             .unwrap_or_default();
         let detail = format!(
             "now {}: net {}{entry_note}{}",
-            step.to.as_str(),
+            rule.to.as_str(),
             format_yuan(batch.net_fen),
             note_suffix(operator.note)
         );

@@ -5,6 +5,7 @@ use super::{
     BATCH_COLUMNS, BatchAcceptance, BatchApplied, BatchLineOutcome, BatchRejection, BatchResults,
     RefundBatch, RefundBatchStatus, Tally, batch_from_row, tally,
 };
+use crate::db::sql_states;
 use crate::messages::{InboundMessage, Seen, keep_message};
 use crate::outbox::OutboxEvent;
 use crate::refunds::{
@@ -14,6 +15,7 @@ use crate::refunds::{
 use crate::{Store, StoreError};
 use sqlx::{Any, Transaction};
 use std::collections::BTreeMap;
+use unipay_core::bank_batch::BankBatchEvent;
 use unipay_core::event::EventSource;
 use unipay_core::refund::{RefundEvent, RefundStatus, RefundTransition, refund_transition};
 
@@ -32,18 +34,22 @@ impl Store {
         if let Some(message) = accepted.message {
             keep_message(&mut tx, message).await?;
         }
-        sqlx::query(
-            "UPDATE refund_batches SET status = 'submitted', serial_number = $1, batch_date = $2, batch_time = $3, \
-             submitted_at = $4, updated_at = $4, next_query_at = $5 WHERE id = $6 AND status = 'created'",
-        )
-        .bind(accepted.serial_number)
-        .bind(accepted.batch_date)
-        .bind(accepted.batch_time)
-        .bind(accepted.now_ms)
-        .bind(accepted.next_query_at)
-        .bind(accepted.batch_id)
-        .execute(&mut *tx)
-        .await?;
+        let step = BankBatchEvent::Accepted.step();
+        let sql = format!(
+            "UPDATE refund_batches SET status = '{}', serial_number = $1, batch_date = $2, batch_time = $3, \
+             submitted_at = $4, updated_at = $4, next_query_at = $5 WHERE id = $6 AND status IN ({})",
+            step.to.as_str(),
+            sql_states(step.from, RefundBatchStatus::as_str)
+        );
+        sqlx::query(&sql)
+            .bind(accepted.serial_number)
+            .bind(accepted.batch_date)
+            .bind(accepted.batch_time)
+            .bind(accepted.now_ms)
+            .bind(accepted.next_query_at)
+            .bind(accepted.batch_id)
+            .execute(&mut *tx)
+            .await?;
         let batch = batch_in(&mut tx, accepted.batch_id).await?;
         tx.commit().await?;
         Ok(batch)
@@ -75,14 +81,11 @@ impl Store {
         batch_id: &str,
         next_query_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE refund_batches SET next_query_at = $1, query_attempts = query_attempts + 1 \
-             WHERE id = $2 AND status IN ('created', 'submitted')",
-        )
-        .bind(next_query_at)
-        .bind(batch_id)
-        .execute(&self.write)
-        .await?;
+        sqlx::query(&schedule_sql())
+            .bind(next_query_at)
+            .bind(batch_id)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 
@@ -121,14 +124,11 @@ impl Store {
             .await?;
         let mut tx = self.write.begin().await?;
         if let Some(at) = results.next_query_at {
-            sqlx::query(
-                "UPDATE refund_batches SET next_query_at = $1, query_attempts = query_attempts + 1 \
-                 WHERE id = $2 AND status IN ('created', 'submitted')",
-            )
-            .bind(at)
-            .bind(results.batch_id)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(&schedule_sql())
+                .bind(at)
+                .bind(results.batch_id)
+                .execute(&mut *tx)
+                .await?;
         }
         let batch = batch_in(&mut tx, results.batch_id).await?;
         tx.commit().await?;
@@ -147,15 +147,19 @@ impl Store {
         if let Some(message) = rejection.message {
             keep_message(&mut tx, message).await?;
         }
-        sqlx::query(
-            "UPDATE refund_batches SET status = 'rejected', reason = $1, next_query_at = NULL, finished_at = $2, \
-             updated_at = $2 WHERE id = $3 AND status = 'created'",
-        )
-        .bind(rejection.reason)
-        .bind(rejection.now_ms)
-        .bind(rejection.batch_id)
-        .execute(&mut *tx)
-        .await?;
+        let step = BankBatchEvent::RefusedWhole.step();
+        let sql = format!(
+            "UPDATE refund_batches SET status = '{}', reason = $1, next_query_at = NULL, finished_at = $2, \
+             updated_at = $2 WHERE id = $3 AND status IN ({})",
+            step.to.as_str(),
+            sql_states(step.from, RefundBatchStatus::as_str)
+        );
+        sqlx::query(&sql)
+            .bind(rejection.reason)
+            .bind(rejection.now_ms)
+            .bind(rejection.batch_id)
+            .execute(&mut *tx)
+            .await?;
         let batch = batch_in(&mut tx, rejection.batch_id).await?;
         tx.commit().await?;
         let mut applied = Applied::default();
@@ -308,4 +312,13 @@ async fn batch_in(
         .fetch_optional(&mut **tx)
         .await?;
     row.map(|r| batch_from_row(&r)).transpose()
+}
+
+/// Counts a query and sets the next one, for a batch still open (only those are asked about).
+fn schedule_sql() -> String {
+    format!(
+        "UPDATE refund_batches SET next_query_at = $1, query_attempts = query_attempts + 1 \
+         WHERE id = $2 AND status IN ({})",
+        sql_states(RefundBatchStatus::OPEN, RefundBatchStatus::as_str)
+    )
 }
