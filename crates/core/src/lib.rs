@@ -8,6 +8,7 @@ pub mod clock;
 pub mod csv;
 pub mod event;
 pub mod fees;
+pub mod http_url;
 pub mod identity;
 pub mod identity_channel;
 pub mod ids;
