@@ -86,6 +86,82 @@ pub enum KcodeState {
     Unknown { reason: String },
 }
 
+/// Where a payment's K-code stands: the sub-state of a payment paid with a texted code. The
+/// payment itself moves by the payment's table; this one says whether a code is awaited.
+///
+/// ```text
+/// sending --bill: code texted--> code_sent --code right--> paid
+///    |  \--bill: declined--> refused          \--too many wrong codes--> failed
+///    +--bill: answer lost--> unknown (the bill may be sent again)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KcodeStatus {
+    /// The bill is on its way to the bank.
+    Sending,
+    /// The bank texted a code: the payment waits for it.
+    CodeSent,
+    /// The bank declined the bill (card or mobile not accepted).
+    Refused,
+    /// The bill's answer was lost: sending it again is safe.
+    Unknown,
+    Paid,
+    /// Too many wrong codes.
+    Failed,
+}
+
+impl KcodeStatus {
+    pub const ALL: [KcodeStatus; 6] = [
+        KcodeStatus::Sending,
+        KcodeStatus::CodeSent,
+        KcodeStatus::Refused,
+        KcodeStatus::Unknown,
+        KcodeStatus::Paid,
+        KcodeStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KcodeStatus::Sending => "sending",
+            KcodeStatus::CodeSent => "code_sent",
+            KcodeStatus::Refused => "refused",
+            KcodeStatus::Unknown => "unknown",
+            KcodeStatus::Paid => "paid",
+            KcodeStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KcodeStatus> {
+        KcodeStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+
+    /// Whether the bank's answer to the bill is still missing, so the bill may be sent (again).
+    pub fn bill_unanswered(self) -> bool {
+        matches!(self, KcodeStatus::Sending | KcodeStatus::Unknown)
+    }
+
+    /// Whether a code is awaited: only then may it be confirmed or sent again.
+    pub fn awaits_code(self) -> bool {
+        self == KcodeStatus::CodeSent
+    }
+}
+
+/// The table of the bill's answer: where the K-code stands after the bank answered the bill.
+/// Any answer a bill should not get leaves the bill unanswered (`Unknown`), to be sent again.
+pub fn status_after_bill(answer: &KcodeState) -> KcodeStatus {
+    match answer {
+        KcodeState::CodeSent => KcodeStatus::CodeSent,
+        KcodeState::Refused { .. }
+        | KcodeState::ResendLimit { .. }
+        | KcodeState::AttemptsExhausted { .. } => KcodeStatus::Refused,
+        KcodeState::Unknown { .. }
+        | KcodeState::Paid(_)
+        | KcodeState::WrongCode { .. }
+        | KcodeState::CodeExpired { .. } => KcodeStatus::Unknown,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KcodeAnswer {
     pub state: KcodeState,
@@ -114,4 +190,60 @@ pub trait KcodeChannel: Send + Sync {
         &'a self,
         order: &'a KcodeOrder,
     ) -> BoxFuture<'a, Result<KcodeAnswer, ChannelError>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bill_answered_with_a_code_awaits_it() {
+        assert_eq!(
+            status_after_bill(&KcodeState::CodeSent),
+            KcodeStatus::CodeSent
+        );
+        assert!(KcodeStatus::CodeSent.awaits_code());
+        assert!(!KcodeStatus::CodeSent.bill_unanswered());
+    }
+
+    #[test]
+    fn a_declined_bill_is_refused_and_a_lost_answer_may_be_sent_again() {
+        let reason = String::from("no");
+        for declined in [
+            KcodeState::Refused {
+                code: "X".into(),
+                reason: reason.clone(),
+            },
+            KcodeState::ResendLimit {
+                reason: reason.clone(),
+            },
+            KcodeState::AttemptsExhausted {
+                reason: reason.clone(),
+            },
+        ] {
+            assert_eq!(status_after_bill(&declined), KcodeStatus::Refused);
+        }
+        for unanswered in [
+            KcodeState::Unknown {
+                reason: reason.clone(),
+            },
+            KcodeState::WrongCode {
+                reason: reason.clone(),
+            },
+            KcodeState::CodeExpired { reason },
+        ] {
+            let status = status_after_bill(&unanswered);
+            assert_eq!(status, KcodeStatus::Unknown);
+            assert!(status.bill_unanswered());
+        }
+        assert!(KcodeStatus::Sending.bill_unanswered());
+    }
+
+    #[test]
+    fn statuses_read_back() {
+        for status in KcodeStatus::ALL {
+            assert_eq!(KcodeStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(KcodeStatus::parse("CODE_SENT"), None);
+    }
 }

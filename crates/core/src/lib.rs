@@ -1,10 +1,14 @@
 //! The heart of unipay: money, identifiers, the payment state machine, schedules and the
 //! `Channel` port that every bank protocol implements. No I/O happens here.
 
+pub mod bank_batch;
+pub mod calendar;
 pub mod channel;
 pub mod clock;
+pub mod csv;
 pub mod event;
 pub mod fees;
+pub mod http_url;
 pub mod identity;
 pub mod identity_channel;
 pub mod ids;
@@ -19,6 +23,7 @@ pub mod pii;
 pub mod recon;
 pub mod refund;
 pub mod schedule;
+pub mod settlement;
 pub mod statement;
 
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};

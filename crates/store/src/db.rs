@@ -191,3 +191,13 @@ async fn sqlite_pool(url: &str, max_connections: u32) -> Result<AnyPool, StoreEr
         .await?;
     Ok(pool)
 }
+
+/// The SQL list (`'created', 'submitted'`) of a state machine's states, for the status
+/// condition of an update: the words come from core's tables, never from input.
+pub(crate) fn sql_states<S: Copy>(states: &[S], as_str: fn(S) -> &'static str) -> String {
+    states
+        .iter()
+        .map(|state| format!("'{}'", as_str(*state)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -7,47 +7,8 @@ use crate::{Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-/// Where a payment's K-code stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KcodeStatus {
-    /// The bill is on its way to the bank.
-    Sending,
-    /// The bank texted a code: the payment waits for it.
-    CodeSent,
-    /// The bank declined the bill (card or mobile not accepted).
-    Refused,
-    /// The bill's answer was lost: sending it again is safe.
-    Unknown,
-    Paid,
-    /// Too many wrong codes.
-    Failed,
-}
-
-impl KcodeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KcodeStatus::Sending => "sending",
-            KcodeStatus::CodeSent => "code_sent",
-            KcodeStatus::Refused => "refused",
-            KcodeStatus::Unknown => "unknown",
-            KcodeStatus::Paid => "paid",
-            KcodeStatus::Failed => "failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<KcodeStatus> {
-        [
-            KcodeStatus::Sending,
-            KcodeStatus::CodeSent,
-            KcodeStatus::Refused,
-            KcodeStatus::Unknown,
-            KcodeStatus::Paid,
-            KcodeStatus::Failed,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
-    }
-}
+/// Where a payment's K-code stands, by core's table (`unipay_core::kcode`).
+pub use unipay_core::kcode::KcodeStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KcodeRecord {
@@ -182,7 +143,7 @@ impl Store {
         let Some(record) = self.kcode_record(payment_id).await? else {
             return Ok(ResendReservation::NotAwaitingCode);
         };
-        Ok(if record.status != KcodeStatus::CodeSent {
+        Ok(if !record.status.awaits_code() {
             ResendReservation::NotAwaitingCode
         } else if record.resend_count >= max_resends {
             ResendReservation::LimitReached

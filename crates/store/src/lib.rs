@@ -31,7 +31,9 @@ pub mod refunds;
 pub mod scratch;
 pub mod settlement;
 pub mod statements;
+#[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
 pub mod text_dump;
 
 pub use db::{Backend, Store};

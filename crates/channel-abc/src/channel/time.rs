@@ -1,11 +1,10 @@
 //! Times on the wire are Beijing time (UTC+8, no daylight saving), written without a zone.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
-
-const UTC8_MS: i64 = 8 * 3_600_000;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use unipay_core::calendar::{self, AccountingDate};
 
 fn local(ms: i64) -> Option<NaiveDateTime> {
-    DateTime::from_timestamp_millis(ms.checked_add(UTC8_MS)?).map(|t| t.naive_utc())
+    calendar::beijing(ms)
 }
 
 /// Beijing time of `ms` as the wire writes it: (`YYYY/MM/DD`, `HH:MM:SS`).
@@ -26,21 +25,13 @@ pub(super) fn beijing_stamp(ms: i64) -> Option<String> {
 pub fn parse_beijing(date: &str, time: &str) -> Option<i64> {
     let date = NaiveDate::parse_from_str(date.trim(), "%Y/%m/%d").ok()?;
     let time = NaiveTime::parse_from_str(time.trim(), "%H:%M:%S").ok()?;
-    NaiveDateTime::new(date, time)
-        .and_utc()
-        .timestamp_millis()
-        .checked_sub(UTC8_MS)
+    calendar::from_beijing(NaiveDateTime::new(date, time))
 }
 
 /// The bank's accounting date (`YYYY-MM-DD`) of an instant: its Beijing calendar date, or the
 /// next one at or after `cutover_hour` (24 = never cut over).
 pub fn accounting_date(ms: i64, cutover_hour: u8) -> Option<String> {
-    let t = local(ms)?;
-    let mut date = t.date();
-    if u32::from(cutover_hour) < 24 && t.hour() >= u32::from(cutover_hour) {
-        date = date.succ_opt()?;
-    }
-    Some(date.format("%Y-%m-%d").to_string())
+    AccountingDate::with_cutover(ms, cutover_hour).map(|date| date.to_string())
 }
 
 /// When the host booked a transaction (its HostDate and HostTime, else `fallback_ms`) and the

@@ -21,7 +21,7 @@ use crate::kcode::ConfirmInput;
 use crate::state::AppState;
 use unipay_core::channel::{PaymentRequest, RawMessage};
 use unipay_core::event::EventSource;
-use unipay_core::kcode::{KcodeBill, KcodeOrder, KcodePayment, KcodeState};
+use unipay_core::kcode::{KcodeBill, KcodeOrder, KcodePayment, KcodeState, status_after_bill};
 use unipay_core::masking::{mask_card, mask_mobile};
 use unipay_core::payment::{CaptureMode, PaymentEvent, PaymentStatus};
 use unipay_core::{Amount, Currency};
@@ -154,23 +154,18 @@ pub async fn send_bill(
     let now = state.now_ms();
     let (status, refusal) = match answer {
         Ok(answer) => {
-            let (status, refusal) = match answer.state {
-                KcodeState::CodeSent => (KcodeStatus::CodeSent, None),
+            let status = status_after_bill(&answer.state);
+            let refusal = match answer.state {
+                KcodeState::CodeSent => None,
                 KcodeState::Refused { reason, .. }
                 | KcodeState::ResendLimit { reason }
-                | KcodeState::AttemptsExhausted { reason } => (
-                    KcodeStatus::Refused,
-                    Some(KcodeRefusal::BillRefused(reason)),
-                ),
-                KcodeState::Unknown { reason } => {
-                    (KcodeStatus::Unknown, Some(KcodeRefusal::Unknown(reason)))
+                | KcodeState::AttemptsExhausted { reason } => {
+                    Some(KcodeRefusal::BillRefused(reason))
                 }
-                other => (
-                    KcodeStatus::Unknown,
-                    Some(KcodeRefusal::Unknown(format!(
-                        "unexpected answer to the bill: {other:?}"
-                    ))),
-                ),
+                KcodeState::Unknown { reason } => Some(KcodeRefusal::Unknown(reason)),
+                other => Some(KcodeRefusal::Unknown(format!(
+                    "unexpected answer to the bill: {other:?}"
+                ))),
             };
             let detail = refusal_detail(refusal.as_ref(), "code texted");
             note(
@@ -453,7 +448,7 @@ fn settled_or_refused(
         PaymentStatus::Succeeded => Some(Ok(payment.clone())),
         _ if record.status == KcodeStatus::Failed => Some(Err(KcodeRefusal::AttemptsExhausted)),
         status if !status.is_open() => Some(Err(KcodeRefusal::NotAwaitingCode)),
-        _ if record.status != KcodeStatus::CodeSent => Some(Err(KcodeRefusal::NotAwaitingCode)),
+        _ if !record.status.awaits_code() => Some(Err(KcodeRefusal::NotAwaitingCode)),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@ use crate::flows::{FlowError, delivery};
 use crate::state::AppState;
 use std::sync::Arc;
 use unipay_core::Amount;
+use unipay_core::calendar::AccountingDate;
 use unipay_core::channel::NotificationMode;
 use unipay_core::channel::{Channel, ChannelError};
 use unipay_core::event::EventSource;
@@ -279,8 +280,8 @@ pub async fn expire(
 
 /// Today's date in Beijing (`YYYY-MM-DD`): mandates run to the end of their last day there.
 pub fn today(state: &AppState) -> String {
-    chrono::DateTime::from_timestamp_millis(state.now_ms() + 8 * 3_600_000)
-        .map(|t| t.format("%Y-%m-%d").to_string())
+    AccountingDate::of_instant(state.now_ms())
+        .map(|date| date.to_string())
         .unwrap_or_default()
 }
 

@@ -3,12 +3,12 @@
 //! done, so any number of nodes may run this and a failed step is simply tried again on the
 //! next round.
 
-use crate::flows::books::add_days;
 use crate::flows::books::recon::reconcile_day;
 use crate::flows::books::statements::fetch_statement;
 use crate::state::AppState;
 use crate::workers::pause::pause;
 use tokio::sync::watch;
+use unipay_core::calendar::{self, AccountingDate};
 
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let interval = state.config.books.poll_interval_ms.max(1_000);
@@ -24,12 +24,17 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
 
 /// Yesterday (UTC+8), once today's fetch hour has come.
 fn due_date(state: &AppState) -> Option<String> {
-    let now = chrono::DateTime::from_timestamp_millis(state.now_ms() + 8 * 3_600_000)?;
+    let now_ms = state.now_ms();
+    let now = calendar::beijing(now_ms)?;
     let hour = u8::try_from(chrono::Timelike::hour(&now)).ok()?;
     if hour < state.config.books.fetch_after_hour {
         return None;
     }
-    add_days(&now.format("%Y-%m-%d").to_string(), -1)
+    Some(
+        AccountingDate::of_instant(now_ms)?
+            .add_days(-1)?
+            .to_string(),
+    )
 }
 
 async fn catch_up(state: &AppState, date: &str) {

@@ -6,6 +6,7 @@
 
 use super::Mandate;
 use super::debits::{link, lock_mandate};
+use crate::db::sql_states;
 use crate::idempotency::{self, IdempotencyRequest};
 use crate::messages::{InboundMessage, keep_message};
 use crate::nonces::NonceUse;
@@ -16,39 +17,13 @@ use crate::{Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::{HashMap, HashSet};
+use unipay_core::bank_batch::BankBatchEvent;
 use unipay_core::event::EventSource;
 use unipay_core::mandate::{DebitRefusal, MandateTerms, check_debit};
 use unipay_core::payment::PaymentStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DebitBatchStatus {
-    Created,
-    Submitted,
-    Finished,
-    Rejected,
-}
-
-impl DebitBatchStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DebitBatchStatus::Created => "created",
-            DebitBatchStatus::Submitted => "submitted",
-            DebitBatchStatus::Finished => "finished",
-            DebitBatchStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<DebitBatchStatus> {
-        [
-            DebitBatchStatus::Created,
-            DebitBatchStatus::Submitted,
-            DebitBatchStatus::Finished,
-            DebitBatchStatus::Rejected,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-}
+/// A debit batch moves by core's bank batch table (`unipay_core::bank_batch`).
+pub use unipay_core::bank_batch::BankBatchStatus as DebitBatchStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DebitBatch {
@@ -337,18 +312,22 @@ impl Store {
         if let Some(message) = message {
             keep_message(&mut tx, message).await?;
         }
-        sqlx::query(
-            "UPDATE debit_batches SET status = 'submitted', serial_number = $1, batch_date = $2, batch_time = $3, \
-             next_query_at = $4, updated_at = $5 WHERE id = $6 AND status = 'created'",
-        )
-        .bind(serial_number)
-        .bind(batch_date)
-        .bind(batch_time)
-        .bind(next_query_at)
-        .bind(now_ms)
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
+        let step = BankBatchEvent::Accepted.step();
+        let sql = format!(
+            "UPDATE debit_batches SET status = '{}', serial_number = $1, batch_date = $2, batch_time = $3, \
+             next_query_at = $4, updated_at = $5 WHERE id = $6 AND status IN ({})",
+            step.to.as_str(),
+            sql_states(step.from, DebitBatchStatus::as_str)
+        );
+        sqlx::query(&sql)
+            .bind(serial_number)
+            .bind(batch_date)
+            .bind(batch_time)
+            .bind(next_query_at)
+            .bind(now_ms)
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -397,14 +376,16 @@ impl Store {
         batch_id: &str,
         next_query_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let sql = format!(
             "UPDATE debit_batches SET next_query_at = $1, query_attempts = query_attempts + 1 \
-             WHERE id = $2 AND status IN ('created', 'submitted')",
-        )
-        .bind(next_query_at)
-        .bind(batch_id)
-        .execute(&self.write)
-        .await?;
+             WHERE id = $2 AND status IN ({})",
+            sql_states(DebitBatchStatus::OPEN, DebitBatchStatus::as_str)
+        );
+        sqlx::query(&sql)
+            .bind(next_query_at)
+            .bind(batch_id)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 }

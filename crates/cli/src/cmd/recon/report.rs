@@ -4,6 +4,7 @@
 use crate::cmd::table::render as table;
 use serde_json::json;
 use std::collections::BTreeMap;
+use unipay_core::csv;
 use unipay_core::money::format_yuan;
 use unipay_store::recon::{ReconDay, ReconItem};
 
@@ -201,18 +202,9 @@ fn as_csv(items: &[ReconItem]) -> String {
             i.resolution.clone().unwrap_or_default(),
             i.note.clone().unwrap_or_default(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| csv::field(f)).collect();
         out.push_str(&line.join(","));
         out.push('\n');
     }
     out
-}
-
-/// Quotes a field when it holds a comma, a quote or a line break (RFC 4180).
-pub fn csv_field(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
 }

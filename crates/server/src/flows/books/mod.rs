@@ -26,20 +26,7 @@ pub enum BooksError {
     Refused(String),
 }
 
-/// `YYYY-MM-DD` plus `days`.
-pub fn add_days(date: &str, days: i64) -> Option<String> {
-    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    let moved = day.checked_add_signed(chrono::Duration::days(days))?;
-    Some(moved.format("%Y-%m-%d").to_string())
-}
-
-/// Whether `date` is a real `YYYY-MM-DD` date.
-pub fn is_date(date: &str) -> bool {
-    // Round-tripping refuses what chrono reads loosely (`2026-1-07`), which would never match
-    // a stored accounting date.
-    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .is_ok_and(|day| day.format("%Y-%m-%d").to_string() == date)
-}
+pub use unipay_core::calendar::{add_days, is_date};
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use unipay_core::http_url::HttpUrl;
 use unipay_core::ids::{new_body, new_id};
 use unipay_core::money::{Amount, AmountError, Currency};
 use unipay_core::payment::CaptureMode;
@@ -20,7 +21,6 @@ use unipay_store::payments::{CreatePayment, NewPayment};
 
 const MAX_OUT_TRADE_NO: usize = 64;
 const MAX_SUBJECT_CHARS: usize = 128;
-const MAX_URL: usize = 512;
 const MAX_METADATA_BYTES: usize = 4096;
 
 /// A create request, parsed and checked field by field so each fault gets its own message.
@@ -258,13 +258,7 @@ fn parse_amount(value: Option<&Value>) -> Result<Amount, ApiError> {
 fn optional_url(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
     match fields.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(url))
-            if url.len() <= MAX_URL
-                && (url.starts_with("http://") || url.starts_with("https://"))
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control()) =>
-        {
-            Ok(Some(url.clone()))
-        }
+        Some(Value::String(url)) if HttpUrl::parse(url).is_ok() => Ok(Some(url.clone())),
         Some(_) => Err(invalid(
             name,
             "must be an absolute http(s) URL of at most 512 characters",

@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
+use unipay_core::http_url::HttpUrl;
 use unipay_core::identity::{CERTIFICATE_TYPES, CustomerType, VerifyMode};
 use unipay_core::identity_channel::IdentityRequest;
 use unipay_core::pii::{PiiKey, PiiKind};
@@ -23,7 +24,6 @@ use unipay_store::identity::{CreateVerification, IdentityVerification, Kept, New
 const MAX_OUT_VERIFY_NO: usize = 64;
 const MAX_NAME_CHARS: usize = 60;
 const MAX_CERTIFICATE_CHARS: usize = 32;
-const MAX_URL: usize = 512;
 
 /// The request, personal data in plain text: it lives for this request only.
 pub(crate) struct Input {
@@ -233,13 +233,7 @@ fn required<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a str, A
 fn optional_url(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
     match string(fields, name)? {
         None => Ok(None),
-        Some(url)
-            if url.len() <= MAX_URL
-                && (url.starts_with("http://") || url.starts_with("https://"))
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control()) =>
-        {
-            Ok(Some(url.to_string()))
-        }
+        Some(url) if HttpUrl::parse(url).is_ok() => Ok(Some(url.to_string())),
         Some(_) => Err(invalid(
             name,
             "must be an absolute http(s) URL of at most 512 characters",

@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use unipay_core::clock::rfc3339;
 use unipay_core::event::EventSource;
 use unipay_core::masking::{mask_card, mask_mobile};
-use unipay_store::kcode::{KcodeRecord, KcodeStatus};
+use unipay_store::kcode::KcodeRecord;
 use unipay_store::payments::Payment;
 
 /// The card and mobile of a K-code create. Its `Debug` shows them masked.
@@ -128,7 +128,7 @@ pub async fn after_replay(
     let record = state.store.kcode_record(&payment.id).await?;
     let unanswered = record
         .as_ref()
-        .is_none_or(|record| matches!(record.status, KcodeStatus::Sending | KcodeStatus::Unknown));
+        .is_none_or(|record| record.status.bill_unanswered());
     if unanswered && payment.status.is_open() {
         return after_create(state, &payment, start).await;
     }

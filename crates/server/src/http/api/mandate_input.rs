@@ -3,13 +3,13 @@
 
 use crate::http::api::error::ApiError;
 use serde_json::{Map, Value};
+use unipay_core::http_url::HttpUrl;
 use unipay_core::mandate::{CARD_TYPES, CERTIFICATE_TYPES, valid_date};
 use unipay_core::money::Amount;
 
 const MAX_NO: usize = 64;
 const MAX_REF_CHARS: usize = 64;
 const MAX_SUBJECT_CHARS: usize = 128;
-const MAX_URL: usize = 512;
 
 pub struct MandateInput {
     pub out_mandate_no: String,
@@ -89,13 +89,7 @@ fn one_of(fields: &Map<String, Value>, name: &str, allowed: &[&str]) -> Result<S
 pub fn optional_url(fields: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
     match fields.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(url))
-            if url.len() <= MAX_URL
-                && (url.starts_with("http://") || url.starts_with("https://"))
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control()) =>
-        {
-            Ok(Some(url.clone()))
-        }
+        Some(Value::String(url)) if HttpUrl::parse(url).is_ok() => Ok(Some(url.clone())),
         Some(_) => Err(invalid(format!(
             "{name} must be an absolute http(s) URL of at most 512 characters"
         ))),

@@ -11,12 +11,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use std::collections::BTreeMap;
+// Days are the bank's: they start at midnight in UTC+8.
+use unipay_core::calendar::{DAY_MS, UTC_OFFSET_MS};
 use unipay_core::money::format_yuan;
 use unipay_store::dashboard::{Backlog, DailyPayments};
 
-const DAY_MS: i64 = 86_400_000;
-/// Days are the bank's: midnight in UTC+8.
-const UTC_OFFSET_MS: i64 = 8 * 3_600_000;
 pub const DAYS: i64 = 30;
 
 /// Totals of one period.

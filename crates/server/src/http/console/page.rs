@@ -6,6 +6,7 @@ use super::session::SignedIn;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use unipay_core::calendar::{self, AccountingDate};
 
 /// One link of the navigation bar.
 #[derive(Debug, Clone, Copy)]
@@ -276,14 +277,12 @@ pub fn failure(error: &dyn std::fmt::Display) -> Response {
 
 /// The console shows times as the bank counts them: UTC+8, `YYYY-MM-DD HH:MM:SS`.
 pub fn local_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms + 8 * 3_600_000)
+    calendar::beijing(ms)
         .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_default()
 }
 
 /// The instant (ms) a `YYYY-MM-DD` day starts in UTC+8; `None` for anything else.
 pub fn day_start_ms(date: &str) -> Option<i64> {
-    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    let midnight = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
-    Some(midnight - 8 * 3_600_000)
+    AccountingDate::parse(date)?.start_ms()
 }

@@ -1,0 +1,331 @@
+//! The one way a refund changes state, and the janitor's claims on pending refunds.
+
+use super::{
+    REFUND_COLUMNS, Refund, RefundChange, RefundEventRenderer, RefundOutcome, refund_from_row,
+};
+use crate::messages::{Seen, keep_message};
+use crate::outbox::OutboxEvent;
+use crate::payments::{NewEvent, accounting_date_of, insert_event_row, insert_outbox};
+use crate::{Store, StoreError, ledger};
+use sqlx::{Any, Transaction};
+use unipay_core::ids::new_id;
+use unipay_core::ledger::{Refunded, refund_succeeded};
+use unipay_core::refund::{
+    RefundEvent, RefundStatus, RefundTransition, refund_notification_type, refund_transition,
+};
+
+impl Store {
+    /// The one way a refund changes state: the bank message, the refund row (version-checked),
+    /// the payment's sums, the timeline event, the ledger entry, the notification and, for a
+    /// refund of a batch, the batch's tallies commit in one transaction, or none of them do.
+    pub async fn apply_refund_change(
+        &self,
+        change: &RefundChange<'_>,
+        render: RefundEventRenderer<'_>,
+    ) -> Result<RefundOutcome, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let seen = match change.message {
+            Some(message) => keep_message(&mut tx, message).await?,
+            None => Seen::First,
+        };
+        let outcome = apply_in(&mut tx, change, seen, render, self.lock_row()).await?;
+        if let RefundOutcome::Changed { refund, .. } = &outcome
+            && let Some(batch_id) = &refund.batch_id
+        {
+            super::batch::tally(
+                &mut tx,
+                batch_id,
+                &super::batch::Tally::of(refund),
+                change.now_ms,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Claims up to `limit` pending refunds due for a bank query, leasing each for `lease_ms`.
+    pub async fn claim_due_refund_queries(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Refund>, StoreError> {
+        self.lease_due(
+            "refunds",
+            "next_query_at",
+            REFUND_COLUMNS,
+            refund_from_row,
+            now_ms,
+            limit,
+            lease_ms,
+        )
+        .await
+    }
+
+    /// Sets when the janitor asks about a pending refund next, counting the query just made.
+    pub async fn schedule_next_refund_query(
+        &self,
+        refund_id: &str,
+        next_query_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE refunds SET next_query_at = $1, query_attempts = query_attempts + 1 \
+             WHERE id = $2 AND status = 'pending'",
+        )
+        .bind(next_query_at)
+        .bind(refund_id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Applies one change inside the caller's transaction (a single change, or a line of a batch).
+pub(crate) async fn apply_in(
+    tx: &mut Transaction<'_, Any>,
+    change: &RefundChange<'_>,
+    seen: Seen,
+    render: RefundEventRenderer<'_>,
+    lock: &str,
+) -> Result<RefundOutcome, StoreError> {
+    // As for payments: the caller's copy is trusted only through the version check.
+    if let Some(known) = change.known.filter(|k| k.id == change.refund_id)
+        && let RefundTransition::To(next) = refund_transition(known.status, change.event)
+        && let Some(outcome) = move_refund(tx, known, next, change, render).await?
+    {
+        return Ok(outcome);
+    }
+    let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE id = $1{lock}");
+    let Some(row) = sqlx::query(&sql)
+        .bind(change.refund_id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(RefundOutcome::NotFound);
+    };
+    let before = refund_from_row(&row)?;
+    Ok(match refund_transition(before.status, change.event) {
+        RefundTransition::To(next) => move_refund(tx, &before, next, change, render)
+            .await?
+            .ok_or(StoreError::Conflict)?,
+        RefundTransition::Unchanged if seen == Seen::Again => RefundOutcome::Unchanged(before),
+        RefundTransition::Unchanged => {
+            let mut after = before;
+            if change.event == RefundEvent::BankPending && after.status == RefundStatus::Pending {
+                // Still unknown: ask again at the time given, counting this query.
+                after.next_query_at = change.next_query_at.or(after.next_query_at);
+                after.query_attempts += 1;
+                sqlx::query(
+                    "UPDATE refunds SET next_query_at = $1, query_attempts = $2 WHERE id = $3",
+                )
+                .bind(after.next_query_at)
+                .bind(after.query_attempts)
+                .bind(&after.id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            let qualifier = if change.event == RefundEvent::BankPending {
+                ""
+            } else {
+                "unchanged"
+            };
+            insert_refund_event(tx, &after, change, qualifier).await?;
+            RefundOutcome::Unchanged(after)
+        }
+        RefundTransition::Rejected => {
+            insert_refund_event(tx, &before, change, "rejected").await?;
+            if change.event == RefundEvent::BankSucceeded {
+                insert_refund_anomaly(tx, &before, change).await?;
+            }
+            RefundOutcome::Rejected(before)
+        }
+    })
+}
+
+/// Moves the refund to `next` if it is still at `before`'s version: the row, the payment's
+/// sums, the timeline event, the ledger entry and the notification. `None` when the row has
+/// moved on meanwhile.
+async fn move_refund(
+    tx: &mut Transaction<'_, Any>,
+    before: &Refund,
+    next: RefundStatus,
+    change: &RefundChange<'_>,
+    render: RefundEventRenderer<'_>,
+) -> Result<Option<RefundOutcome>, StoreError> {
+    let mut after = before.clone();
+    after.status = next;
+    after.version += 1;
+    after.updated_at = change.now_ms;
+    after.next_query_at = None;
+    after.finished_at = Some(change.now_ms);
+    match next {
+        RefundStatus::Succeeded => {
+            after.channel_refund_no = change
+                .channel_refund_no
+                .map(str::to_string)
+                .or(after.channel_refund_no);
+            after.accounting_date = Some(
+                change
+                    .accounting_date
+                    .map(str::to_string)
+                    .or(after.accounting_date)
+                    .unwrap_or_else(|| accounting_date_of(change.now_ms)),
+            );
+        }
+        RefundStatus::Failed => after.failure_reason = Some(change.detail.to_string()),
+        RefundStatus::Pending => after.finished_at = None,
+    }
+    let updated = sqlx::query(
+        "UPDATE refunds SET status = $1, version = $2, updated_at = $3, next_query_at = $4, finished_at = $5, \
+         channel_refund_no = $6, accounting_date = $7, failure_reason = $8 WHERE id = $9 AND version = $10",
+    )
+    .bind(after.status.as_str())
+    .bind(after.version)
+    .bind(after.updated_at)
+    .bind(after.next_query_at)
+    .bind(after.finished_at)
+    .bind(&after.channel_refund_no)
+    .bind(&after.accounting_date)
+    .bind(&after.failure_reason)
+    .bind(&after.id)
+    .bind(before.version)
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(None);
+    }
+    // The reservation made at creation becomes refunded money, or is released.
+    let refunded = if next == RefundStatus::Succeeded {
+        after.amount
+    } else {
+        0
+    };
+    sqlx::query(
+        "UPDATE payments SET refunded_amount = refunded_amount + $1, refund_reserved = refund_reserved - $2 \
+         WHERE id = $3",
+    )
+    .bind(refunded)
+    .bind(after.amount)
+    .bind(&after.payment_id)
+    .execute(&mut **tx)
+    .await?;
+    insert_refund_event(tx, &after, change, "").await?;
+    if next == RefundStatus::Succeeded {
+        let accounting_date = after.accounting_date.clone().unwrap_or_default();
+        let entry = refund_succeeded(&Refunded {
+            id: &after.id,
+            merchant_id: &after.merchant_id,
+            channel_account_id: &after.channel_account_id,
+            amount: after.amount,
+            fee_returned: after.fee_returned,
+            accounting_date: &accounting_date,
+        })
+        .map_err(|e| StoreError::Corrupt(format!("refund {}: {e}", after.id)))?;
+        ledger::post(tx, &entry, change.now_ms).await?;
+    }
+    let event = insert_refund_notification(tx, &after, change, render).await?;
+    Ok(Some(RefundOutcome::Changed {
+        refund: after,
+        event,
+    }))
+}
+
+/// The timeline entry on the refund's payment: `refund.<event>` (qualified when it changed
+/// nothing), naming the refund. The payment's statuses stay empty: the payment did not move.
+async fn insert_refund_event(
+    tx: &mut Transaction<'_, Any>,
+    refund: &Refund,
+    change: &RefundChange<'_>,
+    qualifier: &str,
+) -> Result<(), StoreError> {
+    let kind = match (qualifier, refund.status, change.event) {
+        ("", RefundStatus::Succeeded, RefundEvent::BankSucceeded) => "refund.succeeded".to_string(),
+        ("", RefundStatus::Failed, RefundEvent::BankFailed) => "refund.failed".to_string(),
+        ("", _, event) => format!("refund.{}", event.as_str()),
+        (qualifier, _, event) => format!("refund.{}:{qualifier}", event.as_str()),
+    };
+    let mut detail = format!(
+        "{} ({}): {} fen, {}",
+        refund.id, refund.out_refund_no, refund.amount, refund.status
+    );
+    if !change.detail.is_empty() {
+        detail.push_str("; ");
+        detail.push_str(change.detail);
+    }
+    insert_event_row(
+        tx,
+        &NewEvent {
+            payment_id: &refund.payment_id,
+            kind: &kind,
+            source: change.source,
+            from: None,
+            to: None,
+            detail: &detail,
+            raw_sha256: change.message.map(|m| m.sha256),
+            now_ms: change.now_ms,
+        },
+    )
+    .await
+}
+
+/// Writes the `refund.*` notification for the refund's new state, when it has a URL.
+async fn insert_refund_notification(
+    tx: &mut Transaction<'_, Any>,
+    refund: &Refund,
+    change: &RefundChange<'_>,
+    render: RefundEventRenderer<'_>,
+) -> Result<Option<Box<OutboxEvent>>, StoreError> {
+    let now_ms = change.now_ms;
+    let (Some(event_type), Some(url)) = (
+        refund_notification_type(refund.status),
+        refund.notify_url.as_deref(),
+    ) else {
+        return Ok(None);
+    };
+    let id = new_id("evt", now_ms);
+    let event = OutboxEvent {
+        body: render(refund, &id, event_type, now_ms),
+        id,
+        app_id: refund.app_id.clone(),
+        // The outbox is keyed by payment: a refund's events are its payment's too.
+        payment_id: refund.payment_id.clone(),
+        event_type: event_type.to_string(),
+        url: url.to_string(),
+        status: "pending".to_string(),
+        attempts: 0,
+        next_attempt_at: Some(now_ms + change.delivery_lease_ms.max(0)),
+        last_error: None,
+        created_at: now_ms,
+        delivered_at: None,
+    };
+    insert_outbox(tx, &event).await?;
+    Ok(Some(Box::new(event)))
+}
+
+/// The bank reports a refund we hold as failed as succeeded: not applied (its reservation may
+/// be gone), kept for an operator once per payment; the timeline names each report.
+async fn insert_refund_anomaly(
+    tx: &mut Transaction<'_, Any>,
+    refund: &Refund,
+    change: &RefundChange<'_>,
+) -> Result<(), StoreError> {
+    let detail = format!(
+        "bank reports refund {} ({} fen, serial {}) succeeded, but it failed before; source {}",
+        refund.id,
+        refund.amount,
+        change.channel_refund_no.unwrap_or("-"),
+        change.source.as_str()
+    );
+    sqlx::query(
+        "INSERT INTO anomalies (id, kind, payment_id, detail, created_at) \
+         VALUES ($1, 'refund_late_success', $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(new_id("anm", change.now_ms))
+    .bind(&refund.payment_id)
+    .bind(detail)
+    .bind(change.now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
