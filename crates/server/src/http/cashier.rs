@@ -3,7 +3,6 @@
 //! result and a signature over it.
 
 use crate::flows::{self, FlowError};
-use crate::http::api::flow_error;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -185,8 +184,7 @@ pub async fn query_now(State(state): State<AppState>, Path(id): Path<String>) ->
         && let Err(error) =
             flows::payments::query_and_record(&state, &payment, EventSource::Cashier, false).await
     {
-        let error = flow_error(error);
-        tracing::warn!(code = error.code, message = %error.message, "cashier: query failed");
+        tracing::warn!(%error, "cashier: query failed");
     }
     Redirect::to(&format!("/pay/{}/result", payment.id)).into_response()
 }
