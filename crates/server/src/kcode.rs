@@ -1,31 +1,6 @@
-//! K-code payment (网上K码支付) on our side: its settings and the checks of what the consumer
-//! types in, shared by the API (`api/kcode.rs`) and the cashier (`cashier_kcode.rs`). The flow
-//! itself is `kcode_flows.rs`.
-
-use serde::{Deserialize, Serialize};
-
-/// `[kcode]` in the configuration file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KcodeConfig {
-    /// Wrong codes a payment takes; the last one fails it (the bank has its own limit too:
-    /// whichever is reached first fails the payment).
-    pub max_wrong_codes: i64,
-    /// Resends a payment may ask for.
-    pub max_resends: i64,
-    /// Seconds between a code and the next resend: each text costs, and floods are abuse.
-    pub min_resend_interval_s: i64,
-}
-
-impl Default for KcodeConfig {
-    fn default() -> Self {
-        KcodeConfig {
-            max_wrong_codes: 3,
-            max_resends: 5,
-            min_resend_interval_s: 60,
-        }
-    }
-}
+//! K-code payment (网上K码支付) on our side: the checks of what the consumer types in, shared
+//! by the API (`api/kcode.rs`) and the cashier (`cashier_kcode.rs`). The flow itself is
+//! `flows/kcode.rs`; its settings are `config/kcode.rs`.
 
 /// The certificate types the bank knows (CertificateType): 居民身份证, 护照, 户口簿,
 /// 港澳通行证, 台胞证, 其他.

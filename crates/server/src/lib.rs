@@ -15,7 +15,6 @@ pub mod http;
 pub mod kcode;
 pub mod logging;
 pub mod metrics;
-pub mod privacy;
 pub mod state;
 pub mod test_clock;
 pub mod workers;

@@ -604,7 +604,7 @@ pub async fn codes_a_running_server_cannot_answer(world: &mut World) {
     let path = world.dir().join("unipay.toml");
     let mut config = unipay_server::ServerConfig::load(Some(path.as_path())).unwrap();
     config.database_url = world.db_url();
-    config.privacy = unipay_server::privacy::PrivacyConfig::default();
+    config.privacy = unipay_server::config::PrivacyConfig::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     config.public_url = format!("http://{address}");

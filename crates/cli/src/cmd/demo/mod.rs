@@ -244,12 +244,12 @@ fn print_banner(urls: &Urls<'_>) {
 /// data it hashed stays recognisable across runs.
 fn demo_privacy(
     data_dir: &std::path::Path,
-) -> anyhow::Result<unipay_server::privacy::PrivacyConfig> {
+) -> anyhow::Result<unipay_server::config::PrivacyConfig> {
     let path = data_dir.join("pii.key");
     if !path.exists() {
         super::admin::write_secret(&path, unipay_core::pii::PiiKey::generate_hex().as_bytes())?;
     }
-    Ok(unipay_server::privacy::PrivacyConfig {
+    Ok(unipay_server::config::PrivacyConfig {
         hmac_key: String::new(),
         hmac_key_file: path.display().to_string(),
     })

@@ -105,7 +105,6 @@ pub(crate) mod recon_page;
 mod refunds_page;
 pub mod roles;
 pub mod session;
-mod settings;
 mod settlement_page;
 pub(crate) mod signin;
 mod views;
@@ -115,7 +114,6 @@ pub use i18n::{Lang, Tr};
 pub use page::{Flash, Layout};
 pub use roles::{Permission, Role};
 pub use session::SignedIn;
-pub use settings::ConsoleConfig;
 
 use crate::state::AppState;
 use axum::Router;

@@ -3,7 +3,7 @@
 //! `unipay_core::pii`); the key is what makes a repeat recognisable, so it must outlive every
 //! record hashed with it and never change silently.
 
-use crate::config::ConfigError;
+use super::ConfigError;
 use serde::{Deserialize, Serialize};
 use unipay_core::pii::PiiKey;
 
