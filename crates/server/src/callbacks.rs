@@ -80,10 +80,10 @@ async fn handle(
         return Ok(refused(StatusCode::BAD_REQUEST, "unknown order"));
     };
     let amount = notified_amount(&notification);
-    if amount != payment.amount {
+    if amount != payment.amount.fen() {
         let reason = format!(
             "amount {amount} fen does not match the order's {} fen",
-            payment.amount
+            payment.amount.fen()
         );
         reject(state, &message(Some(&payment.id), "rejected", &reason)).await?;
         return Ok(refused(StatusCode::BAD_REQUEST, "amount mismatch"));

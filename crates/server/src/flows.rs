@@ -114,8 +114,7 @@ pub async fn start_bank_payment(
     .await?;
     let request = PaymentRequest {
         order_no: payment.order_no.clone(),
-        amount: unipay_core::Amount::from_fen(payment.amount)
-            .map_err(|e| FlowError::Store(StoreError::Corrupt(e.to_string())))?,
+        amount: payment.amount,
         currency: unipay_core::Currency::Cny,
         subject: payment.subject.clone(),
         payment_type: payment_type.to_string(),
@@ -197,11 +196,11 @@ pub async fn query_and_record(
         now_ms: now,
     };
     let conclusion = match bank_state {
-        Ok(BankPaymentState::Paid(paid)) if paid.amount.fen() != payment.amount => {
+        Ok(BankPaymentState::Paid(paid)) if paid.amount != payment.amount => {
             let detail = format!(
                 "bank reports {} fen paid, the order is {} fen: not believed",
                 paid.amount.fen(),
-                payment.amount
+                payment.amount.fen()
             );
             tracing::warn!(payment_id = %payment.id, %detail);
             state
@@ -217,7 +216,7 @@ pub async fn query_and_record(
             };
             QueryConclusion::Applied(Box::new(apply(state, &change).await?))
         }
-        Ok(BankPaymentState::Authorized(paid)) if paid.amount.fen() == payment.amount => {
+        Ok(BankPaymentState::Authorized(paid)) if paid.amount == payment.amount => {
             let change = PaymentChange {
                 event: PaymentEvent::BankAuthorized,
                 paid: Some(&paid),
@@ -225,7 +224,7 @@ pub async fn query_and_record(
             };
             QueryConclusion::Applied(Box::new(apply(state, &change).await?))
         }
-        Ok(BankPaymentState::Captured(paid)) if paid.amount.fen() <= payment.amount => {
+        Ok(BankPaymentState::Captured(paid)) if paid.amount <= payment.amount => {
             let change = PaymentChange {
                 event: PaymentEvent::Captured {
                     amount: paid.amount,
@@ -239,7 +238,7 @@ pub async fn query_and_record(
             let detail = format!(
                 "bank reports {} fen authorized or captured, the order is {} fen: not believed",
                 paid.amount.fen(),
-                payment.amount
+                payment.amount.fen()
             );
             tracing::warn!(payment_id = %payment.id, %detail);
             state
