@@ -21,6 +21,7 @@ pub mod money;
 pub mod payment;
 pub mod pii;
 pub mod recon;
+pub mod ref_no;
 pub mod refund;
 pub mod schedule;
 pub mod settlement;

@@ -21,6 +21,7 @@ use crate::messages::InboundMessage;
 use crate::outbox::OutboxEvent;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use unipay_core::Amount;
 use unipay_core::channel::BankPaid;
 use unipay_core::event::EventSource;
 use unipay_core::payment::{CaptureMode, PaymentEvent, PaymentStatus, PaymentTerms};
@@ -34,7 +35,7 @@ pub struct Payment {
     pub channel: String,
     pub out_trade_no: String,
     pub order_no: String,
-    pub amount: i64,
+    pub amount: Amount,
     pub currency: String,
     pub subject: String,
     pub status: PaymentStatus,
@@ -70,14 +71,14 @@ impl Payment {
     pub fn collected_amount(&self) -> i64 {
         match self.capture {
             CaptureMode::Manual => self.captured_amount.unwrap_or(0),
-            CaptureMode::Immediate => self.amount,
+            CaptureMode::Immediate => self.amount.fen(),
         }
     }
 
     fn terms(&self) -> PaymentTerms {
         PaymentTerms {
             capture: self.capture,
-            amount: self.amount,
+            amount: self.amount.fen(),
             captured_amount: self.captured_amount,
         }
     }
@@ -99,7 +100,7 @@ pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
         channel: r.try_get("channel")?,
         out_trade_no: r.try_get("out_trade_no")?,
         order_no: r.try_get("order_no")?,
-        amount: r.try_get("amount")?,
+        amount: amount_from_row(r)?,
         currency: r.try_get("currency")?,
         subject: r.try_get("subject")?,
         status: PaymentStatus::parse(&status)
@@ -125,6 +126,13 @@ pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
         refunded_amount: r.try_get("refunded_amount")?,
         refund_reserved: r.try_get("refund_reserved")?,
     })
+}
+
+/// A stored amount: every row was written from a checked [`Amount`], so anything else is a
+/// corrupt row, not an input to refuse.
+pub(crate) fn amount_from_row(r: &AnyRow) -> Result<Amount, StoreError> {
+    let fen: i64 = r.try_get("amount")?;
+    Amount::from_fen(fen).map_err(|e| StoreError::Corrupt(format!("amount {fen}: {e}")))
 }
 
 /// Everything a new payment row needs; status starts at `created`.

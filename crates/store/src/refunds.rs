@@ -32,13 +32,15 @@ mod queries;
 pub mod transactions;
 
 pub(crate) use change::apply_in;
-pub(crate) use create::{COLLECTED_SQL, PendingLine, fee_plan_in, pending_refund};
+pub(crate) use create::{COLLECTED_SQL, PendingLine, checked_amount, fee_plan_in, pending_refund};
 
 use crate::StoreError;
 use crate::messages::InboundMessage;
 use crate::outbox::OutboxEvent;
+use crate::payments::amount_from_row;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use unipay_core::Amount;
 use unipay_core::event::EventSource;
 use unipay_core::payment::{CaptureMode, PaymentStatus};
 use unipay_core::refund::{RefundEvent, RefundRefusal, RefundStatus, Refundable};
@@ -54,7 +56,7 @@ pub struct Refund {
     pub out_refund_no: String,
     /// The refund's own number at the bank (NewOrderNo), unique per channel account.
     pub refund_no: String,
-    pub amount: i64,
+    pub amount: Amount,
     /// The share of the payment's fee this refund returns to the merchant (fixed at creation by
     /// the merchant's fee plan).
     pub fee_returned: i64,
@@ -94,7 +96,7 @@ pub(crate) fn refund_from_row(r: &AnyRow) -> Result<Refund, StoreError> {
         channel_account_id: r.try_get("channel_account_id")?,
         out_refund_no: r.try_get("out_refund_no")?,
         refund_no: r.try_get("refund_no")?,
-        amount: r.try_get("amount")?,
+        amount: amount_from_row(r)?,
         fee_returned: r.try_get("fee_returned")?,
         currency: r.try_get("currency")?,
         reason: r.try_get("reason")?,

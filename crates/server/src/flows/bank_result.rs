@@ -34,17 +34,15 @@ pub enum Reported {
 /// The one amount rule: what the bank reports paid, authorized or failed is the order's amount;
 /// what it reports captured is at most the order's amount. `Some` says why it is not believed.
 pub fn amount_disagreement(payment: &Payment, reported: Reported) -> Option<String> {
+    let order = payment.amount.fen();
     let (fen, agrees, what) = match reported {
-        Reported::Paid(fen) => (fen, fen == payment.amount, "paid"),
-        Reported::Authorized(fen) => (fen, fen == payment.amount, "authorized"),
-        Reported::Captured(fen) => (fen, fen <= payment.amount, "captured"),
-        Reported::Failed(fen) => (fen, fen == payment.amount, "failed"),
+        Reported::Paid(fen) => (fen, fen == order, "paid"),
+        Reported::Authorized(fen) => (fen, fen == order, "authorized"),
+        Reported::Captured(fen) => (fen, fen <= order, "captured"),
+        Reported::Failed(fen) => (fen, fen == order, "failed"),
     };
     (!agrees).then(|| {
-        format!(
-            "amount {fen} fen {what} does not match the order's {} fen: not believed",
-            payment.amount
-        )
+        format!("amount {fen} fen {what} does not match the order's {order} fen: not believed")
     })
 }
 

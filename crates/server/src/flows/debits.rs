@@ -53,8 +53,7 @@ pub async fn send_debit(
     let request = DebitRequest {
         order_no: sent.order_no.clone(),
         agent_sign_no,
-        amount: unipay_core::Amount::from_fen(sent.amount)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        amount: sent.amount,
         subject: sent.subject.clone(),
         created_at_ms: sent.created_at,
     };
@@ -109,7 +108,7 @@ pub async fn send_debit(
     };
     let reason;
     let change = match &answer.state {
-        BankDebitState::Paid(paid) if paid.amount.fen() == sent.amount => PaymentChange {
+        BankDebitState::Paid(paid) if paid.amount == sent.amount => PaymentChange {
             paid: Some(paid),
             ..base
         },

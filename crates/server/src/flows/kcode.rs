@@ -19,12 +19,12 @@
 use crate::flows::{self, FlowError, channel_for, payments::QueryConclusion};
 use crate::kcode::ConfirmInput;
 use crate::state::AppState;
+use unipay_core::Currency;
 use unipay_core::channel::{PaymentRequest, RawMessage};
 use unipay_core::event::EventSource;
 use unipay_core::kcode::{KcodeBill, KcodeOrder, KcodePayment, KcodeState, status_after_bill};
 use unipay_core::masking::{mask_card, mask_mobile};
 use unipay_core::payment::{CaptureMode, PaymentEvent, PaymentStatus};
-use unipay_core::{Amount, Currency};
 use unipay_store::StoreError;
 use unipay_store::kcode::{KcodeRecord, KcodeStatus, ResendReservation};
 use unipay_store::messages::InboundMessage;
@@ -134,7 +134,7 @@ pub async fn send_bill(
     let bill = KcodeBill {
         order: PaymentRequest {
             order_no: payment.order_no.clone(),
-            amount: amount_of(payment)?,
+            amount: payment.amount,
             currency: Currency::Cny,
             subject: payment.subject.clone(),
             payment_type,
@@ -546,14 +546,9 @@ fn refusal_detail(refusal: Option<&KcodeRefusal>, fine: &str) -> String {
 fn order_of(payment: &Payment) -> Result<KcodeOrder, FlowError> {
     Ok(KcodeOrder {
         order_no: payment.order_no.clone(),
-        amount: amount_of(payment)?,
+        amount: payment.amount,
         created_at_ms: payment.created_at,
     })
-}
-
-fn amount_of(payment: &Payment) -> Result<Amount, FlowError> {
-    Amount::from_fen(payment.amount)
-        .map_err(|e| FlowError::Store(StoreError::Corrupt(e.to_string())))
 }
 
 async fn current(state: &AppState, payment: &Payment) -> Result<Payment, FlowError> {

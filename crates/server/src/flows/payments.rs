@@ -8,7 +8,6 @@ use crate::state::AppState;
 use unipay_core::channel::{PaymentRedirect, PaymentRequest};
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentEvent;
-use unipay_store::StoreError;
 use unipay_store::messages::InboundMessage;
 use unipay_store::payments::{Payment, PaymentChange};
 
@@ -48,8 +47,7 @@ pub async fn start_bank_payment(
     .await?;
     let request = PaymentRequest {
         order_no: payment.order_no.clone(),
-        amount: unipay_core::Amount::from_fen(payment.amount)
-            .map_err(|e| FlowError::Store(StoreError::Corrupt(e.to_string())))?,
+        amount: payment.amount,
         currency: unipay_core::Currency::Cny,
         subject: payment.subject.clone(),
         payment_type: payment_type.to_string(),

@@ -134,6 +134,6 @@ async fn current(state: &AppState, payment: &Payment) -> Result<Payment, FlowErr
 
 /// The amount to capture: what was asked, else everything authorized.
 pub fn capture_amount(payment: &Payment, asked: Option<i64>) -> Result<Amount, i64> {
-    let fen = asked.unwrap_or(payment.amount);
+    let fen = asked.unwrap_or(payment.amount.fen());
     Amount::from_fen(fen).map_err(|_| fen)
 }

@@ -55,8 +55,7 @@ async fn send(state: &AppState, refund: &Refund, source: EventSource) -> Result<
     let request = RefundRequest {
         order_no: payment.order_no.clone(),
         refund_no: refund.refund_no.clone(),
-        amount: unipay_core::Amount::from_fen(refund.amount)
-            .map_err(|e| FlowError::Store(StoreError::Corrupt(e.to_string())))?,
+        amount: refund.amount,
         reason: refund.reason.clone().unwrap_or_default(),
         created_at_ms: refund.created_at,
     };

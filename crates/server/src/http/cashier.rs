@@ -12,7 +12,6 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use unipay_core::event::EventSource;
-use unipay_core::money::format_yuan;
 use unipay_core::payment::PaymentStatus;
 use unipay_store::payments::Payment;
 
@@ -79,7 +78,7 @@ pub async fn checkout(State(state): State<AppState>, Path(id): Path<String>) -> 
     render(CheckoutPage {
         payment_id: &payment.id,
         subject: &payment.subject,
-        amount_yuan: format_yuan(payment.amount),
+        amount_yuan: payment.amount.to_yuan_string(),
         out_trade_no: &payment.out_trade_no,
         open,
         status: payment.status.as_str(),
@@ -162,7 +161,7 @@ pub async fn result(State(state): State<AppState>, Path(id): Path<String>) -> Re
     let mut response = render(ResultPage {
         payment_id: &payment.id,
         subject: &payment.subject,
-        amount_yuan: format_yuan(payment.amount),
+        amount_yuan: payment.amount.to_yuan_string(),
         status: payment.status.as_str(),
         status_text: status_text(payment.status),
         waiting: payment.status.is_open(),
@@ -196,7 +195,7 @@ pub fn signed_return_url(return_url: &str, payment: &Payment, secret: &str, now_
         .append_pair("payment_id", &payment.id)
         .append_pair("out_trade_no", &payment.out_trade_no)
         .append_pair("status", payment.status.as_str())
-        .append_pair("amount", &payment.amount.to_string())
+        .append_pair("amount", &payment.amount.fen().to_string())
         .append_pair("t", &now_s.to_string())
         .finish();
     let signature = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {

@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use unipay_core::event::EventSource;
-use unipay_core::money::format_yuan;
 use unipay_store::kcode::{KcodeRecord, KcodeStatus};
 use unipay_store::payments::Payment;
 
@@ -260,7 +259,7 @@ fn page_with(
     let mut response = render(KcodePage {
         payment_id: &payment.id,
         subject: &payment.subject,
-        amount_yuan: format_yuan(payment.amount),
+        amount_yuan: payment.amount.to_yuan_string(),
         code_sent,
         card_masked: record.map(|r| r.card_masked.as_str()).unwrap_or(""),
         mobile_masked: record.map(|r| r.mobile_masked.as_str()).unwrap_or(""),

@@ -267,8 +267,12 @@ async fn update_status(
             after.paid_at = Some(change.now_ms);
             after.accounting_date = Some(accounting_date_of(change.now_ms));
         }
-        let (fee, bank_fee) =
-            capture_fees(before.fee, before.bank_fee, before.amount, amount.fen());
+        let (fee, bank_fee) = capture_fees(
+            before.fee,
+            before.bank_fee,
+            before.amount.fen(),
+            amount.fen(),
+        );
         after.captured_amount = Some(amount.fen());
         after.fee = fee;
         after.bank_fee = bank_fee;

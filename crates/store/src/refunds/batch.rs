@@ -271,11 +271,11 @@ impl Tally {
         match refund.status {
             RefundStatus::Succeeded => {
                 self.succeeded += 1;
-                self.succeeded_amount += refund.amount;
+                self.succeeded_amount += refund.amount.fen();
             }
             RefundStatus::Failed => {
                 self.failed += 1;
-                self.failed_amount += refund.amount;
+                self.failed_amount += refund.amount.fen();
             }
             RefundStatus::Pending => {}
         }

@@ -197,7 +197,7 @@ async fn move_refund(
     }
     // The reservation made at creation becomes refunded money, or is released.
     let refunded = if next == RefundStatus::Succeeded {
-        after.amount
+        after.amount.fen()
     } else {
         0
     };
@@ -206,7 +206,7 @@ async fn move_refund(
          WHERE id = $3",
     )
     .bind(refunded)
-    .bind(after.amount)
+    .bind(after.amount.fen())
     .bind(&after.payment_id)
     .execute(&mut **tx)
     .await?;
@@ -217,7 +217,7 @@ async fn move_refund(
             id: &after.id,
             merchant_id: &after.merchant_id,
             channel_account_id: &after.channel_account_id,
-            amount: after.amount,
+            amount: after.amount.fen(),
             fee_returned: after.fee_returned,
             accounting_date: &accounting_date,
         })
@@ -247,7 +247,10 @@ async fn insert_refund_event(
     };
     let mut detail = format!(
         "{} ({}): {} fen, {}",
-        refund.id, refund.out_refund_no, refund.amount, refund.status
+        refund.id,
+        refund.out_refund_no,
+        refund.amount.fen(),
+        refund.status
     );
     if !change.detail.is_empty() {
         detail.push_str("; ");
@@ -313,7 +316,7 @@ async fn insert_refund_anomaly(
     let detail = format!(
         "bank reports refund {} ({} fen, serial {}) succeeded, but it failed before; source {}",
         refund.id,
-        refund.amount,
+        refund.amount.fen(),
         change.channel_refund_no.unwrap_or("-"),
         change.source.as_str()
     );

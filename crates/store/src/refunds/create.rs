@@ -10,6 +10,7 @@ use crate::nonces::NonceUse;
 use crate::payments::{Idempotent, NewEvent, insert_event_row};
 use crate::{Store, StoreError};
 use sqlx::{Any, Row, Transaction};
+use unipay_core::Amount;
 use unipay_core::event::EventSource;
 use unipay_core::fees::{FeePlan, RefundFeePolicy};
 use unipay_core::ids::{new_body, new_id};
@@ -60,7 +61,7 @@ impl Store {
             &payment,
             &PendingLine {
                 out_refund_no: &new.out_refund_no,
-                amount: new.amount,
+                amount: checked_amount(new.amount)?,
                 fee_returned: fee_to_return(
                     &plan,
                     payment.refundable.base(),
@@ -188,12 +189,19 @@ async fn fee_returned_so_far(
 /// What a new refund line carries besides its payment.
 pub(crate) struct PendingLine<'a> {
     pub(crate) out_refund_no: &'a str,
-    pub(crate) amount: i64,
+    pub(crate) amount: Amount,
     pub(crate) fee_returned: i64,
     pub(crate) reason: Option<&'a str>,
     pub(crate) notify_url: Option<&'a str>,
     pub(crate) batch_id: Option<&'a str>,
     pub(crate) next_query_at: Option<i64>,
+}
+
+/// A refund amount that passed `check_refund`: positive and within a payment's amount, so
+/// anything else is a broken invariant, not a refusal.
+pub(crate) fn checked_amount(fen: i64) -> Result<Amount, StoreError> {
+    Amount::from_fen(fen)
+        .map_err(|e| StoreError::Corrupt(format!("checked refund amount {fen}: {e}")))
 }
 
 /// A new pending refund of `payment`, with its own id and bank number.
@@ -236,7 +244,9 @@ pub(crate) fn pending_refund(
 fn created_detail(refund: &Refund) -> String {
     format!(
         "{} ({}): {} fen refund pending",
-        refund.id, refund.out_refund_no, refund.amount
+        refund.id,
+        refund.out_refund_no,
+        refund.amount.fen()
     )
 }
 
@@ -259,7 +269,7 @@ fn bind_refund<'q>(
         .bind(&refund.channel_account_id)
         .bind(&refund.out_refund_no)
         .bind(&refund.refund_no)
-        .bind(refund.amount)
+        .bind(refund.amount.fen())
         .bind(refund.fee_returned)
         .bind(&refund.currency)
         .bind(&refund.reason)

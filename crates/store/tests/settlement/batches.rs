@@ -20,7 +20,7 @@ pub(super) async fn batches_sum_the_day_and_match_the_ledger(store: Store) {
         assert_eq!(batch.payments, payments.len() as i64);
         assert_eq!(
             batch.payments_fen,
-            payments.iter().map(|p| p.amount).sum::<i64>()
+            payments.iter().map(|p| p.amount.fen()).sum::<i64>()
         );
         assert_eq!(batch.fees_fen, payments.iter().map(|p| p.fee).sum::<i64>());
         assert_eq!((batch.refunds, batch.refunds_fen), (0, 0));
@@ -34,7 +34,7 @@ pub(super) async fn batches_sum_the_day_and_match_the_ledger(store: Store) {
             assert_eq!(line.payments, through.len() as i64);
             assert_eq!(
                 line.payments_fen,
-                through.iter().map(|p| p.amount).sum::<i64>()
+                through.iter().map(|p| p.amount.fen()).sum::<i64>()
             );
             assert_eq!(line.fees_fen, through.iter().map(|p| p.fee).sum::<i64>());
             assert_eq!(line.net_fen, line.payments_fen - line.fees_fen);

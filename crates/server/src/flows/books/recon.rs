@@ -253,7 +253,7 @@ impl<'a> Run<'a> {
         match payment {
             Some(payment) if bank_only && payment.status == PaymentStatus::Succeeded => {
                 let bank_amount = difference.bank.as_ref().map(|b| b.amount_fen);
-                if bank_amount == Some(payment.amount) {
+                if bank_amount == Some(payment.amount.fen()) {
                     self.cross_day(difference, payment).await?;
                 } else {
                     self.keep(difference, DiffClass::AmountMismatch, Some(payment));
@@ -373,7 +373,9 @@ fn new_item(difference: &Difference, class: DiffClass, payment: Option<&Payment>
         bank_fee: bank.map(|b| b.fee_fen),
         bank_serial: bank.map(|b| b.bank_serial.clone()),
         bank_line_no: bank.map(|b| i64::try_from(b.line_no).unwrap_or(i64::MAX)),
-        platform_amount: platform.map(|p| p.amount_fen).or(payment.map(|p| p.amount)),
+        platform_amount: platform
+            .map(|p| p.amount_fen)
+            .or(payment.map(|p| p.amount.fen())),
         platform_fee: platform.map(|p| p.fee_fen).or(payment.map(|p| p.bank_fee)),
         platform_status: payment.map(|p| p.status.as_str().to_string()),
         status: ItemStatus::Open,

@@ -40,7 +40,7 @@ impl<'a> PaymentObject<'a> {
             id: &payment.id,
             app_id: &payment.app_id,
             out_trade_no: &payment.out_trade_no,
-            amount: payment.amount,
+            amount: payment.amount.fen(),
             currency: &payment.currency,
             subject: &payment.subject,
             status: payment.status.as_str(),

@@ -28,7 +28,7 @@ impl<'a> RefundObject<'a> {
             id: &refund.id,
             payment_id: &refund.payment_id,
             out_refund_no: &refund.out_refund_no,
-            amount: refund.amount,
+            amount: refund.amount.fen(),
             currency: &refund.currency,
             reason: refund.reason.as_deref(),
             status: refund.status.as_str(),

@@ -16,10 +16,10 @@ use unipay_core::http_url::HttpUrl;
 use unipay_core::ids::{new_body, new_id};
 use unipay_core::money::{Amount, AmountError, Currency};
 use unipay_core::payment::CaptureMode;
+use unipay_core::ref_no::RefNo;
 use unipay_store::idempotency::IdempotencyRequest;
 use unipay_store::payments::{CreatePayment, NewPayment};
 
-const MAX_OUT_TRADE_NO: usize = 64;
 const MAX_SUBJECT_CHARS: usize = 128;
 const MAX_METADATA_BYTES: usize = 4096;
 
@@ -167,11 +167,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
         ));
     };
     let out_trade_no = required_string(&fields, "out_trade_no")?;
-    if out_trade_no.len() > MAX_OUT_TRADE_NO
-        || !out_trade_no
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    {
+    if !RefNo::is_valid(&out_trade_no) {
         return Err(invalid(
             "out_trade_no",
             "must be 1-64 characters of A-Z a-z 0-9 - _ .",

@@ -18,10 +18,10 @@ use unipay_core::http_url::HttpUrl;
 use unipay_core::identity::{CERTIFICATE_TYPES, CustomerType, VerifyMode};
 use unipay_core::identity_channel::IdentityRequest;
 use unipay_core::pii::{PiiKey, PiiKind};
+use unipay_core::ref_no::RefNo;
 use unipay_store::idempotency::IdempotencyRequest;
 use unipay_store::identity::{CreateVerification, IdentityVerification, Kept, NewVerification};
 
-const MAX_OUT_VERIFY_NO: usize = 64;
 const MAX_NAME_CHARS: usize = 60;
 const MAX_CERTIFICATE_CHARS: usize = 32;
 
@@ -252,11 +252,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Input, ApiError> {
         ));
     };
     let out_verify_no = required(&fields, "out_verify_no")?;
-    if !(1..=MAX_OUT_VERIFY_NO).contains(&out_verify_no.len())
-        || !out_verify_no
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    {
+    if !RefNo::is_valid(out_verify_no) {
         return Err(invalid(
             "out_verify_no",
             "must be 1-64 characters of A-Z a-z 0-9 - _ .",

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use unipay_core::http_url::HttpUrl;
 use unipay_core::mandate::{CARD_TYPES, CERTIFICATE_TYPES, valid_date};
 use unipay_core::money::Amount;
+use unipay_core::ref_no::RefNo;
 
-const MAX_NO: usize = 64;
 const MAX_REF_CHARS: usize = 64;
 const MAX_SUBJECT_CHARS: usize = 128;
 
@@ -50,13 +50,7 @@ pub fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 
 pub fn number(fields: &Map<String, Value>, name: &str) -> Result<String, ApiError> {
     match fields.get(name) {
-        Some(Value::String(s))
-            if (1..=MAX_NO).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
-        {
-            Ok(s.clone())
-        }
+        Some(Value::String(s)) if RefNo::is_valid(s) => Ok(s.clone()),
         _ => Err(invalid(format!(
             "{name} must be 1-64 characters of A-Z a-z 0-9 - _ ."
         ))),

@@ -34,13 +34,13 @@ pub async fn capture_payment(
             format!("amount {fen} is not a capturable amount"),
         )
     })?;
-    if amount.fen() > payment.amount {
+    if amount > payment.amount {
         return Err(ApiError::new(
             "capture_exceeds_authorized",
             format!(
                 "{} fen is more than the {} fen authorized",
                 amount.fen(),
-                payment.amount
+                payment.amount.fen()
             ),
         ));
     }
@@ -62,8 +62,7 @@ pub async fn cancel_payment(
         return Ok(answer);
     }
     // The bank's own client sends a Cancel with the amount held.
-    let held = unipay_core::Amount::from_fen(payment.amount)
-        .map_err(|e| ApiError::internal(format!("payment {}: {e}", payment.id)))?;
+    let held = payment.amount;
     let cancel = PreAuthOperation::Cancel { amount: held };
     let conclusion = flows::preauth::operate(&state, &payment, cancel)
         .await

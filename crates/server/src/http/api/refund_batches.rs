@@ -15,6 +15,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 use unipay_core::clock::rfc3339;
+use unipay_core::ref_no::RefNo;
 use unipay_core::refund::MAX_BATCH_LINES;
 use unipay_store::refunds::PaymentRef;
 use unipay_store::refunds::batch::{
@@ -200,11 +201,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<(String, Vec<NewBatchLine>), ApiError
         .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
     let out_batch_no = value["out_batch_no"]
         .as_str()
-        .filter(|s| {
-            (1..=64).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        })
+        .filter(|s| RefNo::is_valid(s))
         .ok_or_else(|| invalid("out_batch_no must be 1-64 characters of A-Z a-z 0-9 - _ .".into()))?
         .to_string();
     let raw_lines = value["lines"]
@@ -230,11 +227,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<(String, Vec<NewBatchLine>), ApiError
         };
         let out_refund_no = line["out_refund_no"]
             .as_str()
-            .filter(|s| {
-                (1..=64).contains(&s.len())
-                    && s.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-            })
+            .filter(|s| RefNo::is_valid(s))
             .ok_or_else(|| {
                 invalid(format!(
                     "line {n}: out_refund_no must be 1-64 characters of A-Z a-z 0-9 - _ ."

@@ -15,10 +15,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use unipay_core::ref_no::RefNo;
 use unipay_core::refund::RefundRefusal;
 use unipay_store::refunds::{CreateRefund, NewRefund, PaymentRef, Refund};
 
-const MAX_OUT_REFUND_NO: usize = 64;
 const MAX_REASON_CHARS: usize = 128;
 
 pub(crate) struct RefundInput {
@@ -135,13 +135,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<RefundInput, ApiError> {
         ));
     };
     let out_refund_no = match fields.get("out_refund_no") {
-        Some(Value::String(s))
-            if (1..=MAX_OUT_REFUND_NO).contains(&s.len())
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
-        {
-            s.clone()
-        }
+        Some(Value::String(s)) if RefNo::is_valid(s) => s.clone(),
         None | Some(Value::Null) => return Err(invalid("out_refund_no", "is required")),
         Some(_) => {
             return Err(invalid(

@@ -61,7 +61,7 @@ impl PaymentRow {
             id: p.id.clone(),
             out_trade_no: p.out_trade_no.clone(),
             app_id: p.app_id.clone(),
-            amount: format_yuan(p.amount),
+            amount: p.amount.to_yuan_string(),
             status: p.status.as_str(),
             created: local_time(p.created_at),
             channel_trade_no: or_blank(&p.channel_trade_no),
@@ -292,7 +292,7 @@ fn view(p: &Payment) -> PaymentView {
         out_trade_no: p.out_trade_no.clone(),
         order_no: p.order_no.clone(),
         subject: p.subject.clone(),
-        amount: format_yuan(p.amount),
+        amount: p.amount.to_yuan_string(),
         collected: format_yuan(p.collected_amount()),
         refunded: format_yuan(p.refunded_amount),
         status: p.status.as_str(),
@@ -348,7 +348,7 @@ pub fn refund_row(r: &Refund) -> RefundRow {
     RefundRow {
         id: r.id.clone(),
         out_refund_no: r.out_refund_no.clone(),
-        amount: format_yuan(r.amount),
+        amount: r.amount.to_yuan_string(),
         status: r.status.as_str(),
         created: local_time(r.created_at),
     }

@@ -111,7 +111,7 @@ fn refund_view(r: &Refund) -> RefundView {
         app_id: r.app_id.clone(),
         out_refund_no: r.out_refund_no.clone(),
         refund_no: r.refund_no.clone(),
-        amount: format_yuan(r.amount),
+        amount: r.amount.to_yuan_string(),
         fee_returned: format_yuan(r.fee_returned),
         status: r.status.as_str(),
         reason: or_blank(&r.reason),

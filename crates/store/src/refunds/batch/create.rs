@@ -10,8 +10,8 @@ use crate::idempotency::{self, IdempotencyRequest};
 use crate::nonces::NonceUse;
 use crate::payments::Idempotent;
 use crate::refunds::{
-    COLLECTED_SQL, FACTS_COLUMNS, PaymentFacts, PaymentRef, PendingLine, Refund, fee_plan_in,
-    pending_refund,
+    COLLECTED_SQL, FACTS_COLUMNS, PaymentFacts, PaymentRef, PendingLine, Refund, checked_amount,
+    fee_plan_in, pending_refund,
 };
 use crate::{Backend, Store, StoreError};
 use sqlx::{Any, Row, Transaction};
@@ -226,7 +226,7 @@ impl Store {
                     payment,
                     &PendingLine {
                         out_refund_no: &line.out_refund_no,
-                        amount: line.amount,
+                        amount: checked_amount(line.amount)?,
                         fee_returned,
                         reason: line.reason.as_deref(),
                         notify_url: new.notify_url.as_deref(),
@@ -250,7 +250,7 @@ impl Store {
             batch_no: new_body(new.created_at),
             status: RefundBatchStatus::Created,
             line_count: refunds.len() as i64,
-            total_amount: refunds.iter().map(|r| r.amount).sum(),
+            total_amount: refunds.iter().map(|r| r.amount.fen()).sum(),
             succeeded_count: 0,
             succeeded_amount: 0,
             failed_count: 0,
