@@ -16,9 +16,10 @@ pub struct InitArgs {
     force: bool,
 }
 
-pub const EXAMPLE_CONFIG: &str = r#"# unipay configuration. Every setting has a default; UNIPAY_* environment variables override
-# this file (UNIPAY_LISTEN, UNIPAY_PUBLIC_URL, UNIPAY_DATABASE_URL, UNIPAY_DATABASE_URL_FILE,
-# UNIPAY_LOG_FORMAT).
+pub const EXAMPLE_CONFIG: &str = r#"# unipay configuration. Every setting has a default, and an environment variable overrides
+# it: UNIPAY_<SECTION>_<KEY> in upper case (UNIPAY_NOTIFIER_LEASE_MS for [notifier] lease_ms),
+# UNIPAY_<KEY> for the keys before the first section (UNIPAY_LISTEN). Numbers, true/false and
+# lists are written as here (UNIPAY_NOTIFIER_SCHEDULE_MS="[0, 15000]").
 
 # Where the HTTP server listens, and the URL browsers and the bank reach it at.
 listen = "127.0.0.1:8080"
@@ -113,6 +114,76 @@ mod tests {
         assert_eq!(
             config.janitor.query_schedule_ms,
             defaults.janitor.query_schedule_ms
+        );
+    }
+
+    /// A value of the same type as `value` and different from it.
+    fn another(value: &toml::Value) -> toml::Value {
+        match value {
+            toml::Value::Integer(n) => toml::Value::Integer(n + 1),
+            toml::Value::Boolean(b) => toml::Value::Boolean(!b),
+            toml::Value::String(s) => toml::Value::String(format!("{s}x")),
+            toml::Value::Array(items) => toml::Value::Array(items.iter().map(another).collect()),
+            other => panic!("the example has no setting like {other}"),
+        }
+    }
+
+    #[test]
+    fn every_key_of_the_example_config_has_its_variable() {
+        let example: toml::Table = toml::from_str(EXAMPLE_CONFIG).unwrap();
+        let settings = unipay_server::ServerConfig::settings().unwrap();
+        let mut keys = Vec::new();
+        for (name, value) in &example {
+            match value.as_table() {
+                Some(section) => keys.extend(
+                    section
+                        .iter()
+                        .map(|(key, value)| (format!("{name}.{key}"), value)),
+                ),
+                None => keys.push((name.clone(), value)),
+            }
+        }
+        assert!(keys.len() > 20, "{keys:?}");
+        for (path, value) in keys {
+            let setting = settings
+                .iter()
+                .find(|s| s.path() == path)
+                .unwrap_or_else(|| panic!("{path} has no variable"));
+            let wanted = another(value);
+            let raw = match &wanted {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let mut config: unipay_server::ServerConfig = toml::from_str(EXAMPLE_CONFIG).unwrap();
+            config
+                .apply_env(|name| (name == setting.variable).then(|| raw.clone()))
+                .unwrap();
+            let tree = serde_json::to_value(&config).unwrap();
+            let got = match path.split_once('.') {
+                Some((section, key)) => &tree[section][key],
+                None => &tree[path.as_str()],
+            };
+            assert_eq!(
+                got,
+                &serde_json::to_value(&wanted).unwrap(),
+                "{}",
+                setting.variable
+            );
+        }
+    }
+
+    #[test]
+    fn a_variable_of_the_wrong_type_is_a_clear_error() {
+        let mut config: unipay_server::ServerConfig = toml::from_str(EXAMPLE_CONFIG).unwrap();
+        let error = config
+            .apply_env(|name| (name == "UNIPAY_JANITOR_LEASE_MS").then(|| "a minute".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(
+                "environment variable UNIPAY_JANITOR_LEASE_MS: not a valid janitor.lease_ms"
+            ),
+            "{error}"
         );
     }
 }

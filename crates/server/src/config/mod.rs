@@ -5,6 +5,7 @@
 mod api;
 mod books;
 mod console;
+mod env;
 mod janitor;
 mod kcode;
 mod notifier;
@@ -14,6 +15,7 @@ mod validate;
 pub use api::ApiConfig;
 pub use books::BooksConfig;
 pub use console::ConsoleConfig;
+pub use env::{DATABASE_URL_FILE, Setting};
 pub use janitor::JanitorConfig;
 pub use kcode::KcodeConfig;
 pub use notifier::NotifierConfig;
@@ -85,10 +87,12 @@ pub enum ConfigError {
     },
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    #[error("environment variable {name}: {problem}")]
+    Variable { name: String, problem: String },
 }
 
 impl ServerConfig {
-    /// Reads the file (if given), then applies environment overrides.
+    /// Reads the file (if given), then applies environment overrides (see `env.rs`).
     pub fn load(path: Option<&Path>) -> Result<ServerConfig, ConfigError> {
         let mut config = match path {
             Some(path) => {
@@ -103,35 +107,6 @@ impl ServerConfig {
         config.apply_env(|name| std::env::var(name).ok())?;
         config.validate()?;
         Ok(config)
-    }
-
-    /// `UNIPAY_LISTEN`, `UNIPAY_PUBLIC_URL`, `UNIPAY_DATABASE_URL`, `UNIPAY_LOG_FORMAT`,
-    /// `UNIPAY_NODE_NAME`,
-    /// `UNIPAY_DATABASE_URL_FILE` (the URL read from a file, for a password kept out of the
-    /// environment).
-    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        if let Some(v) = var("UNIPAY_LISTEN") {
-            self.listen = v;
-        }
-        if let Some(v) = var("UNIPAY_PUBLIC_URL") {
-            self.public_url = v;
-        }
-        if let Some(v) = var("UNIPAY_DATABASE_URL") {
-            self.database_url = v;
-        }
-        if let Some(path) = var("UNIPAY_DATABASE_URL_FILE") {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|source| ConfigError::Read { path, source })?;
-            self.database_url = text.trim().to_string();
-        }
-        if let Some(v) = var("UNIPAY_LOG_FORMAT") {
-            self.log_format = v;
-        }
-        if let Some(v) = var("UNIPAY_NODE_NAME") {
-            self.node_name = v;
-        }
-        self.privacy.apply_env(&var);
-        Ok(())
     }
 }
 

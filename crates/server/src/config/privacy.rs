@@ -27,16 +27,6 @@ impl std::fmt::Debug for PrivacyConfig {
 }
 
 impl PrivacyConfig {
-    /// `UNIPAY_PRIVACY_HMAC_KEY` and `UNIPAY_PRIVACY_HMAC_KEY_FILE`.
-    pub fn apply_env(&mut self, var: &impl Fn(&str) -> Option<String>) {
-        if let Some(v) = var("UNIPAY_PRIVACY_HMAC_KEY") {
-            self.hmac_key = v;
-        }
-        if let Some(v) = var("UNIPAY_PRIVACY_HMAC_KEY_FILE") {
-            self.hmac_key_file = v;
-        }
-    }
-
     /// The key, if one is set; an error if the one set cannot be read or is not a key.
     pub fn key(&self) -> Result<Option<PiiKey>, ConfigError> {
         let text = if !self.hmac_key.is_empty() {
