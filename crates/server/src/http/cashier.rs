@@ -186,7 +186,7 @@ pub async fn query_now(State(state): State<AppState>, Path(id): Path<String>) ->
             flows::payments::query_and_record(&state, &payment, EventSource::Cashier, false).await
     {
         let error = flow_error(error);
-        tracing::warn!(code = error.code, message = %error.message, "cashier: query failed");
+        tracing::warn!(code = error.code.as_str(), message = %error.message, "cashier: query failed");
     }
     Redirect::to(&format!("/pay/{}/result", payment.id)).into_response()
 }

@@ -22,6 +22,7 @@ mod transactions;
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
+use unipay_api::ErrorCode;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -69,7 +70,10 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn method_not_allowed() -> error::ApiError {
-    error::ApiError::new("method_not_allowed", "the route does not take this method")
+    error::ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "the route does not take this method",
+    )
 }
 
 pub use payments::flow_error;

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the merchant API, served at `/v1/openapi.json`. Error codes come
 //! from the same table the API answers with, so the document cannot drift from the code.
 
-use crate::http::api::error::{ERROR_CODES, json_response};
+use crate::http::api::error::{ErrorCode, json_response};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -11,10 +11,10 @@ pub async fn document() -> Response {
 }
 
 pub fn openapi() -> Value {
-    let codes: Vec<Value> = ERROR_CODES.iter().map(|(code, _, _)| json!(code)).collect();
-    let code_table: Vec<Value> = ERROR_CODES
+    let codes: Vec<Value> = ErrorCode::ALL.iter().map(|code| json!(code)).collect();
+    let code_table: Vec<Value> = ErrorCode::ALL
         .iter()
-        .map(|(code, status, meaning)| json!({"code": code, "status": status, "meaning": meaning}))
+        .map(|code| json!({"code": code, "status": code.status(), "meaning": code.meaning()}))
         .collect();
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let payment = json!({"description": "The payment.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Payment"}}}});

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use unipay_api::ErrorCode;
 use unipay_core::clock::rfc3339;
 use unipay_core::statement::CollectedStatement;
 use unipay_store::refunds::transactions::{Cursor, TransactionKind, TransactionQuery};
@@ -31,7 +32,7 @@ pub struct FlowParams {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new("invalid_request", message)
+    ApiError::new(ErrorCode::InvalidRequest, message)
 }
 
 fn parse_time(name: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
@@ -117,7 +118,7 @@ pub async fn channel_transactions(
 ) -> Result<Response, ApiError> {
     let route = state.channel_route(&request.app).await?.ok_or_else(|| {
         ApiError::new(
-            "no_channel_account",
+            ErrorCode::NoChannelAccount,
             "the app's merchant has no channel account",
         )
     })?;
@@ -160,7 +161,7 @@ pub async fn channel_transactions(
     .map_err(ApiError::internal)?
     .map_err(|e| {
         ApiError::new(
-            "bank_unavailable",
+            ErrorCode::BankUnavailable,
             format!("the bank's records are unreadable: {e}"),
         )
     })?;
