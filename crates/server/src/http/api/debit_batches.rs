@@ -11,10 +11,11 @@ use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::create::idempotency_request;
 use crate::http::api::error::ApiError;
 use crate::http::api::error::envelope_json;
+use crate::http::api::extract::ApiPath;
 use crate::http::api::mandate_input::{self, DebitInput, invalid};
 use crate::http::api::mandates::{DEBIT_EXPIRES_IN_MS, debit_refusal_error};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::Value;
@@ -141,7 +142,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<(String, Vec<(String, DebitInput)>), 
 
 pub async fn get_batch(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let owned = state

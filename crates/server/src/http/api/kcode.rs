@@ -12,10 +12,11 @@ use crate::flows::objects::to_json;
 use crate::flows::{self, kcode::KcodeRefusal};
 use crate::http::api::auth::SignedRequest;
 use crate::http::api::error::{ApiError, json_response};
+use crate::http::api::extract::ApiPath;
 use crate::http::api::payments::flow_error;
 use crate::kcode::{self, ConfirmInput, InputError};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
@@ -141,7 +142,7 @@ pub async fn after_replay(
 /// certificate_no, exp_date?, cvv2?}
 pub async fn confirm(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let input = parse_confirm(&request.body)?;
@@ -158,7 +159,7 @@ pub async fn confirm(
 /// `POST /v1/payments/{id}/kcode/resend` (empty body or `{}`)
 pub async fn resend(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     check_resend_body(&request.body)?;

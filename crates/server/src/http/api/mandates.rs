@@ -12,10 +12,11 @@ use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::create::idempotency_request;
 use crate::http::api::error::ApiError;
 use crate::http::api::error::envelope_json;
+use crate::http::api::extract::{ApiPath, ApiQuery};
 use crate::http::api::mandate_input;
 use crate::http::api::payments::flow_error;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -184,8 +185,8 @@ pub struct SyncQuery {
 
 pub async fn get_mandate(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(query): Query<SyncQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<SyncQuery>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let mandate = owned(&state, &id, &request).await?;
@@ -212,7 +213,7 @@ async fn expire_if_past(state: &AppState, mandate: &Mandate) -> Result<(), ApiEr
 
 pub async fn cancel_mandate(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let mut mandate = owned(&state, &id, &request).await?;
@@ -274,7 +275,7 @@ pub(crate) fn debit_refusal_error(refusal: &DebitRefusal) -> ApiError {
 
 pub async fn create_debit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {

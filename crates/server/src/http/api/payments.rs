@@ -6,8 +6,9 @@ use crate::flows::objects::to_json;
 use crate::flows::{self, FlowError, payments::QueryConclusion};
 use crate::http::api::auth::SignedRequest;
 use crate::http::api::error::{ApiError, json_response};
+use crate::http::api::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -28,8 +29,8 @@ pub struct ListParams {
 
 pub async fn get_payment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(params): Query<GetParams>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<GetParams>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let payment = owned_payment(&request, state.store.get_payment(&id).await?)?;
@@ -38,7 +39,7 @@ pub async fn get_payment(
 
 pub async fn find_payment(
     State(state): State<AppState>,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let out_trade_no = params
@@ -55,7 +56,7 @@ pub async fn find_payment(
 
 pub async fn close_payment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let payment = owned_payment(&request, state.store.get_payment(&id).await?)?;

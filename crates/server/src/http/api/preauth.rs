@@ -9,9 +9,10 @@ use crate::flows::objects::to_json;
 use crate::flows::preauth::{PreAuthConclusion, capture_amount};
 use crate::http::api::auth::SignedRequest;
 use crate::http::api::error::{ApiError, json_response};
+use crate::http::api::extract::ApiPath;
 use crate::http::api::payments::flow_error;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
@@ -22,7 +23,7 @@ use unipay_store::payments::Payment;
 
 pub async fn capture_payment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let asked = parse_amount(&request.body)?;
@@ -56,7 +57,7 @@ pub async fn capture_payment(
 
 pub async fn cancel_payment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let payment = owned(&request, state.store.get_payment(&id).await?)?;

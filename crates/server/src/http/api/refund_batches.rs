@@ -11,9 +11,10 @@ use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::create::idempotency_request;
 use crate::http::api::error::ApiError;
 use crate::http::api::error::envelope_json;
+use crate::http::api::extract::ApiPath;
 use crate::http::api::refunds::refusal_error;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::Value;
@@ -63,7 +64,7 @@ pub async fn create_batch(
 
 pub async fn get_batch(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let owned = state

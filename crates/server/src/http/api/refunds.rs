@@ -10,9 +10,10 @@ use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::create::idempotency_request;
 use crate::http::api::error::ApiError;
 use crate::http::api::error::envelope_json;
+use crate::http::api::extract::{ApiPath, ApiQuery};
 use crate::http::api::payments::flow_error;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -32,7 +33,7 @@ pub(crate) struct RefundInput {
 
 pub async fn create_refund(
     State(state): State<AppState>,
-    Path(payment_id): Path<String>,
+    ApiPath(payment_id): ApiPath<String>,
     headers: HeaderMap,
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
@@ -192,7 +193,7 @@ pub struct FindParams {
 
 pub async fn get_refund(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let refund = owned(&request, state.store.get_refund(&id).await?)?;
@@ -201,7 +202,7 @@ pub async fn get_refund(
 
 pub async fn find_refund(
     State(state): State<AppState>,
-    Query(params): Query<FindParams>,
+    ApiQuery(params): ApiQuery<FindParams>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let out_refund_no = params
@@ -218,7 +219,7 @@ pub async fn find_refund(
 
 pub async fn list_payment_refunds(
     State(state): State<AppState>,
-    Path(payment_id): Path<String>,
+    ApiPath(payment_id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let payment = state
