@@ -154,3 +154,33 @@ fn the_document_is_the_same_text_every_time() {
         assert_eq!(document_json(), first);
     }
 }
+
+/// The official JSON Schema of OpenAPI 3.1 documents (2022-10-07), as the OpenAPI Initiative
+/// publishes it.
+const OPENAPI_31_SCHEMA: &str = include_str!("../../../tests/fixtures/openapi-3.1-schema.json");
+
+#[test]
+fn the_document_is_valid_openapi_3_1() {
+    let schema: Value = serde_json::from_str(OPENAPI_31_SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let document = document();
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // The OpenAPI schema leaves schema objects to JSON Schema itself: each must be a valid
+    // 2020-12 schema.
+    for (name, schema) in document["components"]["schemas"].as_object().unwrap() {
+        assert!(jsonschema::meta::is_valid(schema), "{name}");
+    }
+}
+
+#[test]
+fn the_validation_catches_a_broken_document() {
+    let schema: Value = serde_json::from_str(OPENAPI_31_SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut document = document();
+    document["paths"]["/v1/payments"]["post"]["responses"] = Value::String("none".into());
+    assert!(!validator.is_valid(&document));
+}
