@@ -1,5 +1,5 @@
-//! Every code of the merchant API's error catalogue (`unipay_server::http::api::error::ERROR_CODES`,
-//! the one table the OpenAPI document publishes) is asserted by at least one end-to-end or
+//! Every code of the merchant API's error catalogue (`unipay_api::ErrorCode`, the one list the
+//! OpenAPI document publishes) is asserted by at least one end-to-end or
 //! browser test. A code counts when its quoted name (`"payment_not_found"`) stands in an
 //! asserting statement of `tests/e2e/*.rs` or `tests/browser/*.rs`: a statement (the text up to
 //! its `;`, comments left out) that calls an `assert…` macro or helper, or a helper whose name
@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use unipay_server::http::api::error::ERROR_CODES;
+use unipay_server::http::api::error::ErrorCode;
 
 /// The test sources, as (file name, text).
 fn test_sources() -> Vec<(String, String)> {
@@ -87,7 +87,7 @@ fn every_catalogued_error_code_is_asserted_by_a_test() {
         "the e2e and browser sources are found: {:?}",
         sources.iter().map(|(name, _)| name).collect::<Vec<_>>()
     );
-    let codes: Vec<&str> = ERROR_CODES.iter().map(|(code, _, _)| *code).collect();
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
     let missing = unasserted(&codes, &sources);
     assert!(
         missing.is_empty(),

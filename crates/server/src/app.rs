@@ -20,6 +20,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::Instrument;
+use unipay_api::ErrorCode;
 use unipay_core::Clock;
 use unipay_store::Store;
 
@@ -107,7 +108,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn not_found(request: Request) -> Response {
     if request.uri().path().starts_with("/v1/") {
-        ApiError::new("not_found", "no such route").into_response()
+        ApiError::new(ErrorCode::NotFound, "no such route").into_response()
     } else {
         (StatusCode::NOT_FOUND, "not found").into_response()
     }

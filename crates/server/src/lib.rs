@@ -1,7 +1,5 @@
 //! unipay's HTTP surfaces (merchant API, cashier, bank callbacks, health, metrics) and its
 //! background workers (notifier, janitor, pruner).
-// The OpenAPI document is one `json!` literal, deeper than the default limit allows.
-#![recursion_limit = "256"]
 
 pub mod app;
 pub mod channels;

@@ -6,6 +6,7 @@ use super::auth::nonce_reused;
 use super::error::{ApiError, json_response};
 use axum::http::StatusCode;
 use axum::response::Response;
+use unipay_api::ErrorCode;
 use unipay_store::payments::Idempotent;
 
 /// What a handler still has to deal with once the refusals are errors.
@@ -23,12 +24,12 @@ pub(crate) fn answered<T>(outcome: Idempotent<T>) -> Result<Answered<T>, ApiErro
         Idempotent::Fresh(value) => Ok(Answered::Fresh(value)),
         Idempotent::Replay { status, body } => Ok(Answered::Replay { status, body }),
         Idempotent::KeyReused => Err(ApiError::new(
-            "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyReused,
             "this Idempotency-Key was used with a different request",
         )),
         Idempotent::NonceReused => Err(nonce_reused()),
         Idempotent::InFlight => Err(ApiError::new(
-            "idempotency_key_in_flight",
+            ErrorCode::IdempotencyKeyInFlight,
             "a request with this Idempotency-Key is still being processed",
         )),
     }

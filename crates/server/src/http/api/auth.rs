@@ -10,6 +10,7 @@ use axum::http::{Method, header};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use unipay_api::ErrorCode;
 use unipay_store::merchants::App;
 use unipay_store::nonces::NonceUse;
 
@@ -65,7 +66,7 @@ impl FromRequest<AppState> for SignedRequestWithNonce {
 }
 
 pub fn nonce_reused() -> ApiError {
-    ApiError::new("nonce_reused", "this nonce was already used")
+    ApiError::new(ErrorCode::NonceReused, "this nonce was already used")
 }
 
 /// Checks the signature, the timestamp window and the app; the nonce is returned unspent.
@@ -76,7 +77,7 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
         .get(header::AUTHORIZATION)
         .ok_or_else(|| {
             ApiError::new(
-                "missing_authorization",
+                ErrorCode::MissingAuthorization,
                 "the Authorization header is required",
             )
         })?
@@ -90,9 +91,12 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
     } else {
         state.config.api.max_body_bytes
     };
-    let body = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::new("body_too_large", format!("the body exceeds {limit} bytes")))?;
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            ErrorCode::BodyTooLarge,
+            format!("the body exceeds {limit} bytes"),
+        )
+    })?;
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -102,12 +106,12 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
     let app = state
         .app(credentials.app_id)
         .await?
-        .ok_or_else(|| ApiError::new("unknown_app", "no app has this app_id"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownApp, "no app has this app_id"))?;
     let now_s = state.clock.now_s();
     let window_s = state.config.api.signature_window_s;
     if (now_s - credentials.timestamp).abs() > window_s {
         return Err(ApiError::new(
-            "signature_expired",
+            ErrorCode::SignatureExpired,
             format!("timestamp is more than {window_s} s from the server time {now_s}"),
         ));
     }
@@ -120,7 +124,7 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
     );
     verify_signature(&app.secret, &expected, credentials.signature)?;
     if !app.is_active() {
-        return Err(ApiError::new("app_disabled", "the app is disabled"));
+        return Err(ApiError::new(ErrorCode::AppDisabled, "the app is disabled"));
     }
     // Only a correctly signed request may spend a nonce, so forgeries cannot burn them.
     let nonce = NonceUse {
@@ -141,7 +145,7 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
 
 fn malformed() -> ApiError {
     ApiError::new(
-        "malformed_authorization",
+        ErrorCode::MalformedAuthorization,
         "expected UNIPAY-HMAC-SHA256 app_id=...,timestamp=...,nonce=...,signature=...",
     )
 }
@@ -205,7 +209,7 @@ pub(crate) fn verify_signature(
 ) -> Result<(), ApiError> {
     let invalid = || {
         ApiError::new(
-            "invalid_signature",
+            ErrorCode::InvalidSignature,
             "the signature does not match the request",
         )
     };
@@ -247,7 +251,7 @@ mod tests {
             "UNIPAY-HMAC-SHA256 app_id=a,timestamp=1,nonce=abcdefghijklmnop".to_string(),
         ] {
             assert_eq!(
-                parse_authorization(&header).unwrap_err().code,
+                parse_authorization(&header).unwrap_err().code.as_str(),
                 "malformed_authorization",
                 "{header}"
             );

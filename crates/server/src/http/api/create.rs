@@ -1,7 +1,8 @@
 //! `POST /v1/payments`: parse, validate, then one transaction for the payment (and its
 //! idempotency key).
 
-use crate::flows::objects::payment::PaymentObject;
+use crate::flows::objects::payment::payment_object;
+use crate::flows::objects::to_json;
 use crate::http::api::answered::{Answered, answered, respond};
 use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::error::ApiError;
@@ -12,6 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use unipay_api::ErrorCode;
 use unipay_core::http_url::HttpUrl;
 use unipay_core::ids::{new_body, new_id};
 use unipay_core::money::{Amount, AmountError, Currency};
@@ -50,7 +52,7 @@ pub async fn create_payment(
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(
-            "no_channel_account",
+            ErrorCode::NoChannelAccount,
             "the app's merchant has no channel account",
         )
     })?;
@@ -111,10 +113,10 @@ pub async fn create_payment(
 
 fn render_outcome(outcome: &CreatePayment, public_url: &str) -> (u16, String) {
     match outcome {
-        CreatePayment::Created(payment) => (201, PaymentObject::new(payment, public_url).to_json()),
+        CreatePayment::Created(payment) => (201, to_json(&payment_object(payment, public_url))),
         CreatePayment::Duplicate(existing) => {
             let mut error = ApiError::new(
-                "duplicate_out_trade_no",
+                ErrorCode::DuplicateOutTradeNo,
                 "the app already has a payment with this out_trade_no",
             );
             error.payment_id = Some(existing.id.clone());
@@ -136,7 +138,7 @@ pub(crate) fn idempotency_request(
         .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
             ApiError::new(
-                "invalid_idempotency_key",
+                ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1-128 visible ASCII characters",
             )
         })?;
@@ -154,15 +156,19 @@ pub(crate) fn idempotency_request(
 }
 
 fn invalid(field: &str, problem: &str) -> ApiError {
-    ApiError::new("invalid_request", format!("{field} {problem}"))
+    ApiError::new(ErrorCode::InvalidRequest, format!("{field} {problem}"))
 }
 
 pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
     let Value::Object(fields) = value else {
         return Err(ApiError::new(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "the body must be a JSON object",
         ));
     };
@@ -176,7 +182,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
     let amount = parse_amount(fields.get("amount"))?;
     let currency_text = required_string(&fields, "currency")?;
     let currency = Currency::parse(&currency_text)
-        .ok_or_else(|| ApiError::new("invalid_currency", "currency must be CNY"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidCurrency, "currency must be CNY"))?;
     let subject = required_string(&fields, "subject")?;
     if subject.chars().count() > MAX_SUBJECT_CHARS || subject.chars().any(char::is_control) {
         return Err(invalid(
@@ -237,7 +243,7 @@ fn required_string(fields: &Map<String, Value>, name: &str) -> Result<String, Ap
 }
 
 fn parse_amount(value: Option<&Value>) -> Result<Amount, ApiError> {
-    let bad = |why: &str| ApiError::new("invalid_amount", format!("amount {why}"));
+    let bad = |why: &str| ApiError::new(ErrorCode::InvalidAmount, format!("amount {why}"));
     let value = value
         .filter(|v| !v.is_null())
         .ok_or_else(|| invalid("amount", "is required"))?;
@@ -267,7 +273,10 @@ mod tests {
     use super::*;
 
     fn code(body: &str) -> &'static str {
-        parse(body.as_bytes()).err().map(|e| e.code).unwrap_or("ok")
+        parse(body.as_bytes())
+            .err()
+            .map(|e| e.code.as_str())
+            .unwrap_or("ok")
     }
 
     #[test]

@@ -4,23 +4,26 @@
 //! per line, sent to the bank after its commit; the janitor collects the results.
 
 use crate::flows;
+use crate::flows::objects::batch::debit_batch_object;
+use crate::flows::objects::to_json;
 use crate::http::api::answered::{Answered, answered, respond};
 use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::create::idempotency_request;
 use crate::http::api::error::ApiError;
+use crate::http::api::error::envelope_json;
+use crate::http::api::extract::ApiPath;
 use crate::http::api::mandate_input::{self, DebitInput, invalid};
 use crate::http::api::mandates::{DEBIT_EXPIRES_IN_MS, debit_refusal_error};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{Value, json};
-use unipay_core::clock::rfc3339;
+use serde_json::Value;
+use unipay_api::{ErrorBody, ErrorCode};
 use unipay_core::ids::{new_body, new_id};
-use unipay_core::payment::{CaptureMode, PaymentStatus};
+use unipay_core::payment::CaptureMode;
 use unipay_store::mandates::batches::{
-    CreateDebitBatch, DebitBatch, DebitBatchLine, LineError, LineProblem, NewDebitBatch,
-    NewDebitLine,
+    CreateDebitBatch, LineError, LineProblem, NewDebitBatch, NewDebitLine,
 };
 use unipay_store::payments::NewPayment;
 
@@ -38,7 +41,7 @@ pub async fn create_batch(
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(
-            "no_channel_account",
+            ErrorCode::NoChannelAccount,
             "the app's merchant has no channel account",
         )
     })?;
@@ -139,7 +142,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<(String, Vec<(String, DebitInput)>), 
 
 pub async fn get_batch(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let owned = state
@@ -155,7 +158,7 @@ pub async fn get_batch(
 
 fn not_found() -> ApiError {
     ApiError::new(
-        "debit_batch_not_found",
+        ErrorCode::DebitBatchNotFound,
         "no debit batch of this app has this id",
     )
 }
@@ -167,84 +170,47 @@ async fn batch_response(state: &AppState, id: &str, status: u16) -> Result<Respo
         .await?
         .ok_or_else(not_found)?;
     let lines = state.store.debit_batch_lines(id).await?;
-    let mut body = batch_json(&batch);
-    let tally = |wanted: PaymentStatus| {
-        let picked = lines.iter().filter(|l| l.status == wanted);
-        (
-            picked.clone().count(),
-            picked.map(|l| l.amount).sum::<i64>(),
-        )
-    };
-    let (succeeded_count, succeeded_amount) = tally(PaymentStatus::Succeeded);
-    let (failed_count, failed_amount) = tally(PaymentStatus::Failed);
-    if let Some(object) = body.as_object_mut() {
-        object.insert("succeeded_count".into(), json!(succeeded_count));
-        object.insert("succeeded_amount".into(), json!(succeeded_amount));
-        object.insert("failed_count".into(), json!(failed_count));
-        object.insert("failed_amount".into(), json!(failed_amount));
-        object.insert(
-            "lines".into(),
-            Value::Array(lines.iter().map(line_json).collect()),
-        );
-    }
-    Ok(respond(status, body.to_string()))
-}
-
-fn batch_json(batch: &DebitBatch) -> Value {
-    json!({
-        "id": batch.id,
-        "out_batch_no": batch.out_batch_no,
-        "status": batch.status.as_str(),
-        "line_count": batch.line_count,
-        "total_amount": batch.total_amount,
-        "reason": batch.reason,
-        "created_at": rfc3339(batch.created_at),
-        "finished_at": batch.finished_at.map(rfc3339),
-    })
-}
-
-fn line_json(line: &DebitBatchLine) -> Value {
-    json!({
-        "seq_no": line.seq_no,
-        "payment_id": line.payment_id,
-        "mandate_id": line.mandate_id,
-        "out_trade_no": line.out_trade_no,
-        "amount": line.amount,
-        "status": line.status.as_str(),
-        "channel_trade_no": line.channel_trade_no,
-        "failure_reason": line.failure_reason,
-    })
+    Ok(respond(
+        status,
+        to_json(&debit_batch_object(&batch, Some(&lines))),
+    ))
 }
 
 /// The answer saved under the idempotency key: the batch without its lines.
 fn render_short(outcome: &CreateDebitBatch) -> (u16, String) {
     match outcome {
-        CreateDebitBatch::Created(batch) => (201, batch_json(batch).to_string()),
+        CreateDebitBatch::Created(batch) => (201, to_json(&debit_batch_object(batch, None))),
         CreateDebitBatch::Duplicate(existing) => {
             let error = ApiError::new(
-                "duplicate_out_debit_batch_no",
+                ErrorCode::DuplicateOutDebitBatchNo,
                 "the app already has a debit batch with this out_batch_no",
             );
-            let body = json!({"error": {"code": error.code, "message": error.message, "batch_id": existing.id}});
-            (error.status().as_u16(), body.to_string())
+            let mut detail = error.detail();
+            detail.batch_id = Some(existing.id.as_str().into());
+            (
+                error.status().as_u16(),
+                envelope_json(&ErrorBody::from(detail)),
+            )
         }
         CreateDebitBatch::LinesRejected(errors) => {
             let error = ApiError::new(
-                "debit_batch_lines_invalid",
+                ErrorCode::DebitBatchLinesInvalid,
                 format!("{} lines cannot be debited; nothing was done", errors.len()),
             );
-            let lines: Vec<Value> = errors.iter().map(line_error_json).collect();
-            let body =
-                json!({"error": {"code": error.code, "message": error.message, "lines": lines}});
-            (error.status().as_u16(), body.to_string())
+            let mut detail = error.detail();
+            detail.lines = Some(errors.iter().map(line_error).collect());
+            (
+                error.status().as_u16(),
+                envelope_json(&ErrorBody::from(detail)),
+            )
         }
     }
 }
 
-fn line_error_json(error: &LineError) -> Value {
+fn line_error(error: &LineError) -> unipay_api::LineError<'static> {
     let (code, message) = match &error.problem {
         LineProblem::MandateNotFound => (
-            "mandate_not_found",
+            ErrorCode::MandateNotFound,
             "no mandate of this app has this id".to_string(),
         ),
         LineProblem::Refused(refusal) => {
@@ -252,13 +218,17 @@ fn line_error_json(error: &LineError) -> Value {
             (e.code, e.message)
         }
         LineProblem::OutTradeNoTaken { payment_id } => (
-            "duplicate_out_trade_no",
+            ErrorCode::DuplicateOutTradeNo,
             format!("payment {payment_id} already has this out_trade_no"),
         ),
         LineProblem::OutTradeNoRepeated { first_line } => (
-            "duplicate_out_trade_no",
+            ErrorCode::DuplicateOutTradeNo,
             format!("line {first_line} has the same out_trade_no"),
         ),
     };
-    json!({"line": error.line, "code": code, "message": message})
+    unipay_api::LineError {
+        line: i64::try_from(error.line).unwrap_or(i64::MAX),
+        code,
+        message: message.into(),
+    }
 }

@@ -4,16 +4,20 @@
 //! hashes; the request body itself is never kept (its idempotency fingerprint is keyed too).
 
 use crate::flows;
-use crate::flows::objects::identity::verification_json;
+use crate::flows::objects::identity::verification_object;
+use crate::flows::objects::to_json;
 use crate::http::api::answered::{Answered, answered, respond};
 use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::error::ApiError;
+use crate::http::api::error::envelope_json;
+use crate::http::api::extract::ApiPath;
 use crate::http::api::payments::flow_error;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use unipay_api::{ErrorBody, ErrorCode};
 use unipay_core::http_url::HttpUrl;
 use unipay_core::identity::{CERTIFICATE_TYPES, CustomerType, VerifyMode};
 use unipay_core::identity_channel::IdentityRequest;
@@ -47,7 +51,7 @@ pub async fn create_verification(
     let SignedRequestWithNonce { request, nonce } = signed;
     let key = state.pii.as_ref().ok_or_else(|| {
         ApiError::new(
-            "personal_data_key_missing",
+            ErrorCode::PersonalDataKeyMissing,
             "this server has no privacy.hmac_key: identity verification is unavailable",
         )
     })?;
@@ -56,7 +60,7 @@ pub async fn create_verification(
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(
-            "no_channel_account",
+            ErrorCode::NoChannelAccount,
             "the app's merchant has no channel account",
         )
     })?;
@@ -119,12 +123,12 @@ pub async fn create_verification(
     let after = flows::identity::send(&state, &created, &bank_request)
         .await
         .map_err(flow_error)?;
-    Ok(respond(201, verification_json(&after).to_string()))
+    Ok(respond(201, to_json(&verification_object(&after))))
 }
 
 pub async fn get_verification(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let found = state
@@ -134,12 +138,12 @@ pub async fn get_verification(
         // Another app's verification is reported as absent.
         .filter(|v| v.app_id == request.app.id)
         .ok_or_else(not_found)?;
-    Ok(respond(200, verification_json(&found).to_string()))
+    Ok(respond(200, to_json(&verification_object(&found))))
 }
 
 fn not_found() -> ApiError {
     ApiError::new(
-        "identity_verification_not_found",
+        ErrorCode::IdentityVerificationNotFound,
         "no identity verification of this app has this id",
     )
 }
@@ -154,7 +158,7 @@ async fn replay_created(state: &AppState, saved: String) -> Result<Response, Api
         None => None,
     };
     Ok(match current {
-        Some(v) => respond(201, verification_json(&v).to_string()),
+        Some(v) => respond(201, to_json(&verification_object(&v))),
         None => respond(201, saved),
     })
 }
@@ -162,25 +166,21 @@ async fn replay_created(state: &AppState, saved: String) -> Result<Response, Api
 /// The answer saved under the idempotency key (a created verification as first committed).
 fn render_outcome(outcome: &CreateVerification) -> (u16, String) {
     match outcome {
-        CreateVerification::Created(v) => (201, verification_json(v).to_string()),
+        CreateVerification::Created(v) => (201, to_json(&verification_object(v))),
         CreateVerification::Duplicate(existing) => duplicate(existing),
     }
 }
 
 fn duplicate(existing: &IdentityVerification) -> (u16, String) {
     let error = ApiError::new(
-        "duplicate_out_verify_no",
+        ErrorCode::DuplicateOutVerifyNo,
         "the app already has an identity verification with this out_verify_no",
     );
-    let body = json!({
-        "error": {
-            "code": error.code,
-            "message": error.message,
-            "verification_id": existing.id,
-        },
-        "identity_verification": verification_json(existing),
-    });
-    (error.status().as_u16(), body.to_string())
+    let mut detail = error.detail();
+    detail.verification_id = Some(existing.id.as_str().into());
+    let mut body = ErrorBody::from(detail);
+    body.identity_verification = Some(verification_object(existing));
+    (error.status().as_u16(), envelope_json(&body))
 }
 
 /// Like other creates' idempotency, but the request's fingerprint is keyed: the body holds
@@ -199,7 +199,7 @@ fn idempotency_request(
         .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
             ApiError::new(
-                "invalid_idempotency_key",
+                ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1-128 visible ASCII characters",
             )
         })?;
@@ -215,7 +215,7 @@ fn idempotency_request(
 }
 
 fn invalid(field: &str, problem: &str) -> ApiError {
-    ApiError::new("invalid_request", format!("{field} {problem}"))
+    ApiError::new(ErrorCode::InvalidRequest, format!("{field} {problem}"))
 }
 
 fn string<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
@@ -244,10 +244,10 @@ fn optional_url(fields: &Map<String, Value>, name: &str) -> Result<Option<String
 /// Validation never echoes a personal value back: the messages name the field only.
 pub(crate) fn parse(body: &[u8]) -> Result<Input, ApiError> {
     let value: Value = serde_json::from_slice(body)
-        .map_err(|_| ApiError::new("invalid_json", "the body is not valid JSON"))?;
+        .map_err(|_| ApiError::new(ErrorCode::InvalidJson, "the body is not valid JSON"))?;
     let Value::Object(fields) = value else {
         return Err(ApiError::new(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "the body must be a JSON object",
         ));
     };
@@ -258,8 +258,12 @@ pub(crate) fn parse(body: &[u8]) -> Result<Input, ApiError> {
             "must be 1-64 characters of A-Z a-z 0-9 - _ .",
         ));
     }
-    let mode = VerifyMode::parse(required(&fields, "mode")?)
-        .ok_or_else(|| ApiError::new("invalid_verify_mode", "mode must be redirect or direct"))?;
+    let mode = VerifyMode::parse(required(&fields, "mode")?).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidVerifyMode,
+            "mode must be redirect or direct",
+        )
+    })?;
     let customer_type = CustomerType::parse(string(&fields, "customer_type")?.unwrap_or("person"))
         .ok_or_else(|| invalid("customer_type", "must be person or company"))?;
     let name = PiiKind::Name.normalise(required(&fields, "name")?);
@@ -277,21 +281,21 @@ pub(crate) fn parse(body: &[u8]) -> Result<Input, ApiError> {
     let certificate_type = string(&fields, "certificate_type")?.unwrap_or("I");
     if !CERTIFICATE_TYPES.contains(&certificate_type) {
         return Err(ApiError::new(
-            "invalid_certificate",
+            ErrorCode::InvalidCertificate,
             "certificate_type must be one of I P K D W U",
         ));
     }
     let certificate_no = PiiKind::Certificate.normalise(required(&fields, "certificate_no")?);
     if !valid_certificate(certificate_type, &certificate_no) {
         return Err(ApiError::new(
-            "invalid_certificate",
+            ErrorCode::InvalidCertificate,
             "certificate_no is not a valid number for its certificate_type (a 居民身份证 is 18 characters with a valid check character)",
         ));
     }
     let card_no = PiiKind::Card.normalise(required(&fields, "card_no")?);
     if !(12..=19).contains(&card_no.len()) || !card_no.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::new(
-            "invalid_card_no",
+            ErrorCode::InvalidCardNo,
             "card_no must be 12-19 digits",
         ));
     }
@@ -302,7 +306,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Input, ApiError> {
             && mobile.bytes().all(|b| b.is_ascii_digit()))
     {
         return Err(ApiError::new(
-            "invalid_mobile",
+            ErrorCode::InvalidMobile,
             "mobile must be an 11-digit mainland mobile number",
         ));
     }
@@ -353,7 +357,10 @@ mod tests {
     use super::*;
 
     fn code(body: &str) -> &'static str {
-        parse(body.as_bytes()).err().map(|e| e.code).unwrap_or("ok")
+        parse(body.as_bytes())
+            .err()
+            .map(|e| e.code.as_str())
+            .unwrap_or("ok")
     }
 
     const GOOD: &str = r#"{"out_verify_no":"V1","mode":"direct","customer_type":"person","name":"张三","certificate_type":"I","certificate_no":"11010519491231002X","card_no":"6228480012345678","mobile":"13800138000"}"#;
@@ -388,9 +395,7 @@ mod tests {
             "identity_verification_not_found",
             "personal_data_key_missing",
         ] {
-            let documented = crate::http::api::error::ERROR_CODES
-                .iter()
-                .any(|(c, _, _)| *c == code);
+            let documented = ErrorCode::parse(code).is_some();
             assert!(documented, "{code} is documented");
         }
     }

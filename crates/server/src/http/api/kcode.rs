@@ -7,17 +7,20 @@
 //! A create with the same Idempotency-Key again answers the payment as it stands now; if its
 //! bill never got an answer, the bill goes again (the bank then texts a new code).
 
-use crate::flows::objects::payment::PaymentObject;
+use crate::flows::objects::payment::payment_object;
+use crate::flows::objects::to_json;
 use crate::flows::{self, kcode::KcodeRefusal};
 use crate::http::api::auth::SignedRequest;
 use crate::http::api::error::{ApiError, json_response};
+use crate::http::api::extract::ApiPath;
 use crate::http::api::payments::flow_error;
 use crate::kcode::{self, ConfirmInput, InputError};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use unipay_api::{ErrorCode, KcodeState};
 use unipay_core::clock::rfc3339;
 use unipay_core::event::EventSource;
 use unipay_core::masking::{mask_card, mask_mobile};
@@ -49,7 +52,7 @@ pub fn parse_method(fields: &Map<String, Value>) -> Result<Option<KcodeStart>, A
         Some(Value::String(method)) if method == "kcode" => {
             if matches!(fields.get("capture"), Some(Value::String(c)) if c == "manual") {
                 return Err(ApiError::new(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     "capture manual cannot be paid by kcode",
                 ));
             }
@@ -59,7 +62,7 @@ pub fn parse_method(fields: &Map<String, Value>) -> Result<Option<KcodeStart>, A
             Ok(Some(KcodeStart { card_no, mobile_no }))
         }
         Some(_) => Err(ApiError::new(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "method must be cashier or kcode",
         )),
     }
@@ -69,7 +72,7 @@ fn string_field<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a st
     match fields.get(name) {
         Some(Value::String(text)) => Ok(text),
         _ => Err(ApiError::new(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             format!("{name} is required as a string with method kcode"),
         )),
     }
@@ -77,7 +80,7 @@ fn string_field<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a st
 
 fn input_error(error: InputError) -> ApiError {
     ApiError::new(
-        "invalid_request",
+        ErrorCode::InvalidRequest,
         format!("{} {}", error.field, error.problem),
     )
 }
@@ -139,7 +142,7 @@ pub async fn after_replay(
 /// certificate_no, exp_date?, cvv2?}
 pub async fn confirm(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let input = parse_confirm(&request.body)?;
@@ -156,7 +159,7 @@ pub async fn confirm(
 /// `POST /v1/payments/{id}/kcode/resend` (empty body or `{}`)
 pub async fn resend(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     check_resend_body(&request.body)?;
@@ -175,11 +178,15 @@ pub(crate) fn check_resend_body(body: &[u8]) -> Result<(), ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let body: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
     if !body.is_object() {
         return Err(ApiError::new(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "the body must be a JSON object",
         ));
     }
@@ -187,11 +194,15 @@ pub(crate) fn check_resend_body(body: &[u8]) -> Result<(), ApiError> {
 }
 
 pub(crate) fn parse_confirm(body: &[u8]) -> Result<ConfirmInput, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
     let Value::Object(fields) = value else {
         return Err(ApiError::new(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "the body must be a JSON object",
         ));
     };
@@ -200,11 +211,11 @@ pub(crate) fn parse_confirm(body: &[u8]) -> Result<ConfirmInput, ApiError> {
             Some(Value::String(text)) => Ok(text.clone()),
             None | Some(Value::Null) if !required => Ok(String::new()),
             None | Some(Value::Null) => Err(ApiError::new(
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 format!("{name} is required"),
             )),
             Some(_) => Err(ApiError::new(
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 format!("{name} must be a string"),
             )),
         }
@@ -221,9 +232,12 @@ pub(crate) fn parse_confirm(body: &[u8]) -> Result<ConfirmInput, ApiError> {
 }
 
 fn owned(request: &SignedRequest, found: Option<Payment>) -> Result<Payment, ApiError> {
-    found
-        .filter(|p| p.app_id == request.app.id)
-        .ok_or_else(|| ApiError::new("payment_not_found", "no payment of this app has this id"))
+    found.filter(|p| p.app_id == request.app.id).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::PaymentNotFound,
+            "no payment of this app has this id",
+        )
+    })
 }
 
 /// The payment object with its `kcode` member.
@@ -233,26 +247,23 @@ async fn answer(
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let record = state.store.kcode_record(&payment.id).await?;
-    let mut object = serde_json::to_value(PaymentObject::new(payment, &state.config.public_url))
-        .map_err(ApiError::internal)?;
-    if let (Some(fields), Some(record)) = (object.as_object_mut(), record) {
-        fields.insert("kcode".into(), kcode_object(state, &record));
-    }
-    Ok(json_response(status, object.to_string()))
+    let mut object = payment_object(payment, &state.config.public_url);
+    object.kcode = record.as_ref().map(|record| kcode_object(state, record));
+    Ok(json_response(status, to_json(&object)))
 }
 
-pub fn kcode_object(state: &AppState, record: &KcodeRecord) -> Value {
+pub fn kcode_object(state: &AppState, record: &KcodeRecord) -> KcodeState {
     let config = &state.config.kcode;
-    json!({
-        "status": record.status.as_str(),
-        "card_no": record.card_masked,
-        "mobile_no": record.mobile_masked,
-        "code_sent_at": record.code_sent_at.map(rfc3339),
-        "resend_count": record.resend_count,
-        "resends_left": (config.max_resends - record.resend_count).max(0),
-        "wrong_attempts": record.wrong_attempts,
-        "attempts_left": (config.max_wrong_codes - record.wrong_attempts).max(0),
-    })
+    KcodeState {
+        status: record.status.as_str().to_string(),
+        card_no: record.card_masked.clone(),
+        mobile_no: record.mobile_masked.clone(),
+        code_sent_at: record.code_sent_at.map(rfc3339),
+        resend_count: record.resend_count,
+        resends_left: (config.max_resends - record.resend_count).max(0),
+        wrong_attempts: record.wrong_attempts,
+        attempts_left: (config.max_wrong_codes - record.wrong_attempts).max(0),
+    }
 }
 
 fn with_payment(mut error: ApiError, payment_id: &str) -> ApiError {
@@ -264,49 +275,51 @@ fn with_payment(mut error: ApiError, payment_id: &str) -> ApiError {
 pub fn refusal_error(refusal: KcodeRefusal) -> ApiError {
     match refusal {
         KcodeRefusal::NotOffered => ApiError::new(
-            "kcode_not_offered",
+            ErrorCode::KcodeNotOffered,
             "the payment's channel does not offer K-code payment",
         ),
-        KcodeRefusal::NotKcode => {
-            ApiError::new("payment_not_kcode", "the payment is not paid by K-code")
-        }
+        KcodeRefusal::NotKcode => ApiError::new(
+            ErrorCode::PaymentNotKcode,
+            "the payment is not paid by K-code",
+        ),
         KcodeRefusal::NotAwaitingCode => ApiError::new(
-            "kcode_not_awaiting_code",
+            ErrorCode::KcodeNotAwaitingCode,
             "the payment is not waiting for a verification code",
         ),
-        KcodeRefusal::ManualCapture => {
-            ApiError::new("invalid_request", "capture manual cannot be paid by kcode")
-        }
+        KcodeRefusal::ManualCapture => ApiError::new(
+            ErrorCode::InvalidRequest,
+            "capture manual cannot be paid by kcode",
+        ),
         KcodeRefusal::BillRefused(reason) => ApiError::new(
-            "kcode_bill_refused",
+            ErrorCode::KcodeBillRefused,
             format!("the bank did not accept the card or mobile: {reason}"),
         ),
         KcodeRefusal::WrongCode { attempts_left } => ApiError::new(
-            "kcode_wrong_code",
+            ErrorCode::KcodeWrongCode,
             format!("the verification code is wrong; {attempts_left} attempts left"),
         ),
         KcodeRefusal::CodeExpired => ApiError::new(
-            "kcode_code_expired",
+            ErrorCode::KcodeCodeExpired,
             "the verification code has expired; ask for a new one with kcode/resend",
         ),
         KcodeRefusal::AttemptsExhausted => ApiError::new(
-            "kcode_attempts_exhausted",
+            ErrorCode::KcodeAttemptsExhausted,
             "too many wrong verification codes: the payment failed",
         ),
         KcodeRefusal::ResendTooSoon { retry_after_s } => ApiError::new(
-            "kcode_resend_too_soon",
+            ErrorCode::KcodeResendTooSoon,
             format!("a new code may be asked for in {retry_after_s} s"),
         ),
         KcodeRefusal::ResendLimit => ApiError::new(
-            "kcode_resend_limit",
+            ErrorCode::KcodeResendLimit,
             "no more codes can be sent for this payment",
         ),
         KcodeRefusal::Refused(reason) => ApiError::new(
-            "kcode_refused",
+            ErrorCode::KcodeRefused,
             format!("the bank declined the payment: {reason}"),
         ),
         KcodeRefusal::Unknown(reason) => ApiError::new(
-            "bank_result_unknown",
+            ErrorCode::BankResultUnknown,
             format!("the bank's answer is unknown ({reason}); retry later"),
         ),
     }

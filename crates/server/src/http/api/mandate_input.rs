@@ -3,6 +3,7 @@
 
 use crate::http::api::error::ApiError;
 use serde_json::{Map, Value};
+use unipay_api::ErrorCode;
 use unipay_core::http_url::HttpUrl;
 use unipay_core::mandate::{CARD_TYPES, CERTIFICATE_TYPES, valid_date};
 use unipay_core::money::Amount;
@@ -31,18 +32,18 @@ pub struct DebitInput {
 }
 
 pub fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new("invalid_request", message)
+    ApiError::new(ErrorCode::InvalidRequest, message)
 }
 
 pub fn object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(fields)) => Ok(fields),
         Ok(_) => Err(ApiError::new(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "the body must be a JSON object",
         )),
         Err(e) => Err(ApiError::new(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("the body is not valid JSON: {e}"),
         )),
     }
@@ -93,13 +94,13 @@ pub fn optional_url(fields: &Map<String, Value>, name: &str) -> Result<Option<St
 pub fn amount(value: Option<&Value>, what: &str) -> Result<i64, ApiError> {
     let fen = value.and_then(Value::as_i64).ok_or_else(|| {
         ApiError::new(
-            "invalid_amount",
+            ErrorCode::InvalidAmount,
             format!("{what} must be an integer number of fen"),
         )
     })?;
     Amount::from_fen(fen).map(Amount::fen).map_err(|_| {
         ApiError::new(
-            "invalid_amount",
+            ErrorCode::InvalidAmount,
             format!("{what} must be 1 to 10000000000 fen"),
         )
     })
@@ -162,7 +163,7 @@ mod tests {
     fn code(body: &str) -> &'static str {
         mandate(body.as_bytes(), "2026-11-30")
             .err()
-            .map(|e| e.code)
+            .map(|e| e.code.as_str())
             .unwrap_or("ok")
     }
 

@@ -4,20 +4,23 @@
 use crate::flows;
 use crate::flows::FlowError;
 use crate::flows::mandates::QueryConclusion;
-use crate::flows::objects::mandate::mandate_json;
-use crate::flows::objects::payment::PaymentObject;
+use crate::flows::objects::mandate::mandate_object;
+use crate::flows::objects::payment::payment_object;
+use crate::flows::objects::to_json;
 use crate::http::api::answered::{Answered, answered, respond};
 use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::create::idempotency_request;
 use crate::http::api::error::ApiError;
+use crate::http::api::error::envelope_json;
+use crate::http::api::extract::{ApiPath, ApiQuery};
 use crate::http::api::mandate_input;
 use crate::http::api::payments::flow_error;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::json;
+use unipay_api::{ErrorBody, ErrorCode};
 use unipay_core::channel::ChannelError;
 use unipay_core::event::EventSource;
 use unipay_core::ids::{new_body, new_id};
@@ -52,7 +55,7 @@ pub async fn create_mandate(
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(
-            "no_channel_account",
+            ErrorCode::NoChannelAccount,
             "the app's merchant has no channel account",
         )
     })?;
@@ -138,25 +141,32 @@ async fn replay(state: &AppState, status: u16, body: String) -> Result<Response,
 
 fn render_create(outcome: &CreateMandate) -> (u16, String) {
     match outcome {
-        CreateMandate::Created(mandate) => (201, mandate_json(mandate).to_string()),
+        CreateMandate::Created(mandate) => (201, to_json(&mandate_object(mandate))),
         CreateMandate::Duplicate(existing) => {
             let error = ApiError::new(
-                "duplicate_out_mandate_no",
+                ErrorCode::DuplicateOutMandateNo,
                 "the app already has a mandate with this out_mandate_no",
             );
-            let body = json!({"error": {"code": error.code, "message": error.message, "mandate_id": existing.id}});
-            (error.status().as_u16(), body.to_string())
+            let mut detail = error.detail();
+            detail.mandate_id = Some(existing.id.as_str().into());
+            (
+                error.status().as_u16(),
+                envelope_json(&ErrorBody::from(detail)),
+            )
         }
     }
 }
 
 async fn current(state: &AppState, id: &str, status: u16) -> Result<Response, ApiError> {
     let mandate = state.store.get_mandate(id).await?.ok_or_else(not_found)?;
-    Ok(respond(status, mandate_json(&mandate).to_string()))
+    Ok(respond(status, to_json(&mandate_object(&mandate))))
 }
 
 fn not_found() -> ApiError {
-    ApiError::new("mandate_not_found", "no mandate of this app has this id")
+    ApiError::new(
+        ErrorCode::MandateNotFound,
+        "no mandate of this app has this id",
+    )
 }
 
 async fn owned(state: &AppState, id: &str, request: &SignedRequest) -> Result<Mandate, ApiError> {
@@ -175,8 +185,8 @@ pub struct SyncQuery {
 
 pub async fn get_mandate(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(query): Query<SyncQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<SyncQuery>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let mandate = owned(&state, &id, &request).await?;
@@ -203,7 +213,7 @@ async fn expire_if_past(state: &AppState, mandate: &Mandate) -> Result<(), ApiEr
 
 pub async fn cancel_mandate(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let mut mandate = owned(&state, &id, &request).await?;
@@ -224,7 +234,7 @@ pub async fn cancel_mandate(
     match flows::mandates::cancel(&state, &mandate).await {
         Ok(_) => current(&state, &id, 200).await,
         Err(FlowError::Channel(ChannelError::Unknown(reason))) => Err(ApiError::new(
-            "bank_result_unknown",
+            ErrorCode::BankResultUnknown,
             format!("the bank did not confirm the cancellation; retry: {reason}"),
         )),
         Err(error) => Err(flow_error(error)),
@@ -233,12 +243,15 @@ pub async fn cancel_mandate(
 
 fn state_error(status: MandateStatus) -> ApiError {
     match status {
-        MandateStatus::Cancelled => ApiError::new("mandate_cancelled", "the mandate was cancelled"),
-        MandateStatus::Expired => {
-            ApiError::new("mandate_expired", "the mandate is past its last valid day")
+        MandateStatus::Cancelled => {
+            ApiError::new(ErrorCode::MandateCancelled, "the mandate was cancelled")
         }
+        MandateStatus::Expired => ApiError::new(
+            ErrorCode::MandateExpired,
+            "the mandate is past its last valid day",
+        ),
         _ => ApiError::new(
-            "mandate_not_active",
+            ErrorCode::MandateNotActive,
             format!("the mandate is {status}: the customer has not signed it"),
         ),
     }
@@ -250,7 +263,7 @@ fn refusal_error(refusal: &DebitRefusal) -> ApiError {
         DebitRefusal::Cancelled => state_error(MandateStatus::Cancelled),
         DebitRefusal::Expired { .. } => state_error(MandateStatus::Expired),
         DebitRefusal::OverLimit { limit } => ApiError::new(
-            "debit_exceeds_mandate_limit",
+            ErrorCode::DebitExceedsMandateLimit,
             format!("amount is over the mandate's limit of {limit} fen per debit"),
         ),
     }
@@ -262,7 +275,7 @@ pub(crate) fn debit_refusal_error(refusal: &DebitRefusal) -> ApiError {
 
 pub async fn create_debit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
@@ -273,7 +286,7 @@ pub async fn create_debit(
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(
-            "no_channel_account",
+            ErrorCode::NoChannelAccount,
             "the app's merchant has no channel account",
         )
     })?;
@@ -338,7 +351,7 @@ pub async fn create_debit(
                 && let Some(id) = id
                 && let Some(payment) = state.store.get_payment(&id).await?
             {
-                let body = PaymentObject::new(&payment, &state.config.public_url).to_json();
+                let body = to_json(&payment_object(&payment, &state.config.public_url));
                 return Ok(respond(201, body));
             }
             return Ok(respond(status, body));
@@ -357,16 +370,16 @@ pub async fn create_debit(
                 .unwrap_or(payment)
         }
     };
-    let body = PaymentObject::new(&payment, &state.config.public_url).to_json();
+    let body = to_json(&payment_object(&payment, &state.config.public_url));
     Ok(respond(201, body))
 }
 
 fn render_debit(outcome: &CreateDebit, public_url: &str) -> (u16, String) {
     match outcome {
-        CreateDebit::Created(payment) => (201, PaymentObject::new(payment, public_url).to_json()),
+        CreateDebit::Created(payment) => (201, to_json(&payment_object(payment, public_url))),
         CreateDebit::Duplicate(existing) => {
             let mut error = ApiError::new(
-                "duplicate_out_trade_no",
+                ErrorCode::DuplicateOutTradeNo,
                 "the app already has a payment with this out_trade_no",
             );
             error.payment_id = Some(existing.id.clone());

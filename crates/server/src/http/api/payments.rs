@@ -1,15 +1,18 @@
 //! `GET /v1/payments/{id}`, `GET /v1/payments?out_trade_no=…`, `POST /v1/payments/{id}/close`.
 
 use crate::flows::close::CloseOutcome;
-use crate::flows::objects::payment::PaymentObject;
+use crate::flows::objects::payment::payment_object;
+use crate::flows::objects::to_json;
 use crate::flows::{self, FlowError, payments::QueryConclusion};
 use crate::http::api::auth::SignedRequest;
 use crate::http::api::error::{ApiError, json_response};
+use crate::http::api::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use unipay_api::ErrorCode;
 use unipay_core::event::EventSource;
 use unipay_store::payments::Payment;
 
@@ -26,8 +29,8 @@ pub struct ListParams {
 
 pub async fn get_payment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(params): Query<GetParams>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<GetParams>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let payment = owned_payment(&request, state.store.get_payment(&id).await?)?;
@@ -36,13 +39,13 @@ pub async fn get_payment(
 
 pub async fn find_payment(
     State(state): State<AppState>,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let out_trade_no = params
         .out_trade_no
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::new("invalid_request", "out_trade_no is required"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "out_trade_no is required"))?;
     let found = state
         .store
         .get_payment_by_out_trade_no(&request.app.id, &out_trade_no)
@@ -53,7 +56,7 @@ pub async fn find_payment(
 
 pub async fn close_payment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let payment = owned_payment(&request, state.store.get_payment(&id).await?)?;
@@ -65,7 +68,7 @@ pub async fn close_payment(
         CloseOutcome::NotClosable(after) => Err(not_closable(&after)),
         CloseOutcome::Lost(what) => Err(ApiError::internal(what)),
         CloseOutcome::Unknown(reason) => Err(ApiError::new(
-            "bank_result_unknown",
+            ErrorCode::BankResultUnknown,
             format!(
                 "the bank could not confirm the payment is unpaid ({reason}); nothing was changed"
             ),
@@ -75,16 +78,19 @@ pub async fn close_payment(
 
 fn not_closable(payment: &Payment) -> ApiError {
     ApiError::new(
-        "payment_not_closable",
+        ErrorCode::PaymentNotClosable,
         format!("the payment is {} and cannot be closed", payment.status),
     )
 }
 
 fn owned_payment(request: &SignedRequest, found: Option<Payment>) -> Result<Payment, ApiError> {
     // Another app's payment is reported as absent: ids are not secrets, but data is.
-    found
-        .filter(|p| p.app_id == request.app.id)
-        .ok_or_else(|| ApiError::new("payment_not_found", "no payment of this app has this id"))
+    found.filter(|p| p.app_id == request.app.id).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::PaymentNotFound,
+            "no payment of this app has this id",
+        )
+    })
 }
 
 async fn respond_with(
@@ -116,13 +122,13 @@ async fn respond_with(
 fn object_response(state: &AppState, payment: &Payment) -> Response {
     json_response(
         StatusCode::OK,
-        PaymentObject::new(payment, &state.config.public_url).to_json(),
+        to_json(&payment_object(payment, &state.config.public_url)),
     )
 }
 
 pub fn flow_error(error: FlowError) -> ApiError {
     match error {
-        FlowError::Channel(e) => ApiError::new("bank_unavailable", e.to_string()),
+        FlowError::Channel(e) => ApiError::new(ErrorCode::BankUnavailable, e.to_string()),
         other => ApiError::internal(other),
     }
 }

@@ -4,23 +4,26 @@
 //! version-checked; a loser learns the winner's result by query).
 
 use crate::flows;
-use crate::flows::objects::payment::PaymentObject;
+use crate::flows::objects::payment::payment_object;
+use crate::flows::objects::to_json;
 use crate::flows::preauth::{PreAuthConclusion, capture_amount};
 use crate::http::api::auth::SignedRequest;
 use crate::http::api::error::{ApiError, json_response};
+use crate::http::api::extract::ApiPath;
 use crate::http::api::payments::flow_error;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
+use unipay_api::ErrorCode;
 use unipay_core::channel::PreAuthOperation;
 use unipay_core::payment::{CaptureMode, PaymentStatus};
 use unipay_store::payments::Payment;
 
 pub async fn capture_payment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let asked = parse_amount(&request.body)?;
@@ -30,13 +33,13 @@ pub async fn capture_payment(
     }
     let amount = capture_amount(&payment, asked).map_err(|fen| {
         ApiError::new(
-            "invalid_amount",
+            ErrorCode::InvalidAmount,
             format!("amount {fen} is not a capturable amount"),
         )
     })?;
     if amount > payment.amount {
         return Err(ApiError::new(
-            "capture_exceeds_authorized",
+            ErrorCode::CaptureExceedsAuthorized,
             format!(
                 "{} fen is more than the {} fen authorized",
                 amount.fen(),
@@ -54,7 +57,7 @@ pub async fn capture_payment(
 
 pub async fn cancel_payment(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let payment = owned(&request, state.store.get_payment(&id).await?)?;
@@ -86,7 +89,7 @@ fn capture_settled(
         }
         PaymentStatus::Succeeded => Err(already_captured(payment)),
         PaymentStatus::Cancelled => Err(ApiError::new(
-            "payment_cancelled",
+            ErrorCode::PaymentCancelled,
             "the pre-authorization was cancelled",
         )),
         _ => Err(not_authorized(payment)),
@@ -106,9 +109,11 @@ fn cancel_settled(state: &AppState, payment: &Payment) -> Result<Option<Response
 fn settled(conclusion: PreAuthConclusion) -> Result<Payment, ApiError> {
     match conclusion {
         PreAuthConclusion::Settled(payment) => Ok(*payment),
-        PreAuthConclusion::Refused(reason) => Err(ApiError::new("bank_unavailable", reason)),
+        PreAuthConclusion::Refused(reason) => {
+            Err(ApiError::new(ErrorCode::BankUnavailable, reason))
+        }
         PreAuthConclusion::Unknown(reason) => Err(ApiError::new(
-            "bank_result_unknown",
+            ErrorCode::BankResultUnknown,
             format!("the bank could not confirm the operation ({reason}); retry later"),
         )),
     }
@@ -119,7 +124,7 @@ fn preauth_only(payment: &Payment) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::new(
-            "payment_not_authorized",
+            ErrorCode::PaymentNotAuthorized,
             "the payment is not a pre-authorization",
         ))
     }
@@ -127,14 +132,14 @@ fn preauth_only(payment: &Payment) -> Result<(), ApiError> {
 
 fn not_authorized(payment: &Payment) -> ApiError {
     ApiError::new(
-        "payment_not_authorized",
+        ErrorCode::PaymentNotAuthorized,
         format!("the payment is {}, not authorized", payment.status),
     )
 }
 
 fn already_captured(payment: &Payment) -> ApiError {
     ApiError::new(
-        "payment_already_captured",
+        ErrorCode::PaymentAlreadyCaptured,
         format!(
             "the pre-authorization was captured ({} fen)",
             payment.captured_amount.unwrap_or(0)
@@ -143,15 +148,18 @@ fn already_captured(payment: &Payment) -> ApiError {
 }
 
 fn owned(request: &SignedRequest, found: Option<Payment>) -> Result<Payment, ApiError> {
-    found
-        .filter(|p| p.app_id == request.app.id)
-        .ok_or_else(|| ApiError::new("payment_not_found", "no payment of this app has this id"))
+    found.filter(|p| p.app_id == request.app.id).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::PaymentNotFound,
+            "no payment of this app has this id",
+        )
+    })
 }
 
 fn object(state: &AppState, payment: &Payment) -> Response {
     json_response(
         StatusCode::OK,
-        PaymentObject::new(payment, &state.config.public_url).to_json(),
+        to_json(&payment_object(payment, &state.config.public_url)),
     )
 }
 
@@ -160,18 +168,22 @@ pub(crate) fn parse_amount(body: &[u8]) -> Result<Option<i64>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
     match value.get("amount") {
         None | Some(Value::Null) if value.is_object() => Ok(None),
         Some(v) => v.as_i64().filter(|fen| *fen >= 1).map(Some).ok_or_else(|| {
             ApiError::new(
-                "invalid_amount",
+                ErrorCode::InvalidAmount,
                 "amount must be a positive integer number of fen",
             )
         }),
         None => Err(ApiError::new(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "the body must be a JSON object",
         )),
     }

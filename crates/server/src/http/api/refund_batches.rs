@@ -4,23 +4,26 @@
 //! its commit; the janitor collects the lines' results.
 
 use crate::flows;
+use crate::flows::objects::batch::refund_batch_object;
+use crate::flows::objects::to_json;
 use crate::http::api::answered::{Answered, answered, respond};
 use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::create::idempotency_request;
 use crate::http::api::error::ApiError;
+use crate::http::api::error::envelope_json;
+use crate::http::api::extract::ApiPath;
 use crate::http::api::refunds::refusal_error;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{Value, json};
-use unipay_core::clock::rfc3339;
+use serde_json::Value;
+use unipay_api::{ErrorBody, ErrorCode};
 use unipay_core::ref_no::RefNo;
 use unipay_core::refund::MAX_BATCH_LINES;
 use unipay_store::refunds::PaymentRef;
 use unipay_store::refunds::batch::{
     BatchRefusal, CreateRefundBatch, LineError, LineProblem, NewBatchLine, NewRefundBatch,
-    RefundBatch, RefundBatchLine,
 };
 
 pub async fn create_batch(
@@ -62,7 +65,7 @@ pub async fn create_batch(
 
 pub async fn get_batch(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let owned = state
@@ -78,7 +81,7 @@ pub async fn get_batch(
 
 fn not_found() -> ApiError {
     ApiError::new(
-        "refund_batch_not_found",
+        ErrorCode::RefundBatchNotFound,
         "no refund batch of this app has this id",
     )
 }
@@ -89,58 +92,28 @@ async fn batch_response(state: &AppState, id: &str, status: u16) -> Result<Respo
         .get_refund_batch_with_lines(id)
         .await?
         .ok_or_else(not_found)?;
-    let mut body = batch_json(&batch);
-    if let Some(object) = body.as_object_mut() {
-        object.insert(
-            "lines".into(),
-            Value::Array(lines.iter().map(line_json).collect()),
-        );
-    }
-    Ok(respond(status, body.to_string()))
-}
-
-fn batch_json(batch: &RefundBatch) -> Value {
-    json!({
-        "id": batch.id,
-        "out_batch_no": batch.out_batch_no,
-        "status": batch.status.as_str(),
-        "line_count": batch.line_count,
-        "total_amount": batch.total_amount,
-        "succeeded_count": batch.succeeded_count,
-        "succeeded_amount": batch.succeeded_amount,
-        "failed_count": batch.failed_count,
-        "failed_amount": batch.failed_amount,
-        "reason": batch.reason,
-        "created_at": rfc3339(batch.created_at),
-        "finished_at": batch.finished_at.map(rfc3339),
-    })
-}
-
-fn line_json(line: &RefundBatchLine) -> Value {
-    json!({
-        "seq_no": line.seq_no,
-        "refund_id": line.refund_id,
-        "payment_id": line.payment_id,
-        "out_refund_no": line.out_refund_no,
-        "amount": line.amount,
-        "status": line.status.as_str(),
-        "channel_refund_no": line.channel_refund_no,
-        "failure_reason": line.failure_reason,
-    })
+    Ok(respond(
+        status,
+        to_json(&refund_batch_object(&batch, Some(&lines))),
+    ))
 }
 
 /// The answer saved under the idempotency key: the batch without its lines (a replay or a
 /// later GET shows them as they stand).
 fn render_short(outcome: &CreateRefundBatch) -> (u16, String) {
     match outcome {
-        CreateRefundBatch::Created(batch) => (201, batch_json(batch).to_string()),
+        CreateRefundBatch::Created(batch) => (201, to_json(&refund_batch_object(batch, None))),
         CreateRefundBatch::Duplicate(existing) => {
             let error = ApiError::new(
-                "duplicate_out_batch_no",
+                ErrorCode::DuplicateOutBatchNo,
                 "the app already has a refund batch with this out_batch_no",
             );
-            let body = json!({"error": {"code": error.code, "message": error.message, "batch_id": existing.id}});
-            (error.status().as_u16(), body.to_string())
+            let mut detail = error.detail();
+            detail.batch_id = Some(existing.id.as_str().into());
+            (
+                error.status().as_u16(),
+                envelope_json(&ErrorBody::from(detail)),
+            )
         }
         CreateRefundBatch::Refused(refusal) => {
             let message = match refusal {
@@ -149,56 +122,66 @@ fn render_short(outcome: &CreateRefundBatch) -> (u16, String) {
                     format!("lines holds {lines}, at most {MAX_BATCH_LINES} are allowed")
                 }
             };
-            let error = ApiError::new("invalid_request", message);
+            let error = ApiError::new(ErrorCode::InvalidRequest, message);
             (error.status().as_u16(), error.body())
         }
         CreateRefundBatch::LinesRejected(errors) => {
             let error = ApiError::new(
-                "refund_batch_lines_invalid",
+                ErrorCode::RefundBatchLinesInvalid,
                 format!(
                     "{} lines cannot be refunded; nothing was done",
                     errors.len()
                 ),
             );
-            let lines: Vec<Value> = errors.iter().map(line_error_json).collect();
-            let body =
-                json!({"error": {"code": error.code, "message": error.message, "lines": lines}});
-            (error.status().as_u16(), body.to_string())
+            let mut detail = error.detail();
+            detail.lines = Some(errors.iter().map(line_error).collect());
+            (
+                error.status().as_u16(),
+                envelope_json(&ErrorBody::from(detail)),
+            )
         }
     }
 }
 
-fn line_error_json(error: &LineError) -> Value {
+fn line_error(error: &LineError) -> unipay_api::LineError<'static> {
     let (code, message) = match &error.problem {
         LineProblem::Refused(refusal) => {
             let e = refusal_error(refusal);
             (e.code, e.message)
         }
         LineProblem::OutRefundNoTaken { refund_id } => (
-            "duplicate_out_refund_no",
+            ErrorCode::DuplicateOutRefundNo,
             format!("refund {refund_id} already has this out_refund_no"),
         ),
         LineProblem::OutRefundNoRepeated { first_line } => (
-            "duplicate_out_refund_no",
+            ErrorCode::DuplicateOutRefundNo,
             format!("line {first_line} has the same out_refund_no"),
         ),
         LineProblem::OtherChannelAccount { channel_account_id } => (
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             format!(
                 "the payment went through channel account {channel_account_id}, not the batch's"
             ),
         ),
     };
-    json!({"line": error.line, "code": code, "message": message})
+    unipay_api::LineError {
+        line: error.line,
+        code,
+        message: message.into(),
+    }
 }
 
 fn invalid(problem: String) -> ApiError {
-    ApiError::new("invalid_request", problem)
+    ApiError::new(ErrorCode::InvalidRequest, problem)
 }
 
 pub(crate) fn parse(body: &[u8]) -> Result<(String, Vec<NewBatchLine>), ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
     let out_batch_no = value["out_batch_no"]
         .as_str()
         .filter(|s| RefNo::is_valid(s))
@@ -236,7 +219,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<(String, Vec<NewBatchLine>), ApiError
             .to_string();
         let amount = line["amount"].as_i64().ok_or_else(|| {
             ApiError::new(
-                "invalid_amount",
+                ErrorCode::InvalidAmount,
                 format!("line {n}: amount must be an integer number of fen"),
             )
         })?;

@@ -3,18 +3,22 @@
 //! pending (its amount reserved) before the bank is called; the bank's answer is applied after.
 
 use crate::flows;
-use crate::flows::objects::refund::RefundObject;
+use crate::flows::objects::refund::refund_object;
+use crate::flows::objects::to_json;
 use crate::http::api::answered::{Answered, answered, respond};
 use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
 use crate::http::api::create::idempotency_request;
 use crate::http::api::error::ApiError;
+use crate::http::api::error::envelope_json;
+use crate::http::api::extract::{ApiPath, ApiQuery};
 use crate::http::api::payments::flow_error;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use unipay_api::{ErrorBody, ErrorCode, RefundList};
 use unipay_core::ref_no::RefNo;
 use unipay_core::refund::RefundRefusal;
 use unipay_store::refunds::{CreateRefund, NewRefund, PaymentRef, Refund};
@@ -29,7 +33,7 @@ pub(crate) struct RefundInput {
 
 pub async fn create_refund(
     State(state): State<AppState>,
-    Path(payment_id): Path<String>,
+    ApiPath(payment_id): ApiPath<String>,
     headers: HeaderMap,
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
@@ -64,7 +68,7 @@ pub async fn create_refund(
     let after = flows::refunds::send_refund(&state, &created)
         .await
         .map_err(flow_error)?;
-    Ok(respond(201, RefundObject::new(&after).to_json()))
+    Ok(respond(201, to_json(&refund_object(&after))))
 }
 
 /// A retry of a request that created a refund gets that refund as it stands now: the saved
@@ -79,7 +83,7 @@ async fn replay_created(state: &AppState, saved: String) -> Result<Response, Api
         None => None,
     };
     Ok(match current {
-        Some(refund) => respond(201, RefundObject::new(&refund).to_json()),
+        Some(refund) => respond(201, to_json(&refund_object(&refund))),
         None => respond(201, saved),
     })
 }
@@ -87,21 +91,17 @@ async fn replay_created(state: &AppState, saved: String) -> Result<Response, Api
 /// The answer saved under the idempotency key (a created refund as first committed, pending).
 fn render_outcome(outcome: &CreateRefund) -> (u16, String) {
     match outcome {
-        CreateRefund::Created(refund) => (201, RefundObject::new(refund).to_json()),
+        CreateRefund::Created(refund) => (201, to_json(&refund_object(refund))),
         CreateRefund::Duplicate(existing) => {
             let error = ApiError::new(
-                "duplicate_out_refund_no",
+                ErrorCode::DuplicateOutRefundNo,
                 "the app already has a refund with this out_refund_no",
             );
-            let body = json!({
-                "error": {
-                    "code": error.code,
-                    "message": error.message,
-                    "refund_id": existing.id,
-                },
-                "refund": serde_json::to_value(RefundObject::new(existing)).unwrap_or(Value::Null),
-            });
-            (error.status().as_u16(), body.to_string())
+            let mut detail = error.detail();
+            detail.refund_id = Some(existing.id.as_str().into());
+            let mut body = ErrorBody::from(detail);
+            body.refund = Some(refund_object(existing));
+            (error.status().as_u16(), envelope_json(&body))
         }
         CreateRefund::Refused(refusal) => {
             let error = refusal_error(refusal);
@@ -112,25 +112,29 @@ fn render_outcome(outcome: &CreateRefund) -> (u16, String) {
 
 pub(crate) fn refusal_error(refusal: &RefundRefusal) -> ApiError {
     let code = match refusal {
-        RefundRefusal::PaymentNotFound => "payment_not_found",
-        RefundRefusal::NotPaid { .. } => "payment_not_paid",
-        RefundRefusal::NotCaptured => "payment_not_captured",
-        RefundRefusal::AmountNotPositive => "invalid_amount",
-        RefundRefusal::ExceedsRefundable { .. } => "refund_exceeds_refundable",
+        RefundRefusal::PaymentNotFound => ErrorCode::PaymentNotFound,
+        RefundRefusal::NotPaid { .. } => ErrorCode::PaymentNotPaid,
+        RefundRefusal::NotCaptured => ErrorCode::PaymentNotCaptured,
+        RefundRefusal::AmountNotPositive => ErrorCode::InvalidAmount,
+        RefundRefusal::ExceedsRefundable { .. } => ErrorCode::RefundExceedsRefundable,
     };
     ApiError::new(code, refusal.to_string())
 }
 
 fn invalid(field: &str, problem: &str) -> ApiError {
-    ApiError::new("invalid_request", format!("{field} {problem}"))
+    ApiError::new(ErrorCode::InvalidRequest, format!("{field} {problem}"))
 }
 
 pub(crate) fn parse(body: &[u8]) -> Result<RefundInput, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
     let Value::Object(fields) = value else {
         return Err(ApiError::new(
-            "invalid_json",
+            ErrorCode::InvalidJson,
             "the body must be a JSON object",
         ));
     };
@@ -149,7 +153,10 @@ pub(crate) fn parse(body: &[u8]) -> Result<RefundInput, ApiError> {
     let amount = match fields.get("amount") {
         None | Some(Value::Null) => return Err(invalid("amount", "is required")),
         Some(v) => v.as_i64().ok_or_else(|| {
-            ApiError::new("invalid_amount", "amount must be an integer number of fen")
+            ApiError::new(
+                ErrorCode::InvalidAmount,
+                "amount must be an integer number of fen",
+            )
         })?,
     };
     let reason = match fields.get("reason") {
@@ -180,33 +187,33 @@ pub struct FindParams {
 
 pub async fn get_refund(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let refund = owned(&request, state.store.get_refund(&id).await?)?;
-    Ok(respond(200, RefundObject::new(&refund).to_json()))
+    Ok(respond(200, to_json(&refund_object(&refund))))
 }
 
 pub async fn find_refund(
     State(state): State<AppState>,
-    Query(params): Query<FindParams>,
+    ApiQuery(params): ApiQuery<FindParams>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let out_refund_no = params
         .out_refund_no
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::new("invalid_request", "out_refund_no is required"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "out_refund_no is required"))?;
     let found = state
         .store
         .get_refund_by_out_refund_no(&request.app.id, &out_refund_no)
         .await?;
     let refund = owned(&request, found)?;
-    Ok(respond(200, RefundObject::new(&refund).to_json()))
+    Ok(respond(200, to_json(&refund_object(&refund))))
 }
 
 pub async fn list_payment_refunds(
     State(state): State<AppState>,
-    Path(payment_id): Path<String>,
+    ApiPath(payment_id): ApiPath<String>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let payment = state
@@ -214,18 +221,28 @@ pub async fn list_payment_refunds(
         .get_payment(&payment_id)
         .await?
         .filter(|p| p.app_id == request.app.id)
-        .ok_or_else(|| ApiError::new("payment_not_found", "no payment of this app has this id"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::PaymentNotFound,
+                "no payment of this app has this id",
+            )
+        })?;
     let refunds = state.store.list_refunds_for_payment(&payment.id).await?;
-    let objects: Vec<RefundObject<'_>> = refunds.iter().map(RefundObject::new).collect();
-    let body = json!({ "payment_id": payment.id, "refunds": objects });
-    Ok(respond(200, body.to_string()))
+    let list = RefundList {
+        payment_id: payment.id.as_str().into(),
+        refunds: refunds.iter().map(refund_object).collect(),
+    };
+    Ok(respond(200, to_json(&list)))
 }
 
 fn owned(request: &SignedRequest, found: Option<Refund>) -> Result<Refund, ApiError> {
     // Another app's refund is reported as absent, like payments.
-    found
-        .filter(|r| r.app_id == request.app.id)
-        .ok_or_else(|| ApiError::new("refund_not_found", "no refund of this app has this id"))
+    found.filter(|r| r.app_id == request.app.id).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::RefundNotFound,
+            "no refund of this app has this id",
+        )
+    })
 }
 
 #[cfg(test)]
@@ -233,7 +250,10 @@ mod tests {
     use super::*;
 
     fn code(body: &str) -> &'static str {
-        parse(body.as_bytes()).err().map(|e| e.code).unwrap_or("ok")
+        parse(body.as_bytes())
+            .err()
+            .map(|e| e.code.as_str())
+            .unwrap_or("ok")
     }
 
     #[test]
@@ -259,7 +279,6 @@ mod tests {
 
     #[test]
     fn every_refusal_has_a_documented_code() {
-        use crate::http::api::error::ERROR_CODES;
         use unipay_core::payment::PaymentStatus;
         for refusal in [
             RefundRefusal::PaymentNotFound,
@@ -274,7 +293,7 @@ mod tests {
             },
         ] {
             let code = refusal_error(&refusal).code;
-            assert!(ERROR_CODES.iter().any(|(c, _, _)| *c == code), "{code}");
+            assert!(ErrorCode::ALL.contains(&code), "{code}");
         }
     }
 }

@@ -3,18 +3,25 @@
 //! `GET /v1/channel-transactions` asks the bank for its records of some hours of a day
 //! (`QueryTrnxRecords`) and answers them parsed.
 
+use crate::flows::objects::to_json;
 use crate::flows::{self, FlowError};
 use crate::http::api::auth::SignedRequest;
 use crate::http::api::error::{ApiError, json_response};
+use crate::http::api::extract::ApiQuery;
 use crate::http::api::payments::flow_error;
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use unipay_api::ErrorCode;
+use unipay_api::{
+    ChannelRecord, ChannelTransactions, Transaction, TransactionKind as ApiTransactionKind,
+    TransactionPage, UnreadableLine,
+};
 use unipay_core::clock::rfc3339;
 use unipay_core::statement::CollectedStatement;
+use unipay_core::statement::TxnKind;
 use unipay_store::refunds::transactions::{Cursor, TransactionKind, TransactionQuery};
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -31,7 +38,7 @@ pub struct FlowParams {
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new("invalid_request", message)
+    ApiError::new(ErrorCode::InvalidRequest, message)
 }
 
 fn parse_time(name: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
@@ -46,7 +53,7 @@ fn parse_time(name: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
 
 pub async fn list_transactions(
     State(state): State<AppState>,
-    Query(params): Query<FlowParams>,
+    ApiQuery(params): ApiQuery<FlowParams>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let from_ms = parse_time("from", params.from.as_deref())?.unwrap_or(0);
@@ -80,26 +87,26 @@ pub async fn list_transactions(
             limit,
         })
         .await?;
-    let data: Vec<Value> = page
-        .rows
-        .iter()
-        .map(|row| {
-            json!({
-                "type": row.kind.as_str(),
-                "id": row.id,
-                "out_no": row.out_no,
-                "amount": row.amount,
-                "status": row.status,
-                "payment_id": row.payment_id,
-                "created_at": rfc3339(row.created_at),
+    let body = TransactionPage {
+        data: page
+            .rows
+            .iter()
+            .map(|row| Transaction {
+                kind: match row.kind {
+                    TransactionKind::Payment => ApiTransactionKind::Payment,
+                    TransactionKind::Refund => ApiTransactionKind::Refund,
+                },
+                id: row.id.clone(),
+                out_no: row.out_no.clone(),
+                amount: row.amount,
+                status: row.status.clone(),
+                payment_id: row.payment_id.clone(),
+                created_at: rfc3339(row.created_at),
             })
-        })
-        .collect();
-    let body = json!({
-        "data": data,
-        "next_cursor": page.next_cursor.as_ref().map(Cursor::encode),
-    });
-    Ok(json_response(StatusCode::OK, body.to_string()))
+            .collect(),
+        next_cursor: page.next_cursor.as_ref().map(Cursor::encode),
+    };
+    Ok(json_response(StatusCode::OK, to_json(&body)))
 }
 
 #[derive(Deserialize)]
@@ -112,12 +119,12 @@ pub struct ChannelParams {
 
 pub async fn channel_transactions(
     State(state): State<AppState>,
-    Query(params): Query<ChannelParams>,
+    ApiQuery(params): ApiQuery<ChannelParams>,
     request: SignedRequest,
 ) -> Result<Response, ApiError> {
     let route = state.channel_route(&request.app).await?.ok_or_else(|| {
         ApiError::new(
-            "no_channel_account",
+            ErrorCode::NoChannelAccount,
             "the app's merchant has no channel account",
         )
     })?;
@@ -155,39 +162,43 @@ pub async fn channel_transactions(
     .map_err(ApiError::internal)?
     .map_err(|e| {
         ApiError::new(
-            "bank_unavailable",
+            ErrorCode::BankUnavailable,
             format!("the bank's records are unreadable: {e}"),
         )
     })?;
-    let records: Vec<Value> = parsed
+    let records = parsed
         .lines
-        .iter()
-        .map(|line| {
-            json!({
-                "line_no": line.line_no,
-                "type": line.kind.as_str(),
-                "order_no": line.order_no,
-                "original_order_no": line.original_order_no,
-                "amount": line.amount.fen(),
-                "fee": line.fee_fen,
-                "accounting_date": line.accounting_date,
-                "bank_serial": line.bank_serial,
-                "traded_at": line.traded_at,
-            })
+        .into_iter()
+        .map(|line| ChannelRecord {
+            line_no: line.line_no,
+            kind: match line.kind {
+                TxnKind::Payment => ApiTransactionKind::Payment,
+                TxnKind::Refund => ApiTransactionKind::Refund,
+            },
+            amount: line.amount.fen(),
+            order_no: line.order_no,
+            original_order_no: line.original_order_no,
+            fee: line.fee_fen,
+            accounting_date: line.accounting_date,
+            bank_serial: line.bank_serial,
+            traded_at: line.traded_at,
         })
         .collect();
-    let unreadable: Vec<Value> = parsed
+    let unreadable = parsed
         .unreadable
-        .iter()
-        .map(|u| json!({"line_no": u.line_no, "reason": u.reason}))
+        .into_iter()
+        .map(|u| UnreadableLine {
+            line_no: u.line_no,
+            reason: u.reason,
+        })
         .collect();
-    let body = json!({
-        "channel_account": account,
-        "date": date,
-        "start_hour": start_hour,
-        "end_hour": end_hour,
-        "records": records,
-        "unreadable": unreadable,
-    });
-    Ok(json_response(StatusCode::OK, body.to_string()))
+    let body = ChannelTransactions {
+        channel_account: account,
+        date,
+        start_hour,
+        end_hour,
+        records,
+        unreadable,
+    };
+    Ok(json_response(StatusCode::OK, to_json(&body)))
 }
