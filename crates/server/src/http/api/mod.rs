@@ -46,3 +46,5 @@ pub use payments::flow_error;
 mod openapi_tests;
 #[cfg(test)]
 mod routes_live_tests;
+#[cfg(test)]
+mod schema_tests;
