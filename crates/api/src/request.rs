@@ -65,7 +65,8 @@ pub enum PaymentMethod {
 pub struct CreateRefund {
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", max_length = 64)]
     pub out_refund_no: String,
-    /// Minor units (fen), at least 1 and at most what remains refundable.
+    /// Minor units (fen), at most what remains refundable.
+    #[schema(minimum = 1)]
     pub amount: i64,
     /// No control characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,7 +133,8 @@ pub struct RefundBatchLineRequest {
     pub out_trade_no: Option<String>,
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", max_length = 64)]
     pub out_refund_no: String,
-    /// Minor units (fen).
+    /// Minor units (fen), at most what remains refundable.
+    #[schema(minimum = 1)]
     pub amount: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 128, nullable = false)]
