@@ -65,7 +65,8 @@ pub enum PaymentMethod {
 pub struct CreateRefund {
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", max_length = 64)]
     pub out_refund_no: String,
-    /// Minor units (fen), at least 1 and at most what remains refundable.
+    /// Minor units (fen), at most what remains refundable.
+    #[schema(minimum = 1)]
     pub amount: i64,
     /// No control characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,8 +103,7 @@ pub struct ConfirmKcode {
     pub cvv2: Option<String>,
 }
 
-/// The certificate types of K-code payment and identity verification: 居民身份证, 护照, 户口簿,
-/// 港澳通行证, 台胞证, 其他.
+/// The certificate types of K-code payment: 居民身份证, 护照, 户口簿, 港澳通行证, 台胞证, 其他.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum KcodeCertificateType {
     I,
@@ -133,7 +133,8 @@ pub struct RefundBatchLineRequest {
     pub out_trade_no: Option<String>,
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$", max_length = 64)]
     pub out_refund_no: String,
-    /// Minor units (fen).
+    /// Minor units (fen), at most what remains refundable.
+    #[schema(minimum = 1)]
     pub amount: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 128, nullable = false)]
@@ -150,7 +151,7 @@ pub struct CreateMandate {
     #[schema(value_type = crate::CardType)]
     pub card_type: String,
     /// I (resident ID card) is 15 or 18 characters.
-    #[schema(value_type = MandateCertificateType)]
+    #[schema(value_type = CertificateType)]
     pub certificate_type: String,
     /// Sent to the bank; kept masked only.
     #[schema(pattern = "^[A-Za-z0-9]{1,32}$", max_length = 32)]
@@ -169,9 +170,11 @@ pub struct CreateMandate {
     pub return_url: Option<String>,
 }
 
-/// The certificate types the bank takes for a mandate (CertificateType).
+/// The certificate types the bank takes for a mandate and an identity verification
+/// (CertificateType): I 居民身份证, P 护照, K 户口簿, D 港澳通行证, W 台胞证, U 其他, and the others its
+/// DataVerifier lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum MandateCertificateType {
+pub enum CertificateType {
     I,
     P,
     S,
@@ -238,7 +241,7 @@ pub struct CreateIdentityVerification {
     pub name: String,
     /// I when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<KcodeCertificateType>, nullable = false)]
+    #[schema(value_type = Option<CertificateType>, nullable = false)]
     pub certificate_type: Option<String>,
     /// A 居民身份证 (I) is 18 characters with its check character; others 1-32 letters and
     /// digits.

@@ -9,57 +9,13 @@ pub use refunds::{CreateRefund, Refund};
 
 pub use signing::{SignatureError, sign_request, verify_notification, verify_return_query};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use unipay_api::ErrorBody;
 
 /// A business system's view of a payment (the API's payment object).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Payment {
-    pub id: String,
-    pub app_id: String,
-    pub out_trade_no: String,
-    pub amount: i64,
-    pub currency: String,
-    pub subject: String,
-    pub status: String,
-    pub channel: String,
-    pub channel_order_no: String,
-    pub channel_trade_no: Option<String>,
-    pub accounting_date: Option<String>,
-    pub paid_at: Option<String>,
-    pub cashier_url: String,
-    pub return_url: Option<String>,
-    pub notify_url: Option<String>,
-    pub expires_at: String,
-    pub created_at: String,
-    pub metadata: Option<Value>,
-    /// `immediate`, or `manual` for a pre-authorization (absent from older servers).
-    #[serde(default)]
-    pub capture: Option<String>,
-    #[serde(default)]
-    pub captured_amount: Option<i64>,
-    #[serde(default)]
-    pub refunded_amount: i64,
-}
+pub type Payment = unipay_api::Payment<'static>;
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct CreatePayment {
-    pub out_trade_no: String,
-    pub amount: i64,
-    pub currency: String,
-    pub subject: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub notify_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub return_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_in_seconds: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Value>,
-    /// `manual` for a pre-authorization; immediate when absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub capture: Option<String>,
-}
+pub use unipay_api::{CapturePayment, CreatePayment, ErrorCode};
 
 /// An answer that was not a success: the HTTP status and the API's error code and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +26,13 @@ pub struct ApiError {
     pub message: String,
     /// For `duplicate_out_trade_no`: the existing payment.
     pub payment_id: Option<String>,
+}
+
+impl ApiError {
+    /// The code, if it is one this client's catalogue knows.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        ErrorCode::parse(&self.code)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,12 +140,10 @@ impl Client {
         id: &str,
         amount: Option<i64>,
     ) -> Result<Payment, ClientError> {
-        let body = match amount {
-            Some(amount) => serde_json::json!({ "amount": amount }).to_string(),
-            None => "{}".to_string(),
-        };
+        let body = serde_json::to_vec(&CapturePayment { amount })
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
         let path = format!("/v1/payments/{id}/capture");
-        decode(self.send("POST", &path, body.as_bytes(), &[]).await?)
+        decode(self.send("POST", &path, &body, &[]).await?)
     }
 
     /// Releases an authorized pre-authorization.
@@ -264,19 +225,34 @@ impl Client {
 
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(raw: RawResponse) -> Result<T, ClientError> {
     if !(200..300).contains(&raw.status) {
-        let value = raw.json();
-        return Err(ClientError::Api(ApiError {
-            status: raw.status,
-            code: value["error"]["code"]
-                .as_str()
-                .unwrap_or("unknown")
-                .to_string(),
-            message: value["error"]["message"]
-                .as_str()
-                .unwrap_or(&raw.body)
-                .to_string(),
-            payment_id: value["error"]["payment_id"].as_str().map(str::to_string),
-        }));
+        return Err(ClientError::Api(api_error(&raw)));
     }
     serde_json::from_str(&raw.body).map_err(|e| ClientError::Decode(format!("{e}: {}", raw.body)))
+}
+
+/// The error of a refusal: the envelope as the API defines it, or, from a server whose
+/// catalogue has codes this client does not know, whatever code and message it holds.
+fn api_error(raw: &RawResponse) -> ApiError {
+    if let Ok(envelope) = serde_json::from_str::<ErrorBody<'_>>(&raw.body) {
+        let error = envelope.error;
+        return ApiError {
+            status: raw.status,
+            code: error.code.as_str().to_string(),
+            message: error.message.into_owned(),
+            payment_id: error.payment_id.map(|id| id.into_owned()),
+        };
+    }
+    let value = raw.json();
+    ApiError {
+        status: raw.status,
+        code: value["error"]["code"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_string(),
+        message: value["error"]["message"]
+            .as_str()
+            .unwrap_or(&raw.body)
+            .to_string(),
+        payment_id: value["error"]["payment_id"].as_str().map(str::to_string),
+    }
 }

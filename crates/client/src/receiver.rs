@@ -8,11 +8,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use serde_json::Value;
+use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
+use unipay_api::Event;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedEvent {
@@ -25,6 +26,15 @@ pub struct ReceivedEvent {
     pub received_at_ms: i64,
     /// The `Unipay-Node` header: the node that delivered it (empty when not named).
     pub delivered_by: String,
+}
+
+/// What the receiver keeps of an event's object, whichever kind it is.
+#[derive(Debug, Default, Deserialize)]
+struct Subject {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    status: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,8 +288,12 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         }
         return StatusCode::BAD_REQUEST;
     }
-    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let id = value["id"].as_str().unwrap_or("").to_string();
+    // Any kind of event: the envelope is the same, and only the object's id and status are kept.
+    let event = serde_json::from_slice::<Event<'_, String, Subject>>(&body).ok();
+    let (id, event_type, subject) = match event {
+        Some(event) => (event.id.into_owned(), event.event_type, event.data),
+        None => (String::new(), String::new(), Subject::default()),
+    };
     let behaviour = shared
         .behaviour
         .lock()
@@ -299,9 +313,9 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         if accept {
             book.accept(ReceivedEvent {
                 id,
-                event_type: value["type"].as_str().unwrap_or("").to_string(),
-                payment_id: value["data"]["id"].as_str().unwrap_or("").to_string(),
-                status: value["data"]["status"].as_str().unwrap_or("").to_string(),
+                event_type,
+                payment_id: subject.id,
+                status: subject.status,
                 body: String::from_utf8_lossy(&body).into_owned(),
                 received_at_ms: now_ms,
                 delivered_by,

@@ -1,39 +1,12 @@
 //! Refunds through the merchant API: create one, look one up, list a payment's.
 
 use crate::{Client, ClientError, RawResponse, decode};
-use serde::{Deserialize, Serialize};
+use unipay_api::RefundList;
 
 /// A business system's view of a refund (the API's refund object).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Refund {
-    pub id: String,
-    pub payment_id: String,
-    pub out_refund_no: String,
-    pub amount: i64,
-    pub currency: String,
-    pub reason: Option<String>,
-    /// `pending`, `succeeded` or `failed`.
-    pub status: String,
-    pub channel_refund_no: Option<String>,
-    pub accounting_date: Option<String>,
-    pub failure_reason: Option<String>,
-    pub batch_id: Option<String>,
-    pub created_at: String,
-    pub finished_at: Option<String>,
-}
+pub type Refund = unipay_api::Refund<'static>;
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct CreateRefund {
-    pub out_refund_no: String,
-    pub amount: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RefundList {
-    refunds: Vec<Refund>,
-}
+pub use unipay_api::CreateRefund;
 
 impl Client {
     /// Refunds (part of) a payment; the answer is the refund as the bank's first answer left it.
@@ -91,7 +64,7 @@ impl Client {
     /// A payment's refunds, oldest first.
     pub async fn list_refunds(&self, payment_id: &str) -> Result<Vec<Refund>, ClientError> {
         let path = format!("/v1/payments/{payment_id}/refunds");
-        let list: RefundList = decode(self.send("GET", &path, b"", &[]).await?)?;
+        let list: RefundList<'static> = decode(self.send("GET", &path, b"", &[]).await?)?;
         Ok(list.refunds)
     }
 }

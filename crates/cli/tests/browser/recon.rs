@@ -24,7 +24,8 @@ async fn a_day_with_a_difference(world: &World) -> (String, String) {
         .await
         .expect("the payment")
         .accounting_date
-        .expect("an accounting date");
+        .expect("an accounting date")
+        .into_owned();
     let response = world
         .http
         .post(format!(

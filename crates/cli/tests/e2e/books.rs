@@ -130,7 +130,7 @@ pub async fn reconciliation_end_to_end(world: &mut World) {
         .expect("payment")
         .accounting_date
         .expect("an accounting date");
-    let order = |i: usize| paid[i].channel_order_no.clone();
+    let order = |i: usize| paid[i].channel_order_no.to_string();
 
     // A success we never hear of: no notification, and queries unanswered until after the day.
     let unheard = world.create("RC-unheard", 7000).await;
@@ -197,7 +197,7 @@ pub async fn reconciliation_end_to_end(world: &mut World) {
         (order(4), item("platform_only", "held", "")),
         (order(5), item("platform_only", "held", "")),
         (
-            unheard.channel_order_no.clone(),
+            unheard.channel_order_no.to_string(),
             item("status_mismatch", "fixed", "query_confirmed"),
         ),
     ]);

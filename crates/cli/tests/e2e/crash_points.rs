@@ -182,7 +182,7 @@ pub async fn crash_after_payment_commit_before_bank_call(world: &mut World) {
             .await
             .unwrap()
             .into_iter()
-            .any(|m| m.source == "query" && m.payment_id.as_deref() == Some(payment.id.as_str()));
+            .any(|m| m.source == "query" && m.payment_id.as_deref() == Some(payment.id.as_ref()));
         if asked || tokio::time::Instant::now() > deadline {
             assert!(asked, "the janitor asked the bank after the restart");
             break;

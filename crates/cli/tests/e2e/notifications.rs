@@ -57,7 +57,7 @@ pub async fn forged_and_tampered_messages_change_nothing(world: &mut World) {
     let bank_key_pem = std::fs::read_to_string(world.dir().join("bank/banksim-key.pem")).unwrap();
     let bank_key = PrivateKey::from_pem(&bank_key_pem).unwrap();
     let forger = PrivateKey::generate(1024).unwrap();
-    let order = payment.channel_order_no.as_str();
+    let order: &str = &payment.channel_order_no;
     let sha1 = SignatureAlgorithm::Sha1WithRsa;
 
     let forged = build_notification(

@@ -49,7 +49,7 @@ pub async fn success_by_page_notification_only(world: &mut World) {
     let pairs =
         unipay_client::verify_return_query(&world.secret, query).expect("the signature verifies");
     assert!(pairs.contains(&("status".to_string(), "succeeded".to_string())));
-    assert!(pairs.contains(&("payment_id".to_string(), payment.id.clone())));
+    assert!(pairs.contains(&("payment_id".to_string(), payment.id.to_string())));
     let forged = query.replace("status=succeeded", "status=failed");
     assert!(unipay_client::verify_return_query(&world.secret, &forged).is_err());
 }
@@ -147,7 +147,7 @@ pub async fn janitor_finds_success_when_every_notification_is_dropped(world: &mu
         .await
         .unwrap()
         .into_iter()
-        .filter(|m| m.source == "query" && m.payment_id.as_deref() == Some(paid.id.as_str()))
+        .filter(|m| m.source == "query" && m.payment_id.as_deref() == Some(paid.id.as_ref()))
         .collect();
     assert!(!answers.is_empty());
     let timeline = store.list_payment_events(&paid.id).await.unwrap();

@@ -129,7 +129,7 @@ pub async fn capture_part_then_refund(world: &mut World) {
         .await
         .unwrap();
     assert_eq!(
-        (first.status.as_str(), second.status.as_str()),
+        (first.status.as_ref(), second.status.as_ref()),
         ("succeeded", "succeeded")
     );
     expect_code(

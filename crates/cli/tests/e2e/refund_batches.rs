@@ -153,13 +153,13 @@ pub async fn ten_thousand_line_batch_in_parts(world: &mut World) {
         .iter()
         .step_by(33)
         .take(30)
-        .map(|p| p.channel_order_no.clone())
+        .map(|p| p.channel_order_no.to_string())
         .collect();
     let late: Vec<String> = paid
         .iter()
         .skip(1)
         .step_by(100)
-        .map(|p| p.channel_order_no.clone())
+        .map(|p| p.channel_order_no.to_string())
         .collect();
     let response = world
         .http
@@ -244,7 +244,7 @@ pub async fn ten_thousand_line_batch_in_parts(world: &mut World) {
         if refused[0].holds(i as i64 + 1) {
             assert_eq!(line["status"], json!("failed"), "line {}", i + 1);
             assert!(reason.starts_with("2323"), "line {}: {reason}", i + 1);
-        } else if failing.contains(&payment.channel_order_no) {
+        } else if failing.contains(payment.channel_order_no.as_ref()) {
             assert_eq!(line["status"], json!("failed"), "line {}", i + 1);
             assert!(reason.starts_with("2313"), "line {}: {reason}", i + 1);
         } else {

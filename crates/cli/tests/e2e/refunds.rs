@@ -67,7 +67,7 @@ pub async fn full_and_partial_refunds(world: &mut World) {
     one_notification(world, &full, "refund.succeeded").await;
     let after = world.client.get_payment(&whole.id, false).await.unwrap();
     assert_eq!(
-        (after.status.as_str(), after.refunded_amount),
+        (after.status.as_ref(), after.refunded_amount),
         ("succeeded", 1000)
     );
     assert_eq!(after.capture.as_deref(), Some("immediate"));

@@ -453,7 +453,7 @@ pub async fn refund_answer_contradicting_a_final_refund_changes_nothing(world: &
     let channel = unipay_server::channels::build_channel(&account).unwrap();
     let late = channel
         .refund(&unipay_core::channel::RefundRequest {
-            order_no: payment.channel_order_no.clone(),
+            order_no: payment.channel_order_no.to_string(),
             refund_no: claimed.refund_no.clone(),
             amount: unipay_core::Amount::from_fen(400).unwrap(),
             reason: String::new(),

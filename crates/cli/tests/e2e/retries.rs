@@ -259,7 +259,7 @@ async fn judge_race(world: &World, payment: &Payment, outcome: &RaceOutcome) -> 
             assert_eq!(paid.status, "succeeded");
             assert_eq!(
                 paid.channel_trade_no,
-                order["i_rsp_ref"].as_str().map(str::to_string)
+                order["i_rsp_ref"].as_str().map(Into::into)
             );
             world
                 .assert_notified_once(&payment.id, &["payment.succeeded"])

@@ -20,13 +20,19 @@ async fn page(world: &World, query: &str) -> Value {
 pub async fn paging_across_boundaries_while_creating(world: &mut World) {
     let mut before = BTreeSet::new();
     for i in 0..25 {
-        before.insert(world.create(&format!("FLOW-{i}"), 100 + i).await.id);
+        before.insert(
+            world
+                .create(&format!("FLOW-{i}"), 100 + i)
+                .await
+                .id
+                .into_owned(),
+        );
     }
     let paid = world.pay("FLOW-PAID", 900, "server").await;
     world
         .wait_for_payment(&paid.id, |p| p.status == "succeeded")
         .await;
-    before.insert(paid.id.clone());
+    before.insert(paid.id.to_string());
     let refund = world
         .client
         .create_refund(
@@ -40,7 +46,7 @@ pub async fn paging_across_boundaries_while_creating(world: &mut World) {
         )
         .await
         .unwrap();
-    before.insert(refund.id.clone());
+    before.insert(refund.id.to_string());
 
     let mut seen = Vec::new();
     let mut cursor = String::new();
@@ -81,8 +87,8 @@ pub async fn paging_across_boundaries_while_creating(world: &mut World) {
     let refunds = page(world, "type=refund").await;
     let rows = refunds["data"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["id"].as_str(), Some(refund.id.as_str()));
-    assert_eq!(rows[0]["payment_id"].as_str(), Some(paid.id.as_str()));
+    assert_eq!(rows[0]["id"].as_str(), Some(refund.id.as_ref()));
+    assert_eq!(rows[0]["payment_id"].as_str(), Some(paid.id.as_ref()));
     let succeeded = page(world, "type=payment&status=succeeded").await;
     assert_eq!(succeeded["data"].as_array().unwrap().len(), 1);
     let bad = world
@@ -117,7 +123,7 @@ pub async fn paging_across_boundaries_while_creating(world: &mut World) {
     assert!(
         records
             .iter()
-            .any(|r| r["order_no"].as_str() == Some(paid.channel_order_no.as_str())),
+            .any(|r| r["order_no"].as_str() == Some(paid.channel_order_no.as_ref())),
         "{records:?}"
     );
 }

@@ -315,7 +315,7 @@ impl Driver {
         self.awaiting.fetch_sub(1, Ordering::SeqCst);
         if event.is_none() {
             return Err(Failure::Lost {
-                payment_id: payment.id,
+                payment_id: payment.id.into_owned(),
             });
         }
         lap(3, &mut sample);

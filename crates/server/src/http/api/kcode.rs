@@ -271,7 +271,7 @@ fn with_payment(mut error: ApiError, payment_id: &str) -> ApiError {
     error
 }
 
-/// The API error of each refusal (every code is in `ERROR_CODES`).
+/// The API error of each refusal (every code is in the catalogue, `ErrorCode`).
 pub fn refusal_error(refusal: KcodeRefusal) -> ApiError {
     match refusal {
         KcodeRefusal::NotOffered => ApiError::new(

@@ -45,4 +45,8 @@ pub use payments::flow_error;
 #[cfg(test)]
 mod openapi_tests;
 #[cfg(test)]
+mod request_tests;
+#[cfg(test)]
 mod routes_live_tests;
+#[cfg(test)]
+mod schema_tests;

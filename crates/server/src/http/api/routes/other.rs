@@ -1,0 +1,170 @@
+//! The rest of the route table: identity verification, the transaction flow, the document.
+
+use super::{Answer, ID, IDEMPOTENCY_KEY, Kind, Param, Place, Route, Verb, answer, body};
+use crate::http::api::{identity, openapi, transactions};
+use axum::routing::{get, post};
+use unipay_api::ErrorCode as E;
+
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route {
+            verb: Verb::Post,
+            path: "/v1/identity-verifications",
+            handler: || post(identity::create_verification),
+            operation_id: "createIdentityVerification",
+            summary: "Verify an identity (身份验证): redirect mode answers verify_url and pending, the verdict arrives later as identity.verified; direct mode answers the verdict. Personal data is kept only masked and as keyed hashes",
+            signed: true,
+            params: &[IDEMPOTENCY_KEY],
+            body: body::<unipay_api::CreateIdentityVerification>(),
+            answer: answer::<unipay_api::IdentityVerification<'static>>(201, "The verification."),
+            errors: &[
+                E::InvalidJson,
+                E::InvalidRequest,
+                E::InvalidVerifyMode,
+                E::InvalidCertificate,
+                E::InvalidCardNo,
+                E::InvalidMobile,
+                E::InvalidIdempotencyKey,
+                E::IdempotencyKeyInFlight,
+                E::IdempotencyKeyReused,
+                E::DuplicateOutVerifyNo,
+                E::NoChannelAccount,
+                E::PersonalDataKeyMissing,
+                E::BankUnavailable,
+            ],
+        },
+        Route {
+            verb: Verb::Get,
+            path: "/v1/identity-verifications/{id}",
+            handler: || get(identity::get_verification),
+            operation_id: "getIdentityVerification",
+            summary: "Get an identity verification",
+            signed: true,
+            params: &[ID],
+            body: None,
+            answer: answer::<unipay_api::IdentityVerification<'static>>(200, "The verification."),
+            errors: &[E::IdentityVerificationNotFound],
+        },
+        Route {
+            verb: Verb::Get,
+            path: "/v1/transactions",
+            handler: || get(transactions::list_transactions),
+            operation_id: "listTransactions",
+            summary: "The app's payments and refunds (交易流水), newest first, by keyset cursor (stable while rows are inserted)",
+            signed: true,
+            params: &[
+                Param {
+                    name: "from",
+                    place: Place::Query,
+                    required: false,
+                    kind: Kind::DateTime,
+                    description: "Created at or after (RFC 3339).",
+                },
+                Param {
+                    name: "to",
+                    place: Place::Query,
+                    required: false,
+                    kind: Kind::DateTime,
+                    description: "Created before (RFC 3339).",
+                },
+                Param {
+                    name: "status",
+                    place: Place::Query,
+                    required: false,
+                    kind: Kind::Text { max_length: None },
+                    description: "Only this status.",
+                },
+                Param {
+                    name: "type",
+                    place: Place::Query,
+                    required: false,
+                    kind: Kind::Text { max_length: None },
+                    description: "payment or refund.",
+                },
+                Param {
+                    name: "cursor",
+                    place: Place::Query,
+                    required: false,
+                    kind: Kind::Text { max_length: None },
+                    description: "The next_cursor of the previous page.",
+                },
+                Param {
+                    name: "limit",
+                    place: Place::Query,
+                    required: false,
+                    kind: Kind::Integer {
+                        minimum: 1,
+                        maximum: 1000,
+                    },
+                    description: "Rows per page; 100 when absent.",
+                },
+            ],
+            body: None,
+            answer: answer::<unipay_api::TransactionPage>(200, "One page."),
+            errors: &[],
+        },
+        Route {
+            verb: Verb::Get,
+            path: "/v1/channel-transactions",
+            handler: || get(transactions::channel_transactions),
+            operation_id: "listChannelTransactions",
+            summary: "The bank's records (QueryTrnxRecords) of some hours of a day, parsed",
+            signed: true,
+            params: &[
+                Param {
+                    name: "channel_account",
+                    place: Place::Query,
+                    required: false,
+                    kind: Kind::Text { max_length: None },
+                    description: "The app's channel account (the only one it may ask about); the app's when absent.",
+                },
+                Param {
+                    name: "date",
+                    place: Place::Query,
+                    required: true,
+                    kind: Kind::Date,
+                    description: "The day, YYYY-MM-DD.",
+                },
+                Param {
+                    name: "start_hour",
+                    place: Place::Query,
+                    required: false,
+                    kind: Kind::Integer {
+                        minimum: 0,
+                        maximum: 23,
+                    },
+                    description: "0 when absent.",
+                },
+                Param {
+                    name: "end_hour",
+                    place: Place::Query,
+                    required: false,
+                    kind: Kind::Integer {
+                        minimum: 0,
+                        maximum: 23,
+                    },
+                    description: "23 when absent; not before start_hour.",
+                },
+            ],
+            body: None,
+            answer: answer::<unipay_api::ChannelTransactions>(200, "The bank's records."),
+            errors: &[E::NoChannelAccount, E::BankUnavailable],
+        },
+        Route {
+            verb: Verb::Get,
+            path: "/v1/openapi.json",
+            handler: || get(openapi::document),
+            operation_id: "getOpenApiDocument",
+            summary: "This document (OpenAPI 3.1); not signed",
+            signed: false,
+            params: &[],
+            body: None,
+            answer: Answer {
+                status: 200,
+                schema: None,
+                description: "The OpenAPI document of the merchant API.",
+            },
+            errors: &[],
+        },
+    ]
+}

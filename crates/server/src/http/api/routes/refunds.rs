@@ -1,0 +1,116 @@
+//! The refund operations of the route table: single refunds and refund batches.
+
+use super::{ID, IDEMPOTENCY_KEY, Kind, Param, Place, Route, Verb, answer, body};
+use crate::http::api::{refund_batches, refunds};
+use axum::routing::{get, post};
+use unipay_api::ErrorCode as E;
+
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route {
+            verb: Verb::Post,
+            path: "/v1/payments/{id}/refunds",
+            handler: || post(refunds::create_refund),
+            operation_id: "createRefund",
+            summary: "Refund (part of) a paid payment; pending until the bank answers",
+            signed: true,
+            params: &[ID, IDEMPOTENCY_KEY],
+            body: body::<unipay_api::CreateRefund>(),
+            answer: answer::<unipay_api::Refund<'static>>(201, "The refund."),
+            errors: &[
+                E::InvalidJson,
+                E::InvalidRequest,
+                E::InvalidAmount,
+                E::InvalidIdempotencyKey,
+                E::IdempotencyKeyInFlight,
+                E::IdempotencyKeyReused,
+                E::PaymentNotFound,
+                E::PaymentNotPaid,
+                E::PaymentNotCaptured,
+                E::RefundExceedsRefundable,
+                E::DuplicateOutRefundNo,
+                E::BankUnavailable,
+            ],
+        },
+        Route {
+            verb: Verb::Get,
+            path: "/v1/payments/{id}/refunds",
+            handler: || get(refunds::list_payment_refunds),
+            operation_id: "listPaymentRefunds",
+            summary: "A payment's refunds, oldest first",
+            signed: true,
+            params: &[ID],
+            body: None,
+            answer: answer::<unipay_api::RefundList<'static>>(200, "The payment's refunds."),
+            errors: &[E::PaymentNotFound],
+        },
+        Route {
+            verb: Verb::Get,
+            path: "/v1/refunds",
+            handler: || get(refunds::find_refund),
+            operation_id: "findRefund",
+            summary: "Find a refund by out_refund_no",
+            signed: true,
+            params: &[Param {
+                name: "out_refund_no",
+                place: Place::Query,
+                required: true,
+                kind: Kind::Text {
+                    max_length: Some(64),
+                },
+                description: "The merchant's number of the refund.",
+            }],
+            body: None,
+            answer: answer::<unipay_api::Refund<'static>>(200, "The refund."),
+            errors: &[E::RefundNotFound],
+        },
+        Route {
+            verb: Verb::Get,
+            path: "/v1/refunds/{id}",
+            handler: || get(refunds::get_refund),
+            operation_id: "getRefund",
+            summary: "Get a refund",
+            signed: true,
+            params: &[ID],
+            body: None,
+            answer: answer::<unipay_api::Refund<'static>>(200, "The refund."),
+            errors: &[E::RefundNotFound],
+        },
+        Route {
+            verb: Verb::Post,
+            path: "/v1/refund-batches",
+            handler: || post(refund_batches::create_batch),
+            operation_id: "createRefundBatch",
+            summary: "Refund up to 10000 lines at once; validated whole, then sent to the bank; lines become refunds with their own notifications",
+            signed: true,
+            params: &[IDEMPOTENCY_KEY],
+            body: body::<unipay_api::CreateRefundBatch>(),
+            answer: answer::<unipay_api::RefundBatch<'static>>(
+                201,
+                "The batch with its lines (a replay: the batch as first created, without them).",
+            ),
+            errors: &[
+                E::InvalidJson,
+                E::InvalidRequest,
+                E::InvalidAmount,
+                E::InvalidIdempotencyKey,
+                E::IdempotencyKeyInFlight,
+                E::IdempotencyKeyReused,
+                E::DuplicateOutBatchNo,
+                E::RefundBatchLinesInvalid,
+            ],
+        },
+        Route {
+            verb: Verb::Get,
+            path: "/v1/refund-batches/{id}",
+            handler: || get(refund_batches::get_batch),
+            operation_id: "getRefundBatch",
+            summary: "A refund batch with each line's status",
+            signed: true,
+            params: &[ID],
+            body: None,
+            answer: answer::<unipay_api::RefundBatch<'static>>(200, "The batch with its lines."),
+            errors: &[E::RefundBatchNotFound],
+        },
+    ]
+}
