@@ -90,7 +90,7 @@ error_codes! {
     DuplicateOutDebitBatchNo = ("duplicate_out_debit_batch_no", 409, "The app already has a debit batch with this out_batch_no; error.batch_id names it."),
     DebitBatchLinesInvalid = ("debit_batch_lines_invalid", 422, "Some lines of the debit batch cannot be debited; error.lines lists each (line, code, message). Nothing was done."),
     InvalidVerifyMode = ("invalid_verify_mode", 400, "mode must be redirect (the customer confirms on the bank's page) or direct (the bank answers at once)."),
-    InvalidCertificate = ("invalid_certificate", 400, "certificate_type must be one of I P K D W U, and certificate_no a number of that type (a 居民身份证 is 18 characters whose check character is right)."),
+    InvalidCertificate = ("invalid_certificate", 400, "certificate_type must be one the operation takes (identity verification: the bank's types I P S J K T F D W U R B A C E G H L M; a K-code payment: I P K D W U), and certificate_no a number of that type (a 居民身份证 is 18 characters whose check character is right)."),
     InvalidCardNo = ("invalid_card_no", 400, "card_no must be 12-19 digits."),
     InvalidMobile = ("invalid_mobile", 400, "mobile must be an 11-digit mainland mobile number."),
     IdentityVerificationNotFound = ("identity_verification_not_found", 404, "No identity verification of this app has this id."),

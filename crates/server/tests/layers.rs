@@ -108,7 +108,10 @@ impl Graph {
             }
             // A module of tests may put the whole application together (`app::router`); it is
             // not part of any layer.
-            if module.last().is_some_and(|name| name == "tests" || name.ends_with("_tests")) {
+            if module
+                .last()
+                .is_some_and(|name| name == "tests" || name.ends_with("_tests"))
+            {
                 continue;
             }
             let text = without_comments(&std::fs::read_to_string(file).expect("reads source"));

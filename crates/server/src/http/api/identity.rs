@@ -282,7 +282,10 @@ pub(crate) fn parse(body: &[u8]) -> Result<Input, ApiError> {
     if !CERTIFICATE_TYPES.contains(&certificate_type) {
         return Err(ApiError::new(
             ErrorCode::InvalidCertificate,
-            "certificate_type must be one of I P K D W U",
+            format!(
+                "certificate_type must be one of {}",
+                CERTIFICATE_TYPES.join(" ")
+            ),
         ));
     }
     let certificate_no = PiiKind::Certificate.normalise(required(&fields, "certificate_no")?);
