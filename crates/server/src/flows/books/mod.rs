@@ -26,6 +26,18 @@ pub enum BooksError {
     Refused(String),
 }
 
+impl From<crate::flows::FlowError> for BooksError {
+    fn from(error: crate::flows::FlowError) -> BooksError {
+        match error {
+            crate::flows::FlowError::ChannelSetup(account, reason) => {
+                BooksError::ChannelSetup(account, reason)
+            }
+            crate::flows::FlowError::Store(error) => BooksError::Store(error),
+            crate::flows::FlowError::Channel(error) => BooksError::Channel(error),
+        }
+    }
+}
+
 pub use unipay_core::calendar::{add_days, is_date};
 
 #[cfg(test)]

@@ -27,15 +27,7 @@ pub async fn channel_of(
     state: &AppState,
     channel_account_id: &str,
 ) -> Result<Arc<dyn Channel>, BooksError> {
-    crate::flows::channel(state, channel_account_id)
-        .await
-        .map_err(|error| match error {
-            crate::flows::FlowError::ChannelSetup(account, reason) => {
-                BooksError::ChannelSetup(account, reason)
-            }
-            crate::flows::FlowError::Store(error) => BooksError::Store(error),
-            crate::flows::FlowError::Channel(error) => BooksError::Channel(error),
-        })
+    Ok(crate::flows::channel(state, channel_account_id).await?)
 }
 
 /// Fetches the statement of one channel account's accounting date and keeps it; the same
