@@ -247,6 +247,36 @@ pub async fn kcode_bad_input_and_idempotency(world: &mut World) {
     world
         .wait_for_events(first["id"].as_str().unwrap(), 1)
         .await;
+    assert_fingerprint_keyed(world, "kcode-idem-1", &body).await;
+}
+
+/// The retry fingerprint of a body holding a card number and a mobile is keyed: neither a plain
+/// SHA-256 of the request as it is signed nor one of the body alone is stored, so the card
+/// cannot be found by hashing guesses.
+async fn assert_fingerprint_keyed(world: &World, idempotency_key: &str, body: &str) {
+    use sha2::{Digest, Sha256};
+    let plain_request = hex::encode(Sha256::digest(format!("POST\n/v1/payments\n{body}")));
+    let plain_body = hex::encode(Sha256::digest(body));
+    let store = world.store().await;
+    let dump = store
+        .dump_text_for_test()
+        .await
+        .expect("dumps the database");
+    store.close().await;
+    let kept: Vec<&String> = dump
+        .iter()
+        .filter(|(table, text)| table == "idempotency_keys" && text.contains(idempotency_key))
+        .map(|(_, text)| text)
+        .collect();
+    assert_eq!(kept.len(), 1, "the create's retry record is kept");
+    for (table, text) in &dump {
+        for plain in [&plain_request, &plain_body] {
+            assert!(
+                !text.contains(plain.as_str()),
+                "{table} holds a plain SHA-256 of the K-code create"
+            );
+        }
+    }
 }
 
 /// Proves a wrong code is refused with its code and counted, and the right one then pays.

@@ -18,6 +18,7 @@ use unipay_core::http_url::HttpUrl;
 use unipay_core::ids::{new_body, new_id};
 use unipay_core::money::{Amount, AmountError, Currency};
 use unipay_core::payment::CaptureMode;
+use unipay_core::pii::PiiKey;
 use unipay_core::ref_no::RefNo;
 use unipay_store::idempotency::IdempotencyRequest;
 use unipay_store::payments::{CreatePayment, NewPayment};
@@ -46,7 +47,7 @@ pub async fn create_payment(
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
     let SignedRequestWithNonce { request, nonce } = signed;
-    let idempotency = idempotency_request(&headers, &request)?;
+    let idempotency = idempotency_request(state.pii.as_ref(), &headers, &request)?;
     let mut input = parse(&request.body)?;
     let kcode_start = input.kcode.take();
     let app = &request.app;
@@ -125,7 +126,11 @@ fn render_outcome(outcome: &CreatePayment, public_url: &str) -> (u16, String) {
     }
 }
 
+/// The request's Idempotency-Key and the fingerprint a retry must match. With the privacy key
+/// (which `serve` always has) the fingerprint is keyed: a body can hold a card number, a mobile
+/// or a certificate number, and a plain hash of it could be checked against guesses.
 pub(crate) fn idempotency_request(
+    pii: Option<&PiiKey>,
     headers: &HeaderMap,
     request: &SignedRequest,
 ) -> Result<Option<IdempotencyRequest>, ApiError> {
@@ -142,16 +147,28 @@ pub(crate) fn idempotency_request(
                 "Idempotency-Key must be 1-128 visible ASCII characters",
             )
         })?;
-    let mut hasher = Sha256::new();
-    hasher.update(request.method.as_str().as_bytes());
-    hasher.update(b"\n");
-    hasher.update(request.path_and_query.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(&request.body);
+    let parts = [
+        request.method.as_str().as_bytes(),
+        request.path_and_query.as_bytes(),
+        &request.body,
+    ];
+    let request_hash = match pii {
+        Some(pii) => pii.digest(&parts),
+        None => {
+            let mut hasher = Sha256::new();
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    hasher.update(b"\n");
+                }
+                hasher.update(part);
+            }
+            hex::encode(hasher.finalize())
+        }
+    };
     Ok(Some(IdempotencyRequest {
         app_id: request.app.id.clone(),
         key: key.to_string(),
-        request_hash: hex::encode(hasher.finalize()),
+        request_hash,
     }))
 }
 

@@ -37,7 +37,7 @@ pub async fn create_batch(
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
     let SignedRequestWithNonce { request, nonce } = signed;
-    let idempotency = idempotency_request(&headers, &request)?;
+    let idempotency = idempotency_request(state.pii.as_ref(), &headers, &request)?;
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(

@@ -8,6 +8,7 @@ use crate::flows::objects::identity::verification_object;
 use crate::flows::objects::to_json;
 use crate::http::api::answered::{Answered, answered, respond};
 use crate::http::api::auth::{SignedRequest, SignedRequestWithNonce};
+use crate::http::api::create::idempotency_request;
 use crate::http::api::error::ApiError;
 use crate::http::api::error::envelope_json;
 use crate::http::api::extract::ApiPath;
@@ -21,9 +22,8 @@ use unipay_api::{ErrorBody, ErrorCode};
 use unipay_core::http_url::HttpUrl;
 use unipay_core::identity::{CERTIFICATE_TYPES, CustomerType, VerifyMode};
 use unipay_core::identity_channel::IdentityRequest;
-use unipay_core::pii::{PiiKey, PiiKind};
+use unipay_core::pii::PiiKind;
 use unipay_core::ref_no::RefNo;
-use unipay_store::idempotency::IdempotencyRequest;
 use unipay_store::identity::{CreateVerification, IdentityVerification, Kept, NewVerification};
 
 const MAX_NAME_CHARS: usize = 60;
@@ -55,7 +55,7 @@ pub async fn create_verification(
             "this server has no privacy.hmac_key: identity verification is unavailable",
         )
     })?;
-    let idempotency = idempotency_request(key, &headers, &request)?;
+    let idempotency = idempotency_request(Some(key), &headers, &request)?;
     let input = parse(&request.body)?;
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
@@ -181,37 +181,6 @@ fn duplicate(existing: &IdentityVerification) -> (u16, String) {
     let mut body = ErrorBody::from(detail);
     body.identity_verification = Some(verification_object(existing));
     (error.status().as_u16(), envelope_json(&body))
-}
-
-/// Like other creates' idempotency, but the request's fingerprint is keyed: the body holds
-/// personal data, and a plain hash of it could be checked against guesses.
-fn idempotency_request(
-    key: &PiiKey,
-    headers: &HeaderMap,
-    request: &SignedRequest,
-) -> Result<Option<IdempotencyRequest>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let idempotency_key = value
-        .to_str()
-        .ok()
-        .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::InvalidIdempotencyKey,
-                "Idempotency-Key must be 1-128 visible ASCII characters",
-            )
-        })?;
-    Ok(Some(IdempotencyRequest {
-        app_id: request.app.id.clone(),
-        key: idempotency_key.to_string(),
-        request_hash: key.digest(&[
-            request.method.as_str().as_bytes(),
-            request.path_and_query.as_bytes(),
-            &request.body,
-        ]),
-    }))
 }
 
 fn invalid(field: &str, problem: &str) -> ApiError {

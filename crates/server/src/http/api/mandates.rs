@@ -40,17 +40,7 @@ pub async fn create_mandate(
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
     let SignedRequestWithNonce { request, nonce } = signed;
-    // The body holds a certificate number: its fingerprint is keyed, as identity requests' are.
-    let idempotency = idempotency_request(&headers, &request)?.map(|mut idempotency| {
-        if let Some(key) = &state.pii {
-            idempotency.request_hash = key.digest(&[
-                request.method.as_str().as_bytes(),
-                request.path_and_query.as_bytes(),
-                &request.body,
-            ]);
-        }
-        idempotency
-    });
+    let idempotency = idempotency_request(state.pii.as_ref(), &headers, &request)?;
     let input = mandate_input::mandate(&request.body, &flows::mandates::today(&state))?;
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
@@ -280,7 +270,7 @@ pub async fn create_debit(
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
     let SignedRequestWithNonce { request, nonce } = signed;
-    let idempotency = idempotency_request(&headers, &request)?;
+    let idempotency = idempotency_request(state.pii.as_ref(), &headers, &request)?;
     let fields = mandate_input::object(&request.body)?;
     let input = mandate_input::debit_fields(&fields)?;
     let app = &request.app;

@@ -32,7 +32,7 @@ pub async fn create_batch(
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
     let SignedRequestWithNonce { request, nonce } = signed;
-    let idempotency = idempotency_request(&headers, &request)?;
+    let idempotency = idempotency_request(state.pii.as_ref(), &headers, &request)?;
     let (out_batch_no, lines) = parse(&request.body)?;
     let now = state.now_ms();
     let new = NewRefundBatch {

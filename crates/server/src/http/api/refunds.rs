@@ -38,7 +38,7 @@ pub async fn create_refund(
     signed: SignedRequestWithNonce,
 ) -> Result<Response, ApiError> {
     let SignedRequestWithNonce { request, nonce } = signed;
-    let idempotency = idempotency_request(&headers, &request)?;
+    let idempotency = idempotency_request(state.pii.as_ref(), &headers, &request)?;
     let input = parse(&request.body)?;
     let now = state.now_ms();
     let new = NewRefund {
