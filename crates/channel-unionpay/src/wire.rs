@@ -1,12 +1,15 @@
-//! The three ways a message travels, byte for byte as UnionPay's SDKs write and read them:
-//! form-urlencoded requests (and back notifications, the same form the other way), and the
-//! raw `k=v&…` synchronous answer, which is not URL-encoded at all.
+//! The ways a message travels, byte for byte as UnionPay's SDKs write and read them:
+//! form-urlencoded requests (and back notifications, the same form the other way), the raw
+//! `k=v&…` synchronous answer, which is not URL-encoded at all, and the self-submitting page
+//! that carries a front request through the payer's browser.
 
 mod answer;
 mod form;
+mod front_form;
 
 pub use answer::parse_answer;
 pub use form::{decode_form, encode_form};
+pub use front_form::auto_submit_form;
 
 use crate::charset::CharsetError;
 
