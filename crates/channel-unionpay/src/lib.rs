@@ -4,12 +4,14 @@
 //! Layers, bottom up: `fields` and `charset` (a message is a set of text fields in the
 //! request's `encoding`) → `crypto` (certificates, the bank's chain of trust) → `signing` (the
 //! four signature methods, one signer interface, one verifier) → `wire` (form bodies, raw
-//! synchronous answers, URL-encoded notifications). Beside them, `recon` unpacks the reconciliation file and
+//! synchronous answers, URL-encoded notifications) → `messages` (typed requests, answers and
+//! outcomes per transaction type). Beside them, `recon` unpacks the reconciliation file and
 //! streams its fixed-width ZM lines.
 
 pub mod charset;
 pub mod crypto;
 pub mod fields;
+pub mod messages;
 pub mod recon;
 pub mod signing;
 pub mod wire;
