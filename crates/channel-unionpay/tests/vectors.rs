@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use serde_json::Value;
-use unipay_channel_unionpay::crypto::{Certificate, ChainOfTrust, IdentityRule};
+use unipay_channel_unionpay::crypto::{Certificate, CertificateError, ChainOfTrust, IdentityRule};
 use unipay_channel_unionpay::signing::{
     self, BankVerifier, MessageSigner, SecureKeyDigest, SecureKeySigner, VerifiedBy, Version,
 };
@@ -258,4 +258,109 @@ fn signers_name_their_method() {
     let signer = SecureKeySigner::new(SecureKeyDigest::Sm3, "88888888");
     assert_eq!(signer.sign_method().code(), "12");
     assert_eq!(Version::parse("5.1.0"), Some(Version::V5_1_0));
+}
+
+/// The raw files in `vectors/messages/` are the vectors' own messages, byte for byte (the
+/// other tests read them from there).
+#[test]
+fn the_raw_message_files_hold_the_vectors_exactly() {
+    let dir = format!("{}/messages", vectors_dir());
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{}/vectors.json", vectors_dir())).unwrap(),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for vector in all["vectors"].as_array().unwrap() {
+        let id = text(vector, "id");
+        if let Ok(raw) = std::fs::read_to_string(format!("{dir}/{id}.txt")) {
+            assert_eq!(raw, text(vector, "message"), "{id}");
+            checked += 1;
+        }
+        if let Ok(raw) = std::fs::read_to_string(format!("{dir}/{id}.signature.txt")) {
+            assert_eq!(raw.trim(), text(vector, "signature"), "{id}");
+            checked += 1;
+        }
+        if let Ok(raw) = std::fs::read_to_string(format!("{dir}/{id}.fields.json")) {
+            let file: Value = serde_json::from_str(&raw).unwrap();
+            assert_eq!(file["fields"], vector["fields"], "{id}");
+            assert_eq!(file["signature"], vector["signature"], "{id}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 25);
+}
+
+/// Every certificate reads, with the certId (decimal serial) and identity UnionPay's
+/// configuration names it by; the production middle certificate chains to the root.
+#[test]
+fn the_certificates_read_with_their_cert_ids() {
+    let expected = [
+        (
+            "acp_test_sign_2015_PUBLIC.cer",
+            "68759663125",
+            "700000000000001:SIGN",
+        ),
+        (
+            "acp_test_sign_2021_PUBLIC.cer",
+            "69903319369",
+            "700000000000001:SIGN",
+        ),
+        (
+            "acp_test_verify_sign_500.cer",
+            "68759585097",
+            "00040000:SIGN",
+        ),
+        ("acp_test_enc_2015.cer", "68759622183", "00040000:SIGN"),
+        ("acp_test_enc_2020.cer", "69683525138", "00040000:SIGN"),
+        (
+            "signPubKeyCert_test_2017.pem",
+            "69026276696",
+            "00040000:SIGN",
+        ),
+        (
+            "signPubKeyCert_test_2020.pem",
+            "69678957876",
+            "中国银联股份有限公司",
+        ),
+        ("acp_prod_root.cer", "405099140", ""),
+        ("acp_prod_middle.cer", "68719476761", ""),
+    ];
+    for (name, cert_id, identity) in expected {
+        let certificate = cert(name);
+        assert_eq!(certificate.cert_id(), cert_id, "{name}");
+        assert!(certificate.common_name().contains(identity), "{name}");
+    }
+    assert_eq!(
+        cert("acp_test_root.cer").cert_id(),
+        u128::from_str_radix("52137ECC1D7D85B73AE6", 16)
+            .unwrap()
+            .to_string()
+    );
+    // The production chain: a production certificate (none is public) would be checked
+    // against these two exactly as the test ones are.
+    let production = ChainOfTrust {
+        root: cert("acp_prod_root.cer"),
+        middle: cert("acp_prod_middle.cer"),
+        identity: IdentityRule::UnionPayOnly,
+    };
+    // The middle as the leaf of a chain whose middle is the root itself: only the identity
+    // rule (checked last) can fail, so the signatures and dates held.
+    let middle_under_root = ChainOfTrust {
+        root: cert("acp_prod_root.cer"),
+        middle: cert("acp_prod_root.cer"),
+        identity: IdentityRule::UnionPayOnly,
+    };
+    let middle = cert("acp_prod_middle.cer");
+    assert!(matches!(
+        middle_under_root.check(&middle, middle.valid_from() + 86_400),
+        Err(CertificateError::WrongIdentity(_))
+    ));
+    let test_leaf = cert("signPubKeyCert_test_2020.pem");
+    let at = test_leaf.valid_from() + 86_400;
+    assert!(production.check(&test_leaf, at).is_err());
+    assert!(
+        test_chain(IdentityRule::UnionPayOnly)
+            .check(&test_leaf, at)
+            .is_ok()
+    );
 }

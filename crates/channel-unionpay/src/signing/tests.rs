@@ -282,3 +282,27 @@ fn messages_without_what_verifying_needs_are_refused() {
         Err(SignError::MissingField("version"))
     );
 }
+
+/// A GBK merchant: the string to sign is hashed as GBK bytes, and the bank's answer in GBK
+/// verifies; the same fields read as UTF-8 would not.
+#[test]
+fn gbk_messages_are_signed_over_gbk_bytes() {
+    let signer = merchant();
+    let verifier = BankVerifier::new().with_certificate(cert("rsa_merchant.pem"));
+    let mut fields = request("5.1.0");
+    fields.set("encoding", "GBK");
+    fields.set("reqReserved", "订单备注");
+    sign(&mut fields, &signer).unwrap();
+    let body = crate::wire::encode_form(&fields, Charset::Gbk).unwrap();
+    assert!(
+        String::from_utf8(body.clone())
+            .unwrap()
+            .contains("%B6%A9%B5%A5")
+    );
+    let received = crate::wire::decode_form(&body).unwrap();
+    assert_eq!(received.get("reqReserved"), Some("订单备注"));
+    assert!(verifier.verify(&received, NOW).is_ok());
+    let mut as_utf8 = received.clone();
+    as_utf8.set("encoding", "UTF-8");
+    assert!(verifier.verify(&as_utf8, NOW).is_err());
+}
