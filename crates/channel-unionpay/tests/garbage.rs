@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use unipay_channel_unionpay::crypto::Certificate;
-use unipay_channel_unionpay::recon::{ZmLine, ZmSink, parse_zm, unpack_file_content};
+use unipay_channel_unionpay::recon::{
+    DeclaredTotals, ZmLine, ZmSink, parse_zm, unpack_file_content,
+};
 use unipay_channel_unionpay::wire::{decode_form, parse_answer};
 use unipay_channel_unionpay::{Charset, Fields};
 use unipay_core::statement::UnreadableLine;
@@ -48,7 +50,9 @@ fn random_input_never_panics() {
         let _ = ZmLine::check(1, &input);
         let _ = parse_zm(&mut input.as_slice(), &mut Discard);
         let _ = Certificate::from_der_or_pem(&input);
-        let _ = unpack_file_content(&String::from_utf8_lossy(&input));
+        let text = String::from_utf8_lossy(&input);
+        let _ = unpack_file_content(&text);
+        let _ = DeclaredTotals::from_report(&format!("总计 {text}"));
         let fields: Fields = [("k", String::from_utf8_lossy(&input))]
             .into_iter()
             .collect();

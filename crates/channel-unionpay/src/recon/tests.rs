@@ -191,7 +191,44 @@ fn the_delivered_zip_holds_the_zm_file_and_the_summary() {
     assert_eq!(collected.lines, from_file.lines);
     let report = archive.summary_text().unwrap();
     assert!(report.contains("中国银联全渠道商户交易汇总表"));
-    assert!(report.contains("13147.64"));
+    let declared = DeclaredTotals::from_report(&report).unwrap();
+    assert_eq!(
+        declared,
+        DeclaredTotals {
+            count: 8,
+            amount_debit_fen: 0,
+            amount_credit_fen: 1_322_700,
+            fee_debit_fen: 7_936,
+            fee_credit_fen: 0,
+            net_debit_fen: 0,
+            net_credit_fen: 1_314_764,
+        }
+    );
+    assert_eq!(declared.check(&summary), Ok(()));
+    let one_short = ZmSummary {
+        lines: 7,
+        ..summary
+    };
+    assert!(matches!(
+        declared.check(&one_short),
+        Err(SummaryError::Mismatch { .. })
+    ));
+}
+
+#[test]
+fn summaries_without_a_readable_total_are_errors() {
+    assert_eq!(
+        DeclaredTotals::from_report("商户代码:1\r\n"),
+        Err(SummaryError::NoTotal)
+    );
+    assert!(matches!(
+        DeclaredTotals::from_report("总计  8  0.00  1.0  0.00  0.00  0.00  0.00"),
+        Err(SummaryError::Unreadable(_))
+    ));
+    assert!(matches!(
+        DeclaredTotals::from_report("总计  8  0.00  0.00"),
+        Err(SummaryError::Unreadable(_))
+    ));
 }
 
 #[test]
