@@ -66,6 +66,10 @@ impl Certificate {
 
     /// Loads the first `BEGIN CERTIFICATE` block of `text`, as `signPubKeyCert` carries it.
     pub fn from_pem(text: &str) -> Result<Certificate, CertificateError> {
+        // Base64 and line breaks take up to twice the DER's size.
+        if text.len() > 2 * MAX_CERTIFICATE_BYTES {
+            return Err(CertificateError::Unreadable("too large".to_string()));
+        }
         const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
         const END: &str = "-----END CERTIFICATE-----";
         let start = text

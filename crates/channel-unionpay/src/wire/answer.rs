@@ -14,7 +14,7 @@ pub fn parse_answer(body: &[u8], charset: Charset) -> Result<Fields, WireError> 
     check_size(body.len())?;
     let text = charset.decode(body)?;
     let mut fields = Fields::new();
-    for (key, value) in split_pairs(&text) {
+    for (key, value) in split_pairs(&text)? {
         if key.is_empty() {
             return Err(WireError::Malformed("a field without a name".to_string()));
         }
@@ -30,22 +30,25 @@ pub fn parse_answer(body: &[u8], charset: Charset) -> Result<Fields, WireError> 
 
 /// Splits into `(key, value)` pairs: the key runs to the first `=`, the value to the next `&`
 /// outside brackets. A bracket opened is closed by the first matching close (brackets do
-/// not nest, exactly as in the SDKs). Empty segments (a trailing `&`) are skipped.
-fn split_pairs(text: &str) -> Vec<(&str, &str)> {
+/// not nest, exactly as in the SDKs). Empty segments (a trailing `&`) are skipped; a segment
+/// without `=` is malformed (the SDKs would glue it to the next key).
+fn split_pairs(text: &str) -> Result<Vec<(&str, &str)>, WireError> {
     let mut pairs = Vec::new();
     let mut segment_start = 0;
     let mut key_end: Option<usize> = None;
     let mut closing: Option<char> = None;
     for (at, ch) in text.char_indices() {
-        if key_end.is_none() {
+        let Some(equals) = key_end else {
             if ch == '=' {
                 key_end = Some(at);
             } else if ch == '&' {
-                push_pair(&mut pairs, text, segment_start, None, at);
+                if at > segment_start {
+                    return Err(no_value(text, segment_start, at));
+                }
                 segment_start = at + 1;
             }
             continue;
-        }
+        };
         match closing {
             Some(close) if ch == close => closing = None,
             Some(_) => {}
@@ -53,7 +56,7 @@ fn split_pairs(text: &str) -> Vec<(&str, &str)> {
                 '{' => closing = Some('}'),
                 '[' => closing = Some(']'),
                 '&' => {
-                    push_pair(&mut pairs, text, segment_start, key_end, at);
+                    pairs.push(pair(text, segment_start, equals, at));
                     segment_start = at + 1;
                     key_end = None;
                 }
@@ -61,30 +64,31 @@ fn split_pairs(text: &str) -> Vec<(&str, &str)> {
             },
         }
     }
-    push_pair(&mut pairs, text, segment_start, key_end, text.len());
-    pairs
+    match key_end {
+        Some(equals) => pairs.push(pair(text, segment_start, equals, text.len())),
+        None if segment_start < text.len() => {
+            return Err(no_value(text, segment_start, text.len()));
+        }
+        None => {}
+    }
+    Ok(pairs)
 }
 
-fn push_pair<'t>(
-    pairs: &mut Vec<(&'t str, &'t str)>,
-    text: &'t str,
-    start: usize,
-    key_end: Option<usize>,
-    end: usize,
-) {
-    let segment = text.get(start..end).unwrap_or_default();
-    if segment.is_empty() {
-        return;
-    }
-    match key_end {
-        Some(key_end) => {
-            let key = text.get(start..key_end).unwrap_or_default();
-            let value = text.get(key_end + 1..end).unwrap_or_default();
-            pairs.push((key, value));
-        }
-        // A segment without `=` is a field with an empty value, as the SDKs read it.
-        None => pairs.push((segment, "")),
-    }
+fn pair(text: &str, start: usize, equals: usize, end: usize) -> (&str, &str) {
+    (
+        text.get(start..equals).unwrap_or_default(),
+        text.get(equals + 1..end).unwrap_or_default(),
+    )
+}
+
+fn no_value(text: &str, start: usize, end: usize) -> WireError {
+    let segment: String = text
+        .get(start..end)
+        .unwrap_or_default()
+        .chars()
+        .take(40)
+        .collect();
+    WireError::Malformed(format!("{segment:?} has no `=`"))
 }
 
 #[cfg(test)]
@@ -128,7 +132,10 @@ mod tests {
         assert!(parse_answer(b"=x", Charset::Utf8).is_err());
         assert!(parse_answer(b"a=1&a=2", Charset::Utf8).is_err());
         assert!(parse_answer(&[0xff, b'=', b'1'], Charset::Utf8).is_err());
-        let fields = parse_answer(b"flag&b=", Charset::Utf8).unwrap();
-        assert_eq!(fields.get("flag"), Some(""));
+        assert!(parse_answer(b"flag&b=1", Charset::Utf8).is_err());
+        assert!(parse_answer(b"a=1&flag", Charset::Utf8).is_err());
+        let fields = parse_answer(b"&a=1&&b=&", Charset::Utf8).unwrap();
+        assert_eq!(fields.get("a"), Some("1"));
+        assert_eq!(fields.get("b"), Some(""));
     }
 }
