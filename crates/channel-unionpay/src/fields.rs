@@ -32,7 +32,8 @@ impl Fields {
         }
     }
 
-    /// Stores a received value exactly as it came (received text is verified, never trimmed).
+    /// Stores a received value exactly as it came, empty or not (received text is verified,
+    /// never trimmed).
     pub(crate) fn insert_received(&mut self, key: String, value: String) -> Option<String> {
         self.0.insert(key, value)
     }
@@ -62,13 +63,14 @@ impl Fields {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// The string to sign: every non-empty field but `signature`, sorted by key, joined as
-    /// `k=v&k=v` with values raw (no URL encoding, no escaping: braces, Chinese text and the
-    /// CR LF inside `signPubKeyCert` stay as they are).
+    /// The string to sign: every field but `signature`, sorted by key, joined as `k=v&k=v`
+    /// with values raw (no URL encoding, no escaping: braces, Chinese text and the CR LF
+    /// inside `signPubKeyCert` stay as they are). Fields built here are never empty; an
+    /// empty field received in an answer is signed as `k=`, as the SDKs verify it.
     pub fn string_to_sign(&self) -> String {
         let mut out = String::new();
         for (key, value) in self.iter() {
-            if key == SIGNATURE || value.is_empty() {
+            if key == SIGNATURE {
                 continue;
             }
             if !out.is_empty() {
@@ -112,6 +114,14 @@ mod tests {
             fields.string_to_sign(),
             "Zeta=upper case sorts first&merId=888888888888888&sysReserved={aaa=a&bbb=b}&version=5.1.0"
         );
+    }
+
+    #[test]
+    fn an_empty_received_value_is_signed_as_received() {
+        let mut fields = Fields::new();
+        fields.insert_received("a".to_string(), String::new());
+        fields.insert_received("b".to_string(), " 1 ".to_string());
+        assert_eq!(fields.string_to_sign(), "a=&b= 1 ");
     }
 
     #[test]
