@@ -97,6 +97,11 @@ fn the_pfx_gives_the_key_and_the_cert_id() {
     let signer = RsaCertificateSigner::from_pkcs12(&fixture("rsa_merchant.pfx"), "000000").unwrap();
     assert_eq!(signer.cert_id(), Some("69903319370"));
     assert!(RsaCertificateSigner::from_pkcs12(&fixture("rsa_merchant.pfx"), "wrong").is_err());
+    // UnionPay's own test PFX use the legacy encryption (RC2-40 for the certificate, 3DES
+    // for the key).
+    let legacy =
+        RsaCertificateSigner::from_pkcs12(&fixture("rsa_merchant_legacy.pfx"), "000000").unwrap();
+    assert_eq!(legacy.cert_id(), Some("69903319370"));
     let other = rsa::PrivateKey::from_pkcs8_der(&fixture("rsa_bank.pk8")).unwrap();
     assert!(RsaCertificateSigner::new(other, &cert("rsa_merchant.pem")).is_err());
 }
