@@ -13,7 +13,7 @@ mod back;
 mod common;
 mod file_download;
 mod front;
-mod names;
+pub mod names;
 mod notification;
 mod query;
 mod response_code;
@@ -25,7 +25,6 @@ pub use file_download::{
     DeliveredFile, FileDownloadError, FileDownloadOutcome, FileDownloadRequest,
 };
 pub use front::{FrontPayment, FrontPaymentKind};
-pub use names::*;
 pub use notification::{NotificationError, NotifiedOutcome, ResultNotification, read_notification};
 pub use query::{OriginalState, QueriedTransaction, QueryOutcome, QueryRequest};
 pub use response_code::{CodeClass, classify};
