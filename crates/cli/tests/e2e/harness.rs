@@ -329,6 +329,17 @@ impl World {
         Store::connect(&self.db_url()).await.expect("store")
     }
 
+    /// Every text value of every table, as `(table, text)`: for proving what is not stored.
+    pub async fn dump_text(&self) -> Vec<(String, String)> {
+        let store = self.store().await;
+        let dump = store
+            .dump_text_for_test()
+            .await
+            .expect("dumps the database");
+        store.close().await;
+        dump
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -341,12 +341,7 @@ pub async fn identity_plain_values_never_stored_or_logged(world: &mut World) {
             crate::mandates::CERTIFICATE_NO,
         ])
         .collect();
-    let store = world.store().await;
-    let dump = store
-        .dump_text_for_test()
-        .await
-        .expect("dumps the database");
-    store.close().await;
+    let dump = world.dump_text().await;
     assert!(
         dump.iter()
             .any(|(table, _)| table == "identity_verifications"),

@@ -257,12 +257,7 @@ async fn assert_fingerprint_keyed(world: &World, idempotency_key: &str, body: &s
     use sha2::{Digest, Sha256};
     let plain_request = hex::encode(Sha256::digest(format!("POST\n/v1/payments\n{body}")));
     let plain_body = hex::encode(Sha256::digest(body));
-    let store = world.store().await;
-    let dump = store
-        .dump_text_for_test()
-        .await
-        .expect("dumps the database");
-    store.close().await;
+    let dump = world.dump_text().await;
     let kept: Vec<&String> = dump
         .iter()
         .filter(|(table, text)| table == "idempotency_keys" && text.contains(idempotency_key))
