@@ -7,7 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The JSON reader and writer and the signatures, run with {@code java unipay.client.UnitTests}. */
+/**
+ * The JSON reader and writer, the signatures and the example endpoint: compiled with the library
+ * and {@code examples/}, run with {@code java unipay.client.UnitTests}.
+ */
 public final class UnitTests {
     private static int passed;
     private static int failed;
@@ -29,6 +32,7 @@ public final class UnitTests {
         test("notification signatures verify and refuse tampering", UnitTests::notificationSignature);
         test("return URLs verify and refuse tampering, staleness and reshaping", UnitTests::returnUrlSignature);
         test("an error envelope becomes an ApiException with its code", UnitTests::errorEnvelope);
+        test("the notification endpoint example acknowledges once and refuses forgeries", UnitTests::notificationEndpointExample);
         System.out.println(passed + " passed, " + failed + " failed");
         if (failed > 0) {
             System.exit(1);
@@ -215,5 +219,19 @@ public final class UnitTests {
         ApiException proxy = ApiException.fromAnswer(502, "<html>Bad Gateway</html>");
         assertEquals("unknown", proxy.getCode());
         assertEquals("<html>Bad Gateway</html>", proxy.getErrorMessage());
+    }
+
+    /** The example lives in the default package, which a named package reaches by reflection only. */
+    private static void notificationEndpointExample() throws Exception {
+        Class<?> example = Class.forName("NotificationEndpoint");
+        Object endpoint = example.getConstructor(String.class).newInstance("s");
+        java.lang.reflect.Method handle = example.getMethod("handle", String.class, byte[].class);
+        byte[] body = "{\"id\":\"evt_1\",\"type\":\"refund.succeeded\",\"data\":{\"id\":\"rfd_1\"}}"
+                .getBytes(StandardCharsets.UTF_8);
+        String header = notificationHeader("s", System.currentTimeMillis() / 1000, body);
+        assertEquals(200, handle.invoke(endpoint, header, body));
+        assertEquals(200, handle.invoke(endpoint, header, body));
+        assertEquals(400, handle.invoke(endpoint, header, "{}".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(400, handle.invoke(endpoint, null, body));
     }
 }
