@@ -1,6 +1,7 @@
 """The client against a running unipay and its bank simulator: the operations match the
 served OpenAPI document; a payment is created, paid at the simulated bank, notified and
-verified; its return URL verifies; a refund succeeds; refusals surface as ApiError codes.
+verified; its return URL verifies; a refund succeeds and is notified; a retried create with its
+Idempotency-Key answers the same payment; refusals surface as ApiError codes.
 
 Reads UNIPAY_BASE_URL, UNIPAY_APP_ID, UNIPAY_APP_SECRET and UNIPAY_BANKSIM_URL."""
 
@@ -193,7 +194,15 @@ def main():
     listed = client.list_payment_refunds(payment.id)
     assert [r.id for r in listed.refunds] == [refund.id], listed
     assert client.get_payment(payment.id).refunded_amount == 200
-    print(f"refund: {refund.id} succeeded")
+    notified = wait_for_event(events, "refund.succeeded", refund.id)
+    assert notified.refund.amount == 200 and notified.refund.payment_id == payment.id, notified
+    print(f"refund: {refund.id} succeeded, refund.succeeded {notified.id} verified")
+
+    key = secrets.token_hex(16)
+    first = client.create_payment(f"PY-{secrets.token_hex(6)}", 1, "idempotent", idempotency_key=key)
+    again = client.create_payment(first.out_trade_no, 1, "idempotent", idempotency_key=key)
+    assert again.id == first.id, (first, again)
+    print("idempotency: a retried create with its key answers the same payment")
 
     endpoint.shutdown()
     print("python client: all checks passed")

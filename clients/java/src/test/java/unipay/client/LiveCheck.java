@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
 /**
  * The client against a running unipay and its bank simulator: the operations match the served
  * OpenAPI document; a payment is created, paid at the simulated bank, notified and verified;
- * its return URL verifies; a refund succeeds; refusals surface as ApiException codes.
+ * its return URL verifies; a refund succeeds and is notified; a retried create with its
+ * Idempotency-Key answers the same payment; refusals surface as ApiException codes.
  *
  * <p>Reads UNIPAY_BASE_URL, UNIPAY_APP_ID, UNIPAY_APP_SECRET and UNIPAY_BANKSIM_URL.
  */
@@ -92,7 +93,16 @@ public final class LiveCheck {
         UnitTests.assertEquals(1, listed.getRefunds().size());
         UnitTests.assertEquals(refund.getId(), listed.getRefunds().get(0).getId());
         UnitTests.assertEquals(200L, client.getPayment(payment.getId()).getRefundedAmount());
-        System.out.println("refund: " + refund.getId() + " succeeded");
+        Event refunded = waitForEvent(notifications, "refund.succeeded", refund.getId());
+        UnitTests.assertEquals(200L, refunded.getRefund().getAmount());
+        UnitTests.assertEquals(payment.getId(), refunded.getRefund().getPaymentId());
+        System.out.println("refund: " + refund.getId() + " succeeded, refund.succeeded " + refunded.getId() + " verified");
+
+        String key = token() + token();
+        Payment first = client.createPayment(new CreatePayment("JAVA-" + token(), 1, "idempotent"), key);
+        Payment again = client.createPayment(new CreatePayment(first.getOutTradeNo(), 1, "idempotent"), key);
+        UnitTests.assertEquals(first.getId(), again.getId());
+        System.out.println("idempotency: a retried create with its key answers the same payment");
 
         endpoint.stop(0);
         System.out.println("java client: all checks passed");
