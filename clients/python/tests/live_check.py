@@ -6,6 +6,7 @@ Idempotency-Key answers the same payment; refusals surface as ApiError codes.
 Reads UNIPAY_BASE_URL, UNIPAY_APP_ID, UNIPAY_APP_SECRET and UNIPAY_BANKSIM_URL."""
 
 import html
+import inspect
 import json
 import os
 import queue
@@ -36,8 +37,45 @@ def documented_operations(document):
     }
 
 
-def check_operations_match_the_document(client):
-    documented = documented_operations(client.openapi_document())
+# Each typed answer names exactly the members its schema documents.
+ANSWER_SCHEMAS = {
+    unipay.Payment: "Payment", unipay.Refund: "Refund", unipay.RefundList: "RefundList",
+    unipay.RefundBatch: "RefundBatch", unipay.DebitBatch: "DebitBatch",
+    unipay.Mandate: "Mandate", unipay.IdentityVerification: "IdentityVerification",
+    unipay.TransactionPage: "TransactionPage", unipay.ChannelTransactions: "ChannelTransactions",
+    unipay.Event: "PaymentEvent",
+}
+
+# Each create method takes exactly the members its request schema documents, besides the path's
+# id and the Idempotency-Key.
+REQUEST_SCHEMAS = {
+    "create_payment": "CreatePayment", "capture_payment": "CapturePayment",
+    "confirm_kcode": "ConfirmKcode", "create_refund": "CreateRefund",
+    "create_refund_batch": "CreateRefundBatch", "create_mandate": "CreateMandate",
+    "create_debit": "CreateDebit", "create_debit_batch": "CreateDebitBatch",
+    "create_identity_verification": "CreateIdentityVerification",
+}
+NOT_BODY_PARAMETERS = {"self", "payment_id", "mandate_id", "idempotency_key"}
+
+
+def check_types_match_the_document(document):
+    schemas = document["components"]["schemas"]
+    for model, schema in ANSWER_SCHEMAS.items():
+        documented = set(schemas[schema]["properties"])
+        assert set(model.FIELDS) == documented, (
+            f"{model.__name__}: lacks {documented - set(model.FIELDS)}, "
+            f"has undocumented {set(model.FIELDS) - documented}")
+    for method, schema in REQUEST_SCHEMAS.items():
+        taken = set(inspect.signature(getattr(unipay.Client, method)).parameters)
+        taken -= NOT_BODY_PARAMETERS
+        documented = set(schemas[schema]["properties"])
+        assert taken == documented, (
+            f"Client.{method}: lacks {documented - taken}, has undocumented {taken - documented}")
+    print(f"types: {len(ANSWER_SCHEMAS)} answers and {len(REQUEST_SCHEMAS)} requests as documented")
+
+
+def check_operations_match_the_document(document):
+    documented = documented_operations(document)
     declared = unipay.OPERATIONS
     missing = {k: v for k, v in documented.items() if declared.get(k) != v}
     undocumented = {k: v for k, v in declared.items() if documented.get(k) != v}
@@ -154,7 +192,9 @@ def main():
     secret = os.environ["UNIPAY_APP_SECRET"]
     client = unipay.Client(base_url, os.environ["UNIPAY_APP_ID"], secret)
 
-    check_operations_match_the_document(client)
+    document = client.openapi_document()
+    check_operations_match_the_document(document)
+    check_types_match_the_document(document)
 
     endpoint, events = start_notification_endpoint(secret)
     notify_url = f"http://127.0.0.1:{endpoint.server_address[1]}/unipay/notify"

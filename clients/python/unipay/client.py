@@ -8,8 +8,8 @@ import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Optional
 
-from .models import (DebitBatch, IdentityVerification, Mandate, Payment, Refund, RefundBatch,
-                     RefundList, TransactionPage)
+from .models import (ChannelTransactions, DebitBatch, IdentityVerification, Mandate, Payment,
+                     Refund, RefundBatch, RefundList, TransactionPage)
 from .operations import OPERATIONS
 from .signing import sign_request
 
@@ -125,11 +125,21 @@ class Client:
 
     # Mandates and debits
 
-    def create_mandate(self, fields: Dict[str, Any],
+    def create_mandate(self, out_mandate_no: str, customer_ref: str, card_type: str,
+                       certificate_type: str, certificate_no: str, expires_on: str,
+                       max_amount_per_debit: Optional[int] = None,
+                       notify_url: Optional[str] = None, return_url: Optional[str] = None,
                        idempotency_key: Optional[str] = None) -> Mandate:
-        """``fields``: ``out_mandate_no, customer_ref, card_type, certificate_type,
-        certificate_no, expires_on, max_amount_per_debit?, notify_url?, return_url?``."""
-        return Mandate(self.call("createMandate", body=fields, idempotency_key=idempotency_key))
+        """``card_type`` "1" (debit) or "3" (credit); ``expires_on`` YYYY-MM-DD, the last day.
+        Send the customer to the answer's ``sign_url``."""
+        body = _drop_none({
+            "out_mandate_no": out_mandate_no, "customer_ref": customer_ref,
+            "card_type": card_type, "certificate_type": certificate_type,
+            "certificate_no": certificate_no, "expires_on": expires_on,
+            "max_amount_per_debit": max_amount_per_debit, "notify_url": notify_url,
+            "return_url": return_url,
+        })
+        return Mandate(self.call("createMandate", body=body, idempotency_key=idempotency_key))
 
     def get_mandate(self, mandate_id: str, sync: bool = False) -> Mandate:
         query = {"sync": "true"} if sync else None
@@ -157,12 +167,22 @@ class Client:
 
     # Identity verification
 
-    def create_identity_verification(self, fields: Dict[str, Any],
+    def create_identity_verification(self, out_verify_no: str, mode: str, customer_type: str,
+                                     name: str, certificate_type: str, certificate_no: str,
+                                     card_no: str, mobile: Optional[str] = None,
+                                     notify_url: Optional[str] = None,
+                                     return_url: Optional[str] = None,
                                      idempotency_key: Optional[str] = None
                                      ) -> IdentityVerification:
-        """``fields``: ``out_verify_no, mode, customer_type, name, certificate_type,
-        certificate_no, card_no, mobile?, notify_url?, return_url?``."""
-        return IdentityVerification(self.call("createIdentityVerification", body=fields,
+        """``mode`` "redirect" (send the customer to ``verify_url``) or "direct";
+        ``customer_type`` "person" or "company"."""
+        body = _drop_none({
+            "out_verify_no": out_verify_no, "mode": mode, "customer_type": customer_type,
+            "name": name, "certificate_type": certificate_type,
+            "certificate_no": certificate_no, "card_no": card_no, "mobile": mobile,
+            "notify_url": notify_url, "return_url": return_url,
+        })
+        return IdentityVerification(self.call("createIdentityVerification", body=body,
                                               idempotency_key=idempotency_key))
 
     def get_identity_verification(self, verification_id: str) -> IdentityVerification:
@@ -182,10 +202,10 @@ class Client:
 
     def list_channel_transactions(self, channel_account: str, date: str,
                                   start_hour: Optional[int] = None,
-                                  end_hour: Optional[int] = None) -> TransactionPage:
+                                  end_hour: Optional[int] = None) -> ChannelTransactions:
         query = _drop_none({"channel_account": channel_account, "date": date,
                             "start_hour": start_hour, "end_hour": end_hour})
-        return TransactionPage(self.call("listChannelTransactions", query=query))
+        return ChannelTransactions(self.call("listChannelTransactions", query=query))
 
     def openapi_document(self) -> Dict[str, Any]:
         return self.call("getOpenApiDocument")

@@ -76,11 +76,15 @@ class IdentityVerification(ApiObject):
 
 
 class TransactionPage(ApiObject):
-    """``/v1/transactions`` (``data``, ``next_cursor``) or ``/v1/channel-transactions``
-    (``records``, ``unreadable``)."""
+    """A page of the app's payments and refunds; pass ``next_cursor`` on for the next."""
 
-    FIELDS = ("data", "next_cursor", "channel_account", "date", "start_hour", "end_hour",
-              "records", "unreadable")
+    FIELDS = ("data", "next_cursor")
+
+
+class ChannelTransactions(ApiObject):
+    """The bank's own record of a channel account's day."""
+
+    FIELDS = ("channel_account", "date", "start_hour", "end_hour", "records", "unreadable")
 
 
 class Event(ApiObject):
