@@ -27,35 +27,35 @@ public class ApiObject {
     }
 
     /** A string member, or null when absent or null. */
-    public String getString(String name) {
+    public String stringMember(String name) {
         return member(name, String.class);
     }
 
     /** An integer member, or null when absent or null. */
-    public Long getLong(String name) {
+    public Long longMember(String name) {
         return member(name, Long.class);
     }
 
     /** An integer member that the document says is always present. */
-    public long getRequiredLong(String name) {
-        Long value = getLong(name);
+    public long requiredLongMember(String name) {
+        Long value = longMember(name);
         if (value == null) {
             throw new UnipayException("the answer lacks " + name + ": " + raw);
         }
         return value;
     }
 
-    public Boolean getBoolean(String name) {
+    public Boolean booleanMember(String name) {
         return member(name, Boolean.class);
     }
 
     @SuppressWarnings("unchecked")
-    public Map<String, Object> getObject(String name) {
+    public Map<String, Object> objectMember(String name) {
         return member(name, Map.class);
     }
 
     @SuppressWarnings("unchecked")
-    public List<Object> getList(String name) {
+    public List<Object> listMember(String name) {
         return member(name, List.class);
     }
 

@@ -10,28 +10,28 @@ public final class ChannelTransactions extends ApiObject {
     }
 
     public String getChannelAccount() {
-        return getString("channel_account");
+        return stringMember("channel_account");
     }
 
     public String getDate() {
-        return getString("date");
+        return stringMember("date");
     }
 
     public Long getStartHour() {
-        return getLong("start_hour");
+        return longMember("start_hour");
     }
 
     public Long getEndHour() {
-        return getLong("end_hour");
+        return longMember("end_hour");
     }
 
     /** Each record as a JSON object. */
     public List<Object> getRecords() {
-        return getList("records");
+        return listMember("records");
     }
 
     /** The lines of the bank's file that could not be read, with the reason. */
     public List<Object> getUnreadable() {
-        return getList("unreadable");
+        return listMember("unreadable");
     }
 }

@@ -10,55 +10,55 @@ public final class DebitBatch extends ApiObject {
     }
 
     public String getId() {
-        return getString("id");
+        return stringMember("id");
     }
 
     public String getOutBatchNo() {
-        return getString("out_batch_no");
+        return stringMember("out_batch_no");
     }
 
     public String getStatus() {
-        return getString("status");
+        return stringMember("status");
     }
 
     public Long getLineCount() {
-        return getLong("line_count");
+        return longMember("line_count");
     }
 
     public Long getTotalAmount() {
-        return getLong("total_amount");
+        return longMember("total_amount");
     }
 
     public Long getSucceededCount() {
-        return getLong("succeeded_count");
+        return longMember("succeeded_count");
     }
 
     public Long getSucceededAmount() {
-        return getLong("succeeded_amount");
+        return longMember("succeeded_amount");
     }
 
     public Long getFailedCount() {
-        return getLong("failed_count");
+        return longMember("failed_count");
     }
 
     public Long getFailedAmount() {
-        return getLong("failed_amount");
+        return longMember("failed_amount");
     }
 
     public String getReason() {
-        return getString("reason");
+        return stringMember("reason");
     }
 
     public String getCreatedAt() {
-        return getString("created_at");
+        return stringMember("created_at");
     }
 
     public String getFinishedAt() {
-        return getString("finished_at");
+        return stringMember("finished_at");
     }
 
     /** Each line as a JSON object. */
     public List<Object> getLines() {
-        return getList("lines");
+        return listMember("lines");
     }
 }

@@ -12,20 +12,20 @@ public final class Event extends ApiObject {
     }
 
     public String getId() {
-        return getString("id");
+        return stringMember("id");
     }
 
     /** E.g. {@code payment.succeeded}, {@code refund.succeeded}, {@code mandate.active}. */
     public String getType() {
-        return getString("type");
+        return stringMember("type");
     }
 
     public String getCreatedAt() {
-        return getString("created_at");
+        return stringMember("created_at");
     }
 
     public Map<String, Object> getData() {
-        return getObject("data");
+        return objectMember("data");
     }
 
     /** The payment of a {@code payment.*} event; null for other events. */

@@ -9,86 +9,91 @@ public final class IdentityVerification extends ApiObject {
     }
 
     public String getId() {
-        return getString("id");
+        return stringMember("id");
+    }
+
+    /** Always "identity_verification". */
+    public String getObject() {
+        return stringMember("object");
     }
 
     public String getAppId() {
-        return getString("app_id");
+        return stringMember("app_id");
     }
 
     public String getOutVerifyNo() {
-        return getString("out_verify_no");
+        return stringMember("out_verify_no");
     }
 
     public String getMode() {
-        return getString("mode");
+        return stringMember("mode");
     }
 
     public String getCustomerType() {
-        return getString("customer_type");
+        return stringMember("customer_type");
     }
 
     public String getStatus() {
-        return getString("status");
+        return stringMember("status");
     }
 
     public String getNameMasked() {
-        return getString("name_masked");
+        return stringMember("name_masked");
     }
 
     public String getCertificateType() {
-        return getString("certificate_type");
+        return stringMember("certificate_type");
     }
 
     public String getCertificateNoMasked() {
-        return getString("certificate_no_masked");
+        return stringMember("certificate_no_masked");
     }
 
     public String getCardNoMasked() {
-        return getString("card_no_masked");
+        return stringMember("card_no_masked");
     }
 
     public String getMobileMasked() {
-        return getString("mobile_masked");
+        return stringMember("mobile_masked");
     }
 
     public String getVerifyUrl() {
-        return getString("verify_url");
+        return stringMember("verify_url");
     }
 
     public String getChannelVerifyNo() {
-        return getString("channel_verify_no");
+        return stringMember("channel_verify_no");
     }
 
     public String getReasonCode() {
-        return getString("reason_code");
+        return stringMember("reason_code");
     }
 
     public String getReason() {
-        return getString("reason");
+        return stringMember("reason");
     }
 
     public String getRepeatOf() {
-        return getString("repeat_of");
+        return stringMember("repeat_of");
     }
 
     public Boolean getSeenBefore() {
-        return getBoolean("seen_before");
+        return booleanMember("seen_before");
     }
 
     public String getNotifyUrl() {
-        return getString("notify_url");
+        return stringMember("notify_url");
     }
 
     public String getReturnUrl() {
-        return getString("return_url");
+        return stringMember("return_url");
     }
 
     public String getCreatedAt() {
-        return getString("created_at");
+        return stringMember("created_at");
     }
 
     public String getFinishedAt() {
-        return getString("finished_at");
+        return stringMember("finished_at");
     }
 }

@@ -9,83 +9,83 @@ public final class Mandate extends ApiObject {
     }
 
     public String getId() {
-        return getString("id");
+        return stringMember("id");
     }
 
     public String getAppId() {
-        return getString("app_id");
+        return stringMember("app_id");
     }
 
     public String getOutMandateNo() {
-        return getString("out_mandate_no");
+        return stringMember("out_mandate_no");
     }
 
     public String getStatus() {
-        return getString("status");
+        return stringMember("status");
     }
 
     public String getCustomerRef() {
-        return getString("customer_ref");
+        return stringMember("customer_ref");
     }
 
     public String getCardType() {
-        return getString("card_type");
+        return stringMember("card_type");
     }
 
     public String getCardMasked() {
-        return getString("card_masked");
+        return stringMember("card_masked");
     }
 
     public String getCertificateType() {
-        return getString("certificate_type");
+        return stringMember("certificate_type");
     }
 
     public String getCertificateNoMasked() {
-        return getString("certificate_no_masked");
+        return stringMember("certificate_no_masked");
     }
 
     public String getExpiresOn() {
-        return getString("expires_on");
+        return stringMember("expires_on");
     }
 
     public Long getMaxAmountPerDebit() {
-        return getLong("max_amount_per_debit");
+        return longMember("max_amount_per_debit");
     }
 
     /** Where to send the customer to sign. */
     public String getSignUrl() {
-        return getString("sign_url");
+        return stringMember("sign_url");
     }
 
     public String getChannelSignNo() {
-        return getString("channel_sign_no");
+        return stringMember("channel_sign_no");
     }
 
     public String getAgentSignNo() {
-        return getString("agent_sign_no");
+        return stringMember("agent_sign_no");
     }
 
     public String getFailureReason() {
-        return getString("failure_reason");
+        return stringMember("failure_reason");
     }
 
     public String getNotifyUrl() {
-        return getString("notify_url");
+        return stringMember("notify_url");
     }
 
     public String getReturnUrl() {
-        return getString("return_url");
+        return stringMember("return_url");
     }
 
     public String getCreatedAt() {
-        return getString("created_at");
+        return stringMember("created_at");
     }
 
     public String getSignedAt() {
-        return getString("signed_at");
+        return stringMember("signed_at");
     }
 
     public String getEndedAt() {
-        return getString("ended_at");
+        return stringMember("ended_at");
     }
 }

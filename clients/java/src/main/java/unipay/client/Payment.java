@@ -9,92 +9,92 @@ public final class Payment extends ApiObject {
     }
 
     public String getId() {
-        return getString("id");
+        return stringMember("id");
     }
 
     public String getAppId() {
-        return getString("app_id");
+        return stringMember("app_id");
     }
 
     public String getOutTradeNo() {
-        return getString("out_trade_no");
+        return stringMember("out_trade_no");
     }
 
     public long getAmount() {
-        return getRequiredLong("amount");
+        return requiredLongMember("amount");
     }
 
     public String getCurrency() {
-        return getString("currency");
+        return stringMember("currency");
     }
 
     public String getSubject() {
-        return getString("subject");
+        return stringMember("subject");
     }
 
     /** created, pending, succeeded, failed, closed, authorized or cancelled. */
     public String getStatus() {
-        return getString("status");
+        return stringMember("status");
     }
 
     public String getChannel() {
-        return getString("channel");
+        return stringMember("channel");
     }
 
     public String getChannelOrderNo() {
-        return getString("channel_order_no");
+        return stringMember("channel_order_no");
     }
 
     public String getChannelTradeNo() {
-        return getString("channel_trade_no");
+        return stringMember("channel_trade_no");
     }
 
     public String getAccountingDate() {
-        return getString("accounting_date");
+        return stringMember("accounting_date");
     }
 
     public String getPaidAt() {
-        return getString("paid_at");
+        return stringMember("paid_at");
     }
 
     /** Where to send the consumer to pay. */
     public String getCashierUrl() {
-        return getString("cashier_url");
+        return stringMember("cashier_url");
     }
 
     public String getReturnUrl() {
-        return getString("return_url");
+        return stringMember("return_url");
     }
 
     public String getNotifyUrl() {
-        return getString("notify_url");
+        return stringMember("notify_url");
     }
 
     public String getExpiresAt() {
-        return getString("expires_at");
+        return stringMember("expires_at");
     }
 
     public String getCreatedAt() {
-        return getString("created_at");
+        return stringMember("created_at");
     }
 
     public Map<String, Object> getMetadata() {
-        return getObject("metadata");
+        return objectMember("metadata");
     }
 
     public String getCapture() {
-        return getString("capture");
+        return stringMember("capture");
     }
 
     public Long getCapturedAmount() {
-        return getLong("captured_amount");
+        return longMember("captured_amount");
     }
 
     public long getRefundedAmount() {
-        return getRequiredLong("refunded_amount");
+        return requiredLongMember("refunded_amount");
     }
 
     public Map<String, Object> getKcode() {
-        return getObject("kcode");
+        return objectMember("kcode");
     }
 }

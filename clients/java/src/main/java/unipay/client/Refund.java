@@ -9,54 +9,54 @@ public final class Refund extends ApiObject {
     }
 
     public String getId() {
-        return getString("id");
+        return stringMember("id");
     }
 
     public String getPaymentId() {
-        return getString("payment_id");
+        return stringMember("payment_id");
     }
 
     public String getOutRefundNo() {
-        return getString("out_refund_no");
+        return stringMember("out_refund_no");
     }
 
     public long getAmount() {
-        return getRequiredLong("amount");
+        return requiredLongMember("amount");
     }
 
     public String getCurrency() {
-        return getString("currency");
+        return stringMember("currency");
     }
 
     public String getReason() {
-        return getString("reason");
+        return stringMember("reason");
     }
 
     public String getStatus() {
-        return getString("status");
+        return stringMember("status");
     }
 
     public String getChannelRefundNo() {
-        return getString("channel_refund_no");
+        return stringMember("channel_refund_no");
     }
 
     public String getAccountingDate() {
-        return getString("accounting_date");
+        return stringMember("accounting_date");
     }
 
     public String getFailureReason() {
-        return getString("failure_reason");
+        return stringMember("failure_reason");
     }
 
     public String getBatchId() {
-        return getString("batch_id");
+        return stringMember("batch_id");
     }
 
     public String getCreatedAt() {
-        return getString("created_at");
+        return stringMember("created_at");
     }
 
     public String getFinishedAt() {
-        return getString("finished_at");
+        return stringMember("finished_at");
     }
 }

@@ -10,10 +10,10 @@ public final class RefundList extends ApiObject {
     }
 
     public String getPaymentId() {
-        return getString("payment_id");
+        return stringMember("payment_id");
     }
 
     public List<Refund> getRefunds() {
-        return listOf(getList("refunds"), Refund::new);
+        return listOf(listMember("refunds"), Refund::new);
     }
 }

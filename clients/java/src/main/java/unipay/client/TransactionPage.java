@@ -11,11 +11,11 @@ public final class TransactionPage extends ApiObject {
 
     /** Each transaction as a JSON object: kind, id, out_no, amount, status, payment_id, created_at. */
     public List<Object> getData() {
-        return getList("data");
+        return listMember("data");
     }
 
     /** Pass as {@code cursor} for the next page; null on the last page. */
     public String getNextCursor() {
-        return getString("next_cursor");
+        return stringMember("next_cursor");
     }
 }

@@ -93,12 +93,9 @@ public final class UnipayClient {
         return new Payment(call(Operation.CANCEL_PAYMENT, paymentId, null, null, null));
     }
 
-    /**
-     * Pays a K-code payment with the code the consumer received: {@code verify_code,
-     * account_name, certificate_type, certificate_no, exp_date?, cvv2?}.
-     */
-    public Payment confirmKcode(String paymentId, Map<String, Object> confirmation) {
-        return new Payment(call(Operation.CONFIRM_KCODE, paymentId, null, confirmation, null));
+    /** Pays a K-code payment with the code the consumer received. */
+    public Payment confirmKcode(String paymentId, ConfirmKcode confirmation) {
+        return new Payment(call(Operation.CONFIRM_KCODE, paymentId, null, confirmation.body(), null));
     }
 
     public Payment resendKcode(String paymentId) {
@@ -138,12 +135,8 @@ public final class UnipayClient {
 
     // Mandates and debits
 
-    /**
-     * {@code mandate}: {@code out_mandate_no, customer_ref, card_type, certificate_type,
-     * certificate_no, expires_on, max_amount_per_debit?, notify_url?, return_url?}.
-     */
-    public Mandate createMandate(Map<String, Object> mandate, String idempotencyKey) {
-        return new Mandate(call(Operation.CREATE_MANDATE, null, null, mandate, idempotencyKey));
+    public Mandate createMandate(CreateMandate mandate, String idempotencyKey) {
+        return new Mandate(call(Operation.CREATE_MANDATE, null, null, mandate.body(), idempotencyKey));
     }
 
     public Mandate getMandate(String mandateId, boolean sync) {
@@ -154,9 +147,8 @@ public final class UnipayClient {
         return new Mandate(call(Operation.CANCEL_MANDATE, mandateId, null, null, null));
     }
 
-    /** {@code debit}: {@code out_trade_no, amount, subject, notify_url?}. */
-    public Payment createDebit(String mandateId, Map<String, Object> debit, String idempotencyKey) {
-        return new Payment(call(Operation.CREATE_DEBIT, mandateId, null, debit, idempotencyKey));
+    public Payment createDebit(String mandateId, CreateDebit debit, String idempotencyKey) {
+        return new Payment(call(Operation.CREATE_DEBIT, mandateId, null, debit.body(), idempotencyKey));
     }
 
     /** {@code lines}: each {@code {mandate_id, out_trade_no, amount, subject}}. */
@@ -170,12 +162,8 @@ public final class UnipayClient {
 
     // Identity verification
 
-    /**
-     * {@code verification}: {@code out_verify_no, mode, customer_type, name, certificate_type,
-     * certificate_no, card_no, mobile?, notify_url?, return_url?}.
-     */
-    public IdentityVerification createIdentityVerification(Map<String, Object> verification, String idempotencyKey) {
-        return new IdentityVerification(call(Operation.CREATE_IDENTITY_VERIFICATION, null, null, verification, idempotencyKey));
+    public IdentityVerification createIdentityVerification(CreateIdentityVerification verification, String idempotencyKey) {
+        return new IdentityVerification(call(Operation.CREATE_IDENTITY_VERIFICATION, null, null, verification.body(), idempotencyKey));
     }
 
     public IdentityVerification getIdentityVerification(String verificationId) {

@@ -5,6 +5,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.net.HttpURLConnection;
 import java.net.InetSocketAddress;
 import java.net.URL;
@@ -13,7 +16,9 @@ import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +46,9 @@ public final class LiveCheck {
         String secret = required("UNIPAY_APP_SECRET");
         UnipayClient client = new UnipayClient(baseUrl, required("UNIPAY_APP_ID"), secret);
 
-        checkOperationsMatchTheDocument(client);
+        Map<String, Object> document = client.openApiDocument();
+        checkOperationsMatchTheDocument(document);
+        checkTypesMatchTheDocument(document);
 
         NotificationVerifier verifier = new NotificationVerifier(secret);
         BlockingQueue<Object> notifications = new LinkedBlockingQueue<Object>();
@@ -121,9 +128,9 @@ public final class LiveCheck {
     }
 
     @SuppressWarnings("unchecked")
-    private static void checkOperationsMatchTheDocument(UnipayClient client) {
+    private static void checkOperationsMatchTheDocument(Map<String, Object> document) {
         Map<String, String> documented = new TreeMap<String, String>();
-        Map<String, Object> paths = (Map<String, Object>) client.openApiDocument().get("paths");
+        Map<String, Object> paths = (Map<String, Object>) document.get("paths");
         for (Map.Entry<String, Object> path : paths.entrySet()) {
             for (Map.Entry<String, Object> method : ((Map<String, Object>) path.getValue()).entrySet()) {
                 if (method.getKey().matches("get|post|put|patch|delete")) {
@@ -143,6 +150,79 @@ public final class LiveCheck {
         UnitTests.assertTrue(missing.isEmpty(), "documented but not implemented as documented: " + missing);
         UnitTests.assertTrue(undocumented.isEmpty(), "called but not documented: " + undocumented);
         System.out.println("operations: all " + documented.size() + " documented operations implemented");
+    }
+
+    /** Typed answers: each getter names a member of the schema of the class's name, and each member has one. */
+    private static final Class<?>[] ANSWERS = {
+        Payment.class, Refund.class, RefundList.class, RefundBatch.class, DebitBatch.class, Mandate.class,
+        IdentityVerification.class, TransactionPage.class, ChannelTransactions.class,
+    };
+
+    /** Typed requests: the constructor and the fluent setters together write exactly the schema's members. */
+    private static final Class<?>[] REQUESTS = {
+        CreatePayment.class, CreateRefund.class, CreateMandate.class, CreateDebit.class, ConfirmKcode.class,
+        CreateIdentityVerification.class,
+    };
+
+    @SuppressWarnings("unchecked")
+    private static void checkTypesMatchTheDocument(Map<String, Object> document) throws Exception {
+        Map<String, Object> schemas = (Map<String, Object>) ((Map<String, Object>) document.get("components")).get("schemas");
+        for (Class<?> answer : ANSWERS) {
+            Set<String> named = new TreeSet<String>();
+            for (Method getter : answer.getDeclaredMethods()) {
+                if (Modifier.isPublic(getter.getModifiers()) && getter.getName().startsWith("get")
+                        && getter.getParameterTypes().length == 0) {
+                    named.add(snakeCase(getter.getName().substring(3)));
+                }
+            }
+            UnitTests.assertEquals(documentedMembers(schemas, answer), named);
+        }
+        for (Class<?> request : REQUESTS) {
+            Constructor<?> constructor = request.getConstructors()[0];
+            Object built = constructor.newInstance(sampleArguments(constructor.getParameterTypes()));
+            for (Method setter : request.getDeclaredMethods()) {
+                if (Modifier.isPublic(setter.getModifiers()) && setter.getReturnType() == request) {
+                    setter.invoke(built, sampleArguments(setter.getParameterTypes()));
+                }
+            }
+            Map<String, Object> body = (Map<String, Object>) request.getDeclaredMethod("body").invoke(built);
+            UnitTests.assertEquals(documentedMembers(schemas, request), new TreeSet<String>(body.keySet()));
+        }
+        System.out.println("types: " + ANSWERS.length + " answers and " + REQUESTS.length + " requests as documented");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Set<String> documentedMembers(Map<String, Object> schemas, Class<?> type) {
+        Map<String, Object> schema = (Map<String, Object>) schemas.get(type.getSimpleName());
+        UnitTests.assertTrue(schema != null, "the document has no schema " + type.getSimpleName());
+        return new TreeSet<String>(((Map<String, Object>) schema.get("properties")).keySet());
+    }
+
+    private static String snakeCase(String camel) {
+        StringBuilder out = new StringBuilder();
+        for (char c : camel.toCharArray()) {
+            if (Character.isUpperCase(c) && out.length() > 0) {
+                out.append('_');
+            }
+            out.append(Character.toLowerCase(c));
+        }
+        return out.toString();
+    }
+
+    private static Object[] sampleArguments(Class<?>[] types) {
+        Object[] arguments = new Object[types.length];
+        for (int i = 0; i < types.length; i++) {
+            if (types[i] == String.class) {
+                arguments[i] = "x";
+            } else if (types[i] == long.class || types[i] == Long.class) {
+                arguments[i] = 1L;
+            } else if (types[i] == Map.class) {
+                arguments[i] = new HashMap<String, Object>();
+            } else {
+                throw new AssertionError("no sample value of " + types[i]);
+            }
+        }
+        return arguments;
     }
 
     /** An endpoint as a business system would run it; verified events and refusals land in the queue. */
