@@ -92,7 +92,8 @@ def start_notification_endpoint(secret):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             try:
-                event = unipay.parse_notification(secret, self.headers.get("Unipay-Signature"), body)
+                header = self.headers.get("Unipay-Signature")
+                event = unipay.parse_notification(secret, header, body)
             except unipay.SignatureError as refused:
                 events.put(("refused", refused.reason))
                 self.send_response(400)
@@ -224,7 +225,7 @@ def main():
     expect_api_error("invalid_amount", lambda: client.create_payment(
         f"PY-{secrets.token_hex(6)}", 0, "nothing"))
     expect_api_error("payment_not_found", lambda: client.get_payment("pay_doesnotexist"))
-    print("errors: duplicate_out_trade_no, invalid_amount and payment_not_found surface as ApiError")
+    print("errors: duplicate_out_trade_no, invalid_amount and payment_not_found are ApiError codes")
 
     refund = client.create_refund(payment.id, f"PYR-{secrets.token_hex(6)}", 200, reason="退学")
     assert refund.payment_id == payment.id and refund.amount == 200, refund
@@ -239,7 +240,8 @@ def main():
     print(f"refund: {refund.id} succeeded, refund.succeeded {notified.id} verified")
 
     key = secrets.token_hex(16)
-    first = client.create_payment(f"PY-{secrets.token_hex(6)}", 1, "idempotent", idempotency_key=key)
+    first = client.create_payment(f"PY-{secrets.token_hex(6)}", 1, "idempotent",
+                                  idempotency_key=key)
     again = client.create_payment(first.out_trade_no, 1, "idempotent", idempotency_key=key)
     assert again.id == first.id, (first, again)
     print("idempotency: a retried create with its key answers the same payment")

@@ -45,7 +45,8 @@ class NotificationSignature(unittest.TestCase):
         self.assertEqual(self.reason("s", self.header(), b"{}", now=100), "mismatch")
         self.assertEqual(self.reason("s", self.header(), self.body, now=401), "stale")
         self.assertEqual(self.reason("s", self.header(), self.body, now=-201), "stale")
-        for header in ["nonsense", "", None, "t=100", "t=x,v1=00", "t=100,v1=00,x=1", "t=+100,v1=00"]:
+        for header in ["nonsense", "", None, "t=100", "t=x,v1=00", "t=100,v1=00,x=1",
+                       "t=+100,v1=00", "t=-,v1=00", "t=١٠٠,v1=00"]:
             self.assertEqual(self.reason("s", header, self.body, now=100), "malformed", header)
 
 

@@ -237,7 +237,8 @@ class Client:
         }
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        request = urllib.request.Request(self.base_url + path, data=data if method != "GET" else None,
+        request = urllib.request.Request(self.base_url + path,
+                                         data=None if method == "GET" else data,
                                          headers=headers, method=method)
         try:
             with self._opener.open(request, timeout=self.timeout) as response:

@@ -11,7 +11,8 @@ class ApiObject:
 
     def __init__(self, raw: Dict[str, Any]):
         if not isinstance(raw, dict):
-            raise TypeError(f"{type(self).__name__} expects a JSON object, got {type(raw).__name__}")
+            raise TypeError(
+                f"{type(self).__name__} expects a JSON object, got {type(raw).__name__}")
         self.raw = raw
 
     def __getattr__(self, name: str) -> Any:

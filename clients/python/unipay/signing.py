@@ -50,7 +50,8 @@ def _check_time(t: int, now: Optional[int], tolerance: int) -> None:
 
 def _parse_unix(text: str) -> int:
     # int() alone would take "+5", " 5" or "٥"; the server writes plain ASCII digits.
-    if not text or not (text.isascii() and (text.isdigit() or (text[0] == "-" and text[1:].isdigit()))):
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
         raise SignatureError("malformed", "the timestamp is not an integer")
     return int(text)
 
@@ -107,7 +108,8 @@ def verify_return_url(secret: str, url_or_query: str, now: Optional[int] = None,
     for expected_key, part in zip(RETURN_URL_SIGNED_KEYS, signed_parts):
         key, sep, value = part.partition("=")
         if key != expected_key or not sep:
-            raise SignatureError("malformed", f"expected {expected_key} among the signed parameters")
+            raise SignatureError("malformed",
+                                 f"expected {expected_key} among the signed parameters")
         values[key] = unquote_plus(value)
     expected = _hmac_hex(secret, "&".join(signed_parts).encode("utf-8"))
     if not hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8")):

@@ -163,7 +163,8 @@ public final class UnipayClient {
     // Identity verification
 
     public IdentityVerification createIdentityVerification(CreateIdentityVerification verification, String idempotencyKey) {
-        return new IdentityVerification(call(Operation.CREATE_IDENTITY_VERIFICATION, null, null, verification.body(), idempotencyKey));
+        return new IdentityVerification(
+                call(Operation.CREATE_IDENTITY_VERIFICATION, null, null, verification.body(), idempotencyKey));
     }
 
     public IdentityVerification getIdentityVerification(String verificationId) {

@@ -285,7 +285,8 @@ public final class LiveCheck {
     }
 
     private static void checkReturnUrl(UnipayClient client, NotificationVerifier verifier, Payment payment) throws Exception {
-        HttpURLConnection page = (HttpURLConnection) new URL(client.getBaseUrl() + "/pay/" + payment.getId() + "/result").openConnection();
+        URL resultPage = new URL(client.getBaseUrl() + "/pay/" + payment.getId() + "/result");
+        HttpURLConnection page = (HttpURLConnection) resultPage.openConnection();
         String html = new String(readAll(page.getInputStream()), StandardCharsets.UTF_8);
         Matcher link = Pattern.compile("class=\"button\" href=\"([^\"]*)\"").matcher(html);
         UnitTests.assertTrue(link.find(), "the result page links back to the merchant");

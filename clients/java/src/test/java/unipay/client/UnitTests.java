@@ -165,10 +165,14 @@ public final class UnitTests {
         assertEquals(null, notificationRefusal("s", header, body, 100));
         assertEquals(null, notificationRefusal("s", header, body, 400));
         assertEquals(SignatureException.Reason.MISMATCH, notificationRefusal("x", header, body, 100));
-        assertEquals(SignatureException.Reason.MISMATCH, notificationRefusal("s", header, "{}".getBytes(StandardCharsets.UTF_8), 100));
+        byte[] other = "{}".getBytes(StandardCharsets.UTF_8);
+        assertEquals(SignatureException.Reason.MISMATCH, notificationRefusal("s", header, other, 100));
         assertEquals(SignatureException.Reason.STALE, notificationRefusal("s", header, body, 401));
         assertEquals(SignatureException.Reason.STALE, notificationRefusal("s", header, body, -201));
-        for (String nonsense : new String[] {null, "", "nonsense", "t=100", "t=x,v1=00", "t=100,v1=00,x=1", "t=+100,v1=00", "t=١٠٠,v1=00"}) {
+        String[] malformed = {
+            null, "", "nonsense", "t=100", "t=x,v1=00", "t=100,v1=00,x=1", "t=+100,v1=00", "t=-,v1=00", "t=١٠٠,v1=00",
+        };
+        for (String nonsense : malformed) {
             assertEquals(SignatureException.Reason.MALFORMED, notificationRefusal("s", nonsense, body, 100));
         }
         assertEquals(SignatureException.Reason.MISMATCH, notificationRefusal("s", "t=100,v1=zz", body, 100));
@@ -201,11 +205,13 @@ public final class UnitTests {
         assertEquals(expected, values);
         assertEquals(null, returnUrlRefusal(returnUrl("https://shop.example/return?", SIGNED, "s"), 1299));
         assertEquals(SignatureException.Reason.MISMATCH, returnUrlRefusal(url.replace("succeeded", "failed"), 1000));
-        assertEquals(SignatureException.Reason.MISMATCH, returnUrlRefusal(returnUrl("https://shop.example/return?", SIGNED, "x"), 1000));
+        String otherSecret = returnUrl("https://shop.example/return?", SIGNED, "x");
+        assertEquals(SignatureException.Reason.MISMATCH, returnUrlRefusal(otherSecret, 1000));
         assertEquals(SignatureException.Reason.STALE, returnUrlRefusal(url, 1301));
         // The Rust client's substring search would take "xpayment_id=" as the start.
         String reshaped = "xpayment_id=pay_1&out_trade_no=T&status=succeeded&amount=500&t=1000";
-        assertEquals(SignatureException.Reason.MALFORMED, returnUrlRefusal(returnUrl("https://shop.example/return?", reshaped, "s"), 1000));
+        String reshapedUrl = returnUrl("https://shop.example/return?", reshaped, "s");
+        assertEquals(SignatureException.Reason.MALFORMED, returnUrlRefusal(reshapedUrl, 1000));
         assertEquals(SignatureException.Reason.MALFORMED, returnUrlRefusal(url + "&extra=1", 1000));
         assertEquals(SignatureException.Reason.MALFORMED, returnUrlRefusal("https://shop.example/return?payment_id=pay_1", 1000));
     }
