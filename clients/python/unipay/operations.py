@@ -1,0 +1,31 @@
+"""Every ``/v1`` operation this client calls, by the document's operationId. The client calls
+the API only through this table, and a test compares it with the server's OpenAPI document,
+so that the client can neither miss an operation nor call one that is not documented."""
+
+OPERATIONS = {
+    "createPayment": ("POST", "/v1/payments"),
+    "findPayment": ("GET", "/v1/payments"),
+    "getPayment": ("GET", "/v1/payments/{id}"),
+    "closePayment": ("POST", "/v1/payments/{id}/close"),
+    "capturePayment": ("POST", "/v1/payments/{id}/capture"),
+    "cancelPayment": ("POST", "/v1/payments/{id}/cancel"),
+    "confirmKcode": ("POST", "/v1/payments/{id}/kcode/confirm"),
+    "resendKcode": ("POST", "/v1/payments/{id}/kcode/resend"),
+    "createRefund": ("POST", "/v1/payments/{id}/refunds"),
+    "listPaymentRefunds": ("GET", "/v1/payments/{id}/refunds"),
+    "findRefund": ("GET", "/v1/refunds"),
+    "getRefund": ("GET", "/v1/refunds/{id}"),
+    "createRefundBatch": ("POST", "/v1/refund-batches"),
+    "getRefundBatch": ("GET", "/v1/refund-batches/{id}"),
+    "createMandate": ("POST", "/v1/mandates"),
+    "getMandate": ("GET", "/v1/mandates/{id}"),
+    "cancelMandate": ("POST", "/v1/mandates/{id}/cancel"),
+    "createDebit": ("POST", "/v1/mandates/{id}/debits"),
+    "createDebitBatch": ("POST", "/v1/debit-batches"),
+    "getDebitBatch": ("GET", "/v1/debit-batches/{id}"),
+    "createIdentityVerification": ("POST", "/v1/identity-verifications"),
+    "getIdentityVerification": ("GET", "/v1/identity-verifications/{id}"),
+    "listTransactions": ("GET", "/v1/transactions"),
+    "listChannelTransactions": ("GET", "/v1/channel-transactions"),
+    "getOpenApiDocument": ("GET", "/v1/openapi.json"),
+}
