@@ -52,6 +52,13 @@ pub async fn create_mandate(
         idempotency
     });
     let input = mandate_input::mandate(&request.body, &flows::mandates::today(&state))?;
+    super::destinations::check(
+        &state,
+        &[
+            ("notify_url", input.notify_url.as_deref()),
+            ("return_url", input.return_url.as_deref()),
+        ],
+    )?;
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(
@@ -283,6 +290,7 @@ pub async fn create_debit(
     let idempotency = idempotency_request(&headers, &request)?;
     let fields = mandate_input::object(&request.body)?;
     let input = mandate_input::debit_fields(&fields)?;
+    super::destinations::check(&state, &[("notify_url", input.notify_url.as_deref())])?;
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(
