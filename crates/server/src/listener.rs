@@ -5,9 +5,14 @@
 use crate::config::HttpConfig;
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::http::{HeaderValue, header};
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -51,10 +56,22 @@ pub async fn serve(
             () = stopped(&mut stop) => break,
         };
         let router = app.clone();
-        let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
-            let mut request = request.map(axum::body::Body::new);
-            request.extensions_mut().insert(ConnectInfo(peer));
-            tower::ServiceExt::oneshot(router.clone(), request)
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let router = router.clone();
+            async move {
+                let (mut request, read_whole) = tracked(request);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                let mut response = tower::ServiceExt::oneshot(router, request).await?;
+                // Answered before its body was read (refused on its headers): the rest of the
+                // body is still coming, so the connection cannot carry another request, and
+                // the client must be told before it tries.
+                if !read_whole.load(Ordering::SeqCst) {
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                Ok::<_, std::convert::Infallible>(response)
+            }
         });
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let mut stop = stop.clone();
@@ -74,6 +91,55 @@ pub async fn serve(
         });
     }
     while open.join_next().await.is_some() {}
+}
+
+/// The request with a body that notes when it has been read to its end; a request declaring
+/// no body counts as read.
+fn tracked(request: hyper::Request<Incoming>) -> (axum::extract::Request, Arc<AtomicBool>) {
+    let headers = request.headers();
+    let declares_body = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0");
+    let read_whole = Arc::new(AtomicBool::new(!declares_body));
+    let noted = read_whole.clone();
+    let request = request.map(move |body| {
+        axum::body::Body::new(TrackedBody {
+            inner: body,
+            read_whole: noted,
+        })
+    });
+    (request, read_whole)
+}
+
+struct TrackedBody {
+    inner: Incoming,
+    read_whole: Arc<AtomicBool>,
+}
+
+impl Body for TrackedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || this.inner.is_end_stream() {
+            this.read_whole.store(true, Ordering::SeqCst);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Resolves once `stop` is (or already was) true.

@@ -8,7 +8,10 @@ async fn started(limits: HttpConfig) -> (SocketAddr, watch::Sender<bool>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stop_rx) = watch::channel(false);
-    let app = Router::new().route("/", get(|| async { "ok" }));
+    let app = Router::new().route(
+        "/",
+        get(|| async { "ok" }).post(|| async { (axum::http::StatusCode::UNAUTHORIZED, "no") }),
+    );
     tokio::spawn(async move { serve(listener, app, &limits, stop_rx).await });
     (address, stop)
 }
@@ -78,4 +81,34 @@ async fn connections_past_the_cap_wait_for_a_slot() {
         .unwrap()
         .unwrap();
     assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn an_answer_before_the_body_is_read_closes_the_connection() {
+    let (address, _stop) = started(HttpConfig::default()).await;
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    // The handler refuses on the headers; the body never comes.
+    stream
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 512];
+    let read = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 401"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+
+    // A request whose body was read whole keeps its connection.
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 512];
+    let read = stream.read(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]).to_ascii_lowercase();
+    assert!(!answer.contains("connection: close"), "{answer}");
 }
