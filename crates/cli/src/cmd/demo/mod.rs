@@ -236,7 +236,7 @@ fn print_banner(urls: &Urls<'_>) {
     println!("  cashier:       {unipay}/pay/  (+ payment id; the shop sends you there)");
     println!("  console:       {unipay}/console  (operations; users below)");
     println!(
-        "  metrics:       curl -H 'Authorization: Bearer {DEMO_METRICS_TOKEN}' {unipay}/metrics"
+        "  metrics:       {unipay}/metrics  (with Authorization: Bearer {DEMO_METRICS_TOKEN})"
     );
     println!("  banksim:       {bank}  (ABC TrustPay simulator)");
     println!("  sim-api:       {bank}/sim/health  (also /sim/orders/{{order_no}}, /sim/faults)");
