@@ -107,6 +107,7 @@ error_codes! {
     KcodeResendTooSoon = ("kcode_resend_too_soon", 429, "A new code was asked for too soon after the last (kcode.min_resend_interval_s, default 60 s); the message says when to retry."),
     KcodeResendLimit = ("kcode_resend_limit", 429, "No more codes can be sent for this payment (kcode.max_resends, default 5, or the bank's own limit)."),
     KcodeRefused = ("kcode_refused", 422, "The bank declined the K-code payment (e.g. the card holder's details); the message has the bank's reason."),
+    RateLimited = ("rate_limited", 429, "The app made more requests of this kind than it may (api.channel_transactions_per_minute for GET /v1/channel-transactions); the message says in how many seconds to retry."),
     BankUnavailable = ("bank_unavailable", 502, "The bank could not be reached or refused the request."),
     BankResultUnknown = ("bank_result_unknown", 503, "The bank could not say whether the payment is paid; nothing was changed. Retry later."),
     InternalError = ("internal_error", 500, "Something failed inside unipay; the log has the details under the request id."),

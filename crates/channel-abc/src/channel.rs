@@ -30,6 +30,7 @@ pub use preauth::preauth_request;
 pub use refund::refund_request;
 pub use time::{accounting_date, beijing_date_time, parse_beijing};
 
+use crate::wire::{MAX_STATEMENT_ANSWER_BYTES, MAX_TRNX_RECORDS_ANSWER_BYTES};
 use std::sync::Arc;
 use unipay_core::channel::{
     BankNotification, BatchAccepted, BatchRef, BatchRefundRequest, BatchRefundResult, BoxFuture,
@@ -233,7 +234,9 @@ impl Channel for AbcChannel {
     ) -> BoxFuture<'a, Result<StatementFile, ChannelError>> {
         Box::pin(async move {
             let (body, settle_date) = statement::settle_body(&self.account, accounting_date)?;
-            let answer = http::post_statement(&self.http, &self.account, body).await?;
+            let answer =
+                http::post_statement(&self.http, &self.account, body, MAX_STATEMENT_ANSWER_BYTES)
+                    .await?;
             let account = self.account.clone();
             read_off_runtime(move || statement::read_settle_answer(&account, &settle_date, answer))
                 .await
@@ -249,7 +252,13 @@ impl Channel for AbcChannel {
         Box::pin(async move {
             let (body, settle_date) =
                 statement::trnx_records_body(&self.account, date, start_hour, end_hour)?;
-            let answer = http::post_statement(&self.http, &self.account, body).await?;
+            let answer = http::post_statement(
+                &self.http,
+                &self.account,
+                body,
+                MAX_TRNX_RECORDS_ANSWER_BYTES,
+            )
+            .await?;
             let account = self.account.clone();
             read_off_runtime(move || {
                 statement::read_trnx_records_answer(&account, &settle_date, answer)

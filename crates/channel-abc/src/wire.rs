@@ -29,6 +29,11 @@ pub const MAX_MESSAGE_BYTES: usize = 8_000;
 /// Except for statement answers (Settle, QueryTrnxRecords), which carry a whole day's file.
 pub const MAX_STATEMENT_ANSWER_BYTES: usize = 1 << 30;
 
+/// A QueryTrnxRecords answer is asked for by a merchant's API call, some hours of a day at a
+/// time, not by the books' nightly fetch: it is bounded far below a day's file, so that a call
+/// cannot make the node hold a gigabyte.
+pub const MAX_TRNX_RECORDS_ANSWER_BYTES: usize = 64 << 20;
+
 /// And for a QueryBatchRefund answer, which lists every line of the batch: 10,000 lines at
 /// their longest are about 3 MB; twice that and more is left for the platform's own wording.
 pub const MAX_BATCH_ANSWER_BYTES: usize = 16 << 20;

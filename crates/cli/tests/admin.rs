@@ -134,6 +134,55 @@ fn operator_sets_up_a_merchant_with_the_real_bank_certificate() {
         "water2",
     ]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("secret: "));
+
+    // An app's default notify_url follows the API's rules: http(s), and not an internal address.
+    for notify_url in [
+        "ftp://water.example/notify",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:8080/notify",
+    ] {
+        let refused = unipay(&[
+            "admin",
+            "create-app",
+            "--database-url",
+            &db,
+            "--merchant",
+            merchant_id,
+            "--name",
+            "water3",
+            "--notify-url",
+            notify_url,
+        ]);
+        assert!(!refused.status.success(), "{notify_url} taken");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("notify_url"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+    }
+    // The bank is spoken to over https; plain http only to a simulator on this machine.
+    let plain = unipay(&[
+        "admin",
+        "add-channel-account",
+        "--database-url",
+        &db,
+        "--merchant",
+        merchant_id,
+        "--bank-merchant-id",
+        "103881234560012",
+        "--key-pem",
+        &format!("{d}/merchant-key.pem"),
+        "--bank-certificate",
+        &format!("{d}/merchant.pem"),
+        "--trx-url",
+        "http://pay.abchina.com/ebus/trustpay/ReceiveMerchantTrxReqServlet",
+    ]);
+    assert!(!plain.status.success(), "a plain-http trx_url taken");
+    assert!(
+        String::from_utf8_lossy(&plain.stderr).contains("https"),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
     let anomalies = json(&unipay(&[
         "admin",
         "list-anomalies",

@@ -146,6 +146,29 @@ async fn operator_settles_a_day(backend: TestBackend) {
         "{wrote}"
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    let excel_path = dir.join("settlement-excel.csv");
+    ok(&unipay(
+        &url,
+        &[
+            "file",
+            &id,
+            "--excel",
+            "--out",
+            &excel_path.display().to_string(),
+        ],
+    ));
+    let excel = std::fs::read(&excel_path).unwrap();
+    assert!(
+        excel.starts_with(b"\xef\xbb\xbf"),
+        "a UTF-8 byte order mark"
+    );
+    let excel = String::from_utf8(excel).unwrap();
+    let (header, rows) = excel
+        .trim_start_matches('\u{feff}')
+        .split_once('\n')
+        .unwrap();
+    assert!(header.starts_with("商户号,会计日期,渠道账户,"), "{header}");
+    assert_eq!(Some(rows), expected.split_once('\n').map(|(_, rows)| rows));
     let _ = std::fs::remove_dir_all(&dir);
 
     refused(

@@ -7,7 +7,10 @@ mod signing;
 
 pub use refunds::{CreateRefund, Refund};
 
-pub use signing::{SignatureError, sign_request, verify_notification, verify_return_query};
+pub use signing::{
+    RETURN_LINK_MAX_AGE_S, SignatureError, sign_request, verify_notification, verify_return_query,
+    verify_return_query_at,
+};
 
 use serde_json::Value;
 use unipay_api::ErrorBody;

@@ -90,32 +90,64 @@ pub fn verify_notification(
     if !hmac_verify(secret, &signed, v1) {
         return Err(SignatureError::Mismatch);
     }
-    if (now_s - t).abs() > tolerance_s {
+    if now_s.abs_diff(t) > tolerance_s.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     Ok(())
 }
 
-/// Verifies the query string unipay appends to `return_url`: everything before
-/// `&signature=` is signed. Returns the decoded pairs.
+/// How old a return link may be: the consumer follows it from the result page, within minutes.
+pub const RETURN_LINK_MAX_AGE_S: i64 = 3600;
+
+/// Verifies the query string unipay appends to `return_url` now (see
+/// [`verify_return_query_at`]).
 pub fn verify_return_query(
     secret: &str,
     query: &str,
 ) -> Result<Vec<(String, String)>, SignatureError> {
+    let now_s = chrono::Utc::now().timestamp();
+    verify_return_query_at(secret, query, now_s, RETURN_LINK_MAX_AGE_S)
+}
+
+/// Verifies the query string unipay appends to `return_url`: the pairs from unipay's
+/// `payment_id` to the last pair, `signature`, are signed, and their `t` (unix seconds) must be
+/// within `max_age_s` of `now_s`. The business system's own parameters may come first. Returns
+/// the signed pairs, decoded.
+pub fn verify_return_query_at(
+    secret: &str,
+    query: &str,
+    now_s: i64,
+    max_age_s: i64,
+) -> Result<Vec<(String, String)>, SignatureError> {
     let (signed, signature) = query
         .rsplit_once("&signature=")
         .ok_or(SignatureError::Malformed)?;
-    // The business system's own parameters may come first; the signed part starts at payment_id.
-    let start = signed
-        .find("payment_id=")
-        .ok_or(SignatureError::Malformed)?;
-    let signed = &signed[start..];
+    // The signed part starts at the pair whose name is exactly `payment_id` (not, say, the
+    // business system's own `order_payment_id`); the last such pair is unipay's.
+    let mut start = None;
+    let mut offset = 0;
+    for pair in signed.split('&') {
+        if pair.split_once('=').map(|(name, _)| name) == Some("payment_id") {
+            start = Some(offset);
+        }
+        offset += pair.len() + 1;
+    }
+    let signed = &signed[start.ok_or(SignatureError::Malformed)?..];
     if !hmac_verify(secret, signed.as_bytes(), signature) {
         return Err(SignatureError::Mismatch);
     }
-    Ok(form_urlencoded::parse(signed.as_bytes())
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(signed.as_bytes())
         .into_owned()
-        .collect())
+        .collect();
+    let t = pairs
+        .iter()
+        .find(|(name, _)| name == "t")
+        .and_then(|(_, value)| value.parse::<i64>().ok())
+        .ok_or(SignatureError::Malformed)?;
+    if now_s.abs_diff(t) > max_age_s.unsigned_abs() {
+        return Err(SignatureError::Stale);
+    }
+    Ok(pairs)
 }
 
 #[cfg(test)]
@@ -142,6 +174,51 @@ mod tests {
         assert_eq!(
             verify_notification("s", "nonsense", body, 100, 300),
             Err(SignatureError::Malformed)
+        );
+    }
+
+    /// A return query as unipay writes it, after the business system's own parameters.
+    fn return_query(own: &str, t: i64) -> String {
+        let signed = format!("payment_id=pay_1&out_trade_no=T-1&status=succeeded&amount=100&t={t}");
+        let signature = hmac_hex("s", signed.as_bytes());
+        format!("{own}{signed}&signature={signature}")
+    }
+
+    #[test]
+    fn return_query_is_read_from_its_own_payment_id_and_checked_for_age() {
+        let query = return_query("order_payment_id=7&", 1_000);
+        let pairs = verify_return_query_at("s", &query, 1_000, 3600).unwrap();
+        assert!(pairs.contains(&("payment_id".to_string(), "pay_1".to_string())));
+        assert!(!pairs.iter().any(|(name, _)| name == "order_payment_id"));
+        assert_eq!(
+            verify_return_query_at("s", &query, 1_000 + 3601, 3600),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            verify_return_query_at("s", &query, i64::MIN, 3600),
+            Err(SignatureError::Stale)
+        );
+        let forged = query.replace("status=succeeded", "status=failed");
+        assert_eq!(
+            verify_return_query_at("s", &forged, 1_000, 3600),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_return_query_at("s", "order_payment_id=1&signature=00", 1_000, 3600),
+            Err(SignatureError::Malformed)
+        );
+    }
+
+    #[test]
+    fn notification_times_far_out_of_range_are_stale_not_a_panic() {
+        let header = format!(
+            "t={},v1={}",
+            i64::MIN,
+            hmac_hex("s", format!("{}.{{}}", i64::MIN).as_bytes())
+        );
+        assert_eq!(
+            verify_notification("s", &header, b"{}", i64::MAX, 300),
+            Err(SignatureError::Stale)
         );
     }
 

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod channel;
 pub mod clock;
 pub mod csv;
+pub mod destination;
 pub mod event;
 pub mod fees;
 pub mod http_url;

@@ -11,14 +11,17 @@ use crate::state::AppState;
 use crate::workers;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tracing::Instrument;
 use unipay_api::ErrorCode;
 use unipay_core::Clock;
@@ -37,6 +40,7 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let limits = state.config.http.clone();
     let router = Router::new();
     // Only a build with crash points has the routes that arm them (the chaos run's) and that
     // move its clock (the end-to-end tests').
@@ -83,9 +87,24 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::count_requests,
         ))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.config.public_url.starts_with("https://"),
+            security_headers,
+        ))
         .layer(middleware::from_fn(request_id))
         .layer(DefaultBodyLimit::max(state.config.api.max_body_bytes))
+        // Outermost last: a request waiting for a slot counts against its time, and a body
+        // that stops arriving ends the read rather than holding the slot.
+        .layer(GlobalConcurrencyLimitLayer::new(
+            limits.max_concurrent_requests.max(1),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(limits.request_timeout_ms.max(1)),
+        ))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_millis(
+            limits.body_timeout_ms.max(1),
+        )))
         .with_state(state)
 }
 
@@ -93,15 +112,21 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
+/// Ready or not for anyone (a load balancer); why not, only for a holder of the metrics token.
+async fn readyz(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let detailed = metrics::holds_metrics_token(&state, &headers);
+    let not_ready = |why: &'static str| {
+        let body = if detailed { why } else { "not ready" };
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    };
     if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+        return not_ready("shutting down");
     }
     match state.store.ping().await {
         Ok(()) => "ready".into_response(),
         Err(error) => {
             tracing::warn!(%error, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            not_ready("database unavailable")
         }
     }
 }
@@ -138,9 +163,17 @@ async fn request_id(request: Request, next: Next) -> Response {
     response
 }
 
-async fn security_headers(request: Request, next: Next) -> Response {
+/// `https` says whether browsers reach this server over https (its public URL): then they are
+/// told to come back only that way.
+async fn security_headers(State(https): State<bool>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     // A surface with a policy of its own (the console) keeps it.
     headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(
         HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self'; form-action *; frame-ancestors 'none'; base-uri 'none'"),
@@ -199,18 +232,9 @@ pub async fn start(
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = workers::spawn_all(&state, shutdown_rx.clone());
     let app = router(state.clone());
-    let mut stop = shutdown_rx;
+    let limits = state.config.http.clone();
     tasks.push(tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop.changed().await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "HTTP server failed");
-        }
+        crate::listener::serve(listener, app, &limits, shutdown_rx).await;
     }));
     tracing::info!(%address, "unipay listening");
     Ok(Running {
@@ -245,4 +269,33 @@ pub async fn serve(config: ServerConfig, signal: impl Future<Output = ()>) -> an
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn answer_headers(https: bool) -> axum::http::HeaderMap {
+        let app = Router::new()
+            .route("/", get(|| async { "ok" }))
+            .layer(middleware::from_fn_with_state(https, security_headers));
+        let request = Request::builder()
+            .uri("/")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        app.oneshot(request).await.unwrap().headers().clone()
+    }
+
+    #[tokio::test]
+    async fn strict_transport_security_only_behind_an_https_public_url() {
+        let https = answer_headers(true).await;
+        assert_eq!(
+            https.get(header::STRICT_TRANSPORT_SECURITY).unwrap(),
+            "max-age=31536000"
+        );
+        assert_eq!(https.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
+        let http = answer_headers(false).await;
+        assert!(http.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    }
 }

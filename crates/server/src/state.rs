@@ -32,7 +32,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Bounds the business notifications in flight, from the notifier and the fast path.
     pub delivery_permits: Arc<Semaphore>,
-    /// Shared HTTP client for business notifications.
+    /// Shared HTTP client for business notifications (`outbound.rs`: public addresses only,
+    /// unless allowed).
     pub http: reqwest::Client,
     /// Hashes personal data; `None` only where no server runs (`start` refuses to run without).
     pub pii: Option<unipay_core::pii::PiiKey>,
@@ -58,14 +59,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         delivery: Arc<dyn Delivery>,
     ) -> Result<AppState, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_millis(config.notifier.timeout_ms))
-            .connect_timeout(std::time::Duration::from_millis(
-                config.notifier.timeout_ms.min(5_000),
-            ))
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(64)
-            .build()?;
+        let http = crate::outbound::client(&config)?;
         let delivery_permits = Arc::new(Semaphore::new(config.notifier.concurrency.max(1)));
         let pii = config.privacy.key().ok().flatten();
         Ok(AppState {

@@ -38,15 +38,18 @@ pub(crate) async fn read_day(
         }
         Backend::Postgres => {
             let mut conn = sqlx::postgres::PgConnection::connect(&store.url).await?;
-            // COPY takes no parameters: the two values are inlined as quoted literals (with
-            // standard_conforming_strings, doubling quotes is all the escaping a literal needs).
-            let sql = query
-                .sql
-                .replace("$1", &literal(query.channel_account_id))
-                .replace("$2", &literal(query.accounting_date));
-            let mut stream = conn
-                .copy_out_raw(&format!("COPY ({sql}) TO STDOUT"))
-                .await?;
+            // COPY takes no parameters, and no value is ever written into SQL text: the two
+            // are bound to settings of this connection, which the statement reads instead.
+            sqlx::query(
+                "SELECT set_config('unipay.day_channel_account', $1, false), \
+                        set_config('unipay.day_accounting_date', $2, false)",
+            )
+            .bind(query.channel_account_id)
+            .bind(query.accounting_date)
+            .execute(&mut conn)
+            .await?;
+            let sql = copy_statement(query.sql);
+            let mut stream = conn.copy_out_raw(&sql).await?;
             let mut carry: Vec<u8> = Vec::new();
             let mut count = 0;
             while let Some(chunk) = stream.try_next().await? {
@@ -69,8 +72,12 @@ pub(crate) async fn read_day(
     }
 }
 
-fn literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+/// The `COPY` of `sql`, its `$1` and `$2` read from the connection's settings.
+fn copy_statement(sql: &str) -> String {
+    let sql = sql
+        .replace("$1", "current_setting('unipay.day_channel_account')")
+        .replace("$2", "current_setting('unipay.day_accounting_date')");
+    format!("COPY ({sql}) TO STDOUT")
 }
 
 /// One line of `COPY ... TO STDOUT` text: four tab-separated fields.
@@ -98,4 +105,18 @@ fn copy_line(
     let amount = amount.parse().map_err(|_| bad())?;
     let fee = fee.parse().map_err(|_| bad())?;
     row(kind, number, amount, fee)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_statement;
+
+    #[test]
+    fn the_copy_statement_holds_no_value() {
+        assert_eq!(
+            copy_statement("SELECT a FROM t WHERE c = $1 AND d = $2"),
+            "COPY (SELECT a FROM t WHERE c = current_setting('unipay.day_channel_account') \
+             AND d = current_setting('unipay.day_accounting_date')) TO STDOUT"
+        );
+    }
 }

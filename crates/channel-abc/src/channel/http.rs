@@ -1,7 +1,7 @@
 //! The POST to the platform, and what each way of failing means for the outcome.
 
 use super::account::{AbcAccount, SetupError};
-use crate::wire::{MAX_BATCH_ANSWER_BYTES, MAX_MESSAGE_BYTES, MAX_STATEMENT_ANSWER_BYTES};
+use crate::wire::{MAX_BATCH_ANSWER_BYTES, MAX_MESSAGE_BYTES};
 use std::time::Duration;
 use unipay_core::channel::ChannelError;
 
@@ -38,19 +38,20 @@ pub(super) async fn post(
     post_bounded(client, url, body, MAX_MESSAGE_BYTES + 2, None).await
 }
 
-/// [`post`] for a statement answer: up to [`MAX_STATEMENT_ANSWER_BYTES`], with the account's
-/// (longer) statement timeout.
+/// [`post`] for a statement answer: up to `max_answer_bytes` ([`crate::wire::MAX_STATEMENT_ANSWER_BYTES`]
+/// for a day's file), with the account's (longer) statement timeout.
 pub(super) async fn post_statement(
     client: &reqwest::Client,
     account: &AbcAccount,
     body: Vec<u8>,
+    max_answer_bytes: usize,
 ) -> Result<Vec<u8>, ChannelError> {
     let timeout = Duration::from_millis(account.statement_timeout_ms);
     post_bounded(
         client,
         &account.trx_url,
         body,
-        MAX_STATEMENT_ANSWER_BYTES + 2,
+        max_answer_bytes.saturating_add(2),
         Some(timeout),
     )
     .await

@@ -64,6 +64,14 @@ pub(crate) fn read_verified(
     if fields.merchant_id != account.merchant_id {
         return Err(NotificationError::WrongMerchant(fields.merchant_id));
     }
+    // The bank signs other results with the same key (a signing, an identity check): one of
+    // those posted here must not be read as a payment's.
+    if fields.trx_type != "PayResult" {
+        return Err(NotificationError::Malformed(format!(
+            "TrxType {:?} is not PayResult",
+            fields.trx_type
+        )));
+    }
     let outcome = outcome(account, &fields)?;
     Ok(BankNotification {
         order_no: fields.order_no,

@@ -176,12 +176,14 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         } => {
             let store = db.store().await?;
             let now = chrono::Utc::now().timestamp_millis();
+            let settings = unipay_server::ServerConfig::load(db.config.as_deref())?;
             let new = NewApp {
                 merchant_id: merchant,
                 name,
                 notify_url,
                 channel_account_id: channel_account,
                 id,
+                allow_private_addresses: settings.notify.allow_private_addresses,
             };
             let app = flows::admin::create_app(&store, new, now).await?;
             print(

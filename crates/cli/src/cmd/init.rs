@@ -34,6 +34,19 @@ database_max_connections = 16
 # "text" for people, "json" for log collectors.
 log_format = "text"
 
+[http]
+# A client must send a request's headers within this, its body within the next, and be
+# answered within the last (408), or be cut off.
+header_read_timeout_ms = 10000
+body_timeout_ms = 30000
+request_timeout_ms = 60000
+# Connections open at once (more wait in the listen backlog) and requests handled at once.
+max_connections = 4096
+max_concurrent_requests = 512
+# GET /metrics and the reasons /readyz gives need `Authorization: Bearer <this>`; empty, and
+# /metrics is not served. Better from UNIPAY_HTTP_METRICS_TOKEN than written here.
+metrics_token = ""
+
 [api]
 # A request's timestamp may be this far from the server's clock; nonces are kept as long.
 signature_window_s = 300
@@ -42,6 +55,8 @@ default_expires_in_s = 1800
 max_expires_in_s = 604800
 # How long an Idempotency-Key replays its first answer.
 idempotency_key_ttl_s = 86400
+# Calls of GET /v1/channel-transactions an app may make a minute: each has the bank send a file.
+channel_transactions_per_minute = 6
 
 [janitor]
 # Delays between bank queries of a payment without a result; the last one repeats.
@@ -59,6 +74,12 @@ lease_ms = 60000
 batch_size = 128
 concurrency = 64
 timeout_ms = 10000
+
+[notify]
+# Whether merchants' notify_url and return_url may lead to loopback, private, link-local,
+# shared (100.64/10) or cloud metadata addresses. Leave off unless unipay and the business
+# systems share one machine or a private network.
+allow_private_addresses = false
 
 # Merchants, apps and channel accounts live in the database: see `unipay admin --help`.
 # The merchant key in keys/ can be registered with:

@@ -69,6 +69,11 @@ enum SettleCommand {
         batch: String,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// For Excel: Chinese column names and a UTF-8 byte order mark (which Excel needs to
+        /// read the file as UTF-8). The figures are the stored file's; its SHA-256 is not
+        /// this file's.
+        #[arg(long)]
+        excel: bool,
     },
 }
 
@@ -171,9 +176,14 @@ pub async fn run(args: SettleArgs) -> anyhow::Result<()> {
                 print!("{}", batch_table(&batches));
             }
         }
-        Some(SettleCommand::File { db, batch, out }) => {
+        Some(SettleCommand::File {
+            db,
+            batch,
+            out,
+            excel,
+        }) => {
             let store = db.store().await?;
-            write_file(&store, &batch, out).await?;
+            write_file(&store, &batch, out, excel).await?;
         }
     }
     Ok(())
@@ -255,7 +265,22 @@ fn report(change: BatchChange, batch_id: &str, verb: &str, json: bool) -> anyhow
     }
 }
 
-async fn write_file(store: &Store, batch_id: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
+/// The settlement file's columns as the finance staff read them, in the stored file's order.
+const CHINESE_HEADER: &str =
+    "商户号,会计日期,渠道账户,支付笔数,支付金额(元),退款笔数,退款金额(元),手续费(元),结算净额(元)";
+
+/// The stored file for Excel: the Chinese header in place of the first line, after a BOM.
+fn for_excel(csv: &str) -> String {
+    let rows = csv.split_once('\n').map_or("", |(_, rows)| rows);
+    format!("\u{feff}{CHINESE_HEADER}\n{rows}")
+}
+
+async fn write_file(
+    store: &Store,
+    batch_id: &str,
+    out: Option<PathBuf>,
+    excel: bool,
+) -> anyhow::Result<()> {
     let (csv, sha256) = match store.settlement_file(batch_id).await? {
         SettlementFile::File { csv, sha256 } => (csv, sha256),
         SettlementFile::NotFound => bail!("no settlement batch {batch_id}"),
@@ -263,11 +288,19 @@ async fn write_file(store: &Store, batch_id: &str, out: Option<PathBuf>) -> anyh
             bail!("the stored file of batch {batch_id} does not match its SHA-256")
         }
     };
+    let csv = if excel { for_excel(&csv) } else { csv };
     match out {
         Some(path) => {
             std::fs::write(&path, csv.as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
-            println!("wrote {} (sha256 {sha256})", path.display());
+            if excel {
+                println!(
+                    "wrote {} for Excel (the stored file's sha256 {sha256})",
+                    path.display()
+                );
+            } else {
+                println!("wrote {} (sha256 {sha256})", path.display());
+            }
         }
         None => print!("{csv}"),
     }

@@ -30,6 +30,11 @@ timeout_ms = 2000
 [books]
 fetch_after_hour = 0
 poll_interval_ms = 1000
+[notify]
+# The business system (the receiver) listens on 127.0.0.1.
+allow_private_addresses = true
+[http]
+metrics_token = "e2e-metrics-token"
 [privacy]
 hmac_key = "5f0c3e9a1b7d2468ace0f13579bdf02468ace13579bdf02468ace13579bdf024"
 "#;

@@ -9,6 +9,7 @@ mod console_more;
 mod console_pages;
 mod crash_points;
 mod debit_batches;
+mod edges;
 mod error_codes;
 mod harness;
 mod identity;
@@ -99,6 +100,7 @@ on_both_backends!(
     refund_batches::batch_with_bad_lines_is_refused_whole,
     refund_batches::ten_thousand_line_batch_in_parts,
     transactions::paging_across_boundaries_while_creating,
+    transactions::channel_records_show_only_the_apps_own,
     console_auth::sign_in_and_out_with_safe_cookies_and_headers,
     console_auth::repeated_failures_slow_down_and_lock_the_account,
     console_auth::forms_without_the_right_csrf_token_change_nothing,
@@ -127,6 +129,10 @@ on_both_backends!(
     retries::query_answer_with_another_amount_is_not_believed,
     retries::close_racing_a_success_ends_one_way,
     retries::notifications_to_broken_endpoints_are_retried_then_dead_lettered,
+    edges::unauthenticated_large_post_is_refused_before_its_body,
+    edges::slow_headers_are_cut_off,
+    edges::metrics_need_the_token_and_keep_labels_bounded,
+    edges::internal_notify_urls_are_refused_unless_allowed,
 );
 
 async fn run(backend: TestBackend, scenario: impl AsyncFnOnce(&mut World)) {

@@ -205,6 +205,7 @@ pub async fn never_acknowledged_is_dead_lettered_and_resend_works(world: &mut Wo
     let metrics = world
         .http
         .get(format!("{}/metrics", world.server_url))
+        .bearer_auth("e2e-metrics-token")
         .send()
         .await
         .unwrap()

@@ -127,3 +127,75 @@ pub async fn paging_across_boundaries_while_creating(world: &mut World) {
         "{records:?}"
     );
 }
+
+/// Two apps of one merchant share its channel account, and so the bank's records: each app
+/// sees only the lines of its own orders, and may ask only a few times a minute.
+pub async fn channel_records_show_only_the_apps_own(world: &mut World) {
+    let other = crate::harness::admin(&[
+        "create-app",
+        "--database-url",
+        &world.db_url(),
+        "--merchant",
+        &world.merchant_id,
+        "--name",
+        "canteen",
+        "--channel-account",
+        &world.channel_account_id,
+        "--json",
+    ])
+    .await;
+    let other_client = unipay_client::Client::new(
+        &world.server_url,
+        other["app_id"].as_str().unwrap(),
+        other["secret"].as_str().unwrap(),
+    )
+    .unwrap();
+    let theirs = other_client
+        .create_payment(&unipay_client::CreatePayment {
+            out_trade_no: "CANTEEN-1".into(),
+            amount: 700,
+            currency: "CNY".into(),
+            subject: "午餐 Lunch".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    world.checkout(&theirs).await;
+    world
+        .bank_pays(&theirs.channel_order_no, "success", "server")
+        .await;
+    let ours = world.pay("TUITION-1", 900, "server").await;
+
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m-%d")
+        .to_string();
+    let path = format!("/v1/channel-transactions?date={today}");
+    let order_nos = |raw: &unipay_client::RawResponse| -> BTreeSet<String> {
+        assert_eq!(raw.status, 200, "{}", raw.body);
+        raw.json()["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["order_no"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let seen_by_us = order_nos(&world.client.send("GET", &path, b"", &[]).await.unwrap());
+    assert_eq!(
+        seen_by_us,
+        BTreeSet::from([ours.channel_order_no.to_string()])
+    );
+    let seen_by_them = order_nos(&other_client.send("GET", &path, b"", &[]).await.unwrap());
+    assert_eq!(
+        seen_by_them,
+        BTreeSet::from([theirs.channel_order_no.to_string()])
+    );
+
+    // Six calls a minute (the default): the first above, five more, then a refusal.
+    for _ in 0..5 {
+        let raw = world.client.send("GET", &path, b"", &[]).await.unwrap();
+        assert_eq!(raw.status, 200, "{}", raw.body);
+    }
+    let refused = world.client.send("GET", &path, b"", &[]).await.unwrap();
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert_eq!(refused.error_code().as_deref(), Some("rate_limited"));
+}

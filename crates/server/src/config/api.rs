@@ -15,6 +15,9 @@ pub struct ApiConfig {
     pub max_expires_in_s: i64,
     /// How long an `Idempotency-Key` replays its first answer.
     pub idempotency_key_ttl_s: i64,
+    /// Calls of `GET /v1/channel-transactions` an app may make a minute (and at once): each
+    /// has the bank send a file of the channel account's records.
+    pub channel_transactions_per_minute: u32,
 }
 
 impl Default for ApiConfig {
@@ -26,6 +29,7 @@ impl Default for ApiConfig {
             default_expires_in_s: 1800,
             max_expires_in_s: 7 * 24 * 3600,
             idempotency_key_ttl_s: 24 * 3600,
+            channel_transactions_per_minute: 6,
         }
     }
 }

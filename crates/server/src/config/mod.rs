@@ -6,9 +6,11 @@ mod api;
 mod books;
 mod console;
 mod env;
+mod http;
 mod janitor;
 mod kcode;
 mod notifier;
+mod notify;
 mod privacy;
 mod validate;
 
@@ -16,9 +18,11 @@ pub use api::ApiConfig;
 pub use books::BooksConfig;
 pub use console::ConsoleConfig;
 pub use env::{DATABASE_URL_FILE, Setting};
+pub use http::HttpConfig;
 pub use janitor::JanitorConfig;
 pub use kcode::KcodeConfig;
 pub use notifier::NotifierConfig;
+pub use notify::NotifyConfig;
 pub use privacy::PrivacyConfig;
 
 use serde::{Deserialize, Serialize};
@@ -45,9 +49,13 @@ pub struct ServerConfig {
     /// so that a load balancer stops sending it requests; then it stops accepting and finishes
     /// the requests in flight.
     pub shutdown_drain_ms: u64,
+    /// Timeouts and limits of the HTTP server, and access to `/metrics`.
+    pub http: HttpConfig,
     pub api: ApiConfig,
     pub janitor: JanitorConfig,
     pub notifier: NotifierConfig,
+    /// Where merchants' URLs may lead.
+    pub notify: NotifyConfig,
     pub books: BooksConfig,
     /// K-code payment: wrong codes allowed, resend limits.
     pub kcode: KcodeConfig,
@@ -67,9 +75,11 @@ impl Default for ServerConfig {
             log_format: "text".into(),
             node_name: String::new(),
             shutdown_drain_ms: 1_000,
+            http: HttpConfig::default(),
             api: ApiConfig::default(),
             janitor: JanitorConfig::default(),
             notifier: NotifierConfig::default(),
+            notify: NotifyConfig::default(),
             books: BooksConfig::default(),
             kcode: KcodeConfig::default(),
             console: ConsoleConfig::default(),

@@ -4,6 +4,8 @@
 
 use crate::channels::{self, Credentials, build_channel};
 use crate::state::AppState;
+use unipay_core::destination;
+use unipay_core::http_url::HttpUrl;
 use unipay_core::ids::{new_id, random_token};
 use unipay_store::audit::AuditEntry;
 use unipay_store::merchants::{App, ChannelAccount, Merchant};
@@ -52,12 +54,19 @@ pub struct NewApp {
     /// The channel account its payments use (default: the merchant's first).
     pub channel_account_id: Option<String>,
     pub id: Option<String>,
+    /// Whether `notify_url` may lead to an internal address (`[notify]
+    /// allow_private_addresses`).
+    pub allow_private_addresses: bool,
 }
 
 /// Creates an app; the returned app holds its secret, to be shown this once.
 pub async fn create_app(store: &Store, new: NewApp, now_ms: i64) -> Result<App, AdminError> {
     if new.name.trim().is_empty() {
         return Err(AdminError::Invalid("an app needs a name".into()));
+    }
+    let notify_url = new.notify_url.filter(|url| !url.trim().is_empty());
+    if let Some(url) = &notify_url {
+        check_notify_url(url, new.allow_private_addresses)?;
     }
     if store.get_merchant(&new.merchant_id).await?.is_none() {
         return Err(AdminError::NoMerchant(new.merchant_id));
@@ -67,13 +76,23 @@ pub async fn create_app(store: &Store, new: NewApp, now_ms: i64) -> Result<App, 
         merchant_id: new.merchant_id,
         name: new.name.trim().to_string(),
         secret: random_token(SECRET_LEN),
-        notify_url: new.notify_url.filter(|url| !url.trim().is_empty()),
+        notify_url,
         channel_account_id: new.channel_account_id.filter(|id| !id.trim().is_empty()),
         status: "active".into(),
         created_at: now_ms,
     };
     store.insert_app(&app).await?;
     Ok(app)
+}
+
+/// The rules of the API's `notify_url` for an app's default one: an absolute http(s) URL, and
+/// not an internal address unless allowed.
+fn check_notify_url(url: &str, allow_private_addresses: bool) -> Result<(), AdminError> {
+    let url = HttpUrl::parse(url).map_err(|e| AdminError::Invalid(format!("notify_url {e}")))?;
+    if !allow_private_addresses {
+        destination::check_url(&url).map_err(|e| AdminError::Invalid(format!("notify_url {e}")))?;
+    }
+    Ok(())
 }
 
 /// Gives an app a new secret (returned, to be shown once); the old one stops working at once
@@ -143,11 +162,25 @@ pub struct AddedChannelAccount {
     pub key_sha256: String,
 }
 
+/// The bank's address: https, for what goes there is signed but not secret, and what comes
+/// back must come from the bank; plain http only to a simulator on this machine.
+fn check_trx_url(trx_url: &str) -> Result<(), AdminError> {
+    let url = HttpUrl::parse(trx_url).map_err(|e| AdminError::Invalid(format!("trx_url {e}")))?;
+    if url.as_str().starts_with("https://") || destination::is_loopback(&url) {
+        Ok(())
+    } else {
+        Err(AdminError::Invalid(
+            "trx_url must be https (plain http only to 127.0.0.1 or localhost)".into(),
+        ))
+    }
+}
+
 pub async fn add_channel_account(
     store: &Store,
     new: NewChannelAccount<'_>,
     now_ms: i64,
 ) -> Result<AddedChannelAccount, AdminError> {
+    check_trx_url(new.trx_url)?;
     let credentials = read_credentials(&new)?;
     if store.get_merchant(new.merchant_id).await?.is_none() {
         return Err(AdminError::NoMerchant(new.merchant_id.to_string()));

@@ -1,9 +1,10 @@
 //! `GET /metrics`: Prometheus metrics, the request counters kept in memory (`crate::metrics`)
-//! and the backlogs read from the store at scrape.
+//! and the backlogs read from the store (at most once per `BACKLOGS_MAX_AGE_MS`); served only
+//! to a scraper holding `[http] metrics_token`.
 
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write;
@@ -27,7 +28,36 @@ pub async fn count_requests(
     response
 }
 
-pub async fn render(State(state): State<AppState>) -> Response {
+/// How long one read of the backlogs serves scrapes.
+const BACKLOGS_MAX_AGE_MS: i64 = 5_000;
+
+/// Whether the request carries `Authorization: Bearer <[http] metrics_token>`; never when no
+/// token is set.
+pub fn holds_metrics_token(state: &AppState, headers: &HeaderMap) -> bool {
+    let token = state.config.http.metrics_token.as_bytes();
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::as_bytes);
+    match presented {
+        // Constant time: the comparison must not tell how much of a guess was right.
+        Some(presented) if !token.is_empty() && presented.len() == token.len() => {
+            presented
+                .iter()
+                .zip(token)
+                .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+                == 0
+        }
+        _ => false,
+    }
+}
+
+pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !holds_metrics_token(&state, &headers) {
+        // Not served to strangers, and not saying it exists.
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
     let mut out = String::with_capacity(4096);
     let _ = writeln!(
         out,
@@ -56,7 +86,12 @@ pub async fn render(State(state): State<AppState>) -> Response {
             );
         }
     }
-    match state.store.backlogs(state.now_ms()).await {
+    let backlogs = state.metrics.backlogs(
+        state.now_ms(),
+        BACKLOGS_MAX_AGE_MS,
+        state.store.backlogs(state.now_ms()),
+    );
+    match backlogs.await {
         Ok(backlogs) => {
             let _ = writeln!(out, "# HELP unipay_payments Payments by status.");
             let _ = writeln!(out, "# TYPE unipay_payments gauge");

@@ -139,6 +139,9 @@ async fn send(state: &AppState, event: &OutboxEvent) -> Result<u16, String> {
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("app {} no longer exists", event.app_id))?;
+    // The resolver checks every name; a literal address or `localhost` is checked here.
+    crate::outbound::check_before_call(&event.url, &state.config)
+        .map_err(|refused| format!("not called: notify_url {refused}"))?;
     let signature = signature_header(&app.secret, state.clock.now_s(), &event.body);
     let mut request = state
         .http

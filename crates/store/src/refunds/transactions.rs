@@ -7,6 +7,40 @@
 use crate::{Store, StoreError};
 use sqlx::Row;
 
+impl Store {
+    /// Of `bank_order_nos` (the numbers a bank's records carry), those that are `app_id`'s on
+    /// `channel_account_id`: its payments' `order_no` and its refunds' `refund_no`. The bank's
+    /// records are the whole channel account's, shared by the merchant's apps; this is how one
+    /// app's share is told apart. Looked up a few hundred at a time.
+    pub async fn app_bank_order_nos(
+        &self,
+        app_id: &str,
+        channel_account_id: &str,
+        bank_order_nos: &[&str],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut owned = std::collections::HashSet::new();
+        for chunk in bank_order_nos.chunks(400) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let list = placeholders.join(", ");
+            let sql = format!(
+                "SELECT order_no AS no FROM payments \
+                 WHERE app_id = $1 AND channel_account_id = $2 AND order_no IN ({list}) \
+                 UNION ALL SELECT refund_no AS no FROM refunds \
+                 WHERE app_id = $1 AND channel_account_id = $2 AND refund_no IN ({list})"
+            );
+            let mut query = sqlx::query(&sql).bind(app_id).bind(channel_account_id);
+            for order_no in chunk {
+                query = query.bind(*order_no);
+            }
+            for row in query.fetch_all(&self.read).await? {
+                owned.insert(row.try_get::<String, _>("no")?);
+            }
+        }
+        Ok(owned)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransactionKind {
     Payment,

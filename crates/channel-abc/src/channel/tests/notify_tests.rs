@@ -98,6 +98,27 @@ fn server_mode_failure_and_cutover() {
 }
 
 #[test]
+fn a_signed_result_of_another_kind_is_not_a_payment_result() {
+    let key = &bank().0;
+    let xml = notification("0000", "1", MID).to_xml();
+    for other in ["AgentSignResult", "IdentityVerifyResult", ""] {
+        let message = xml.replace(
+            "<TrxType>PayResult</TrxType>",
+            &format!("<TrxType>{other}</TrxType>"),
+        );
+        let read = channel().read_notification(&form(&build_notification(
+            &message,
+            key,
+            SignatureAlgorithm::Sha1WithRsa,
+        )));
+        assert!(
+            matches!(read, Err(NotificationError::Malformed(_))),
+            "{other}: {read:?}"
+        );
+    }
+}
+
+#[test]
 fn wrong_merchant_and_bad_signature_are_rejected() {
     let key = &bank().0;
     let other = channel().read_notification(&form(&signed(

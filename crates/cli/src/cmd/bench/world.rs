@@ -122,6 +122,8 @@ impl OwnWorld {
             .args(["--listen", "127.0.0.1:0"])
             .args(["--database-url", &prepared.database_url])
             .args(["--log-format", "json"])
+            // The business system listens on 127.0.0.1, beside the server.
+            .env("UNIPAY_NOTIFY_ALLOW_PRIVATE_ADDRESSES", "true")
             // A throwaway world: a fresh personal-data key is as good as any.
             .env(
                 "UNIPAY_PRIVACY_HMAC_KEY",

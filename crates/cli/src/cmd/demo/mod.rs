@@ -17,6 +17,9 @@ use unipay_banksim::SimFileConfig;
 use unipay_core::SystemClock;
 use unipay_server::ServerConfig;
 
+/// The demo's metrics are for whoever runs it; a real server's token is a secret.
+const DEMO_METRICS_TOKEN: &str = "demo-metrics";
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Where the demo keeps its SQLite database and keys (reused by the next run).
@@ -98,6 +101,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         public_url: unipay_url.clone(),
         database_url,
         privacy: demo_privacy(&data_dir)?,
+        // The demo shop listens on this machine.
+        notify: unipay_server::config::NotifyConfig {
+            allow_private_addresses: true,
+        },
+        http: unipay_server::config::HttpConfig {
+            metrics_token: DEMO_METRICS_TOKEN.to_string(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let running = match unipay_server::start(config, unipay_listener, Arc::new(SystemClock)).await {
@@ -224,7 +235,9 @@ fn print_banner(urls: &Urls<'_>) {
     );
     println!("  cashier:       {unipay}/pay/  (+ payment id; the shop sends you there)");
     println!("  console:       {unipay}/console  (operations; users below)");
-    println!("  metrics:       {unipay}/metrics");
+    println!(
+        "  metrics:       {unipay}/metrics  (with Authorization: Bearer {DEMO_METRICS_TOKEN})"
+    );
     println!("  banksim:       {bank}  (ABC TrustPay simulator)");
     println!("  sim-api:       {bank}/sim/health  (also /sim/orders/{{order_no}}, /sim/faults)");
     println!(

@@ -85,36 +85,44 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
         .map_err(|_| malformed())?
         .to_string();
     let credentials = parse_authorization(&header_value)?;
-    // Only a refund batch may be large: its lines are the point of it.
-    let limit = if matches!(parts.uri.path(), "/v1/refund-batches" | "/v1/debit-batches") {
-        state.config.api.max_batch_body_bytes
-    } else {
-        state.config.api.max_body_bytes
-    };
-    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            ErrorCode::BodyTooLarge,
-            format!("the body exceeds {limit} bytes"),
-        )
-    })?;
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map(|pq| pq.as_str().to_string())
-        .unwrap_or_else(|| parts.uri.path().to_string());
-
+    // Everything the headers can tell is checked before a byte of the body is read: a
+    // stranger must not make the server wait for, or buffer, a body it will refuse anyway.
     let app = state
         .app(credentials.app_id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownApp, "no app has this app_id"))?;
     let now_s = state.clock.now_s();
     let window_s = state.config.api.signature_window_s;
-    if (now_s - credentials.timestamp).abs() > window_s {
+    if !within_window(now_s, credentials.timestamp, window_s) {
         return Err(ApiError::new(
             ErrorCode::SignatureExpired,
             format!("timestamp is more than {window_s} s from the server time {now_s}"),
         ));
     }
+    let limit = body_limit(parts.uri.path(), &state.config.api);
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::BodyTooLarge,
+            format!("the body exceeds {limit} bytes"),
+        )
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err(too_large());
+    }
+    let body = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())?;
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str().to_string())
+        .unwrap_or_else(|| parts.uri.path().to_string());
+
     let expected = string_to_sign(
         parts.method.as_str(),
         &path_and_query,
@@ -130,7 +138,11 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
     let nonce = NonceUse {
         app_id: app.id.clone(),
         nonce: credentials.nonce.to_string(),
-        expires_at_ms: (credentials.timestamp + window_s + 1) * 1000,
+        expires_at_ms: credentials
+            .timestamp
+            .saturating_add(window_s)
+            .saturating_add(1)
+            .saturating_mul(1000),
     };
     Ok(SignedRequestWithNonce {
         request: SignedRequest {
@@ -141,6 +153,21 @@ async fn verify(request: Request, state: &AppState) -> Result<SignedRequestWithN
         },
         nonce,
     })
+}
+
+/// Whether `timestamp` is at most `window_s` from `now_s`, for any value a header may carry.
+fn within_window(now_s: i64, timestamp: i64, window_s: i64) -> bool {
+    now_s.abs_diff(timestamp) <= window_s.unsigned_abs()
+}
+
+/// The most a route's body may hold: the batches' lines need room, every other request is a
+/// small JSON object.
+fn body_limit(path: &str, limits: &crate::config::ApiConfig) -> usize {
+    if matches!(path, "/v1/refund-batches" | "/v1/debit-batches") {
+        limits.max_batch_body_bytes
+    } else {
+        limits.max_body_bytes
+    }
 }
 
 fn malformed() -> ApiError {
@@ -256,6 +283,21 @@ mod tests {
                 "{header}"
             );
         }
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_the_range_are_outside_the_window() {
+        assert!(within_window(1_000, 1_300, 300));
+        assert!(!within_window(1_000, 1_301, 300));
+        for timestamp in [i64::MIN, i64::MAX] {
+            assert!(!within_window(1_700_000_000, timestamp, 300), "{timestamp}");
+        }
+        let header = format!(
+            "UNIPAY-HMAC-SHA256 app_id=a,timestamp={},nonce=abcdefghijklmnop,signature={}",
+            i64::MIN,
+            "a".repeat(64)
+        );
+        assert_eq!(parse_authorization(&header).unwrap().timestamp, i64::MIN);
     }
 
     #[test]

@@ -49,6 +49,13 @@ pub async fn create_payment(
     let SignedRequestWithNonce { request, nonce } = signed;
     let idempotency = idempotency_request(state.pii.as_ref(), &headers, &request)?;
     let mut input = parse(&request.body)?;
+    super::destinations::check(
+        &state,
+        &[
+            ("notify_url", input.notify_url.as_deref()),
+            ("return_url", input.return_url.as_deref()),
+        ],
+    )?;
     let kcode_start = input.kcode.take();
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {

@@ -46,6 +46,9 @@ pub async fn create_batch(
         )
     })?;
     let (out_batch_no, parsed) = parse(&request.body)?;
+    for (_, input) in &parsed {
+        super::destinations::check(&state, &[("notify_url", input.notify_url.as_deref())])?;
+    }
     let now = state.now_ms();
     let mut lines = Vec::with_capacity(parsed.len());
     for (mandate_id, input) in parsed {

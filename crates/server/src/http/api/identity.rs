@@ -57,6 +57,13 @@ pub async fn create_verification(
     })?;
     let idempotency = idempotency_request(Some(key), &headers, &request)?;
     let input = parse(&request.body)?;
+    super::destinations::check(
+        &state,
+        &[
+            ("notify_url", input.notify_url.as_deref()),
+            ("return_url", input.return_url.as_deref()),
+        ],
+    )?;
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(

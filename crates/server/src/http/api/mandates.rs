@@ -42,6 +42,13 @@ pub async fn create_mandate(
     let SignedRequestWithNonce { request, nonce } = signed;
     let idempotency = idempotency_request(state.pii.as_ref(), &headers, &request)?;
     let input = mandate_input::mandate(&request.body, &flows::mandates::today(&state))?;
+    super::destinations::check(
+        &state,
+        &[
+            ("notify_url", input.notify_url.as_deref()),
+            ("return_url", input.return_url.as_deref()),
+        ],
+    )?;
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(
@@ -273,6 +280,7 @@ pub async fn create_debit(
     let idempotency = idempotency_request(state.pii.as_ref(), &headers, &request)?;
     let fields = mandate_input::object(&request.body)?;
     let input = mandate_input::debit_fields(&fields)?;
+    super::destinations::check(&state, &[("notify_url", input.notify_url.as_deref())])?;
     let app = &request.app;
     let route = state.channel_route(app).await?.ok_or_else(|| {
         ApiError::new(

@@ -2,8 +2,10 @@
 
 mod answered;
 pub mod auth;
+mod channel_rate;
 pub(crate) mod create;
 pub(crate) mod debit_batches;
+mod destinations;
 pub mod error;
 pub(crate) mod extract;
 pub(crate) mod identity;

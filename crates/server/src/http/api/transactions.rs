@@ -1,7 +1,8 @@
 //! The transaction flow (交易流水): `GET /v1/transactions` pages through the app's own
 //! payments and refunds by keyset cursor (stable while rows are inserted);
 //! `GET /v1/channel-transactions` asks the bank for its records of some hours of a day
-//! (`QueryTrnxRecords`) and answers them parsed.
+//! (`QueryTrnxRecords`) and answers the calling app's own lines of them, parsed, a few
+//! times a minute at most (`channel_rate.rs`).
 
 use crate::flows::objects::to_json;
 use crate::flows::{self, FlowError};
@@ -145,6 +146,17 @@ pub async fn channel_transactions(
     if start_hour > end_hour || end_hour > 23 {
         return Err(invalid("start_hour and end_hour must be 0-23, start first"));
     }
+    super::channel_rate::take(
+        &request.app.id,
+        state.config.api.channel_transactions_per_minute,
+        state.now_ms(),
+    )
+    .map_err(|retry_in_s| {
+        ApiError::new(
+            ErrorCode::RateLimited,
+            format!("too many calls of the bank's records; retry in {retry_in_s} s"),
+        )
+    })?;
     let channel = flows::channel(&state, &account).await.map_err(flow_error)?;
     let file = channel
         .query_transactions(&date, start_hour, end_hour)
@@ -166,9 +178,25 @@ pub async fn channel_transactions(
             format!("the bank's records are unreadable: {e}"),
         )
     })?;
+    // The bank's records are the whole channel account's, and the account is shared by the
+    // merchant's apps: the answer holds only the lines of the calling app's own orders.
+    let bank_order_nos: Vec<&str> = parsed
+        .lines
+        .iter()
+        .flat_map(|line| [line.order_no.as_str(), line.original_order_no.as_str()])
+        .filter(|no| !no.is_empty())
+        .collect();
+    let owned = state
+        .store
+        .app_bank_order_nos(&request.app.id, &account, &bank_order_nos)
+        .await?;
     let records = parsed
         .lines
         .into_iter()
+        .filter(|line| {
+            owned.contains(&line.order_no)
+                || (line.kind == TxnKind::Refund && owned.contains(&line.original_order_no))
+        })
         .map(|line| ChannelRecord {
             line_no: line.line_no,
             kind: match line.kind {
@@ -187,9 +215,10 @@ pub async fn channel_transactions(
     let unreadable = parsed
         .unreadable
         .into_iter()
+        // Whose a line it cannot read is, nobody can tell: its number only, not its text.
         .map(|u| UnreadableLine {
             line_no: u.line_no,
-            reason: u.reason,
+            reason: "the line cannot be read".to_string(),
         })
         .collect();
     let body = ChannelTransactions {

@@ -193,7 +193,8 @@ pub async fn create_app(
     form: ConsoleForm,
 ) -> Result<Response, Response> {
     let ConsoleForm { signed, fields } = form;
-    let new = read_new_app(&fields);
+    let mut new = read_new_app(&fields);
+    new.allow_private_addresses = state.config.notify.allow_private_addresses;
     signed
         .require(&state, Permission::ManageMerchants, &new.merchant_id)
         .await?;
@@ -226,6 +227,7 @@ pub(crate) fn read_new_app(fields: &FormFields) -> NewApp {
         notify_url: fields.get("notify_url").map(str::to_string),
         channel_account_id: fields.get("channel_account_id").map(str::to_string),
         id: None,
+        allow_private_addresses: false,
     }
 }
 

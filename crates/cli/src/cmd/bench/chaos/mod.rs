@@ -52,6 +52,9 @@ lease_ms = 6000
 timeout_ms = 3000
 [books]
 scheduled = false
+[notify]
+# The business system listens on 127.0.0.1, beside the nodes.
+allow_private_addresses = true
 "#;
 
 #[derive(Debug, Args)]

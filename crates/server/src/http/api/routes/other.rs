@@ -148,7 +148,7 @@ pub(super) fn routes() -> Vec<Route> {
             ],
             body: None,
             answer: answer::<unipay_api::ChannelTransactions>(200, "The bank's records."),
-            errors: &[E::NoChannelAccount, E::BankUnavailable],
+            errors: &[E::NoChannelAccount, E::RateLimited, E::BankUnavailable],
         },
         Route {
             verb: Verb::Get,
