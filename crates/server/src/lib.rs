@@ -13,6 +13,7 @@ pub mod http;
 pub mod kcode;
 pub mod logging;
 pub mod metrics;
+pub mod rate_limit;
 pub mod state;
 pub mod test_clock;
 pub mod workers;

@@ -6,6 +6,7 @@ mod api;
 mod books;
 mod console;
 mod env;
+mod inbound;
 mod janitor;
 mod kcode;
 mod notifier;
@@ -16,6 +17,7 @@ pub use api::ApiConfig;
 pub use books::BooksConfig;
 pub use console::ConsoleConfig;
 pub use env::{DATABASE_URL_FILE, Setting};
+pub use inbound::InboundConfig;
 pub use janitor::JanitorConfig;
 pub use kcode::KcodeConfig;
 pub use notifier::NotifierConfig;
@@ -55,6 +57,8 @@ pub struct ServerConfig {
     pub console: ConsoleConfig,
     /// The key that hashes personal data.
     pub privacy: PrivacyConfig,
+    /// Rate limits and sampling for unauthenticated input.
+    pub inbound: InboundConfig,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +78,7 @@ impl Default for ServerConfig {
             kcode: KcodeConfig::default(),
             console: ConsoleConfig::default(),
             privacy: PrivacyConfig::default(),
+            inbound: InboundConfig::default(),
         }
     }
 }
