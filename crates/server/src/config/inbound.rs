@@ -13,6 +13,7 @@ pub struct InboundConfig {
     /// Refused unauthenticated input (a bank message that fails verification, a sign-in form
     /// without its token or for an unknown user) written down per source per minute, with its
     /// hash and reason; the rest is only counted (`unipay_unauthenticated_refusals_total`).
+    /// 0: every one is written down.
     pub refused_samples_per_minute: u32,
     /// Seconds a refused bank message that names no payment (one that failed verification,
     /// kept as its hash and reason) is kept after it was last seen, before the pruner deletes it.
