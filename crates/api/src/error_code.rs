@@ -104,6 +104,7 @@ error_codes! {
     KcodeWrongCode = ("kcode_wrong_code", 422, "The verification code is wrong; the attempt is counted (kcode.max_wrong_codes, default 3) and the message says how many are left."),
     KcodeCodeExpired = ("kcode_code_expired", 422, "The verification code has expired; ask for a new one with POST /v1/payments/{id}/kcode/resend."),
     KcodeAttemptsExhausted = ("kcode_attempts_exhausted", 409, "Too many wrong verification codes: the payment failed (payment.failed is sent)."),
+    KcodeBillLimit = ("kcode_bill_limit", 409, "The payment has asked for all the K-code bills it may (kcode.max_bills, default 3, refused ones included): the payment failed (payment.failed is sent)."),
     KcodeResendTooSoon = ("kcode_resend_too_soon", 429, "A new code was asked for too soon after the last (kcode.min_resend_interval_s, default 60 s); the message says when to retry."),
     KcodeResendLimit = ("kcode_resend_limit", 429, "No more codes can be sent for this payment (kcode.max_resends, default 5, or the bank's own limit)."),
     KcodeRefused = ("kcode_refused", 422, "The bank declined the K-code payment (e.g. the card holder's details); the message has the bank's reason."),

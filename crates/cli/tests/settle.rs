@@ -31,12 +31,17 @@ async fn operator_settles_a_day_on_postgres() {
 }
 
 fn unipay(db: &str, args: &[&str]) -> Output {
+    unipay_as("ops", db, args)
+}
+
+/// `unipay settle ...` run by the operating-system user `user`.
+fn unipay_as(user: &str, db: &str, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_unipay"))
         .arg("settle")
         .args(args)
         .args(["--database-url", db])
         .env("RUST_LOG", "warn")
-        .env("USER", "ops")
+        .env("USER", user)
         .output()
         .expect("runs")
 }
@@ -113,7 +118,9 @@ async fn operator_settles_a_day(backend: TestBackend) {
     assert_eq!(approved["batch"]["approved_by"], "cli:ops");
     assert!(approved["entry_id"].as_str().unwrap().starts_with("jnl_"));
     refused(&unipay(&url, &["approve", &id]), "it is approved");
-    let paid = ok(&unipay(&url, &["mark-paid", &id]));
+    // Who approved a payout does not also record it paid.
+    refused(&unipay(&url, &["mark-paid", &id]), "cli:ops approved it");
+    let paid = ok(&unipay_as("payer", &url, &["mark-paid", &id]));
     assert!(paid.contains("is now paid"), "{paid}");
     refused(
         &unipay(&url, &["cancel", &id, "--note", "late"]),
@@ -203,15 +210,16 @@ async fn operator_settles_a_day(backend: TestBackend) {
             ("settlement.mark_paid", "refused"),
             ("settlement.approve", "ok"),
             ("settlement.approve", "refused"),
+            ("settlement.mark_paid", "refused"),
             ("settlement.mark_paid", "ok"),
             ("settlement.cancel", "refused"),
         ]
         .map(|(a, o)| (a.to_string(), o.to_string()))
     );
+    assert!(audit.iter().all(|a| a.from_address == "cli"));
     assert!(
-        audit
-            .iter()
-            .all(|a| a.actor == "cli:ops" && a.from_address == "cli")
+        audit.iter().all(|a| (a.actor == "cli:payer")
+            == (a.action == "settlement.mark_paid" && a.outcome == "ok"))
     );
     assert!(store.check_ledger().await.unwrap().holds());
     store.close().await;

@@ -15,6 +15,7 @@ pub mod listener;
 pub mod logging;
 pub mod metrics;
 pub mod outbound;
+pub mod rate_limit;
 pub mod state;
 pub mod test_clock;
 pub mod workers;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use unipay_store::metrics::Backlogs;
 
 #[derive(Default)]
@@ -10,6 +11,10 @@ pub struct Metrics {
     pub(crate) requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     pub(crate) transitions: Mutex<BTreeMap<String, u64>>,
     backlogs: tokio::sync::Mutex<Option<(i64, Backlogs)>>,
+    /// Unauthenticated input refused, by surface and reason (a fixed set of each).
+    pub(crate) refusals: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// Password checks (argon2) run for existing console users.
+    pub(crate) password_checks: AtomicU64,
 }
 
 /// The standard methods by name, anything else as `other`.
@@ -56,6 +61,18 @@ impl Metrics {
         let fresh = read.await?;
         *kept = Some((now_ms, fresh.clone()));
         Ok(fresh)
+    }
+
+    /// One unauthenticated input refused on `surface` (`callback`, `signin`, `cashier_kcode`)
+    /// for `reason` (`rate_limited`, `unverified`, ...), written down or not.
+    pub fn refused(&self, surface: &'static str, reason: &'static str) {
+        if let Ok(mut refusals) = self.refusals.lock() {
+            *refusals.entry((surface, reason)).or_default() += 1;
+        }
+    }
+
+    pub fn password_checked(&self) {
+        self.password_checks.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn payment_reached(&self, status: &str) {

@@ -3,6 +3,7 @@
 use crate::channels::ChannelRegistry;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
+use crate::rate_limit::Limits;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::Semaphore;
@@ -30,6 +31,8 @@ pub struct Inner {
     pub channels: ChannelRegistry,
     pub apps: AppCache,
     pub metrics: Metrics,
+    /// Rate limits by source for the unauthenticated surfaces.
+    pub limits: Limits,
     /// Bounds the business notifications in flight, from the notifier and the fast path.
     pub delivery_permits: Arc<Semaphore>,
     /// Shared HTTP client for business notifications (`outbound.rs`: public addresses only,
@@ -62,6 +65,7 @@ impl AppState {
         let http = crate::outbound::client(&config)?;
         let delivery_permits = Arc::new(Semaphore::new(config.notifier.concurrency.max(1)));
         let pii = config.privacy.key().ok().flatten();
+        let limits = Limits::new(&config);
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -70,6 +74,7 @@ impl AppState {
                 channels: ChannelRegistry::default(),
                 apps: AppCache::default(),
                 metrics: Metrics::default(),
+                limits,
                 delivery_permits,
                 http,
                 // A bad key was refused when the configuration was loaded or the server started.
@@ -88,21 +93,13 @@ impl AppState {
         format!("{}/pay/{payment_id}", self.config.public_url)
     }
 
-    /// An app, from a short-lived cache: every API request needs its secret.
+    /// An app, read at every request rather than cached: a disabled app or a rotated secret
+    /// stops working on every node at once (one read by primary key).
     pub async fn app(&self, app_id: &str) -> Result<Option<Arc<App>>, unipay_store::StoreError> {
-        let now = self.now_ms();
-        if let Some(app) = self.apps.apps.get(app_id, now) {
-            return Ok(Some(app));
-        }
-        let Some(app) = self.store.get_app(app_id).await? else {
-            return Ok(None);
-        };
-        let app = Arc::new(app);
-        self.apps.apps.put(app.id.clone(), app.clone(), now);
-        Ok(Some(app))
+        Ok(self.store.get_app(app_id).await?.map(Arc::new))
     }
 
-    /// The channel account an app's new payments use, from the same short-lived cache.
+    /// The channel account an app's new payments use, from a short-lived cache.
     pub async fn channel_route(
         &self,
         app: &App,
@@ -120,19 +117,17 @@ impl AppState {
     }
 }
 
-/// Apps and their channel routes, kept for a few seconds so that a disabled app, a rotated
-/// secret or a new channel account takes effect on every node soon without a query per request.
+/// Apps' channel routes, kept for a few seconds so that a new channel account takes effect on
+/// every node soon without a query per request. (Apps themselves, with their secrets, are
+/// never cached: see [`AppState::app`].)
 #[derive(Default)]
 pub struct AppCache {
-    apps: Expiring<Arc<App>>,
     routes: Expiring<Arc<ChannelRoute>>,
 }
 
 impl AppCache {
-    /// Drops an app and its route, so this node reads a changed app (a new secret, disabled)
-    /// at its next request.
+    /// Drops an app's route, so this node reads it again at its next request.
     pub fn forget(&self, app_id: &str) {
-        self.apps.remove(app_id);
         self.routes.remove(app_id);
     }
 }

@@ -14,6 +14,9 @@ pub struct NewConsoleSession<'a> {
     pub from_address: &'a str,
     pub now_ms: i64,
     pub expires_at: i64,
+    /// The lock the sign-in attempt placed itself, if it was the last one allowed (else 0):
+    /// the session opens only if the account is unlocked or locked by this lock alone.
+    pub own_lock: i64,
 }
 
 /// A live session and its user, as one read finds them.
@@ -39,25 +42,36 @@ impl std::fmt::Debug for ConsoleSession {
 impl Store {
     /// A successful sign-in: resets the user's failure count, opens the session, writes the
     /// audit entry, and drops sessions that have ended (absolutely, or idle before
-    /// `idle_since`) while it is at it.
+    /// `idle_since`) while it is at it. `false` (nothing written) when the account was locked
+    /// by another attempt meanwhile, or is not active.
     pub async fn open_console_session(
         &self,
         session: &NewConsoleSession<'_>,
         idle_since: i64,
         entry: &AuditEntry<'_>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await?;
         sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1 OR last_seen_at < $2")
             .bind(session.now_ms)
             .bind(idle_since)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "UPDATE console_users SET failed_signins = 0, locked_until = 0 WHERE username = $1",
+        // The attempt's own lock (if it was the one that reached the limit) is lifted; a lock
+        // another attempt placed meanwhile refuses even the right password.
+        let unlocked = sqlx::query(
+            "UPDATE console_users SET failed_signins = 0, locked_until = 0 WHERE username = $1 \
+             AND status = 'active' AND (locked_until <= $2 OR locked_until = $3)",
         )
         .bind(session.username)
+        .bind(session.now_ms)
+        .bind(session.own_lock)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
+            == 1;
+        if !unlocked {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO console_sessions (token_sha256, username, csrf_token, from_address, \
              created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
@@ -72,7 +86,7 @@ impl Store {
         .await?;
         audit::record(&mut tx, entry).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// The session with this token hash and its user, whatever their state (the caller judges

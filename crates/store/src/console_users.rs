@@ -42,14 +42,6 @@ impl ConsoleUser {
     }
 }
 
-/// After a failed sign-in: how many failures in a row, and whether this one locked the account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SigninFailure {
-    pub failed_signins: i64,
-    pub locked_until: i64,
-    pub just_locked: bool,
-}
-
 const USER_COLUMNS: &str = "username, role, password_hash, status, failed_signins, locked_until, \
                             created_at, updated_at";
 
@@ -197,48 +189,64 @@ impl Store {
         Ok(true)
     }
 
-    /// Counts a failed sign-in of an existing user and, at `max_failures` in a row, locks the
-    /// account until `lock_until` (a lock that has run out starts the count over). Writes `failure` and, when this failure locks, `lockout`.
-    pub async fn record_signin_failure(
+    /// Counts a sign-in attempt of an active user before its password is checked, so that no
+    /// more than `max_failures` checks can run before the account locks, however many arrive at
+    /// once: the count and the lock are one conditional update. The attempt counts as a failure
+    /// until [`Store::open_console_session`] proves it was not; the one that reaches
+    /// `max_failures` locks the account until `lock_until` at once. A lock that has run out
+    /// starts the count over. `None`: refused, the account is locked (or not active).
+    pub async fn reserve_signin_attempt(
         &self,
         username: &str,
         max_failures: i64,
         lock_until: i64,
-        failure: &AuditEntry<'_>,
-        lockout: &AuditEntry<'_>,
-    ) -> Result<Option<SigninFailure>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        now_ms: i64,
+    ) -> Result<Option<SigninAttempt>, StoreError> {
         let row = sqlx::query(
             "UPDATE console_users SET failed_signins = CASE WHEN locked_until BETWEEN 1 AND $4 \
              THEN 1 ELSE failed_signins + 1 END, \
              locked_until = CASE WHEN (CASE WHEN locked_until BETWEEN 1 AND $4 THEN 1 \
-             ELSE failed_signins + 1 END) >= $2 THEN $3 WHEN locked_until <= $4 THEN 0 \
-             ELSE locked_until END \
-             WHERE username = $1 RETURNING failed_signins, locked_until",
+             ELSE failed_signins + 1 END) >= $2 THEN $3 ELSE 0 END, updated_at = $4 \
+             WHERE username = $1 AND status = 'active' AND locked_until <= $4 \
+             RETURNING failed_signins, locked_until",
         )
         .bind(username)
         .bind(max_failures)
         .bind(lock_until)
-        .bind(failure.now_ms)
-        .fetch_optional(&mut *tx)
+        .bind(now_ms)
+        .fetch_optional(&self.write)
         .await?;
         let Some(row) = row else {
-            audit::record(&mut tx, failure).await?;
-            tx.commit().await?;
             return Ok(None);
         };
-        let failed_signins: i64 = row.try_get("failed_signins")?;
-        let locked_until: i64 = row.try_get("locked_until")?;
-        let just_locked = failed_signins == max_failures;
+        Ok(Some(SigninAttempt {
+            failed_signins: row.try_get("failed_signins")?,
+            locked_until: row.try_get("locked_until")?,
+        }))
+    }
+
+    /// Records an attempt [`Store::reserve_signin_attempt`] counted whose password was wrong:
+    /// `failure`, and `lockout` when that attempt is the one that locked the account.
+    pub async fn record_signin_failure(
+        &self,
+        failure: &AuditEntry<'_>,
+        lockout: Option<&AuditEntry<'_>>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
         audit::record(&mut tx, failure).await?;
-        if just_locked {
+        if let Some(lockout) = lockout {
             audit::record(&mut tx, lockout).await?;
         }
         tx.commit().await?;
-        Ok(Some(SigninFailure {
-            failed_signins,
-            locked_until,
-            just_locked,
-        }))
+        Ok(())
     }
+}
+
+/// A sign-in attempt counted before its password check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigninAttempt {
+    /// Attempts in a row not (yet) proven right, this one included.
+    pub failed_signins: i64,
+    /// Non-zero when this attempt locked the account: until when.
+    pub locked_until: i64,
 }

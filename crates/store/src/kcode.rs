@@ -20,6 +20,8 @@ pub struct KcodeRecord {
     pub last_sent_at: Option<i64>,
     pub resend_count: i64,
     pub wrong_attempts: i64,
+    /// Bills asked for, refused ones included.
+    pub bill_count: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -38,7 +40,7 @@ pub enum ResendReservation {
 }
 
 const COLUMNS: &str = "payment_id, card_masked, mobile_masked, status, code_sent_at, last_sent_at, \
-     resend_count, wrong_attempts, created_at, updated_at";
+     resend_count, wrong_attempts, bill_count, created_at, updated_at";
 
 fn record_from_row(row: &AnyRow) -> Result<KcodeRecord, StoreError> {
     let status: String = row.try_get("status")?;
@@ -52,6 +54,7 @@ fn record_from_row(row: &AnyRow) -> Result<KcodeRecord, StoreError> {
         last_sent_at: row.try_get("last_sent_at")?,
         resend_count: row.try_get("resend_count")?,
         wrong_attempts: row.try_get("wrong_attempts")?,
+        bill_count: row.try_get("bill_count")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -60,27 +63,36 @@ fn record_from_row(row: &AnyRow) -> Result<KcodeRecord, StoreError> {
 impl Store {
     /// Records that a bill goes to the bank for the payment, with the masked card and mobile
     /// (a bill sent again, with the same or another card, replaces them). The counts stay.
+    /// Counts a bill and records its card and mobile (masked), unless the payment has asked
+    /// for `max_bills` already: then `None`, and nothing changes. The count and the check are
+    /// one statement, so concurrent bills cannot pass the limit together. `Some`: this bill's
+    /// number.
     pub async fn start_kcode(
         &self,
         payment_id: &str,
         card_masked: &str,
         mobile_masked: &str,
+        max_bills: i64,
         now_ms: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO kcode_payments (payment_id, card_masked, mobile_masked, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) \
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO kcode_payments (payment_id, card_masked, mobile_masked, status, bill_count, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $5) \
              ON CONFLICT (payment_id) DO UPDATE SET card_masked = excluded.card_masked, \
-             mobile_masked = excluded.mobile_masked, status = excluded.status, updated_at = excluded.updated_at",
+             mobile_masked = excluded.mobile_masked, status = excluded.status, \
+             bill_count = kcode_payments.bill_count + 1, updated_at = excluded.updated_at \
+             WHERE kcode_payments.bill_count < $6 RETURNING bill_count",
         )
         .bind(payment_id)
         .bind(card_masked)
         .bind(mobile_masked)
         .bind(KcodeStatus::Sending.as_str())
         .bind(now_ms)
-        .execute(&self.write)
+        .bind(max_bills)
+        .fetch_optional(&self.write)
         .await?;
-        Ok(())
+        row.map(|row| row.try_get("bill_count").map_err(StoreError::from))
+            .transpose()
     }
 
     pub async fn kcode_record(&self, payment_id: &str) -> Result<Option<KcodeRecord>, StoreError> {

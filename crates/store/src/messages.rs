@@ -118,3 +118,31 @@ impl Store {
             .collect()
     }
 }
+
+/// Rows the pruner deletes per statement, so that no delete holds the writer for long.
+const PRUNE_BATCH: i64 = 1_000;
+
+impl Store {
+    /// Deletes refused messages that name no payment and no order (what anyone could send:
+    /// they failed verification, or named nothing of ours) last seen before `before_ms`, a
+    /// batch at a time; answers how many.
+    pub async fn prune_refused_bank_messages(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        loop {
+            let batch = sqlx::query(
+                "DELETE FROM bank_messages WHERE id IN (SELECT id FROM bank_messages \
+                 WHERE verdict = 'rejected' AND last_seen_at < $1 AND payment_id IS NULL \
+                 AND order_no IS NULL LIMIT $2)",
+            )
+            .bind(before_ms)
+            .bind(PRUNE_BATCH)
+            .execute(&self.write)
+            .await?
+            .rows_affected();
+            deleted += batch;
+            if batch < u64::try_from(PRUNE_BATCH).unwrap_or(u64::MAX) {
+                return Ok(deleted);
+            }
+        }
+    }
+}

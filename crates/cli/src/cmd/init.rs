@@ -80,6 +80,32 @@ timeout_ms = 10000
 # shared (100.64/10) or cloud metadata addresses. Leave off unless unipay and the business
 # systems share one machine or a private network.
 allow_private_addresses = false
+[console]
+# Failed sign-ins in a row that lock an account, and for how long (each attempt is counted
+# before its password is checked, so concurrent attempts cannot run past the limit).
+max_failed_signins = 5
+lockout_s = 900
+# Sign-in attempts per minute from one address and from all together (0: no limit), and the
+# password checks that may wait or run at once; past any of these the answer is 429.
+signins_per_source_per_minute = 20
+signins_per_minute = 300
+password_check_queue = 8
+# Who approves a settlement batch may not also mark it paid.
+separate_settlement_duties = true
+
+[kcode]
+# Cards (bills) one payment may try, refused ones included; the last refusal fails it.
+max_bills = 3
+# Bills the cashier sends per minute for one address, over all payments (0: no limit).
+cashier_bills_per_source_per_minute = 10
+
+[inbound]
+# Bank messages one address may post per minute (0: no limit); more are answered 429.
+callbacks_per_source_per_minute = 6000
+# Refused unauthenticated input written down per address per minute (the rest is counted in
+# /metrics), and how long a refused bank message is kept.
+refused_samples_per_minute = 10
+refused_retention_s = 15552000
 
 # Merchants, apps and channel accounts live in the database: see `unipay admin --help`.
 # The merchant key in keys/ can be registered with:

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use unipay_core::money::format_yuan;
 use unipay_store::Store;
 use unipay_store::browse::settlement::SettlementFile;
-use unipay_store::settlement::{BatchChange, SettleRun, SettlementBatch};
+use unipay_store::settlement::{BatchChange, BatchStatus, SettleRun, SettlementBatch};
 
 /// Where an operator's actions come from, for the audit log.
 const FROM_ADDRESS: &str = "cli";
@@ -133,10 +133,30 @@ pub async fn run(args: SettleArgs) -> anyhow::Result<()> {
             report(change, &m.batch, "approve", m.json)?;
         }
         Some(SettleCommand::MarkPaid(m)) => {
+            let separate = unipay_server::ServerConfig::load(m.db.config.as_deref())?
+                .console
+                .separate_settlement_duties;
             let store = m.db.store().await?;
-            let change = store
-                .mark_batch_paid(&m.batch, &actor, FROM_ADDRESS, m.note.as_deref(), now)
-                .await?;
+            let note = m.note.as_deref();
+            let change = if separate {
+                store
+                    .mark_batch_paid_by_another(&m.batch, &actor, FROM_ADDRESS, note, now)
+                    .await?
+            } else {
+                store
+                    .mark_batch_paid(&m.batch, &actor, FROM_ADDRESS, note, now)
+                    .await?
+            };
+            if let BatchChange::Refused(batch) = &change
+                && batch.status == BatchStatus::Approved
+                && batch.approved_by.as_deref() == Some(actor.as_str())
+            {
+                bail!(
+                    "cannot mark batch {} paid: {actor} approved it, and who approves a payout \
+                     does not also record it paid",
+                    batch.id
+                );
+            }
             report(change, &m.batch, "mark paid", m.json)?;
         }
         Some(SettleCommand::Cancel {

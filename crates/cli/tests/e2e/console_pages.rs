@@ -425,6 +425,7 @@ fn yesterday_in_beijing() -> String {
 pub async fn recon_decision_and_settlement_review(world: &mut World) {
     create_user(world, "olga", "operator").await;
     create_user(world, "fiona", "finance").await;
+    create_user(world, "felix", "finance").await;
     create_user(world, "aude", "auditor").await;
     // The scheduled job reconciles yesterday at start; wait for it so it does not race ours.
     let store = world.store().await;
@@ -584,7 +585,25 @@ pub async fn recon_decision_and_settlement_review(world: &mut World) {
             .starts_with("merchant_id,accounting_date,channel_account_id")
     );
     assert!(csv.body.contains(&world.merchant_id));
-    let paid = fiona.post(&format!("{batch_path}/mark-paid"), &[]).await;
+    // Who approved the payout does not also record it paid: another finance user does.
+    let own = fiona.post(&format!("{batch_path}/mark-paid"), &[]).await;
+    assert!(
+        own.location.contains("error=flash.same_approver"),
+        "{}",
+        own.location
+    );
+    assert_eq!(
+        fiona.get(&batch_path).await.text_of("batch-status"),
+        "approved"
+    );
+    assert!(
+        audit(world, "settlement.mark_paid")
+            .await
+            .iter()
+            .any(|a| a.actor == "fiona" && a.outcome == "refused")
+    );
+    let mut felix = Console::sign_in(world, "felix").await;
+    let paid = felix.post(&format!("{batch_path}/mark-paid"), &[]).await;
     assert!(
         paid.location.contains("ok=flash.marked_paid"),
         "{}",

@@ -502,3 +502,65 @@ pub async fn kcode_lost_answer_settled_by_query(world: &mut World) {
     assert_eq!(paid.json()["kcode"]["status"], "paid");
     world.assert_notified_once(id, &["payment.succeeded"]).await;
 }
+
+/// Proves a payment link is no card-testing oracle: a payment asks the bank about at most
+/// `kcode.max_bills` cards (refused ones included), fails at the last refusal (the business
+/// system hears `payment.failed`), and sends no more; and one address may ask for only so
+/// many bills a minute over all payments.
+pub async fn kcode_cards_tried_are_capped_per_payment_and_address(world: &mut World) {
+    let cards = [
+        "6228480000000000011",
+        "6228480000000000022",
+        "6228480000000000033",
+        "6228480000000000044",
+    ];
+    set_desk(world, json!({"refused_cards": cards})).await;
+    let payment = world.create("KC-CARDS-1", 1_500).await;
+    for card in &cards[..2] {
+        let refused = cashier_bill(world, &payment.id, card).await;
+        assert_eq!(refused.status(), 422);
+        assert!(refused.text().await.unwrap().contains("请换一张卡"));
+    }
+    let result_page = format!("/pay/{}/result", payment.id);
+    let last = cashier_bill(world, &payment.id, cards[2]).await;
+    assert_eq!(last.status(), 303, "the third refusal fails the payment");
+    assert_eq!(last.headers()["location"].to_str().unwrap(), result_page);
+    let more = cashier_bill(world, &payment.id, cards[3]).await;
+    assert_eq!(more.status(), 303);
+    let failed = world.client.get_payment(&payment.id, false).await.unwrap();
+    assert_eq!(failed.status, "failed");
+    let events = world.wait_for_events(&payment.id, 1).await;
+    assert_eq!(events[0].event_type, "payment.failed");
+    let store = world.store().await;
+    let record = store.kcode_record(&payment.id).await.unwrap().unwrap();
+    store.close().await;
+    assert_eq!(
+        record.bill_count, 3,
+        "the fourth card never reached the bank"
+    );
+
+    // Per address, over all payments.
+    world.kill_server().await;
+    let path = world.dir().join("unipay.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str("[kcode]\ncashier_bills_per_source_per_minute = 2\n");
+    std::fs::write(&path, config).unwrap();
+    world.start_server().await;
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let other = world.create(&format!("KC-CARDS-{}", n + 2), 100).await;
+        statuses.push(cashier_bill(world, &other.id, CARD).await.status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 429]);
+}
+
+/// The cashier's card form, posted.
+async fn cashier_bill(world: &World, payment_id: &str, card: &str) -> reqwest::Response {
+    world
+        .http
+        .post(format!("{}/pay/{payment_id}/kcode", world.server_url))
+        .form(&[("card_no", card), ("mobile_no", MOBILE)])
+        .send()
+        .await
+        .unwrap()
+}

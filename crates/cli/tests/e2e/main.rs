@@ -13,6 +13,7 @@ mod edges;
 mod error_codes;
 mod harness;
 mod identity;
+mod inbound_limits;
 mod kcode;
 mod mandates;
 mod notifications;
@@ -121,6 +122,11 @@ on_both_backends!(
     kcode::kcode_at_the_cashier,
     kcode::kcode_bad_input_and_idempotency,
     kcode::kcode_lost_answer_settled_by_query,
+    kcode::kcode_cards_tried_are_capped_per_payment_and_address,
+    inbound_limits::concurrent_sign_ins_cannot_outrun_the_lock,
+    inbound_limits::sign_in_floods_are_limited_counted_and_sampled,
+    inbound_limits::forged_callback_flood_leaves_a_bounded_expiring_sample,
+    inbound_limits::an_app_disabled_elsewhere_is_refused_at_once,
     error_codes::request_refusals_have_their_codes,
     error_codes::kcode_refusals_have_their_codes,
     error_codes::failures_have_their_codes,

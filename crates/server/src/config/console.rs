@@ -22,6 +22,17 @@ pub struct ConsoleConfig {
     pub failure_delay_ms: u64,
     /// ...up to this.
     pub max_failure_delay_ms: u64,
+    /// Sign-in attempts one address may make per minute; more are answered 429 at once.
+    /// 0: no limit.
+    pub signins_per_source_per_minute: u32,
+    /// Sign-in attempts the node takes per minute from all addresses together. 0: no limit.
+    pub signins_per_minute: u32,
+    /// Password checks (argon2) waiting or running at once; a sign-in that finds the queue
+    /// full is answered 429 at once rather than waiting behind a flood.
+    pub password_check_queue: u32,
+    /// Who approves a settlement batch may not also mark it paid (the console and
+    /// `unipay settle mark-paid`, which reads this from the environment).
+    pub separate_settlement_duties: bool,
 }
 
 impl Default for ConsoleConfig {
@@ -34,6 +45,10 @@ impl Default for ConsoleConfig {
             lockout_s: 15 * 60,
             failure_delay_ms: 500,
             max_failure_delay_ms: 8_000,
+            signins_per_source_per_minute: 20,
+            signins_per_minute: 300,
+            password_check_queue: 8,
+            separate_settlement_duties: true,
         }
     }
 }

@@ -7,6 +7,7 @@ mod books;
 mod console;
 mod env;
 mod http;
+mod inbound;
 mod janitor;
 mod kcode;
 mod notifier;
@@ -19,6 +20,7 @@ pub use books::BooksConfig;
 pub use console::ConsoleConfig;
 pub use env::{DATABASE_URL_FILE, Setting};
 pub use http::HttpConfig;
+pub use inbound::InboundConfig;
 pub use janitor::JanitorConfig;
 pub use kcode::KcodeConfig;
 pub use notifier::NotifierConfig;
@@ -63,6 +65,8 @@ pub struct ServerConfig {
     pub console: ConsoleConfig,
     /// The key that hashes personal data.
     pub privacy: PrivacyConfig,
+    /// Rate limits and sampling for unauthenticated input.
+    pub inbound: InboundConfig,
 }
 
 impl Default for ServerConfig {
@@ -84,6 +88,7 @@ impl Default for ServerConfig {
             kcode: KcodeConfig::default(),
             console: ConsoleConfig::default(),
             privacy: PrivacyConfig::default(),
+            inbound: InboundConfig::default(),
         }
     }
 }

@@ -49,6 +49,8 @@ pub enum KcodeRefusal {
     CodeExpired,
     /// Too many wrong codes: the payment failed.
     AttemptsExhausted,
+    /// The payment asked for all the bills it may (`kcode.max_bills`): the payment failed.
+    BillLimit,
     ResendTooSoon {
         retry_after_s: i64,
     },
@@ -92,21 +94,32 @@ pub async fn send_bill(
     };
     // A bill sent again after a code was texted (another card at the cashier) texts a new
     // code: it is a resend, and waits and counts as one.
+    let max_bills = state.config.kcode.max_bills.max(1);
     let record = state.store.kcode_record(&payment.id).await?;
+    if record
+        .as_ref()
+        .is_some_and(|record| record.bill_count >= max_bills)
+    {
+        return bill_limit(state, payment, source, max_bills, None).await;
+    }
     if record.is_some_and(|record| record.status == KcodeStatus::CodeSent)
         && let Some(refusal) = reserve_resend(state, payment, now).await?
     {
         return Ok(Err(refusal));
     }
-    state
+    let counted = state
         .store
         .start_kcode(
             &payment.id,
             &mask_card(card_no),
             &mask_mobile(mobile_no),
+            max_bills,
             now,
         )
         .await?;
+    let Some(bill_no) = counted else {
+        return bill_limit(state, payment, source, max_bills, None).await;
+    };
     let first_query_at =
         state
             .config
@@ -190,9 +203,31 @@ pub async fn send_bill(
         .set_kcode_status(&payment.id, status, now)
         .await?;
     match refusal {
+        // Each refused bill tells whoever holds the link that a card or mobile is not good;
+        // after the last one allowed the payment ends rather than go on answering.
+        Some(KcodeRefusal::BillRefused(reason)) if bill_no >= max_bills => {
+            bill_limit(state, payment, source, max_bills, Some(&reason)).await
+        }
         Some(refusal) => Ok(Err(refusal)),
         None => Ok(Ok(current(state, payment).await?)),
     }
+}
+
+/// The payment asked for all the bills it may: it fails (the business system hears of it as
+/// of any failure).
+async fn bill_limit(
+    state: &AppState,
+    payment: &Payment,
+    source: EventSource,
+    max_bills: i64,
+    last_refusal: Option<&str>,
+) -> KcodeResult {
+    let detail = match last_refusal {
+        Some(reason) => format!("K-code bill {max_bills} of {max_bills} refused: {reason}"),
+        None => format!("more than {max_bills} K-code bills asked for"),
+    };
+    fail(state, payment, source, &detail, None).await?;
+    Ok(Err(KcodeRefusal::BillLimit))
 }
 
 /// Step 2: pay with the texted code.

@@ -5,6 +5,7 @@
 
 use crate::flows::{self, kcode::KcodeRefusal};
 use crate::http::cashier::{load, message, render};
+use crate::http::rate_limit::{SourceAddress, too_many_requests};
 use crate::kcode::{self, CERTIFICATE_TYPES, ConfirmInput};
 use crate::state::AppState;
 use askama::Template;
@@ -61,8 +62,14 @@ pub async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
 pub async fn start(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    SourceAddress(from): SourceAddress,
     Form(form): Form<StartForm>,
 ) -> Response {
+    // Each bill tells the sender whether a card and mobile are good: few per address.
+    if !state.limits.kcode_bills_per_source.allow(&from) {
+        state.metrics.refused("cashier_kcode", "rate_limited");
+        return too_many_requests();
+    }
     let payment = match open_payment(&state, &id).await {
         Ok(payment) => payment,
         Err(response) => return response,
@@ -184,7 +191,9 @@ async fn open_payment(state: &AppState, id: &str) -> Result<Payment, Response> {
 
 async fn answer_refusal(state: &AppState, payment: &Payment, refusal: KcodeRefusal) -> Response {
     let text = match refusal {
-        KcodeRefusal::AttemptsExhausted | KcodeRefusal::NotAwaitingCode
+        KcodeRefusal::AttemptsExhausted
+        | KcodeRefusal::BillLimit
+        | KcodeRefusal::NotAwaitingCode
             if !current_is_open(state, payment).await =>
         {
             return Redirect::to(&format!("/pay/{}/result", payment.id)).into_response();
@@ -211,6 +220,9 @@ async fn answer_refusal(state: &AppState, payment: &Payment, refusal: KcodeRefus
         }
         KcodeRefusal::AttemptsExhausted => {
             "验证码错误次数过多。Too many wrong codes.".to_string()
+        }
+        KcodeRefusal::BillLimit => {
+            "尝试的银行卡过多，本次支付已失败。Too many cards tried: the payment failed.".to_string()
         }
         KcodeRefusal::ResendTooSoon { retry_after_s } => format!(
             "请{retry_after_s}秒后再获取验证码。Please wait {retry_after_s} s before asking for a new code."

@@ -86,6 +86,32 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
             );
         }
     }
+    let _ = writeln!(
+        out,
+        "# HELP unipay_unauthenticated_refusals_total Unauthenticated input refused, by surface and reason."
+    );
+    let _ = writeln!(out, "# TYPE unipay_unauthenticated_refusals_total counter");
+    if let Ok(refusals) = state.metrics.refusals.lock() {
+        for ((surface, reason), count) in refusals.iter() {
+            let _ = writeln!(
+                out,
+                "unipay_unauthenticated_refusals_total{{surface=\"{surface}\",reason=\"{reason}\"}} {count}"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP unipay_console_password_checks_total Password checks run for existing console users."
+    );
+    let _ = writeln!(out, "# TYPE unipay_console_password_checks_total counter");
+    let _ = writeln!(
+        out,
+        "unipay_console_password_checks_total {}",
+        state
+            .metrics
+            .password_checks
+            .load(std::sync::atomic::Ordering::Relaxed)
+    );
     let backlogs = state.metrics.backlogs(
         state.now_ms(),
         BACKLOGS_MAX_AGE_MS,

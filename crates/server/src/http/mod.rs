@@ -7,3 +7,4 @@ pub mod cashier;
 pub mod cashier_kcode;
 pub mod console;
 pub mod metrics;
+pub mod rate_limit;

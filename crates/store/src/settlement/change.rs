@@ -22,6 +22,8 @@ struct Move {
     rule: SettlementAction,
     by_column: &'static str,
     at_column: &'static str,
+    /// Refused to the operator who approved the batch (separation of duties).
+    not_by_approver: bool,
 }
 
 const APPROVE: Move = Move {
@@ -30,6 +32,7 @@ const APPROVE: Move = Move {
     rule: SettlementAction::Approve,
     by_column: "approved_by",
     at_column: "approved_at",
+    not_by_approver: false,
 };
 
 const MARK_PAID: Move = Move {
@@ -38,6 +41,12 @@ const MARK_PAID: Move = Move {
     rule: SettlementAction::MarkPaid,
     by_column: "paid_by",
     at_column: "paid_at",
+    not_by_approver: false,
+};
+
+const MARK_PAID_BY_ANOTHER: Move = Move {
+    not_by_approver: true,
+    ..MARK_PAID
 };
 
 const CANCEL: Move = Move {
@@ -46,6 +55,7 @@ const CANCEL: Move = Move {
     rule: SettlementAction::Cancel,
     by_column: "cancelled_by",
     at_column: "cancelled_at",
+    not_by_approver: false,
 };
 
 /// Who asks for a change, for the audit log.
@@ -94,6 +104,27 @@ impl Store {
         self.move_batch(batch_id, &MARK_PAID, operator).await
     }
 
+    /// [`Store::mark_batch_paid`], refused (and audited) when `actor` is the one who approved
+    /// the batch: who approves a payout does not also record it paid. The refusal is
+    /// [`BatchChange::Refused`] with the batch still approved, by `actor`.
+    pub async fn mark_batch_paid_by_another(
+        &self,
+        batch_id: &str,
+        actor: &str,
+        from_address: &str,
+        note: Option<&str>,
+        now_ms: i64,
+    ) -> Result<BatchChange, StoreError> {
+        let operator = Operator {
+            actor,
+            from_address,
+            note,
+            now_ms,
+        };
+        self.move_batch(batch_id, &MARK_PAID_BY_ANOTHER, operator)
+            .await
+    }
+
     /// Cancels a batch not yet paid; an approved one gets its approval reversed. The date can
     /// then be settled again for the merchant, as the next generation.
     pub async fn cancel_batch(
@@ -124,9 +155,14 @@ impl Store {
         let rule = step.rule.step();
         // The status check in the WHERE clause is what makes one of two racing moves lose:
         // the loser's update finds no row in an allowed status.
+        let not_by_approver = if step.not_by_approver {
+            " AND (approved_by IS NULL OR approved_by <> $2)"
+        } else {
+            ""
+        };
         let sql = format!(
             "UPDATE settlement_batches SET status = $1, {} = $2, {} = $3 \
-             WHERE id = $4 AND status IN ({}) RETURNING {BATCH_COLUMNS}",
+             WHERE id = $4 AND status IN ({}){not_by_approver} RETURNING {BATCH_COLUMNS}",
             step.by_column,
             step.at_column,
             sql_states(rule.from, BatchStatus::as_str)
@@ -149,12 +185,23 @@ impl Store {
                 return Ok(BatchChange::NotFound);
             };
             let batch = batch_from_row(&row)?;
-            let detail = format!(
-                "cannot {} a batch that is {}{}",
-                step.verb,
-                batch.status.as_str(),
-                note_suffix(operator.note)
-            );
+            let same_approver = step.not_by_approver
+                && batch.status == BatchStatus::Approved
+                && batch.approved_by.as_deref() == Some(operator.actor);
+            let detail = if same_approver {
+                format!(
+                    "cannot {} a batch one approved oneself{}",
+                    step.verb,
+                    note_suffix(operator.note)
+                )
+            } else {
+                format!(
+                    "cannot {} a batch that is {}{}",
+                    step.verb,
+                    batch.status.as_str(),
+                    note_suffix(operator.note)
+                )
+            };
             audit_entry(&mut tx, operator, step.action, batch_id, &detail, "refused").await?;
             tx.commit().await?;
             return Ok(BatchChange::Refused(batch));

@@ -306,6 +306,10 @@ pub fn refusal_error(refusal: KcodeRefusal) -> ApiError {
             ErrorCode::KcodeAttemptsExhausted,
             "too many wrong verification codes: the payment failed",
         ),
+        KcodeRefusal::BillLimit => ApiError::new(
+            ErrorCode::KcodeBillLimit,
+            "too many K-code bills for this payment: the payment failed",
+        ),
         KcodeRefusal::ResendTooSoon { retry_after_s } => ApiError::new(
             ErrorCode::KcodeResendTooSoon,
             format!("a new code may be asked for in {retry_after_s} s"),

@@ -9,6 +9,7 @@ use crate::flows;
 use crate::flows::FlowError;
 use crate::flows::identity::{ResultVerdict, SOURCE};
 use crate::http::callbacks::inbound;
+use crate::http::rate_limit::SourceAddress;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,9 +19,10 @@ use axum::response::{IntoResponse, Response};
 pub async fn identity_result(
     State(state): State<AppState>,
     Path((channel_account_id, verify_no)): Path<(String, String)>,
+    SourceAddress(from): SourceAddress,
     body: Bytes,
 ) -> Response {
-    match handle(&state, &channel_account_id, &verify_no, &body).await {
+    match handle(&state, &channel_account_id, &verify_no, &body, &from).await {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, channel_account_id, "identity result could not be processed");
@@ -35,6 +37,7 @@ async fn handle(
     channel_account_id: &str,
     verify_no: &str,
     body: &[u8],
+    from: &str,
 ) -> Result<Response, FlowError> {
     let Some(channel) = flows::known_channel(state, channel_account_id).await? else {
         return Ok((StatusCode::NOT_FOUND, "unknown channel account").into_response());
@@ -52,6 +55,7 @@ async fn handle(
                 body,
                 SOURCE,
                 &error.to_string(),
+                from,
             )
             .await?;
             return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());

@@ -7,6 +7,7 @@ use crate::flows;
 use crate::flows::FlowError;
 use crate::flows::mandates::SignResultVerdict;
 use crate::http::callbacks::inbound;
+use crate::http::rate_limit::SourceAddress;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,9 +17,10 @@ use axum::response::{IntoResponse, Response};
 pub async fn sign_result(
     State(state): State<AppState>,
     Path(channel_account_id): Path<String>,
+    SourceAddress(from): SourceAddress,
     body: Bytes,
 ) -> Response {
-    match handle(&state, &channel_account_id, &body).await {
+    match handle(&state, &channel_account_id, &body, &from).await {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, channel_account_id, "signing result could not be processed");
@@ -32,6 +34,7 @@ async fn handle(
     state: &AppState,
     channel_account_id: &str,
     body: &[u8],
+    from: &str,
 ) -> Result<Response, FlowError> {
     let Some(channel) = flows::known_channel(state, channel_account_id).await? else {
         return Ok((StatusCode::NOT_FOUND, "unknown channel account").into_response());
@@ -48,6 +51,7 @@ async fn handle(
                 body,
                 "mandate_notification",
                 &error.to_string(),
+                from,
             )
             .await?;
             return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());

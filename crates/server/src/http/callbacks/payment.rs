@@ -6,6 +6,7 @@
 use crate::flows;
 use crate::flows::bank_result::NotificationVerdict;
 use crate::http::callbacks::inbound;
+use crate::http::rate_limit::SourceAddress;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -15,9 +16,10 @@ use axum::response::{IntoResponse, Response};
 pub async fn bank_notification(
     State(state): State<AppState>,
     Path(channel_account_id): Path<String>,
+    SourceAddress(from): SourceAddress,
     body: Bytes,
 ) -> Response {
-    match handle(&state, &channel_account_id, &body).await {
+    match handle(&state, &channel_account_id, &body, &from).await {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, channel_account_id, "bank notification could not be processed");
@@ -31,6 +33,7 @@ async fn handle(
     state: &AppState,
     channel_account_id: &str,
     body: &[u8],
+    from: &str,
 ) -> Result<Response, flows::FlowError> {
     let Some(channel) = flows::known_channel(state, channel_account_id).await? else {
         return Ok(refused(StatusCode::NOT_FOUND, "unknown channel account"));
@@ -44,6 +47,7 @@ async fn handle(
                 body,
                 "unknown",
                 &error.to_string(),
+                from,
             )
             .await?;
             return Ok((StatusCode::BAD_REQUEST, "rejected").into_response());

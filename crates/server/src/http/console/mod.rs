@@ -107,6 +107,7 @@ pub mod roles;
 pub mod session;
 mod settlement_page;
 pub(crate) mod signin;
+mod signin_attempt;
 mod views;
 
 pub use form::{ConsoleForm, FormFields};

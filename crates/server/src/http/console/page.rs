@@ -175,6 +175,7 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.app_disabled",
     "flash.bad_input",
     "flash.batch_refused",
+    "flash.same_approver",
     "flash.decision_missing",
     "flash.merchant_created",
     "flash.not_closable",

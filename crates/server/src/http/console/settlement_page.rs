@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use unipay_core::money::format_yuan;
 use unipay_store::browse::settlement::SettlementFile;
-use unipay_store::settlement::{BatchChange, SettlementBatch, SettlementLine};
+use unipay_store::settlement::{BatchChange, BatchStatus, SettlementBatch, SettlementLine};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -216,6 +216,12 @@ async fn review(
             store.approve_batch(&id, actor, from, note, now).await,
             "flash.approved",
         ),
+        Step::MarkPaid if state.config.console.separate_settlement_duties => (
+            store
+                .mark_batch_paid_by_another(&id, actor, from, note, now)
+                .await,
+            "flash.marked_paid",
+        ),
         Step::MarkPaid => (
             store.mark_batch_paid(&id, actor, from, note, now).await,
             "flash.marked_paid",
@@ -235,6 +241,17 @@ async fn review(
     };
     match change {
         Ok(BatchChange::Changed { .. }) => Ok(page::redirect_with(&back, Flash::Ok(done))),
+        Ok(BatchChange::Refused(batch))
+            if batch.status == BatchStatus::Approved
+                && batch.approved_by.as_deref() == Some(actor)
+                && matches!(step, Step::MarkPaid) =>
+        {
+            // Audited by the store with the refusal.
+            Ok(page::redirect_with(
+                &back,
+                Flash::Error("flash.same_approver"),
+            ))
+        }
         Ok(BatchChange::Refused(batch)) => {
             let detail = format!("refused: batch is {}", batch.status.as_str());
             signed

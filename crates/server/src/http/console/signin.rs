@@ -1,14 +1,19 @@
 //! Sign-in and sign-out. Before sign-in there is no session to bind a CSRF token to, so the
 //! sign-in form carries the value of a cookie of its own (double submit; SameSite=Strict keeps
 //! other sites from sending it). Failed sign-ins are answered slowly, more slowly each time,
-//! and lock the account for a while after too many in a row. Every attempt is audited.
+//! and lock the account for a while after too many in a row: each attempt is counted in the
+//! database before its password is checked (`Store::reserve_signin_attempt`), so a burst of
+//! concurrent attempts cannot run more checks than the limit allows. Attempts are limited per
+//! address and overall, and the password checks queue in a bounded line; what is over either
+//! is answered 429 at once. Every attempt on an existing account is audited; refusals anyone
+//! can cause without knowing a user (no token, unknown user, locked) are counted and sampled.
 
-use super::accounts::{decoy_hash, verify_password};
+use super::cookies;
 use super::form::{CSRF_FIELD, ConsoleForm, FormFields};
 use super::i18n::{Lang, Tr};
 use super::page::{self, Layout};
-use super::session::{self, SESSION_COOKIE, SESSION_COOKIE_PATH, client_address, same_secret};
-use super::{cookies, roles::Role};
+use super::session::{SESSION_COOKIE, SESSION_COOKIE_PATH, client_address, same_secret};
+use super::signin_attempt::{Refusal, attempt, audit};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Request, State};
@@ -16,8 +21,6 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use unipay_core::ids::random_token;
-use unipay_store::audit::AuditEntry;
-use unipay_store::console_sessions::NewConsoleSession;
 
 const LOGIN_COOKIE: &str = "unipay_console_login";
 const LOGIN_PATH: &str = "/console/login";
@@ -30,7 +33,7 @@ struct LoginPage<'a> {
     csrf: &'a str,
     next: &'a str,
     username: &'a str,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 /// `GET /console/login`
@@ -46,9 +49,17 @@ fn show(
     status: StatusCode,
     next: &str,
     username: &str,
-    error: Option<&'static str>,
+    error: Option<Refusal>,
 ) -> Response {
     let lang = Lang::from_headers(&parts.headers);
+    let t = lang.tr();
+    let error = error.map(|refusal| match refusal {
+        Refusal::Plain(key) => t.get(key).to_string(),
+        Refusal::Locked { minutes } => {
+            t.fill("flash.signin_locked", &[("minutes", &minutes.to_string())])
+        }
+        Refusal::Busy => t.get("flash.signin_busy").to_string(),
+    });
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -80,6 +91,12 @@ fn show(
 /// `POST /console/login`
 pub async fn submit(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let from = client_address(&parts);
+    // Before the body is read, so that a flood costs as little as can be.
+    if !state.limits.signins_per_source.allow(&from) || !state.limits.signins.allow("") {
+        state.metrics.refused("signin", "rate_limited");
+        return too_many(&parts);
+    }
     let body = match axum::body::to_bytes(body, state.config.api.max_body_bytes).await {
         Ok(body) => body,
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
@@ -90,20 +107,22 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
         csrf: sent,
         password,
     } = read_form(&body);
-    let from = client_address(&parts);
     let expected = cookies::get(&parts.headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !same_secret(&sent, expected) {
-        let detail = format!("sign-in form without its token (user name {username:?})");
-        audit(
-            &state,
-            "",
-            "console.csrf",
-            LOGIN_PATH,
-            &detail,
-            "refused",
-            &from,
-        )
-        .await;
+        state.metrics.refused("signin", "csrf");
+        if state.limits.refused_samples.keep("signin", &from) {
+            let detail = format!("sign-in form without its token (user name {username:?})");
+            audit(
+                &state,
+                "",
+                "console.csrf",
+                LOGIN_PATH,
+                &detail,
+                "refused",
+                &from,
+            )
+            .await;
+        }
         let lang = Lang::from_headers(&parts.headers);
         let layout = Layout::anonymous(lang, LOGIN_PATH, "csrf.title");
         return page::render_status(
@@ -118,6 +137,7 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Response
     let outcome = attempt(&state, &username, &password, &from).await;
     match outcome {
         Ok(token) => signed_in(&state, &token, &next),
+        Err(Refusal::Busy) => too_many(&parts),
         Err(error) => show(
             &state,
             &parts,
@@ -162,169 +182,22 @@ struct AnonymousMessage {
     message: &'static str,
 }
 
-/// Checks the password and opens a session; `Err` holds the catalogue key to show.
-async fn attempt(
-    state: &AppState,
-    username: &str,
-    password: &str,
-    from: &str,
-) -> Result<String, &'static str> {
-    let config = &state.config.console;
-    let user = match state.store.get_console_user(username).await {
-        Ok(user) => user,
-        Err(error) => {
-            tracing::error!(%error, "sign-in could not read the user");
-            return Err("flash.failed");
-        }
-    };
-    let now = state.now_ms();
-    let Some(user) = user.filter(|u| Role::parse(&u.role).is_some()) else {
-        // As slow as a wrong password, so that names cannot be told apart by timing.
-        check(password, decoy_hash()).await;
-        audit(
-            state,
-            username,
-            "console.signin",
-            username,
-            "unknown user",
-            "failed",
-            from,
-        )
-        .await;
-        tokio::time::sleep(config.failure_delay(1)).await;
-        return Err("flash.signin_failed");
-    };
-    if user.locked_until > now {
-        audit(
-            state,
-            username,
-            "console.signin",
-            username,
-            "account locked",
-            "locked",
-            from,
-        )
-        .await;
-        tokio::time::sleep(config.failure_delay(user.failed_signins)).await;
-        return Err("flash.signin_locked");
-    }
-    let matches = check(password, &user.password_hash).await;
-    if matches && user.is_active() {
-        return open_session(state, &user.username, from, now).await;
-    }
-    if !user.is_active() {
-        audit(
-            state,
-            username,
-            "console.signin",
-            username,
-            "account disabled",
-            "disabled",
-            from,
-        )
-        .await;
-        tokio::time::sleep(config.failure_delay(1)).await;
-        return Err("flash.signin_failed");
-    }
-    let lock_until = now.saturating_add(config.lockout_s.saturating_mul(1000));
-    let lock_detail = format!(
-        "locked for {} s after {} failures",
-        config.lockout_s, config.max_failed_signins
+/// 429, at once: over a rate limit, or the password checks' line is full.
+fn too_many(parts: &Parts) -> Response {
+    let lang = Lang::from_headers(&parts.headers);
+    let layout = Layout::anonymous(lang, LOGIN_PATH, "signin.title");
+    let mut response = page::render_status(
+        StatusCode::TOO_MANY_REQUESTS,
+        &AnonymousMessage {
+            t: layout.t,
+            layout,
+            message: "flash.signin_busy",
+        },
     );
-    let failure = entry(
-        username,
-        "console.signin",
-        username,
-        "wrong password",
-        "failed",
-        from,
-        now,
-    );
-    let lockout = entry(
-        username,
-        "console.signin.lockout",
-        username,
-        &lock_detail,
-        "locked",
-        from,
-        now,
-    );
-    let recorded = state
-        .store
-        .record_signin_failure(
-            username,
-            config.max_failed_signins.max(1),
-            lock_until,
-            &failure,
-            &lockout,
-        )
-        .await;
-    let failures = match recorded {
-        Ok(Some(failure)) => {
-            if failure.just_locked {
-                tracing::warn!(username, "console account locked after failed sign-ins");
-            }
-            failure
-        }
-        Ok(None) => return Err("flash.signin_failed"),
-        Err(error) => {
-            tracing::error!(%error, "failed sign-in not recorded");
-            return Err("flash.failed");
-        }
-    };
-    tokio::time::sleep(config.failure_delay(failures.failed_signins)).await;
-    if failures.locked_until > now {
-        Err("flash.signin_locked")
-    } else {
-        Err("flash.signin_failed")
-    }
-}
-
-/// argon2 takes tens of milliseconds and ~19 MiB per check: a few at a time, so that a flood
-/// of sign-ins queues instead of taking the machine's memory and cores from the payments.
-static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-async fn check(password: &str, hash: &str) -> bool {
-    let Ok(_permit) = PASSWORD_CHECKS.acquire().await else {
-        return false;
-    };
-    let (password, hash) = (password.to_string(), hash.to_string());
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
-}
-
-async fn open_session(
-    state: &AppState,
-    username: &str,
-    from: &str,
-    now: i64,
-) -> Result<String, &'static str> {
-    let config = &state.config.console;
-    let token = random_token(43);
-    let token_sha256 = session::token_hash(&token);
-    let csrf = random_token(32);
-    let session = NewConsoleSession {
-        token_sha256: &token_sha256,
-        username,
-        csrf_token: &csrf,
-        from_address: from,
-        now_ms: now,
-        expires_at: now.saturating_add(config.absolute_timeout_s.saturating_mul(1000)),
-    };
-    let idle_since = now.saturating_sub(config.idle_timeout_s.saturating_mul(1000));
-    let entry = entry(username, "console.signin", username, "", "ok", from, now);
-    match state
-        .store
-        .open_console_session(&session, idle_since, &entry)
-        .await
-    {
-        Ok(()) => Ok(token),
-        Err(error) => {
-            tracing::error!(%error, "console session not opened");
-            Err("flash.failed")
-        }
-    }
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+    response
 }
 
 fn signed_in(state: &AppState, token: &str, next: &str) -> Response {
@@ -434,41 +307,6 @@ fn query_value(parts: &Parts, name: &str) -> Option<String> {
     form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
-}
-
-fn entry<'a>(
-    actor: &'a str,
-    action: &'a str,
-    target: &'a str,
-    detail: &'a str,
-    outcome: &'a str,
-    from: &'a str,
-    now_ms: i64,
-) -> AuditEntry<'a> {
-    AuditEntry {
-        actor: if actor.is_empty() { "anonymous" } else { actor },
-        action,
-        target,
-        detail,
-        from_address: from,
-        outcome,
-        now_ms,
-    }
-}
-
-async fn audit(
-    state: &AppState,
-    actor: &str,
-    action: &str,
-    target: &str,
-    detail: &str,
-    outcome: &str,
-    from: &str,
-) {
-    let entry = entry(actor, action, target, detail, outcome, from, state.now_ms());
-    if let Err(error) = state.store.record_audit(&entry).await {
-        tracing::error!(%error, action, "audit entry not written");
-    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ pub(super) fn routes() -> Vec<Route> {
                 E::NoChannelAccount,
                 E::KcodeNotOffered,
                 E::KcodeBillRefused,
+                E::KcodeBillLimit,
                 E::BankUnavailable,
                 E::BankResultUnknown,
             ],
