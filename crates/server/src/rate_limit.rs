@@ -1,5 +1,6 @@
 //! Rate limits by source, for the surfaces anyone may reach without credentials (console
-//! sign-in, the bank's callbacks, the cashier's K-code bills), and the sampling of what such
+//! sign-in, the bank's callbacks, the cashier's K-code bills) and for the merchant API's
+//! costliest call (the bank's records, per app), and the sampling of what the unauthenticated
 //! surfaces keep of the input they refuse. One primitive, [`KeyedLimiter`]: a generic cell
 //! rate (GCRA) per key, in memory, per node.
 
@@ -16,6 +17,9 @@ pub struct Limits {
     pub password_check_queue: tokio::sync::Semaphore,
     pub callbacks_per_source: KeyedLimiter,
     pub kcode_bills_per_source: KeyedLimiter,
+    /// `GET /v1/channel-transactions` per app: each call makes the bank send, and this node
+    /// read, a file of many megabytes.
+    pub channel_transactions_per_app: KeyedLimiter,
     /// Which refused unauthenticated inputs are written down.
     pub refused_samples: Sampler,
 }
@@ -34,6 +38,9 @@ impl Limits {
             ),
             kcode_bills_per_source: KeyedLimiter::per_minute(
                 config.kcode.cashier_bills_per_source_per_minute,
+            ),
+            channel_transactions_per_app: KeyedLimiter::per_minute(
+                config.api.channel_transactions_per_minute,
             ),
             refused_samples: Sampler::per_minute(config.inbound.refused_samples_per_minute),
         }

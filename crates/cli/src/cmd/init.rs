@@ -55,7 +55,8 @@ default_expires_in_s = 1800
 max_expires_in_s = 604800
 # How long an Idempotency-Key replays its first answer.
 idempotency_key_ttl_s = 86400
-# Calls of GET /v1/channel-transactions an app may make a minute: each has the bank send a file.
+# Calls of GET /v1/channel-transactions an app may make a minute (0: no limit): each has the
+# bank send a file.
 channel_transactions_per_minute = 6
 
 [janitor]

@@ -16,7 +16,7 @@ pub struct ApiConfig {
     /// How long an `Idempotency-Key` replays its first answer.
     pub idempotency_key_ttl_s: i64,
     /// Calls of `GET /v1/channel-transactions` an app may make a minute (and at once): each
-    /// has the bank send a file of the channel account's records.
+    /// has the bank send a file of the channel account's records. 0: no limit.
     pub channel_transactions_per_minute: u32,
 }
 

@@ -2,7 +2,6 @@
 
 mod answered;
 pub mod auth;
-mod channel_rate;
 pub(crate) mod create;
 pub(crate) mod debit_batches;
 mod destinations;

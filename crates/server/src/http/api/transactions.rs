@@ -2,7 +2,7 @@
 //! payments and refunds by keyset cursor (stable while rows are inserted);
 //! `GET /v1/channel-transactions` asks the bank for its records of some hours of a day
 //! (`QueryTrnxRecords`) and answers the calling app's own lines of them, parsed, a few
-//! times a minute at most (`channel_rate.rs`).
+//! times a minute at most (`rate_limit.rs`).
 
 use crate::flows::objects::to_json;
 use crate::flows::{self, FlowError};
@@ -146,17 +146,19 @@ pub async fn channel_transactions(
     if start_hour > end_hour || end_hour > 23 {
         return Err(invalid("start_hour and end_hour must be 0-23, start first"));
     }
-    super::channel_rate::take(
-        &request.app.id,
-        state.config.api.channel_transactions_per_minute,
-        state.now_ms(),
-    )
-    .map_err(|retry_in_s| {
-        ApiError::new(
+    if !state
+        .limits
+        .channel_transactions_per_app
+        .allow(&request.app.id)
+    {
+        return Err(ApiError::new(
             ErrorCode::RateLimited,
-            format!("too many calls of the bank's records; retry in {retry_in_s} s"),
-        )
-    })?;
+            format!(
+                "too many calls of the bank's records: at most {} a minute",
+                state.config.api.channel_transactions_per_minute
+            ),
+        ));
+    }
     let channel = flows::channel(&state, &account).await.map_err(flow_error)?;
     let file = channel
         .query_transactions(&date, start_hour, end_hour)
