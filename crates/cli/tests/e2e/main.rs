@@ -22,6 +22,7 @@ mod refunds;
 mod rejected_messages;
 mod resilience;
 mod retries;
+mod secrets_at_rest;
 mod transactions;
 mod unsent;
 
@@ -127,6 +128,9 @@ on_both_backends!(
     retries::query_answer_with_another_amount_is_not_believed,
     retries::close_racing_a_success_ends_one_way,
     retries::notifications_to_broken_endpoints_are_retried_then_dead_lettered,
+    secrets_at_rest::no_secret_is_stored_in_plaintext,
+    secrets_at_rest::the_kek_rotates_while_serving,
+    secrets_at_rest::migrate_seals_plaintext_from_before,
 );
 
 async fn run(backend: TestBackend, scenario: impl AsyncFnOnce(&mut World)) {

@@ -10,6 +10,7 @@ mod janitor;
 mod kcode;
 mod notifier;
 mod privacy;
+mod secrets;
 mod validate;
 
 pub use api::ApiConfig;
@@ -20,6 +21,7 @@ pub use janitor::JanitorConfig;
 pub use kcode::KcodeConfig;
 pub use notifier::NotifierConfig;
 pub use privacy::PrivacyConfig;
+pub use secrets::SecretsConfig;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -55,6 +57,8 @@ pub struct ServerConfig {
     pub console: ConsoleConfig,
     /// The key that hashes personal data.
     pub privacy: PrivacyConfig,
+    /// The key-encryption keys that seal the secrets the database keeps.
+    pub secrets: SecretsConfig,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +78,7 @@ impl Default for ServerConfig {
             kcode: KcodeConfig::default(),
             console: ConsoleConfig::default(),
             privacy: PrivacyConfig::default(),
+            secrets: SecretsConfig::default(),
         }
     }
 }

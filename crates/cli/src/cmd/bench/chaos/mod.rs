@@ -280,6 +280,7 @@ async fn chaos(args: &ChaosArgs, seed: u64, own: &mut OwnWorld) -> anyhow::Resul
             public_url: balancer_url.clone(),
             config_path,
             privacy_key: unipay_core::pii::PiiKey::generate_hex(),
+            kek_file: own.kek_file(),
         },
         kills: Mutex::default(),
         restarts: Default::default(),
