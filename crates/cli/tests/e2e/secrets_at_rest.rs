@@ -85,6 +85,7 @@ pub async fn no_secret_is_stored_in_plaintext(world: &mut World) {
         .wait_for_payment(&payment.id, |p| p.status == "succeeded")
         .await;
     assert_eq!(paid.status, "succeeded");
+    assert_no_secret_stored(world, &[]).await;
     let rotated = rotate_kek(world, &test_kek_file().display().to_string(), &[]).await;
     assert_eq!(rotated["unchanged"], 2, "{rotated}");
     assert_no_secret_stored(world, &[]).await;
