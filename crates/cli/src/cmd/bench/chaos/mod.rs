@@ -397,6 +397,7 @@ async fn chaos(args: &ChaosArgs, seed: u64, own: &mut OwnWorld) -> anyhow::Resul
         database_url: &prepared.database_url,
         channel_account_id: &prepared.channel_account_id,
         bank_url: &prepared.bank_url,
+        keyring: own.keyring()?,
         events: &events,
         kills: &kills,
     })
