@@ -251,7 +251,7 @@ impl SimFileConfig {
             return load_identity(&key_path, &certificate_path);
         }
         let (key, certificate) = generate_identity(GENERATED_KEY_BITS)?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        create_owner_only_dir(dir)?;
         let pem = key.to_pkcs8_pem().context("encoding the simulator key")?;
         write_file(&key_path, pem.as_bytes())?;
         write_file(&certificate_path, certificate.to_der())?;
@@ -277,8 +277,28 @@ fn load_identity(
     Ok((key, certificate))
 }
 
+/// Creates the key folder (and missing parents) as 0700: it holds the simulator's private key.
+pub fn create_owner_only_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Writes a file of the key folder as 0600 from its creation.
 fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes))
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]
@@ -309,5 +329,25 @@ mod tests {
         assert_eq!(config.batch_refund_delay_ms, Some(50));
         assert_eq!(config.state_file, Some(PathBuf::from("state.json")));
         assert!(SimFileConfig::from_toml_str("lisen = 1").is_err());
+    }
+
+    /// Proves a generated identity lands in a key folder only its owner can open, in files
+    /// only its owner can read.
+    #[cfg(unix)]
+    #[test]
+    fn a_generated_key_is_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let top = std::env::temp_dir().join(format!("banksim-keys-{}", std::process::id()));
+        let dir = top.join("keys");
+        SimFileConfig::default()
+            .into_sim_config("http://127.0.0.1:1", Some(&dir))
+            .unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&top), 0o700);
+        assert_eq!(mode(&dir), 0o700);
+        for name in [KEY_FILE_NAME, CERTIFICATE_DER_NAME, CERTIFICATE_PEM_NAME] {
+            assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+        }
+        let _ = std::fs::remove_dir_all(top);
     }
 }

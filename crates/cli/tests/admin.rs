@@ -5,10 +5,26 @@
 use serde_json::Value;
 use std::process::Output;
 
+/// The command with a key-encryption key of its own, as an operator's environment names it.
 fn unipay(args: &[&str]) -> Output {
+    let kek = std::env::temp_dir().join(format!("unipay-admin-kek-{}", std::process::id()));
+    if !kek.exists() {
+        std::fs::write(&kek, unipay_store::testing::TEST_KEK_HEX).unwrap();
+    }
     std::process::Command::new(env!("CARGO_BIN_EXE_unipay"))
         .args(args)
         .env("RUST_LOG", "warn")
+        .env("UNIPAY_SECRETS_KEK_FILE", kek)
+        .output()
+        .expect("runs")
+}
+
+/// The command with nothing but what its arguments and files say.
+fn unipay_bare(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_unipay"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("UNIPAY_SECRETS_KEK_FILE")
         .output()
         .expect("runs")
 }
@@ -227,11 +243,12 @@ fn operator_sets_up_a_merchant_with_the_real_bank_certificate() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Proves `unipay init` writes a configuration the server accepts and a key pair.
+/// Proves `unipay init` writes a configuration the server accepts, a key pair and a KEK, each
+/// readable by its owner only, and that the database `migrate` creates with it is too.
 #[test]
 fn init_writes_a_config_and_keys() {
     let dir = std::env::temp_dir().join(format!("unipay-init-{}", std::process::id()));
-    let output = unipay(&["init", "--dir", &dir.display().to_string()]);
+    let output = unipay_bare(&["init", "--dir", &dir.display().to_string()]);
     assert!(
         output.status.success(),
         "{}",
@@ -239,12 +256,12 @@ fn init_writes_a_config_and_keys() {
     );
     assert!(dir.join("unipay.toml").exists());
     assert!(dir.join("keys/merchant-key.pem").exists());
-    let again = unipay(&["init", "--dir", &dir.display().to_string()]);
+    let again = unipay_bare(&["init", "--dir", &dir.display().to_string()]);
     assert!(
         !again.status.success(),
         "does not overwrite without --force"
     );
-    let migrate = unipay(&[
+    let migrate = unipay_bare(&[
         "migrate",
         "--config",
         &dir.join("unipay.toml").display().to_string(),
@@ -256,5 +273,31 @@ fn init_writes_a_config_and_keys() {
         "{}",
         String::from_utf8_lossy(&migrate.stderr)
     );
+    let config = std::fs::read_to_string(dir.join("unipay.toml")).unwrap();
+    assert!(config.contains("[secrets]") && config.contains("kek_file = "));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &str| {
+            std::fs::metadata(dir.join(path))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        for file in [
+            "unipay.toml",
+            "keys/secrets.kek",
+            "keys/merchant-key.pem",
+            "keys/merchant.cer",
+            "keys/merchant.pem",
+            "data/unipay.db",
+        ] {
+            assert_eq!(mode(file), 0o600, "{file}");
+        }
+        for folder in ["keys", "data"] {
+            assert_eq!(mode(folder), 0o700, "{folder}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -25,6 +25,7 @@ pub mod recon;
 pub mod ref_no;
 pub mod refund;
 pub mod schedule;
+pub mod secrets;
 pub mod settlement;
 pub mod statement;
 

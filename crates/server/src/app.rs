@@ -26,6 +26,7 @@ use tracing::Instrument;
 use unipay_api::ErrorCode;
 use unipay_core::Clock;
 use unipay_store::Store;
+use unipay_store::secrets::Reseal;
 
 impl AppState {
     /// The state every surface and worker shares, with the notifier as the port through which
@@ -201,19 +202,29 @@ impl Running {
     }
 }
 
-/// Connects the store, applies migrations, starts the workers and the HTTP server.
+/// Connects the store, applies migrations, seals any plaintext secret, starts the workers and
+/// the HTTP server.
 pub async fn start(
     mut config: ServerConfig,
     listener: TcpListener,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Running> {
     config.privacy.require_key()?;
+    let keyring = config.secrets.require_keyring()?;
     let address = listener.local_addr()?;
     if config.public_url.is_empty() {
         config.public_url = format!("http://{address}");
     }
-    let store = Store::connect_with(&config.database_url, config.database_max_connections).await?;
+    let store = Store::connect_with(&config.database_url, config.database_max_connections)
+        .await?
+        .with_keyring(keyring);
     store.migrate().await?;
+    // Plaintext from before secrets were sealed is sealed now; a secret no configured KEK
+    // opens stops the start here rather than failing requests later.
+    let report = store.reseal_secrets(Reseal::Plaintext).await?;
+    if report.sealed > 0 {
+        tracing::info!(sealed = report.sealed, "sealed plaintext secrets");
+    }
     let state = AppState::new(store, config, clock)?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = workers::spawn_all(&state, shutdown_rx.clone());

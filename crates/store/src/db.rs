@@ -51,6 +51,8 @@ pub struct Store {
     pub(crate) backend: Backend,
     /// For the few bulk reads that go through the backend's own driver rather than `Any`.
     pub(crate) url: std::sync::Arc<str>,
+    /// Seals and opens the stored secrets (`secrets.rs`); `None` until given.
+    pub(crate) keyring: Option<std::sync::Arc<unipay_core::secrets::Keyring>>,
 }
 
 impl Store {
@@ -62,6 +64,7 @@ impl Store {
     pub async fn connect_with(url: &str, max_connections: u32) -> Result<Store, StoreError> {
         install_default_drivers();
         if url.starts_with("sqlite:") {
+            create_owner_only_file(url)?;
             let url = sqlite_url_with_create(url);
             let write = sqlite_pool(&url, 1).await?;
             // WAL lets readers go on while the writer writes; the mode persists in the file.
@@ -74,6 +77,7 @@ impl Store {
                 read,
                 backend: Backend::Sqlite,
                 url: url.as_str().into(),
+                keyring: None,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -86,6 +90,7 @@ impl Store {
                 read: pool,
                 backend: Backend::Postgres,
                 url: url.into(),
+                keyring: None,
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))
@@ -97,10 +102,18 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.migrate_below(i64::MAX).await
+    }
+
+    /// Applies the migrations numbered below `version`: `migrate` applies them all; tests
+    /// stop earlier to make a database as an older release left it.
+    pub(crate) async fn migrate_below(&self, version: i64) -> Result<(), StoreError> {
         let embedded = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
+        let count = embedded.iter().take_while(|(v, _, _)| *v < version).count();
+        let embedded = embedded.get(..count).unwrap_or(embedded);
         Migrator::new(EmbeddedMigrations(embedded))
             .await?
             .run(&self.write)
@@ -159,6 +172,31 @@ impl Store {
             .fetch_all(&self.write)
             .await?;
         rows.iter().map(from_row).collect()
+    }
+}
+
+/// Creates the SQLite file readable by its owner only, before SQLite would create it with the
+/// process's umask; SQLite gives the WAL and shared-memory files the database file's mode.
+fn create_owner_only_file(url: &str) -> Result<(), StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.starts_with(':') || url.contains("mode=memory") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::File {
+            path: path.to_string(),
+            source,
+        }),
     }
 }
 

@@ -10,4 +10,16 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("the row changed under us; retry")]
     Conflict,
+    #[error("cannot create {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("stored secret: {0}")]
+    Secret(#[from] unipay_core::secrets::SecretError),
+    #[error(
+        "no key-encryption key to seal or open stored secrets: set [secrets] kek_file \
+         (UNIPAY_SECRETS_KEK_FILE)"
+    )]
+    NoKeyring,
 }

@@ -29,6 +29,7 @@ pub mod payments;
 pub mod recon;
 pub mod refunds;
 pub mod scratch;
+pub mod secrets;
 pub mod settlement;
 pub mod statements;
 #[cfg(feature = "testing")]

@@ -1,5 +1,6 @@
 //! Merchants (who money settles to), their apps (business systems) and channel accounts.
 
+use crate::secrets::{APP_SECRET, CHANNEL_PRIVATE_KEY};
 use crate::{Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -103,7 +104,9 @@ impl Store {
         .transpose()
     }
 
+    /// Inserts an app; its secret is sealed on the way in.
     pub async fn insert_app(&self, app: &App) -> Result<(), StoreError> {
+        let sealed_secret = self.seal_secret(APP_SECRET, &app.id, &app.secret)?;
         sqlx::query(
             "INSERT INTO apps (id, merchant_id, name, secret, notify_url, channel_account_id, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -111,7 +114,7 @@ impl Store {
         .bind(&app.id)
         .bind(&app.merchant_id)
         .bind(&app.name)
-        .bind(&app.secret)
+        .bind(&sealed_secret)
         .bind(&app.notify_url)
         .bind(&app.channel_account_id)
         .bind(&app.status)
@@ -129,7 +132,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.read)
         .await?;
-        row.map(|r| app_from_row(&r)).transpose()
+        row.map(|r| self.app_from_row(&r)).transpose()
     }
 
     pub async fn set_app_notify_url(
@@ -145,7 +148,10 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// Inserts a channel account; its private key is sealed on the way in.
     pub async fn insert_channel_account(&self, account: &ChannelAccount) -> Result<(), StoreError> {
+        let sealed_key =
+            self.seal_secret(CHANNEL_PRIVATE_KEY, &account.id, &account.private_key_pem)?;
         sqlx::query(
             "INSERT INTO channel_accounts (id, merchant_id, channel, bank_merchant_id, private_key_pem, \
              bank_certificate_pem, signature_algorithm, trx_url, payment_types, notify_type, cutover_hour, created_at, \
@@ -155,7 +161,7 @@ impl Store {
         .bind(&account.merchant_id)
         .bind(&account.channel)
         .bind(&account.bank_merchant_id)
-        .bind(&account.private_key_pem)
+        .bind(&sealed_key)
         .bind(&account.bank_certificate_pem)
         .bind(&account.signature_algorithm)
         .bind(&account.trx_url)
@@ -173,7 +179,9 @@ impl Store {
         let rows = sqlx::query(&format!("{CHANNEL_ACCOUNT_SELECT} ORDER BY created_at, id"))
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(channel_account_from_row).collect()
+        rows.iter()
+            .map(|r| self.channel_account_from_row(r))
+            .collect()
     }
 
     pub async fn get_channel_account(
@@ -184,7 +192,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
-        row.map(|r| channel_account_from_row(&r)).transpose()
+        row.map(|r| self.channel_account_from_row(&r)).transpose()
     }
 
     /// The channel account an app's payments go through (the app's own, else its merchant's
@@ -307,33 +315,45 @@ const CHANNEL_ACCOUNT_SELECT: &str = "SELECT id, merchant_id, channel, bank_merc
      bank_certificate_pem, signature_algorithm, trx_url, payment_types, notify_type, cutover_hour, created_at, \
      bank_fee_bps FROM channel_accounts";
 
-fn app_from_row(r: &AnyRow) -> Result<App, StoreError> {
-    Ok(App {
-        id: r.try_get("id")?,
-        merchant_id: r.try_get("merchant_id")?,
-        name: r.try_get("name")?,
-        secret: r.try_get("secret")?,
-        notify_url: r.try_get("notify_url")?,
-        channel_account_id: r.try_get("channel_account_id")?,
-        status: r.try_get("status")?,
-        created_at: r.try_get("created_at")?,
-    })
-}
+impl Store {
+    /// An app row, its secret opened.
+    fn app_from_row(&self, r: &AnyRow) -> Result<App, StoreError> {
+        let id: String = r.try_get("id")?;
+        let secret = self.open_secret(APP_SECRET, &id, &r.try_get::<String, _>("secret")?)?;
+        Ok(App {
+            id,
+            merchant_id: r.try_get("merchant_id")?,
+            name: r.try_get("name")?,
+            secret,
+            notify_url: r.try_get("notify_url")?,
+            channel_account_id: r.try_get("channel_account_id")?,
+            status: r.try_get("status")?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
 
-fn channel_account_from_row(r: &AnyRow) -> Result<ChannelAccount, StoreError> {
-    Ok(ChannelAccount {
-        id: r.try_get("id")?,
-        merchant_id: r.try_get("merchant_id")?,
-        channel: r.try_get("channel")?,
-        bank_merchant_id: r.try_get("bank_merchant_id")?,
-        private_key_pem: r.try_get("private_key_pem")?,
-        bank_certificate_pem: r.try_get("bank_certificate_pem")?,
-        signature_algorithm: r.try_get("signature_algorithm")?,
-        trx_url: r.try_get("trx_url")?,
-        payment_types: r.try_get("payment_types")?,
-        notify_type: r.try_get("notify_type")?,
-        cutover_hour: r.try_get("cutover_hour")?,
-        bank_fee_bps: r.try_get("bank_fee_bps")?,
-        created_at: r.try_get("created_at")?,
-    })
+    /// A channel account row, its private key opened.
+    fn channel_account_from_row(&self, r: &AnyRow) -> Result<ChannelAccount, StoreError> {
+        let id: String = r.try_get("id")?;
+        let private_key_pem = self.open_secret(
+            CHANNEL_PRIVATE_KEY,
+            &id,
+            &r.try_get::<String, _>("private_key_pem")?,
+        )?;
+        Ok(ChannelAccount {
+            id,
+            merchant_id: r.try_get("merchant_id")?,
+            channel: r.try_get("channel")?,
+            bank_merchant_id: r.try_get("bank_merchant_id")?,
+            private_key_pem,
+            bank_certificate_pem: r.try_get("bank_certificate_pem")?,
+            signature_algorithm: r.try_get("signature_algorithm")?,
+            trx_url: r.try_get("trx_url")?,
+            payment_types: r.try_get("payment_types")?,
+            notify_type: r.try_get("notify_type")?,
+            cutover_hour: r.try_get("cutover_hour")?,
+            bank_fee_bps: r.try_get("bank_fee_bps")?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
 }

@@ -84,6 +84,19 @@ pub fn report_skip(what: &str, reason: &str) {
     );
 }
 
+/// The key-encryption key of test databases, as a KEK file holds it. Tests only: a real
+/// deployment makes its own (`unipay init`).
+pub const TEST_KEK_HEX: &str = "8d3f6a0c1e2b4d5f7a9c0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
+
+/// The keyring of [`TEST_KEK_HEX`] alone.
+pub fn test_keyring() -> std::sync::Arc<unipay_core::secrets::Keyring> {
+    use unipay_core::secrets::{Kek, Keyring};
+    match Kek::from_hex(TEST_KEK_HEX) {
+        Ok(kek) => std::sync::Arc::new(Keyring::new(kek, Vec::new())),
+        Err(error) => unreachable!("the test KEK is a key: {error}"),
+    }
+}
+
 pub struct TestDatabase {
     pub url: String,
     backend: TestBackend,
@@ -104,7 +117,14 @@ impl TestDatabase {
         match backend {
             TestBackend::Sqlite => {
                 let dir = std::env::temp_dir().join(&name);
-                std::fs::create_dir_all(&dir).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder.create(&dir).map_err(|source| StoreError::File {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
                 let url = format!("sqlite://{}", dir.join("unipay.db").display());
                 Ok(Some(TestDatabase {
                     url,
@@ -156,8 +176,22 @@ impl TestDatabase {
         let Some(db) = TestDatabase::create(backend).await? else {
             return Ok(None);
         };
-        let store = Store::connect(&db.url).await?;
+        let store = Store::connect(&db.url).await?.with_keyring(test_keyring());
         store.migrate().await?;
+        Ok(Some((db, store)))
+    }
+
+    /// A fresh database with the migrations numbered below `version` applied, connected
+    /// with the test KEK: a database as an older release left it.
+    pub async fn store_before_migration(
+        backend: TestBackend,
+        version: i64,
+    ) -> Result<Option<(TestDatabase, Store)>, StoreError> {
+        let Some(db) = TestDatabase::create(backend).await? else {
+            return Ok(None);
+        };
+        let store = Store::connect(&db.url).await?.with_keyring(test_keyring());
+        store.migrate_below(version).await?;
         Ok(Some((db, store)))
     }
 

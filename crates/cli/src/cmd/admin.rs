@@ -2,6 +2,7 @@
 //! lines for people. Secrets are printed once, at creation, and never again.
 
 use super::DatabaseArgs;
+use super::owner_only::{create_private_dir, write_private};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -79,6 +80,14 @@ pub enum AdminCommand {
         db: DatabaseArgs,
         #[arg(long)]
         username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-seal every stored secret under the current KEK (`[secrets] kek_file`), reading
+    /// older ones with `previous_kek_files`; safe to run while nodes serve, and to run again.
+    RotateKek {
+        #[command(flatten)]
+        db: DatabaseArgs,
         #[arg(long)]
         json: bool,
     },
@@ -221,6 +230,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::DisableUser { db, username, json } => {
             super::console_users::disable(db, &username, json).await?
         }
+        AdminCommand::RotateKek { db, json } => super::rotate_kek::run(db, json).await?,
         AdminCommand::ListAnomalies { db, json } => {
             let store = db.store().await?;
             let anomalies = store.list_anomalies().await?;
@@ -316,16 +326,16 @@ async fn add_channel_account(args: AddChannelAccountArgs) -> anyhow::Result<()> 
 }
 
 fn gen_keys(args: GenKeysArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.out_dir)?;
+    create_private_dir(&args.out_dir)?;
     let key = PrivateKey::generate(args.bits)?;
     let certificate = key.self_signed_certificate(&args.common_name, args.days)?;
     let password = random_token(24);
     let paths = KeyPaths::new(&args.out_dir, &args.name);
-    write_secret(&paths.key_pem, key.to_pkcs8_pem()?.as_bytes())?;
-    std::fs::write(&paths.certificate_der, certificate.to_der())?;
-    std::fs::write(&paths.certificate_pem, certificate.to_pem())?;
-    write_secret(&paths.pfx, &key.to_pkcs12(&certificate, &password)?)?;
-    write_secret(&paths.pfx_password, password.as_bytes())?;
+    write_private(&paths.key_pem, key.to_pkcs8_pem()?.as_bytes())?;
+    write_private(&paths.certificate_der, certificate.to_der())?;
+    write_private(&paths.certificate_pem, certificate.to_pem().as_bytes())?;
+    write_private(&paths.pfx, &key.to_pkcs12(&certificate, &password)?)?;
+    write_private(&paths.pfx_password, password.as_bytes())?;
     print(
         args.json,
         json!({
@@ -367,18 +377,7 @@ impl KeyPaths {
     }
 }
 
-/// Writes a file only its owner can read.
-pub fn write_secret(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
-}
-
-fn print(json: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
+pub(super) fn print(json: bool, value: serde_json::Value, text: impl FnOnce() -> String) {
     if json {
         println!("{value}");
     } else {

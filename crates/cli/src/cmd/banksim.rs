@@ -77,7 +77,7 @@ pub async fn run(args: BanksimArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     let address = listener.local_addr()?;
     if let Some(dir) = &args.key_dir {
-        std::fs::create_dir_all(dir)?;
+        unipay_banksim::config::create_owner_only_dir(dir)?;
     }
     let config = file.into_sim_config(&format!("http://{address}"), args.key_dir.as_deref())?;
     println!("banksim listening on http://{address}");

@@ -1,10 +1,12 @@
 //! `unipay init`: a commented example configuration and a merchant key pair to start from.
 
-use super::admin::{KeyPaths, write_secret};
+use super::admin::KeyPaths;
+use super::owner_only::{create_private_dir, write_private};
 use anyhow::bail;
 use clap::Args;
 use std::path::PathBuf;
 use unipay_channel_abc::crypto::PrivateKey;
+use unipay_core::secrets::Kek;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -123,31 +125,47 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             config_path.display()
         );
     }
-    std::fs::create_dir_all(&args.dir)?;
+    create_private_dir(&args.dir)?;
+    let key_dir = args.dir.join("keys");
+    create_private_dir(&key_dir)?;
+    // The key-encryption key that seals the secrets the database keeps: a file beside the
+    // configuration, never in it, so that the file and the database can be copied apart.
+    let kek_path = key_dir.join(KEK_FILE_NAME);
+    if !kek_path.exists() {
+        write_private(&kek_path, Kek::generate_hex().as_bytes())?;
+    }
     // The key that hashes personal data: made once here, kept for as long as the data is.
     let config = format!(
         "{EXAMPLE_CONFIG}\n[privacy]\n# Hashes personal data (card, ID and mobile numbers, names) so a repeat is\n\
          # recognised without keeping the value. Never change it once data is kept; better,\n\
-         # move it to a file and name it with hmac_key_file.\nhmac_key = \"{}\"\n",
-        unipay_core::pii::PiiKey::generate_hex()
+         # move it to a file and name it with hmac_key_file.\nhmac_key = \"{}\"\n\n\
+         [secrets]\n# The key-encryption key (KEK) that seals app secrets and channel private keys in\n\
+         # the database; serve refuses to start without it. Keep it out of database backups.\n\
+         # To rotate: list the old file under previous_kek_files, name the new one here, run\n\
+         # `unipay admin rotate-kek`, then drop the old file (docs/SECURITY.md).\n\
+         kek_file = {}\nprevious_kek_files = []\n",
+        unipay_core::pii::PiiKey::generate_hex(),
+        toml::Value::String(kek_path.display().to_string())
     );
-    std::fs::write(&config_path, config)?;
-    let key_dir = args.dir.join("keys");
-    std::fs::create_dir_all(&key_dir)?;
+    write_private(&config_path, config.as_bytes())?;
     let paths = KeyPaths::new(&key_dir, "merchant");
     let key = PrivateKey::generate(2048)?;
     let certificate = key.self_signed_certificate("unipay merchant", 3650)?;
-    write_secret(&paths.key_pem, key.to_pkcs8_pem()?.as_bytes())?;
-    std::fs::write(&paths.certificate_der, certificate.to_der())?;
-    std::fs::write(&paths.certificate_pem, certificate.to_pem())?;
+    write_private(&paths.key_pem, key.to_pkcs8_pem()?.as_bytes())?;
+    write_private(&paths.certificate_der, certificate.to_der())?;
+    write_private(&paths.certificate_pem, certificate.to_pem().as_bytes())?;
     println!("wrote {}", config_path.display());
     println!(
-        "wrote {} and {}",
+        "wrote {}, {} and {}",
+        kek_path.display(),
         paths.key_pem.display(),
         paths.certificate_der.display()
     );
     Ok(())
 }
+
+/// The KEK's file name under `keys/`.
+const KEK_FILE_NAME: &str = "secrets.kek";
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,9 @@ mod console_users;
 mod demo;
 mod init;
 mod ledger;
+mod owner_only;
 mod recon;
+mod rotate_kek;
 mod serve;
 mod settle;
 mod statements;
@@ -15,6 +17,7 @@ mod table;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use unipay_store::secrets::Reseal;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,11 +51,22 @@ impl DatabaseArgs {
         Ok(config.database_url)
     }
 
+    /// The database, migrated. With a KEK configured (`[secrets] kek_file`,
+    /// `UNIPAY_SECRETS_KEK_FILE`) it seals and opens stored secrets, and any plaintext secret
+    /// left from before sealing is sealed now; without one, commands that touch no secret
+    /// still work.
     pub async fn store(&self) -> anyhow::Result<unipay_store::Store> {
         let url = self.url()?;
+        let keyring = unipay_server::ServerConfig::load(self.config.as_deref())?
+            .secrets
+            .keyring()?;
         ensure_sqlite_dir(&url)?;
-        let store = unipay_store::Store::connect(&url).await?;
+        let mut store = unipay_store::Store::connect(&url).await?;
         store.migrate().await?;
+        if let Some(keyring) = keyring {
+            store = store.with_keyring(keyring);
+            store.reseal_secrets(Reseal::Plaintext).await?;
+        }
         Ok(store)
     }
 }
@@ -110,7 +124,7 @@ pub fn cli_actor() -> String {
     )
 }
 
-/// SQLite creates the file but not its directory.
+/// SQLite creates the file but not its directory: made here, owner-only like the file.
 pub fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let path = path.split('?').next().unwrap_or(path);
@@ -118,7 +132,7 @@ pub fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
         {
-            std::fs::create_dir_all(dir)?;
+            owner_only::create_private_dir(dir)?;
         }
     }
     Ok(())
@@ -158,7 +172,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Migrate(args) => {
-            args.store().await?;
+            let store = args.store().await?;
+            // Sealing needs the KEK: plaintext secrets left without it is an unfinished migration.
+            let plaintext = store.plaintext_secret_count().await?;
+            if plaintext > 0 {
+                anyhow::bail!(
+                    "migrations applied, but {plaintext} stored secrets are plaintext: run again \
+                     with [secrets] kek_file or UNIPAY_SECRETS_KEK_FILE to seal them"
+                );
+            }
             println!("migrations applied");
             Ok(())
         }

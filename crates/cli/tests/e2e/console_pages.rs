@@ -666,7 +666,7 @@ pub async fn admin_rotates_an_app_secret(world: &mut World) {
         payment.id
     );
     world.client = new;
-    world.secret = secret;
+    let old_secret = std::mem::replace(&mut world.secret, secret);
 
     // A second channel account from uploaded files, shown by fingerprints only.
     let pfx = std::fs::read(world.dir().join("merchant.pfx")).unwrap();
@@ -721,6 +721,8 @@ pub async fn admin_rotates_an_app_secret(world: &mut World) {
             .len(),
         2
     );
+    // Neither secret of the app, nor either account's key, nor the password is stored.
+    super::secrets_at_rest::assert_no_secret_stored(world, &[&old_secret]).await;
 
     // A disabled app is refused at once.
     let disabled = ada

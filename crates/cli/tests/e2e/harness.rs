@@ -68,17 +68,46 @@ pub struct World {
     /// node that delivered them died between the acknowledgment and recording it, so they
     /// are delivered again (at least once). Any other repeat fails the scenario.
     pub may_redeliver: Vec<String>,
+    /// Variables `start_server` gives `unipay serve` on top of the usual ones.
+    pub server_env: Vec<(String, String)>,
     bank: Child,
     server: Option<Child>,
 }
 
+/// Every command runs with the test KEK (`UNIPAY_SECRETS_KEK_FILE`), the one the test
+/// process's own stores use ([`unipay_store::testing::test_keyring`]).
 pub fn unipay() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_unipay"));
     command
         .kill_on_drop(true)
         .stdin(Stdio::null())
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .env("UNIPAY_SECRETS_KEK_FILE", test_kek_file());
     command
+}
+
+/// A file holding [`unipay_store::testing::TEST_KEK_HEX`], owner-only, made once per test
+/// process.
+pub fn test_kek_file() -> &'static Path {
+    static FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("unipay-test-kek-{}", std::process::id()));
+        write_owner_only(&path, unipay_store::testing::TEST_KEK_HEX.as_bytes());
+        path
+    })
+}
+
+/// Writes a file as 0600 from its creation.
+pub fn write_owner_only(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes))
+        .expect("writes the file");
 }
 
 /// Runs an admin command and returns its JSON output.
@@ -262,6 +291,7 @@ impl World {
             channel_account_id,
             http,
             may_redeliver: Vec::new(),
+            server_env: Vec::new(),
             bank,
             server: None,
         };
@@ -279,6 +309,7 @@ impl World {
             &self.db_url(),
         ]);
         command.arg("--config").arg(self.dir.join("unipay.toml"));
+        command.envs(self.server_env.iter().map(|(name, value)| (name, value)));
         // Every log line, as JSON, kept for the scenarios that read them.
         command
             .args(["--log-format", "json"])
@@ -331,7 +362,10 @@ impl World {
     }
 
     pub async fn store(&self) -> Store {
-        Store::connect(&self.db_url()).await.expect("store")
+        Store::connect(&self.db_url())
+            .await
+            .expect("store")
+            .with_keyring(unipay_store::testing::test_keyring())
     }
 
     /// Every text value of every table, as `(table, text)`: for proving what is not stored.
@@ -481,7 +515,10 @@ impl World {
 }
 
 async fn admin_update_notify_url(database_url: &str, app_id: &str, url: &str) {
-    let store = Store::connect(database_url).await.expect("store");
+    let store = Store::connect(database_url)
+        .await
+        .expect("store")
+        .with_keyring(unipay_store::testing::test_keyring());
     store
         .set_app_notify_url(app_id, Some(url))
         .await

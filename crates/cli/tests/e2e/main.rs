@@ -24,6 +24,7 @@ mod refunds;
 mod rejected_messages;
 mod resilience;
 mod retries;
+mod secrets_at_rest;
 mod transactions;
 mod unsent;
 
@@ -139,6 +140,9 @@ on_both_backends!(
     edges::slow_headers_are_cut_off,
     edges::metrics_need_the_token_and_keep_labels_bounded,
     edges::internal_notify_urls_are_refused_unless_allowed,
+    secrets_at_rest::no_secret_is_stored_in_plaintext,
+    secrets_at_rest::the_kek_rotates_while_serving,
+    secrets_at_rest::migrate_seals_plaintext_from_before,
 );
 
 async fn run(backend: TestBackend, scenario: impl AsyncFnOnce(&mut World)) {

@@ -13,6 +13,7 @@ mod kcode;
 mod notifier;
 mod notify;
 mod privacy;
+mod secrets;
 mod validate;
 
 pub use api::ApiConfig;
@@ -26,6 +27,7 @@ pub use kcode::KcodeConfig;
 pub use notifier::NotifierConfig;
 pub use notify::NotifyConfig;
 pub use privacy::PrivacyConfig;
+pub use secrets::SecretsConfig;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -67,6 +69,8 @@ pub struct ServerConfig {
     pub privacy: PrivacyConfig,
     /// Rate limits and sampling for unauthenticated input.
     pub inbound: InboundConfig,
+    /// The key-encryption keys that seal the secrets the database keeps.
+    pub secrets: SecretsConfig,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +93,7 @@ impl Default for ServerConfig {
             console: ConsoleConfig::default(),
             privacy: PrivacyConfig::default(),
             inbound: InboundConfig::default(),
+            secrets: SecretsConfig::default(),
         }
     }
 }

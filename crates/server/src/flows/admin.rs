@@ -175,13 +175,16 @@ fn check_trx_url(trx_url: &str) -> Result<(), AdminError> {
     }
 }
 
+/// Adds a channel account. The key is read (a .pfx's password-based key derivation is slow on
+/// purpose) and the account checked on a blocking thread, never on the async workers; the
+/// password is used for reading only and kept nowhere, the key is kept sealed by the store.
 pub async fn add_channel_account(
     store: &Store,
     new: NewChannelAccount<'_>,
     now_ms: i64,
 ) -> Result<AddedChannelAccount, AdminError> {
     check_trx_url(new.trx_url)?;
-    let credentials = read_credentials(&new)?;
+    let credentials = read_credentials_off_runtime(&new).await?;
     if store.get_merchant(new.merchant_id).await?.is_none() {
         return Err(AdminError::NoMerchant(new.merchant_id.to_string()));
     }
@@ -201,7 +204,12 @@ pub async fn add_channel_account(
         created_at: now_ms,
     };
     // Refuse an account the server could not use, before storing it.
-    build_channel(&account).map_err(|e| invalid("the account", &e))?;
+    let account = off_runtime(move || {
+        build_channel(&account)
+            .map(|_| account)
+            .map_err(|e| invalid("the account", &e))
+    })
+    .await?;
     store.insert_channel_account(&account).await?;
     Ok(AddedChannelAccount {
         id: account.id,
@@ -217,6 +225,40 @@ pub async fn add_channel_account(
 pub(crate) fn read_credentials(new: &NewChannelAccount<'_>) -> Result<Credentials, AdminError> {
     channels::read_credentials(CHANNEL, new.key, new.bank_certificate, new.algorithm)
         .map_err(AdminError::Invalid)
+}
+
+/// [`read_credentials`] on a blocking thread, with owned copies of the upload.
+async fn read_credentials_off_runtime(
+    new: &NewChannelAccount<'_>,
+) -> Result<Credentials, AdminError> {
+    let key = match new.key {
+        KeySource::Pkcs12 { der, password } => OwnedKey::Pkcs12(der.to_vec(), password.to_string()),
+        KeySource::Pem(text) => OwnedKey::Pem(text.to_string()),
+    };
+    let certificate = new.bank_certificate.to_vec();
+    let algorithm = new.algorithm.to_string();
+    off_runtime(move || {
+        let key = match &key {
+            OwnedKey::Pkcs12(der, password) => KeySource::Pkcs12 { der, password },
+            OwnedKey::Pem(text) => KeySource::Pem(text),
+        };
+        channels::read_credentials(CHANNEL, key, &certificate, &algorithm)
+            .map_err(AdminError::Invalid)
+    })
+    .await
+}
+
+enum OwnedKey {
+    Pkcs12(Vec<u8>, String),
+    Pem(String),
+}
+
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AdminError> + Send + 'static,
+) -> Result<T, AdminError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| invalid("reading the key", &e))?
 }
 
 fn invalid(what: &str, error: &dyn std::fmt::Display) -> AdminError {

@@ -64,16 +64,17 @@ impl Store {
             .collect()
     }
 
-    /// Replaces an app's secret; the old one stops working. `false` when there is no such app.
+    /// Replaces an app's secret (sealed on the way in); the old one stops working. `false` when there is no such app.
     pub async fn rotate_app_secret(
         &self,
         app_id: &str,
         new_secret: &str,
         audit_entry: &AuditEntry<'_>,
     ) -> Result<bool, StoreError> {
+        let sealed = self.seal_secret(crate::secrets::APP_SECRET, app_id, new_secret)?;
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query("UPDATE apps SET secret = $1 WHERE id = $2")
-            .bind(new_secret)
+            .bind(&sealed)
             .bind(app_id)
             .execute(&mut *tx)
             .await?;

@@ -66,7 +66,9 @@ impl Injected {
 
 async fn bench(world: &mut OwnWorld, args: &ReconArgs) -> anyhow::Result<()> {
     let database_url = world.database(args.database_url.as_deref()).await?;
-    let store = Store::connect(&database_url).await?;
+    let store = Store::connect(&database_url)
+        .await?
+        .with_keyring(world.keyring()?);
     store.migrate().await?;
     let (owner_ids, account) = seed(&store).await?;
     let owner = BenchOwner {

@@ -92,8 +92,12 @@ impl OwnWorld {
     /// An empty world: its temp dir only, so far.
     pub fn new() -> anyhow::Result<OwnWorld> {
         let dir = std::env::temp_dir().join(format!("unipay-bench-{}", random_token(12)));
-        std::fs::create_dir_all(dir.join("bank"))
-            .with_context(|| format!("creating {}", dir.display()))?;
+        super::super::owner_only::create_private_dir(&dir.join("bank"))?;
+        // A throwaway world: a fresh key-encryption key is as good as any.
+        super::super::owner_only::write_private(
+            &dir.join(KEK_FILE_NAME),
+            unipay_core::secrets::Kek::generate_hex().as_bytes(),
+        )?;
         Ok(OwnWorld {
             dir,
             bank: None,
@@ -106,6 +110,20 @@ impl OwnWorld {
     /// The run's own temporary folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The run's key-encryption key file, for the `unipay serve` it starts.
+    pub fn kek_file(&self) -> PathBuf {
+        self.dir.join(KEK_FILE_NAME)
+    }
+
+    /// The keyring of [`OwnWorld::kek_file`], for the database it prepares itself.
+    pub fn keyring(&self) -> anyhow::Result<Arc<unipay_core::secrets::Keyring>> {
+        let secrets = unipay_server::config::SecretsConfig {
+            kek_file: self.kek_file().display().to_string(),
+            previous_kek_files: Vec::new(),
+        };
+        Ok(secrets.require_keyring()?)
     }
 
     pub fn server_log(&self) -> Arc<LogTail> {
@@ -128,7 +146,8 @@ impl OwnWorld {
             .env(
                 "UNIPAY_PRIVACY_HMAC_KEY",
                 unipay_core::pii::PiiKey::generate_hex(),
-            );
+            )
+            .env("UNIPAY_SECRETS_KEK_FILE", self.kek_file());
         let (server, server_url) = spawn_listening(server_command, self.server_log.clone()).await?;
         let server_pid = server.id();
         self.server = Some(server);
@@ -210,7 +229,9 @@ impl OwnWorld {
             .text()
             .await?;
 
-        let store = Store::connect(&database_url).await?;
+        let store = Store::connect(&database_url)
+            .await?
+            .with_keyring(self.keyring()?);
         store.migrate().await?;
         let now = chrono::Utc::now().timestamp_millis();
         let merchant = Merchant {
@@ -343,12 +364,19 @@ fn write_bank_identity(
     key: &PrivateKey,
     certificate: &Certificate,
 ) -> anyhow::Result<()> {
+    use super::super::owner_only::write_private;
     use unipay_banksim::config::{CERTIFICATE_DER_NAME, CERTIFICATE_PEM_NAME, KEY_FILE_NAME};
-    super::super::admin::write_secret(&dir.join(KEY_FILE_NAME), key.to_pkcs8_pem()?.as_bytes())?;
-    std::fs::write(dir.join(CERTIFICATE_DER_NAME), certificate.to_der())?;
-    std::fs::write(dir.join(CERTIFICATE_PEM_NAME), certificate.to_pem())?;
+    write_private(&dir.join(KEY_FILE_NAME), key.to_pkcs8_pem()?.as_bytes())?;
+    write_private(&dir.join(CERTIFICATE_DER_NAME), certificate.to_der())?;
+    write_private(
+        &dir.join(CERTIFICATE_PEM_NAME),
+        certificate.to_pem().as_bytes(),
+    )?;
     Ok(())
 }
+
+/// The KEK file's name in the run's folder.
+const KEK_FILE_NAME: &str = "secrets.kek";
 
 /// This same binary, so that the children are exactly the code being measured.
 pub fn unipay_command() -> anyhow::Result<Command> {

@@ -40,6 +40,6 @@ pub async fn ensure(store: &Store, data_dir: &Path) -> anyhow::Result<Vec<(Strin
         .iter()
         .map(|(user, password)| format!("{user} {password}\n"))
         .collect();
-    super::super::admin::write_secret(&path, text.as_bytes())?;
+    super::super::owner_only::write_private(&path, text.as_bytes())?;
     Ok(users)
 }

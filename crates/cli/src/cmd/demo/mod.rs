@@ -48,8 +48,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let bank_url = public_url(bank_listener.local_addr()?);
     let shop_url = public_url(shop_listener.local_addr()?);
 
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    super::owner_only::create_private_dir(&args.data_dir)?;
     let data_dir = std::fs::canonicalize(&args.data_dir)
         .with_context(|| format!("resolving {}", args.data_dir.display()))?;
 
@@ -69,9 +68,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let bank_certificate_pem = sim_config.certificate.to_pem();
 
     let database_url = format!("sqlite://{}", data_dir.join("unipay.db").display());
+    let secrets = demo_secrets(&data_dir)?;
     let store = unipay_store::Store::connect(&database_url)
         .await
-        .with_context(|| format!("opening {database_url}"))?;
+        .with_context(|| format!("opening {database_url}"))?
+        .with_keyring(secrets.require_keyring()?);
     store.migrate().await?;
     let prepared = setup::prepare(
         &store,
@@ -109,6 +110,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             metrics_token: DEMO_METRICS_TOKEN.to_string(),
             ..Default::default()
         },
+        secrets,
         ..Default::default()
     };
     let running = match unipay_server::start(config, unipay_listener, Arc::new(SystemClock)).await {
@@ -260,10 +262,31 @@ fn demo_privacy(
 ) -> anyhow::Result<unipay_server::config::PrivacyConfig> {
     let path = data_dir.join("pii.key");
     if !path.exists() {
-        super::admin::write_secret(&path, unipay_core::pii::PiiKey::generate_hex().as_bytes())?;
+        super::owner_only::write_private(
+            &path,
+            unipay_core::pii::PiiKey::generate_hex().as_bytes(),
+        )?;
     }
     Ok(unipay_server::config::PrivacyConfig {
         hmac_key: String::new(),
         hmac_key_file: path.display().to_string(),
+    })
+}
+
+/// The demo's key-encryption key, made on its first run and kept with its database (owner-only),
+/// so the secrets it sealed open on the next run.
+fn demo_secrets(
+    data_dir: &std::path::Path,
+) -> anyhow::Result<unipay_server::config::SecretsConfig> {
+    let path = data_dir.join("secrets.kek");
+    if !path.exists() {
+        super::owner_only::write_private(
+            &path,
+            unipay_core::secrets::Kek::generate_hex().as_bytes(),
+        )?;
+    }
+    Ok(unipay_server::config::SecretsConfig {
+        kek_file: path.display().to_string(),
+        previous_kek_files: Vec::new(),
     })
 }

@@ -1,7 +1,8 @@
 //! The demo's data: the merchant's key on disk and the merchant, channel account and app in the
 //! database, created on the first run and reused (or repaired) on the next ones.
 
-use super::super::admin::{KeyPaths, write_secret};
+use super::super::admin::KeyPaths;
+use super::super::owner_only::{create_private_dir, write_private};
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -36,16 +37,14 @@ pub fn merchant_identity(dir: &Path) -> anyhow::Result<MerchantIdentity> {
             }
         }
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    create_private_dir(dir)?;
     let key = PrivateKey::generate(KEY_BITS).context("generating the merchant key")?;
     let certificate = key
         .self_signed_certificate("unipay demo merchant", 3650)
         .context("making the merchant certificate")?;
-    write_secret(&paths.key_pem, key.to_pkcs8_pem()?.as_bytes())?;
-    std::fs::write(&paths.certificate_der, certificate.to_der())
-        .with_context(|| format!("writing {}", paths.certificate_der.display()))?;
-    std::fs::write(&paths.certificate_pem, certificate.to_pem())
-        .with_context(|| format!("writing {}", paths.certificate_pem.display()))?;
+    write_private(&paths.key_pem, key.to_pkcs8_pem()?.as_bytes())?;
+    write_private(&paths.certificate_der, certificate.to_der())?;
+    write_private(&paths.certificate_pem, certificate.to_pem().as_bytes())?;
     Ok(MerchantIdentity { key, certificate })
 }
 

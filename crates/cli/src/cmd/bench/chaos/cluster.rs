@@ -18,6 +18,7 @@ pub struct NodeSettings {
     pub public_url: String,
     pub config_path: PathBuf,
     pub privacy_key: String,
+    pub kek_file: PathBuf,
 }
 
 pub struct Node {
@@ -55,7 +56,8 @@ impl Node {
             .args(["--public-url", &settings.public_url])
             .args(["--log-format", "json"])
             .env("UNIPAY_NODE_NAME", &self.name)
-            .env("UNIPAY_PRIVACY_HMAC_KEY", &settings.privacy_key);
+            .env("UNIPAY_PRIVACY_HMAC_KEY", &settings.privacy_key)
+            .env("UNIPAY_SECRETS_KEK_FILE", &settings.kek_file);
         let (child, url) = spawn_listening(command, self.log.clone())
             .await
             .with_context(|| format!("starting node {}", self.name))?;

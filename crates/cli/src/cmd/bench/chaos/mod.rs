@@ -283,6 +283,7 @@ async fn chaos(args: &ChaosArgs, seed: u64, own: &mut OwnWorld) -> anyhow::Resul
             public_url: balancer_url.clone(),
             config_path,
             privacy_key: unipay_core::pii::PiiKey::generate_hex(),
+            kek_file: own.kek_file(),
         },
         kills: Mutex::default(),
         restarts: Default::default(),
@@ -399,6 +400,7 @@ async fn chaos(args: &ChaosArgs, seed: u64, own: &mut OwnWorld) -> anyhow::Resul
         database_url: &prepared.database_url,
         channel_account_id: &prepared.channel_account_id,
         bank_url: &prepared.bank_url,
+        keyring: own.keyring()?,
         events: &events,
         kills: &kills,
     })

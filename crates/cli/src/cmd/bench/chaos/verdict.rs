@@ -68,6 +68,8 @@ pub struct Inputs<'a> {
     pub database_url: &'a str,
     pub channel_account_id: &'a str,
     pub bank_url: &'a str,
+    /// Opens the channel account's key, for fetching the statement as the nodes would.
+    pub keyring: Arc<unipay_core::secrets::Keyring>,
     pub events: &'a [ReceivedEvent],
     pub kills: &'a [Kill],
 }
@@ -426,7 +428,9 @@ async fn judge_books(
     late: &HashSet<String>,
     dates: &[String],
 ) -> anyhow::Result<()> {
-    let store = Store::connect(inputs.database_url).await?;
+    let store = Store::connect(inputs.database_url)
+        .await?
+        .with_keyring(inputs.keyring.clone());
     let check = store.check_ledger().await?;
     if !check.holds() {
         verdict.ledger_off +=
