@@ -478,16 +478,16 @@ pub async fn failures_have_their_codes(world: &mut World) {
 
     // A key whose first request has not finished: its row holds no answer yet.
     let body = r#"{"out_trade_no":"INFLIGHT-1","amount":100,"currency":"CNY","subject":"s"}"#;
-    let mut hash = Sha256::new();
-    hash.update(b"POST\n/v1/payments\n");
-    hash.update(body.as_bytes());
+    // Its fingerprint as the server computes it: keyed with the privacy key.
+    let fingerprint = unipay_core::pii::PiiKey::from_hex(crate::harness::PRIVACY_KEY_HEX)
+        .expect("the test's privacy key")
+        .digest(&[b"POST", b"/v1/payments", body.as_bytes()]);
     let now = chrono::Utc::now().timestamp_millis();
     store
         .execute_for_test(&format!(
             "INSERT INTO idempotency_keys (app_id, key, request_hash, created_at) \
              VALUES ('{}', 'in-flight-key-1', '{}', {now})",
-            world.app_id,
-            hex::encode(hash.finalize())
+            world.app_id, fingerprint
         ))
         .await
         .unwrap();

@@ -35,9 +35,12 @@ poll_interval_ms = 1000
 allow_private_addresses = true
 [http]
 metrics_token = "e2e-metrics-token"
-[privacy]
-hmac_key = "5f0c3e9a1b7d2468ace0f13579bdf02468ace13579bdf02468ace13579bdf024"
 "#;
+
+/// The `[privacy] hmac_key` the tests' config ends with, for tests that recompute a keyed
+/// fingerprint.
+pub const PRIVACY_KEY_HEX: &str =
+    "5f0c3e9a1b7d2468ace0f13579bdf02468ace13579bdf02468ace13579bdf024";
 
 /// The bank's server-notification retry schedule in the tests (`--notify-schedule-ms`).
 const BANK_NOTIFY_SCHEDULE_MS: &str = "0,300,300,300,300";
@@ -276,7 +279,8 @@ impl World {
         let receiver = Receiver::start(&secret).await.expect("receiver");
         admin_update_notify_url(&url, &app_id, &receiver.url()).await;
 
-        std::fs::write(dir.join("unipay.toml"), TEST_CONFIG).expect("config");
+        let config = format!("{TEST_CONFIG}[privacy]\nhmac_key = \"{PRIVACY_KEY_HEX}\"\n");
+        std::fs::write(dir.join("unipay.toml"), config).expect("config");
         let mut world = World {
             db: Some(db),
             dir,
@@ -366,6 +370,19 @@ impl World {
             .await
             .expect("store")
             .with_keyring(unipay_store::testing::test_keyring())
+    }
+
+    /// The server's `/metrics` text, read with the token the test config sets.
+    pub async fn metrics_text(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.server_url))
+            .bearer_auth("e2e-metrics-token")
+            .send()
+            .await
+            .expect("metrics answer")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     /// Every text value of every table, as `(table, text)`: for proving what is not stored.

@@ -129,15 +129,7 @@ async fn audit_rows(
 
 /// The sum of a counter's series whose labels contain `labels`.
 async fn metric(world: &World, name: &str, labels: &str) -> u64 {
-    let text = world
-        .http
-        .get(format!("{}/metrics", world.server_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = world.metrics_text().await;
     text.lines()
         .filter(|line| line.starts_with(name) && line.contains(labels))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())

@@ -202,16 +202,7 @@ pub async fn never_acknowledged_is_dead_lettered_and_resend_works(world: &mut Wo
         4,
         "one attempt per schedule step"
     );
-    let metrics = world
-        .http
-        .get(format!("{}/metrics", world.server_url))
-        .bearer_auth("e2e-metrics-token")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = world.metrics_text().await;
     for expected in [
         "unipay_notifications_dead 1",
         "unipay_notifications_pending 0",
