@@ -9,19 +9,23 @@
 //!   the payer's browser; the payer pays or declines on the page it answers with
 //!   ([`front`]), then the front notification goes through the browser and the back one to
 //!   `backUrl` ([`delivery`]).
-//! - `POST /gateway/api/backTransReq.do`: refund (04) and consume void (31) ([`back`]).
+//! - `POST /gateway/api/backTransReq.do`: refund (04), consume void (31), pre-auth void (32),
+//!   completion (03) and completion void (33) ([`back`]).
 //! - `POST /gateway/api/queryTrans.do`: the status query ([`query`]).
+//! - `POST /`: the reconciliation file download (76/01) from its own book ([`file_download`]).
 //! - `/sim/unionpay/*`: the JSON control API ([`sim_api`]): certificates, merchants,
 //!   transactions, faults.
 
 pub mod answers;
 pub mod authority;
 pub mod back;
+pub mod back_rules;
 pub mod book;
 pub mod certificate;
 pub mod codes;
 pub mod delivery;
 pub mod faults;
+pub mod file_download;
 pub mod form;
 pub mod front;
 pub mod intake;
@@ -31,6 +35,7 @@ pub mod query;
 pub mod signing;
 pub mod sim_api;
 pub mod state;
+pub mod zm_file;
 
 pub use authority::Authority;
 pub use state::{UnionPayConfig, UnionPayState};
@@ -43,6 +48,8 @@ use std::future::Future;
 pub const FRONT_PATH: &str = "/gateway/api/frontTransReq.do";
 pub const BACK_PATH: &str = "/gateway/api/backTransReq.do";
 pub const QUERY_PATH: &str = "/gateway/api/queryTrans.do";
+/// UnionPay's file host takes the download at its root.
+pub const FILE_PATH: &str = "/";
 
 /// All routes of the UnionPay mode over one state.
 pub fn router(state: UnionPayState) -> Router {
@@ -51,6 +58,7 @@ pub fn router(state: UnionPayState) -> Router {
         .route(front::PAYER_ACTION_PATH, post(front::payer_action))
         .route(BACK_PATH, post(back::back_request))
         .route(QUERY_PATH, post(query::query_request))
+        .route(FILE_PATH, post(file_download::file_request))
         .route("/sim/unionpay/certs", get(sim_api::certificates))
         .route("/sim/unionpay/merchants", post(sim_api::register_merchant))
         .route(

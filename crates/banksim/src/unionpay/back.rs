@@ -1,9 +1,13 @@
-//! Back transactions from the merchant's server: refund (04) and consume void (31). The
+//! Back transactions from the merchant's server: refund (04), consume void (31), pre-auth
+//! void (32), completion (03, up to 115 % of the hold) and completion void (33). The
 //! synchronous answer 00 only says "accepted"; the result follows by back notification
 //! (success or failure alike, as UnionPay does for back transactions) and by query.
 
 use super::answers::{echo, respond, sealed};
-use super::book::{BookError, CONSUME, CONSUME_VOID, REFUND, Status, Transaction};
+use super::back_rules::{apply, check};
+use super::book::{
+    BookError, COMPLETION, COMPLETION_VOID, CONSUME_VOID, PREAUTH_VOID, REFUND, Status, Transaction,
+};
 use super::codes;
 use super::delivery::spawn_back_notification;
 use super::intake::{Refusal, Verified, amount_fen, is_order_id, is_txn_time, refuse, required};
@@ -62,7 +66,10 @@ fn timeout_refusal(body: &[u8]) -> Refusal {
 fn accept(sim: &Inner, verified: &Verified) -> Result<usize, Refusal> {
     let request = &verified.request;
     let txn_type = required(request, "txnType")?;
-    if !matches!(txn_type, REFUND | CONSUME_VOID) {
+    if !matches!(
+        txn_type,
+        REFUND | CONSUME_VOID | PREAUTH_VOID | COMPLETION | COMPLETION_VOID
+    ) {
         return Err(refuse(
             verified,
             codes::NOT_PERMITTED,
@@ -96,30 +103,8 @@ fn accept(sim: &Inner, verified: &Verified) -> Result<usize, Refusal> {
         .get(original_index)
         .cloned()
         .ok_or_else(|| refuse(verified, codes::ORIGINAL_STATE, "no such original"))?;
-    if original.txn_type != CONSUME || original.status != Status::Succeeded || original.voided {
-        return Err(refuse(
-            verified,
-            codes::ORIGINAL_STATE,
-            "original not a paid consume",
-        ));
-    }
-    let remaining = original.amount_fen.saturating_sub(original.refunded_fen);
-    let fits = match txn_type {
-        // A void takes back the whole consume, on its settlement day, before any refund.
-        CONSUME_VOID => {
-            amount == original.amount_fen
-                && original.refunded_fen == 0
-                && original.settle_date.as_deref() == Some(today.as_str())
-        }
-        _ => amount <= remaining,
-    };
-    if !fits {
-        return Err(refuse(
-            verified,
-            codes::ORIGINAL_MISMATCH,
-            "amount does not fit the original",
-        ));
-    }
+    let effect = check(txn_type, amount, &original, &today)
+        .map_err(|(code, why)| refuse(verified, code, why))?;
     let transaction = Transaction {
         mer_id: verified.mer_id.clone(),
         order_id: order_id.to_string(),
@@ -144,6 +129,7 @@ fn accept(sim: &Inner, verified: &Verified) -> Result<usize, Refusal> {
         trace_time: None,
         refunded_fen: 0,
         voided: false,
+        completed: false,
         page_token: None,
         notify_acknowledged: false,
         notify_attempts: 0,
@@ -152,13 +138,7 @@ fn accept(sim: &Inner, verified: &Verified) -> Result<usize, Refusal> {
         BookError::Duplicate => refuse(verified, codes::DUPLICATE, "order exists"),
         BookError::Full => refuse(verified, codes::FAILED, "the book is full"),
     })?;
-    if let Some(original) = book.get_mut(original_index) {
-        if txn_type == CONSUME_VOID {
-            original.voided = true;
-        } else {
-            original.refunded_fen = original.refunded_fen.saturating_add(amount);
-        }
-    }
+    apply(&mut book, original_index, effect);
     Ok(index)
 }
 

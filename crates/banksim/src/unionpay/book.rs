@@ -11,8 +11,11 @@ pub const MAX_TRANSACTIONS: usize = 200_000;
 /// txnType codes (§4 of the protocol page).
 pub const CONSUME: &str = "01";
 pub const PREAUTH: &str = "02";
+pub const COMPLETION: &str = "03";
 pub const REFUND: &str = "04";
 pub const CONSUME_VOID: &str = "31";
+pub const PREAUTH_VOID: &str = "32";
+pub const COMPLETION_VOID: &str = "33";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -48,10 +51,12 @@ pub struct Transaction {
     pub settle_date: Option<String>,
     pub trace_no: Option<String>,
     pub trace_time: Option<String>,
-    /// On a consume: the sum of its refunds that were accepted.
+    /// On a consume or completion: the sum of its refunds that were accepted.
     pub refunded_fen: u64,
-    /// On a consume: a void was accepted.
+    /// On a consume, pre-auth or completion: a void was accepted.
     pub voided: bool,
+    /// On a pre-auth: a completion was accepted (and not voided).
+    pub completed: bool,
     /// The payer's page, while the payer has not decided.
     pub page_token: Option<String>,
     /// Set once the merchant answered a back notification with HTTP 200.

@@ -1,6 +1,6 @@
 //! Faults the UnionPay mode can be told to show, as the ABC mode's `/sim/faults` does where
 //! the two gateways behave alike: back notifications dropped, sent twice or late; queries
-//! answering an unknown state; answers that never come in time.
+//! answering an unknown state; answers that never come in time; a missing file.
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +29,9 @@ pub struct Faults {
     /// Back transactions and queries answer respCode 03 (timeout) without acting.
     #[serde(default)]
     pub answer_timeout: bool,
+    /// The file download answers 98 (no file) whatever the book holds.
+    #[serde(default)]
+    pub file_missing: bool,
     /// Back transactions and queries wait this long before answering.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer_delay_ms: Option<u64>,

@@ -91,6 +91,7 @@ fn accept(sim: &Inner, body: &[u8]) -> Result<(String, Transaction), Refusal> {
         trace_time: None,
         refunded_fen: 0,
         voided: false,
+        completed: false,
         page_token: Some(token.clone()),
         notify_acknowledged: false,
         notify_attempts: 0,

@@ -8,7 +8,7 @@ use unipay_channel_unionpay::messages::{
 };
 use unipay_channel_unionpay::signing::MessageSigner;
 
-async fn back(
+pub async fn back(
     sim: &Sim,
     signer: &dyn MessageSigner,
     txn_type: &str,

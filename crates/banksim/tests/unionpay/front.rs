@@ -71,8 +71,19 @@ pub async fn paid_consume(
     amount: &str,
     back_url: &str,
 ) -> Paid {
+    paid_front(sim, signer, "01", amount, back_url).await
+}
+
+/// A front transaction of `txn_type` (01 consume, 02 pre-auth), paid.
+pub async fn paid_front(
+    sim: &Sim,
+    signer: &dyn MessageSigner,
+    txn_type: &str,
+    amount: &str,
+    back_url: &str,
+) -> Paid {
     let (order_id, txn_time) = (order_id(), txn_time());
-    let pairs = front_pairs("5.1.0", "01", &order_id, &txn_time, amount, back_url);
+    let pairs = front_pairs("5.1.0", txn_type, &order_id, &txn_time, amount, back_url);
     let (_, body) = signed_form(&pairs, signer);
     let page = front_and_decide(sim, body, "pay").await;
     let front = page_fields(&page);

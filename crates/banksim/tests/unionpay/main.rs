@@ -6,4 +6,6 @@
 mod back;
 mod common;
 mod front;
+mod preauth;
+mod recon;
 mod refusals;
