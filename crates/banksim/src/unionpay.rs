@@ -15,6 +15,8 @@
 //! - `POST /`: the reconciliation file download (76/01) from its own book ([`file_download`]).
 //! - `/sim/unionpay/*`: the JSON control API ([`sim_api`]): certificates, merchants,
 //!   transactions, faults.
+//!
+//! With a state file ([`persist`]) merchants and the book survive a restart.
 
 pub mod answers;
 pub mod authority;
@@ -31,6 +33,7 @@ pub mod front;
 pub mod intake;
 pub mod merchants;
 pub mod pages;
+pub mod persist;
 pub mod query;
 pub mod signing;
 pub mod sim_api;
@@ -86,6 +89,9 @@ pub async fn serve(
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, public_url = %state.public_url, "UnionPay simulator listening");
     }
+    if let Some(path) = &state.state_file {
+        persist::spawn_writer(state.clone(), path.clone());
+    }
     let signal = state.clone();
     axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(async move {
@@ -94,5 +100,8 @@ pub async fn serve(
         })
         .await?;
     state.begin_shutdown();
+    if let Some(path) = &state.state_file {
+        persist::save(&state, path)?;
+    }
     Ok(())
 }

@@ -17,7 +17,7 @@ pub const CONSUME_VOID: &str = "31";
 pub const PREAUTH_VOID: &str = "32";
 pub const COMPLETION_VOID: &str = "33";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Status {
     /// A front transaction whose payer has not decided; a back one not yet processed.
     InProgress,
@@ -28,7 +28,7 @@ pub enum Status {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Transaction {
     pub mer_id: String,
     pub order_id: String,

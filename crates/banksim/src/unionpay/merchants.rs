@@ -65,6 +65,10 @@ pub struct MerchantRegistry {
 }
 
 impl MerchantRegistry {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &MerchantKeys)> {
+        self.merchants.iter().map(|(id, keys)| (id.as_str(), keys))
+    }
+
     pub fn get(&self, mer_id: &str) -> Option<&MerchantKeys> {
         self.merchants.get(mer_id)
     }

@@ -23,6 +23,8 @@ pub struct UnionPayConfig {
     /// The wait before each back-notification attempt.
     pub notify_schedule_ms: Vec<u64>,
     pub merchant_timeout_ms: u64,
+    /// Where merchants and the book are kept across restarts (see [`super::persist`]).
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl UnionPayConfig {
@@ -32,6 +34,7 @@ impl UnionPayConfig {
             authority,
             notify_schedule_ms: DEFAULT_NOTIFY_SCHEDULE_MS.to_vec(),
             merchant_timeout_ms: DEFAULT_MERCHANT_TIMEOUT_MS,
+            state_file: None,
         }
     }
 }
@@ -45,6 +48,10 @@ pub struct Inner {
     pub authority: Authority,
     pub notify_schedule: Vec<Duration>,
     pub http: reqwest::Client,
+    pub state_file: Option<std::path::PathBuf>,
+    /// Bumped whenever the book or the registry may have changed: the state file's writer
+    /// skips its work while it stands still.
+    changes: AtomicU64,
     merchants: RwLock<MerchantRegistry>,
     book: Mutex<Book>,
     faults: RwLock<Faults>,
@@ -73,7 +80,7 @@ impl UnionPayState {
         } else {
             config.notify_schedule_ms
         };
-        Ok(UnionPayState(Arc::new(Inner {
+        let state = UnionPayState(Arc::new(Inner {
             public_url: config.public_url.trim_end_matches('/').to_string(),
             authority: config.authority,
             notify_schedule: schedule.into_iter().map(Duration::from_millis).collect(),
@@ -83,14 +90,30 @@ impl UnionPayState {
             faults: RwLock::new(Faults::default()),
             serial: AtomicU64::new(u64::from(rand::random::<u16>()) * 1000),
             shutdown: watch::channel(false).0,
-        })))
+            state_file: config.state_file.clone(),
+            changes: AtomicU64::new(0),
+        }));
+        if let Some(path) = &config.state_file {
+            super::persist::load(&state, path)?;
+        }
+        Ok(state)
     }
 }
 
 // A poisoned lock only means another request panicked mid-update; the data is still usable.
 impl Inner {
     pub fn book(&self) -> MutexGuard<'_, Book> {
+        self.changes.fetch_add(1, Ordering::Relaxed);
+        self.book_unchanged()
+    }
+
+    /// The book for a reader that changes nothing (the state file's writer).
+    pub(crate) fn book_unchanged(&self) -> MutexGuard<'_, Book> {
         self.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn change_count(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
     }
 
     pub fn merchants(&self) -> RwLockReadGuard<'_, MerchantRegistry> {
@@ -98,6 +121,7 @@ impl Inner {
     }
 
     pub fn merchants_mut(&self) -> RwLockWriteGuard<'_, MerchantRegistry> {
+        self.changes.fetch_add(1, Ordering::Relaxed);
         self.merchants.write().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -70,6 +70,7 @@ pub struct Sim {
     pub middle_pem: String,
     pub sign_pem: String,
     shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Sim {
@@ -81,13 +82,20 @@ impl Drop for Sim {
 }
 
 pub async fn start_sim(schedule_ms: Vec<u64>) -> Sim {
+    let sim = start_sim_with(schedule_ms, None).await;
+    sim.register_merchant().await;
+    sim
+}
+
+pub async fn start_sim_with(schedule_ms: Vec<u64>, state_file: Option<std::path::PathBuf>) -> Sim {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = UnionPayConfig::new(&base, Authority::in_dir(key_dir()).unwrap());
     config.notify_schedule_ms = schedule_ms;
     config.merchant_timeout_ms = 2_000;
+    config.state_file = state_file;
     let (shutdown, signal) = oneshot::channel();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         serve(config, listener, async move {
             let _ = signal.await;
         })
@@ -104,26 +112,39 @@ pub async fn start_sim(schedule_ms: Vec<u64>) -> Sim {
         .await
         .unwrap();
     let pem = |name: &str| certs[name].as_str().unwrap().to_string();
-    let sim = Sim {
+    Sim {
         root_pem: pem("root_pem"),
         middle_pem: pem("middle_pem"),
         sign_pem: pem("sign_pem"),
         base,
         http,
         shutdown: Some(shutdown),
-    };
-    let pem = merchant_key().certificate.pem();
-    let registered = sim
-        .post_json(
+        task: Some(task),
+    }
+}
+
+impl Sim {
+    pub async fn register_merchant(&self) {
+        let pem = merchant_key().certificate.pem();
+        let registered = self
+            .post_json(
             "/sim/unionpay/merchants",
             serde_json::json!({ "mer_id": MER_ID, "certificate_pem": pem, "secure_key": SECURE_KEY }),
         )
         .await;
-    assert_eq!(registered.0, 200, "{}", registered.1);
-    sim
-}
+        assert_eq!(registered.0, 200, "{}", registered.1);
+    }
 
-impl Sim {
+    /// Shuts the simulator down and waits until it has (and has written its state file).
+    pub async fn stop(mut self) {
+        if let Some(sender) = self.shutdown.take() {
+            let _ = sender.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let response = self
             .http

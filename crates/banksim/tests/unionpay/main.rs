@@ -6,6 +6,7 @@
 mod back;
 mod common;
 mod front;
+mod persistence;
 mod preauth;
 mod recon;
 mod refusals;
