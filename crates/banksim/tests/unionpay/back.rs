@@ -199,3 +199,50 @@ async fn faults_drop_duplicate_notifications_and_blur_queries() {
         .await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn the_timeout_fault_answers_03_without_acting() {
+    let sim = start_sim(vec![0]).await;
+    let receiver = start_receiver(0).await;
+    let paid = paid_consume(&sim, &rsa_signer(), "500", &receiver.url).await;
+    sim.post_json(
+        "/sim/unionpay/faults",
+        serde_json::json!({ "answer_timeout": true }),
+    )
+    .await;
+    let (request, answer) = back(
+        &sim,
+        &rsa_signer(),
+        "04",
+        &paid.query_id,
+        "500",
+        &receiver.url,
+    )
+    .await;
+    let answer = read_answer(&answer, &request, &sim.verifier(), now()).unwrap();
+    assert_eq!(answer.get("respCode"), Some("03"));
+    let state = sim
+        .get_json(&format!("/sim/unionpay/transactions/{}", paid.query_id))
+        .await;
+    assert_eq!(state["refunded_fen"], 0);
+
+    let (status, _) = sim
+        .http
+        .delete(format!("{}/sim/unionpay/faults", sim.base))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(status, 200);
+    let (request, answer) = back(
+        &sim,
+        &rsa_signer(),
+        "04",
+        &paid.query_id,
+        "500",
+        &receiver.url,
+    )
+    .await;
+    let answer = read_answer(&answer, &request, &sim.verifier(), now()).unwrap();
+    assert_eq!(answer.get("respCode"), Some("00"));
+}
