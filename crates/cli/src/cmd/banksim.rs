@@ -39,8 +39,9 @@ The same process also serves UnionPay's online gateway (ACP 5.0.0/5.1.0) on ADDR
 own merchants and book: /gateway/api/frontTransReq.do (consume 01, pre-auth 02, paid or
 declined by the payer on its page), /gateway/api/backTransReq.do (refund 04, void 31,
 pre-auth void 32, completion 03 up to 115 % of the hold, completion void 33),
-/gateway/api/queryTrans.do, and the reconciliation file (76/01) at POST /. Its root -> middle -> signing chain is made at first start (kept
-in --key-dir as unionpay-root.cer, unionpay-middle.cer, unionpay-sign.cer/.key) and served at
+/gateway/api/queryTrans.do, and the reconciliation file (76/01) at POST /. Its
+root -> middle -> signing chain is made at first start (kept in --key-dir as
+unionpay-root.cer, unionpay-middle.cer, unionpay-sign.cer/.key) and served at
 GET /sim/unionpay/certs: a 5.1.0 merchant verifies with the root and middle (the leaf's CN is
 UnionPay's test form, ...@00040000:SIGN@..., so the CN check must accept the test identity),
 a 5.0.0 merchant with the signing certificate. Register a merchant with its RSA certificate
