@@ -46,6 +46,7 @@ pub mod stamp;
 pub mod state;
 pub mod statement;
 pub mod trx;
+pub mod unionpay;
 pub mod wire;
 
 pub use config::{MerchantFileEntry, SimConfig, SimFileConfig};

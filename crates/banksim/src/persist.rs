@@ -291,7 +291,7 @@ fn snapshot(sim: &Inner) -> anyhow::Result<String> {
 }
 
 /// Writes `text` to `path` atomically: a temporary file beside it, synced, renamed over it.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut temporary: PathBuf = path.to_path_buf();
     let name = path
         .file_name()

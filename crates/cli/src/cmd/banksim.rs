@@ -1,6 +1,7 @@
 use clap::Args;
 use std::path::PathBuf;
 use unipay_banksim::SimFileConfig;
+use unipay_banksim::unionpay::{Authority, UnionPayConfig};
 
 /// How a merchant is registered, shown by `unipay banksim --help`.
 const REGISTERING_MERCHANTS: &str = r#"Registering a merchant:
@@ -31,7 +32,31 @@ book (orders with their refunds and pre-authorization operations, batch refunds,
 debit batches, K-code bills, the identity registry and verifications) are kept in that file (rewritten atomically within half a second of a change, and at shutdown)
 and come back after a restart; merchants from the TOML win over those in the file.
 The simulator's own certificate (the merchant's TrustPay.cer) is at GET /sim/certificate
-(DER) and GET /sim/certificate.pem."#;
+(DER) and GET /sim/certificate.pem.
+
+China UnionPay mode (--unionpay-listen ADDR):
+The same process also serves UnionPay's online gateway (ACP 5.0.0/5.1.0) on ADDR, with its
+own merchants and book: /gateway/api/frontTransReq.do (consume 01, pre-auth 02, paid or
+declined by the payer on its page), /gateway/api/backTransReq.do (refund 04, void 31,
+pre-auth void 32, completion 03 up to 115 % of the hold, completion void 33),
+/gateway/api/queryTrans.do, and the reconciliation file (76/01) at POST /. Its
+root -> middle -> signing chain is made at first start (kept in --key-dir as
+unionpay-root.cer, unionpay-middle.cer, unionpay-sign.cer/.key) and served at
+GET /sim/unionpay/certs: a 5.1.0 merchant verifies with the root and middle (the leaf's CN is
+UnionPay's test form, ...@00040000:SIGN@..., so the CN check must accept the test identity),
+a 5.0.0 merchant with the signing certificate. Register a merchant with its RSA certificate
+and/or secure key (signMethod 11/12):
+
+     curl -X POST http://127.0.0.1:7702/sim/unionpay/merchants \
+       -H 'Content-Type: application/json' \
+       -d '{"mer_id": "777290058110048", "certificate_pem": "-----BEGIN CERTIFICATE-----\n...",
+            "secure_key": "88888888"}'
+
+With --unionpay-state-file its merchants and book survive a restart.
+Back notifications are retried at 0, 1, 2 and 4 minutes until HTTP 200
+(--unionpay-notify-schedule-ms); faults: POST /sim/unionpay/faults
+{"notify": "drop"|"duplicate"|"delay", "notify_delay_ms", "query_orig_resp_code": "03"|"04"|"05",
+"answer_timeout", "answer_delay_ms", "file_missing"}."#;
 
 #[derive(Debug, Args)]
 #[command(after_help = REGISTERING_MERCHANTS)]
@@ -55,6 +80,20 @@ pub struct BanksimArgs {
     /// Server-notification retry delays in milliseconds, comma-separated.
     #[arg(long, value_delimiter = ',')]
     notify_schedule_ms: Option<Vec<u64>>,
+    /// Also serve China UnionPay's gateway (ACP) on this address, beside the ABC listener.
+    #[arg(long)]
+    unionpay_listen: Option<String>,
+    /// The URL browsers and merchants use to reach the UnionPay listener
+    /// (default http://<unionpay listen address>).
+    #[arg(long)]
+    unionpay_public_url: Option<String>,
+    /// UnionPay back-notification retry delays in milliseconds, comma-separated
+    /// (default 0,60000,120000,240000).
+    #[arg(long, value_delimiter = ',')]
+    unionpay_notify_schedule_ms: Option<Vec<u64>>,
+    /// Keep the UnionPay merchants and book in this file across restarts.
+    #[arg(long)]
+    unionpay_state_file: Option<PathBuf>,
     #[arg(long, default_value = "text")]
     log_format: String,
 }
@@ -80,6 +119,66 @@ pub async fn run(args: BanksimArgs) -> anyhow::Result<()> {
         unipay_banksim::config::create_owner_only_dir(dir)?;
     }
     let config = file.into_sim_config(&format!("http://{address}"), args.key_dir.as_deref())?;
+    let unionpay_args = UnionPayArgs {
+        key_dir: args.key_dir.as_deref(),
+        public_url: args.unionpay_public_url.clone(),
+        notify_schedule_ms: args.unionpay_notify_schedule_ms.clone(),
+        state_file: args.unionpay_state_file.clone(),
+    };
+    let unionpay = match &args.unionpay_listen {
+        Some(listen) => Some(unionpay_mode(listen, unionpay_args).await?),
+        None => None,
+    };
     println!("banksim listening on http://{address}");
-    unipay_banksim::serve(config, listener, super::shutdown_signal()).await
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    };
+    tokio::spawn(async move {
+        super::shutdown_signal().await;
+        stop.send_replace(true);
+    });
+    let abc = unipay_banksim::serve(config, listener, until_stopped());
+    match unionpay {
+        Some((config, listener)) => {
+            let unionpay = unipay_banksim::unionpay::serve(config, listener, until_stopped());
+            tokio::try_join!(abc, unionpay).map(|_| ())
+        }
+        None => abc.await,
+    }
+}
+
+/// What the UnionPay listener takes from the command line.
+struct UnionPayArgs<'a> {
+    key_dir: Option<&'a std::path::Path>,
+    public_url: Option<String>,
+    notify_schedule_ms: Option<Vec<u64>>,
+    state_file: Option<PathBuf>,
+}
+
+/// The UnionPay listener and its configuration: its chain from the key directory (made there
+/// at first start) or, without one, made for this run only.
+async fn unionpay_mode(
+    listen: &str,
+    args: UnionPayArgs<'_>,
+) -> anyhow::Result<(UnionPayConfig, tokio::net::TcpListener)> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let address = listener.local_addr()?;
+    let authority = match args.key_dir {
+        Some(dir) => Authority::in_dir(dir)?,
+        None => Authority::generate()?,
+    };
+    let public_url = args
+        .public_url
+        .unwrap_or_else(|| format!("http://{address}"));
+    let mut config = UnionPayConfig::new(public_url, authority);
+    if let Some(schedule) = args.notify_schedule_ms {
+        config.notify_schedule_ms = schedule;
+    }
+    config.state_file = args.state_file;
+    println!("banksim UnionPay gateway listening on http://{address}");
+    Ok((config, listener))
 }
