@@ -5,8 +5,6 @@
 use crate::harness::{World, unipay};
 use crate::webdriver::Browser;
 use serde_json::Value;
-use std::process::Stdio;
-use tokio::io::AsyncWriteExt;
 
 pub fn password_of(username: &str) -> String {
     format!("{username}-correct-horse-battery")
@@ -14,33 +12,9 @@ pub fn password_of(username: &str) -> String {
 
 /// Creates a console user whose password is [`password_of`] the name.
 pub async fn create_user(world: &World, username: &str, role: &str) {
-    let mut child = unipay()
-        .args(["admin", "create-user", "--database-url", &world.db_url()])
-        .args([
-            "--username",
-            username,
-            "--role",
-            role,
-            "--password-stdin",
-            "--json",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    stdin
-        .write_all(format!("{}\n", password_of(username)).as_bytes())
-        .await
-        .expect("writes the password");
-    drop(stdin);
-    let output = child.wait_with_output().await.expect("finishes");
-    assert!(
-        output.status.success(),
-        "create-user {username} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    world
+        .create_console_user(username, role, &password_of(username))
+        .await;
 }
 
 /// Fills in the sign-in form and presses the button; does not wait for the outcome.

@@ -2,47 +2,11 @@
 //! failures, lock-out, CSRF, roles, cookies and headers, languages, and the ends of a session.
 
 use crate::harness::{World, unipay};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncWriteExt;
-use unipay_store::audit_search::AuditQuery;
 
 const PASSWORD: &str = "correct horse battery";
-
-/// `unipay admin create-user ... --password-stdin --json`.
-async fn create_user(world: &World, username: &str, role: &str, password: &str) -> Value {
-    let mut child = unipay()
-        .args(["admin", "create-user", "--database-url", &world.db_url()])
-        .args([
-            "--username",
-            username,
-            "--role",
-            role,
-            "--password-stdin",
-            "--json",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(format!("{password}\n").as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().await.unwrap();
-    assert!(
-        output.status.success(),
-        "create-user failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
 
 /// A browser: cookies kept by hand (so their attributes can be checked), no redirects followed.
 struct Browser {
@@ -169,25 +133,6 @@ impl Browser {
     }
 }
 
-async fn audit_rows(
-    world: &World,
-    actor: &str,
-    action: &str,
-) -> Vec<unipay_store::audit::AuditRecord> {
-    let store = world.store().await;
-    let rows = store
-        .search_audit(&AuditQuery {
-            actor,
-            action,
-            limit: 500,
-            ..AuditQuery::default()
-        })
-        .await
-        .unwrap();
-    store.close().await;
-    rows
-}
-
 /// Restarts the server with a `[console]` section of its own.
 async fn restart_with_console(world: &mut World, console: &str) {
     world.kill_server().await;
@@ -207,7 +152,7 @@ async fn restart_with_console(world: &mut World, console: &str) {
 /// loopback); only the token's hash is stored; the security headers are on every page; and a
 /// signed-out session's cookie opens nothing.
 pub async fn sign_in_and_out_with_safe_cookies_and_headers(world: &mut World) {
-    let created = create_user(world, "alice", "admin", PASSWORD).await;
+    let created = world.create_console_user("alice", "admin", PASSWORD).await;
     assert_eq!(created["username"], "alice");
     assert_eq!(created["role"], "admin");
     assert_eq!(created["status"], "active");
@@ -303,12 +248,12 @@ pub async fn sign_in_and_out_with_safe_cookies_and_headers(world: &mut World) {
     browser.cookies.insert("unipay_console".into(), token);
     assert_eq!(browser.get("/console").await.status, 303);
 
-    let signins = audit_rows(world, "alice", "console.signin").await;
+    let signins = world.audit_rows("alice", "console.signin").await;
     let outcomes: Vec<&str> = signins.iter().map(|r| r.outcome.as_str()).collect();
     assert_eq!(outcomes, vec!["ok", "failed"], "newest first");
     assert!(signins.iter().all(|r| r.from_address == "127.0.0.1"));
-    assert_eq!(audit_rows(world, "nobody", "console.signin").await.len(), 1);
-    assert_eq!(audit_rows(world, "alice", "console.signout").await.len(), 1);
+    assert_eq!(world.audit_rows("nobody", "console.signin").await.len(), 1);
+    assert_eq!(world.audit_rows("alice", "console.signout").await.len(), 1);
 }
 
 /// Proves failed sign-ins are answered more slowly each time, lock the account after the
@@ -320,7 +265,7 @@ pub async fn repeated_failures_slow_down_and_lock_the_account(world: &mut World)
         "max_failed_signins = 3\nlockout_s = 3\nfailure_delay_ms = 200\nmax_failure_delay_ms = 2000\n",
     )
     .await;
-    create_user(world, "bob", "operator", PASSWORD).await;
+    world.create_console_user("bob", "operator", PASSWORD).await;
     let mut browser = Browser::new(world);
     let first = browser.sign_in("bob", "wrong 1").await;
     let second = browser.sign_in("bob", "wrong 2").await;
@@ -343,10 +288,11 @@ pub async fn repeated_failures_slow_down_and_lock_the_account(world: &mut World)
     assert_eq!(locked.status, 401, "locked even with the right password");
     assert!(locked.body.contains("锁定"));
     assert!(!browser.cookies.contains_key("unipay_console"));
-    let lockouts = audit_rows(world, "bob", "console.signin.lockout").await;
+    let lockouts = world.audit_rows("bob", "console.signin.lockout").await;
     assert_eq!(lockouts.len(), 1);
     assert_eq!(lockouts[0].outcome, "locked");
-    let outcomes: Vec<String> = audit_rows(world, "bob", "console.signin")
+    let outcomes: Vec<String> = world
+        .audit_rows("bob", "console.signin")
         .await
         .into_iter()
         .map(|r| r.outcome)
@@ -372,7 +318,7 @@ pub async fn repeated_failures_slow_down_and_lock_the_account(world: &mut World)
 /// Proves a form without its CSRF token, or with another one, is refused with 403, audited,
 /// and changes nothing, on the sign-in form as on a signed-in form; the right token works.
 pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World) {
-    create_user(world, "carol", "admin", PASSWORD).await;
+    world.create_console_user("carol", "admin", PASSWORD).await;
     let mut browser = Browser::new(world);
 
     browser.get("/console/login").await;
@@ -415,7 +361,7 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
         )
         .await;
     // Another session's token is as wrong as a made-up one.
-    create_user(world, "dave", "admin", PASSWORD).await;
+    world.create_console_user("dave", "admin", PASSWORD).await;
     let mut other = Browser::new(world);
     other.sign_in("dave", PASSWORD).await;
     let others_token = other.session_csrf().await;
@@ -437,11 +383,11 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
         )
         .await;
 
-    let refusals = audit_rows(world, "carol", "console.csrf").await;
+    let refusals = world.audit_rows("carol", "console.csrf").await;
     assert_eq!(refusals.len(), 4);
     assert!(refusals.iter().all(|r| r.outcome == "refused"));
-    assert_eq!(audit_rows(world, "carol", "console.signin").await.len(), 1);
-    assert_eq!(audit_rows(world, "", "console.csrf").await.len(), 5);
+    assert_eq!(world.audit_rows("carol", "console.signin").await.len(), 1);
+    assert_eq!(world.audit_rows("", "console.csrf").await.len(), 5);
 
     let mut right = new_user.to_vec();
     right.push(("csrf", &csrf));
@@ -463,9 +409,7 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
     );
     store.close().await;
     assert_eq!(
-        audit_rows(world, "carol", "console.user.create")
-            .await
-            .len(),
+        world.audit_rows("carol", "console.user.create").await.len(),
         1
     );
 }
@@ -473,7 +417,7 @@ pub async fn forms_without_the_right_csrf_token_change_nothing(world: &mut World
 /// Proves an auditor reads but cannot act: a POST answers 403, changes nothing and writes
 /// `console.forbidden`; the admin-only users page is refused the same way.
 pub async fn an_auditor_reads_but_cannot_act(world: &mut World) {
-    create_user(world, "erin", "auditor", PASSWORD).await;
+    world.create_console_user("erin", "auditor", PASSWORD).await;
     let mut browser = Browser::new(world);
     assert_eq!(browser.sign_in("erin", PASSWORD).await.status, 303);
     assert_eq!(browser.get("/console").await.status, 200);
@@ -519,7 +463,7 @@ pub async fn an_auditor_reads_but_cannot_act(world: &mut World) {
             .is_active()
     );
     store.close().await;
-    let forbidden = audit_rows(world, "erin", "console.forbidden").await;
+    let forbidden = world.audit_rows("erin", "console.forbidden").await;
     assert_eq!(forbidden.len(), 3);
     assert!(forbidden.iter().all(|r| r.outcome == "forbidden"));
     assert!(forbidden.iter().any(|r| r.target == "eve"));
@@ -535,7 +479,9 @@ pub async fn an_auditor_reads_but_cannot_act(world: &mut World) {
 /// Proves the language follows the browser, then the `lang` cookie set by the switch links,
 /// which come back only to console pages.
 pub async fn language_from_the_browser_and_switchable(world: &mut World) {
-    create_user(world, "frank", "finance", PASSWORD).await;
+    world
+        .create_console_user("frank", "finance", PASSWORD)
+        .await;
     let mut browser = Browser::new(world);
     browser.accept_language = "en-GB,en;q=0.9";
     let english = browser.get("/console/login").await;
@@ -597,7 +543,9 @@ pub async fn sessions_end_idle_absolutely_and_when_disabled(world: &mut World) {
         &format!("idle_timeout_s = {IDLE_S}\nabsolute_timeout_s = {ABSOLUTE_S}\n"),
     )
     .await;
-    create_user(world, "grace", "operator", PASSWORD).await;
+    world
+        .create_console_user("grace", "operator", PASSWORD)
+        .await;
     let mut browser = Browser::new(world);
 
     browser.sign_in("grace", PASSWORD).await;
@@ -639,7 +587,7 @@ pub async fn sessions_end_idle_absolutely_and_when_disabled(world: &mut World) {
         "disabled: signed out"
     );
     assert_eq!(browser.sign_in("grace", PASSWORD).await.status, 401);
-    let disabled = audit_rows(world, "", "console.user.disable").await;
+    let disabled = world.audit_rows("", "console.user.disable").await;
     assert_eq!(disabled.len(), 1);
     assert!(disabled[0].actor.starts_with("cli:"));
     assert_eq!(disabled[0].target, "grace");
@@ -648,7 +596,7 @@ pub async fn sessions_end_idle_absolutely_and_when_disabled(world: &mut World) {
 /// Proves an admin manages users on the users page: create, change role, disable, enable;
 /// each change audited, bad input refused with a message, and no admin can lock themselves out.
 pub async fn an_admin_manages_users(world: &mut World) {
-    create_user(world, "heidi", "admin", PASSWORD).await;
+    world.create_console_user("heidi", "admin", PASSWORD).await;
     let mut browser = Browser::new(world);
     browser.sign_in("heidi", PASSWORD).await;
     let csrf = browser.session_csrf().await;
@@ -717,7 +665,8 @@ pub async fn an_admin_manages_users(world: &mut World) {
         303
     );
 
-    let actions: Vec<(String, String)> = audit_rows(world, "heidi", "")
+    let actions: Vec<(String, String)> = world
+        .audit_rows("heidi", "")
         .await
         .into_iter()
         .filter(|r| r.action.starts_with("console.user."))
@@ -747,7 +696,7 @@ pub async fn the_dashboard_and_the_audit_log_show_what_happened(world: &mut Worl
         .await;
     let open = world.create("DASH-2", 500).await;
     world.checkout(&open).await;
-    create_user(world, "judy", "finance", PASSWORD).await;
+    world.create_console_user("judy", "finance", PASSWORD).await;
     let mut browser = Browser::new(world);
     browser.accept_language = "en";
     browser.sign_in("judy", PASSWORD).await;

@@ -3,13 +3,11 @@
 //! page with personal data only masked, and cannot ask the bank about a mandate; an operator
 //! can, and the mandate's timeline shows it.
 
-use crate::harness::{World, unipay};
+use crate::harness::World;
 use crate::mandates::{CERTIFICATE_NO, create_mandate, get, post, signed_mandate};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 use unipay_store::audit::AuditFilter;
 
 const PASSWORD: &str = "operations password";
@@ -22,29 +20,6 @@ const NAME: &str = "司马长风";
 const PERSON_ID: &str = "310115197708234561";
 const PERSON_CARD: &str = "6217000093847261550";
 const PERSON_MOBILE: &str = "13687452391";
-
-async fn create_user(world: &World, username: &str, role: &str) {
-    let mut child = unipay()
-        .args(["admin", "create-user", "--database-url", &world.db_url()])
-        .args(["--username", username, "--role", role, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().await.unwrap();
-    assert!(
-        output.status.success(),
-        "create-user failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 struct Page {
     status: u16,
@@ -185,8 +160,10 @@ impl Console {
 /// seen), every personal value masked; an auditor's "ask the bank now" is refused with 403
 /// and audited, an operator's is recorded on the mandate's timeline with source `console`.
 pub async fn console_more_mandate_batch_and_identity_pages(world: &mut World) {
-    create_user(world, "aude", "auditor").await;
-    create_user(world, "olga", "operator").await;
+    world.create_console_user("aude", "auditor", PASSWORD).await;
+    world
+        .create_console_user("olga", "operator", PASSWORD)
+        .await;
 
     // A signed mandate with a debit and a two-line batch, and one still waiting to be signed.
     let active = signed_mandate(world, "CM-1", CARD_NO).await;

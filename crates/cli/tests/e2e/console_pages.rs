@@ -6,44 +6,12 @@
 use crate::harness::{World, unipay};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 use unipay_client::Client;
 use unipay_client::receiver::Behaviour;
 use unipay_store::audit::{AuditFilter, AuditRecord};
 
 const PASSWORD: &str = "operations password";
-
-async fn create_user(world: &World, username: &str, role: &str) {
-    let mut child = unipay()
-        .args(["admin", "create-user", "--database-url", &world.db_url()])
-        .args([
-            "--username",
-            username,
-            "--role",
-            role,
-            "--password-stdin",
-            "--json",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().await.unwrap();
-    assert!(
-        output.status.success(),
-        "create-user failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// Runs `unipay <args> --database-url <db>` and returns its standard output.
 async fn cli(world: &World, args: &[&str]) -> String {
@@ -256,8 +224,10 @@ async fn audit(world: &World, action: &str) -> Vec<AuditRecord> {
 /// operator's resend of a dead letter delivers the same event; an operator closes an unpaid
 /// payment (source `console`); an auditor's POST is refused with 403 and audited.
 pub async fn payment_story_and_operator_actions(world: &mut World) {
-    create_user(world, "olga", "operator").await;
-    create_user(world, "aude", "auditor").await;
+    world
+        .create_console_user("olga", "operator", PASSWORD)
+        .await;
+    world.create_console_user("aude", "auditor", PASSWORD).await;
     world.receiver.set_behaviour(Behaviour::AlwaysFail);
     let payment = world.pay("CONSOLE-1", 2500, "both").await;
     let store = world.store().await;
@@ -423,10 +393,16 @@ fn yesterday_in_beijing() -> String {
 /// it; finance approves the date's settlement batch, downloads its CSV and marks it paid; the
 /// auditor cannot approve.
 pub async fn recon_decision_and_settlement_review(world: &mut World) {
-    create_user(world, "olga", "operator").await;
-    create_user(world, "fiona", "finance").await;
-    create_user(world, "felix", "finance").await;
-    create_user(world, "aude", "auditor").await;
+    world
+        .create_console_user("olga", "operator", PASSWORD)
+        .await;
+    world
+        .create_console_user("fiona", "finance", PASSWORD)
+        .await;
+    world
+        .create_console_user("felix", "finance", PASSWORD)
+        .await;
+    world.create_console_user("aude", "auditor", PASSWORD).await;
     // The scheduled job reconciles yesterday at start; wait for it so it does not race ours.
     let store = world.store().await;
     let yesterday = yesterday_in_beijing();
@@ -621,7 +597,7 @@ pub async fn recon_decision_and_settlement_review(world: &mut World) {
 /// Proves an admin's rotation shows the new secret once: requests signed with the old secret
 /// are refused at once and the new one works; the apps page never shows a secret.
 pub async fn admin_rotates_an_app_secret(world: &mut World) {
-    create_user(world, "ada", "admin").await;
+    world.create_console_user("ada", "admin", PASSWORD).await;
     let payment = world.create("ROTATE-1", 100).await;
     let mut ada = Console::sign_in(world, "ada").await;
     let apps = ada.get("/console/admin/apps").await;

@@ -9,7 +9,6 @@
 
 use crate::harness::{World, admin};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 use unipay_client::{Client, RawResponse};

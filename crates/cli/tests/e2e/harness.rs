@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use unipay_client::receiver::Receiver;
 use unipay_client::{Client, CreatePayment, Payment};
@@ -383,6 +383,55 @@ impl World {
             .text()
             .await
             .expect("metrics text")
+    }
+
+    /// A console user made by `unipay admin create-user ... --password-stdin --json`; its JSON.
+    pub async fn create_console_user(&self, username: &str, role: &str, password: &str) -> Value {
+        let mut child = unipay()
+            .args(["admin", "create-user", "--database-url", &self.db_url()])
+            .args(["--username", username, "--role", role])
+            .args(["--password-stdin", "--json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs create-user");
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        stdin
+            .write_all(format!("{password}\n").as_bytes())
+            .await
+            .expect("writes the password");
+        drop(stdin);
+        let output = child
+            .wait_with_output()
+            .await
+            .expect("create-user finishes");
+        assert!(
+            output.status.success(),
+            "create-user failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("create-user answers JSON")
+    }
+
+    /// The audit log's rows of `actor` doing `action` (an empty actor: anyone).
+    pub async fn audit_rows(
+        &self,
+        actor: &str,
+        action: &str,
+    ) -> Vec<unipay_store::audit::AuditRecord> {
+        let store = self.store().await;
+        let rows = store
+            .search_audit(&unipay_store::audit_search::AuditQuery {
+                actor,
+                action,
+                limit: 1000,
+                ..unipay_store::audit_search::AuditQuery::default()
+            })
+            .await
+            .expect("searches the audit log");
+        store.close().await;
+        rows
     }
 
     /// Every text value of every table, as `(table, text)`: for proving what is not stored.

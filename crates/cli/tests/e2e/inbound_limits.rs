@@ -2,12 +2,9 @@
 //! flood of sign-ins or of forged bank messages (limited per address, counted, a bounded
 //! sample kept and expired), and an app disabled elsewhere refused at once.
 
-use crate::harness::{World, unipay};
-use std::process::Stdio;
+use crate::harness::World;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncWriteExt;
 use unipay_store::audit::AuditEntry;
-use unipay_store::audit_search::AuditQuery;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -25,29 +22,6 @@ async fn restart_with(world: &mut World, extra: &str) {
     config.push_str(extra);
     std::fs::write(&path, config).unwrap();
     world.start_server().await;
-}
-
-async fn create_user(world: &World, username: &str, role: &str) {
-    let mut child = unipay()
-        .args(["admin", "create-user", "--database-url", &world.db_url()])
-        .args(["--username", username, "--role", role, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().await.unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// The sign-in form's token, which is also its cookie's value (double submit).
@@ -108,25 +82,6 @@ async fn post_sign_in(
     }
 }
 
-async fn audit_rows(
-    world: &World,
-    actor: &str,
-    action: &str,
-) -> Vec<unipay_store::audit::AuditRecord> {
-    let store = world.store().await;
-    let rows = store
-        .search_audit(&AuditQuery {
-            actor,
-            action,
-            limit: 1000,
-            ..AuditQuery::default()
-        })
-        .await
-        .unwrap();
-    store.close().await;
-    rows
-}
-
 /// The sum of a counter's series whose labels contain `labels`.
 async fn metric(world: &World, name: &str, labels: &str) -> u64 {
     let text = world.metrics_text().await;
@@ -148,7 +103,9 @@ pub async fn concurrent_sign_ins_cannot_outrun_the_lock(world: &mut World) {
          password_check_queue = 1000\n",
     )
     .await;
-    create_user(world, "rita", "operator").await;
+    world
+        .create_console_user("rita", "operator", PASSWORD)
+        .await;
     let token = login_token(world).await;
     let mut flood = Vec::new();
     for n in 0..200 {
@@ -159,7 +116,8 @@ pub async fn concurrent_sign_ins_cannot_outrun_the_lock(world: &mut World) {
     }
     // The right password while the flood is being answered: once the lock is written.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while audit_rows(world, "rita", "console.signin.lockout")
+    while world
+        .audit_rows("rita", "console.signin.lockout")
         .await
         .is_empty()
     {
@@ -177,20 +135,23 @@ pub async fn concurrent_sign_ins_cannot_outrun_the_lock(world: &mut World) {
 
     let checks = metric(world, "unipay_console_password_checks_total", "").await;
     assert!(checks <= 5, "{checks} password checks ran");
-    let wrong: Vec<_> = audit_rows(world, "rita", "console.signin")
+    let wrong: Vec<_> = world
+        .audit_rows("rita", "console.signin")
         .await
         .into_iter()
         .filter(|r| r.outcome == "failed")
         .collect();
     assert!(wrong.len() <= 5, "{} wrong passwords checked", wrong.len());
     assert_eq!(
-        audit_rows(world, "rita", "console.signin.lockout")
+        world
+            .audit_rows("rita", "console.signin.lockout")
             .await
             .len(),
         1
     );
     assert!(
-        !audit_rows(world, "rita", "console.signin")
+        !world
+            .audit_rows("rita", "console.signin")
             .await
             .iter()
             .any(|r| r.outcome == "ok"),
@@ -243,7 +204,7 @@ pub async fn sign_in_floods_are_limited_counted_and_sampled(world: &mut World) {
          signins_per_source_per_minute = 0\n[inbound]\nrefused_samples_per_minute = 3\n",
     )
     .await;
-    let before = audit_rows(world, "", "console.csrf").await.len();
+    let before = world.audit_rows("", "console.csrf").await.len();
     for _ in 0..60 {
         assert_eq!(sign_in(world, "", "mallory", "guess").await.status, 403);
     }
@@ -270,9 +231,10 @@ pub async fn sign_in_floods_are_limited_counted_and_sampled(world: &mut World) {
         .await,
         20
     );
-    let csrf_rows = audit_rows(world, "", "console.csrf").await.len() - before;
+    let csrf_rows = world.audit_rows("", "console.csrf").await.len() - before;
     assert!(csrf_rows <= 3, "{csrf_rows} rows for 60 tokenless forms");
-    let unknown_rows = audit_rows(world, "", "console.signin")
+    let unknown_rows = world
+        .audit_rows("", "console.signin")
         .await
         .iter()
         .filter(|r| r.actor.starts_with("nobody"))
