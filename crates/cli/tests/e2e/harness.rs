@@ -385,6 +385,22 @@ impl World {
             .expect("metrics text")
     }
 
+    /// Restarts the server with `extra` sections added to its configuration (replacing any that
+    /// an earlier call added).
+    pub async fn restart_with_settings(&mut self, extra: &str) {
+        const MARK: &str = "\n# scenario settings\n";
+        self.kill_server().await;
+        let path = self.dir().join("unipay.toml");
+        let mut config = std::fs::read_to_string(&path).expect("reads the config");
+        if let Some(at) = config.find(MARK) {
+            config.truncate(at);
+        }
+        config.push_str(MARK);
+        config.push_str(extra);
+        std::fs::write(&path, config).expect("writes the config");
+        self.start_server().await;
+    }
+
     /// A console user made by `unipay admin create-user ... --password-stdin --json`; its JSON.
     pub async fn create_console_user(&self, username: &str, role: &str, password: &str) -> Value {
         let mut child = unipay()

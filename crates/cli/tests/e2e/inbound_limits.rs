@@ -8,22 +8,6 @@ use unipay_store::audit::AuditEntry;
 
 const PASSWORD: &str = "correct horse battery";
 
-/// Restarts the server with `extra` sections added to its configuration (replacing any that an
-/// earlier call added).
-async fn restart_with(world: &mut World, extra: &str) {
-    const MARK: &str = "\n# scenario settings\n";
-    world.kill_server().await;
-    let path = world.dir().join("unipay.toml");
-    let mut config = std::fs::read_to_string(&path).unwrap();
-    if let Some(at) = config.find(MARK) {
-        config.truncate(at);
-    }
-    config.push_str(MARK);
-    config.push_str(extra);
-    std::fs::write(&path, config).unwrap();
-    world.start_server().await;
-}
-
 /// The sign-in form's token, which is also its cookie's value (double submit).
 async fn login_token(world: &World) -> String {
     let form = world
@@ -96,13 +80,13 @@ async fn metric(world: &World, name: &str, labels: &str) -> u64 {
 /// account ends locked, and the right password sent while they are still being answered is
 /// refused with the lock's duration; no attempt opened a session.
 pub async fn concurrent_sign_ins_cannot_outrun_the_lock(world: &mut World) {
-    restart_with(
-        world,
-        "[console]\nmax_failed_signins = 5\nlockout_s = 600\nfailure_delay_ms = 300\n\
+    world
+        .restart_with_settings(
+            "[console]\nmax_failed_signins = 5\nlockout_s = 600\nfailure_delay_ms = 300\n\
          max_failure_delay_ms = 1000\nsignins_per_source_per_minute = 0\nsignins_per_minute = 0\n\
          password_check_queue = 1000\n",
-    )
-    .await;
+        )
+        .await;
     world
         .create_console_user("rita", "operator", PASSWORD)
         .await;
@@ -167,12 +151,12 @@ pub async fn concurrent_sign_ins_cannot_outrun_the_lock(world: &mut World) {
 /// 429 without a password check; tokenless forms and unknown users are counted, and only a
 /// bounded sample of them reaches the audit log.
 pub async fn sign_in_floods_are_limited_counted_and_sampled(world: &mut World) {
-    restart_with(
-        world,
-        "[console]\nfailure_delay_ms = 10\nmax_failure_delay_ms = 10\n\
+    world
+        .restart_with_settings(
+            "[console]\nfailure_delay_ms = 10\nmax_failure_delay_ms = 10\n\
          signins_per_source_per_minute = 5\n[inbound]\nrefused_samples_per_minute = 3\n",
-    )
-    .await;
+        )
+        .await;
     let mut answers = Vec::new();
     for _ in 0..30 {
         answers.push(sign_in(world, "", "mallory", "guess").await);
@@ -198,12 +182,12 @@ pub async fn sign_in_floods_are_limited_counted_and_sampled(world: &mut World) {
     );
 
     // Without the per-address limit: every refusal counted, three of each kind written down.
-    restart_with(
-        world,
-        "[console]\nfailure_delay_ms = 10\nmax_failure_delay_ms = 10\n\
+    world
+        .restart_with_settings(
+            "[console]\nfailure_delay_ms = 10\nmax_failure_delay_ms = 10\n\
          signins_per_source_per_minute = 0\n[inbound]\nrefused_samples_per_minute = 3\n",
-    )
-    .await;
+        )
+        .await;
     let before = world.audit_rows("", "console.csrf").await.len();
     for _ in 0..60 {
         assert_eq!(sign_in(world, "", "mallory", "guess").await.status, 403);
@@ -249,12 +233,12 @@ pub async fn sign_in_floods_are_limited_counted_and_sampled(world: &mut World) {
 /// answered 429, the rest are counted, a bounded sample is kept with its hash and reason, and
 /// the pruner expires the sample.
 pub async fn forged_callback_flood_leaves_a_bounded_expiring_sample(world: &mut World) {
-    restart_with(
-        world,
-        "[inbound]\ncallbacks_per_source_per_minute = 60\nrefused_samples_per_minute = 4\n\
+    world
+        .restart_with_settings(
+            "[inbound]\ncallbacks_per_source_per_minute = 60\nrefused_samples_per_minute = 4\n\
          refused_retention_s = 2\n",
-    )
-    .await;
+        )
+        .await;
     const FORGED: usize = 150;
     let url = format!(
         "{}/callbacks/{}",

@@ -540,18 +540,31 @@ pub async fn kcode_cards_tried_are_capped_per_payment_and_address(world: &mut Wo
     );
 
     // Per address, over all payments.
-    world.kill_server().await;
-    let path = world.dir().join("unipay.toml");
-    let mut config = std::fs::read_to_string(&path).unwrap();
-    config.push_str("[kcode]\ncashier_bills_per_source_per_minute = 2\n");
-    std::fs::write(&path, config).unwrap();
-    world.start_server().await;
+    world
+        .restart_with_settings("[kcode]\ncashier_bills_per_source_per_minute = 2\n")
+        .await;
     let mut statuses = Vec::new();
     for n in 0..3 {
         let other = world.create(&format!("KC-CARDS-{}", n + 2), 100).await;
         statuses.push(cashier_bill(world, &other.id, CARD).await.status().as_u16());
     }
     assert_eq!(statuses, vec![200, 200, 429]);
+
+    // Through the API: with one bill allowed, a create whose card the bank refuses has used
+    // them all, and the payment fails.
+    world
+        .restart_with_settings("[kcode]\nmax_bills = 1\n")
+        .await;
+    let body = json!({"out_trade_no": "KC-CARDS-API", "amount": 100, "currency": "CNY",
+        "subject": "s", "method": "kcode", "card_no": cards[0], "mobile_no": MOBILE});
+    let answer = post(world, "/v1/payments", &body).await;
+    assert_error(&answer, 409, "kcode_bill_limit");
+    let payment_id = answer.json()["error"]["payment_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let failed = world.client.get_payment(&payment_id, false).await.unwrap();
+    assert_eq!(failed.status, "failed");
 }
 
 /// The cashier's card form, posted.
