@@ -141,6 +141,12 @@ pub async fn open_payment(world: &World, browser: &Browser, payment_id: &str, ou
     browser
         .click_on("[data-test=payment-search] [type=submit]")
         .await;
+    // The list before the search may show the row too: wait for the search's own page, or the
+    // link found below could belong to the page being left (a stale element).
+    let searched = format!("q={out_trade_no}");
+    browser
+        .wait_for_url("the search's answer", |url| url.contains(&searched))
+        .await;
     let row = format!("[data-test=payment-row][data-id='{payment_id}']");
     browser.find(&row).await;
     let link = browser.find_all(&format!("{row} a")).await;
