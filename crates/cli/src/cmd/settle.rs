@@ -138,15 +138,9 @@ pub async fn run(args: SettleArgs) -> anyhow::Result<()> {
                 .separate_settlement_duties;
             let store = m.db.store().await?;
             let note = m.note.as_deref();
-            let change = if separate {
-                store
-                    .mark_batch_paid_by_another(&m.batch, &actor, FROM_ADDRESS, note, now)
-                    .await?
-            } else {
-                store
-                    .mark_batch_paid(&m.batch, &actor, FROM_ADDRESS, note, now)
-                    .await?
-            };
+            let change = store
+                .mark_batch_paid(&m.batch, &actor, FROM_ADDRESS, note, now, separate)
+                .await?;
             if let BatchChange::Refused(batch) = &change
                 && batch.status == BatchStatus::Approved
                 && batch.approved_by.as_deref() == Some(actor.as_str())

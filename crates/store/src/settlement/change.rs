@@ -86,7 +86,9 @@ impl Store {
     }
 
     /// Records an approved batch as paid out of the bank accounts that collected it
-    /// (`settlement_paid`).
+    /// (`settlement_paid`). With `separate_duties`, refused (and audited) when `actor` is the
+    /// one who approved the batch: who approves a payout does not also record it paid; the
+    /// refusal is [`BatchChange::Refused`] with the batch still approved, by `actor`.
     pub async fn mark_batch_paid(
         &self,
         batch_id: &str,
@@ -94,6 +96,7 @@ impl Store {
         from_address: &str,
         note: Option<&str>,
         now_ms: i64,
+        separate_duties: bool,
     ) -> Result<BatchChange, StoreError> {
         let operator = Operator {
             actor,
@@ -101,28 +104,12 @@ impl Store {
             note,
             now_ms,
         };
-        self.move_batch(batch_id, &MARK_PAID, operator).await
-    }
-
-    /// [`Store::mark_batch_paid`], refused (and audited) when `actor` is the one who approved
-    /// the batch: who approves a payout does not also record it paid. The refusal is
-    /// [`BatchChange::Refused`] with the batch still approved, by `actor`.
-    pub async fn mark_batch_paid_by_another(
-        &self,
-        batch_id: &str,
-        actor: &str,
-        from_address: &str,
-        note: Option<&str>,
-        now_ms: i64,
-    ) -> Result<BatchChange, StoreError> {
-        let operator = Operator {
-            actor,
-            from_address,
-            note,
-            now_ms,
+        let step = if separate_duties {
+            &MARK_PAID_BY_ANOTHER
+        } else {
+            &MARK_PAID
         };
-        self.move_batch(batch_id, &MARK_PAID_BY_ANOTHER, operator)
-            .await
+        self.move_batch(batch_id, step, operator).await
     }
 
     /// Cancels a batch not yet paid; an approved one gets its approval reversed. The date can

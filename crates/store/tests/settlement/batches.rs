@@ -118,7 +118,7 @@ pub(super) async fn approval_and_payment_clear_the_merchant_balances(store: Stor
     );
     let (paid, entry) = changed(
         store
-            .mark_batch_paid(&batch.id, ACTOR, FROM, None, NOW + 30_000)
+            .mark_batch_paid(&batch.id, ACTOR, FROM, None, NOW + 30_000, false)
             .await
             .unwrap(),
     );
@@ -264,7 +264,7 @@ pub(super) async fn paying_before_approval_is_refused(store: Store) {
     let run = settle(&store, false).await;
     let batch = only(&run.created, "mch_2");
     let refused = store
-        .mark_batch_paid(&batch.id, ACTOR, FROM, None, NOW + 20_000)
+        .mark_batch_paid(&batch.id, ACTOR, FROM, None, NOW + 20_000, false)
         .await
         .unwrap();
     let BatchChange::Refused(as_is) = refused else {

@@ -216,14 +216,17 @@ async fn review(
             store.approve_batch(&id, actor, from, note, now).await,
             "flash.approved",
         ),
-        Step::MarkPaid if state.config.console.separate_settlement_duties => (
-            store
-                .mark_batch_paid_by_another(&id, actor, from, note, now)
-                .await,
-            "flash.marked_paid",
-        ),
         Step::MarkPaid => (
-            store.mark_batch_paid(&id, actor, from, note, now).await,
+            store
+                .mark_batch_paid(
+                    &id,
+                    actor,
+                    from,
+                    note,
+                    now,
+                    state.config.console.separate_settlement_duties,
+                )
+                .await,
             "flash.marked_paid",
         ),
         Step::Cancel => {
