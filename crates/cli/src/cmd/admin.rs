@@ -246,13 +246,14 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             } else if anomalies.is_empty() {
                 println!("no anomalies");
             } else {
-                println!("{:<28} {:<14} {:<28} detail", "id", "kind", "payment_id");
-                for a in anomalies {
-                    println!(
-                        "{:<28} {:<14} {:<28} {}",
-                        a.id, a.kind, a.payment_id, a.detail
-                    );
-                }
+                let rows: Vec<Vec<String>> = anomalies
+                    .into_iter()
+                    .map(|a| vec![a.id, a.kind, a.payment_id, a.detail])
+                    .collect();
+                print!(
+                    "{}",
+                    super::table::render(&["id", "kind", "payment_id", "detail"], &rows)
+                );
             }
         }
     }

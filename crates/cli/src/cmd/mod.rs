@@ -8,6 +8,7 @@ mod demo;
 mod init;
 mod ledger;
 mod owner_only;
+mod progress;
 mod recon;
 mod rotate_kek;
 mod serve;

@@ -4,6 +4,7 @@
 //! one JSON document; otherwise aligned tables. Anything refused exits non-zero.
 
 use super::DatabaseArgs;
+use super::progress::Progress;
 use super::table::render;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -101,6 +102,7 @@ pub async fn run(args: SettleArgs) -> anyhow::Result<()> {
             let blocking = unipay_server::ServerConfig::load(args.db.config.as_deref())?
                 .books
                 .block_settlement_on_open_differences;
+            let progress = Progress::spinner(&format!("settling {date}"), args.json);
             let store = args.db.store().await?;
             let run = store
                 .settle_day(
@@ -111,6 +113,7 @@ pub async fn run(args: SettleArgs) -> anyhow::Result<()> {
                     now,
                 )
                 .await?;
+            drop(progress);
             print_run(&run, args.json);
             if run.refused() {
                 let merchants: Vec<String> = run

@@ -1,6 +1,7 @@
 //! `unipay statements`: fetch a day's statement from the bank now, or list what is kept.
 
 use super::DatabaseArgs;
+use super::progress::Progress;
 use super::table::render;
 use clap::Subcommand;
 use serde_json::json;
@@ -43,11 +44,15 @@ pub async fn run(command: StatementsCommand) -> anyhow::Result<()> {
             super::require_date(&date)?;
             let state = db.app_state().await?;
             let accounts = super::channel_accounts(&state, channel_account.as_deref()).await?;
+            let progress = Progress::steps(accounts.len(), json);
             let mut fetched = Vec::new();
             for account in accounts {
+                progress.step(format!("fetching the statement of {date} for {account}"));
                 let saved = fetch_statement(&state, &account, &date).await?;
                 fetched.push(saved);
+                progress.done_one();
             }
+            drop(progress);
             if json {
                 let list: Vec<_> = fetched
                     .iter()

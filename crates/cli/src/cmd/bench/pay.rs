@@ -188,6 +188,7 @@ async fn drive(
         awaiting: AtomicU64::new(0),
     });
     let tally = Arc::new(Mutex::new(Tally::default()));
+    let _progress = crate::cmd::progress::Progress::timed("bench pay", args.seconds);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let mut workers = tokio::task::JoinSet::new();

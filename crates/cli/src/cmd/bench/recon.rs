@@ -78,15 +78,18 @@ async fn bench(world: &mut OwnWorld, args: &ReconArgs) -> anyhow::Result<()> {
         now_ms: chrono::Utc::now().timestamp_millis(),
     };
 
+    let progress = crate::cmd::progress::Progress::spinner("bench recon: building the day", false);
     let started = Instant::now();
     let (statement, injected) = build_day(&store, &owner, args.payments).await?;
-    println!(
-        "built: payments={} statement_lines={} statement_gzip_mb={:.1} in {:.1} s",
-        args.payments,
-        statement.declared.payments,
-        statement.bytes.len() as f64 / 1_048_576.0,
-        started.elapsed().as_secs_f64()
-    );
+    progress.suspend(|| {
+        println!(
+            "built: payments={} statement_lines={} statement_gzip_mb={:.1} in {:.1} s",
+            args.payments,
+            statement.declared.payments,
+            statement.bytes.len() as f64 / 1_048_576.0,
+            started.elapsed().as_secs_f64()
+        );
+    });
     let summary = StatementSummary {
         columns: HEADER.split('|').map(str::to_string).collect(),
         read: statement.declared,
@@ -111,8 +114,10 @@ async fn bench(world: &mut OwnWorld, args: &ReconArgs) -> anyhow::Result<()> {
     };
     config.books.hold_days = 3;
     let state = AppState::new(store, config, Arc::new(unipay_core::SystemClock))?;
+    progress.set_message("bench recon: reconciling");
     let started = Instant::now();
     let report = reconcile_day(&state, &account.id, DATE).await?;
+    drop(progress);
     let seconds = started.elapsed().as_secs_f64();
 
     let mut found: BTreeMap<&str, u64> = BTreeMap::new();

@@ -94,6 +94,7 @@ async fn bench(
         args.concurrency, args.seconds
     );
 
+    let _progress = crate::cmd::progress::Progress::timed("bench refund", args.seconds);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let mut workers = tokio::task::JoinSet::new();

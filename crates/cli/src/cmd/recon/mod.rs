@@ -4,6 +4,7 @@
 mod report;
 
 use super::DatabaseArgs;
+use super::progress::Progress;
 use clap::{Args, Subcommand, ValueEnum};
 use report::{Format, render};
 use unipay_server::flows::books::recon::{reconcile_day, resolve_item};
@@ -168,10 +169,13 @@ async fn reconcile(args: RunArgs) -> anyhow::Result<()> {
     super::require_date(&date)?;
     let state = args.db.app_state().await?;
     let accounts = super::channel_accounts(&state, args.channel_account.as_deref()).await?;
+    let progress = Progress::steps(accounts.len(), args.format != Format::Table);
     let mut days = Vec::new();
     let mut items = Vec::new();
     for account in accounts {
+        progress.step(format!("reconciling {date} for {account}"));
         let report = reconcile_day(&state, &account, &date).await?;
+        progress.done_one();
         tracing::info!(
             channel_account_id = %account,
             seconds = report.seconds_matching,
@@ -181,6 +185,7 @@ async fn reconcile(args: RunArgs) -> anyhow::Result<()> {
         days.push(report.day);
         items.extend(report.items);
     }
+    drop(progress);
     print!("{}", render(args.format, &days, &items));
     Ok(())
 }

@@ -319,6 +319,7 @@ async fn chaos(args: &ChaosArgs, seed: u64, own: &mut OwnWorld) -> anyhow::Resul
     business.sign_mandates(MANDATES).await?;
     run.set_bank_faults(seed, 0).await?;
 
+    let _progress = crate::cmd::progress::Progress::timed("bench chaos", args.seconds);
     let started = tokio::time::Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let mut tasks: tokio::task::JoinSet<anyhow::Result<()>> = tokio::task::JoinSet::new();
