@@ -22,7 +22,7 @@ import unipay.client.SignatureException;
  * }</pre>
  *
  * <p>Run standalone on the JDK's own HTTP server:
- * {@code UNIPAY_APP_SECRET=… java -cp unipay-client.jar:. NotificationEndpoint 8080}.
+ * {@code UNIPAY_APP_SECRET=… java -cp unipay-client.jar:. NotificationEndpoint 9000} (unipay itself is on 8080 in docs/CONNECT.md).
  */
 public final class NotificationEndpoint {
     private final NotificationVerifier verifier;

@@ -2,7 +2,8 @@
 is what any framework calls: the ``Unipay-Signature`` header and the raw body in, the HTTP
 status out.
 
-Run: ``UNIPAY_APP_SECRET=<secret> python3 notification_endpoint.py 8080``."""
+Run: ``UNIPAY_APP_SECRET=<secret> python3 notification_endpoint.py 9000`` (unipay itself
+is on 8080 in docs/CONNECT.md)."""
 
 import os
 import sys

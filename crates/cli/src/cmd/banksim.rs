@@ -58,11 +58,15 @@ Back notifications are retried at 0, 1, 2 and 4 minutes until HTTP 200
 {"notify": "drop"|"duplicate"|"delay", "notify_delay_ms", "query_orig_resp_code": "03"|"04"|"05",
 "answer_timeout", "answer_delay_ms", "file_missing"}."#;
 
+/// Where the simulator listens unless told: the address `unipay init`'s comments and
+/// docs/CONNECT.md give.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7701";
+
 #[derive(Debug, Args)]
 #[command(after_help = REGISTERING_MERCHANTS)]
 pub struct BanksimArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7701")]
+    #[arg(long, default_value = DEFAULT_LISTEN)]
     listen: String,
     /// The simulator's TOML configuration (merchants, schedules, keys).
     #[arg(long)]

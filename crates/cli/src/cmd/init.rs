@@ -110,11 +110,18 @@ callbacks_per_source_per_minute = 6000
 refused_samples_per_minute = 10
 refused_retention_s = 15552000
 
-# Merchants, apps and channel accounts live in the database: see `unipay admin --help`.
-# The merchant key in keys/ can be registered with:
-#   unipay admin add-channel-account --merchant <id> --bank-merchant-id <MerchantID> \
-#     --key-pem keys/merchant-key.pem --bank-certificate TrustPay.cer \
+# Merchants, apps and channel accounts live in the database: see `unipay admin --help` and,
+# step by step against the bank simulator, docs/CONNECT.md. Give every admin command
+# --config unipay.toml (the database, and the key that seals the account's private key):
+#   unipay admin add-channel-account --config unipay.toml --merchant <id> \
+#     --bank-merchant-id <MerchantID> --key-pem keys/merchant-key.pem \
+#     --bank-certificate TrustPay.cer \
 #     --trx-url https://pay.abchina.com/ebus/trustpay/ReceiveMerchantTrxReqServlet
+# The bank simulator (`unipay banksim --key-dir data/banksim`) listens on 127.0.0.1:7701: its
+# certificate, the TrustPay.cer above, is GET http://127.0.0.1:7701/sim/certificate, its
+# --trx-url is http://127.0.0.1:7701/ebus/trustpay/ReceiveMerchantTrxReqServlet, and it learns
+# keys/merchant.pem through POST http://127.0.0.1:7701/sim/merchants. A business system on this
+# machine needs [notify] allow_private_addresses (above) for its notify_url.
 "#;
 
 pub fn run(args: InitArgs) -> anyhow::Result<()> {
@@ -161,6 +168,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         paths.key_pem.display(),
         paths.certificate_der.display()
     );
+    println!("next: connect a business system (docs/CONNECT.md)");
     Ok(())
 }
 
@@ -181,6 +189,21 @@ mod tests {
             config.janitor.query_schedule_ms,
             defaults.janitor.query_schedule_ms
         );
+    }
+
+    #[test]
+    fn the_example_config_points_at_the_simulator_as_it_starts() {
+        let config: unipay_server::ServerConfig = toml::from_str(EXAMPLE_CONFIG).unwrap();
+        let listen = super::super::banksim::DEFAULT_LISTEN;
+        for needed in [
+            format!("{listen}/sim/certificate"),
+            format!("{listen}{}", unipay_banksim::TRANSACTION_PATH),
+            format!("{listen}/sim/merchants"),
+        ] {
+            assert!(EXAMPLE_CONFIG.contains(&needed), "{needed}");
+        }
+        // Browsers and the bank reach the server where it listens.
+        assert_eq!(config.public_url, format!("http://{}", config.listen));
     }
 
     /// A value of the same type as `value` and different from it.

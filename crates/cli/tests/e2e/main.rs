@@ -11,6 +11,7 @@ mod crash_points;
 mod debit_batches;
 mod edges;
 mod error_codes;
+mod guide;
 mod harness;
 mod identity;
 mod inbound_limits;
