@@ -9,6 +9,7 @@ mod console_more;
 mod console_pages;
 mod crash_points;
 mod debit_batches;
+mod docs;
 mod edges;
 mod error_codes;
 mod guide;
