@@ -15,18 +15,21 @@ const LIMIT: Duration = Duration::from_secs(50);
 
 /// The guide's runnable blocks, in order.
 fn runnable_blocks(markdown: &str) -> Vec<String> {
+    blocks(markdown, |info| {
+        let mut words = info.split_whitespace();
+        words.next() == Some("sh") && !words.any(|word| word == "skip-test")
+    })
+}
+
+/// The code blocks whose info string `wanted` takes, in order.
+fn blocks(markdown: &str, wanted: impl Fn(&str) -> bool) -> Vec<String> {
     let mut blocks = Vec::new();
     let mut current: Option<(bool, String)> = None;
     for line in markdown.lines() {
         match (&mut current, line.strip_prefix("```")) {
-            (None, Some(info)) => {
-                let mut words = info.split_whitespace();
-                let shell = words.next() == Some("sh");
-                let skipped = words.any(|word| word == "skip-test");
-                current = Some((shell && !skipped, String::new()));
-            }
-            (Some((run, text)), Some(_)) => {
-                if *run {
+            (None, Some(info)) => current = Some((wanted(info), String::new())),
+            (Some((keep, text)), Some(_)) => {
+                if *keep {
                     blocks.push(std::mem::take(text));
                 }
                 current = None;
@@ -206,6 +209,17 @@ fn the_guide_runs_as_written() {
         started.elapsed().as_secs_f64()
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The simulator's configuration the guide shows instead of `POST /sim/merchants` is one the
+/// simulator reads, with the merchant the guide registers.
+#[test]
+fn the_guide_simulator_file_is_read_by_the_simulator() {
+    let files = blocks(GUIDE, |info| info.trim() == "toml");
+    assert_eq!(files.len(), 1, "{files:?}");
+    let config = unipay_banksim::SimFileConfig::from_toml_str(&files[0]).expect("a valid file");
+    assert_eq!(config.merchants.len(), 1);
+    assert!(files[0].contains("merchant_id = \"103881234560010\""));
 }
 
 #[test]
