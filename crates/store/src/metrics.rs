@@ -1,6 +1,9 @@
-//! Counts read at scrape time for `/metrics`.
+//! The counts `/metrics` reports. Most are tallies the database keeps as rows change
+//! (migration `0012_tallies`), so a scrape reads a few rows whatever the size of the tables;
+//! only the janitor's due count depends on the clock, and it is counted over the index of
+//! the payments the janitor watches, which holds just those.
 
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 use sqlx::Row;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,8 +18,78 @@ pub struct Backlogs {
     pub anomalies: i64,
 }
 
+/// Any value of `pg_advisory_xact_lock`'s key space, fixed so that every node folding the
+/// tallies takes the same lock.
+const FOLD_LOCK_KEY: i64 = 0x7461_6c6c_6965_73; // "tallies"
+
 impl Store {
     pub async fn backlogs(&self, now_ms: i64) -> Result<Backlogs, StoreError> {
+        if self.backend == Backend::Postgres {
+            self.fold_tallies_of_gone_connections().await?;
+        }
+        let rows = sqlx::query(
+            "SELECT name, CAST(SUM(n) AS BIGINT) AS n FROM tallies GROUP BY name ORDER BY name",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let mut backlogs = Backlogs::default();
+        for row in &rows {
+            let name: String = row.try_get("name")?;
+            let n: i64 = row.try_get("n")?;
+            match name.as_str() {
+                "payments.watched" => backlogs.janitor_watching = n,
+                "outbox.status:pending" => backlogs.notifications_pending = n,
+                "outbox.status:dead" => backlogs.notifications_dead = n,
+                "anomalies" => backlogs.anomalies = n,
+                _ => {
+                    if let Some(status) = name.strip_prefix("payments.status:") {
+                        backlogs.payments_by_status.push((status.to_string(), n));
+                    }
+                }
+            }
+        }
+        let due = sqlx::query(
+            "SELECT COUNT(*) AS n FROM payments \
+             WHERE next_query_at IS NOT NULL AND next_query_at <= $1",
+        )
+        .bind(now_ms)
+        .fetch_one(&self.read)
+        .await?;
+        backlogs.janitor_due = due.try_get("n")?;
+        Ok(backlogs)
+    }
+
+    /// On PostgreSQL each connection keeps tallies of its own (see the migration); those of
+    /// connections that have closed are added into shard 0 and removed, so the table holds
+    /// a row per count and live connection. One node folds at a time; the others skip.
+    async fn fold_tallies_of_gone_connections(&self) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        let locked: bool = sqlx::query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+            .bind(FOLD_LOCK_KEY)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("locked")?;
+        if locked {
+            sqlx::query(
+                "WITH gone AS ( \
+                   DELETE FROM tallies \
+                   WHERE shard <> 0 AND shard NOT IN (SELECT pid FROM pg_stat_activity) \
+                   RETURNING name, n) \
+                 INSERT INTO tallies (name, shard, n) \
+                 SELECT name, 0, SUM(n) FROM gone GROUP BY name ORDER BY name \
+                 ON CONFLICT (name, shard) DO UPDATE SET n = tallies.n + EXCLUDED.n",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[cfg(feature = "testing")]
+    /// The same counts as [`Store::backlogs`], counted from the tables themselves: what the
+    /// tallies must always equal.
+    pub async fn backlogs_counted_for_test(&self, now_ms: i64) -> Result<Backlogs, StoreError> {
         let rows = sqlx::query(
             "SELECT status, COUNT(*) AS n FROM payments GROUP BY status ORDER BY status",
         )
@@ -45,5 +118,15 @@ impl Store {
             notifications_dead: row.try_get("notifications_dead")?,
             anomalies: row.try_get("anomalies")?,
         })
+    }
+
+    #[cfg(feature = "testing")]
+    /// How many rows the tallies table holds: for the test that proves the shards of closed
+    /// connections are folded away.
+    pub async fn tally_rows_for_test(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM tallies")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.try_get("n")?)
     }
 }

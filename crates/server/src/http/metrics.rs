@@ -1,6 +1,6 @@
 //! `GET /metrics`: Prometheus metrics, the request counters kept in memory (`crate::metrics`)
-//! and the backlogs read from the store (at most once per `BACKLOGS_MAX_AGE_MS`); served only
-//! to a scraper holding `[http] metrics_token`.
+//! and the backlogs the store keeps as tallies (read at most once per `BACKLOGS_MAX_AGE_MS`);
+//! served only to a scraper holding `[http] metrics_token`.
 
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};

@@ -19,6 +19,7 @@ use unipay_store::{Store, messages::InboundMessage, messages::Seen};
 
 mod delivery;
 mod payments;
+mod tallies;
 
 use delivery::*;
 use payments::*;
