@@ -20,7 +20,7 @@ pub struct Backlogs {
 
 /// Any value of `pg_advisory_xact_lock`'s key space, fixed so that every node folding the
 /// tallies takes the same lock.
-const FOLD_LOCK_KEY: i64 = 0x7461_6c6c_6965_73; // "tallies"
+const FOLD_LOCK_KEY: i64 = 0x0074_616c_6c69_6573; // "tallies" in ASCII
 
 impl Store {
     pub async fn backlogs(&self, now_ms: i64) -> Result<Backlogs, StoreError> {
