@@ -76,6 +76,11 @@ impl Amount {
         format_yuan(self.0)
     }
 
+    /// For pages: `123456` fen is `"1,234.56"` (see [`display_yuan`]).
+    pub fn to_display_yuan(self) -> String {
+        display_yuan(self.0)
+    }
+
     /// Parses the bank's decimal yuan text exactly. More than two decimals, signs, exponents
     /// and anything that is not plain digits are rejected rather than rounded.
     pub fn parse_yuan(text: &str) -> Result<Amount, AmountError> {
@@ -108,6 +113,22 @@ pub fn format_yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
     let abs = fen.unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// Yuan as people read it on a page: thousands separated, two decimals (`123456789` fen is
+/// `"1,234,567.89"`). Only for display: files and the bank take [`format_yuan`].
+pub fn display_yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    let whole = (abs / 100).to_string();
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (at, digit) in whole.chars().enumerate() {
+        if at > 0 && (whole.len() - at).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}{grouped}.{:02}", abs % 100)
 }
 
 /// Parses `"12"`, `"12.3"` or `"12.34"` (optionally negative, for statements) into fen.
@@ -146,6 +167,17 @@ pub fn parse_yuan_to_fen(text: &str) -> Result<i64, AmountError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_yuan_groups_thousands() {
+        assert_eq!(display_yuan(0), "0.00");
+        assert_eq!(display_yuan(5), "0.05");
+        assert_eq!(display_yuan(99_999), "999.99");
+        assert_eq!(display_yuan(100_000), "1,000.00");
+        assert_eq!(display_yuan(123_456_789), "1,234,567.89");
+        assert_eq!(display_yuan(-1_234_500), "-12,345.00");
+        assert_eq!(display_yuan(i64::MIN), "-92,233,720,368,547,758.08");
+    }
 
     #[test]
     fn yuan_round_trips_exactly() {

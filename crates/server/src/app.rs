@@ -65,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .route("/pay/{id}/kcode/confirm", post(cashier_kcode::confirm))
         .route("/pay/{id}/kcode/resend", post(cashier_kcode::resend))
         .route("/static/cashier.css", get(cashier::stylesheet))
+        .route("/favicon.svg", get(crate::http::favicon::icon))
+        .route("/favicon.ico", get(crate::http::favicon::icon))
         .merge(callbacks::router(&state))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

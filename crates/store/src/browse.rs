@@ -24,12 +24,31 @@ pub struct Search<'a> {
     pub text: Option<&'a str>,
     pub status: Option<&'a str>,
     pub app_id: Option<&'a str>,
+    /// Exactly this amount (fen); for the searches over money.
+    pub amount_fen: Option<i64>,
     /// Created at or after (Unix ms).
     pub from_ms: Option<i64>,
     /// Created before (Unix ms).
     pub to_ms: Option<i64>,
     /// Strictly older than this row (the previous page's `next_cursor`).
     pub cursor: Option<Cursor>,
+}
+
+/// A `LIKE` pattern that matches `text` literally at the start (`prefix`) or anywhere; `\`
+/// escapes the wildcards, so a `%` typed in a search box is a percent sign.
+pub(crate) fn like_pattern(text: &str, prefix: bool) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    if !prefix {
+        escaped.push('%');
+    }
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    escaped
 }
 
 /// The keyset bound of a page, newest first: strictly older than the cursor's row.

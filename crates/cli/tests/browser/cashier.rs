@@ -34,6 +34,11 @@ pub async fn pay_in_the_browser(
         .await;
     let cashier = browser.wait_for_text("123.45").await;
     assert!(cashier.contains(out_trade_no), "{cashier}");
+    // Who is paid, and until when (Beijing time, said so).
+    let payee = browser.find("[data-test=merchant-name]").await;
+    assert!(!browser.text(&payee).await.trim().ends_with(':'));
+    let deadline = browser.find("[data-test=deadline]").await;
+    assert!(browser.text(&deadline).await.contains("UTC+8"));
     if photograph {
         screenshots::save(browser, "cashier").await;
     }

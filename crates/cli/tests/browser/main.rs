@@ -13,6 +13,7 @@ mod auditor;
 mod cashier;
 mod console;
 mod csrf;
+mod layout;
 mod recon;
 mod resend;
 mod screenshots;

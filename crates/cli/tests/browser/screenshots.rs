@@ -18,6 +18,9 @@ const PAGES: &[&str] = &[
     "settlement",
     "audit",
     "admin",
+    "confirm",
+    "phone-payments",
+    "phone-menu",
 ];
 
 /// `target/screenshots`, found from the test binary (`target/<profile>/deps/browser-…`), so that
@@ -34,11 +37,21 @@ fn folder() -> PathBuf {
 
 /// Saves the whole current page as `NN-<page>.png`.
 pub async fn save(browser: &Browser, page: &str) {
+    let png = browser.full_page_png().await;
+    write(page, png);
+}
+
+/// Saves what the window shows, at its current size (a phone's, say), as `NN-<page>.png`.
+pub async fn save_window(browser: &Browser, page: &str) {
+    let png = browser.screenshot_png().await;
+    write(page, png);
+}
+
+fn write(page: &str, png: Vec<u8>) {
     let position = PAGES
         .iter()
         .position(|p| *p == page)
         .unwrap_or_else(|| panic!("{page} is not in the list of pages"));
-    let png = browser.full_page_png().await;
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     let folder = folder();
     std::fs::create_dir_all(&folder).expect("screenshot folder");

@@ -57,6 +57,11 @@ pub async fn finance_approves_a_batch_and_downloads_its_file(world: &mut World, 
     let detail = format!("/console/settlement/{batch_id}");
     browser.goto(&format!("{}{detail}", world.server_url)).await;
     browser.click_on("[data-test=approve-batch]").await;
+    // A confirmation page says what will happen; only its button approves.
+    let confirm = browser.find("[data-test=confirm-text]").await;
+    assert!(browser.text(&confirm).await.contains(&batch_id));
+    screenshots::save(browser, "confirm").await;
+    browser.click_on("[data-test=confirm]").await;
     browser.find("[data-test=flash-ok]").await;
     open(
         world,
@@ -82,6 +87,7 @@ pub async fn finance_approves_a_batch_and_downloads_its_file(world: &mut World, 
     assert_eq!(status, 200, "{csv}");
     let file = cli_text(world, &["settle", "file", &batch_id]).await;
     assert_eq!(csv, file, "the console hands out the batch's file");
+    crate::layout::fits_a_phone_and_a_small_laptop(world, browser).await;
     let audit = crate::console::audit_actions(world, "settlement.approve").await;
     assert!(
         audit

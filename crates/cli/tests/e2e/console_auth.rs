@@ -644,6 +644,14 @@ pub async fn an_admin_manages_users(world: &mut World) {
         .post("/console/admin/users/heidi/disable", &[("csrf", &csrf)])
         .await;
     assert!(own.location().ends_with("error=flash.not_self"));
+    // Disabling goes through a page that says what will happen, then posts.
+    let confirm = browser.get("/console/admin/users/ivan/disable").await;
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm
+            .body
+            .contains(r#"action="/console/admin/users/ivan/disable""#)
+    );
     browser
         .post("/console/admin/users/ivan/disable", &[("csrf", &csrf)])
         .await;
@@ -665,6 +673,62 @@ pub async fn an_admin_manages_users(world: &mut World) {
         303
     );
 
+    // Ivan changes his own password: the current one is proved, the new one typed twice; then
+    // every session of his ends and the sign-in page says why.
+    let ivan_csrf = ivan.session_csrf().await;
+    let change = |current: &'static str, new: &'static str, repeat: &'static str| {
+        [("current", current), ("password", new), ("repeat", repeat)]
+    };
+    let mut wrong = change(
+        "not my password",
+        "another long password",
+        "another long password",
+    )
+    .to_vec();
+    wrong.push(("csrf", &ivan_csrf));
+    assert!(
+        ivan.post("/console/account/password", &wrong)
+            .await
+            .location()
+            .ends_with("error=flash.password_wrong")
+    );
+    let mut fine = change(
+        "a long enough password",
+        "another long password",
+        "another long password",
+    )
+    .to_vec();
+    fine.push(("csrf", &ivan_csrf));
+    assert_eq!(
+        ivan.post("/console/account/password", &fine)
+            .await
+            .location(),
+        "/console/login?ok=flash.password_changed"
+    );
+    assert_eq!(ivan.get("/console").await.status, 303, "signed out");
+    assert_eq!(
+        ivan.sign_in("ivan", "another long password").await.status,
+        303
+    );
+    // An admin sets a new one for him (he forgot it): his sessions end again.
+    let reset = browser
+        .post(
+            "/console/admin/users/ivan/password",
+            &[("password", "set by the admin"), ("csrf", &csrf)],
+        )
+        .await;
+    assert!(reset.location().ends_with("ok=flash.password_reset"));
+    assert_eq!(ivan.get("/console").await.status, 303);
+    assert_eq!(ivan.sign_in("ivan", "set by the admin").await.status, 303);
+    assert_eq!(
+        world
+            .audit_rows("ivan", "console.user.password")
+            .await
+            .len(),
+        2,
+        "the refusal and the change"
+    );
+
     let actions: Vec<(String, String)> = world
         .audit_rows("heidi", "")
         .await
@@ -673,6 +737,7 @@ pub async fn an_admin_manages_users(world: &mut World) {
         .map(|r| (r.action, r.outcome))
         .collect();
     let expected: Vec<(String, String)> = [
+        ("console.user.reset", "ok"),
         ("console.user.enable", "ok"),
         ("console.user.disable", "ok"),
         ("console.user.role", "ok"),

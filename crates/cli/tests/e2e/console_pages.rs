@@ -291,6 +291,16 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
         "{forbidden:?}"
     );
 
+    // The failing endpoint names the payment it failed for, beside the app's name.
+    let failing = olga.get("/console/notifications").await;
+    let affected = failing.text_of("affected-payments");
+    assert!(
+        failing
+            .body
+            .contains(&format!(r#"href="/console/payments/{}""#, payment.id)),
+        "{affected}"
+    );
+
     // The operator resends: the same event is delivered.
     world.receiver.set_behaviour(Behaviour::Accept);
     let resent = olga
@@ -324,6 +334,55 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
             .any(|a| a.actor == "olga" && a.target == event_id)
     );
 
+    // An operator refunds part of the paid payment from its page; the auditor is not offered it.
+    assert!(!read.body.contains(r#"data-test="refund-form""#));
+    assert!(after.body.contains(r#"data-test="refund-form""#));
+    let refunded = olga
+        .post(
+            &format!("{path}/refund"),
+            &[("amount", "5.00"), ("reason", "at the counter")],
+        )
+        .await;
+    assert!(
+        refunded.location.contains("ok=flash.refund_"),
+        "{}",
+        refunded.location
+    );
+    let refunded_page = olga.get(&path).await;
+    assert_eq!(
+        refunded_page.ids("refund-row").len(),
+        1,
+        "{}",
+        refunded_page.body
+    );
+    let too_much = olga
+        .post(&format!("{path}/refund"), &[("amount", "1,000.00")])
+        .await;
+    assert!(
+        too_much.location.contains("error=flash.refund_refused"),
+        "{}",
+        too_much.location
+    );
+    let refunds = audit(world, "payment.refund").await;
+    let outcomes: Vec<&str> = refunds.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes.len(), 2, "{refunds:?}");
+    assert!(outcomes.contains(&"ok") && outcomes.contains(&"refused"));
+    world.wait_for_events(&payment.id, 2).await;
+    // The refunds list and the audit log download as the payments list does.
+    let refunds_csv = olga
+        .get(&format!("/console/refunds.csv?q={}", payment.id))
+        .await;
+    assert!(refunds_csv.body.starts_with('\u{feff}'));
+    assert!(refunds_csv.body.contains(",5.00,"), "{}", refunds_csv.body);
+    assert!(refunds_csv.body.contains("at the counter"));
+    let audit_csv = olga.get("/console/audit.csv?action=payment.refund").await;
+    assert_eq!(
+        audit_csv.body.trim_end().split("\r\n").count(),
+        3,
+        "{}",
+        audit_csv.body
+    );
+
     // Asking the bank now is recorded; closing an unpaid payment closes it from the console.
     let unpaid = world.create("CONSOLE-2", 700).await;
     world.checkout(&unpaid).await;
@@ -331,6 +390,20 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
     let asked = olga.post(&format!("{unpaid_path}/query"), &[]).await;
     assert_eq!(asked.status, 303);
     assert!(!audit(world, "payment.query").await.is_empty());
+    // The page's button leads to a confirmation that says what will happen; it posts.
+    let confirm = olga.get(&format!("{unpaid_path}/close")).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.text_of("confirm-text").contains("CONSOLE-2"));
+    assert!(
+        confirm
+            .body
+            .contains(&format!(r#"action="{unpaid_path}/close""#))
+    );
+    assert!(
+        confirm
+            .body
+            .contains(r#"class="danger" data-test="confirm""#)
+    );
     let closed = olga.post(&format!("{unpaid_path}/close"), &[]).await;
     assert_eq!(closed.status, 303, "{}", closed.body);
     let closed_page = olga.get(&unpaid_path).await;
@@ -355,7 +428,7 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
         let Some(next) = page.attribute_of("next-page", "href").pop() else {
             break;
         };
-        path = next.replace("&amp;", "&");
+        path = next.replace("&#38;", "&").replace("&amp;", "&");
     }
     let total = seen.len();
     seen.sort();
@@ -378,6 +451,41 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
     assert!(later.ids("payment-row").is_empty());
     let bad = olga.get("/console/payments?from=2026-13-01").await;
     assert!(bad.body.contains(r#"data-test="flash-error""#));
+
+    // Partial search: an out_trade_no's start, an exact amount; totals over every page.
+    let prefix = olga.get("/console/payments?q=PAGE-0").await;
+    assert_eq!(prefix.ids("payment-row").len(), 10);
+    assert_eq!(prefix.text_of("list-total"), "10 found, ¥10.45 in all");
+    let by_amount = olga.get("/console/payments?q=PAGE&amount=1.07").await;
+    assert_eq!(by_amount.ids("payment-row").len(), 1);
+    let all = olga.get("/console/payments").await;
+    assert_eq!(all.text_of("page-number"), "Page 1");
+    let second = olga
+        .get(&all.attribute_of("next-page", "href")[0].replace("&#38;", "&"))
+        .await;
+    assert_eq!(second.text_of("page-number"), "Page 2");
+    let back = second
+        .attribute_of("previous-page", "href")
+        .pop()
+        .expect("a link to the previous page")
+        .replace("&#38;", "&");
+    assert_eq!(
+        olga.get(&back).await.ids("payment-row"),
+        all.ids("payment-row")
+    );
+    // The same filters as a CSV file for Excel: a BOM, a header, one line per payment.
+    let csv = olga.get("/console/payments.csv?q=PAGE-0").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.content_type.starts_with("text/csv"));
+    assert!(csv.body.starts_with('\u{feff}'));
+    let lines: Vec<&str> = csv.body.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 11, "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("PAGE-07") && l.contains(",1.07,"))
+    );
+    assert!(!audit(world, "console.export").await.is_empty());
 
     let notifications = olga.get("/console/notifications").await;
     assert_eq!(notifications.status, 200);

@@ -8,6 +8,7 @@ pub mod bank_batch_parts;
 pub mod bank_result;
 pub mod books;
 pub mod close;
+pub mod console_refund;
 pub mod debit_batches;
 pub mod debits;
 pub mod delivery;

@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
+use unipay_core::calendar;
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentStatus;
 use unipay_store::payments::Payment;
@@ -19,6 +20,10 @@ use unipay_store::payments::Payment;
 #[template(path = "checkout.html")]
 struct CheckoutPage<'a> {
     payment_id: &'a str,
+    /// Who the consumer pays: the merchant's name.
+    merchant_name: String,
+    /// Until when it can be paid, Beijing time, labelled.
+    deadline: String,
     subject: &'a str,
     amount_yuan: String,
     out_trade_no: &'a str,
@@ -32,6 +37,9 @@ struct CheckoutPage<'a> {
 #[template(path = "result.html")]
 struct ResultPage<'a> {
     payment_id: &'a str,
+    merchant_name: String,
+    /// Why the bank declined it, when it did.
+    failure_reason: Option<String>,
     subject: &'a str,
     amount_yuan: String,
     status: &'a str,
@@ -75,10 +83,13 @@ pub async fn checkout(State(state): State<AppState>, Path(id): Path<String>) -> 
         Ok(channel) => channel.payment_types(),
         Err(error) => return failure(&error.to_string(), Some(&payment.id)),
     };
+    let merchant_name = merchant_name(&state, &payment).await;
     render(CheckoutPage {
         payment_id: &payment.id,
+        merchant_name,
+        deadline: beijing_time(payment.expires_at),
         subject: &payment.subject,
-        amount_yuan: payment.amount.to_yuan_string(),
+        amount_yuan: payment.amount.to_display_yuan(),
         out_trade_no: &payment.out_trade_no,
         open,
         status: payment.status.as_str(),
@@ -158,10 +169,18 @@ pub async fn result(State(state): State<AppState>, Path(id): Path<String>) -> Re
         },
         _ => None,
     };
+    let failure_reason = if payment.status == PaymentStatus::Failed {
+        failure_reason(&state, &payment.id).await
+    } else {
+        None
+    };
+    let merchant_name = merchant_name(&state, &payment).await;
     let mut response = render(ResultPage {
         payment_id: &payment.id,
+        merchant_name,
+        failure_reason,
         subject: &payment.subject,
-        amount_yuan: payment.amount.to_yuan_string(),
+        amount_yuan: payment.amount.to_display_yuan(),
         status: payment.status.as_str(),
         status_text: status_text(payment.status),
         waiting: payment.status.is_open(),
@@ -171,6 +190,54 @@ pub async fn result(State(state): State<AppState>, Path(id): Path<String>) -> Re
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// The merchant's name as the consumer sees it; blank if it cannot be read (the page is still
+/// worth showing).
+pub(crate) async fn merchant_name(state: &AppState, payment: &Payment) -> String {
+    match state.store.get_merchant(&payment.merchant_id).await {
+        Ok(Some(merchant)) => merchant.name,
+        Ok(None) => String::new(),
+        Err(error) => {
+            tracing::warn!(%error, "cashier: merchant name unreadable");
+            String::new()
+        }
+    }
+}
+
+/// A time as the consumer reads it: Beijing time, and saying so.
+pub(crate) fn beijing_time(ms: i64) -> String {
+    calendar::beijing(ms)
+        .map(|d| d.format("%Y-%m-%d %H:%M 北京时间 (UTC+8)").to_string())
+        .unwrap_or_default()
+}
+
+/// What the bank said when it declined the payment: the detail of the event that failed it.
+async fn failure_reason(state: &AppState, payment_id: &str) -> Option<String> {
+    let events = match state.store.list_payment_events(payment_id).await {
+        Ok(events) => events,
+        Err(error) => {
+            tracing::warn!(%error, "cashier: payment events unreadable");
+            return None;
+        }
+    };
+    events
+        .iter()
+        .rev()
+        .find(|e| e.to_status.as_deref() == Some("failed"))
+        .map(|e| consumer_reason(e.detail.trim()))
+        .filter(|reason| !reason.is_empty())
+}
+
+/// The failure as a consumer reads it: the K-code limits in words, else the bank's own text.
+fn consumer_reason(detail: &str) -> String {
+    if detail.starts_with("wrong code") {
+        "验证码错误次数过多。Too many wrong codes were entered.".to_string()
+    } else if detail.starts_with("K-code bill") || detail.starts_with("more than") {
+        "尝试的银行卡过多。Too many cards were tried.".to_string()
+    } else {
+        detail.to_string()
+    }
 }
 
 /// The consumer's "I have paid" button: ask the bank now.

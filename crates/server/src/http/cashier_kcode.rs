@@ -29,7 +29,25 @@ struct KcodePage<'a> {
     certificate_types: &'static [(&'static str, &'static str)],
     error: &'a str,
     notice: &'a str,
+    /// What the consumer typed, shown again after an error so it need not be typed twice.
+    kept: Kept,
+    /// Until a new code may be asked for: one `(second, seconds left)` per second, drawn as
+    /// an SVG countdown that runs without script.
+    countdown: Vec<(i64, i64)>,
 }
+
+/// The fields a form keeps after an error (the code and card secrets are never echoed).
+#[derive(Debug, Clone, Default)]
+struct Kept {
+    card_no: String,
+    mobile_no: String,
+    account_name: String,
+    certificate_type: String,
+    certificate_no: String,
+}
+
+/// The longest countdown drawn (a longer wait is refused with its time by the flow anyway).
+const MAX_COUNTDOWN_S: i64 = 300;
 
 #[derive(Deserialize)]
 pub struct StartForm {
@@ -55,7 +73,7 @@ pub async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
         Ok(payment) => payment,
         Err(response) => return response,
     };
-    show(&state, &payment, "", "").await
+    show(&state, &payment, "", "", Kept::default()).await
 }
 
 /// `POST /pay/{id}/kcode`: the bill.
@@ -85,7 +103,12 @@ pub async fn start(
                 }
                 _ => "请输入11位手机号。Please enter the 11-digit mobile number.",
             };
-            return page_with(&state, &payment, None, text, "");
+            let kept = Kept {
+                card_no: form.card_no.chars().take(23).collect(),
+                mobile_no: form.mobile_no.chars().take(11).collect(),
+                ..Kept::default()
+            };
+            return page_with(&state, &payment, None, text, "", kept);
         }
     };
     let sent =
@@ -97,13 +120,21 @@ pub async fn start(
                 &payment,
                 "",
                 "验证码已发送。The code is on its way.",
+                Kept::default(),
             )
             .await
         }
-        Ok(Err(refusal)) => answer_refusal(&state, &payment, refusal).await,
+        Ok(Err(refusal)) => {
+            let kept = Kept {
+                card_no: form.card_no.chars().take(23).collect(),
+                mobile_no: form.mobile_no.chars().take(11).collect(),
+                ..Kept::default()
+            };
+            answer_refusal(&state, &payment, refusal, kept).await
+        }
         Err(error) => {
             tracing::warn!(%error, payment_id = %payment.id, "cashier: K-code bill failed");
-            show(&state, &payment, UNAVAILABLE, "").await
+            show(&state, &payment, UNAVAILABLE, "", Kept::default()).await
         }
     }
 }
@@ -117,6 +148,12 @@ pub async fn confirm(
     let payment = match open_payment(&state, &id).await {
         Ok(payment) => payment,
         Err(response) => return response,
+    };
+    let kept = Kept {
+        account_name: form.account_name.chars().take(60).collect(),
+        certificate_type: form.certificate_type.chars().take(4).collect(),
+        certificate_no: form.certificate_no.chars().take(32).collect(),
+        ..Kept::default()
     };
     let input = ConfirmInput::new(
         &form.verify_code,
@@ -141,15 +178,15 @@ pub async fn confirm(
                 "cvv2" => "CVV2为3位数字。CVV2 is 3 digits.",
                 _ => "请检查输入。Please check what you entered.",
             };
-            return show(&state, &payment, text, "").await;
+            return show(&state, &payment, text, "", kept).await;
         }
     };
     match flows::kcode::confirm(&state, &payment, &input, EventSource::Cashier).await {
         Ok(Ok(paid)) => Redirect::to(&format!("/pay/{}/result", paid.id)).into_response(),
-        Ok(Err(refusal)) => answer_refusal(&state, &payment, refusal).await,
+        Ok(Err(refusal)) => answer_refusal(&state, &payment, refusal, kept).await,
         Err(error) => {
             tracing::warn!(%error, payment_id = %payment.id, "cashier: K-code payment failed");
-            show(&state, &payment, UNAVAILABLE, "").await
+            show(&state, &payment, UNAVAILABLE, "", Kept::default()).await
         }
     }
 }
@@ -166,12 +203,13 @@ pub async fn resend(State(state): State<AppState>, Path(id): Path<String>) -> Re
             &payment,
             "",
             "新验证码已发送，旧验证码作废。A new code is on its way; the old one no longer works.",
+            Kept::default(),
         )
         .await,
-        Ok(Err(refusal)) => answer_refusal(&state, &payment, refusal).await,
+        Ok(Err(refusal)) => answer_refusal(&state, &payment, refusal, Kept::default()).await,
         Err(error) => {
             tracing::warn!(%error, payment_id = %payment.id, "cashier: K-code resend failed");
-            show(&state, &payment, UNAVAILABLE, "").await
+            show(&state, &payment, UNAVAILABLE, "", Kept::default()).await
         }
     }
 }
@@ -189,7 +227,12 @@ async fn open_payment(state: &AppState, id: &str) -> Result<Payment, Response> {
     }
 }
 
-async fn answer_refusal(state: &AppState, payment: &Payment, refusal: KcodeRefusal) -> Response {
+async fn answer_refusal(
+    state: &AppState,
+    payment: &Payment,
+    refusal: KcodeRefusal,
+    kept: Kept,
+) -> Response {
     let text = match refusal {
         KcodeRefusal::AttemptsExhausted
         | KcodeRefusal::BillLimit
@@ -211,6 +254,9 @@ async fn answer_refusal(state: &AppState, payment: &Payment, refusal: KcodeRefus
         }
         KcodeRefusal::BillRefused(_) => {
             "银行未受理该卡或手机号，请换一张卡。The bank did not accept this card or mobile; please try another card.".to_string()
+        }
+        KcodeRefusal::WrongCode { attempts_left: 1 } => {
+            "验证码错误，还可尝试1次。Wrong code: 1 attempt left.".to_string()
         }
         KcodeRefusal::WrongCode { attempts_left } => format!(
             "验证码错误，还可尝试{attempts_left}次。Wrong code: {attempts_left} attempts left."
@@ -237,7 +283,7 @@ async fn answer_refusal(state: &AppState, payment: &Payment, refusal: KcodeRefus
             "支付结果暂未确认，请稍后查看结果。The result is not confirmed yet; please check the result shortly.".to_string()
         }
     };
-    show(state, payment, &text, "").await
+    show(state, payment, &text, "", kept).await
 }
 
 async fn current_is_open(state: &AppState, payment: &Payment) -> bool {
@@ -245,9 +291,15 @@ async fn current_is_open(state: &AppState, payment: &Payment) -> bool {
 }
 
 /// The page at the step the payment's K-code is at.
-async fn show(state: &AppState, payment: &Payment, error: &str, notice: &str) -> Response {
+async fn show(
+    state: &AppState,
+    payment: &Payment,
+    error: &str,
+    notice: &str,
+    kept: Kept,
+) -> Response {
     match state.store.kcode_record(&payment.id).await {
-        Ok(record) => page_with(state, payment, record.as_ref(), error, notice),
+        Ok(record) => page_with(state, payment, record.as_ref(), error, notice, kept),
         Err(error) => {
             tracing::error!(%error, "cashier: reading the K-code record failed");
             message(
@@ -261,26 +313,49 @@ async fn show(state: &AppState, payment: &Payment, error: &str, notice: &str) ->
 }
 
 fn page_with(
-    _state: &AppState,
+    state: &AppState,
     payment: &Payment,
     record: Option<&KcodeRecord>,
     error: &str,
     notice: &str,
+    kept: Kept,
 ) -> Response {
     let code_sent = record.is_some_and(|r| r.status == KcodeStatus::CodeSent);
+    let wait_s = record
+        .and_then(|r| r.last_sent_at)
+        .map(|sent| {
+            let ready = sent
+                + state
+                    .config
+                    .kcode
+                    .min_resend_interval_s
+                    .saturating_mul(1000);
+            (ready - state.now_ms() + 999) / 1000
+        })
+        .unwrap_or(0)
+        .clamp(0, MAX_COUNTDOWN_S);
     let mut response = render(KcodePage {
         payment_id: &payment.id,
         subject: &payment.subject,
-        amount_yuan: payment.amount.to_yuan_string(),
+        amount_yuan: payment.amount.to_display_yuan(),
         code_sent,
         card_masked: record.map(|r| r.card_masked.as_str()).unwrap_or(""),
         mobile_masked: record.map(|r| r.mobile_masked.as_str()).unwrap_or(""),
         certificate_types: CERTIFICATE_TYPES,
         error,
         notice,
+        kept,
+        countdown: (0..wait_s)
+            .map(|second| (second, wait_s - second))
+            .collect(),
     });
     if !error.is_empty() {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
+    // What the consumer typed may be on it: never kept by a browser or a proxy.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     response
 }

@@ -23,6 +23,20 @@ pub struct AppSummary {
 const ADMIN_ROWS: i64 = 500;
 
 impl Store {
+    /// Each channel account's id and the bank's merchant number for it (what finance staff
+    /// know it by), without reading its keys.
+    pub async fn channel_account_labels(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, bank_merchant_id FROM channel_accounts ORDER BY created_at, id LIMIT $1",
+        )
+        .bind(ADMIN_ROWS)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("bank_merchant_id")?)))
+            .collect()
+    }
+
     pub async fn list_merchants(&self) -> Result<Vec<Merchant>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, name, created_at FROM merchants ORDER BY created_at, id LIMIT $1",

@@ -2,7 +2,7 @@
 //! detail page shows besides its timeline: the bank messages it received, the delivery
 //! attempts of its notifications.
 
-use super::{PAGE_ROWS, Search, before};
+use super::{PAGE_ROWS, Search, before, like_pattern};
 use crate::payments::{PAYMENT_COLUMNS, Payment, payment_from_row};
 use crate::refunds::transactions::Cursor;
 use crate::{Store, StoreError};
@@ -48,23 +48,78 @@ pub struct DeliveryAttempt {
     pub created_at: i64,
 }
 
+/// What a search finds over all its pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub count: i64,
+    pub amount_fen: i64,
+}
+
+/// The payment search's conditions, `$1`..`$8`; the page's bounds follow from `$9`.
+const PAYMENT_FILTER: &str = "($1 = '' OR id = $1 OR order_no = $1 OR channel_trade_no = $1 \
+     OR out_trade_no LIKE $2 ESCAPE '\\' OR subject LIKE $3 ESCAPE '\\') \
+     AND ($4 = '' OR status = $4) AND ($5 = '' OR app_id = $5) \
+     AND ($6 < 0 OR amount = $6) AND created_at >= $7 AND created_at < $8";
+
+/// The values of [`PAYMENT_FILTER`], in order.
+struct PaymentFilter<'a> {
+    text: &'a str,
+    prefix: String,
+    contains: String,
+    status: &'a str,
+    app_id: &'a str,
+    amount_fen: i64,
+    from_ms: i64,
+    to_ms: i64,
+}
+
+impl<'a> PaymentFilter<'a> {
+    fn of(search: &Search<'a>) -> PaymentFilter<'a> {
+        let text = search.text.unwrap_or("");
+        PaymentFilter {
+            text,
+            prefix: like_pattern(text, true),
+            contains: like_pattern(text, false),
+            status: search.status.unwrap_or(""),
+            app_id: search.app_id.unwrap_or(""),
+            amount_fen: search.amount_fen.unwrap_or(-1),
+            from_ms: search.from_ms.unwrap_or(i64::MIN),
+            to_ms: search.to_ms.unwrap_or(i64::MAX),
+        }
+    }
+
+    fn bind<'q>(
+        self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>
+    where
+        'a: 'q,
+    {
+        query
+            .bind(self.text)
+            .bind(self.prefix)
+            .bind(self.contains)
+            .bind(self.status)
+            .bind(self.app_id)
+            .bind(self.amount_fen)
+            .bind(self.from_ms)
+            .bind(self.to_ms)
+    }
+}
+
 impl Store {
+    /// A page of payments, newest first. `text` is an id, the bank's order number or serial
+    /// exactly, the start of an `out_trade_no`, or part of the subject.
     pub async fn search_payments(&self, search: &Search<'_>) -> Result<Page<Payment>, StoreError> {
         let (before_at, before_id) = before(search.cursor.as_ref());
         let sql = format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE \
-             ($1 = '' OR id = $1 OR out_trade_no = $1 OR order_no = $1 OR channel_trade_no = $1) \
-             AND ($2 = '' OR status = $2) AND ($3 = '' OR app_id = $3) \
-             AND created_at >= $4 AND created_at < $5 \
-             AND (created_at < $6 OR (created_at = $6 AND ($7 = '' OR id < $7))) \
-             ORDER BY created_at DESC, id DESC LIMIT $8"
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {PAYMENT_FILTER} \
+             AND (created_at < $9 OR (created_at = $9 AND ($10 = '' OR id < $10))) \
+             ORDER BY created_at DESC, id DESC LIMIT $11"
         );
-        let rows = sqlx::query(&sql)
-            .bind(search.text.unwrap_or(""))
-            .bind(search.status.unwrap_or(""))
-            .bind(search.app_id.unwrap_or(""))
-            .bind(search.from_ms.unwrap_or(i64::MIN))
-            .bind(search.to_ms.unwrap_or(i64::MAX))
+        let filter = PaymentFilter::of(search);
+        let rows = filter
+            .bind(sqlx::query(&sql))
             .bind(before_at)
             .bind(before_id)
             .bind(PAGE_ROWS + 1)
@@ -78,6 +133,22 @@ impl Store {
             created_at: p.created_at,
             id: p.id.clone(),
         }))
+    }
+
+    /// How many payments a search finds on all its pages, and their amount (fen).
+    pub async fn payment_totals(&self, search: &Search<'_>) -> Result<Totals, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS fen \
+             FROM payments WHERE {PAYMENT_FILTER}"
+        );
+        let row = PaymentFilter::of(search)
+            .bind(sqlx::query(&sql))
+            .fetch_one(&self.read)
+            .await?;
+        Ok(Totals {
+            count: row.try_get("n")?,
+            amount_fen: row.try_get("fen")?,
+        })
     }
 
     /// Every bank message kept for a payment, oldest first.

@@ -243,6 +243,9 @@ fn print_banner(urls: &Urls<'_>) {
     println!("  banksim:       {bank}  (ABC TrustPay simulator)");
     println!("  sim-api:       {bank}/sim/health  (also /sim/orders/{{order_no}}, /sim/faults)");
     println!(
+        "  texts:         {bank}/sim/sms?mobile=<last 4 digits>  (the K-code the bank texted)"
+    );
+    println!(
         "  channel:       {}  (bank MerchantID {})",
         app.channel_account_id,
         setup::BANK_MERCHANT_ID

@@ -14,7 +14,7 @@ use serde_json::Value;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use unipay_client::{Client, CreatePayment};
-use unipay_core::money::{Amount, format_yuan, parse_yuan_to_fen};
+use unipay_core::money::{Amount, display_yuan, parse_yuan_to_fen};
 
 pub const PRODUCT: &str = "2026 秋季学费 Tuition, autumn 2026";
 const DEFAULT_AMOUNT: &str = "0.01";
@@ -46,7 +46,7 @@ struct Received {
 
 impl Received {
     fn amount_yuan(&self) -> String {
-        self.amount.map(format_yuan).unwrap_or_default()
+        self.amount.map(display_yuan).unwrap_or_default()
     }
 }
 
@@ -213,7 +213,7 @@ async fn return_page(State(shop): State<Arc<Shop>>, RawQuery(query): RawQuery) -
             let status = get("status");
             let amount = get("amount")
                 .parse::<i64>()
-                .map(|fen| format!("¥ {}", format_yuan(fen)))
+                .map(|fen| format!("¥ {}", display_yuan(fen)))
                 .unwrap_or_default();
             let headline = match status {
                 "succeeded" => "支付成功，谢谢！ Paid — thank you!",
@@ -265,7 +265,10 @@ async fn notify(State(shop): State<Arc<Shop>>, headers: HeaderMap, body: Bytes) 
         out_trade_no: text(&value["data"]["out_trade_no"]),
         status: text(&value["data"]["status"]),
         amount: value["data"]["amount"].as_i64(),
-        received_at: now.format("%Y-%m-%d %H:%M:%S").to_string(),
+        // Beijing time, labelled, as the console shows it (not this machine's own zone).
+        received_at: unipay_core::calendar::beijing(now.timestamp_millis())
+            .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC+8").to_string())
+            .unwrap_or_default(),
         signature_error: verified.as_ref().err().map(ToString::to_string),
     };
     tracing::info!(event_id = %received.event_id, event_type = %received.event_type,

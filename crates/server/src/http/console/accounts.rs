@@ -196,6 +196,86 @@ pub async fn set_role(
     }
 }
 
+/// Sets a new password: `console.user.password` when users change their own (after proving
+/// the current one), `console.user.reset` when an admin sets one for them. The user's
+/// sessions end with it (the one that asked too), and a lock-out is lifted.
+pub async fn set_password(
+    store: &Store,
+    username: &str,
+    password: &str,
+    action: &'static str,
+    actor: Actor<'_>,
+) -> Result<(), AccountError> {
+    check_password(password)?;
+    let owned = password.to_string();
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&owned))
+        .await
+        .map_err(|_| AccountError::Hashing)??;
+    let entry = AuditEntry {
+        actor: actor.name,
+        action,
+        target: username,
+        detail: "",
+        from_address: actor.from_address,
+        outcome: "ok",
+        now_ms: actor.now_ms,
+    };
+    if store
+        .set_console_user_password(username, &password_hash, &entry)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AccountError::NoSuchUser(username.to_string()))
+    }
+}
+
+/// Whether `password` is the user's current one (argon2 off the async threads); an unknown
+/// user takes as long as a wrong password.
+pub async fn password_matches(
+    store: &Store,
+    username: &str,
+    password: &str,
+) -> Result<bool, AccountError> {
+    let hash = store
+        .get_console_user(username)
+        .await?
+        .map(|user| user.password_hash)
+        .unwrap_or_else(|| decoy_hash().to_string());
+    let owned = password.to_string();
+    tokio::task::spawn_blocking(move || verify_password(&owned, &hash))
+        .await
+        .map_err(|_| AccountError::Hashing)
+}
+
+/// Lifts a lock-out after failed sign-ins before it runs out (`console.user.unlock`). The
+/// user stays what they were otherwise; only an active user is unlocked this way (a disabled
+/// one is enabled instead).
+pub async fn unlock(store: &Store, username: &str, actor: Actor<'_>) -> Result<(), AccountError> {
+    let user = store
+        .get_console_user(username)
+        .await?
+        .filter(ConsoleUser::is_active)
+        .ok_or_else(|| AccountError::NoSuchUser(username.to_string()))?;
+    let entry = AuditEntry {
+        actor: actor.name,
+        action: "console.user.unlock",
+        target: username,
+        detail: "",
+        from_address: actor.from_address,
+        outcome: "ok",
+        now_ms: actor.now_ms,
+    };
+    if store
+        .set_console_user_status(&user.username, "active", &entry)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AccountError::NoSuchUser(username.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

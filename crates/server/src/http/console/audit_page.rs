@@ -31,6 +31,18 @@ pub struct AuditParams {
     cursor: String,
 }
 
+impl AuditParams {
+    /// The filters (not the page), for the CSV download's link.
+    pub fn export_query(&self) -> String {
+        super::views::query_string(&[
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("to", &self.to),
+        ])
+    }
+}
+
 pub struct Row {
     pub at: String,
     pub record: AuditRecord,

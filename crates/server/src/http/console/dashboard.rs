@@ -13,7 +13,7 @@ use axum::response::Response;
 use std::collections::BTreeMap;
 // Days are the bank's: they start at midnight in UTC+8.
 use unipay_core::calendar::{DAY_MS, UTC_OFFSET_MS};
-use unipay_core::money::format_yuan;
+use unipay_core::money::display_yuan;
 use unipay_store::dashboard::{Backlog, DailyPayments};
 
 pub const DAYS: i64 = 30;
@@ -34,7 +34,7 @@ impl Totals {
     }
 
     pub fn collected(&self) -> String {
-        format_yuan(self.collected_fen)
+        display_yuan(self.collected_fen)
     }
 
     /// Succeeded of created, as a percentage with one decimal; `-` for none.

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
-use unipay_core::money::format_yuan;
+use unipay_core::money::display_yuan;
 use unipay_core::payment::PaymentStatus;
 use unipay_store::mandates::batches::{DebitBatch, DebitBatchLine};
 
@@ -48,7 +48,7 @@ fn batch_row(b: &DebitBatch) -> BatchRow {
         batch_no: b.batch_no.clone(),
         status: b.status.as_str(),
         lines: b.line_count,
-        total: format_yuan(b.total_amount),
+        total: display_yuan(b.total_amount),
         serial_number: or_blank(&b.serial_number),
         batch_date: or_blank(&b.batch_date),
         reason: or_blank(&b.reason),
@@ -128,7 +128,7 @@ fn line_row(l: &DebitBatchLine) -> LineRow {
         payment_id: l.payment_id.clone(),
         mandate_id: l.mandate_id.clone(),
         out_trade_no: l.out_trade_no.clone(),
-        amount: format_yuan(l.amount),
+        amount: display_yuan(l.amount),
         status: l.status.as_str(),
         channel_trade_no: or_blank(&l.channel_trade_no),
         failure_reason: or_blank(&l.failure_reason),
@@ -153,7 +153,7 @@ fn totals(lines: &[DebitBatchLine]) -> Totals {
         sums[slot].0 += 1;
         sums[slot].1 += line.amount;
     }
-    let show = |(count, amount): (i64, i64)| format!("{count} / {}", format_yuan(amount));
+    let show = |(count, amount): (i64, i64)| format!("{count} / {}", display_yuan(amount));
     Totals {
         succeeded: show(sums[0]),
         failed: show(sums[1]),

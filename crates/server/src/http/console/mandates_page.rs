@@ -21,7 +21,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use unipay_core::event::EventSource;
 use unipay_core::mandate::MandateStatus;
-use unipay_core::money::format_yuan;
+use unipay_core::money::display_yuan;
 use unipay_store::browse::mandates::{MandateDebitView, MandateEventView};
 use unipay_store::mandates::Mandate;
 
@@ -134,7 +134,7 @@ fn view(m: &Mandate) -> MandateView {
         certificate: m.certificate_no_masked.clone(),
         card: or_blank(&m.card_masked),
         expires_on: m.expires_on.clone(),
-        max_amount: m.max_amount_per_debit.map(format_yuan).unwrap_or_default(),
+        max_amount: m.max_amount_per_debit.map(display_yuan).unwrap_or_default(),
         status: m.status.as_str(),
         failure_reason: or_blank(&m.failure_reason),
         created: local_time(m.created_at),
@@ -158,7 +158,7 @@ fn timeline_row(e: &MandateEventView) -> TimelineRow {
         change,
         detail: e.detail.clone(),
         raw_sha256: or_blank(&e.raw_sha256),
-        raw_masked: e.raw_masked.clone(),
+        raw_masked: e.raw_masked.as_deref().map(super::pretty::bank_message),
     }
 }
 
@@ -177,7 +177,7 @@ fn debit_row(d: &MandateDebitView) -> DebitRow {
     DebitRow {
         payment_id: d.payment_id.clone(),
         out_trade_no: d.out_trade_no.clone(),
-        amount: format_yuan(d.amount),
+        amount: display_yuan(d.amount),
         status: d.status.as_str(),
         batch_id: or_blank(&d.batch_id),
         seq_no: d.seq_no.map(|n| n.to_string()).unwrap_or_default(),

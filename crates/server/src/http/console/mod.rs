@@ -87,10 +87,13 @@
 pub mod accounts;
 mod accounts_page;
 pub(crate) mod admin_page;
+mod audit_export;
 mod audit_page;
 pub(crate) mod channel_account_upload;
 pub mod chart;
+mod confirm;
 pub mod cookies;
+mod csv_export;
 mod dashboard;
 mod debit_batches_page;
 pub mod form;
@@ -98,10 +101,16 @@ pub mod headers;
 pub mod i18n;
 mod identity_page;
 mod mandates_page;
+mod names;
 pub(crate) mod notifications_page;
 pub mod page;
+mod password_page;
+mod payment_refund;
+mod payments_export;
 mod payments_page;
+mod pretty;
 pub(crate) mod recon_page;
+mod refunds_export;
 mod refunds_page;
 pub mod roles;
 pub mod session;
@@ -144,6 +153,12 @@ pub fn router() -> Router<AppState> {
         .merge(recon_page::routes())
         .merge(settlement_page::routes())
         .merge(admin_page::routes())
+        .merge(confirm::routes())
+        .merge(password_page::routes())
+        .merge(payment_refund::routes())
+        .merge(payments_export::routes())
+        .merge(refunds_export::routes())
+        .merge(audit_export::routes())
         .layer(middleware::from_fn(headers::console_headers))
 }
 

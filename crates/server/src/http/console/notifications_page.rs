@@ -3,6 +3,7 @@
 //! restarted).
 
 use super::i18n::Tr;
+use super::names::Names;
 use super::page::{self, Flash, Layout, local_time};
 use super::roles::Permission;
 use super::session::SignedIn;
@@ -15,15 +16,22 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use unipay_store::browse::PAGE_ROWS;
-use unipay_store::browse::notifications::FailingEndpoint;
+use unipay_store::browse::notifications::{AffectedPayment, FailingEndpoint};
 
 /// At most this many events in one resend.
 const RESEND_MAX: usize = 500;
+
+/// The affected payments an endpoint's row names.
+const PAYMENTS_SHOWN: usize = 10;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/notifications", get(show))
         .route("/console/notifications/resend", post(resend))
+        .route(
+            "/console/notifications/resend-endpoint",
+            post(resend_endpoint),
+        )
 }
 
 pub struct DeadRow {
@@ -39,6 +47,11 @@ pub struct DeadRow {
 pub struct EndpointRow {
     pub url: String,
     pub app_id: String,
+    pub app_name: String,
+    /// The payments whose notifications to this endpoint are failing (the first few).
+    pub payments: Vec<String>,
+    /// More than [`PAYMENTS_SHOWN`] of them.
+    pub more_payments: usize,
     pub retrying: i64,
     pub dead: i64,
     pub last_error: String,
@@ -61,9 +74,15 @@ pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Response {
         Ok(dead) => dead,
         Err(error) => return page::failure(&error),
     };
-    let endpoints = match state.store.failing_endpoints().await {
-        Ok(endpoints) => endpoints,
-        Err(error) => return page::failure(&error),
+    let (endpoints, affected, names) = match (
+        state.store.failing_endpoints().await,
+        state.store.affected_payments().await,
+        Names::load(&state.store).await,
+    ) {
+        (Ok(endpoints), Ok(affected), Ok(names)) => (endpoints, affected, names),
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+            return page::failure(&error);
+        }
     };
     let layout = Layout::new(&signed, "notifications", "notifications.title");
     page::render(&NotificationsPage {
@@ -81,15 +100,28 @@ pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Response {
                 created: local_time(e.created_at),
             })
             .collect(),
-        endpoints: endpoints.iter().map(endpoint_row).collect(),
+        endpoints: endpoints
+            .iter()
+            .map(|e| endpoint_row(e, &affected, &names))
+            .collect(),
         may_resend: signed.can(Permission::ResendNotification),
     })
 }
 
-fn endpoint_row(e: &FailingEndpoint) -> EndpointRow {
+fn endpoint_row(e: &FailingEndpoint, affected: &[AffectedPayment], names: &Names) -> EndpointRow {
+    let mut payments: Vec<String> = affected
+        .iter()
+        .filter(|a| a.url == e.url && a.app_id == e.app_id)
+        .map(|a| a.payment_id.clone())
+        .collect();
+    let more_payments = payments.len().saturating_sub(PAYMENTS_SHOWN);
+    payments.truncate(PAYMENTS_SHOWN);
     EndpointRow {
         url: e.url.clone(),
         app_id: e.app_id.clone(),
+        app_name: names.app(&e.app_id),
+        payments,
+        more_payments,
         retrying: e.retrying,
         dead: e.dead,
         last_error: or_blank(&e.last_error),
@@ -142,6 +174,50 @@ pub async fn resend(
         Flash::Error("flash.resend_none")
     };
     Ok(page::redirect_with(&back, flash))
+}
+
+/// `POST /console/notifications/resend-endpoint` (`url`, `app_id`): every failing event of
+/// the endpoint queued again, audited once with how many.
+pub async fn resend_endpoint(
+    State(state): State<AppState>,
+    form: ConsoleForm,
+) -> Result<Response, Response> {
+    let ConsoleForm { signed, fields } = form;
+    let url = fields.get("url").unwrap_or("");
+    let app_id = fields.get("app_id").unwrap_or("");
+    signed
+        .require(&state, Permission::ResendNotification, url)
+        .await?;
+    let back = "/console/notifications";
+    if url.is_empty() || app_id.is_empty() {
+        return Ok(page::redirect_with(back, Flash::Error("flash.bad_input")));
+    }
+    match state
+        .store
+        .resend_endpoint(url, app_id, state.now_ms())
+        .await
+    {
+        Ok(0) => {
+            signed
+                .audit(
+                    &state,
+                    "notification.resend_endpoint",
+                    url,
+                    "nothing failing",
+                    "refused",
+                )
+                .await;
+            Ok(page::redirect_with(back, Flash::Error("flash.resend_none")))
+        }
+        Ok(count) => {
+            let detail = format!("{count} events of app {app_id} queued again");
+            signed
+                .audit(&state, "notification.resend_endpoint", url, &detail, "ok")
+                .await;
+            Ok(page::redirect_with(back, Flash::Ok("flash.resent")))
+        }
+        Err(error) => Ok(page::failure(&error)),
+    }
 }
 
 /// The events to send again and the console path to go back to, as [`resend`] reads them.

@@ -185,6 +185,17 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.resend_none",
     "flash.channel_account_added",
     "flash.mandate_not_pending",
+    // Passwords and lock-outs (password_page.rs).
+    "flash.password_changed",
+    "flash.password_mismatch",
+    "flash.password_wrong",
+    "flash.password_reset",
+    "flash.user_unlocked",
+    // A refund started from a payment's page (payment_refund.rs).
+    "flash.refund_succeeded",
+    "flash.refund_pending",
+    "flash.refund_failed",
+    "flash.refund_refused",
 ];
 
 /// 200 with the rendered page.
@@ -276,10 +287,12 @@ pub fn failure(error: &dyn std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, text).into_response()
 }
 
-/// The console shows times as the bank counts them: UTC+8, `YYYY-MM-DD HH:MM:SS`.
+/// The console shows times as the bank counts them, Beijing time, and says so on every one
+/// (a reader abroad, or a browser in another zone, would otherwise guess):
+/// `YYYY-MM-DD HH:MM:SS UTC+8`.
 pub fn local_time(ms: i64) -> String {
     calendar::beijing(ms)
-        .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC+8").to_string())
         .unwrap_or_default()
 }
 

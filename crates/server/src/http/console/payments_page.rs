@@ -6,10 +6,12 @@
 
 use super::ConsoleForm;
 use super::i18n::Tr;
+use super::names::Names;
 use super::page::{self, Flash, Layout, local_time};
+use super::pretty;
 use super::roles::Permission;
 use super::session::SignedIn;
-use super::views::{EntryView, SearchParams, or_blank};
+use super::views::{EntryView, Paging, SearchParams, or_blank};
 use crate::flows::close::CloseOutcome;
 use crate::flows::{self, payments::QueryConclusion};
 use crate::state::AppState;
@@ -20,7 +22,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use std::collections::HashMap;
 use unipay_core::event::EventSource;
-use unipay_core::money::format_yuan;
+use unipay_core::money::display_yuan;
+use unipay_core::payment::PaymentStatus;
 use unipay_store::browse::payments::{DeliveryAttempt, PaymentMessage};
 use unipay_store::outbox::OutboxEvent;
 use unipay_store::payments::Payment;
@@ -49,6 +52,9 @@ pub struct PaymentRow {
     pub id: String,
     pub out_trade_no: String,
     pub app_id: String,
+    pub app_name: String,
+    pub merchant_name: String,
+    pub subject: String,
     pub amount: String,
     pub status: &'static str,
     pub created: String,
@@ -56,12 +62,15 @@ pub struct PaymentRow {
 }
 
 impl PaymentRow {
-    fn of(p: &Payment) -> PaymentRow {
+    pub fn of(p: &Payment, names: &Names) -> PaymentRow {
         PaymentRow {
             id: p.id.clone(),
             out_trade_no: p.out_trade_no.clone(),
             app_id: p.app_id.clone(),
-            amount: p.amount.to_yuan_string(),
+            app_name: names.app(&p.app_id),
+            merchant_name: names.merchant(&p.merchant_id),
+            subject: p.subject.clone(),
+            amount: p.amount.to_display_yuan(),
             status: p.status.as_str(),
             created: local_time(p.created_at),
             channel_trade_no: or_blank(&p.channel_trade_no),
@@ -77,32 +86,57 @@ struct PaymentsPage {
     params: SearchParams,
     statuses: &'static [&'static str],
     rows: Vec<PaymentRow>,
-    next: Option<String>,
+    paging: Paging,
+    /// How many payments the filters find on all pages, and their amount.
+    total: String,
+    /// The CSV download of the same filters.
+    export: String,
     bad_date: bool,
+    bad_amount: bool,
 }
 
-/// `GET /console/payments?q=&status=&app=&from=&to=&cursor=`
+/// `GET /console/payments?q=&status=&app=&amount=&from=&to=&cursor=&trail=`
 pub async fn list(
     State(state): State<AppState>,
     signed: SignedIn,
     Query(params): Query<SearchParams>,
 ) -> Response {
     let (search, bad_date) = params.search();
-    let found = match state.store.search_payments(&search).await {
-        Ok(found) => found,
-        Err(error) => return page::failure(&error),
+    let store = &state.store;
+    let (found, totals, names) = match (
+        store.search_payments(&search).await,
+        store.payment_totals(&search).await,
+        Names::load(store).await,
+    ) {
+        (Ok(found), Ok(totals), Ok(names)) => (found, totals, names),
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+            return page::failure(&error);
+        }
     };
-    let next = found.next_cursor.map(|c| params.next_page(&c));
-    let rows = found.rows.iter().map(PaymentRow::of).collect();
+    let paging = params.paging("/console/payments", found.next_cursor.as_ref());
+    let rows = found
+        .rows
+        .iter()
+        .map(|p| PaymentRow::of(p, &names))
+        .collect();
     let layout = Layout::new(&signed, "payments", "payments.title");
     page::render(&PaymentsPage {
         t: layout.t,
         layout,
-        params,
         statuses: &STATUSES,
         rows,
-        next,
+        paging,
+        total: signed.t.fill(
+            "list.total",
+            &[
+                ("count", &totals.count.to_string()),
+                ("amount", &display_yuan(totals.amount_fen)),
+            ],
+        ),
+        export: format!("/console/payments.csv?{}", params.filters()),
         bad_date,
+        bad_amount: params.amount_fen().is_err(),
+        params,
     })
 }
 
@@ -159,6 +193,12 @@ pub struct PaymentView {
     pub app_id: String,
     pub merchant_id: String,
     pub channel_account_id: String,
+    pub app_name: String,
+    pub merchant_name: String,
+    /// The bank's merchant number of the channel account.
+    pub channel_account_label: String,
+    /// What is left to refund (yuan); `None` when nothing is (or it is not paid).
+    pub refundable: Option<String>,
     pub out_trade_no: String,
     pub order_no: String,
     pub subject: String,
@@ -193,6 +233,7 @@ struct PaymentPage {
     may_query: bool,
     may_close: bool,
     may_resend: bool,
+    may_refund: bool,
 }
 
 /// `GET /console/payments/{id}`
@@ -206,13 +247,17 @@ pub async fn detail(
         Ok(None) => return page::not_found(&signed),
         Err(error) => return page::failure(&error),
     };
+    let names = match Names::load(&state.store).await {
+        Ok(names) => names,
+        Err(error) => return page::failure(&error),
+    };
     match story(&state, &payment).await {
         Ok(story) => {
             let layout = Layout::new(&signed, "payments", "payment.title");
             page::render(&PaymentPage {
                 t: layout.t,
                 layout,
-                payment: view(&payment),
+                payment: view(&payment, &names),
                 timeline: story.timeline,
                 messages: story.messages,
                 events: story.events,
@@ -222,6 +267,7 @@ pub async fn detail(
                 may_query: signed.can(Permission::QueryPayment),
                 may_close: signed.can(Permission::ClosePayment),
                 may_resend: signed.can(Permission::ResendNotification),
+                may_refund: signed.can(Permission::RefundPayment),
             })
         }
         Err(error) => page::failure(&error),
@@ -269,7 +315,7 @@ async fn story(state: &AppState, payment: &Payment) -> Result<Story, unipay_stor
                     .raw_sha256
                     .as_deref()
                     .and_then(|hash| by_hash.get(hash))
-                    .map(|m| m.raw_masked.clone()),
+                    .map(|m| pretty::bank_message(&m.raw_masked)),
             }
         })
         .collect();
@@ -283,18 +329,24 @@ async fn story(state: &AppState, payment: &Payment) -> Result<Story, unipay_stor
     })
 }
 
-fn view(p: &Payment) -> PaymentView {
+fn view(p: &Payment, names: &Names) -> PaymentView {
+    let left_fen = p.collected_amount() - p.refunded_amount - p.refund_reserved;
     PaymentView {
         id: p.id.clone(),
         app_id: p.app_id.clone(),
         merchant_id: p.merchant_id.clone(),
         channel_account_id: p.channel_account_id.clone(),
+        app_name: names.app(&p.app_id),
+        merchant_name: names.merchant(&p.merchant_id),
+        channel_account_label: names.channel_account(&p.channel_account_id),
+        refundable: (p.status == PaymentStatus::Succeeded && left_fen > 0)
+            .then(|| display_yuan(left_fen)),
         out_trade_no: p.out_trade_no.clone(),
         order_no: p.order_no.clone(),
         subject: p.subject.clone(),
-        amount: p.amount.to_yuan_string(),
-        collected: format_yuan(p.collected_amount()),
-        refunded: format_yuan(p.refunded_amount),
+        amount: p.amount.to_display_yuan(),
+        collected: display_yuan(p.collected_amount()),
+        refunded: display_yuan(p.refunded_amount),
         status: p.status.as_str(),
         capture: p.capture.as_str(),
         payment_type: or_blank(&p.payment_type),
@@ -317,7 +369,7 @@ fn message_row(m: &PaymentMessage) -> MessageRow {
         reason: m.reason.clone(),
         sha256: m.sha256.clone(),
         seen_count: m.seen_count,
-        raw_masked: m.raw_masked.clone(),
+        raw_masked: pretty::bank_message(&m.raw_masked),
     }
 }
 
@@ -348,7 +400,7 @@ pub fn refund_row(r: &Refund) -> RefundRow {
     RefundRow {
         id: r.id.clone(),
         out_refund_no: r.out_refund_no.clone(),
-        amount: r.amount.to_yuan_string(),
+        amount: r.amount.to_display_yuan(),
         status: r.status.as_str(),
         created: local_time(r.created_at),
     }

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use unipay_core::money::format_yuan;
+use unipay_core::money::display_yuan;
 use unipay_store::recon::{Decision, ItemFilter, ReconDay, ReconItem, ResolveOutcome};
 use unipay_store::statements::StoredStatement;
 
@@ -163,7 +163,7 @@ pub async fn show(
 }
 
 fn yuan(fen: Option<i64>) -> String {
-    fen.map(format_yuan).unwrap_or_default()
+    fen.map(display_yuan).unwrap_or_default()
 }
 
 fn day_row(d: &ReconDay) -> DayRow {
@@ -172,20 +172,20 @@ fn day_row(d: &ReconDay) -> DayRow {
         channel_account_id: d.channel_account_id.clone(),
         bank: Side {
             payments: d.bank_payments,
-            payments_yuan: format_yuan(d.bank_payments_fen),
+            payments_yuan: display_yuan(d.bank_payments_fen),
             refunds: d.bank_refunds,
-            refunds_yuan: format_yuan(d.bank_refunds_fen),
-            fees_yuan: format_yuan(d.bank_fees_fen),
+            refunds_yuan: display_yuan(d.bank_refunds_fen),
+            fees_yuan: display_yuan(d.bank_fees_fen),
         },
         platform: Side {
             payments: d.platform_payments,
-            payments_yuan: format_yuan(d.platform_payments_fen),
+            payments_yuan: display_yuan(d.platform_payments_fen),
             refunds: d.platform_refunds,
-            refunds_yuan: format_yuan(d.platform_refunds_fen),
-            fees_yuan: format_yuan(d.platform_fees_fen),
+            refunds_yuan: display_yuan(d.platform_refunds_fen),
+            fees_yuan: display_yuan(d.platform_fees_fen),
         },
         matched: d.matched,
-        matched_yuan: format_yuan(d.matched_fen),
+        matched_yuan: display_yuan(d.matched_fen),
         unreadable_lines: d.unreadable_lines,
         runs: d.runs,
         ran_at: local_time(d.ran_at),

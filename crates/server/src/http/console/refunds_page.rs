@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
-use unipay_core::money::format_yuan;
+use unipay_core::money::display_yuan;
 use unipay_store::browse::refunds::RefundSearch;
 use unipay_store::refunds::Refund;
 use unipay_store::refunds::batch::{RefundBatch, RefundBatchLine};
@@ -47,6 +47,8 @@ struct RefundsPage {
     statuses: &'static [&'static str],
     rows: Vec<RefundRow>,
     next: Option<String>,
+    /// The filters, for the CSV download.
+    export_query: String,
 }
 
 /// `GET /console/refunds?q=&status=&app=&cursor=`
@@ -74,10 +76,16 @@ pub async fn list(
             ("cursor", &c.encode()),
         ])
     });
+    let export_query = query_string(&[
+        ("q", &params.q),
+        ("status", &params.status),
+        ("app", &params.app),
+    ]);
     let layout = Layout::new(&signed, "refunds", "refunds.title");
     page::render(&RefundsPage {
         t: layout.t,
         layout,
+        export_query,
         params,
         statuses: &REFUND_STATUSES,
         rows: found.rows.iter().map(refund_row).collect(),
@@ -111,8 +119,8 @@ fn refund_view(r: &Refund) -> RefundView {
         app_id: r.app_id.clone(),
         out_refund_no: r.out_refund_no.clone(),
         refund_no: r.refund_no.clone(),
-        amount: r.amount.to_yuan_string(),
-        fee_returned: format_yuan(r.fee_returned),
+        amount: r.amount.to_display_yuan(),
+        fee_returned: display_yuan(r.fee_returned),
         status: r.status.as_str(),
         reason: or_blank(&r.reason),
         channel_refund_no: or_blank(&r.channel_refund_no),
@@ -181,13 +189,13 @@ fn batch_row(b: &RefundBatch) -> BatchRow {
         batch_no: b.batch_no.clone(),
         status: b.status.as_str(),
         lines: b.line_count,
-        total: format_yuan(b.total_amount),
+        total: display_yuan(b.total_amount),
         succeeded: format!(
             "{} / {}",
             b.succeeded_count,
-            format_yuan(b.succeeded_amount)
+            display_yuan(b.succeeded_amount)
         ),
-        failed: format!("{} / {}", b.failed_count, format_yuan(b.failed_amount)),
+        failed: format!("{} / {}", b.failed_count, display_yuan(b.failed_amount)),
         reason: or_blank(&b.reason),
         created: local_time(b.created_at),
         finished: b.finished_at.map(local_time).unwrap_or_default(),
@@ -258,7 +266,7 @@ fn line_row(l: &RefundBatchLine) -> LineRow {
         refund_id: l.refund_id.clone(),
         payment_id: l.payment_id.clone(),
         out_refund_no: l.out_refund_no.clone(),
-        amount: format_yuan(l.amount),
+        amount: display_yuan(l.amount),
         status: l.status.as_str(),
         failure_reason: or_blank(&l.failure_reason),
     }

@@ -6,7 +6,8 @@
 pub enum Role {
     /// Users, merchants, apps, channel accounts and their keys.
     Admin,
-    /// Query the bank now, close a payment, resend notifications, resolve reconciliation items.
+    /// Query the bank now, close or refund a payment, resend notifications, resolve
+    /// reconciliation items.
     Operator,
     /// Settlement review: approve, mark paid, cancel; downloads.
     Finance,
@@ -25,6 +26,8 @@ pub enum Permission {
     QueryPayment,
     /// Close an unpaid payment.
     ClosePayment,
+    /// Refund a payment from its page (the business system usually does, through the API).
+    RefundPayment,
     /// Put business notifications back in the queue.
     ResendNotification,
     /// Decide a reconciliation difference (bank wins / platform wins).
@@ -60,6 +63,7 @@ impl Role {
                 permission,
                 P::QueryPayment
                     | P::ClosePayment
+                    | P::RefundPayment
                     | P::ResendNotification
                     | P::ResolveRecon
                     | P::DownloadFiles
@@ -78,6 +82,7 @@ impl Permission {
             Permission::ManageMerchants => "manage_merchants",
             Permission::QueryPayment => "query_payment",
             Permission::ClosePayment => "close_payment",
+            Permission::RefundPayment => "refund_payment",
             Permission::ResendNotification => "resend_notification",
             Permission::ResolveRecon => "resolve_recon",
             Permission::ReviewSettlement => "review_settlement",
@@ -101,6 +106,7 @@ mod tests {
             Permission::ManageMerchants,
             Permission::QueryPayment,
             Permission::ClosePayment,
+            Permission::RefundPayment,
             Permission::ResendNotification,
             Permission::ResolveRecon,
             Permission::ReviewSettlement,
@@ -112,5 +118,7 @@ mod tests {
         assert!(Role::Operator.may(Permission::ResolveRecon));
         assert!(Role::Finance.may(Permission::ReviewSettlement));
         assert!(!Role::Finance.may(Permission::ClosePayment));
+        assert!(Role::Operator.may(Permission::RefundPayment));
+        assert!(!Role::Finance.may(Permission::RefundPayment));
     }
 }

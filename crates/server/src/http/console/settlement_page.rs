@@ -17,7 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use unipay_core::money::format_yuan;
+use unipay_core::money::display_yuan;
 use unipay_store::browse::settlement::SettlementFile;
 use unipay_store::settlement::{BatchChange, BatchStatus, SettlementBatch, SettlementLine};
 
@@ -72,11 +72,11 @@ fn batch_row(b: &SettlementBatch) -> BatchRow {
         generation: b.generation,
         status: b.status.as_str(),
         payments: b.payments,
-        payments_yuan: format_yuan(b.payments_fen),
+        payments_yuan: display_yuan(b.payments_fen),
         refunds: b.refunds,
-        refunds_yuan: format_yuan(b.refunds_fen),
-        fees_yuan: format_yuan(b.fees_fen),
-        net_yuan: format_yuan(b.net_fen),
+        refunds_yuan: display_yuan(b.refunds_fen),
+        fees_yuan: display_yuan(b.fees_fen),
+        net_yuan: display_yuan(b.net_fen),
         file_sha256: b.file_sha256.clone(),
         created: local_time(b.created_at),
         approved: who_when(&b.approved_by, b.approved_at),
@@ -137,11 +137,11 @@ fn line_row(l: &SettlementLine) -> LineRow {
     LineRow {
         channel_account_id: l.channel_account_id.clone(),
         payments: l.payments,
-        payments_yuan: format_yuan(l.payments_fen),
+        payments_yuan: display_yuan(l.payments_fen),
         refunds: l.refunds,
-        refunds_yuan: format_yuan(l.refunds_fen),
-        fees_yuan: format_yuan(l.fees_fen),
-        net_yuan: format_yuan(l.net_fen),
+        refunds_yuan: display_yuan(l.refunds_fen),
+        fees_yuan: display_yuan(l.fees_fen),
+        net_yuan: display_yuan(l.net_fen),
     }
 }
 
