@@ -56,13 +56,13 @@ class Client:
                        expires_in_seconds: Optional[int] = None,
                        metadata: Optional[Dict[str, Any]] = None, capture: Optional[str] = None,
                        method: Optional[str] = None, card_no: Optional[str] = None,
-                       mobile_no: Optional[str] = None,
+                       mobile_no: Optional[str] = None, channel: Optional[str] = None,
                        idempotency_key: Optional[str] = None) -> Payment:
         body = _drop_none({
             "out_trade_no": out_trade_no, "amount": amount, "currency": currency,
             "subject": subject, "notify_url": notify_url, "return_url": return_url,
             "expires_in_seconds": expires_in_seconds, "metadata": metadata, "capture": capture,
-            "method": method, "card_no": card_no, "mobile_no": mobile_no,
+            "method": method, "card_no": card_no, "mobile_no": mobile_no, "channel": channel,
         })
         return Payment(self.call("createPayment", body=body, idempotency_key=idempotency_key))
 

@@ -31,7 +31,7 @@ class ApiObject:
 
 class Payment(ApiObject):
     FIELDS = ("id", "app_id", "out_trade_no", "amount", "currency", "subject", "status",
-              "channel", "channel_order_no", "channel_trade_no", "accounting_date", "paid_at",
+              "channel", "channel_account_id", "channel_order_no", "channel_trade_no", "accounting_date", "paid_at",
               "cashier_url", "return_url", "notify_url", "expires_at", "created_at",
               "metadata", "capture", "captured_amount", "refunded_amount", "kcode")
 

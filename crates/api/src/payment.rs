@@ -20,8 +20,14 @@ pub struct Payment<'a> {
     pub subject: Cow<'a, str>,
     #[schema(value_type = PaymentStatus)]
     pub status: Cow<'a, str>,
+    /// The bank that took the payment: `abc` or `unionpay`.
     pub channel: Cow<'a, str>,
-    /// The order number the bank knows the payment by (ABC OrderNo).
+    /// The merchant's account at that bank the payment went through. Always present in
+    /// answers; a client reading an older server's answer finds it empty.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub channel_account_id: Cow<'a, str>,
+    /// The order number the bank knows the payment by (ABC OrderNo, UnionPay orderId).
     pub channel_order_no: Cow<'a, str>,
     /// The bank's serial (ABC iRspRef).
     pub channel_trade_no: Option<Cow<'a, str>>,

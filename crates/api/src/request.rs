@@ -52,6 +52,11 @@ pub struct CreatePayment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub mobile_no: Option<String>,
+    /// Which bank takes the payment: `abc`, `unionpay`, or the id of one of the merchant's
+    /// channel accounts. Without it, the app's channel account (or its merchant's first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64, pattern = "^[A-Za-z0-9_]{1,64}$", nullable = false)]
+    pub channel: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -123,9 +123,11 @@ impl Channel for AbcChannel {
         })
     }
 
+    // ABC knows an order by its number alone.
     fn query_payment<'a>(
         &'a self,
         order_no: &'a str,
+        _requested_at_ms: i64,
     ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>> {
         Box::pin(async move {
             let body = query::request_body(&self.account, order_no)?;
@@ -156,6 +158,7 @@ impl Channel for AbcChannel {
     fn query_refund<'a>(
         &'a self,
         refund_no: &'a str,
+        _requested_at_ms: i64,
     ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>> {
         Box::pin(async move {
             let body = refund_query::request_body(&self.account, refund_no)?;

@@ -42,10 +42,19 @@ pub enum CaptureMode {
     Manual,
 }
 
-/// Where to send the consumer's browser to pay.
+/// How the consumer's browser starts paying at the bank.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentRedirect {
-    pub payment_url: String,
+pub enum PaymentRedirect {
+    /// Send the browser to this address: the bank registered the order when asked and answered
+    /// with its page (ABC's PaymentURL).
+    Url(String),
+    /// Have the browser POST these fields to `action` (UnionPay's `frontTransReq.do`): the
+    /// signed request itself travels through the browser, so the bank gives no answer to read
+    /// first, and whether it registered the order is known only by query.
+    PostForm {
+        action: String,
+        fields: Vec<(String, String)>,
+    },
 }
 
 /// A payment the bank says is settled in the merchant's favour; also, where the types say so,
@@ -133,6 +142,12 @@ pub enum BankRefundState {
     },
     /// The bank cannot tell yet (ABC: `EUNKWN`, status `02`): ask again later.
     Unknown {
+        reason: String,
+    },
+    /// The bank took the refund in and will carry it out later (UnionPay: a back transaction's
+    /// `00`, "受理" and not "成功"). Nothing is known of the money yet: the result comes by the
+    /// bank's notification or by query, never by this answer.
+    Accepted {
         reason: String,
     },
     /// Only from a query: the bank holds no refund under this number (ABC: `2308` and the
@@ -242,6 +257,9 @@ pub enum BankPreAuthState {
     Done(BankPaid),
     /// The bank refused the operation: nothing changed.
     Refused { code: String, reason: String },
+    /// The bank took the operation in and carries it out later (UnionPay's back transactions):
+    /// query the original order for the result.
+    Accepted { reason: String },
     /// The bank cannot tell (ABC: `EUNKWN`): query the original order.
     Unknown { reason: String },
 }
@@ -294,7 +312,21 @@ pub struct BankNotification {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotificationOutcome {
     Paid(BankPaid),
-    Failed { reason: String, amount: Amount },
+    Failed {
+        reason: String,
+        amount: Amount,
+    },
+    /// The result of a later operation on a payment (UnionPay notifies its back transactions:
+    /// refund, void, pre-authorization completion), named by the operation's own number in
+    /// [`BankNotification::order_no`]. Verified, but not a payment's result: what it says is
+    /// settled by querying the operation, as an operation the bank only accepted must be.
+    Operation {
+        /// The bank's transaction type code (UnionPay's `txnType`).
+        kind: String,
+        succeeded: bool,
+        amount: Amount,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -339,9 +371,13 @@ pub trait Channel: Send + Sync {
         request: &'a PaymentRequest,
     ) -> BoxFuture<'a, Result<PaymentRedirect, ChannelError>>;
 
+    /// What the bank says about the order `order_no`, requested at `requested_at_ms` (the
+    /// [`PaymentRequest::created_at_ms`] it was sent with): a bank may know an order by its
+    /// number and time together (UnionPay: orderId and txnTime), so a query repeats both.
     fn query_payment<'a>(
         &'a self,
         order_no: &'a str,
+        requested_at_ms: i64,
     ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>>;
 
     /// Refunds (part of) a paid order. A refusal of the refund itself is an answer
@@ -353,11 +389,14 @@ pub trait Channel: Send + Sync {
         request: &'a RefundRequest,
     ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>>;
 
-    /// What the bank says about the refund numbered `refund_no`. A refund the bank never
-    /// registered is [`BankRefundState::NotFound`] (nothing went back; send it again).
+    /// What the bank says about the refund numbered `refund_no`, requested at
+    /// `requested_at_ms` ([`RefundRequest::created_at_ms`], as for a payment's query). A refund
+    /// the bank never registered is [`BankRefundState::NotFound`] (nothing went back; send it
+    /// again).
     fn query_refund<'a>(
         &'a self,
         refund_no: &'a str,
+        requested_at_ms: i64,
     ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>>;
 
     /// The longest number the bank takes for a batch of refunds: a batch sent in parts gives
@@ -396,6 +435,17 @@ pub trait Channel: Send + Sync {
 
     /// Verifies and reads a result notification (the HTTP request body as received).
     fn read_notification(&self, body: &[u8]) -> Result<BankNotification, NotificationError>;
+
+    /// Verifies and reads a result the consumer's browser brings back to the address the bank
+    /// was given for it (UnionPay's `frontUrl`), which differs from the server notification's
+    /// only by how it travelled. A bank whose page result comes to the server notification's
+    /// address (ABC) reads both there.
+    fn read_browser_notification(
+        &self,
+        body: &[u8],
+    ) -> Result<BankNotification, NotificationError> {
+        self.read_notification(body)
+    }
 
     /// The answer the bank expects to a server notification: content type and body, sending
     /// the consumer on to `customer_url`.

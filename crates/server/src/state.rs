@@ -117,6 +117,23 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The route of an app's payment that names its bank (`abc`, `unionpay`) or channel
+    /// account: among the accounts the app may use, the one it names. Not cached: a create
+    /// that names its channel is the rarer case, and one query is what it costs.
+    pub async fn channel_route_via(
+        &self,
+        app: &App,
+        choice: &str,
+    ) -> Result<Option<Arc<ChannelRoute>>, unipay_store::StoreError> {
+        Ok(self
+            .store
+            .channel_route_for_app_via(app, Some(choice))
+            .await?
+            .map(Arc::new))
+    }
+}
+
 /// Apps' channel routes, kept for a few seconds so that a new channel account takes effect on
 /// every node soon without a query per request. (Apps themselves, with their secrets, are
 /// never cached: see [`AppState::app`].)

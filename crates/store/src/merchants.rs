@@ -201,10 +201,23 @@ impl Store {
         &self,
         app: &App,
     ) -> Result<Option<ChannelRoute>, StoreError> {
+        self.channel_route_for_app_via(app, None).await
+    }
+
+    /// As [`Store::channel_route_for_app`], among the accounts the app may use only the one
+    /// `choice` names: by its bank (`abc`, `unionpay`; the merchant's first there) or its id.
+    pub async fn channel_route_for_app_via(
+        &self,
+        app: &App,
+        choice: Option<&str>,
+    ) -> Result<Option<ChannelRoute>, StoreError> {
         let account_filter = match &app.channel_account_id {
-            Some(_) => "c.id = $2",
+            Some(_) => "c.id = $2 AND ($3 = '' OR c.channel = $3 OR c.id = $3)",
             // `$2` is bound either way (empty here): each backend wants every argument used.
-            None => "c.merchant_id = $1 AND $2 = '' ORDER BY c.created_at, c.id LIMIT 1",
+            None => {
+                "c.merchant_id = $1 AND $2 = '' AND ($3 = '' OR c.channel = $3 OR c.id = $3) \
+                 ORDER BY c.created_at, c.id LIMIT 1"
+            }
         };
         let sql = format!(
             "SELECT c.id, c.channel, c.bank_fee_bps, f.rate_bps, f.min_fen, f.max_fen, f.refund_fee \
@@ -214,6 +227,7 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(&app.merchant_id)
             .bind(app.channel_account_id.as_deref().unwrap_or(""))
+            .bind(choice.unwrap_or(""))
             .fetch_optional(&self.read)
             .await?;
         row.map(|r| {

@@ -165,7 +165,5 @@ pub(super) fn read_answer(
             "answer has no usable PaymentURL".to_string(),
         ));
     }
-    Ok(PaymentRedirect {
-        payment_url: url.to_string(),
-    })
+    Ok(PaymentRedirect::Url(url.to_string()))
 }

@@ -117,11 +117,11 @@ fn the_captured_pay_answer_gives_the_payment_url() {
     let vectors = vector_account();
     let body = http_body(PAY_RESP);
     let redirect = pay::read_answer(&vectors, &payment("ST20261127094744r", 200), body).unwrap();
-    assert!(
-        redirect
-            .payment_url
-            .starts_with("https://pay.test.abchina.com/ebus/PaymentModeNewAct.ebf?TOKEN=")
-    );
+    assert!(matches!(
+        redirect,
+        PaymentRedirect::Url(url)
+            if url.starts_with("https://pay.test.abchina.com/ebus/PaymentModeNewAct.ebf?TOKEN=")
+    ));
     // Not our order, not our amount, not our merchant, not our bank: not believed.
     let err = pay::read_answer(&vectors, &payment("OTHER", 200), body).unwrap_err();
     assert!(matches!(err, ChannelError::BadAnswer(_)), "{err:?}");

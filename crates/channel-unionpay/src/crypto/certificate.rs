@@ -127,6 +127,18 @@ impl Certificate {
         &self.der
     }
 
+    /// Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo: names the key without the
+    /// certificate around it (a renewed certificate for the same key has the same).
+    pub fn public_key_sha256(&self) -> Option<String> {
+        let cert = x509_cert::Certificate::from_der(&self.der).ok()?;
+        let spki = cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .ok()?;
+        Some(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(spki)))
+    }
+
     /// The serial in decimal: the `certId` UnionPay's messages name certificates by.
     pub fn cert_id(&self) -> &str {
         &self.serial_decimal

@@ -59,6 +59,13 @@ impl RsaCertificateSigner {
     /// The `.pfx` UnionPay issues (`acp_*_sign.pfx`): the key and the certificate whose key
     /// it is, whatever other certificates the file holds.
     pub fn from_pkcs12(der: &[u8], password: &str) -> Result<RsaCertificateSigner, SignError> {
+        let (key, certificate) = RsaCertificateSigner::read_pkcs12(der, password)?;
+        RsaCertificateSigner::from_pkcs8_der(&key, &certificate)
+    }
+
+    /// The key (unencrypted PKCS#8 DER) and its certificate from a `.pfx`: what is kept of it,
+    /// sealed, once the password has opened it.
+    pub fn read_pkcs12(der: &[u8], password: &str) -> Result<(Vec<u8>, Certificate), SignError> {
         let archive = Pkcs12Archive::from_pkcs12(der, password)
             .map_err(|e| SignError::Key(format!("PKCS#12 (wrong password or damaged): {e}")))?;
         let bag = archive
@@ -76,7 +83,10 @@ impl RsaCertificateSigner {
             .ok_or_else(|| {
                 SignError::Key("PKCS#12 holds no certificate for its key".to_string())
             })?;
-        RsaCertificateSigner::new(key, &certificate)
+        // The key as read, so that what is kept is checked to be a usable RSA key.
+        let key_der = rsa::pkcs8::EncodePrivateKey::to_pkcs8_der(&key)
+            .map_err(|e| SignError::Key(format!("PKCS#8: {e}")))?;
+        Ok((key_der.as_bytes().to_vec(), certificate))
     }
 }
 

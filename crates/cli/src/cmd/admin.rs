@@ -48,7 +48,7 @@ pub enum AdminCommand {
         json: bool,
     },
     /// Add an ABC TrustPay channel account: the merchant's key and the bank's certificate.
-    AddChannelAccount(AddChannelAccountArgs),
+    AddChannelAccount(Box<AddChannelAccountArgs>),
     /// Generate an RSA key and a self-signed certificate (for tests, the demo and the simulator).
     GenKeys(GenKeysArgs),
     /// Put a business notification back in the queue (e.g. a dead letter), same event id.
@@ -106,29 +106,56 @@ pub struct AddChannelAccountArgs {
     db: DatabaseArgs,
     #[arg(long)]
     merchant: String,
-    /// The bank's MerchantID for this account.
+    /// The bank: abc (ABC TrustPay) or unionpay (China UnionPay's online gateway).
+    #[arg(long, default_value = "abc")]
+    bank: String,
+    /// The bank's MerchantID for this account (ABC)...
+    #[arg(long, required_unless_present = "mer_id", conflicts_with = "mer_id")]
+    bank_merchant_id: Option<String>,
+    /// ...or UnionPay's merId (15 digits).
     #[arg(long)]
-    bank_merchant_id: String,
+    mer_id: Option<String>,
     /// The merchant's key as PKCS#12 (.pfx) from the bank...
     #[arg(long, conflicts_with = "key_pem")]
     key_pfx: Option<PathBuf>,
     /// ...with its password read from this file...
-    #[arg(long, requires = "key_pfx")]
+    #[arg(long)]
     key_password_file: Option<PathBuf>,
-    /// ...or as PEM (PKCS#8 or PKCS#1).
+    /// ...or as PEM (PKCS#8 or PKCS#1; ABC).
     #[arg(long)]
     key_pem: Option<PathBuf>,
-    /// The bank's certificate (TrustPay.cer), DER or PEM.
+    /// UnionPay: the signing certificate's .pfx (acp_*_sign.pfx; password in --key-password-file)...
+    #[arg(long, conflicts_with_all = ["key_pfx", "key_pem", "secure_key_file"])]
+    sign_pfx: Option<PathBuf>,
+    /// ...or the secure key (signMethod 11/12), read from this file.
+    #[arg(long, conflicts_with_all = ["key_pfx", "key_pem"])]
+    secure_key_file: Option<PathBuf>,
+    /// The bank's certificate (TrustPay.cer; UnionPay 5.0.0: its verification certificate), DER or PEM.
     #[arg(long)]
-    bank_certificate: PathBuf,
-    /// The bank's transaction URL (…/ebus/trustpay/ReceiveMerchantTrxReqServlet).
+    bank_certificate: Option<PathBuf>,
+    /// UnionPay 5.1.0: the root certificate the bank's signPubKeyCert chains to (PEM)...
+    #[arg(long, requires = "middle_certificate")]
+    root_certificate: Option<PathBuf>,
+    /// ...and the middle certificate (PEM).
+    #[arg(long, requires = "root_certificate")]
+    middle_certificate: Option<PathBuf>,
+    /// The bank's transaction URL (ABC: …/ebus/trustpay/ReceiveMerchantTrxReqServlet;
+    /// UnionPay: the gateway's base address, https://gateway.95516.com).
     #[arg(long)]
     trx_url: String,
-    #[arg(long, default_value = "SHA1withRSA")]
-    algorithm: String,
-    /// Payment types offered at the cashier: 1 ABC debit, 3 credit, 6 UnionPay, 7 corporate, A all.
-    #[arg(long, default_value = "A,1,3,6")]
-    payment_types: String,
+    /// ABC: SHA1withRSA or SHA256withRSA. UnionPay: rsa-sha256 (01, 5.1.0), rsa-sha1
+    /// (01, 5.0.0), key-sha256 (11) or key-sm3 (12); default rsa-sha256, or key-sha256 with
+    /// a secure key.
+    #[arg(long)]
+    algorithm: Option<String>,
+    /// UnionPay: the bank's certificates may carry the test environment's CN (…@00040000:SIGN@…).
+    #[arg(long)]
+    accept_test_cn: bool,
+    /// Payment types offered at the cashier. ABC: 1 ABC debit, 3 credit, 6 UnionPay,
+    /// 7 corporate, A all (default A,1,3,6). UnionPay: channelType 07 desktop, 08 mobile
+    /// (default 07).
+    #[arg(long)]
+    payment_types: Option<String>,
     /// How the bank delivers results: server or page.
     #[arg(long, default_value = "server")]
     notify_type: String,
@@ -206,7 +233,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
                 },
             );
         }
-        AdminCommand::AddChannelAccount(args) => add_channel_account(args).await?,
+        AdminCommand::AddChannelAccount(args) => add_channel_account(*args).await?,
         AdminCommand::GenKeys(args) => gen_keys(args)?,
         AdminCommand::ResendEvent { db, event_id, json } => {
             let store = db.store().await?;
@@ -261,6 +288,15 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
 }
 
 async fn add_channel_account(args: AddChannelAccountArgs) -> anyhow::Result<()> {
+    if args.bank == "unionpay" {
+        return add_unionpay_account(args).await;
+    }
+    let Some(bank_merchant_id) = args.bank_merchant_id.clone() else {
+        bail!("give the bank's MerchantID with --bank-merchant-id");
+    };
+    let Some(bank_certificate) = args.bank_certificate.clone() else {
+        bail!("give the bank's certificate with --bank-certificate");
+    };
     let pfx = match &args.key_pfx {
         Some(path) => {
             Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
@@ -288,20 +324,20 @@ async fn add_channel_account(args: AddChannelAccountArgs) -> anyhow::Result<()> 
         (None, Some(text)) => KeySource::Pem(text),
         _ => bail!("give the merchant key with --key-pfx (and --key-password-file) or --key-pem"),
     };
-    let certificate = std::fs::read(&args.bank_certificate)
-        .with_context(|| format!("reading {}", args.bank_certificate.display()))?;
+    let certificate = read(&bank_certificate)?;
     let store = args.db.store().await?;
     let now = chrono::Utc::now().timestamp_millis();
     let added = flows::admin::add_channel_account(
         &store,
         NewChannelAccount {
+            channel: &args.bank,
             merchant_id: &args.merchant,
-            bank_merchant_id: &args.bank_merchant_id,
+            bank_merchant_id: &bank_merchant_id,
             key,
             bank_certificate: &certificate,
             trx_url: &args.trx_url,
-            algorithm: &args.algorithm,
-            payment_types: &args.payment_types,
+            algorithm: args.algorithm.as_deref().unwrap_or("SHA1withRSA"),
+            payment_types: args.payment_types.as_deref().unwrap_or("A,1,3,6"),
             notify_type: &args.notify_type,
             cutover_hour: args.cutover_hour,
             bank_fee_bps: args.bank_fee_bps,
@@ -310,8 +346,93 @@ async fn add_channel_account(args: AddChannelAccountArgs) -> anyhow::Result<()> 
         now,
     )
     .await?;
+    print_added(args.json, &added);
+    Ok(())
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A UnionPay account: merId, the signing .pfx or the secure key, and what the bank's messages
+/// are checked with (root and middle for 5.1.0, the bank's certificate for 5.0.0).
+async fn add_unionpay_account(args: AddChannelAccountArgs) -> anyhow::Result<()> {
+    let Some(mer_id) = args.mer_id.as_deref() else {
+        bail!("give UnionPay's merId with --mer-id");
+    };
+    let password = match &args.key_password_file {
+        Some(path) => String::from_utf8(read(path)?)
+            .context("the password file is not UTF-8")?
+            .trim_end_matches(['\r', '\n'])
+            .to_string(),
+        None => String::new(),
+    };
+    let pfx = args.sign_pfx.as_deref().map(read).transpose()?;
+    let secure_key = match &args.secure_key_file {
+        Some(path) => Some(String::from_utf8(read(path)?).context("the secure key is not text")?),
+        None => None,
+    };
+    let (key, default_algorithm) = match (&pfx, &secure_key) {
+        (Some(der), None) => (
+            KeySource::Pkcs12 {
+                der,
+                password: &password,
+            },
+            "rsa-sha256",
+        ),
+        (None, Some(text)) => (KeySource::SecureKey(text.trim()), "key-sha256"),
+        _ => bail!(
+            "give the signing key with --sign-pfx (and --key-password-file) or --secure-key-file"
+        ),
+    };
+    let mut certificates = Vec::new();
+    for path in [
+        &args.root_certificate,
+        &args.middle_certificate,
+        &args.bank_certificate,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        certificates.extend(read(path)?);
+        certificates.push(b'\n');
+    }
+    let mut algorithm = args
+        .algorithm
+        .clone()
+        .unwrap_or_else(|| default_algorithm.to_string());
+    if args.accept_test_cn {
+        algorithm.push_str(" test-cn");
+    }
+    let store = args.db.store().await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let added = flows::admin::add_channel_account(
+        &store,
+        NewChannelAccount {
+            channel: "unionpay",
+            merchant_id: &args.merchant,
+            bank_merchant_id: mer_id,
+            key,
+            bank_certificate: &certificates,
+            trx_url: &args.trx_url,
+            algorithm: &algorithm,
+            payment_types: args.payment_types.as_deref().unwrap_or("07"),
+            // UnionPay sends both notifications; its day ends at 23:00 Beijing time.
+            notify_type: "server",
+            cutover_hour: 23,
+            bank_fee_bps: args.bank_fee_bps,
+            id: args.id.clone(),
+        },
+        now,
+    )
+    .await?;
+    print_added(args.json, &added);
+    Ok(())
+}
+
+fn print_added(as_json: bool, added: &flows::admin::AddedChannelAccount) {
     print(
-        args.json,
+        as_json,
         json!({"channel_account_id": added.id, "bank_merchant_id": added.bank_merchant_id,
                "bank_certificate_subject": added.certificate_subject,
                "bank_certificate_sha256": added.certificate_sha256,
@@ -323,7 +444,6 @@ async fn add_channel_account(args: AddChannelAccountArgs) -> anyhow::Result<()> 
             )
         },
     );
-    Ok(())
 }
 
 fn gen_keys(args: GenKeysArgs) -> anyhow::Result<()> {

@@ -524,8 +524,9 @@ impl Channel for WithoutKcode {
     fn query_payment<'a>(
         &'a self,
         order_no: &'a str,
+        requested_at_ms: i64,
     ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>> {
-        self.0.query_payment(order_no)
+        self.0.query_payment(order_no, requested_at_ms)
     }
     fn refund<'a>(
         &'a self,
@@ -536,8 +537,9 @@ impl Channel for WithoutKcode {
     fn query_refund<'a>(
         &'a self,
         refund_no: &'a str,
+        requested_at_ms: i64,
     ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>> {
-        self.0.query_refund(refund_no)
+        self.0.query_refund(refund_no, requested_at_ms)
     }
     fn batch_refund<'a>(
         &'a self,

@@ -130,7 +130,7 @@ pub async fn admin(args: &[&str]) -> Value {
 }
 
 /// Starts a long-running subcommand and waits for its "listening on http://ADDR" line.
-async fn spawn_listening(mut command: Command) -> (Child, String) {
+pub async fn spawn_listening(mut command: Command) -> (Child, String) {
     let mut child = command.stdout(Stdio::piped()).spawn().expect("spawns");
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();

@@ -28,6 +28,7 @@ mod resilience;
 mod retries;
 mod secrets_at_rest;
 mod transactions;
+mod unionpay;
 mod unsent;
 
 use harness::World;
@@ -73,6 +74,7 @@ on_both_backends!(
     payments::expired_payment_closes_and_a_late_success_is_an_anomaly,
     payments::two_hundred_concurrent_payments_each_notified_once,
     payments::sha256_channel_account_pays_end_to_end,
+    unionpay::unionpay_payment_by_back_and_front_notifications,
     notifications::forged_and_tampered_messages_change_nothing,
     notifications::endpoint_down_first_then_delivered_with_the_same_id,
     notifications::never_acknowledged_is_dead_lettered_and_resend_works,

@@ -58,6 +58,7 @@ pub fn read_credentials(
         KeySource::Pem(text) => {
             PrivateKey::from_pem(text).map_err(|e| format!("loading the PEM key: {e}"))?
         }
+        KeySource::SecureKey(_) => return Err("ABC signs with a key pair, not a secure key".into()),
     };
     let certificate = Certificate::from_der_or_pem(bank_certificate)
         .map_err(|e| format!("loading the bank certificate: {e}"))?;

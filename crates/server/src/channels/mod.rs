@@ -2,9 +2,10 @@
 //! It builds each account's `Channel` once from the stored keys and keeps it (parsing an RSA
 //! key per payment would cost more than the payment itself); the capability ports (K-code,
 //! mandates, identity, statements) are reached through that channel. A bank is a crate plus
-//! one module here (`abc.rs`) and one arm in each `match` below.
+//! one module here (`abc.rs`, `unionpay.rs`) and one arm in each `match` below.
 
 mod abc;
+mod unionpay;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -65,6 +66,7 @@ impl ChannelRegistry {
 pub fn build_channel(account: &ChannelAccount) -> Result<Arc<dyn Channel>, ChannelSetupError> {
     match account.channel.as_str() {
         abc::CHANNEL => abc::build(account),
+        unionpay::CHANNEL => unionpay::build(account),
         other => Err(ChannelSetupError::Unsupported(other.to_string())),
     }
 }
@@ -76,7 +78,12 @@ pub enum KeySource<'a> {
     Pkcs12 { der: &'a [u8], password: &'a str },
     /// PEM, PKCS#8 or PKCS#1.
     Pem(&'a str),
+    /// A secret shared with the bank instead of a key pair (UnionPay's signMethod 11 and 12).
+    SecureKey(&'a str),
 }
+
+/// The banks an account can be added for: the stored `channel` values.
+pub const BANKS: [&str; 2] = [abc::CHANNEL, unionpay::CHANNEL];
 
 /// A new account's key and bank certificate as they are stored, with what administration may
 /// show of them.
@@ -106,6 +113,7 @@ pub fn read_credentials(
 ) -> Result<Credentials, String> {
     match channel {
         abc::CHANNEL => abc::read_credentials(key, bank_certificate, algorithm),
+        unionpay::CHANNEL => unionpay::read_credentials(key, bank_certificate, algorithm),
         other => Err(format!("channel {other:?} is not supported")),
     }
 }
@@ -115,6 +123,7 @@ pub fn read_credentials(
 pub fn fingerprints(account: &ChannelAccount) -> Fingerprints {
     match account.channel.as_str() {
         abc::CHANNEL => abc::fingerprints(account),
+        unionpay::CHANNEL => unionpay::fingerprints(account),
         _ => Fingerprints {
             certificate_subject: UNREADABLE.into(),
             certificate_sha256: UNREADABLE.into(),

@@ -133,11 +133,10 @@ pub async fn disable_app(
 
 pub use crate::channels::KeySource;
 
-/// The bank of the accounts administration adds: ABC TrustPay, the one bank spoken today.
-const CHANNEL: &str = "abc";
-
-/// An ABC TrustPay channel account to add.
+/// A channel account to add, at any bank of [`channels::BANKS`].
 pub struct NewChannelAccount<'a> {
+    /// The bank: one of [`channels::BANKS`] (`abc`, `unionpay`).
+    pub channel: &'a str,
     pub merchant_id: &'a str,
     pub bank_merchant_id: &'a str,
     pub key: KeySource<'a>,
@@ -183,6 +182,13 @@ pub async fn add_channel_account(
     new: NewChannelAccount<'_>,
     now_ms: i64,
 ) -> Result<AddedChannelAccount, AdminError> {
+    if !channels::BANKS.contains(&new.channel) {
+        return Err(AdminError::Invalid(format!(
+            "bank {:?} is not one of {}",
+            new.channel,
+            channels::BANKS.join(", ")
+        )));
+    }
     check_trx_url(new.trx_url)?;
     let credentials = read_credentials_off_runtime(&new).await?;
     if store.get_merchant(new.merchant_id).await?.is_none() {
@@ -191,7 +197,7 @@ pub async fn add_channel_account(
     let account = ChannelAccount {
         id: new.id.unwrap_or_else(|| new_id("cha", now_ms)),
         merchant_id: new.merchant_id.to_string(),
-        channel: CHANNEL.into(),
+        channel: new.channel.to_string(),
         bank_merchant_id: new.bank_merchant_id.to_string(),
         private_key_pem: credentials.private_key_pem,
         bank_certificate_pem: credentials.bank_certificate_pem,
@@ -223,7 +229,7 @@ pub async fn add_channel_account(
 /// The uploaded key and bank certificate, read, and the algorithm named: what can be checked
 /// of a new account before the store is asked.
 pub(crate) fn read_credentials(new: &NewChannelAccount<'_>) -> Result<Credentials, AdminError> {
-    channels::read_credentials(CHANNEL, new.key, new.bank_certificate, new.algorithm)
+    channels::read_credentials(new.channel, new.key, new.bank_certificate, new.algorithm)
         .map_err(AdminError::Invalid)
 }
 
@@ -234,15 +240,18 @@ async fn read_credentials_off_runtime(
     let key = match new.key {
         KeySource::Pkcs12 { der, password } => OwnedKey::Pkcs12(der.to_vec(), password.to_string()),
         KeySource::Pem(text) => OwnedKey::Pem(text.to_string()),
+        KeySource::SecureKey(text) => OwnedKey::SecureKey(text.to_string()),
     };
     let certificate = new.bank_certificate.to_vec();
     let algorithm = new.algorithm.to_string();
+    let bank = new.channel.to_string();
     off_runtime(move || {
         let key = match &key {
             OwnedKey::Pkcs12(der, password) => KeySource::Pkcs12 { der, password },
             OwnedKey::Pem(text) => KeySource::Pem(text),
+            OwnedKey::SecureKey(text) => KeySource::SecureKey(text),
         };
-        channels::read_credentials(CHANNEL, key, &certificate, &algorithm)
+        channels::read_credentials(&bank, key, &certificate, &algorithm)
             .map_err(AdminError::Invalid)
     })
     .await
@@ -251,6 +260,7 @@ async fn read_credentials_off_runtime(
 enum OwnedKey {
     Pkcs12(Vec<u8>, String),
     Pem(String),
+    SecureKey(String),
 }
 
 async fn off_runtime<T: Send + 'static>(

@@ -179,6 +179,9 @@ pub enum NotificationVerdict {
     UnknownOrder,
     /// The notified amount disagrees with the order; the message is kept as rejected.
     AmountMismatch,
+    /// A verified result of a later operation (a refund, a void), not of a payment: kept, and
+    /// answered so that the bank stops sending it; the operation's query settles it.
+    OperationNoted,
 }
 
 /// Records a verified notification of a payment's result. Nothing in it is believed before its
@@ -205,6 +208,20 @@ pub async fn record_notification(
         raw_masked: &notification.raw_masked,
         now_ms: now,
     };
+    if let NotificationOutcome::Operation {
+        kind, succeeded, ..
+    } = &notification.outcome
+    {
+        let reason = format!(
+            "result of operation {kind} ({}): settled by the operation's query",
+            if *succeeded { "succeeded" } else { "failed" }
+        );
+        state
+            .store
+            .record_bank_message(&message(None, "noted", &reason))
+            .await?;
+        return Ok(NotificationVerdict::OperationNoted);
+    }
     let payment = state
         .store
         .get_payment_by_order_no(channel_account_id, &notification.order_no)
@@ -222,6 +239,8 @@ pub async fn record_notification(
             Reported::Failed(amount.fen()),
             BankPaymentState::Failed { reason },
         ),
+        // Answered above.
+        NotificationOutcome::Operation { .. } => return Ok(NotificationVerdict::OperationNoted),
     };
     // A message that contradicts the order is not answered as accepted: the bank sends it
     // again, and each copy is kept as rejected.

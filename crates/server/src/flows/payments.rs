@@ -80,7 +80,9 @@ pub async fn query_and_record(
     close_if_unpaid: bool,
 ) -> Result<QueryConclusion, FlowError> {
     let channel = channel_for(state, payment).await?;
-    let answer = channel.query_payment(&payment.order_no).await;
+    let answer = channel
+        .query_payment(&payment.order_no, payment.created_at)
+        .await;
     let now = state.now_ms();
     let (bank_state, raw) = match answer {
         Ok(answer) => (Ok(answer.state), Some(answer.raw)),

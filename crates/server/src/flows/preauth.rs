@@ -100,6 +100,8 @@ pub async fn operate(
                     )));
                 }
                 BankPreAuthState::Refused { code, reason } => (true, format!("{code}: {reason}")),
+                // Taken in is not done: the query below finds what the bank made of it.
+                BankPreAuthState::Accepted { reason } => break (false, reason),
                 BankPreAuthState::Unknown { reason } => (false, reason),
             },
             Err(error) => (false, error.to_string()),

@@ -72,7 +72,9 @@ async fn send(state: &AppState, refund: &Refund, source: EventSource) -> Result<
 /// same number and amount go again, so a bank that did get it answers with its first answer.
 pub async fn query_and_record(state: &AppState, refund: &Refund) -> Result<Refund, FlowError> {
     let channel = flows::channel(state, &refund.channel_account_id).await?;
-    let answer = channel.query_refund(&refund.refund_no).await;
+    let answer = channel
+        .query_refund(&refund.refund_no, refund.created_at)
+        .await;
     let not_found = matches!(
         &answer,
         Ok(RefundAnswer {
@@ -159,10 +161,13 @@ async fn record_answer(
                 ..base
             }
         }
-        Ok(BankRefundState::Unknown { reason }) => RefundChange {
-            detail: reason,
-            ..base
-        },
+        // Taken in is not done: the refund stays pending until the bank's result is known.
+        Ok(BankRefundState::Unknown { reason } | BankRefundState::Accepted { reason }) => {
+            RefundChange {
+                detail: reason,
+                ..base
+            }
+        }
         // Still pending: it is about to be sent, and like a new refund it waits before the
         // next query, so that the query does not overtake it.
         Ok(BankRefundState::NotFound { code, reason }) => {

@@ -12,6 +12,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use unipay_core::calendar;
+use unipay_core::channel::PaymentRedirect;
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentStatus;
 use unipay_store::payments::Payment;
@@ -54,6 +55,17 @@ struct MessagePage<'a> {
     title: &'a str,
     message: &'a str,
     payment_id: Option<&'a str>,
+}
+
+/// A bank whose payment request travels through the browser (UnionPay): the signed fields as
+/// a form the consumer sends on. No script: the cashier's policy allows none, and one press
+/// is what the consumer expects anyway.
+#[derive(Template)]
+#[template(path = "bank_form.html")]
+struct BankFormPage<'a> {
+    payment_id: &'a str,
+    action: &'a str,
+    fields: &'a [(String, String)],
 }
 
 #[derive(Deserialize)]
@@ -133,7 +145,12 @@ pub async fn pay(
         .map(|v| v.split(',').next().unwrap_or("").trim().to_string());
     match flows::payments::start_bank_payment(&state, &payment, &form.payment_type, buyer_ip).await
     {
-        Ok(redirect) => Redirect::to(&redirect.payment_url).into_response(),
+        Ok(PaymentRedirect::Url(url)) => Redirect::to(&url).into_response(),
+        Ok(PaymentRedirect::PostForm { action, fields }) => render(BankFormPage {
+            payment_id: &payment.id,
+            action: &action,
+            fields: &fields,
+        }),
         Err(error) => {
             tracing::warn!(%error, payment_id = %payment.id, "cashier: the bank did not take the payment request");
             let text = match error {

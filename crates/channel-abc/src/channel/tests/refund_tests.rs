@@ -304,7 +304,7 @@ async fn query_refund_asks_by_the_refund_number() {
         refund_query_answer("Refund", "04", true)
     })))
     .await;
-    let answer = channel(&url).query_refund("RF1").await.unwrap();
+    let answer = channel(&url).query_refund("RF1", 0).await.unwrap();
     assert!(matches!(answer.state, BankRefundState::Succeeded(_)));
     assert_eq!(answer.raw.sha256.len(), 64);
     let (_, body) = server.await.unwrap();
@@ -315,6 +315,6 @@ async fn query_refund_asks_by_the_refund_number() {
         refund_query_answer("Refund", "04", true)
     })))
     .await;
-    let err = channel(&url).query_payment("RF1").await.unwrap_err();
+    let err = channel(&url).query_payment("RF1", 0).await.unwrap_err();
     assert!(matches!(err, ChannelError::BadAnswer(_)), "{err:?}");
 }

@@ -16,6 +16,7 @@ pub fn payment_object<'a>(payment: &'a Payment, public_url: &str) -> unipay_api:
         subject: Cow::Borrowed(&payment.subject),
         status: Cow::Borrowed(payment.status.as_str()),
         channel: Cow::Borrowed(&payment.channel),
+        channel_account_id: Cow::Borrowed(&payment.channel_account_id),
         channel_order_no: Cow::Borrowed(&payment.order_no),
         channel_trade_no: text(&payment.channel_trade_no),
         accounting_date: text(&payment.accounting_date),

@@ -37,6 +37,8 @@ pub(crate) struct CreateRequest {
     expires_in_s: Option<i64>,
     metadata: Option<String>,
     capture: CaptureMode,
+    /// `abc`, `unionpay` or a channel account id: which of the merchant's accounts takes it.
+    channel: Option<String>,
     /// `"method": "kcode"`: the card and mobile the bill goes with.
     kcode: Option<KcodeStart>,
 }
@@ -58,12 +60,20 @@ pub async fn create_payment(
     )?;
     let kcode_start = input.kcode.take();
     let app = &request.app;
-    let route = state.channel_route(app).await?.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::NoChannelAccount,
-            "the app's merchant has no channel account",
-        )
-    })?;
+    let route = match input.channel.as_deref() {
+        None => state.channel_route(app).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NoChannelAccount,
+                "the app's merchant has no channel account",
+            )
+        })?,
+        Some(choice) => state.channel_route_via(app, choice).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NoChannelAccount,
+                format!("the app may use no channel account for channel {choice:?}"),
+            )
+        })?,
+    };
     let now = state.now_ms();
     let expires_in_s = input
         .expires_in_s
@@ -243,7 +253,23 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, ApiError> {
         Some(_) => return Err(invalid("capture", "must be immediate or manual")),
     };
     let kcode = kcode::parse_method(&fields)?;
+    let channel = match fields.get("channel") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text))
+            if (1..=64).contains(&text.len())
+                && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            Some(text.clone())
+        }
+        Some(_) => {
+            return Err(invalid(
+                "channel",
+                "must be abc, unionpay or a channel account id",
+            ));
+        }
+    };
     Ok(CreateRequest {
+        channel,
         out_trade_no,
         amount,
         currency,

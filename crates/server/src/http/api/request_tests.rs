@@ -34,6 +34,7 @@ fn every_request_type_is_read_by_its_handler() {
         method: Some("kcode".into()),
         card_no: Some("6228480012345678".into()),
         mobile_no: Some("13800138000".into()),
+        channel: Some("unionpay".into()),
     };
     create::parse(&body(&payment))
         .map_err(|e| e.message)

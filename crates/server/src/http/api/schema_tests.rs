@@ -167,6 +167,7 @@ fn payment() -> unipay_api::Payment<'static> {
         subject: text("s"),
         status: text("pending"),
         channel: text("abc"),
+        channel_account_id: text("cha_1"),
         channel_order_no: text("O1"),
         channel_trade_no: None,
         accounting_date: None,

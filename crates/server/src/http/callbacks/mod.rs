@@ -35,6 +35,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/callbacks/{channel_account_id}",
             post(payment::bank_notification),
         )
+        .route(
+            "/callbacks/{channel_account_id}/front",
+            post(payment::browser_notification),
+        )
         .route_layer(DefaultBodyLimit::max(MAX_CALLBACK_BYTES))
         .route_layer(limit)
 }

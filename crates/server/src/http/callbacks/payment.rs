@@ -1,5 +1,7 @@
 //! `POST /callbacks/{channel_account_id}`: result notifications from the bank, by the
-//! consumer's browser (page) or server to server. Nothing in a message is believed before its
+//! consumer's browser (page) or server to server; `POST /callbacks/{channel_account_id}/front`:
+//! the result a bank's page sends back through the browser to an address of its own
+//! (UnionPay's `frontUrl`), read by the same rules. Nothing in a message is believed before its
 //! signature, merchant, order and amount check out; every message is kept (masked), and the same
 //! bytes twice change nothing.
 
@@ -11,7 +13,7 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 pub async fn bank_notification(
     State(state): State<AppState>,
@@ -19,7 +21,33 @@ pub async fn bank_notification(
     SourceAddress(from): SourceAddress,
     body: Bytes,
 ) -> Response {
-    match handle(&state, &channel_account_id, &body, &from).await {
+    answer(&state, &channel_account_id, &body, &from, Via::Server).await
+}
+
+pub async fn browser_notification(
+    State(state): State<AppState>,
+    Path(channel_account_id): Path<String>,
+    SourceAddress(from): SourceAddress,
+    body: Bytes,
+) -> Response {
+    answer(&state, &channel_account_id, &body, &from, Via::Browser).await
+}
+
+/// Which address a notification came to.
+#[derive(Clone, Copy)]
+enum Via {
+    Server,
+    Browser,
+}
+
+async fn answer(
+    state: &AppState,
+    channel_account_id: &str,
+    body: &[u8],
+    from: &str,
+    via: Via,
+) -> Response {
+    match handle(state, channel_account_id, body, from, via).await {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, channel_account_id, "bank notification could not be processed");
@@ -34,11 +62,16 @@ async fn handle(
     channel_account_id: &str,
     body: &[u8],
     from: &str,
+    via: Via,
 ) -> Result<Response, flows::FlowError> {
     let Some(channel) = flows::known_channel(state, channel_account_id).await? else {
         return Ok(refused(StatusCode::NOT_FOUND, "unknown channel account"));
     };
-    let notification = match channel.read_notification(body) {
+    let read = match via {
+        Via::Server => channel.read_notification(body),
+        Via::Browser => channel.read_browser_notification(body),
+    };
+    let notification = match read {
         Ok(notification) => notification,
         Err(error) => {
             flows::unverified::keep_unverified(
@@ -64,9 +97,16 @@ async fn handle(
             NotificationVerdict::AmountMismatch => {
                 return Ok(refused(StatusCode::BAD_REQUEST, "amount mismatch"));
             }
+            NotificationVerdict::OperationNoted => {
+                return Ok((StatusCode::OK, "ok").into_response());
+            }
         };
     let customer_url = format!("{}/pay/{}/result", state.config.public_url, payment.id);
-    Ok(inbound::bank_answer(channel.as_ref(), &customer_url))
+    Ok(match via {
+        Via::Server => inbound::bank_answer(channel.as_ref(), &customer_url),
+        // The consumer's browser: on to the result page, which shows what we now know.
+        Via::Browser => Redirect::to(&customer_url).into_response(),
+    })
 }
 
 fn refused(status: StatusCode, text: &'static str) -> Response {

@@ -111,6 +111,9 @@ pub(crate) struct Upload<'f> {
 impl<'f> Upload<'f> {
     pub(crate) fn account(&self, merchant_id: &'f str) -> NewChannelAccount<'_> {
         NewChannelAccount {
+            // The console's upload form takes ABC's key files; UnionPay's accounts are added
+            // with `unipay admin add-channel-account --bank unionpay`.
+            channel: "abc",
             merchant_id,
             bank_merchant_id: self.bank_merchant_id,
             key: self.key,

@@ -46,6 +46,11 @@ public final class CreatePayment {
         return set("capture", capture);
     }
 
+    /** Which bank takes the payment: {@code "abc"}, {@code "unionpay"} or a channel account id. */
+    public CreatePayment channel(String channel) {
+        return set("channel", channel);
+    }
+
     /** A K-code payment (no page redirect): the bank texts the consumer a code. */
     public CreatePayment kcode(String cardNo, String mobileNo) {
         set("method", "kcode");

@@ -41,6 +41,11 @@ public final class Payment extends ApiObject {
         return stringMember("channel");
     }
 
+    /** The merchant's account at that bank the payment went through. */
+    public String getChannelAccountId() {
+        return stringMember("channel_account_id");
+    }
+
     public String getChannelOrderNo() {
         return stringMember("channel_order_no");
     }

@@ -1,0 +1,363 @@
+//! A UnionPay payment end to end: the simulator's UnionPay gateway as its own process, a
+//! UnionPay channel account beside the world's ABC one, and a payment that names its bank.
+
+use crate::harness::{World, admin, spawn_listening, unipay};
+use serde_json::{Value, json};
+use unipay_channel_unionpay::Fields;
+use unipay_channel_unionpay::crypto::Certificate;
+use unipay_channel_unionpay::signing::{MessageSigner, RsaCertificateSigner, sign};
+use unipay_channel_unionpay::wire::encode_form;
+use unipay_client::{CreatePayment, Payment};
+
+const MER_ID: &str = "777290058110048";
+
+/// The UnionPay gateway, its certificates on disk, and our account at it.
+struct Gateway {
+    url: String,
+    channel_account_id: String,
+    /// The gateway's own signing key: what a forger with a stolen key, or a test, signs with.
+    bank_signer: RsaCertificateSigner,
+    bank_certificate_pem: String,
+    _process: tokio::process::Child,
+}
+
+async fn start_gateway(world: &World) -> Gateway {
+    let dir = world.dir().join("unionpay");
+    let mut command = unipay();
+    command
+        .args(["banksim", "--listen", "127.0.0.1:0"])
+        .args(["--unionpay-listen", "127.0.0.1:0"])
+        .args(["--unionpay-notify-schedule-ms", "0,300,300,300"])
+        .arg("--key-dir")
+        .arg(&dir);
+    // The UnionPay listener announces itself first.
+    let (process, url) = spawn_listening(command).await;
+    let certs: Value = world
+        .http
+        .get(format!("{url}/sim/unionpay/certs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = |key: &str| certs[key].as_str().unwrap().to_string();
+    std::fs::write(dir.join("root.pem"), text("root_pem")).unwrap();
+    std::fs::write(dir.join("middle.pem"), text("middle_pem")).unwrap();
+    // The merchant's certificate (the world's generated one) registered with the gateway.
+    let merchant_pem = std::fs::read_to_string(world.dir().join("merchant.pem")).unwrap();
+    let registered = world
+        .http
+        .post(format!("{url}/sim/unionpay/merchants"))
+        .json(&json!({"mer_id": MER_ID, "certificate_pem": merchant_pem}))
+        .send()
+        .await
+        .unwrap();
+    assert!(registered.status().is_success(), "registers the merchant");
+    let dir_s = world.dir().display().to_string();
+    let account = admin(&[
+        "add-channel-account",
+        "--database-url",
+        &world.db_url(),
+        "--merchant",
+        &world.merchant_id,
+        "--bank",
+        "unionpay",
+        "--mer-id",
+        MER_ID,
+        "--sign-pfx",
+        &format!("{dir_s}/merchant.pfx"),
+        "--key-password-file",
+        &format!("{dir_s}/merchant.pfx.password"),
+        "--root-certificate",
+        &format!("{dir_s}/unionpay/root.pem"),
+        "--middle-certificate",
+        &format!("{dir_s}/unionpay/middle.pem"),
+        "--trx-url",
+        &url,
+        // The simulator's signing certificate carries the test environment's CN.
+        "--accept-test-cn",
+        "--json",
+    ])
+    .await;
+    let key_pem = std::fs::read_to_string(dir.join("unionpay-sign.key")).unwrap();
+    let bank_certificate_pem = text("sign_pem");
+    let bank_certificate = Certificate::from_pem(&bank_certificate_pem).unwrap();
+    let key = unipay_channel_unionpay::channel::pem_block(&key_pem, "PRIVATE KEY").unwrap();
+    Gateway {
+        url,
+        channel_account_id: account["channel_account_id"].as_str().unwrap().to_string(),
+        bank_signer: RsaCertificateSigner::from_pkcs8_der(&key, &bank_certificate).unwrap(),
+        bank_certificate_pem,
+        _process: process,
+    }
+}
+
+/// The first form of an HTML page: its action and its hidden fields, unescaped.
+fn form_of(html: &str) -> (String, Vec<(String, String)>) {
+    let form = &html[html.find("<form").expect("a form")..];
+    let action = attribute(form, "action").expect("an action");
+    let mut fields = Vec::new();
+    let mut rest = form;
+    while let Some(at) = rest.find("<input") {
+        let tag = &rest[at..];
+        let end = tag.find('>').unwrap();
+        if let (Some(name), Some(value)) = (
+            attribute(&tag[..end], "name"),
+            attribute(&tag[..end], "value"),
+        ) {
+            fields.push((name, value));
+        }
+        rest = &tag[end..];
+    }
+    (action, fields)
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let open = format!(" {name}=\"");
+    let start = tag.find(&open)? + open.len();
+    let len = tag[start..].find('"')?;
+    Some(unescape(&tag[start..start + len]))
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find(';').unwrap();
+        let entity = &tail[1..end];
+        let c = match entity {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ if entity.starts_with("#x") => {
+                char::from_u32(u32::from_str_radix(&entity[2..], 16).unwrap()).unwrap()
+            }
+            _ => char::from_u32(entity[1..].parse().unwrap()).unwrap(),
+        };
+        out.push(c);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+async fn post_form(world: &World, url: &str, fields: &[(String, String)]) -> (u16, String) {
+    let response = world.http.post(url).form(fields).send().await.unwrap();
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap_or_default(),
+    )
+}
+
+/// Creates a payment through UnionPay, takes it to the gateway from the cashier and pays it
+/// there; the front notification's form (its address and signed fields) is returned, not yet
+/// sent on by the browser.
+async fn pay_at_gateway(
+    world: &World,
+    out_trade_no: &str,
+) -> (Payment, String, Vec<(String, String)>) {
+    let payment = world
+        .client
+        .create_payment(&CreatePayment {
+            out_trade_no: out_trade_no.into(),
+            amount: 1234,
+            currency: "CNY".into(),
+            subject: "学费 Tuition".into(),
+            channel: Some("unionpay".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let response = world
+        .http
+        .post(format!("{}/pay/{}", world.server_url, payment.id))
+        .form(&[("payment_type", "07")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "the cashier's form to the bank"
+    );
+    let (action, fields) = form_of(&response.text().await.unwrap());
+    let (status, page) = post_form(world, &action, &fields).await;
+    assert_eq!(status, 200, "the gateway takes the signed form: {page}");
+    let (payer_action, mut decision) = form_of(&page);
+    decision.push(("decision".into(), "pay".into()));
+    let (status, front_page) = post_form(world, &payer_action, &decision).await;
+    assert_eq!(status, 200);
+    let (front_url, notice) = form_of(&front_page);
+    (payment, front_url, notice)
+}
+
+/// A notification as the gateway would sign it, with `changes` applied first.
+fn bank_signed(
+    gateway: &Gateway,
+    notice: &[(String, String)],
+    changes: &[(&str, &str)],
+) -> Vec<u8> {
+    let mut fields = Fields::new();
+    for (k, v) in notice {
+        if k != "signature" {
+            fields.set(k, v);
+        }
+    }
+    for (k, v) in changes {
+        fields.set(k, v);
+    }
+    fields.set("signPubKeyCert", &gateway.bank_certificate_pem);
+    sign(&mut fields, &gateway.bank_signer as &dyn MessageSigner).unwrap();
+    encode_form(&fields, unipay_channel_unionpay::Charset::Utf8).unwrap()
+}
+
+pub async fn unionpay_payment_by_back_and_front_notifications(world: &mut World) {
+    let gateway = start_gateway(world).await;
+    let back_url = format!(
+        "{}/callbacks/{}",
+        world.server_url, gateway.channel_account_id
+    );
+
+    // Paid at the gateway: the back notification makes it a success, once.
+    let (payment, front_url, notice) = pay_at_gateway(world, "UP-1").await;
+    assert_eq!(payment.channel, "unionpay");
+    assert_eq!(payment.channel_account_id, gateway.channel_account_id);
+    assert_ne!(payment.channel_account_id, world.channel_account_id);
+    assert_eq!(front_url, format!("{back_url}/front"));
+    let paid = world
+        .wait_for_payment(&payment.id, |p| p.status == "succeeded")
+        .await;
+    assert_eq!(paid.status, "succeeded", "the back notification pays it");
+    assert!(paid.channel_trade_no.is_some());
+    // The front notification through the browser, twice, and the back one again: the browser
+    // goes on to the result page, and nothing new happens.
+    for _ in 0..2 {
+        let response = world
+            .http
+            .post(&front_url)
+            .form(&notice)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303, "on to the result page");
+    }
+    let (status, _) = post_form(world, &back_url, &notice).await;
+    assert_eq!(status, 200);
+    world
+        .assert_notified_once(&payment.id, &["payment.succeeded"])
+        .await;
+
+    // Messages that are not believed, each rejected and recorded, changing nothing.
+    let store = world.store().await;
+    let row = store.get_payment(&payment.id).await.unwrap().unwrap();
+    let before = world.row_counts().await;
+    let tampered: Vec<(String, String)> = notice
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "txnAmt" => (k.clone(), "9234".to_string()),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    let tampered = form_body(&tampered);
+    let wrong_merchant = bank_signed(&gateway, &notice, &[("merId", "777290058110049")]);
+    let wrong_amount = bank_signed(&gateway, &notice, &[("txnAmt", "1")]);
+    let unknown_order = bank_signed(&gateway, &notice, &[("orderId", "NOSUCHORDER0001")]);
+    // Signed with the merchant's own key behind its own (self-issued) certificate: the
+    // certificate does not chain to UnionPay's root.
+    let mut untrusted = Fields::new();
+    for (k, v) in &notice {
+        if k != "signature" {
+            untrusted.set(k, v);
+        }
+    }
+    let merchant_pem = std::fs::read_to_string(world.dir().join("merchant.pem")).unwrap();
+    untrusted.set("signPubKeyCert", &merchant_pem);
+    let pfx = std::fs::read(world.dir().join("merchant.pfx")).unwrap();
+    let password = std::fs::read_to_string(world.dir().join("merchant.pfx.password")).unwrap();
+    let merchant = RsaCertificateSigner::from_pkcs12(&pfx, password.trim()).unwrap();
+    sign(&mut untrusted, &merchant as &dyn MessageSigner).unwrap();
+    let untrusted = encode_form(&untrusted, unipay_channel_unionpay::Charset::Utf8).unwrap();
+    for body in [
+        &tampered,
+        &wrong_merchant,
+        &wrong_amount,
+        &unknown_order,
+        &untrusted,
+    ] {
+        let response = world
+            .http
+            .post(&back_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "rejected");
+    }
+    world
+        .assert_stored(
+            &before,
+            &[("bank_messages", 5)],
+            "rejected UnionPay messages",
+        )
+        .await;
+    assert_eq!(
+        store.get_payment(&payment.id).await.unwrap().unwrap(),
+        row,
+        "nothing changed"
+    );
+    let rejected = store.list_bank_messages(Some("rejected")).await.unwrap();
+    assert!(
+        rejected.iter().any(|m| m.reason.contains("signature")),
+        "{rejected:?}"
+    );
+    assert!(
+        rejected.iter().any(|m| m.reason.contains("merchant")),
+        "{rejected:?}"
+    );
+    assert!(
+        rejected.iter().any(|m| m.reason.contains("amount")),
+        "{rejected:?}"
+    );
+    assert!(
+        rejected.iter().any(|m| m.reason.contains("unknown order")),
+        "{rejected:?}"
+    );
+
+    // The back notification dropped, the browser never back: the janitor's query finds it.
+    set_gateway_faults(world, &gateway, json!({"notify": "drop"})).await;
+    let (lost, _, _) = pay_at_gateway(world, "UP-2").await;
+    let found = world
+        .wait_for_payment(&lost.id, |p| p.status == "succeeded")
+        .await;
+    assert_eq!(found.status, "succeeded", "found by the janitor's query");
+    world
+        .assert_notified_once(&lost.id, &["payment.succeeded"])
+        .await;
+    set_gateway_faults(world, &gateway, json!({})).await;
+    store.close().await;
+    world.check_invariants().await;
+}
+
+fn form_body(fields: &[(String, String)]) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+        .into_bytes()
+}
+
+async fn set_gateway_faults(world: &World, gateway: &Gateway, faults: Value) {
+    let response = world
+        .http
+        .post(format!("{}/sim/unionpay/faults", gateway.url))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
