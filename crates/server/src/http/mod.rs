@@ -6,5 +6,6 @@ pub mod callbacks;
 pub mod cashier;
 pub mod cashier_kcode;
 pub mod console;
+pub mod latency;
 pub mod metrics;
 pub mod rate_limit;
