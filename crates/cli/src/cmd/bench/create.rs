@@ -237,7 +237,7 @@ async fn server_side(
         .text()
         .await
         .ok()?;
-    let route = "route=\"POST /v1/payments\"";
+    let route = "method=\"POST\",route=\"/v1/payments\"";
     let value = |name: &str| -> Option<f64> {
         text.lines()
             .find(|l| l.starts_with(name) && l.contains(route))
