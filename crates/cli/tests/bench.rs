@@ -100,9 +100,20 @@ fn bench_recon_finds_exactly_what_was_injected(database_url: Option<&str>) {
     assert_eq!(fields[3].1, "25", "{last}");
 }
 
+/// Given a SQLite file, the run works in a scratch file beside it and removes it: the file it
+/// was given is never made, and nothing is left in its folder.
 #[test]
-fn bench_recon_on_sqlite() {
-    bench_recon_finds_exactly_what_was_injected(None);
+fn bench_recon_on_sqlite_leaves_nothing_behind() {
+    let dir = std::env::temp_dir().join(format!("unipay-bench-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let given = dir.join("mine.db");
+    bench_recon_finds_exactly_what_was_injected(Some(&format!("sqlite://{}", given.display())));
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]
@@ -124,6 +135,36 @@ fn bench_recon_on_postgres() {
         }
     }
     bench_recon_finds_exactly_what_was_injected(Some(&url));
+}
+
+/// `bench create` on its own world: every creation succeeds, the steps are printed with
+/// unipay's own share read from its request-duration histogram, and the last line names its
+/// figures.
+#[test]
+fn bench_create_creates_and_reads_its_histogram() {
+    let output = Command::new(env!("CARGO_BIN_EXE_unipay"))
+        .args(["bench", "create", "--concurrency", "2", "--seconds", "1"])
+        .env_remove("UNIPAY_DATABASE_URL")
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "bench create failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("step round_trip"), "{stdout}");
+    assert!(stdout.contains("step server"), "{stdout}");
+    let last = stdout.lines().last().expect("prints lines");
+    let fields = fields(last);
+    let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        ["created_per_s", "p50_ms", "p99_ms", "failed", "rss_mb"],
+        "{last}"
+    );
+    assert_eq!(fields[3].1, "0", "{last}");
 }
 
 /// `bench refund` on its own world: every refund succeeds and no payment is over-refunded

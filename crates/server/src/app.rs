@@ -77,6 +77,10 @@ pub fn router(state: AppState) -> Router {
             metrics::count_requests,
         ))
         .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::latency::time_requests,
+        ))
+        .layer(middleware::from_fn_with_state(
             state.config.public_url.starts_with("https://"),
             security_headers,
         ))

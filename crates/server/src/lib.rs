@@ -11,6 +11,7 @@ pub mod flows;
 pub mod fuzz;
 pub mod http;
 pub mod kcode;
+pub mod latency;
 pub mod listener;
 pub mod logging;
 pub mod metrics;

@@ -18,7 +18,7 @@ pub struct Metrics {
 }
 
 /// The standard methods by name, anything else as `other`.
-fn method_label(method: &str) -> &'static str {
+pub(crate) fn method_label(method: &str) -> &'static str {
     match method {
         "GET" => "GET",
         "HEAD" => "HEAD",

@@ -2,6 +2,7 @@
 
 use crate::channels::ChannelRegistry;
 use crate::config::ServerConfig;
+use crate::latency::Latencies;
 use crate::metrics::Metrics;
 use crate::rate_limit::Limits;
 use std::collections::HashMap;
@@ -31,6 +32,8 @@ pub struct Inner {
     pub channels: ChannelRegistry,
     pub apps: AppCache,
     pub metrics: Metrics,
+    /// Latency histograms for `/metrics` (`latency.rs`), shared with the channels' timers.
+    pub latencies: Arc<Latencies>,
     /// Rate limits by source for the unauthenticated surfaces.
     pub limits: Limits,
     /// Bounds the business notifications in flight, from the notifier and the fast path.
@@ -66,14 +69,16 @@ impl AppState {
         let delivery_permits = Arc::new(Semaphore::new(config.notifier.concurrency.max(1)));
         let pii = config.privacy.key().ok().flatten();
         let limits = Limits::new(&config);
+        let latencies = Arc::new(Latencies::default());
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
                 config,
                 clock,
-                channels: ChannelRegistry::default(),
+                channels: ChannelRegistry::timed(latencies.clone()),
                 apps: AppCache::default(),
                 metrics: Metrics::default(),
+                latencies,
                 limits,
                 delivery_permits,
                 http,

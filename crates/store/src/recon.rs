@@ -5,7 +5,7 @@
 //! the same transaction).
 
 use crate::audit::{self, AuditEntry};
-use crate::day_reader::{DayQuery, read_day};
+use crate::day_reader::{DayPart, DayQuery, read_day};
 use crate::{Store, StoreError, ledger};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -169,10 +169,24 @@ pub enum ResolveOutcome {
 /// `bank_fee` is that of the capture); a successful refund is a record of its own under its
 /// own bank number (`refund_no`), dated by its own accounting date, with no bank fee (the
 /// bank's fee is never returned).
-const PLATFORM_DAY_SQL: &str = "SELECT 'payment', order_no, COALESCE(captured_amount, amount), bank_fee \
-     FROM payments WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded' \
-     UNION ALL SELECT 'refund', refund_no, amount, 0 FROM refunds \
-     WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded'";
+const PLATFORM_DAY: [DayPart<'static>; 2] = [
+    DayPart {
+        kind: "payment",
+        table: "payments",
+        number: "order_no",
+        amount: "COALESCE(captured_amount, amount)",
+        fee: "bank_fee",
+        filter: "status = 'succeeded'",
+    },
+    DayPart {
+        kind: "refund",
+        table: "refunds",
+        number: "refund_no",
+        amount: "amount",
+        fee: "0",
+        filter: "status = 'succeeded'",
+    },
+];
 
 /// Bound values per item row (all columns but the four shared by every row and the two that
 /// start empty).
@@ -250,7 +264,7 @@ impl Store {
         table: &mut PlatformTable,
     ) -> Result<u64, StoreError> {
         let query = DayQuery {
-            sql: PLATFORM_DAY_SQL,
+            parts: &PLATFORM_DAY,
             channel_account_id,
             accounting_date,
         };

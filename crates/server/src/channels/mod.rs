@@ -5,8 +5,10 @@
 //! one module here (`abc.rs`, `unionpay.rs`) and one arm in each `match` below.
 
 mod abc;
+mod timed;
 mod unionpay;
 
+use crate::latency::Latencies;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use unipay_core::channel::Channel;
@@ -26,9 +28,26 @@ pub enum ChannelSetupError {
 #[derive(Clone, Default)]
 pub struct ChannelRegistry {
     channels: Arc<RwLock<HashMap<String, Arc<dyn Channel>>>>,
+    /// Where the channels' bank calls are timed, when they are.
+    latencies: Option<Arc<Latencies>>,
 }
 
 impl ChannelRegistry {
+    /// A registry whose channels time every bank call into `latencies`.
+    pub fn timed(latencies: Arc<Latencies>) -> ChannelRegistry {
+        ChannelRegistry {
+            channels: Arc::default(),
+            latencies: Some(latencies),
+        }
+    }
+
+    fn timed_channel(&self, channel: Arc<dyn Channel>) -> Arc<dyn Channel> {
+        match &self.latencies {
+            Some(latencies) => timed::Timed::wrap(channel, latencies.clone()),
+            None => channel,
+        }
+    }
+
     /// The channel of an account, built from the store on first use.
     pub async fn get(
         &self,
@@ -41,7 +60,7 @@ impl ChannelRegistry {
         let Some(account) = store.get_channel_account(account_id).await? else {
             return Ok(None);
         };
-        let channel = build_channel(&account)?;
+        let channel = self.timed_channel(build_channel(&account)?);
         if let Ok(mut channels) = self.channels.write() {
             channels.insert(account_id.to_string(), channel.clone());
         }
@@ -52,6 +71,7 @@ impl ChannelRegistry {
     /// elsewhere, and for tests that need a channel without some capability (no K-code, say),
     /// which no stored ABC account can describe.
     pub fn insert(&self, account_id: &str, channel: Arc<dyn Channel>) {
+        let channel = self.timed_channel(channel);
         if let Ok(mut channels) = self.channels.write() {
             channels.insert(account_id.to_string(), channel);
         }

@@ -112,6 +112,7 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
             .password_checks
             .load(std::sync::atomic::Ordering::Relaxed)
     );
+    state.latencies.render(&mut out);
     let backlogs = state.metrics.backlogs(
         state.now_ms(),
         BACKLOGS_MAX_AGE_MS,

@@ -7,5 +7,6 @@ pub mod cashier;
 pub mod cashier_kcode;
 pub mod console;
 pub mod favicon;
+pub mod latency;
 pub mod metrics;
 pub mod rate_limit;

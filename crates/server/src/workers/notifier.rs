@@ -107,6 +107,12 @@ async fn deliver(state: &AppState, event: OutboxEvent) {
         Ok(status) => (Some(*status), Some(format!("HTTP {status}"))),
         Err(error) => (None, Some(error.clone())),
     };
+    if error.is_none() {
+        let waited = u64::try_from(now.saturating_sub(event.created_at)).unwrap_or(0);
+        state
+            .latencies
+            .delivered(std::time::Duration::from_millis(waited));
+    }
     let next = if error.is_none() {
         NextStep::Delivered
     } else {

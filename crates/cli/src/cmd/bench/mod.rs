@@ -1,7 +1,10 @@
 //! `unipay bench …`: benchmarks that drive real processes over HTTP and print their figures.
 
 mod chaos;
+mod create;
 mod pay;
+mod pgbench;
+mod profile;
 mod recon;
 mod refund;
 mod stats;
@@ -15,6 +18,9 @@ pub enum BenchCommand {
     /// concurrent business systems can; prints throughput, latency, losses, duplicates and the
     /// server's peak memory.
     Pay(pay::PayArgs),
+    /// Create payments only (signed `POST /v1/payments`) as fast as N concurrent business
+    /// systems can; prints throughput, latency and the steps of a creation.
+    Create(create::CreateArgs),
     /// Reconcile a day of N payments end to end (store, statement parse, matching, differences
     /// kept) against a statement with known injected differences; prints rows/s and memory.
     Recon(recon::ReconArgs),
@@ -30,6 +36,7 @@ pub enum BenchCommand {
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Pay(args) => pay::run(args).await,
+        BenchCommand::Create(args) => create::run(args).await,
         BenchCommand::Recon(args) => recon::run(args).await,
         BenchCommand::Refund(args) => refund::run(args).await,
         BenchCommand::Chaos(args) => chaos::run(args).await,

@@ -3,6 +3,8 @@
 //! answered 303 to the bank) → the bank's consumer pays (`POST /sim/orders/{no}/pay`, server
 //! notification) → the business system's signed `payment.succeeded` arrives at our receiver.
 
+use super::pgbench::{self, PgbenchArgs};
+use super::profile::{self, ProfileArgs};
 use super::stats::{self, Failure, Sample, Tally};
 use super::world::{LogTail, OwnSettings, OwnWorld, Target, peak_rss_mb};
 use anyhow::bail;
@@ -61,6 +63,10 @@ pub struct PayArgs {
     /// Amount of each payment, in fen.
     #[arg(long, default_value_t = 1)]
     amount: i64,
+    #[command(flatten)]
+    pgbench: PgbenchArgs,
+    #[command(flatten)]
+    profile: ProfileArgs,
 }
 
 pub async fn run(args: PayArgs) -> anyhow::Result<()> {
@@ -88,17 +94,22 @@ pub async fn run(args: PayArgs) -> anyhow::Result<()> {
     if let Some(own) = own {
         own.finish().await;
     }
-    let (outcome, rss_mb) = measured?;
-    report(&outcome, rss_mb, server_log.as_deref())
+    let (outcome, rss_mb, mut notes) = measured?;
+    // After the world is down, so that the two never compete for the machine.
+    let reference = pgbench::run_beside(&args.pgbench).await;
+    let per_s = outcome.tally.samples.len() as f64 / stats::seconds(outcome.elapsed).max(1e-9);
+    notes.extend(pgbench::ratio_line(&reference, per_s));
+    report(&outcome, rss_mb, server_log.as_deref(), &notes)
 }
 
-/// Sets up (or names) the world, drives the payments and reads the server's peak RSS.
+/// Sets up (or names) the world, drives the payments and reads the server's peak RSS; with
+/// `--profile`, also where the server's time went.
 async fn measure(
     args: &PayArgs,
     own: Option<&mut OwnWorld>,
     receiver: &Receiver,
     secret: &str,
-) -> anyhow::Result<(Outcome, f64)> {
+) -> anyhow::Result<(Outcome, f64, Vec<String>)> {
     let notify_url = receiver.url();
     let target = match (own, &args.target, &args.app_id, &args.bank_url) {
         (Some(own), ..) => {
@@ -116,6 +127,7 @@ async fn measure(
             app_id: app_id.clone(),
             secret: secret.to_string(),
             server_pid: args.server_pid,
+            metrics_token: None,
         },
         _ => bail!("--target needs --app-id, --secret and --bank-url"),
     };
@@ -127,10 +139,14 @@ async fn measure(
             .map_or_else(|| "unknown".to_string(), |p| p.to_string()),
         target.bank_url
     );
+    let profiler = profile::start(&args.profile, target.server_pid)?;
     let outcome = drive(args, &target, receiver, notify_url).await?;
+    let notes = profiler
+        .finish(outcome.tally.samples.len() as u64, "payment")
+        .await;
     // Read the peak while the server is still there.
     let rss_mb = target.server_pid.and_then(peak_rss_mb).unwrap_or(0.0);
-    Ok((outcome, rss_mb))
+    Ok((outcome, rss_mb, notes))
 }
 
 struct Outcome {
@@ -324,7 +340,12 @@ impl Driver {
     }
 }
 
-fn report(outcome: &Outcome, rss_mb: f64, server_log: Option<&LogTail>) -> anyhow::Result<()> {
+fn report(
+    outcome: &Outcome,
+    rss_mb: f64,
+    server_log: Option<&LogTail>,
+    notes: &[String],
+) -> anyhow::Result<()> {
     let tally = &outcome.tally;
     let completed = tally.samples.len();
     let elapsed_s = stats::seconds(outcome.elapsed);
@@ -363,6 +384,9 @@ fn report(outcome: &Outcome, rss_mb: f64, server_log: Option<&LogTail>) -> anyho
                 println!("  {line}");
             }
         }
+    }
+    for note in notes {
+        println!("{note}");
     }
     println!(
         "payments_per_s={payments_per_s:.1} p50_ms={:.1} p99_ms={:.1} lost={lost} duplicated={} rss_mb={rss_mb:.1}",

@@ -4,6 +4,8 @@
 //! matched, every difference handled and kept. Prints the figures and fails when the
 //! differences found are not exactly the ones injected.
 
+use super::pgbench::{self, PgbenchArgs};
+use super::profile::{self, ProfileArgs};
 use super::world::OwnWorld;
 use anyhow::bail;
 use clap::Args;
@@ -37,15 +39,24 @@ pub struct ReconArgs {
     /// Payments in the day.
     #[arg(long, default_value_t = 100_000)]
     payments: usize,
-    /// sqlite://PATH, or postgres://… of a server on which a fresh database is made (and
-    /// dropped); default a fresh SQLite file.
+    /// Where the scratch database is made (and removed afterwards): sqlite://PATH for a fresh
+    /// file in PATH's folder (PATH itself is never opened), or postgres://… of a server on
+    /// which a fresh database is created and dropped. Default: a fresh SQLite file.
     #[arg(long)]
     database_url: Option<String>,
+    #[command(flatten)]
+    pgbench: PgbenchArgs,
+    #[command(flatten)]
+    profile: ProfileArgs,
 }
 
 pub async fn run(args: ReconArgs) -> anyhow::Result<()> {
     let mut world = OwnWorld::new()?;
-    let result = bench(&mut world, &args).await;
+    // An interrupted run still removes its scratch database.
+    let result = tokio::select! {
+        result = bench(&mut world, &args) => result,
+        () = crate::cmd::shutdown_signal() => Err(anyhow::anyhow!("interrupted")),
+    };
     world.finish().await;
     result
 }
@@ -65,11 +76,16 @@ impl Injected {
 }
 
 async fn bench(world: &mut OwnWorld, args: &ReconArgs) -> anyhow::Result<()> {
-    let database_url = world.database(args.database_url.as_deref()).await?;
+    let database_url = world.scratch_database(args.database_url.as_deref()).await?;
     let store = Store::connect(&database_url)
         .await?
         .with_keyring(world.keyring()?);
     store.migrate().await?;
+    store.drop_indexes_unread_by_reconciliation().await?;
+    println!(
+        "scratch schema: the indexes of payments that reconciliation never reads are dropped \
+         before the load"
+    );
     let (owner_ids, account) = seed(&store).await?;
     let owner = BenchOwner {
         app_id: &owner_ids.0,
@@ -115,10 +131,15 @@ async fn bench(world: &mut OwnWorld, args: &ReconArgs) -> anyhow::Result<()> {
     config.books.hold_days = 3;
     let state = AppState::new(store, config, Arc::new(unipay_core::SystemClock))?;
     progress.set_message("bench recon: reconciling");
+    // Reconciliation runs in this process: the profile is of this process.
+    let profiler = profile::start(&args.profile, Some(std::process::id()))?;
     let started = Instant::now();
     let report = reconcile_day(&state, &account.id, DATE).await?;
     drop(progress);
     let seconds = started.elapsed().as_secs_f64();
+    for line in profiler.finish(lines, "statement line").await {
+        println!("{line}");
+    }
 
     let mut found: BTreeMap<&str, u64> = BTreeMap::new();
     for item in &report.items {
@@ -126,10 +147,13 @@ async fn bench(world: &mut OwnWorld, args: &ReconArgs) -> anyhow::Result<()> {
     }
     let found_total: u64 = found.values().sum();
     println!(
-        "phases: load_platform_s={:.3} parse_and_match_s={:.3} differences_s={:.3} platform_rows={} matched={}",
+        "phases: load_platform_s={:.3} parse_and_match_s={:.3} differences_s={:.3} \
+         (confirming_s={:.3} keeping_s={:.3}) platform_rows={} matched={}",
         report.seconds_loading,
         report.seconds_matching,
         report.seconds_handling,
+        report.seconds_confirming,
+        report.seconds_keeping,
         report.platform_rows,
         report.day.matched
     );
@@ -139,6 +163,9 @@ async fn bench(world: &mut OwnWorld, args: &ReconArgs) -> anyhow::Result<()> {
             found.get(class).copied().unwrap_or(0)
         );
     }
+    // Beside, not a ratio: a reconciliation is not a transaction rate, but the database's own
+    // figure from the same run says how loaded the machine was.
+    pgbench::run_beside(&args.pgbench).await;
     println!(
         "rows_per_s={:.0} seconds={seconds:.3} differences_found={found_total} differences_injected={} rss_mb={:.0}",
         lines as f64 / seconds.max(1e-9),
@@ -214,6 +241,7 @@ async fn build_day(
     let mut injected = Injected::default();
     let base_ms = owner.now_ms;
     let mut line = Vec::with_capacity(256);
+    let mut loader = store.bench_loader(owner).await?;
     for start in (0..payments).step_by(CHUNK) {
         let end = (start + CHUNK).min(payments);
         let order_nos: Vec<String> = (start..end).map(|i| order_no(base_ms, i)).collect();
@@ -265,8 +293,9 @@ async fn build_day(
                 injected.add("bank_only");
             }
         }
-        store.insert_payments_for_benchmark(owner, &rows).await?;
+        loader.push(&rows).await?;
     }
+    loader.finish().await?;
     let bytes = gzip.finish()?;
     let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     Ok((
@@ -284,16 +313,18 @@ async fn build_day(
     ))
 }
 
-/// A 22-character order number of unipay's alphabet, distinct for each `i` and `base`.
+/// A 22-character order number of unipay's alphabet, distinct for each `i` and `base`. Most
+/// significant character first, so that numbers grow with `i` as real ones grow with time
+/// (their timestamp leads): the loader then appends to each index instead of scattering.
 fn order_no(base: i64, i: usize) -> String {
     const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-    let mut out = String::with_capacity(22);
+    let mut out = [b'0'; 22];
     let mut value = (u128::from(base as u64) << 40) | i as u128;
-    for _ in 0..22 {
-        out.push(ALPHABET[(value & 31) as usize] as char);
+    for slot in out.iter_mut().rev() {
+        *slot = ALPHABET[(value & 31) as usize];
         value >>= 5;
     }
-    out
+    out.iter().map(|&b| b as char).collect()
 }
 
 fn write_line(

@@ -4,6 +4,8 @@
 //! must have succeeded (`lost` counts those that did not) and no payment may have more refunded
 //! than it took (`over_refunded`).
 
+use super::pgbench::{self, PgbenchArgs};
+use super::profile::{self, ProfileArgs};
 use super::stats::{ms, percentile};
 use super::world::{OwnSettings, OwnWorld, peak_rss_mb};
 use anyhow::{Context, bail};
@@ -27,6 +29,10 @@ pub struct RefundArgs {
     /// dropped); default a fresh SQLite file.
     #[arg(long)]
     database_url: Option<String>,
+    #[command(flatten)]
+    pgbench: PgbenchArgs,
+    #[command(flatten)]
+    profile: ProfileArgs,
 }
 
 pub async fn run(args: RefundArgs) -> anyhow::Result<()> {
@@ -95,6 +101,7 @@ async fn bench(
     );
 
     let _progress = crate::cmd::progress::Progress::timed("bench refund", args.seconds);
+    let profiler = profile::start(&args.profile, target.server_pid)?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let mut workers = tokio::task::JoinSet::new();
@@ -127,6 +134,9 @@ async fn bench(
     }
     let elapsed = started.elapsed();
     latencies.sort_unstable();
+    for line in profiler.finish(refund_ids.len() as u64, "refund").await {
+        println!("{line}");
+    }
 
     // Every refund must end succeeded (the janitor settles any answer that was lost).
     let mut lost = 0u64;
@@ -149,9 +159,13 @@ async fn bench(
         }
     }
     let rss = target.server_pid.and_then(peak_rss_mb).unwrap_or(0.0);
+    let per_s = refund_ids.len() as f64 / elapsed.as_secs_f64().max(1e-9);
+    let reference = pgbench::run_beside(&args.pgbench).await;
+    if let Some(line) = pgbench::ratio_line(&reference, per_s) {
+        println!("{line}");
+    }
     println!(
-        "refunds_per_s={:.1} p50_ms={:.1} p99_ms={:.1} lost={lost} over_refunded={over_refunded} rss_mb={rss:.1}",
-        refund_ids.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        "refunds_per_s={per_s:.1} p50_ms={:.1} p99_ms={:.1} lost={lost} over_refunded={over_refunded} rss_mb={rss:.1}",
         ms(percentile(&latencies, 0.50)),
         ms(percentile(&latencies, 0.99)),
     );

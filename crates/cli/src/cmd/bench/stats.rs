@@ -70,18 +70,28 @@ pub fn ms(us: u64) -> f64 {
 
 /// One line per step: mean, p50 and p99 in milliseconds, and its share of the mean total.
 pub fn step_breakdown(samples: &[Sample]) -> Vec<String> {
-    if samples.is_empty() {
+    let per_step = (0..STEPS.len())
+        .map(|i| samples.iter().map(|s| s.steps_us[i]).collect())
+        .collect();
+    breakdown(&STEPS, per_step)
+}
+
+/// [`step_breakdown`] of any steps: `per_step[i]` holds every sample's time in step `i`.
+pub fn breakdown(names: &[&str], per_step: Vec<Vec<u64>>) -> Vec<String> {
+    let Some(samples) = per_step.first().map(Vec::len).filter(|n| *n > 0) else {
         return Vec::new();
-    }
-    let total_mean: f64 =
-        samples.iter().map(|s| s.total_us() as f64).sum::<f64>() / samples.len() as f64;
-    STEPS
+    };
+    let means: Vec<f64> = per_step
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let mut values: Vec<u64> = samples.iter().map(|s| s.steps_us[i]).collect();
+        .map(|values| values.iter().map(|&v| v as f64).sum::<f64>() / samples as f64)
+        .collect();
+    let total_mean: f64 = means.iter().sum();
+    names
+        .iter()
+        .zip(per_step)
+        .zip(means)
+        .map(|((name, mut values), mean)| {
             values.sort_unstable();
-            let mean = values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64;
             format!(
                 "step {name:<12} mean_ms={:.2} p50_ms={:.2} p99_ms={:.2} share={:.0}%",
                 mean / 1000.0,

@@ -29,6 +29,8 @@ pub struct Target {
     pub secret: String,
     /// The unipay process whose peak RSS is reported, when known.
     pub server_pid: Option<u32>,
+    /// The scraper's token for unipay's `/metrics`, when the benchmark set it.
+    pub metrics_token: Option<String>,
 }
 
 /// The world without unipay: for a benchmark that runs its own unipay processes.
@@ -46,6 +48,8 @@ pub struct OwnWorld {
     bank: Option<Child>,
     server: Option<Child>,
     database: Option<CreatedDatabase>,
+    /// SQLite files made for this run outside its folder, removed at the end.
+    scratch_files: Vec<PathBuf>,
     server_log: Arc<LogTail>,
 }
 
@@ -103,6 +107,7 @@ impl OwnWorld {
             bank: None,
             server: None,
             database: None,
+            scratch_files: Vec::new(),
             server_log: Arc::default(),
         })
     }
@@ -134,6 +139,7 @@ impl OwnWorld {
     /// is taken down by [`OwnWorld::finish`].
     pub async fn start(&mut self, settings: &OwnSettings<'_>) -> anyhow::Result<Target> {
         let prepared = self.prepare(settings).await?;
+        let metrics_token = random_token(32);
         let mut server_command = unipay_command()?;
         server_command
             .arg("serve")
@@ -147,7 +153,9 @@ impl OwnWorld {
                 "UNIPAY_PRIVACY_HMAC_KEY",
                 unipay_core::pii::PiiKey::generate_hex(),
             )
-            .env("UNIPAY_SECRETS_KEK_FILE", self.kek_file());
+            .env("UNIPAY_SECRETS_KEK_FILE", self.kek_file())
+            // The benchmark reads unipay's own view of the run from its metrics.
+            .env("UNIPAY_HTTP_METRICS_TOKEN", &metrics_token);
         let (server, server_url) = spawn_listening(server_command, self.server_log.clone()).await?;
         let server_pid = server.id();
         self.server = Some(server);
@@ -157,6 +165,7 @@ impl OwnWorld {
             app_id: prepared.app_id,
             secret: prepared.secret,
             server_pid,
+            metrics_token: Some(metrics_token),
         })
     }
 
@@ -314,6 +323,32 @@ impl OwnWorld {
         Ok(database_url)
     }
 
+    /// Always a database made for this run and removed by [`OwnWorld::finish`], whatever is
+    /// given: `sqlite://PATH` names only the folder for a fresh file (the file itself is never
+    /// touched), `postgres://…` the server for a fresh database. For a benchmark that writes
+    /// rows no real payment made (un-ledgered successes), which must never land in a database
+    /// someone uses.
+    pub async fn scratch_database(&mut self, given: Option<&str>) -> anyhow::Result<String> {
+        let Some(path) = given.and_then(|url| url.strip_prefix("sqlite:")) else {
+            return self.database(given).await;
+        };
+        let path = path.trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or(path);
+        let folder = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        super::super::owner_only::create_private_dir(&folder)?;
+        let file = folder.join(format!("unipay-bench-{}.db", random_token(12)));
+        println!(
+            "database: SQLite, scratch file {} (removed afterwards)",
+            file.display()
+        );
+        let url = format!("sqlite://{}", file.display());
+        self.scratch_files.push(file);
+        Ok(url)
+    }
+
     /// Kills the children and leaves the rest as it is.
     pub async fn stop_children(&mut self) {
         for child in [self.server.take(), self.bank.take()].into_iter().flatten() {
@@ -328,6 +363,14 @@ impl OwnWorld {
             && let Err(error) = scratch::drop_database(&db.admin_url, &db.name).await
         {
             eprintln!("could not drop database {}: {error:#}", db.name);
+        }
+        for file in self.scratch_files.drain(..) {
+            // SQLite's companions of a file in WAL mode go with it.
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut name = file.clone().into_os_string();
+                name.push(suffix);
+                let _ = std::fs::remove_file(name);
+            }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -48,6 +48,9 @@ pub struct ReconReport {
     pub seconds_loading: f64,
     pub seconds_matching: f64,
     pub seconds_handling: f64,
+    /// Of `seconds_handling`: the bank confirmations, and keeping the day and its items.
+    pub seconds_confirming: f64,
+    pub seconds_keeping: f64,
 }
 
 impl ReconReport {
@@ -103,6 +106,7 @@ pub async fn reconcile_day(
     let handling = Instant::now();
     let mut run = Run::new(state, channel_account_id, accounting_date);
     run.handle(&outcome).await?;
+    let keeping = Instant::now();
     let now = state.now_ms();
     let day = summary(&statement, &outcome, run.cross_day_matched);
     let new_items = store.save_recon(&day, &run.items, now).await?;
@@ -133,6 +137,8 @@ pub async fn reconcile_day(
         seconds_loading,
         seconds_matching,
         seconds_handling: handling.elapsed().as_secs_f64(),
+        seconds_confirming: run.seconds_confirming,
+        seconds_keeping: keeping.elapsed().as_secs_f64(),
     })
 }
 
@@ -171,6 +177,7 @@ struct Run<'a> {
     classes: BTreeMap<&'static str, u64>,
     cross_day_matched: u64,
     recorded_by_query: u64,
+    seconds_confirming: f64,
 }
 
 impl<'a> Run<'a> {
@@ -183,6 +190,7 @@ impl<'a> Run<'a> {
             classes: BTreeMap::new(),
             cross_day_matched: 0,
             recorded_by_query: 0,
+            seconds_confirming: 0.0,
         }
     }
 
@@ -206,6 +214,7 @@ impl<'a> Run<'a> {
             }
         }
         // Each confirmation is a bank round trip: a few at a time, not one after another.
+        let confirming = Instant::now();
         let state = self.state;
         let mut confirmed = Vec::with_capacity(to_confirm.len());
         for chunk in to_confirm.chunks(CONFIRMATIONS_IN_FLIGHT) {
@@ -215,6 +224,7 @@ impl<'a> Run<'a> {
                 .collect();
             confirmed.extend(futures_util::future::join_all(queries).await);
         }
+        self.seconds_confirming = confirming.elapsed().as_secs_f64();
         for item in confirmed {
             if item.status == ItemStatus::Fixed {
                 self.recorded_by_query += 1;
