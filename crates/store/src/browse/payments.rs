@@ -8,6 +8,47 @@ use crate::refunds::transactions::Cursor;
 use crate::{Store, StoreError};
 use sqlx::Row;
 
+/// A named set of payments: exactly the rows a dashboard tile counts, so that its link lists
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentSet {
+    /// Reached the bank: what the success rate divides by.
+    ReachedBank,
+    /// Still asked about by the janitor.
+    AwaitingResult,
+    /// Paid after we closed them, waiting for an operator's decision.
+    LateSuccess,
+}
+
+impl PaymentSet {
+    pub const ALL: [PaymentSet; 3] = [
+        PaymentSet::ReachedBank,
+        PaymentSet::AwaitingResult,
+        PaymentSet::LateSuccess,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentSet::ReachedBank => "reached_bank",
+            PaymentSet::AwaitingResult => "awaiting_result",
+            PaymentSet::LateSuccess => "late_success",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PaymentSet> {
+        PaymentSet::ALL.into_iter().find(|set| set.as_str() == text)
+    }
+
+    /// The SQL condition on `payments` (constant text: nothing from outside).
+    fn condition(self) -> &'static str {
+        match self {
+            PaymentSet::ReachedBank => crate::dashboard::REACHED_BANK,
+            PaymentSet::AwaitingResult => "next_query_at IS NOT NULL",
+            PaymentSet::LateSuccess => crate::payments::late_success::OPEN_LATE_SUCCESS,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub rows: Vec<T>,
@@ -57,7 +98,8 @@ impl Store {
              AND ($2 = '' OR status = $2) AND ($3 = '' OR app_id = $3) \
              AND created_at >= $4 AND created_at < $5 \
              AND (created_at < $6 OR (created_at = $6 AND ($7 = '' OR id < $7))) \
-             ORDER BY created_at DESC, id DESC LIMIT $8"
+             AND {} ORDER BY created_at DESC, id DESC LIMIT $8",
+            search.set.map_or("1 = 1", PaymentSet::condition)
         );
         let rows = sqlx::query(&sql)
             .bind(search.text.unwrap_or(""))

@@ -88,6 +88,7 @@ pub mod accounts;
 mod accounts_page;
 pub(crate) mod admin_page;
 mod audit_page;
+mod books_page;
 pub(crate) mod channel_account_upload;
 pub mod chart;
 pub mod cookies;
@@ -97,6 +98,7 @@ pub mod form;
 pub mod headers;
 pub mod i18n;
 mod identity_page;
+mod late_success_page;
 mod mandates_page;
 pub(crate) mod notifications_page;
 pub mod page;
@@ -109,6 +111,7 @@ mod settlement_page;
 pub(crate) mod signin;
 mod signin_attempt;
 mod views;
+pub mod words;
 
 pub use form::{ConsoleForm, FormFields};
 pub use i18n::{Lang, Tr};
@@ -143,6 +146,8 @@ pub fn router() -> Router<AppState> {
         .merge(notifications_page::routes())
         .merge(recon_page::routes())
         .merge(settlement_page::routes())
+        .merge(books_page::routes())
+        .merge(late_success_page::routes())
         .merge(admin_page::routes())
         .layer(middleware::from_fn(headers::console_headers))
 }

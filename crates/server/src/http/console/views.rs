@@ -5,6 +5,7 @@ use super::page::day_start_ms;
 use serde::Deserialize;
 use unipay_core::money::format_yuan;
 use unipay_store::browse::Search;
+use unipay_store::browse::payments::PaymentSet;
 use unipay_store::ledger::StoredEntry;
 use unipay_store::refunds::transactions::Cursor;
 
@@ -79,6 +80,9 @@ pub struct SearchParams {
     pub from: String,
     pub to: String,
     pub cursor: String,
+    /// A named set of payments (`reached_bank`, `awaiting_result`, `late_success`): what a
+    /// dashboard tile counts.
+    pub set: String,
 }
 
 impl SearchParams {
@@ -95,6 +99,7 @@ impl SearchParams {
             from_ms,
             to_ms,
             cursor: cursor(&self.cursor),
+            set: PaymentSet::parse(self.set.trim()),
         };
         (search, bad_date)
     }
@@ -107,6 +112,7 @@ impl SearchParams {
             ("app", &self.app),
             ("from", &self.from),
             ("to", &self.to),
+            ("set", &self.set),
             ("cursor", &next.encode()),
         ])
     }
