@@ -64,7 +64,7 @@ async fn reconcile_from_the_console(
     let store = world.store().await;
     let items = store
         .list_recon_items(&ItemFilter {
-            accounting_date: Some(&date),
+            accounting_date: Some(date),
             ..Default::default()
         })
         .await
