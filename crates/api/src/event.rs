@@ -29,6 +29,11 @@ pub enum PaymentEventType {
     Authorized,
     #[serde(rename = "payment.cancelled")]
     Cancelled,
+    /// The bank took the money after the payment was closed, and an operator accepted it: the
+    /// payment is now `succeeded` (an operator who gives the money back accepts it the same
+    /// way, and a full refund follows with its own `refund.*` events).
+    #[serde(rename = "payment.late_succeeded")]
+    LateSucceeded,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

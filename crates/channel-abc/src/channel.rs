@@ -20,7 +20,7 @@ mod request;
 mod statement;
 mod time;
 
-pub use account::{AbcAccount, NotifyType, SetupError, payment_type_label};
+pub use account::{AbcAccount, NotifyType, PAYMENT_TYPES, SetupError, payment_type_label};
 pub use agent_debit::{batch_request as debit_batch_request, pay_request as debit_request};
 pub use batch_refund::{MAX_BATCH_LINES, MAX_BATCH_NO, batch_request};
 pub use identity::{direct_request, redirect_request};
@@ -132,9 +132,15 @@ impl Channel for AbcChannel {
         Box::pin(async move {
             let body = query::request_body(&self.account, order_no)?;
             let answer = http::post(&self.http, &self.account.trx_url, body).await?;
-            let state = query::read_answer(&self.account, order_no, &answer, self.clock.now_ms())?;
+            let (state, code) = query::read_answer_with_code(
+                &self.account,
+                order_no,
+                &answer,
+                self.clock.now_ms(),
+            )?;
             Ok(QueryAnswer {
                 state,
+                code,
                 raw: raw_message(&answer),
             })
         })

@@ -104,6 +104,8 @@ pub struct RawMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryAnswer {
     pub state: BankPaymentState,
+    /// The bank's own code for the answer (ABC: `ReturnCode/Status`), shown to an operator.
+    pub code: String,
     pub raw: RawMessage,
 }
 

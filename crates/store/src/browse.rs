@@ -32,6 +32,8 @@ pub struct Search<'a> {
     pub to_ms: Option<i64>,
     /// Strictly older than this row (the previous page's `next_cursor`).
     pub cursor: Option<Cursor>,
+    /// Payments only: one of the named sets the dashboard's tiles count.
+    pub set: Option<payments::PaymentSet>,
 }
 
 /// A `LIKE` pattern that matches `text` literally at the start (`prefix`) or anywhere; `\`

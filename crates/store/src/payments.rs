@@ -11,6 +11,7 @@
 
 mod change;
 mod create;
+pub mod late_success;
 mod queries;
 
 pub(crate) use change::{NewEvent, accounting_date_of, insert_event_row, insert_outbox};

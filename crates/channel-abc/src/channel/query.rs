@@ -33,20 +33,33 @@ pub(super) fn request_body(account: &AbcAccount, order_no: &str) -> Result<Vec<u
 /// ReturnCode `0000` → the order's Status decides; `EUNKWN` → Unknown; a "no such order" code
 /// ([`NO_SUCH_ORDER_CODES`], `2308` 订单不存在) → Unpaid (the platform never registered a
 /// payment); anything else → Refused.
+#[cfg(test)]
 pub(super) fn read_answer(
     account: &AbcAccount,
     order_no: &str,
     body: &[u8],
     now_ms: i64,
 ) -> Result<BankPaymentState, ChannelError> {
+    read_answer_with_code(account, order_no, body, now_ms).map(|(state, _)| state)
+}
+
+/// [`read_answer`], with the bank's own code for what it said: the ReturnCode, and the order's
+/// Status when it has one (`0000/04`), for an operator to quote to the bank.
+pub(super) fn read_answer_with_code(
+    account: &AbcAccount,
+    order_no: &str,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<(BankPaymentState, String), ChannelError> {
     let (message, success) = answer::open_checked::<QueryResponse>(account, body, "Query")?;
     let r = &message.trx_response;
+    let code = r.return_code.trim().to_string();
     if NO_SUCH_ORDER_CODES.contains(&r.return_code.as_str()) {
-        return Ok(BankPaymentState::Unpaid);
+        return Ok((BankPaymentState::Unpaid, code));
     }
     if !success {
         return match answer::refusal(&r.return_code, &r.error_message) {
-            ChannelError::Unknown(reason) => Ok(BankPaymentState::Unknown { reason }),
+            ChannelError::Unknown(reason) => Ok((BankPaymentState::Unknown { reason }, code)),
             other => Err(other),
         };
     }
@@ -65,7 +78,8 @@ pub(super) fn read_answer(
             "{order_no} is a refund at the platform, not a payment"
         )));
     }
-    state_of(account, &order, now_ms)
+    let code = format!("{code}/{}", order.status.trim());
+    state_of(account, &order, now_ms).map(|state| (state, code))
 }
 
 /// Status `04` is a payment, or with PayTypeID `PreAuthPay` an authorization (**assumed**, as

@@ -55,8 +55,19 @@ pub(super) fn read(
     };
     Ok(QueryAnswer {
         state,
+        code: answer_code(&fields),
         raw: raw_message(answer, &fields),
     })
+}
+
+/// The codes an operator is shown: the query's own `respCode`, and the order's
+/// `origRespCode` when the bank found it (`00/00` paid, `00/05` in progress, `34` no such order).
+fn answer_code(fields: &crate::Fields) -> String {
+    let answered = fields.get("respCode").unwrap_or_default();
+    match fields.get("origRespCode") {
+        Some(original) => format!("{answered}/{original}"),
+        None => answered.to_string(),
+    }
 }
 
 fn found_state(

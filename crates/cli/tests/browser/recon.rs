@@ -1,16 +1,17 @@
-//! Reconciliation in the console: a day whose bank statement shows a different amount, the
-//! operator decides for the bank with a note, and the audit log shows the decision.
+//! Reconciliation in the console: a day whose bank statement shows a different amount is
+//! fetched and reconciled with the page's buttons, the operator decides for the bank with a
+//! note, and the audit log shows the decision.
 
-use crate::console::{cli_json, create_user, open, sign_in};
+use crate::console::{create_user, open, sign_in};
 use crate::harness::World;
 use crate::screenshots;
 use crate::webdriver::Browser;
 use serde_json::json;
 use unipay_store::recon::ItemFilter;
 
-/// Pays two orders and makes the bank's statement misreport the amount of the first; fetches
-/// and reconciles their day. Returns the day and the difference's item id.
-async fn a_day_with_a_difference(world: &World) -> (String, String) {
+/// Pays two orders and makes the bank's statement misreport the amount of the first. Returns
+/// the day and the payment whose amount the bank misreports.
+async fn a_day_with_a_difference(world: &World) -> (String, unipay_client::Payment) {
     let differing = world.pay("RECON-1", 2000, "server").await;
     let matching = world.pay("RECON-2", 3000, "server").await;
     for payment in [&differing, &matching] {
@@ -37,13 +38,33 @@ async fn a_day_with_a_difference(world: &World) -> (String, String) {
         .await
         .expect("sim answers");
     assert!(response.status().is_success(), "{}", response.status());
-    cli_json(world, &["statements", "fetch", "--date", &date, "--json"]).await;
-    cli_json(world, &["recon", "--date", &date, "--format", "json"]).await;
+    (date, differing)
+}
+
+/// Fetches the day's statement and reconciles it with the recon page's own buttons; returns
+/// the difference's item id.
+async fn reconcile_from_the_console(
+    world: &World,
+    browser: &Browser,
+    date: &str,
+    differing: &unipay_client::Payment,
+) -> String {
+    open(
+        world,
+        browser,
+        &format!("/console/recon?date={date}"),
+        "[data-test=fetch-statement]",
+    )
+    .await;
+    browser.click_on("[data-test=fetch-statement]").await;
+    browser.find("[data-test=flash-ok]").await;
+    browser.click_on("[data-test=run-recon]").await;
+    browser.find("[data-test=recon-item]").await;
 
     let store = world.store().await;
     let items = store
         .list_recon_items(&ItemFilter {
-            accounting_date: Some(&date),
+            accounting_date: Some(date),
             ..Default::default()
         })
         .await
@@ -53,7 +74,7 @@ async fn a_day_with_a_difference(world: &World) -> (String, String) {
         .iter()
         .find(|i| i.order_no == differing.channel_order_no && i.class == "amount_mismatch")
         .unwrap_or_else(|| panic!("an amount difference: {items:?}"));
-    (date, item.id.clone())
+    item.id.clone()
 }
 
 /// Proves an operator resolves a reconciliation item in the console (bank wins, with a note)
@@ -62,9 +83,10 @@ pub async fn an_operator_resolves_an_item_and_the_audit_log_shows_it(
     world: &mut World,
     browser: &Browser,
 ) {
-    let (date, item_id) = a_day_with_a_difference(world).await;
+    let (date, differing) = a_day_with_a_difference(world).await;
     create_user(world, "rosa", "operator").await;
     sign_in(world, browser, "rosa").await;
+    let item_id = reconcile_from_the_console(world, browser, &date, &differing).await;
     let row = format!("[data-test=recon-item][data-id='{item_id}']");
     open(world, browser, &format!("/console/recon?date={date}"), &row).await;
     let class = browser.find(&row).await;

@@ -293,7 +293,7 @@ pub async fn console_more_mandate_batch_and_identity_pages(world: &mut World) {
     let batch_page = aude
         .get(&format!("/console/debit-batches/{batch_id}"))
         .await;
-    assert_eq!(batch_page.text_of("debit-batch-status"), "finished");
+    assert_eq!(batch_page.text_of("debit-batch-status"), "Finished");
     assert_eq!(batch_page.text_of("debit-batch-lines"), "2");
     assert_eq!(batch_page.text_of("debit-batch-total"), "10.01");
     assert_eq!(batch_page.text_of("debit-batch-succeeded"), "2 / 10.01");

@@ -3,7 +3,7 @@
 //! decision, finance's settlement review and file, the auditor refused, and an admin's secret
 //! rotation.
 
-use crate::harness::{World, unipay};
+use crate::harness::World;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,25 +12,6 @@ use unipay_client::receiver::Behaviour;
 use unipay_store::audit::{AuditFilter, AuditRecord};
 
 const PASSWORD: &str = "operations password";
-
-/// Runs `unipay <args> --database-url <db>` and returns its standard output.
-async fn cli(world: &World, args: &[&str]) -> String {
-    let output = unipay()
-        .args(args)
-        .args(["--database-url", &world.db_url()])
-        .arg("--config")
-        .arg(world.dir().join("unipay.toml"))
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "unipay {args:?} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 struct Page {
     status: u16,
@@ -252,7 +233,7 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
 
     let path = format!("/console/payments/{}", payment.id);
     let detail = olga.get(&path).await;
-    assert_eq!(detail.text_of("payment-status"), "succeeded");
+    assert_eq!(detail.text_of("payment-status"), "Succeeded");
     let sources = detail.attribute_of("timeline-event", "data-source");
     for source in ["api", "cashier", "page_notification", "server_notification"] {
         assert!(
@@ -387,8 +368,12 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
     let unpaid = world.create("CONSOLE-2", 700).await;
     world.checkout(&unpaid).await;
     let unpaid_path = format!("/console/payments/{}", unpaid.id);
+    // The bank's answer shows on the page: what it said, and its own code.
     let asked = olga.post(&format!("{unpaid_path}/query"), &[]).await;
-    assert_eq!(asked.status, 303);
+    assert_eq!(asked.status, 200);
+    assert_eq!(asked.attribute_of("bank-answer", "data-answer"), ["unpaid"]);
+    assert!(asked.body.contains("Not paid"), "{}", asked.body);
+    assert!(!asked.text_of("bank-answer-code").is_empty());
     assert!(!audit(world, "payment.query").await.is_empty());
     // The page's button leads to a confirmation that says what will happen; it posts.
     let confirm = olga.get(&format!("{unpaid_path}/close")).await;
@@ -407,13 +392,16 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
     let closed = olga.post(&format!("{unpaid_path}/close"), &[]).await;
     assert_eq!(closed.status, 303, "{}", closed.body);
     let closed_page = olga.get(&unpaid_path).await;
-    assert_eq!(closed_page.text_of("payment-status"), "closed");
+    assert_eq!(closed_page.text_of("payment-status"), "Closed");
+    // 实收 only for money received: a closed payment shows nothing there.
+    assert_eq!(closed_page.text_of("payment-collected"), "");
     assert!(
         closed_page
             .attribute_of("timeline-event", "data-source")
             .iter()
             .any(|s| s == "console")
     );
+    late_success_decided_from_the_console(world, &mut olga, &unpaid).await;
     // Keyset paging: every payment exactly once across pages, newest first.
     for n in 0..52 {
         world.create(&format!("PAGE-{n:02}"), 100 + n).await;
@@ -552,8 +540,37 @@ pub async fn recon_decision_and_settlement_review(world: &mut World) {
         .await
         .unwrap();
     assert!(fault.status().is_success());
-    cli(world, &["statements", "fetch", "--date", &date]).await;
-    cli(world, &["recon", "--date", &date]).await;
+    // Finance fetches the statement and runs the day from the console; settlement of a date
+    // with an open difference is refused until it is decided.
+    let mut fiona = Console::sign_in(world, "fiona").await;
+    let day: [(&str, &str); 2] = [
+        ("channel_account", &world.channel_account_id),
+        ("date", &date),
+    ];
+    let fetched = fiona.post("/console/recon/fetch", &day).await;
+    assert!(
+        fetched.location.contains("ok=flash.statement_fetched"),
+        "{}",
+        fetched.location
+    );
+    let ran = fiona.post("/console/recon/run", &day).await;
+    assert!(
+        ran.location.contains("ok=flash.recon_differences"),
+        "{}",
+        ran.location
+    );
+    assert_eq!(audit(world, "statement.fetch").await.len(), 1);
+    assert_eq!(audit(world, "recon.run").await.len(), 1);
+    let settle: [(&str, &str); 1] = [("date", &date)];
+    let blocked = fiona.post("/console/settlement/create", &settle).await;
+    assert!(
+        blocked.location.contains("error=flash.settle_blocked"),
+        "{}",
+        blocked.location
+    );
+    // An empty page says what to do next.
+    let empty = fiona.get("/console/settlement?date=2000-01-01").await;
+    assert!(empty.body.contains(r#"data-test="empty-next""#));
 
     let mut olga = Console::sign_in(world, "olga").await;
     let recon = olga.get(&format!("/console/recon?date={date}")).await;
@@ -617,9 +634,13 @@ pub async fn recon_decision_and_settlement_review(world: &mut World) {
     );
     assert!(log.body.contains("olga") && log.body.contains("the bank statement is right"));
 
-    // Settlement of the date, made by the command line, reviewed on the page.
-    cli(world, &["settle", "--date", &date]).await;
-    let mut fiona = Console::sign_in(world, "fiona").await;
+    // Settlement of the date, made and reviewed on the page.
+    let made = fiona.post("/console/settlement/create", &settle).await;
+    assert!(
+        made.location.contains("ok=flash.batches_created"),
+        "{}",
+        made.location
+    );
     let list = fiona.get(&format!("/console/settlement?date={date}")).await;
     let batches = list.ids("settlement-batch");
     assert_eq!(batches.len(), 1, "{}", list.body);
@@ -653,7 +674,7 @@ pub async fn recon_decision_and_settlement_review(world: &mut World) {
     );
     assert_eq!(
         fiona.get(&batch_path).await.text_of("batch-status"),
-        "approved"
+        "Approved"
     );
     let again = fiona.post(&format!("{batch_path}/approve"), &[]).await;
     assert!(
@@ -678,7 +699,7 @@ pub async fn recon_decision_and_settlement_review(world: &mut World) {
     );
     assert_eq!(
         fiona.get(&batch_path).await.text_of("batch-status"),
-        "approved"
+        "Approved"
     );
     assert!(
         audit(world, "settlement.mark_paid")
@@ -693,7 +714,7 @@ pub async fn recon_decision_and_settlement_review(world: &mut World) {
         "{}",
         paid.location
     );
-    assert_eq!(fiona.get(&batch_path).await.text_of("batch-status"), "paid");
+    assert_eq!(fiona.get(&batch_path).await.text_of("batch-status"), "Paid");
     let approvals = audit(world, "settlement.approve").await;
     assert!(
         approvals
@@ -843,4 +864,100 @@ pub async fn admin_rotates_an_app_secret(world: &mut World) {
             .len(),
         2
     );
+}
+
+/// Proves money the bank took after an operator closed the payment is an alert on the
+/// dashboard and a filter of the payments list, tells the consumer, and is accepted from the
+/// payment's page: the payment succeeds, the business system hears `payment.late_succeeded`,
+/// the suspense entry is reversed, and the decision is audited. The success rate divides by
+/// the payments that reached the bank, and each tile links to exactly the rows it counts.
+async fn late_success_decided_from_the_console(
+    world: &World,
+    olga: &mut Console,
+    unpaid: &unipay_client::Payment,
+) {
+    let path = format!("/console/payments/{}", unpaid.id);
+    world
+        .bank_pays(&unpaid.channel_order_no, "success", "server")
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let dashboard = loop {
+        let dashboard = olga.get("/console").await;
+        if dashboard.body.contains(r#"data-test="late-success-alert""#)
+            || tokio::time::Instant::now() > deadline
+        {
+            break dashboard;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(dashboard.text_of("kpi-late-successes"), "1");
+    // Two payments reached the bank today (one paid, one closed after paying late): 1 of 2.
+    assert_eq!(dashboard.text_of("kpi-success-rate-today"), "50.0%");
+    let tile = dashboard.attribute_of("tile-success-rate-today", "href");
+    let counted = olga.get(&tile[0].replace("&amp;", "&")).await;
+    assert_eq!(
+        counted.ids("payment-row").len(),
+        2,
+        "the rows the rate divides by"
+    );
+    let late = olga.get("/console/payments?set=late_success").await;
+    assert_eq!(late.ids("payment-row"), vec![unpaid.id.clone()]);
+    // The consumer is told the money is held, not only "closed".
+    let shown = world
+        .http
+        .get(format!("{}/pay/{}/result", world.server_url, unpaid.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains(r#"data-test="paid-late""#), "{shown}");
+
+    let page = olga.get(&path).await;
+    assert_eq!(page.attribute_of("late-success", "data-open"), ["true"]);
+    let refused = olga
+        .post(&format!("{path}/late-success"), &[("decision", "accept")])
+        .await;
+    assert!(refused.location.contains("error=flash.note_required"));
+    let accepted = olga
+        .post(
+            &format!("{path}/late-success"),
+            &[
+                ("decision", "accept"),
+                ("note", "customer confirmed the order"),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    assert!(accepted.location.contains("ok=flash.late_accepted"));
+    let after = olga.get(&path).await;
+    assert_eq!(after.text_of("payment-status"), "Succeeded");
+    assert_eq!(after.text_of("payment-collected"), "7.00");
+    assert_eq!(after.attribute_of("late-success", "data-open"), ["false"]);
+    assert!(
+        after.body.contains(r#"data-reason="reversal""#),
+        "suspense released"
+    );
+    world
+        .assert_notified_once(&unpaid.id, &["payment.closed", "payment.late_succeeded"])
+        .await;
+    let decided = audit(world, "payment.late_success").await;
+    assert!(
+        decided
+            .iter()
+            .any(|a| a.actor == "olga" && a.target == unpaid.id && a.outcome == "ok"),
+        "{decided:?}"
+    );
+    // Decided once: a second decision is refused and audited.
+    let again = olga
+        .post(
+            &format!("{path}/late-success"),
+            &[("decision", "refund"), ("note", "twice")],
+        )
+        .await;
+    assert!(again.location.contains("error=flash.late_not_open"));
+    let dashboard = olga.get("/console").await;
+    assert_eq!(dashboard.text_of("kpi-late-successes"), "0");
+    assert_eq!(dashboard.text_of("kpi-success-rate-today"), "100.0%");
 }

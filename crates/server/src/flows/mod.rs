@@ -14,6 +14,7 @@ pub mod debits;
 pub mod delivery;
 pub mod identity;
 pub mod kcode;
+pub mod late_success;
 pub mod mandates;
 pub mod objects;
 pub mod payments;

@@ -5,7 +5,9 @@
 use crate::flows::bank_result::record_bank_result;
 use crate::flows::{FlowError, apply, channel_for};
 use crate::state::AppState;
-use unipay_core::channel::{PaymentRedirect, PaymentRequest};
+use unipay_core::channel::{
+    BankPaymentState, ChannelError, PaymentRedirect, PaymentRequest, QueryAnswer,
+};
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentEvent;
 use unipay_store::messages::InboundMessage;
@@ -79,10 +81,55 @@ pub async fn query_and_record(
     source: EventSource,
     close_if_unpaid: bool,
 ) -> Result<QueryConclusion, FlowError> {
+    query_with_answer(state, payment, source, close_if_unpaid)
+        .await
+        .map(|(conclusion, _)| conclusion)
+}
+
+/// What the bank answered a query, for a person to read: `answer` is one of `paid`,
+/// `authorized`, `cancelled`, `unpaid`, `failed`, `unknown` or `unreachable` (the bank could
+/// not be asked), `code` the bank's own code, `reason` its words or the error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankAnswer {
+    pub answer: &'static str,
+    pub code: String,
+    pub reason: String,
+}
+
+impl BankAnswer {
+    fn of(answer: &Result<QueryAnswer, ChannelError>) -> BankAnswer {
+        let (word, reason) = match answer.as_ref().map(|a| &a.state) {
+            Ok(BankPaymentState::Paid(_) | BankPaymentState::Captured(_)) => {
+                ("paid", String::new())
+            }
+            Ok(BankPaymentState::Authorized(_)) => ("authorized", String::new()),
+            Ok(BankPaymentState::Cancelled) => ("cancelled", String::new()),
+            Ok(BankPaymentState::Unpaid) => ("unpaid", String::new()),
+            Ok(BankPaymentState::Failed { reason }) => ("failed", reason.clone()),
+            Ok(BankPaymentState::Unknown { reason }) => ("unknown", reason.clone()),
+            Err(error) => ("unreachable", error.to_string()),
+        };
+        BankAnswer {
+            answer: word,
+            code: answer.as_ref().map(|a| a.code.clone()).unwrap_or_default(),
+            reason,
+        }
+    }
+}
+
+/// [`query_and_record`], with what the bank answered for a person to read (the console's
+/// "query the bank now", the cashier's "I have paid").
+pub async fn query_with_answer(
+    state: &AppState,
+    payment: &Payment,
+    source: EventSource,
+    close_if_unpaid: bool,
+) -> Result<(QueryConclusion, BankAnswer), FlowError> {
     let channel = channel_for(state, payment).await?;
     let answer = channel
         .query_payment(&payment.order_no, payment.created_at)
         .await;
+    let said = BankAnswer::of(&answer);
     let now = state.now_ms();
     let (bank_state, raw) = match answer {
         Ok(answer) => (Ok(answer.state), Some(answer.raw)),
@@ -100,7 +147,7 @@ pub async fn query_and_record(
         raw_masked: &raw.masked,
         now_ms: now,
     });
-    record_bank_result(
+    let conclusion = record_bank_result(
         state,
         payment,
         bank_state,
@@ -108,5 +155,6 @@ pub async fn query_and_record(
         message.as_ref(),
         close_if_unpaid,
     )
-    .await
+    .await?;
+    Ok((conclusion, said))
 }

@@ -45,7 +45,11 @@ pub async fn send_refund(state: &AppState, refund: &Refund) -> Result<Refund, Fl
 }
 
 /// [`send_refund`] on behalf of `source`.
-async fn send(state: &AppState, refund: &Refund, source: EventSource) -> Result<Refund, FlowError> {
+pub(crate) async fn send(
+    state: &AppState,
+    refund: &Refund,
+    source: EventSource,
+) -> Result<Refund, FlowError> {
     let payment = state
         .store
         .get_payment(&refund.payment_id)

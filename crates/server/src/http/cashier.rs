@@ -45,7 +45,14 @@ struct ResultPage<'a> {
     amount_yuan: String,
     status: &'a str,
     status_text: &'static str,
+    /// Still open and before the order's deadline: the page asks again every few seconds.
     waiting: bool,
+    /// Still open past the deadline: no more asking; the way back to the merchant is offered.
+    expired: bool,
+    /// What the "I have paid" query just found, in words.
+    asked: Option<&'static str>,
+    /// Closed, but the bank took the money afterwards: an operator refunds or accepts it.
+    paid_late: bool,
     return_link: Option<String>,
 }
 
@@ -174,11 +181,23 @@ pub async fn result(State(state): State<AppState>, Path(id): Path<String>) -> Re
         Ok(payment) => payment,
         Err(response) => return response,
     };
-    let return_link = match (&payment.return_url, payment.status.is_open()) {
-        (Some(url), false) => match state.app(&payment.app_id).await {
+    result_page(&state, &payment, None).await
+}
+
+/// The result page, with what a query just found when there was one.
+async fn result_page(state: &AppState, payment: &Payment, asked: Option<&'static str>) -> Response {
+    let open = payment.status.is_open();
+    // Past the deadline the bank no longer takes the payment: waiting on this page helps no
+    // one, and the consumer needs the way back (the business system hears the end either way).
+    let expired = open && state.now_ms() >= payment.expires_at;
+    // Money taken after the close is not lost: say so rather than only "closed".
+    let paid_late = payment.status == PaymentStatus::Closed
+        && matches!(state.store.late_success_of(&payment.id).await, Ok(Some(late)) if late.is_open());
+    let return_link = match (&payment.return_url, !open || expired) {
+        (Some(url), true) => match state.app(&payment.app_id).await {
             Ok(Some(app)) => Some(signed_return_url(
                 url,
-                &payment,
+                payment,
                 &app.secret,
                 state.clock.now_s(),
             )),
@@ -187,11 +206,11 @@ pub async fn result(State(state): State<AppState>, Path(id): Path<String>) -> Re
         _ => None,
     };
     let failure_reason = if payment.status == PaymentStatus::Failed {
-        failure_reason(&state, &payment.id).await
+        failure_reason(state, &payment.id).await
     } else {
         None
     };
-    let merchant_name = merchant_name(&state, &payment).await;
+    let merchant_name = merchant_name(state, payment).await;
     let mut response = render(ResultPage {
         payment_id: &payment.id,
         merchant_name,
@@ -200,7 +219,10 @@ pub async fn result(State(state): State<AppState>, Path(id): Path<String>) -> Re
         amount_yuan: payment.amount.to_display_yuan(),
         status: payment.status.as_str(),
         status_text: status_text(payment.status),
-        waiting: payment.status.is_open(),
+        waiting: open && !expired,
+        expired,
+        asked,
+        paid_late,
         return_link,
     });
     response
@@ -257,19 +279,45 @@ fn consumer_reason(detail: &str) -> String {
     }
 }
 
-/// The consumer's "I have paid" button: ask the bank now.
+/// The consumer's "I have paid" button: ask the bank now, and show the result page with what
+/// the bank said (the page refreshes to its own address, not this one).
 pub async fn query_now(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let payment = match load(&state, &id).await {
         Ok(payment) => payment,
         Err(response) => return response,
     };
-    if payment.status.is_open()
-        && let Err(error) =
-            flows::payments::query_and_record(&state, &payment, EventSource::Cashier, false).await
-    {
-        tracing::warn!(%error, "cashier: query failed");
+    if !payment.status.is_open() {
+        return Redirect::to(&format!("/pay/{}/result", payment.id)).into_response();
     }
-    Redirect::to(&format!("/pay/{}/result", payment.id)).into_response()
+    let asked =
+        match flows::payments::query_with_answer(&state, &payment, EventSource::Cashier, false)
+            .await
+        {
+            Ok((_, said)) => said.answer,
+            Err(error) => {
+                tracing::warn!(%error, "cashier: query failed");
+                "unreachable"
+            }
+        };
+    let payment = match load(&state, &id).await {
+        Ok(payment) => payment,
+        Err(response) => return response,
+    };
+    result_page(&state, &payment, Some(answer_text(asked))).await
+}
+
+/// What a query found, for the consumer.
+fn answer_text(answer: &str) -> &'static str {
+    match answer {
+        "paid" | "authorized" => "银行确认已收到付款 The bank confirms your payment",
+        "unpaid" => "银行尚未收到付款 The bank has not received a payment yet",
+        "failed" => "银行告知支付失败 The bank reports the payment failed",
+        "cancelled" => "银行告知已撤销 The bank reports it was cancelled",
+        "unknown" => {
+            "银行暂时无法确认，请稍后再查 The bank cannot confirm yet; check again shortly"
+        }
+        _ => "暂时无法联系银行，请稍后再查 The bank could not be reached; check again shortly",
+    }
 }
 
 /// `return_url` plus the result, signed with the app's secret so the business system can

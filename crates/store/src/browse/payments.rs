@@ -8,6 +8,47 @@ use crate::refunds::transactions::Cursor;
 use crate::{Store, StoreError};
 use sqlx::Row;
 
+/// A named set of payments: exactly the rows a dashboard tile counts, so that its link lists
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentSet {
+    /// Reached the bank: what the success rate divides by.
+    ReachedBank,
+    /// Still asked about by the janitor.
+    AwaitingResult,
+    /// Paid after we closed them, waiting for an operator's decision.
+    LateSuccess,
+}
+
+impl PaymentSet {
+    pub const ALL: [PaymentSet; 3] = [
+        PaymentSet::ReachedBank,
+        PaymentSet::AwaitingResult,
+        PaymentSet::LateSuccess,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentSet::ReachedBank => "reached_bank",
+            PaymentSet::AwaitingResult => "awaiting_result",
+            PaymentSet::LateSuccess => "late_success",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PaymentSet> {
+        PaymentSet::ALL.into_iter().find(|set| set.as_str() == text)
+    }
+
+    /// The SQL condition on `payments` (constant text: nothing from outside).
+    fn condition(self) -> &'static str {
+        match self {
+            PaymentSet::ReachedBank => crate::dashboard::REACHED_BANK,
+            PaymentSet::AwaitingResult => "next_query_at IS NOT NULL",
+            PaymentSet::LateSuccess => crate::payments::late_success::OPEN_LATE_SUCCESS,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub rows: Vec<T>,
@@ -113,9 +154,10 @@ impl Store {
     pub async fn search_payments(&self, search: &Search<'_>) -> Result<Page<Payment>, StoreError> {
         let (before_at, before_id) = before(search.cursor.as_ref());
         let sql = format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {PAYMENT_FILTER} \
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {PAYMENT_FILTER} AND {set} \
              AND (created_at < $9 OR (created_at = $9 AND ($10 = '' OR id < $10))) \
-             ORDER BY created_at DESC, id DESC LIMIT $11"
+             ORDER BY created_at DESC, id DESC LIMIT $11",
+            set = search.set.map_or("1 = 1", PaymentSet::condition)
         );
         let filter = PaymentFilter::of(search);
         let rows = filter
@@ -139,7 +181,8 @@ impl Store {
     pub async fn payment_totals(&self, search: &Search<'_>) -> Result<Totals, StoreError> {
         let sql = format!(
             "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS fen \
-             FROM payments WHERE {PAYMENT_FILTER}"
+             FROM payments WHERE {PAYMENT_FILTER} AND {set}",
+            set = search.set.map_or("1 = 1", PaymentSet::condition)
         );
         let row = PaymentFilter::of(search)
             .bind(sqlx::query(&sql))

@@ -214,7 +214,7 @@ async fn move_to(
 
 /// The entry a payment's success posts: the amount the bank collected, with both fees; for a
 /// capture, the captured amount with the fees of it (already on the row).
-fn collection_entry(
+pub(super) fn collection_entry(
     payment: &Payment,
     change: &PaymentChange<'_>,
 ) -> Result<JournalEntry, StoreError> {
@@ -243,7 +243,7 @@ pub(crate) fn accounting_date_of(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-async fn update_status(
+pub(super) async fn update_status(
     tx: &mut Transaction<'_, Any>,
     before: &Payment,
     next: PaymentStatus,
@@ -308,7 +308,7 @@ async fn update_status(
     Ok((updated.rows_affected() == 1).then_some(after))
 }
 
-async fn insert_event(
+pub(super) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     payment_id: &str,
     change: &PaymentChange<'_>,
@@ -453,14 +453,24 @@ async fn insert_late_success(
             change.source.as_str()
         ),
     };
+    // What the bank reported is kept beside the text: an operator's decision to accept the
+    // money records the payment with exactly these figures.
+    let taken = change
+        .paid
+        .filter(|_| change.event == PaymentEvent::BankSucceeded);
     sqlx::query(
-        "INSERT INTO anomalies (id, kind, payment_id, detail, created_at) VALUES ($1, 'late_success', $2, $3, $4) \
+        "INSERT INTO anomalies (id, kind, payment_id, detail, created_at, amount_fen, channel_trade_no, \
+         accounting_date, paid_at) VALUES ($1, 'late_success', $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT DO NOTHING",
     )
     .bind(new_id("anm", change.now_ms))
     .bind(&payment.id)
     .bind(detail)
     .bind(change.now_ms)
+    .bind(taken.map(|p| p.amount.fen()))
+    .bind(taken.map(|p| p.channel_trade_no.clone()))
+    .bind(taken.map(|p| p.accounting_date.clone()))
+    .bind(taken.map(|p| p.paid_at_ms))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -40,7 +40,7 @@ impl Store {
         Ok(Idempotent::Fresh(outcome))
     }
 
-    async fn create_refund_in(
+    pub(crate) async fn create_refund_in(
         &self,
         tx: &mut Transaction<'_, Any>,
         new: &NewRefund,

@@ -48,6 +48,9 @@ fn every_status_and_event_the_server_sends_is_in_its_schema() {
             assert!(listed::<unipay_api::PaymentEventType>(event), "{event}");
         }
     }
+    assert!(listed::<unipay_api::PaymentEventType>(
+        unipay_store::payments::late_success::LATE_SUCCEEDED_EVENT
+    ));
     use unipay_core::refund::RefundStatus as R;
     for status in [R::Pending, R::Succeeded, R::Failed] {
         match status {

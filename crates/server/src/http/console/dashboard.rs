@@ -22,6 +22,7 @@ pub const DAYS: i64 = 30;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     pub count: i64,
+    pub reached_bank: i64,
     pub succeeded: i64,
     pub collected_fen: i64,
 }
@@ -29,6 +30,7 @@ pub struct Totals {
 impl Totals {
     fn add(&mut self, row: &DailyPayments) {
         self.count += row.count;
+        self.reached_bank += row.reached_bank;
         self.succeeded += row.succeeded;
         self.collected_fen += row.collected_fen;
     }
@@ -37,12 +39,13 @@ impl Totals {
         display_yuan(self.collected_fen)
     }
 
-    /// Succeeded of created, as a percentage with one decimal; `-` for none.
+    /// Succeeded of those that reached the bank, as a percentage with one decimal; `-` for
+    /// none. A payment the consumer never took to the bank is no failure of the bank's.
     pub fn success_rate(&self) -> String {
-        if self.count == 0 {
+        if self.reached_bank == 0 {
             return "-".into();
         }
-        let tenths = self.succeeded * 1000 / self.count;
+        let tenths = self.succeeded * 1000 / self.reached_bank;
         format!("{}.{}%", tenths / 10, tenths % 10)
     }
 }
@@ -113,6 +116,12 @@ struct DashboardPage {
     backlog: Backlog,
     collected_chart: String,
     count_chart: String,
+    /// The filters of the tiles' links: today, and the window's first day to today.
+    today: String,
+    first_day: String,
+    late_alert: String,
+    rate_of_today: String,
+    rate_of_30d: String,
 }
 
 /// `GET /console`
@@ -160,6 +169,12 @@ pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Response {
             },
         ],
     );
+    let late_alert = t.fill(
+        "dashboard.late_success_alert",
+        &[("n", &backlog.late_successes_open.to_string())],
+    );
+    let rate_of_today = rate_of(&t, &figures.today);
+    let rate_of_30d = rate_of(&t, &figures.month);
     let layout = Layout::new(&signed, "dashboard", "dashboard.title");
     page::render(&DashboardPage {
         t: layout.t,
@@ -168,6 +183,11 @@ pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Response {
         backlog,
         collected_chart,
         count_chart,
+        late_alert,
+        rate_of_today,
+        rate_of_30d,
+        today: day_date(today),
+        first_day: day_date(today - (DAYS - 1)),
     })
 }
 
@@ -175,6 +195,24 @@ pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Response {
 fn day_label(day: i64) -> String {
     chrono::DateTime::from_timestamp_millis(day * DAY_MS)
         .map(|d| d.format("%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// "3 of 4 that reached the bank": what a success rate divides.
+fn rate_of(t: &Tr, totals: &Totals) -> String {
+    t.fill(
+        "dashboard.rate_of",
+        &[
+            ("ok", &totals.succeeded.to_string()),
+            ("n", &totals.reached_bank.to_string()),
+        ],
+    )
+}
+
+/// `YYYY-MM-DD` of a day number: the payments list's `from`/`to`.
+fn day_date(day: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(day * DAY_MS)
+        .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
 }
 
@@ -191,8 +229,7 @@ mod tests {
         merchant: &str,
         account: &str,
         day: i64,
-        count: i64,
-        ok: i64,
+        (count, reached, ok): (i64, i64, i64),
         fen: i64,
     ) -> DailyPayments {
         DailyPayments {
@@ -200,6 +237,7 @@ mod tests {
             channel_account_id: account.into(),
             day,
             count,
+            reached_bank: reached,
             succeeded: ok,
             collected_fen: fen,
         }
@@ -209,18 +247,20 @@ mod tests {
     fn folds_today_the_month_and_each_line() {
         let today = 20_000;
         let rows = [
-            row("m1", "c1", today, 4, 3, 300),
-            row("m1", "c2", today, 1, 0, 0),
-            row("m1", "c1", today - 29, 10, 10, 1000),
-            row("m2", "c3", today - 1, 2, 1, 50),
+            // Of the 5 created today, 4 reached the bank and 3 succeeded.
+            row("m1", "c1", today, (4, 4, 3), 300),
+            row("m1", "c2", today, (1, 0, 0), 0),
+            row("m1", "c1", today - 29, (10, 10, 10), 1000),
+            row("m2", "c3", today - 1, (2, 2, 1), 50),
             // Outside the window: ignored.
-            row("m2", "c3", today - 30, 99, 99, 9900),
+            row("m2", "c3", today - 30, (99, 99, 99), 9900),
         ];
         let figures = fold(&rows, today);
         assert_eq!(
             figures.today,
             Totals {
                 count: 5,
+                reached_bank: 4,
                 succeeded: 3,
                 collected_fen: 300
             }
@@ -229,11 +269,14 @@ mod tests {
             figures.month,
             Totals {
                 count: 17,
+                reached_bank: 16,
                 succeeded: 14,
                 collected_fen: 1350
             }
         );
-        assert_eq!(figures.today.success_rate(), "60.0%");
+        // Succeeded of those that reached the bank, not of those created.
+        assert_eq!(figures.today.success_rate(), "75.0%");
+        assert_eq!(day_date(0), "1970-01-01");
         assert_eq!(Totals::default().success_rate(), "-");
         assert_eq!(figures.by_merchant.len(), 2);
         assert_eq!(figures.by_merchant[0].month.collected_fen, 1300);

@@ -146,16 +146,12 @@ fn view(m: &Mandate) -> MandateView {
 }
 
 fn timeline_row(e: &MandateEventView) -> TimelineRow {
-    let change = match (&e.from_status, &e.to_status) {
-        (Some(from), Some(to)) => format!("{from} → {to}"),
-        (None, Some(to)) => format!("→ {to}"),
-        _ => String::new(),
-    };
     TimelineRow {
         at: local_time(e.created_at),
         kind: e.kind.clone(),
         source: e.source.clone(),
-        change,
+        from: or_blank(&e.from_status),
+        to: or_blank(&e.to_status),
         detail: e.detail.clone(),
         raw_sha256: or_blank(&e.raw_sha256),
         raw_masked: e.raw_masked.as_deref().map(super::pretty::bank_message),

@@ -89,6 +89,7 @@ mod accounts_page;
 pub(crate) mod admin_page;
 mod audit_export;
 mod audit_page;
+mod books_page;
 pub(crate) mod channel_account_upload;
 pub mod chart;
 mod confirm;
@@ -100,6 +101,7 @@ pub mod form;
 pub mod headers;
 pub mod i18n;
 mod identity_page;
+mod late_success_page;
 mod mandates_page;
 mod names;
 pub(crate) mod notifications_page;
@@ -118,6 +120,7 @@ mod settlement_page;
 pub(crate) mod signin;
 mod signin_attempt;
 mod views;
+pub mod words;
 
 pub use form::{ConsoleForm, FormFields};
 pub use i18n::{Lang, Tr};
@@ -152,6 +155,8 @@ pub fn router() -> Router<AppState> {
         .merge(notifications_page::routes())
         .merge(recon_page::routes())
         .merge(settlement_page::routes())
+        .merge(books_page::routes())
+        .merge(late_success_page::routes())
         .merge(admin_page::routes())
         .merge(confirm::routes())
         .merge(password_page::routes())

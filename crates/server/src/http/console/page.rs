@@ -196,6 +196,22 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.refund_pending",
     "flash.refund_failed",
     "flash.refund_refused",
+    // Late successes, the bank's answer, finance's runs.
+    "flash.late_accepted",
+    "flash.late_refunded",
+    "flash.late_not_open",
+    "flash.late_nothing_taken",
+    "flash.late_refund_refused",
+    "flash.statement_fetched",
+    "flash.statement_same",
+    "flash.statement_failed",
+    "flash.recon_clean",
+    "flash.recon_differences",
+    "flash.recon_no_statement",
+    "flash.settle_blocked",
+    "flash.batches_created",
+    "flash.batches_existing",
+    "flash.nothing_to_settle",
 ];
 
 /// 200 with the rendered page.

@@ -6,6 +6,7 @@
 
 use super::ConsoleForm;
 use super::i18n::Tr;
+use super::late_success_page::LateView;
 use super::names::Names;
 use super::page::{self, Flash, Layout, local_time};
 use super::pretty;
@@ -22,9 +23,10 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use std::collections::HashMap;
 use unipay_core::event::EventSource;
+use unipay_core::ledger::EntryReason;
 use unipay_core::money::display_yuan;
 use unipay_core::payment::PaymentStatus;
-use unipay_store::browse::payments::{DeliveryAttempt, PaymentMessage};
+use unipay_store::browse::payments::{DeliveryAttempt, PaymentMessage, PaymentSet};
 use unipay_store::outbox::OutboxEvent;
 use unipay_store::payments::Payment;
 use unipay_store::refunds::Refund;
@@ -93,6 +95,8 @@ struct PaymentsPage {
     export: String,
     bad_date: bool,
     bad_amount: bool,
+    /// The catalogue key naming the set shown (`?set=`), when one is.
+    set_label: Option<&'static str>,
 }
 
 /// `GET /console/payments?q=&status=&app=&amount=&from=&to=&cursor=&trail=`
@@ -102,6 +106,7 @@ pub async fn list(
     Query(params): Query<SearchParams>,
 ) -> Response {
     let (search, bad_date) = params.search();
+    let set_label = search.set.map(set_label);
     let store = &state.store;
     let (found, totals, names) = match (
         store.search_payments(&search).await,
@@ -137,14 +142,25 @@ pub async fn list(
         bad_date,
         bad_amount: params.amount_fen().is_err(),
         params,
+        set_label,
     })
+}
+
+fn set_label(set: PaymentSet) -> &'static str {
+    match set {
+        PaymentSet::ReachedBank => "payments.set_reached_bank",
+        PaymentSet::AwaitingResult => "payments.set_awaiting_result",
+        PaymentSet::LateSuccess => "payments.set_late_success",
+    }
 }
 
 pub struct TimelineRow {
     pub at: String,
     pub kind: String,
     pub source: String,
-    pub change: String,
+    /// The statuses before and after (blank when the event moved nothing).
+    pub from: String,
+    pub to: String,
     pub detail: String,
     pub raw_sha256: String,
     /// The masked bank message behind the event, when one was kept.
@@ -234,6 +250,9 @@ struct PaymentPage {
     may_close: bool,
     may_resend: bool,
     may_refund: bool,
+    late: Option<LateView>,
+    may_decide_late: bool,
+    answer: Option<AnswerView>,
 }
 
 /// `GET /console/payments/{id}`
@@ -247,17 +266,42 @@ pub async fn detail(
         Ok(None) => return page::not_found(&signed),
         Err(error) => return page::failure(&error),
     };
+    render_detail(&state, &signed, &payment, None).await
+}
+
+/// The bank's answer to the query an operator just made, shown on the payment's page.
+pub struct AnswerView {
+    pub answer: &'static str,
+    pub code: String,
+    pub reason: String,
+}
+
+async fn render_detail(
+    state: &AppState,
+    signed: &SignedIn,
+    payment: &Payment,
+    answer: Option<AnswerView>,
+) -> Response {
     let names = match Names::load(&state.store).await {
         Ok(names) => names,
         Err(error) => return page::failure(&error),
     };
-    match story(&state, &payment).await {
+    let late = match state.store.late_success_of(&payment.id).await {
+        Ok(late) => late.map(|late| LateView::of(&late, &signed.t)),
+        Err(error) => return page::failure(&error),
+    };
+    match story(state, payment).await {
         Ok(story) => {
-            let layout = Layout::new(&signed, "payments", "payment.title");
+            let mut layout = Layout::new(signed, "payments", "payment.title");
+            // After a query the request was a POST: the language links come back to the page.
+            layout.back = form_urlencoded::byte_serialize(
+                format!("/console/payments/{}", payment.id).as_bytes(),
+            )
+            .collect();
             page::render(&PaymentPage {
                 t: layout.t,
                 layout,
-                payment: view(&payment, &names),
+                payment: view(payment, &names),
                 timeline: story.timeline,
                 messages: story.messages,
                 events: story.events,
@@ -268,6 +312,9 @@ pub async fn detail(
                 may_close: signed.can(Permission::ClosePayment),
                 may_resend: signed.can(Permission::ResendNotification),
                 may_refund: signed.can(Permission::RefundPayment),
+                late,
+                may_decide_late: signed.can(Permission::DecideLateSuccess),
+                answer,
             })
         }
         Err(error) => page::failure(&error),
@@ -291,6 +338,16 @@ async fn story(state: &AppState, payment: &Payment) -> Result<Story, unipay_stor
     let deliveries = store.payment_delivery_attempts(&payment.id).await?;
     let refunds = store.list_refunds_for_payment(&payment.id).await?;
     let mut entries = store.entries_for(&payment.id).await?;
+    // A late success's suspense entry is reversed when an operator decides it: the reversal
+    // is caused by that entry, not by the payment.
+    let held: Vec<String> = entries
+        .iter()
+        .filter(|e| e.reason == EntryReason::LateSuccess)
+        .map(|e| e.id.clone())
+        .collect();
+    for id in &held {
+        entries.extend(store.entries_for(id).await?);
+    }
     for refund in &refunds {
         entries.extend(store.entries_for(&refund.id).await?);
     }
@@ -298,25 +355,19 @@ async fn story(state: &AppState, payment: &Payment) -> Result<Story, unipay_stor
         messages.iter().map(|m| (m.sha256.as_str(), m)).collect();
     let timeline = events
         .iter()
-        .map(|e| {
-            let change = match (&e.from_status, &e.to_status) {
-                (Some(from), Some(to)) => format!("{from} → {to}"),
-                (None, Some(to)) => format!("→ {to}"),
-                _ => String::new(),
-            };
-            TimelineRow {
-                at: local_time(e.created_at),
-                kind: e.kind.clone(),
-                source: e.source.clone(),
-                change,
-                detail: e.detail.clone(),
-                raw_sha256: or_blank(&e.raw_sha256),
-                raw_masked: e
-                    .raw_sha256
-                    .as_deref()
-                    .and_then(|hash| by_hash.get(hash))
-                    .map(|m| pretty::bank_message(&m.raw_masked)),
-            }
+        .map(|e| TimelineRow {
+            at: local_time(e.created_at),
+            kind: e.kind.clone(),
+            source: e.source.clone(),
+            from: or_blank(&e.from_status),
+            to: or_blank(&e.to_status),
+            detail: e.detail.clone(),
+            raw_sha256: or_blank(&e.raw_sha256),
+            raw_masked: e
+                .raw_sha256
+                .as_deref()
+                .and_then(|hash| by_hash.get(hash))
+                .map(|m| pretty::bank_message(&m.raw_masked)),
         })
         .collect();
     Ok(Story {
@@ -345,7 +396,7 @@ fn view(p: &Payment, names: &Names) -> PaymentView {
         order_no: p.order_no.clone(),
         subject: p.subject.clone(),
         amount: p.amount.to_display_yuan(),
-        collected: display_yuan(p.collected_amount()),
+        collected: received(p),
         refunded: display_yuan(p.refunded_amount),
         status: p.status.as_str(),
         capture: p.capture.as_str(),
@@ -358,6 +409,15 @@ fn view(p: &Payment, names: &Names) -> PaymentView {
         paid: p.paid_at.map(local_time).unwrap_or_default(),
         next_query: p.next_query_at.map(local_time).unwrap_or_default(),
         open: p.status.is_open(),
+    }
+}
+
+/// 实收: what the bank took, shown only once it took it. An open, failed, closed or cancelled
+/// payment received nothing, and an authorization only holds money until it is captured.
+fn received(p: &Payment) -> String {
+    match p.status {
+        PaymentStatus::Succeeded => display_yuan(p.collected_amount()),
+        _ => String::new(),
     }
 }
 
@@ -406,7 +466,8 @@ pub fn refund_row(r: &Refund) -> RefundRow {
     }
 }
 
-/// `POST /console/payments/{id}/query`: ask the bank now and record what it says.
+/// `POST /console/payments/{id}/query`: ask the bank now, record what it says, and show the
+/// payment's page with the bank's answer (what it said and its code) above it.
 pub async fn query_now(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -421,39 +482,54 @@ pub async fn query_now(
         Ok(None) => return Ok(page::not_found(&signed)),
         Err(error) => return Ok(page::failure(&error)),
     };
-    let back = format!("/console/payments/{id}");
-    let conclusion =
-        flows::payments::query_and_record(&state, &payment, EventSource::Console, false).await;
-    let (detail, outcome, flash) = match conclusion {
-        Ok(QueryConclusion::Applied(outcome)) => {
-            let status = outcome
-                .into_payment()
-                .map_or("unchanged", |p| p.status.as_str());
+    let asked =
+        flows::payments::query_with_answer(&state, &payment, EventSource::Console, false).await;
+    let (detail, outcome, answer) = match asked {
+        Ok((conclusion, said)) => {
+            let recorded = match conclusion {
+                QueryConclusion::Applied(outcome) => outcome
+                    .into_payment()
+                    .map_or("unchanged", |p| p.status.as_str())
+                    .to_string(),
+                QueryConclusion::StillUnpaid => "still unpaid".to_string(),
+                QueryConclusion::Unknown(reason) => format!("no answer: {reason}"),
+            };
             (
-                format!("bank asked; payment {status}"),
+                format!(
+                    "bank says {} ({}); payment {recorded}",
+                    said.answer, said.code
+                ),
                 "ok",
-                Flash::Ok("flash.query_sent"),
+                AnswerView {
+                    answer: said.answer,
+                    code: said.code,
+                    reason: said.reason,
+                },
             )
         }
-        Ok(QueryConclusion::StillUnpaid) => (
-            "bank asked; still unpaid".to_string(),
-            "ok",
-            Flash::Ok("flash.query_sent"),
-        ),
-        Ok(QueryConclusion::Unknown(reason)) => (
-            format!("bank asked; no answer: {reason}"),
-            "ok",
-            Flash::Error("flash.query_unknown"),
-        ),
         Err(error) => {
             tracing::warn!(%error, payment_id = %id, "console query failed");
-            (error.to_string(), "failed", Flash::Error("flash.failed"))
+            (
+                error.to_string(),
+                "failed",
+                AnswerView {
+                    answer: "unreachable",
+                    code: String::new(),
+                    reason: error.to_string(),
+                },
+            )
         }
     };
     signed
         .audit(&state, "payment.query", &id, &detail, outcome)
         .await;
-    Ok(page::redirect_with(&back, flash))
+    // Read again: the answer may have moved the payment.
+    let payment = match state.store.get_payment(&id).await {
+        Ok(Some(payment)) => payment,
+        Ok(None) => return Ok(page::not_found(&signed)),
+        Err(error) => return Ok(page::failure(&error)),
+    };
+    Ok(render_detail(&state, &signed, &payment, Some(answer)).await)
 }
 
 /// `POST /console/payments/{id}/close`: the API's close, recorded with source `console`.

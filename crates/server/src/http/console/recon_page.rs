@@ -106,6 +106,11 @@ struct ReconPage {
     may_resolve: bool,
     may_download: bool,
     bad_date: bool,
+    may_run: bool,
+    /// Channel accounts the fetch and run forms offer.
+    accounts: Vec<String>,
+    /// The date those forms offer: the one shown, or yesterday (Beijing time).
+    run_date: String,
 }
 
 /// `GET /console/recon?date=YYYY-MM-DD` (no date: recent days and every pending item).
@@ -148,6 +153,14 @@ pub async fn show(
             .or_default()
             .push(item_row(item));
     }
+    let accounts = match store.list_channel_accounts().await {
+        Ok(accounts) => accounts.into_iter().map(|a| a.id).collect(),
+        Err(error) => return page::failure(&error),
+    };
+    let run_date = match chosen {
+        Some(date) => date.to_string(),
+        None => super::settlement_page::yesterday(state.now_ms()),
+    };
     let layout = Layout::new(&signed, "recon", "recon.title");
     page::render(&ReconPage {
         t: layout.t,
@@ -159,6 +172,9 @@ pub async fn show(
         may_resolve: signed.can(Permission::ResolveRecon),
         may_download: signed.can(Permission::DownloadFiles),
         bad_date,
+        may_run: signed.can(Permission::RunBooks),
+        accounts,
+        run_date,
     })
 }
 
@@ -192,7 +208,7 @@ fn day_row(d: &ReconDay) -> DayRow {
     }
 }
 
-fn item_row(i: &ReconItem) -> ItemRow {
+pub(crate) fn item_row(i: &ReconItem) -> ItemRow {
     ItemRow {
         id: i.id.clone(),
         date: i.accounting_date.clone(),

@@ -7,9 +7,9 @@ pub enum Role {
     /// Users, merchants, apps, channel accounts and their keys.
     Admin,
     /// Query the bank now, close or refund a payment, resend notifications, resolve
-    /// reconciliation items.
+    /// reconciliation items, decide late successes, run the books.
     Operator,
-    /// Settlement review: approve, mark paid, cancel; downloads.
+    /// Settlement review: approve, mark paid, cancel; downloads; run the books.
     Finance,
     /// Reads everything, changes nothing.
     Auditor,
@@ -36,6 +36,10 @@ pub enum Permission {
     ReviewSettlement,
     /// Download statement files and settlement CSVs.
     DownloadFiles,
+    /// Fetch a statement, run a day's reconciliation, make a date's settlement batches.
+    RunBooks,
+    /// Accept or refund money the bank took after the payment was closed.
+    DecideLateSuccess,
 }
 
 impl Role {
@@ -67,8 +71,13 @@ impl Role {
                     | P::ResendNotification
                     | P::ResolveRecon
                     | P::DownloadFiles
+                    | P::RunBooks
+                    | P::DecideLateSuccess
             ),
-            Role::Finance => matches!(permission, P::ReviewSettlement | P::DownloadFiles),
+            Role::Finance => matches!(
+                permission,
+                P::ReviewSettlement | P::DownloadFiles | P::RunBooks
+            ),
             Role::Auditor => matches!(permission, P::DownloadFiles),
         }
     }
@@ -87,6 +96,8 @@ impl Permission {
             Permission::ResolveRecon => "resolve_recon",
             Permission::ReviewSettlement => "review_settlement",
             Permission::DownloadFiles => "download_files",
+            Permission::RunBooks => "run_books",
+            Permission::DecideLateSuccess => "decide_late_success",
         }
     }
 }
@@ -110,6 +121,8 @@ mod tests {
             Permission::ResendNotification,
             Permission::ResolveRecon,
             Permission::ReviewSettlement,
+            Permission::RunBooks,
+            Permission::DecideLateSuccess,
         ] {
             assert!(!Role::Auditor.may(permission), "{permission:?}");
         }
@@ -120,5 +133,8 @@ mod tests {
         assert!(!Role::Finance.may(Permission::ClosePayment));
         assert!(Role::Operator.may(Permission::RefundPayment));
         assert!(!Role::Finance.may(Permission::RefundPayment));
+        assert!(Role::Finance.may(Permission::RunBooks));
+        assert!(!Role::Finance.may(Permission::DecideLateSuccess));
+        assert!(Role::Operator.may(Permission::DecideLateSuccess));
     }
 }

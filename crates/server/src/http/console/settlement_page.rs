@@ -7,6 +7,7 @@ use super::ConsoleForm;
 use super::i18n::Tr;
 use super::page::{self, Flash, Layout, local_time};
 use super::recon_page::download;
+use super::recon_page::{ItemRow, item_row};
 use super::roles::Permission;
 use super::session::SignedIn;
 use crate::flows::books::is_date;
@@ -17,8 +18,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
+use unipay_core::calendar::AccountingDate;
 use unipay_core::money::display_yuan;
 use unipay_store::browse::settlement::SettlementFile;
+use unipay_store::recon::{ItemFilter, ItemStatus, ReconItem};
 use unipay_store::settlement::{BatchChange, BatchStatus, SettlementBatch, SettlementLine};
 
 pub fn routes() -> Router<AppState> {
@@ -36,6 +39,8 @@ pub fn routes() -> Router<AppState> {
 pub struct SettlementParams {
     date: String,
     merchant: String,
+    /// A batch status (the dashboard's "to review" tile links `pending_review`).
+    status: String,
 }
 
 pub struct BatchRow {
@@ -94,6 +99,9 @@ struct SettlementPage {
     rows: Vec<BatchRow>,
     may_download: bool,
     bad_date: bool,
+    may_create: bool,
+    /// The date the create form offers: the one searched, or yesterday (Beijing time).
+    create_date: String,
 }
 
 /// `GET /console/settlement?date=&merchant=`
@@ -110,8 +118,18 @@ pub async fn list(
         Ok(batches) => batches,
         Err(error) => return page::failure(&error),
     };
+    let status = params.status.trim();
     // Newest date first: the review queue is at the top.
-    let rows = batches.iter().rev().map(batch_row).collect();
+    let rows = batches
+        .iter()
+        .rev()
+        .filter(|b| status.is_empty() || b.status.as_str() == status)
+        .map(batch_row)
+        .collect();
+    let create_date = match date {
+        Some(date) => date.to_string(),
+        None => yesterday(state.now_ms()),
+    };
     let layout = Layout::new(&signed, "settlement", "settlement.title");
     page::render(&SettlementPage {
         t: layout.t,
@@ -120,7 +138,17 @@ pub async fn list(
         rows,
         may_download: signed.can(Permission::DownloadFiles),
         bad_date,
+        may_create: signed.can(Permission::RunBooks),
+        create_date,
     })
+}
+
+/// The Beijing date before the one of `now_ms`: the day finance settles by default.
+pub fn yesterday(now_ms: i64) -> String {
+    AccountingDate::of_instant(now_ms)
+        .and_then(|date| date.add_days(-1))
+        .map(|date| date.to_string())
+        .unwrap_or_default()
 }
 
 pub struct LineRow {
@@ -157,6 +185,9 @@ struct BatchPage {
     can_approve: bool,
     can_mark_paid: bool,
     can_cancel: bool,
+    /// Reconciliation differences of the batch's date and channel accounts that were open
+    /// when the batch was made (decided since or not).
+    open_items: Vec<ItemRow>,
 }
 
 /// `GET /console/settlement/{id}`
@@ -174,6 +205,10 @@ pub async fn detail(
         Ok(lines) => lines,
         Err(error) => return page::failure(&error),
     };
+    let open_items = match open_when_made(&state, &batch, &lines).await {
+        Ok(items) => items.iter().map(item_row).collect(),
+        Err(error) => return page::failure(&error),
+    };
     let row = batch_row(&batch);
     let layout = Layout::new(&signed, "settlement", "settlement.batch_title");
     page::render(&BatchPage {
@@ -186,7 +221,35 @@ pub async fn detail(
         lines: lines.iter().map(line_row).collect(),
         may_review: signed.can(Permission::ReviewSettlement),
         may_download: signed.can(Permission::DownloadFiles),
+        open_items,
     })
+}
+
+/// The differences a batch was made over: items of its date on its channel accounts that
+/// existed when it was made and were not decided before.
+async fn open_when_made(
+    state: &AppState,
+    batch: &SettlementBatch,
+    lines: &[SettlementLine],
+) -> Result<Vec<ReconItem>, unipay_store::StoreError> {
+    let mut found = Vec::new();
+    for line in lines {
+        let items = state
+            .store
+            .list_recon_items(&ItemFilter {
+                accounting_date: Some(&batch.accounting_date),
+                channel_account_id: Some(&line.channel_account_id),
+                pending_only: false,
+            })
+            .await?;
+        found.extend(items.into_iter().filter(|item| {
+            item.class != "matched"
+                && item.created_at <= batch.created_at
+                && item.resolved_at.is_none_or(|at| at > batch.created_at)
+                && !matches!(item.status, ItemStatus::Fixed)
+        }));
+    }
+    Ok(found)
 }
 
 #[derive(Clone, Copy)]

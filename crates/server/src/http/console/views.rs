@@ -5,6 +5,7 @@ use super::page::day_start_ms;
 use serde::Deserialize;
 use unipay_core::money::display_yuan;
 use unipay_store::browse::Search;
+use unipay_store::browse::payments::PaymentSet;
 use unipay_store::ledger::StoredEntry;
 use unipay_store::refunds::transactions::Cursor;
 
@@ -100,6 +101,9 @@ pub struct SearchParams {
     /// The cursors that started the pages before this one (`0` for the first), `.`-joined:
     /// how "previous" and the page number work over keyset paging without counting rows.
     pub trail: String,
+    /// A named set of payments (`reached_bank`, `awaiting_result`, `late_success`): what a
+    /// dashboard tile counts.
+    pub set: String,
 }
 
 /// Where the page links of a list lead: each a whole `path?query`.
@@ -133,6 +137,7 @@ impl SearchParams {
             from_ms,
             to_ms,
             cursor: cursor(&self.cursor),
+            set: PaymentSet::parse(self.set.trim()),
         };
         (search, bad_date)
     }
@@ -208,6 +213,7 @@ impl SearchParams {
             ("amount", &self.amount),
             ("from", &self.from),
             ("to", &self.to),
+            ("set", &self.set),
             ("cursor", &next.encode()),
         ])
     }
