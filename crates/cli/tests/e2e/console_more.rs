@@ -271,7 +271,7 @@ pub async fn console_more_mandate_batch_and_identity_pages(world: &mut World) {
 
     let page = aude.get(&format!("/console/mandates/{active_id}")).await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.text_of("mandate-status"), "active");
+    assert_eq!(page.text_of("mandate-status"), "Active");
     assert_eq!(page.text_of("mandate-certificate"), CERTIFICATE_MASKED);
     assert_eq!(page.text_of("mandate-card"), CARD_MASKED);
     page.assert_masked(&plain);
@@ -319,7 +319,7 @@ pub async fn console_more_mandate_batch_and_identity_pages(world: &mut World) {
     let one = aude
         .get(&format!("/console/identity-verifications/{identity_id}"))
         .await;
-    assert_eq!(one.text_of("identity-status"), "matched");
+    assert_eq!(one.text_of("identity-status"), "Matched");
     assert_eq!(
         one.text_of("identity-name"),
         verifications[1]["name_masked"]

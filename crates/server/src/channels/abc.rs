@@ -12,6 +12,14 @@ use unipay_store::merchants::ChannelAccount;
 /// The stored accounts' `channel` value.
 pub const CHANNEL: &str = "abc";
 
+/// The payment type codes ABC's cashier offers (`PaymentType`), each of which the console
+/// names in words.
+pub fn payment_type_codes() -> impl Iterator<Item = &'static str> {
+    unipay_channel_abc::channel::PAYMENT_TYPES
+        .iter()
+        .map(|(code, _)| *code)
+}
+
 pub fn build(account: &ChannelAccount) -> Result<Arc<dyn Channel>, ChannelSetupError> {
     let invalid = |what: String| ChannelSetupError::Invalid(account.id.clone(), what);
     let key = PrivateKey::from_pem(&account.private_key_pem).map_err(|e| invalid(e.to_string()))?;

@@ -105,6 +105,12 @@ pub enum KeySource<'a> {
 /// The banks an account can be added for: the stored `channel` values.
 pub const BANKS: [&str; 2] = [abc::CHANNEL, unionpay::CHANNEL];
 
+/// The payment type codes a payment may record (`Payment::payment_type`), of every bank that
+/// records one: the console names each in words.
+pub fn payment_type_codes() -> Vec<&'static str> {
+    abc::payment_type_codes().collect()
+}
+
 /// A new account's key and bank certificate as they are stored, with what administration may
 /// show of them.
 pub struct Credentials {

@@ -134,10 +134,7 @@ pub mod vocabulary {
 
     /// Payment methods: the bank's payment type codes.
     pub fn methods() -> Vec<&'static str> {
-        unipay_channel_abc::channel::PAYMENT_TYPES
-            .iter()
-            .map(|(code, _)| *code)
-            .collect()
+        crate::channels::payment_type_codes()
     }
 
     /// Timeline kinds and the qualifiers after their `:`.
