@@ -144,6 +144,24 @@ impl Store {
         .await
     }
 
+    /// Lifts a lock-out from an active user, in the one statement that checks they are still
+    /// active (an unlock racing a disable cannot enable them again); `false` when there is no
+    /// such active user.
+    pub async fn unlock_console_user(
+        &self,
+        username: &str,
+        entry: &AuditEntry<'_>,
+    ) -> Result<bool, StoreError> {
+        self.change_console_user(
+            "UPDATE console_users SET failed_signins = 0, locked_until = 0, updated_at = $3 \
+             WHERE username = $1 AND status = $2",
+            username,
+            "active",
+            entry,
+        )
+        .await
+    }
+
     /// Replaces a user's password hash and ends their sessions; `false` when no such user.
     pub async fn set_console_user_password(
         &self,

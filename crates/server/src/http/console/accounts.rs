@@ -96,6 +96,42 @@ pub struct Actor<'a> {
     pub now_ms: i64,
 }
 
+impl<'a> Actor<'a> {
+    /// The audit entry of this actor having done `action` to `target`.
+    fn did<'e>(&self, action: &'e str, target: &'e str, detail: &'e str) -> AuditEntry<'e>
+    where
+        'a: 'e,
+    {
+        AuditEntry {
+            actor: self.name,
+            action,
+            target,
+            detail,
+            from_address: self.from_address,
+            outcome: "ok",
+            now_ms: self.now_ms,
+        }
+    }
+}
+
+/// A change the store made to one user, or the user it did not find.
+fn changed(found: bool, username: &str) -> Result<(), AccountError> {
+    if found {
+        Ok(())
+    } else {
+        Err(AccountError::NoSuchUser(username.to_string()))
+    }
+}
+
+/// A new password checked against the rules and hashed (argon2 off the async threads).
+async fn hashed(password: &str) -> Result<String, AccountError> {
+    check_password(password)?;
+    let owned = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&owned))
+        .await
+        .map_err(|_| AccountError::Hashing)?
+}
+
 /// Creates an active user; the audit entry `console.user.create` is written with it.
 pub async fn create_user(
     store: &Store,
@@ -106,11 +142,7 @@ pub async fn create_user(
 ) -> Result<ConsoleUser, AccountError> {
     check_username(username)?;
     let role = Role::parse(role).ok_or(AccountError::BadRole)?;
-    check_password(password)?;
-    let owned = password.to_string();
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&owned))
-        .await
-        .map_err(|_| AccountError::Hashing)??;
+    let password_hash = hashed(password).await?;
     let user = ConsoleUser {
         username: username.to_string(),
         role: role.as_str().to_string(),
@@ -122,15 +154,7 @@ pub async fn create_user(
         updated_at: actor.now_ms,
     };
     let detail = format!("role={}", role.as_str());
-    let entry = AuditEntry {
-        actor: actor.name,
-        action: "console.user.create",
-        target: username,
-        detail: &detail,
-        from_address: actor.from_address,
-        outcome: "ok",
-        now_ms: actor.now_ms,
-    };
+    let entry = actor.did("console.user.create", username, &detail);
     if !store.insert_console_user(&user, &entry).await? {
         return Err(AccountError::Taken(username.to_string()));
     }
@@ -149,23 +173,13 @@ pub async fn set_active(
     } else {
         ("disabled", "console.user.disable")
     };
-    let entry = AuditEntry {
-        actor: actor.name,
-        action,
-        target: username,
-        detail: "",
-        from_address: actor.from_address,
-        outcome: "ok",
-        now_ms: actor.now_ms,
-    };
-    if store
-        .set_console_user_status(username, status, &entry)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(AccountError::NoSuchUser(username.to_string()))
-    }
+    let entry = actor.did(action, username, "");
+    changed(
+        store
+            .set_console_user_status(username, status, &entry)
+            .await?,
+        username,
+    )
 }
 
 /// Gives a user another role; their sessions end, so it applies from their next sign-in.
@@ -177,23 +191,13 @@ pub async fn set_role(
 ) -> Result<(), AccountError> {
     let role = Role::parse(role).ok_or(AccountError::BadRole)?;
     let detail = format!("role={}", role.as_str());
-    let entry = AuditEntry {
-        actor: actor.name,
-        action: "console.user.role",
-        target: username,
-        detail: &detail,
-        from_address: actor.from_address,
-        outcome: "ok",
-        now_ms: actor.now_ms,
-    };
-    if store
-        .set_console_user_role(username, role.as_str(), &entry)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(AccountError::NoSuchUser(username.to_string()))
-    }
+    let entry = actor.did("console.user.role", username, &detail);
+    changed(
+        store
+            .set_console_user_role(username, role.as_str(), &entry)
+            .await?,
+        username,
+    )
 }
 
 /// Sets a new password: `console.user.password` when users change their own (after proving
@@ -206,28 +210,14 @@ pub async fn set_password(
     action: &'static str,
     actor: Actor<'_>,
 ) -> Result<(), AccountError> {
-    check_password(password)?;
-    let owned = password.to_string();
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&owned))
-        .await
-        .map_err(|_| AccountError::Hashing)??;
-    let entry = AuditEntry {
-        actor: actor.name,
-        action,
-        target: username,
-        detail: "",
-        from_address: actor.from_address,
-        outcome: "ok",
-        now_ms: actor.now_ms,
-    };
-    if store
-        .set_console_user_password(username, &password_hash, &entry)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(AccountError::NoSuchUser(username.to_string()))
-    }
+    let password_hash = hashed(password).await?;
+    let entry = actor.did(action, username, "");
+    changed(
+        store
+            .set_console_user_password(username, &password_hash, &entry)
+            .await?,
+        username,
+    )
 }
 
 /// Whether `password` is the user's current one (argon2 off the async threads); an unknown
@@ -252,28 +242,8 @@ pub async fn password_matches(
 /// user stays what they were otherwise; only an active user is unlocked this way (a disabled
 /// one is enabled instead).
 pub async fn unlock(store: &Store, username: &str, actor: Actor<'_>) -> Result<(), AccountError> {
-    let user = store
-        .get_console_user(username)
-        .await?
-        .filter(ConsoleUser::is_active)
-        .ok_or_else(|| AccountError::NoSuchUser(username.to_string()))?;
-    let entry = AuditEntry {
-        actor: actor.name,
-        action: "console.user.unlock",
-        target: username,
-        detail: "",
-        from_address: actor.from_address,
-        outcome: "ok",
-        now_ms: actor.now_ms,
-    };
-    if store
-        .set_console_user_status(&user.username, "active", &entry)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(AccountError::NoSuchUser(username.to_string()))
-    }
+    let entry = actor.did("console.user.unlock", username, "");
+    changed(store.unlock_console_user(username, &entry).await?, username)
 }
 
 #[cfg(test)]
