@@ -107,11 +107,15 @@ impl Histogram {
     }
 }
 
+/// One route's histograms, by method label.
+type ByMethod = Vec<(&'static str, Arc<Histogram>)>;
+
 /// Every latency histogram of this node.
 #[derive(Default)]
 pub struct Latencies {
-    /// By (method, route template): the router's fixed set.
-    requests: RwLock<HashMap<(&'static str, String), Arc<Histogram>>>,
+    /// By route template (the router's fixed set), then method: a request of a route and
+    /// method already seen is timed without allocating.
+    requests: RwLock<HashMap<String, ByMethod>>,
     bank_calls: [Histogram; BankCall::ALL.len()],
     /// From the event's creation to the business system's acknowledgement.
     delivery: Histogram,
@@ -121,18 +125,31 @@ impl Latencies {
     /// A request answered in `elapsed`. `route` must be a router template (or a fixed name for
     /// none), never a path.
     pub fn request(&self, method: &'static str, route: &str, elapsed: Duration) {
+        let of_method = |histograms: &ByMethod| {
+            histograms
+                .iter()
+                .find(|(m, _)| *m == method)
+                .map(|(_, histogram)| histogram.clone())
+        };
         let found = self
             .requests
             .read()
             .ok()
-            .and_then(|requests| requests.get(&(method, route.to_string())).cloned());
+            .and_then(|requests| requests.get(route).and_then(of_method));
         let histogram = match found {
             Some(histogram) => histogram,
             None => match self.requests.write() {
-                Ok(mut requests) => requests
-                    .entry((method, route.to_string()))
-                    .or_default()
-                    .clone(),
+                Ok(mut requests) => {
+                    let histograms = requests.entry(route.to_string()).or_default();
+                    match of_method(histograms) {
+                        Some(histogram) => histogram,
+                        None => {
+                            let histogram = Arc::new(Histogram::default());
+                            histograms.push((method, histogram.clone()));
+                            histogram
+                        }
+                    }
+                }
                 Err(_) => return,
             },
         };
@@ -160,13 +177,18 @@ impl Latencies {
             "# HELP {name} Time from a request's arrival to its answer, by method and route template.\n# TYPE {name} histogram"
         );
         if let Ok(requests) = self.requests.read() {
-            let mut keys: Vec<_> = requests.keys().collect();
-            keys.sort();
-            for key in keys {
-                if let Some(histogram) = requests.get(key) {
-                    let labels = format!("method=\"{}\",route=\"{}\"", key.0, escape(&key.1));
-                    histogram.render(out, name, &labels);
-                }
+            let mut series: Vec<_> = requests
+                .iter()
+                .flat_map(|(route, histograms)| {
+                    histograms
+                        .iter()
+                        .map(move |(method, h)| (route, *method, h))
+                })
+                .collect();
+            series.sort_unstable_by_key(|(route, method, _)| (*route, *method));
+            for (route, method, histogram) in series {
+                let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
+                histogram.render(out, name, &labels);
             }
         }
         let name = "unipay_bank_call_duration_seconds";

@@ -1,14 +1,19 @@
 //! The counters this node keeps in memory for its metrics (`http/metrics.rs` renders them,
 //! with the backlogs it reads from the store at scrape).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use unipay_store::metrics::Backlogs;
 
+/// One route's request counts, by (method label, status).
+pub(crate) type ByMethodAndStatus = BTreeMap<(&'static str, u16), u64>;
+
 #[derive(Default)]
 pub struct Metrics {
-    pub(crate) requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// By route template, then by (method, status): a request of a route already seen is
+    /// counted without allocating.
+    pub(crate) requests: Mutex<HashMap<String, ByMethodAndStatus>>,
     pub(crate) transitions: Mutex<BTreeMap<String, u64>>,
     backlogs: tokio::sync::Mutex<Option<(i64, Backlogs)>>,
     /// Unauthenticated input refused, by surface and reason (a fixed set of each).
@@ -38,10 +43,14 @@ impl Metrics {
     /// none): with the method, it is a label, and labels from the client would let anyone
     /// grow the table without bound.
     pub fn request(&self, method: &str, route: &str, status: u16) {
+        let key = (method_label(method), status);
         if let Ok(mut requests) = self.requests.lock() {
-            *requests
-                .entry((method_label(method).to_string(), route.to_string(), status))
-                .or_default() += 1;
+            match requests.get_mut(route) {
+                Some(counts) => *counts.entry(key).or_default() += 1,
+                None => {
+                    requests.insert(route.to_string(), BTreeMap::from([(key, 1)]));
+                }
+            }
         }
     }
 
@@ -93,9 +102,9 @@ mod tests {
             metrics.request(method, "/healthz", 200);
         }
         let requests = metrics.requests.lock().unwrap();
-        let labels: Vec<_> = requests
+        let labels: Vec<_> = requests["/healthz"]
             .iter()
-            .map(|((method, _, _), count)| (method.as_str(), *count))
+            .map(|((method, _), count)| (*method, *count))
             .collect();
         assert_eq!(labels, vec![("GET", 2), ("other", 3)]);
     }

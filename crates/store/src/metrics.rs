@@ -121,12 +121,29 @@ impl Store {
     }
 
     #[cfg(feature = "testing")]
-    /// How many rows the tallies table holds: for the test that proves the shards of closed
-    /// connections are folded away.
-    pub async fn tally_rows_for_test(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM tallies")
-            .fetch_one(&self.read)
-            .await?;
-        Ok(row.try_get("n")?)
+    /// The shards the tallies table holds, other than shard 0, each with whether its
+    /// connection is still open (by `pg_stat_activity`): for the test that proves the shards
+    /// of closed connections are folded away.
+    pub async fn tally_shards_for_test(&self) -> Result<Vec<(String, i64, i64, bool)>, StoreError> {
+        let alive = match self.backend {
+            Backend::Postgres => "shard IN (SELECT pid FROM pg_stat_activity)",
+            Backend::Sqlite => "FALSE",
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT name, CAST(shard AS BIGINT) AS shard, n, ({alive}) AS alive FROM tallies \
+             WHERE shard <> 0 ORDER BY shard, name"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("name")?,
+                    r.try_get("shard")?,
+                    r.try_get("n")?,
+                    r.try_get("alive")?,
+                ))
+            })
+            .collect()
     }
 }

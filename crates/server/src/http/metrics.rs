@@ -2,6 +2,7 @@
 //! and the backlogs the store keeps as tallies (read at most once per `BACKLOGS_MAX_AGE_MS`);
 //! served only to a scraper holding `[http] metrics_token`.
 
+use crate::metrics::method_label;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,16 +16,15 @@ pub async fn count_requests(
     request: Request,
     next: Next,
 ) -> Response {
-    let method = request.method().as_str().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    let method = method_label(request.method().as_str());
+    // The template is shared (an `Arc` inside): holding it costs no copy of the text.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
-    state
-        .metrics
-        .request(&method, &route, response.status().as_u16());
+    state.metrics.request(
+        method,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        response.status().as_u16(),
+    );
     response
 }
 
@@ -65,12 +65,16 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
     );
     let _ = writeln!(out, "# TYPE unipay_http_requests_total counter");
     if let Ok(requests) = state.metrics.requests.lock() {
-        for ((method, route, status), count) in requests.iter() {
-            let _ = writeln!(
-                out,
-                "unipay_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {count}",
-                escape(route)
-            );
+        let mut routes: Vec<_> = requests.iter().collect();
+        routes.sort_unstable_by_key(|(route, _)| *route);
+        for (route, counts) in routes {
+            let route = escape(route);
+            for ((method, status), count) in counts {
+                let _ = writeln!(
+                    out,
+                    "unipay_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}",
+                );
+            }
         }
     }
     let _ = writeln!(
