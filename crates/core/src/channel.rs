@@ -354,6 +354,10 @@ pub enum NotificationError {
     Malformed(String),
     #[error("signature does not verify")]
     BadSignature,
+    /// Signed, but by a key the account does not believe: an unknown `certId`, a certificate
+    /// out of date, off the configured chain or under another name.
+    #[error("signature not believed: {0}")]
+    Untrusted(String),
     #[error("message names merchant {0}, not ours")]
     WrongMerchant(String),
     #[error("message is too large")]

@@ -7,6 +7,7 @@ use super::account::UnionPayAccount;
 use super::query::accounting_date;
 use super::record::raw_message;
 use crate::messages::{NotifiedOutcome, ResultNotification, TxnType, read_notification};
+use crate::signing::VerifyError;
 use crate::wire::decode_form;
 use unipay_core::channel::{
     BankNotification, BankPaid, NotificationError, NotificationMode, NotificationOutcome,
@@ -29,6 +30,16 @@ pub(super) fn read(
     let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
     let notification = read_notification(body, &account.merchant.mer_id, &account.verifier, now_s)
         .map_err(|error| match error {
+            crate::messages::NotificationError::Verify(VerifyError::BadSignature) => {
+                NotificationError::BadSignature
+            }
+            // Which certificate was not believed, and why, is what an operator needs to see.
+            crate::messages::NotificationError::Verify(
+                error @ (VerifyError::UnknownCertId(_)
+                | VerifyError::Certificate(_)
+                | VerifyError::KeyMismatch(_)
+                | VerifyError::NotConfigured(_)),
+            ) => NotificationError::Untrusted(error.to_string()),
             crate::messages::NotificationError::Verify(_) => NotificationError::BadSignature,
             crate::messages::NotificationError::WrongMerchant(mer_id) => {
                 NotificationError::WrongMerchant(mer_id)

@@ -29,6 +29,7 @@ mod retries;
 mod secrets_at_rest;
 mod transactions;
 mod unionpay;
+mod unionpay_answers;
 mod unsent;
 
 use harness::World;
@@ -75,6 +76,10 @@ on_both_backends!(
     payments::two_hundred_concurrent_payments_each_notified_once,
     payments::sha256_channel_account_pays_end_to_end,
     unionpay::unionpay_payment_by_back_and_front_notifications,
+    unionpay_answers::unionpay_payment_by_front_notification_only,
+    unionpay_answers::unionpay_decline_fails_the_payment,
+    unionpay_answers::unionpay_unknown_query_answers_then_success,
+    unionpay_answers::unionpay_500_message_naming_another_certificate_is_rejected,
     notifications::forged_and_tampered_messages_change_nothing,
     notifications::endpoint_down_first_then_delivered_with_the_same_id,
     notifications::never_acknowledged_is_dead_lettered_and_resend_works,

@@ -12,16 +12,31 @@ use unipay_client::{CreatePayment, Payment};
 const MER_ID: &str = "777290058110048";
 
 /// The UnionPay gateway, its certificates on disk, and our account at it.
-struct Gateway {
-    url: String,
-    channel_account_id: String,
+pub(crate) struct Gateway {
+    pub(crate) url: String,
+    pub(crate) channel_account_id: String,
     /// The gateway's own signing key: what a forger with a stolen key, or a test, signs with.
-    bank_signer: RsaCertificateSigner,
-    bank_certificate_pem: String,
+    pub(crate) bank_signer: RsaCertificateSigner,
+    pub(crate) bank_certificate_pem: String,
     _process: tokio::process::Child,
 }
 
-async fn start_gateway(world: &World) -> Gateway {
+pub(crate) async fn start_gateway(world: &World) -> Gateway {
+    start_gateway_for(world, Version::V510).await
+}
+
+/// The version of ACP the account speaks, and so how the gateway's messages are checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Version {
+    /// SHA-256; the gateway's certificate travels in each message and must chain to the
+    /// configured root and middle.
+    V510,
+    /// SHA-1; the gateway's certificate is configured and named by `certId`.
+    V500,
+}
+
+/// The gateway, and an account at it speaking `version`.
+pub(crate) async fn start_gateway_for(world: &World, version: Version) -> Gateway {
     let dir = world.dir().join("unionpay");
     let mut command = unipay();
     command
@@ -43,6 +58,7 @@ async fn start_gateway(world: &World) -> Gateway {
         .unwrap();
     let text = |key: &str| certs[key].as_str().unwrap().to_string();
     std::fs::write(dir.join("root.pem"), text("root_pem")).unwrap();
+    std::fs::write(dir.join("sign.pem"), text("sign_pem")).unwrap();
     std::fs::write(dir.join("middle.pem"), text("middle_pem")).unwrap();
     // The merchant's certificate (the world's generated one) registered with the gateway.
     let merchant_pem = std::fs::read_to_string(world.dir().join("merchant.pem")).unwrap();
@@ -55,10 +71,28 @@ async fn start_gateway(world: &World) -> Gateway {
         .unwrap();
     assert!(registered.status().is_success(), "registers the merchant");
     let dir_s = world.dir().display().to_string();
-    let account = admin(&[
+    let middle_certificate = format!("{dir_s}/unionpay/middle.pem");
+    let (algorithm, which_certificates, first_certificate) = match version {
+        Version::V510 => (
+            "rsa-sha256",
+            "--root-certificate",
+            format!("{dir_s}/unionpay/root.pem"),
+        ),
+        Version::V500 => (
+            "rsa-sha1",
+            "--bank-certificate",
+            format!("{dir_s}/unionpay/sign.pem"),
+        ),
+    };
+    let (db_url, pfx, pfx_password) = (
+        world.db_url(),
+        format!("{dir_s}/merchant.pfx"),
+        format!("{dir_s}/merchant.pfx.password"),
+    );
+    let mut args = vec![
         "add-channel-account",
         "--database-url",
-        &world.db_url(),
+        &db_url,
         "--merchant",
         &world.merchant_id,
         "--bank",
@@ -66,20 +100,23 @@ async fn start_gateway(world: &World) -> Gateway {
         "--mer-id",
         MER_ID,
         "--sign-pfx",
-        &format!("{dir_s}/merchant.pfx"),
+        &pfx,
         "--key-password-file",
-        &format!("{dir_s}/merchant.pfx.password"),
-        "--root-certificate",
-        &format!("{dir_s}/unionpay/root.pem"),
-        "--middle-certificate",
-        &format!("{dir_s}/unionpay/middle.pem"),
+        &pfx_password,
+        "--algorithm",
+        algorithm,
+        which_certificates,
+        &first_certificate,
         "--trx-url",
         &url,
         // The simulator's signing certificate carries the test environment's CN.
         "--accept-test-cn",
-        "--json",
-    ])
-    .await;
+    ];
+    if version == Version::V510 {
+        args.extend(["--middle-certificate", &middle_certificate]);
+    }
+    args.push("--json");
+    let account = admin(&args).await;
     let key_pem = std::fs::read_to_string(dir.join("unionpay-sign.key")).unwrap();
     let bank_certificate_pem = text("sign_pem");
     let bank_certificate = Certificate::from_pem(&bank_certificate_pem).unwrap();
@@ -94,7 +131,7 @@ async fn start_gateway(world: &World) -> Gateway {
 }
 
 /// The first form of an HTML page: its action and its hidden fields, unescaped.
-fn form_of(html: &str) -> (String, Vec<(String, String)>) {
+pub(crate) fn form_of(html: &str) -> (String, Vec<(String, String)>) {
     let form = &html[html.find("<form").expect("a form")..];
     let action = attribute(form, "action").expect("an action");
     let mut fields = Vec::new();
@@ -146,7 +183,11 @@ fn unescape(text: &str) -> String {
     out
 }
 
-async fn post_form(world: &World, url: &str, fields: &[(String, String)]) -> (u16, String) {
+pub(crate) async fn post_form(
+    world: &World,
+    url: &str,
+    fields: &[(String, String)],
+) -> (u16, String) {
     let response = world.http.post(url).form(fields).send().await.unwrap();
     (
         response.status().as_u16(),
@@ -157,9 +198,19 @@ async fn post_form(world: &World, url: &str, fields: &[(String, String)]) -> (u1
 /// Creates a payment through UnionPay, takes it to the gateway from the cashier and pays it
 /// there; the front notification's form (its address and signed fields) is returned, not yet
 /// sent on by the browser.
-async fn pay_at_gateway(
+pub(crate) async fn pay_at_gateway(
     world: &World,
     out_trade_no: &str,
+) -> (Payment, String, Vec<(String, String)>) {
+    decide_at_gateway(world, out_trade_no, "pay").await
+}
+
+/// As [`pay_at_gateway`], with the payer's `decision` on the gateway's page: `pay` or
+/// `decline`.
+pub(crate) async fn decide_at_gateway(
+    world: &World,
+    out_trade_no: &str,
+    decision: &str,
 ) -> (Payment, String, Vec<(String, String)>) {
     let payment = world
         .client
@@ -188,16 +239,16 @@ async fn pay_at_gateway(
     let (action, fields) = form_of(&response.text().await.unwrap());
     let (status, page) = post_form(world, &action, &fields).await;
     assert_eq!(status, 200, "the gateway takes the signed form: {page}");
-    let (payer_action, mut decision) = form_of(&page);
-    decision.push(("decision".into(), "pay".into()));
-    let (status, front_page) = post_form(world, &payer_action, &decision).await;
+    let (payer_action, mut answer) = form_of(&page);
+    answer.push(("decision".into(), decision.into()));
+    let (status, front_page) = post_form(world, &payer_action, &answer).await;
     assert_eq!(status, 200);
     let (front_url, notice) = form_of(&front_page);
     (payment, front_url, notice)
 }
 
 /// A notification as the gateway would sign it, with `changes` applied first.
-fn bank_signed(
+pub(crate) fn bank_signed(
     gateway: &Gateway,
     notice: &[(String, String)],
     changes: &[(&str, &str)],
@@ -351,7 +402,7 @@ fn form_body(fields: &[(String, String)]) -> Vec<u8> {
         .into_bytes()
 }
 
-async fn set_gateway_faults(world: &World, gateway: &Gateway, faults: Value) {
+pub(crate) async fn set_gateway_faults(world: &World, gateway: &Gateway, faults: Value) {
     let response = world
         .http
         .post(format!("{}/sim/unionpay/faults", gateway.url))
