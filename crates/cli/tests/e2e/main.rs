@@ -29,6 +29,7 @@ mod retries;
 mod secrets_at_rest;
 mod transactions;
 mod unionpay;
+mod unionpay_refunds;
 mod unsent;
 
 use harness::World;
@@ -75,6 +76,9 @@ on_both_backends!(
     payments::two_hundred_concurrent_payments_each_notified_once,
     payments::sha256_channel_account_pays_end_to_end,
     unionpay::unionpay_payment_by_back_and_front_notifications,
+    unionpay_refunds::unionpay_partial_refunds_and_over_refund,
+    unionpay_refunds::unionpay_refund_found_by_query_when_its_notification_is_dropped,
+    unionpay_refunds::unionpay_whole_refund_on_the_day_is_a_void,
     notifications::forged_and_tampered_messages_change_nothing,
     notifications::endpoint_down_first_then_delivered_with_the_same_id,
     notifications::never_acknowledged_is_dead_lettered_and_resend_works,

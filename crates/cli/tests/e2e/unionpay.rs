@@ -12,16 +12,16 @@ use unipay_client::{CreatePayment, Payment};
 const MER_ID: &str = "777290058110048";
 
 /// The UnionPay gateway, its certificates on disk, and our account at it.
-struct Gateway {
-    url: String,
-    channel_account_id: String,
+pub(crate) struct Gateway {
+    pub(crate) url: String,
+    pub(crate) channel_account_id: String,
     /// The gateway's own signing key: what a forger with a stolen key, or a test, signs with.
     bank_signer: RsaCertificateSigner,
     bank_certificate_pem: String,
     _process: tokio::process::Child,
 }
 
-async fn start_gateway(world: &World) -> Gateway {
+pub(crate) async fn start_gateway(world: &World) -> Gateway {
     let dir = world.dir().join("unionpay");
     let mut command = unipay();
     command
@@ -157,7 +157,7 @@ async fn post_form(world: &World, url: &str, fields: &[(String, String)]) -> (u1
 /// Creates a payment through UnionPay, takes it to the gateway from the cashier and pays it
 /// there; the front notification's form (its address and signed fields) is returned, not yet
 /// sent on by the browser.
-async fn pay_at_gateway(
+pub(crate) async fn pay_at_gateway(
     world: &World,
     out_trade_no: &str,
 ) -> (Payment, String, Vec<(String, String)>) {
@@ -351,7 +351,7 @@ fn form_body(fields: &[(String, String)]) -> Vec<u8> {
         .into_bytes()
 }
 
-async fn set_gateway_faults(world: &World, gateway: &Gateway, faults: Value) {
+pub(crate) async fn set_gateway_faults(world: &World, gateway: &Gateway, faults: Value) {
     let response = world
         .http
         .post(format!("{}/sim/unionpay/faults", gateway.url))
