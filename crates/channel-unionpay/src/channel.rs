@@ -74,6 +74,9 @@ impl UnionPayChannel {
     }
 }
 
+/// The code of a refusal this channel makes itself, for what UnionPay's gateway does not offer.
+pub const NOT_OFFERED: &str = "not_offered";
+
 /// What the port's calls that are not mapped yet answer: nothing was sent.
 fn not_built(what: &str) -> ChannelError {
     ChannelError::Unreachable(format!(
@@ -140,8 +143,14 @@ impl Channel for UnionPayChannel {
     }
 
     fn plan_refund_batch(&self, _request: &BatchRefundRequest) -> Result<Vec<usize>, ChannelError> {
-        // UnionPay has no batch refund: each line would be a refund (04) of its own.
-        Err(not_built("a batch refund"))
+        // UnionPay has no batch refund. Refused rather than unsent: a batch that cannot be
+        // sent is rejected at once (its lines fail, their money released) instead of waiting
+        // for a janitor that could never send it either.
+        Err(ChannelError::Refused {
+            code: NOT_OFFERED.into(),
+            message: "UnionPay's gateway has no batch refund: refund each payment on its own"
+                .into(),
+        })
     }
 
     fn batch_refund<'a>(

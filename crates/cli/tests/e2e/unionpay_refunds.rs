@@ -279,3 +279,47 @@ fn before_unionpay_cutover() -> bool {
     use chrono::Timelike;
     (chrono::Utc::now() + chrono::Duration::hours(8)).hour() < 23
 }
+
+/// Proves a refund batch of UnionPay payments, which the gateway cannot take, is rejected at
+/// once: its line's refund fails (notified once, its money released), and the payment is then
+/// refunded on its own.
+pub async fn unionpay_refund_batch_is_rejected_as_not_offered(world: &mut World) {
+    let gateway = start_gateway(world).await;
+    let payment = paid(world, "UPR-BATCH").await;
+    let answer = world
+        .client
+        .create_refund_batch(&json!({
+            "out_batch_no": "UPB-1",
+            "lines": [{"payment_id": payment.id, "out_refund_no": "UPB-L1", "amount": 100}],
+        }))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let id = answer.json()["id"].as_str().unwrap().to_string();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let batch = loop {
+        let batch = world.client.get_refund_batch(&id).await.unwrap();
+        if batch["status"] == "rejected" || tokio::time::Instant::now() > deadline {
+            break batch;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(batch["status"], "rejected", "{batch}");
+    let line = world.client.find_refund("UPB-L1").await.unwrap();
+    assert_eq!(line.status, "failed", "{line:?}");
+    assert!(
+        line.failure_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("not_offered")),
+        "{line:?}"
+    );
+    world
+        .assert_notified_once(&line.id, &["refund.failed"])
+        .await;
+    let after = world.client.get_payment(&payment.id, false).await.unwrap();
+    assert_eq!(after.refunded_amount, 0);
+    assert_ledger_holds(world, "a rejected batch").await;
+    let (_, booked) = refunded(world, &gateway, &payment, "UPB-SINGLE", 100).await;
+    assert_eq!(booked["txn_type"], "04");
+    assert_ledger_holds(world, "the refund on its own").await;
+}

@@ -233,3 +233,16 @@ fn a_refund_notification_carries_the_refunds_serial_and_date() {
     assert_eq!(channel_trade_no, "202612070800001234567");
     assert_eq!(accounting_date, "2026-12-07");
 }
+
+#[test]
+fn a_batch_of_refunds_is_refused_as_not_offered() {
+    let batch = unipay_core::channel::BatchRefundRequest {
+        batch_no: "b1".into(),
+        created_at_ms: CREATED_MS,
+        lines: Vec::new(),
+    };
+    assert!(matches!(
+        channel().plan_refund_batch(&batch),
+        Err(ChannelError::Refused { ref code, .. }) if code == NOT_OFFERED
+    ));
+}
