@@ -1,8 +1,9 @@
 //! The HTTP client to UnionPay's gateway and the mapping to core's `Channel` port. Built so
-//! far: starting a payment (the signed form the browser posts), its query, and reading the
-//! back and front notifications. Refunds, voids, pre-authorisation completion and the
-//! reconciliation file are typed in `messages` and `recon` but not yet mapped: the port's
-//! calls for them answer that nothing was sent.
+//! far: starting a payment (the signed form the browser posts), its query, reading the back
+//! and front notifications, and refunds (a refund `04`, or a void `31` on the payment's own
+//! day) with their query. Pre-authorisation completion and the reconciliation file are typed
+//! in `messages` and `recon` but not yet mapped: the port's calls for them answer that
+//! nothing was sent.
 
 mod account;
 mod http;
@@ -10,12 +11,14 @@ mod notify;
 mod pay;
 mod query;
 mod record;
+mod refund;
 
 pub use account::{
     BACK_PATH, FRONT_PATH, QUERY_PATH, SetupError, SigningProfile, UnionPayAccount, certificates,
     channel_type_label, pem_block, signer, verifier,
 };
 pub use pay::front_url;
+pub use refund::operation_for;
 
 use std::sync::Arc;
 use unipay_core::channel::{
@@ -71,6 +74,9 @@ impl UnionPayChannel {
     }
 }
 
+/// The code of a refusal this channel makes itself, for what UnionPay's gateway does not offer.
+pub const NOT_OFFERED: &str = "not_offered";
+
 /// What the port's calls that are not mapped yet answer: nothing was sent.
 fn not_built(what: &str) -> ChannelError {
     ChannelError::Unreachable(format!(
@@ -113,22 +119,38 @@ impl Channel for UnionPayChannel {
 
     fn refund<'a>(
         &'a self,
-        _request: &'a RefundRequest,
+        request: &'a RefundRequest,
     ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>> {
-        Box::pin(async move { Err(not_built("a refund")) })
+        Box::pin(async move {
+            let (sent, body) = refund::request(&self.account, request, self.clock.now_ms())?;
+            let url = self.account.url(BACK_PATH);
+            let answer = http::post(&self.http, &url, FORM_CONTENT_TYPE, body).await?;
+            refund::read_back_answer(&self.account, &sent, &answer, self.clock.now_ms())
+        })
     }
 
     fn query_refund<'a>(
         &'a self,
-        _refund_no: &'a str,
-        _requested_at_ms: i64,
+        refund_no: &'a str,
+        requested_at_ms: i64,
     ) -> BoxFuture<'a, Result<RefundAnswer, ChannelError>> {
-        Box::pin(async move { Err(not_built("a refund query")) })
+        Box::pin(async move {
+            let (sent, body) = query::request(&self.account, refund_no, requested_at_ms)?;
+            let url = self.account.url(QUERY_PATH);
+            let answer = http::post(&self.http, &url, FORM_CONTENT_TYPE, body).await?;
+            refund::read_query(&self.account, &sent, &answer, self.clock.now_ms())
+        })
     }
 
     fn plan_refund_batch(&self, _request: &BatchRefundRequest) -> Result<Vec<usize>, ChannelError> {
-        // UnionPay has no batch refund: each line would be a refund (04) of its own.
-        Err(not_built("a batch refund"))
+        // UnionPay has no batch refund. Refused rather than unsent: a batch that cannot be
+        // sent is rejected at once (its lines fail, their money released) instead of waiting
+        // for a janitor that could never send it either.
+        Err(ChannelError::Refused {
+            code: NOT_OFFERED.into(),
+            message: "UnionPay's gateway has no batch refund: refund each payment on its own"
+                .into(),
+        })
     }
 
     fn batch_refund<'a>(

@@ -114,12 +114,31 @@ pub struct QueryAnswer {
 pub struct RefundRequest {
     /// The order number of the payment refunded.
     pub order_no: String,
+    /// What the bank said of the payment refunded: a bank may name the original by its own
+    /// serial rather than by our order number (UnionPay's `origQryId`), or take a refund of
+    /// all of it on its own day as a void.
+    pub payment: RefundedPayment,
     /// The refund's own number at the bank (unique per channel account, never an order's).
     pub refund_no: String,
     pub amount: Amount,
     /// Why, for the bank's record (cut to what the bank keeps).
     pub reason: String,
     pub created_at_ms: i64,
+    /// Where a bank that carries refunds out later sends the result (UnionPay's `backUrl`):
+    /// the channel account's notification address, as for the payment.
+    pub result_notify_url: String,
+}
+
+/// The payment a refund takes money back from, as the bank booked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundedPayment {
+    /// The bank's serial for the payment ([`BankPaid::channel_trade_no`]; for a captured
+    /// pre-authorization, the capture's), when the bank gave one.
+    pub channel_trade_no: Option<String>,
+    /// What the payment collected: its amount, or the captured amount.
+    pub collected: Amount,
+    /// `YYYY-MM-DD`: the bank's accounting date for the payment, when known.
+    pub accounting_date: Option<String>,
 }
 
 /// A refund the bank says it carried out.
@@ -318,16 +337,21 @@ pub enum NotificationOutcome {
         reason: String,
         amount: Amount,
     },
-    /// The result of a later operation on a payment (UnionPay notifies its back transactions:
-    /// refund, void, pre-authorization completion), named by the operation's own number in
-    /// [`BankNotification::order_no`]. Verified, but not a payment's result: what it says is
-    /// settled by querying the operation, as an operation the bank only accepted must be.
+    /// The final result of a later operation on a payment (UnionPay notifies its back
+    /// transactions: refund, void, pre-authorization completion), named by the operation's
+    /// own number in [`BankNotification::order_no`]. A refund's result is applied to the
+    /// refund of that number, like a query's answer; an operation the platform keeps no row
+    /// for is kept and settled by querying.
     Operation {
         /// The bank's transaction type code (UnionPay's `txnType`).
         kind: String,
         succeeded: bool,
         amount: Amount,
         reason: String,
+        /// The bank's serial for the operation (UnionPay's `queryId`); empty when not given.
+        channel_trade_no: String,
+        /// `YYYY-MM-DD`: the bank's accounting date for the operation.
+        accounting_date: String,
     },
 }
 

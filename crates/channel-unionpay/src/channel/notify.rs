@@ -91,6 +91,12 @@ fn outcome(
             succeeded: failure.is_none(),
             amount,
             reason: failure.unwrap_or_default(),
+            channel_trade_no: notification.query_id.clone().unwrap_or_default(),
+            accounting_date: accounting_date(
+                notification.settle_date.as_deref(),
+                &notification.txn_time,
+                now_ms,
+            ),
         }),
         None => Err(NotificationError::Malformed(
             "a txnType that is not UnionPay's".into(),

@@ -14,7 +14,7 @@ use unipay_core::channel::{BankPaid, BankPaymentState, ChannelError, QueryAnswer
 use unipay_core::money::Amount;
 
 /// UnionPay's day ends at 23:00 Beijing time; the date a payment without a `settleDate` falls on.
-const CUTOVER_HOUR: u8 = 23;
+pub(super) const CUTOVER_HOUR: u8 = 23;
 
 pub(super) fn request(
     account: &UnionPayAccount,

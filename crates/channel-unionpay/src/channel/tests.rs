@@ -152,3 +152,5 @@ async fn an_unreachable_gateway_is_an_error_and_not_a_state() {
     assert!(matches!(error, ChannelError::Unreachable(_)), "{error:?}");
     let _ = BankPaymentState::Unpaid;
 }
+
+mod refund_tests;

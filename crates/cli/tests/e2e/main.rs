@@ -30,6 +30,7 @@ mod secrets_at_rest;
 mod transactions;
 mod unionpay;
 mod unionpay_answers;
+mod unionpay_refunds;
 mod unsent;
 
 use harness::World;
@@ -80,6 +81,10 @@ on_both_backends!(
     unionpay_answers::unionpay_decline_fails_the_payment,
     unionpay_answers::unionpay_unknown_query_answers_then_success,
     unionpay_answers::unionpay_500_message_naming_another_certificate_is_rejected,
+    unionpay_refunds::unionpay_partial_refunds_and_over_refund,
+    unionpay_refunds::unionpay_refund_found_by_query_when_its_notification_is_dropped,
+    unionpay_refunds::unionpay_whole_refund_on_the_day_is_a_void,
+    unionpay_refunds::unionpay_refund_batch_is_rejected_as_not_offered,
     notifications::forged_and_tampered_messages_change_nothing,
     notifications::endpoint_down_first_then_delivered_with_the_same_id,
     notifications::never_acknowledged_is_dead_lettered_and_resend_works,

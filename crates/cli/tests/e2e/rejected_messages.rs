@@ -454,10 +454,16 @@ pub async fn refund_answer_contradicting_a_final_refund_changes_nothing(world: &
     let late = channel
         .refund(&unipay_core::channel::RefundRequest {
             order_no: payment.channel_order_no.to_string(),
+            payment: unipay_core::channel::RefundedPayment {
+                channel_trade_no: None,
+                collected: unipay_core::Amount::from_fen(payment.amount).unwrap(),
+                accounting_date: None,
+            },
             refund_no: claimed.refund_no.clone(),
             amount: unipay_core::Amount::from_fen(400).unwrap(),
             reason: String::new(),
             created_at_ms: claimed.created_at,
+            result_notify_url: String::new(),
         })
         .await;
     assert!(late.is_ok(), "{late:?}");

@@ -2,7 +2,8 @@
 //! bank's notifications (`record_notification`), the janitor, `?sync=true`, the console's
 //! "query now" and reconciliation's 补单 (all through `payments::query_and_record`).
 
-use crate::flows::{FlowError, apply};
+use crate::flows::refunds::NotifiedRefund;
+use crate::flows::{self, FlowError, apply};
 use crate::state::AppState;
 use unipay_core::channel::{
     BankNotification, BankPaymentState, ChannelError, NotificationMode, NotificationOutcome,
@@ -179,8 +180,8 @@ pub enum NotificationVerdict {
     UnknownOrder,
     /// The notified amount disagrees with the order; the message is kept as rejected.
     AmountMismatch,
-    /// A verified result of a later operation (a refund, a void), not of a payment: kept, and
-    /// answered so that the bank stops sending it; the operation's query settles it.
+    /// A verified result of a later operation (a refund, a void), not of a payment: a refund's
+    /// applied to it, any other kept; answered so that the bank stops sending it.
     OperationNoted,
 }
 
@@ -209,9 +210,39 @@ pub async fn record_notification(
         now_ms: now,
     };
     if let NotificationOutcome::Operation {
-        kind, succeeded, ..
+        kind,
+        succeeded,
+        amount,
+        reason,
+        channel_trade_no,
+        accounting_date,
     } = &notification.outcome
     {
+        // A refund's result: applied to the refund of that number, after its amount checks out.
+        if let Some(refund) = state
+            .store
+            .get_refund_by_refund_no(channel_account_id, &notification.order_no)
+            .await?
+        {
+            if refund.amount != *amount {
+                let why = format!(
+                    "amount {} fen notified for a refund of {} fen: not believed",
+                    amount.fen(),
+                    refund.amount.fen()
+                );
+                reject(state, &message(Some(&refund.payment_id), "rejected", &why)).await?;
+                return Ok(NotificationVerdict::AmountMismatch);
+            }
+            let result = NotifiedRefund {
+                succeeded: *succeeded,
+                channel_refund_no: channel_trade_no,
+                accounting_date,
+                reason,
+            };
+            let accepted = message(Some(&refund.payment_id), "accepted", "");
+            flows::refunds::record_notified(state, &refund, &result, source, &accepted).await?;
+            return Ok(NotificationVerdict::OperationNoted);
+        }
         let reason = format!(
             "result of operation {kind} ({}): settled by the operation's query",
             if *succeeded { "succeeded" } else { "failed" }

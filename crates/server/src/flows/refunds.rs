@@ -7,11 +7,15 @@
 use crate::flows::objects::refund::refund_event_body;
 use crate::flows::{self, FlowError, delivery};
 use crate::state::AppState;
-use unipay_core::channel::{BankRefundState, ChannelError, RefundAnswer, RefundRequest};
+use unipay_core::Amount;
+use unipay_core::channel::{
+    BankRefundState, ChannelError, RefundAnswer, RefundRequest, RefundedPayment,
+};
 use unipay_core::event::EventSource;
 use unipay_core::refund::RefundEvent;
 use unipay_store::StoreError;
 use unipay_store::messages::InboundMessage;
+use unipay_store::payments::Payment;
 use unipay_store::refunds::{Refund, RefundChange, RefundOutcome};
 
 /// Applies a refund change; a notification it writes is delivered at once by this node (held
@@ -58,16 +62,36 @@ pub(crate) async fn send(
     let channel = flows::channel(state, &refund.channel_account_id).await?;
     let request = RefundRequest {
         order_no: payment.order_no.clone(),
+        payment: refunded_payment(&payment)?,
         refund_no: refund.refund_no.clone(),
         amount: refund.amount,
         reason: refund.reason.clone().unwrap_or_default(),
         created_at_ms: refund.created_at,
+        result_notify_url: format!(
+            "{}/callbacks/{}",
+            state.config.public_url, refund.channel_account_id
+        ),
     };
     let answer = channel.refund(&request).await;
     // The bank may have refunded already: what is committed is only the pending refund, which
     // the janitor's query must settle without sending it a second time.
     crate::crash::crash_point("refund.after_bank_answer_before_commit");
     record_answer(state, refund, answer, source, "refund").await
+}
+
+/// The payment as the bank booked it, for the bank to name the original by.
+fn refunded_payment(payment: &Payment) -> Result<RefundedPayment, FlowError> {
+    let collected = Amount::from_fen(payment.collected_amount()).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "payment {} collected nothing to refund",
+            payment.id
+        ))
+    })?;
+    Ok(RefundedPayment {
+        channel_trade_no: payment.channel_trade_no.clone(),
+        collected,
+        accounting_date: payment.accounting_date.clone(),
+    })
 }
 
 /// Asks the bank about a pending refund and records what it says. A refund the bank does not
@@ -93,6 +117,48 @@ pub async fn query_and_record(state: &AppState, refund: &Refund) -> Result<Refun
     tracing::info!(refund_id = %after.id, refund_no = %after.refund_no,
         "the bank has no such refund; sending it");
     send(state, &after, EventSource::Query).await
+}
+
+/// The result of a refund the bank notified (verified, amount checked by the caller).
+pub struct NotifiedRefund<'a> {
+    pub succeeded: bool,
+    /// The bank's serial for the refund and its accounting date (for a success).
+    pub channel_refund_no: &'a str,
+    pub accounting_date: &'a str,
+    /// The bank's reason (for a failure).
+    pub reason: &'a str,
+}
+
+/// Records the result the bank notified for a refund: the same one change a query's answer
+/// makes, the message kept in its transaction, so a repeat (the same bytes, or the query that
+/// finds it after) changes nothing.
+pub async fn record_notified(
+    state: &AppState,
+    refund: &Refund,
+    result: &NotifiedRefund<'_>,
+    source: EventSource,
+    message: &InboundMessage<'_>,
+) -> Result<RefundOutcome, FlowError> {
+    let change = RefundChange {
+        refund_id: &refund.id,
+        event: if result.succeeded {
+            RefundEvent::BankSucceeded
+        } else {
+            RefundEvent::BankFailed
+        },
+        source,
+        channel_refund_no: (result.succeeded && !result.channel_refund_no.is_empty())
+            .then_some(result.channel_refund_no),
+        accounting_date: (result.succeeded && !result.accounting_date.is_empty())
+            .then_some(result.accounting_date),
+        next_query_at: None,
+        detail: result.reason,
+        message: Some(message),
+        delivery_lease_ms: 0,
+        known: Some(refund),
+        now_ms: state.now_ms(),
+    };
+    Ok(apply(state, &change).await?)
 }
 
 /// A batch line is the batch's to send, and a refund settled meanwhile needs nothing.

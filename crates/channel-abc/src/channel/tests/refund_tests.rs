@@ -4,17 +4,23 @@ use super::http_tests::{Script, channel, serve};
 use super::*;
 use crate::messages::{QueryRequest, RefundQueryOrder, RefundRequest as AbcRefund, RefundResponse};
 use base64::Engine;
-use unipay_core::channel::{BankRefundState, BankRefunded, RefundRequest};
+use unipay_core::channel::{BankRefundState, BankRefunded, RefundRequest, RefundedPayment};
 
 const REFUND_RESP: &[u8] = include_bytes!("../../../tests/vectors/refund.resp.accepted.raw");
 
 fn refund(refund_no: &str, fen: i64) -> RefundRequest {
     RefundRequest {
         order_no: "ON1".to_string(),
+        payment: RefundedPayment {
+            channel_trade_no: Some("SIMP000001".to_string()),
+            collected: Amount::from_fen(fen).unwrap(),
+            accounting_date: None,
+        },
         refund_no: refund_no.to_string(),
         amount: Amount::from_fen(fen).unwrap(),
         reason: "退货".to_string(),
         created_at_ms: CREATED_MS,
+        result_notify_url: "https://pay.example.com/callbacks/cha_1".to_string(),
     }
 }
 
