@@ -39,7 +39,7 @@ const FLOWS: &[&str] = &[
     "channel-accounts",
     "users",
     "payment-detail",
-    "confirm-close",
+    "confirm",
     "password",
     "signed-out",
     "cashier-kcode",
