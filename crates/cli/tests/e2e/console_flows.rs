@@ -51,6 +51,26 @@ pub async fn resend_every_failure_of_an_endpoint(world: &mut World) {
             payment.id
         );
     }
+    // The dead letters a page at a time, and one of them downloaded by its payment.
+    let one = olga.get("/console/notifications?per=1").await;
+    assert_eq!(one.text_of("list-total"), "2 found");
+    let next = one
+        .attribute_of("next-page", "href")
+        .pop()
+        .expect("a second page")
+        .replace("&#38;", "&");
+    let two = olga.get(&next).await;
+    let mut paged = one.ids("dead-letter");
+    paged.extend(two.ids("dead-letter"));
+    paged.sort();
+    assert_eq!(paged, dead, "the next page shows the other dead letter");
+    let csv = super::console_lists::csv_rows(
+        &olga
+            .get(&format!("/console/notifications/dead.csv?q={}", second.id))
+            .await,
+    );
+    assert_eq!(csv.len(), 1, "{csv:?}");
+    assert!(csv[0].contains(second.id.as_ref()));
     world.receiver.set_behaviour(Behaviour::Accept);
     let resent = olga
         .post(
