@@ -21,6 +21,7 @@ mod settlement;
 mod shop;
 mod signin;
 mod timeline;
+mod tour;
 mod webdriver;
 
 use harness::World;
@@ -47,6 +48,7 @@ browser_tests!(
     auditor::an_auditor_cannot_act,
     recon::an_operator_resolves_an_item_and_the_audit_log_shows_it,
     settlement::finance_approves_a_batch_and_downloads_its_file,
+    tour::every_flow_in_both_languages,
 );
 
 async fn run(scenario: impl AsyncFnOnce(&mut World, &Browser)) {

@@ -1,5 +1,6 @@
 //! Screenshots of the main pages, for a reviewer to look at: one folder,
-//! `target/screenshots/`, one `NN-page.png` per page, numbered in the order a visitor meets them.
+//! `target/screenshots/`, one `NN-page.png` per page, numbered in the order a visitor meets them;
+//! and every console flow in each language (`tour.rs`), in `flows/<language>/NN-flow.png`.
 
 use crate::webdriver::Browser;
 use std::path::PathBuf;
@@ -22,6 +23,42 @@ const PAGES: &[&str] = &[
     "phone-payments",
     "phone-menu",
 ];
+
+/// Every flow `tour.rs` photographs, in the order it walks them.
+const FLOWS: &[&str] = &[
+    "sign-in",
+    "dashboard",
+    "payments",
+    "refunds",
+    "notifications",
+    "reconciliation",
+    "settlement",
+    "audit",
+    "merchants",
+    "apps",
+    "channel-accounts",
+    "users",
+    "payment-detail",
+    "confirm",
+    "password",
+    "signed-out",
+    "cashier-kcode",
+    "cashier-declined",
+];
+
+/// Saves the whole current page as `flows/<lang>/NN-<flow>.png`.
+pub async fn save_flow(browser: &Browser, flow: &str, lang: &str) {
+    let position = FLOWS
+        .iter()
+        .position(|f| *f == flow)
+        .unwrap_or_else(|| panic!("{flow} is not in the list of flows"));
+    let png = browser.full_page_png().await;
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let folder = folder().join("flows").join(lang);
+    std::fs::create_dir_all(&folder).expect("screenshot folder");
+    let path = folder.join(format!("{:02}-{flow}.png", position + 1));
+    std::fs::write(&path, png).expect("writes the screenshot");
+}
 
 /// `target/screenshots`, found from the test binary (`target/<profile>/deps/browser-…`), so that
 /// it follows `CARGO_TARGET_DIR`.

@@ -845,3 +845,86 @@ pub async fn the_dashboard_and_the_audit_log_show_what_happened(world: &mut Worl
     let bad = browser.get("/console/audit?from=yesterday").await;
     assert!(bad.body.contains(r#"data-test="flash-error""#));
 }
+
+/// Proves the lock-out message says for how long (in both languages), an admin sees the user
+/// locked and lifts the lock at once (audited), and the user then signs in with the right
+/// password; after signing out the sign-in page says so, and no console page may be kept by
+/// the browser for its Back button.
+pub async fn an_admin_unlocks_a_locked_user(world: &mut World) {
+    restart_with_console(
+        world,
+        "max_failed_signins = 2\nlockout_s = 600\nfailure_delay_ms = 10\nmax_failure_delay_ms = 20\n",
+    )
+    .await;
+    world.create_console_user("uma", "admin", PASSWORD).await;
+    world.create_console_user("lou", "operator", PASSWORD).await;
+    let mut lou = Browser::new(world);
+    lou.sign_in("lou", "wrong 1").await;
+    let locked = lou.sign_in("lou", "wrong 2").await;
+    assert_eq!(locked.status, 401);
+    assert!(
+        locked.body.contains("10 分钟"),
+        "how long, in Chinese: {}",
+        locked.body
+    );
+    lou.accept_language = "en";
+    let refused = lou.sign_in("lou", PASSWORD).await;
+    assert_eq!(refused.status, 401, "locked even with the right password");
+    assert!(
+        refused.body.contains("locked for 10 min"),
+        "how long, in English: {}",
+        refused.body
+    );
+
+    let mut uma = Browser::new(world);
+    uma.accept_language = "en";
+    assert_eq!(uma.sign_in("uma", PASSWORD).await.status, 303);
+    let users = uma.get("/console/admin/users").await;
+    assert!(
+        users.body.contains(r#"data-test="unlock-user""#),
+        "the locked user is offered an unlock: {}",
+        users.body
+    );
+    let csrf = uma.session_csrf().await;
+    let unlocked = uma
+        .post("/console/admin/users/lou/unlock", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(unlocked.status, 303, "{}", unlocked.body);
+    assert!(
+        unlocked.location().contains("ok=flash.user_unlocked"),
+        "{}",
+        unlocked.location()
+    );
+    assert!(
+        !uma.get("/console/admin/users")
+            .await
+            .body
+            .contains(r#"data-test="unlock-user""#)
+    );
+    let audited = world.audit_rows("uma", "console.user.unlock").await;
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0].target, "lou");
+    assert_eq!(audited[0].outcome, "ok");
+
+    // Lou is let in at once, and signing out is said and leaves nothing to go Back to.
+    let signed = lou.sign_in("lou", PASSWORD).await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let dashboard = lou.get("/console").await;
+    assert_eq!(dashboard.header("cache-control"), "no-store");
+    let csrf = dashboard.csrf();
+    let out = lou.post("/console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    let shown = lou.get(out.location()).await;
+    assert!(
+        shown.body.contains("You have signed out."),
+        "{}",
+        shown.body
+    );
+    assert_eq!(shown.header("cache-control"), "no-store");
+    let back = lou.get("/console").await;
+    assert_eq!(
+        back.status, 303,
+        "Back asks the server again, which sends to sign-in"
+    );
+    assert!(back.location().starts_with("/console/login"));
+}

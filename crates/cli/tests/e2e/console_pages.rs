@@ -11,30 +11,30 @@ use unipay_client::Client;
 use unipay_client::receiver::Behaviour;
 use unipay_store::audit::{AuditFilter, AuditRecord};
 
-const PASSWORD: &str = "operations password";
+pub(crate) const PASSWORD: &str = "operations password";
 
-struct Page {
-    status: u16,
-    location: String,
-    content_type: String,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: String,
+    pub(crate) content_type: String,
+    pub(crate) body: String,
 }
 
 impl Page {
     /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = r#"name="csrf" value=""#;
         let at = self.body.find(marker).expect("the page has a form") + marker.len();
         self.body[at..].split('"').next().unwrap().to_string()
     }
 
     /// The `data-id` of every element marked `data-test="<test>"`.
-    fn ids(&self, test: &str) -> Vec<String> {
+    pub(crate) fn ids(&self, test: &str) -> Vec<String> {
         self.attribute_of(test, "data-id")
     }
 
     /// The value of `attribute` on every element marked `data-test="<test>"`.
-    fn attribute_of(&self, test: &str, attribute: &str) -> Vec<String> {
+    pub(crate) fn attribute_of(&self, test: &str, attribute: &str) -> Vec<String> {
         let marker = format!(r#"data-test="{test}""#);
         self.body
             .match_indices(&marker)
@@ -50,7 +50,7 @@ impl Page {
     }
 
     /// The text inside the first element marked `data-test="<test>"`.
-    fn text_of(&self, test: &str) -> String {
+    pub(crate) fn text_of(&self, test: &str) -> String {
         let marker = format!(r#"data-test="{test}""#);
         let at = self
             .body
@@ -63,14 +63,14 @@ impl Page {
 }
 
 /// A signed-in console user: the session cookie kept by hand, no redirects followed.
-struct Console {
+pub(crate) struct Console {
     base: String,
     http: reqwest::Client,
     cookies: BTreeMap<String, String>,
 }
 
 impl Console {
-    async fn sign_in(world: &World, username: &str) -> Console {
+    pub(crate) async fn sign_in(world: &World, username: &str) -> Console {
         let mut console = Console {
             base: world.server_url.clone(),
             http: world.http.clone(),
@@ -92,20 +92,20 @@ impl Console {
         console
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let request = self.http.get(format!("{}{path}", self.base));
         self.send(request).await
     }
 
     /// A form as the page's own, with the session's CSRF token.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self.get("/console").await.csrf();
         let mut all = fields.to_vec();
         all.push(("csrf", &csrf));
         self.post_raw(path, &all).await
     }
 
-    async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
@@ -118,7 +118,7 @@ impl Console {
     }
 
     /// A multipart form (files as bytes) with the session's CSRF token, built by hand.
-    async fn post_multipart(&mut self, path: &str, fields: &[(&str, &[u8])]) -> Page {
+    pub(crate) async fn post_multipart(&mut self, path: &str, fields: &[(&str, &[u8])]) -> Page {
         let csrf = self.get("/console").await.csrf();
         let boundary = "unipay-console-test-boundary";
         let mut body = Vec::new();
@@ -147,7 +147,7 @@ impl Console {
         self.send(request).await
     }
 
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+    pub(crate) async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
         let cookie = self
             .cookies
             .iter()
@@ -225,6 +225,20 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
     let event_id = dead[0].id.clone();
 
     let mut olga = Console::sign_in(world, "olga").await;
+    // The dead letters search, count and download alike.
+    let dead_csv = olga
+        .get(&format!("/console/notifications/dead.csv?q={}", payment.id))
+        .await;
+    let dead_rows = super::console_lists::csv_rows(&dead_csv);
+    assert_eq!(dead_rows.len(), 1, "{dead_rows:?}");
+    assert!(dead_rows[0].starts_with(&format!("{event_id},{}", payment.id)));
+    let none = olga.get("/console/notifications?q=no-such-payment").await;
+    assert!(none.ids("dead-letter").is_empty());
+    assert_eq!(none.text_of("list-total"), "0 found");
+    let nothing = olga
+        .get("/console/notifications/dead.csv?q=no-such-payment")
+        .await;
+    assert!(super::console_lists::csv_rows(&nothing).is_empty());
     let found = olga.get("/console/payments?q=CONSOLE-1").await;
     assert_eq!(found.status, 200);
     assert_eq!(found.ids("payment-row"), vec![payment.id.clone()]);
@@ -584,6 +598,20 @@ pub async fn recon_decision_and_settlement_review(world: &mut World) {
     );
     let item_id = recon.ids("recon-item").remove(0);
     assert!(recon.body.contains(r#"data-test="resolve-item""#));
+    // The differences download with the date and the search applied.
+    let items_csv = super::console_lists::csv_rows(
+        &olga
+            .get(&format!("/console/recon/items.csv?date={date}&q={item_id}"))
+            .await,
+    );
+    assert_eq!(items_csv.len(), 1, "{items_csv:?}");
+    assert!(items_csv[0].starts_with(&format!("{item_id},{date},")));
+    let other_day = olga.get("/console/recon/items.csv?date=2000-01-01").await;
+    assert!(super::console_lists::csv_rows(&other_day).is_empty());
+    let searched = olga
+        .get(&format!("/console/recon?date={date}&q=no-such-order"))
+        .await;
+    assert!(searched.ids("recon-item").is_empty());
     let statement = recon.ids("statement").remove(0);
     let file = olga
         .get(&format!("/console/statements/{statement}/file"))
@@ -650,6 +678,21 @@ pub async fn recon_decision_and_settlement_review(world: &mut World) {
     );
     let batch = &batches[0];
     let batch_path = format!("/console/settlement/{batch}");
+    // The batches download with the filters applied, their net sum counted over them.
+    assert!(list.text_of("list-total").starts_with("1 found, ¥"));
+    let batches_csv = super::console_lists::csv_rows(
+        &fiona
+            .get(&format!("/console/settlement.csv?date={date}"))
+            .await,
+    );
+    assert_eq!(batches_csv.len(), 1, "{batches_csv:?}");
+    assert!(batches_csv[0].starts_with(&format!("{batch},{date},")));
+    let elsewhere = fiona
+        .get(&format!(
+            "/console/settlement.csv?date={date}&merchant=no-such"
+        ))
+        .await;
+    assert!(super::console_lists::csv_rows(&elsewhere).is_empty());
 
     let mut aude = Console::sign_in(world, "aude").await;
     let refused = aude.post(&format!("{batch_path}/approve"), &[]).await;
@@ -802,6 +845,29 @@ pub async fn admin_rotates_an_app_secret(world: &mut World) {
     );
     let accounts = ada.get("/console/admin/channel-accounts").await;
     assert_eq!(accounts.ids("channel-account").len(), 2);
+    // Searched, paged a row at a time and downloaded like every list.
+    let mut both = accounts.ids("channel-account");
+    both.sort();
+    let one = ada.get("/console/admin/channel-accounts?per=1").await;
+    let next = one
+        .attribute_of("next-page", "href")
+        .pop()
+        .expect("a next page");
+    let two = ada.get(&next.replace("&#38;", "&")).await;
+    let mut paged = one.ids("channel-account");
+    paged.extend(two.ids("channel-account"));
+    paged.sort();
+    assert_eq!(paged, both);
+    let account_csv = super::console_lists::csv_rows(
+        &ada.get(&format!(
+            "/console/admin/channel-accounts.csv?q={}",
+            world.channel_account_id
+        ))
+        .await,
+    );
+    assert_eq!(account_csv.len(), 1, "{account_csv:?}");
+    assert!(account_csv[0].starts_with(&format!("{},", world.channel_account_id)));
+    assert!(!account_csv[0].contains("PRIVATE KEY"));
     assert!(!accounts.body.contains("PRIVATE KEY"));
     let fingerprints = accounts.attribute_of("key-sha256", "data-test");
     assert_eq!(fingerprints.len(), 2);

@@ -441,6 +441,19 @@ pub async fn kcode_at_the_cashier(world: &mut World) {
     .await;
     assert_eq!(bad.status(), 422);
     assert!(bad.text().await.unwrap().contains("12至19位"));
+    // A mistake in the mobile keeps the card number typed.
+    let bad_mobile = form(
+        base.clone(),
+        vec![("card_no", CARD.into()), ("mobile_no", "139".into())],
+    )
+    .await;
+    assert_eq!(bad_mobile.status(), 422);
+    let html = bad_mobile.text().await.unwrap();
+    assert!(html.contains("11位手机号"), "{html}");
+    assert!(
+        html.contains(&format!(r#"value="{CARD}""#)),
+        "the card is kept: {html}"
+    );
 
     let sent = form(
         base.clone(),
@@ -451,6 +464,9 @@ pub async fn kcode_at_the_cashier(world: &mut World) {
     let html = sent.text().await.unwrap();
     assert!(html.contains("name=\"verify_code\"") && html.contains("139****5678"));
     assert!(!html.contains(CARD) && !html.contains(MOBILE));
+    // A new code may be asked for only after a wait, counted down on the button.
+    assert!(html.contains(r#"data-test="resend-countdown""#), "{html}");
+    assert!(html.contains(r#"class="pay" data-test="kcode-pay""#));
 
     let code = texted_codes(world, &payment.channel_order_no)
         .await
@@ -467,7 +483,21 @@ pub async fn kcode_at_the_cashier(world: &mut World) {
     };
     let refused = form(format!("{base}/confirm"), details(wrong(&code))).await;
     assert_eq!(refused.status(), 422);
-    assert!(refused.text().await.unwrap().contains("2 attempts left"));
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("2 attempts left"), "{html}");
+    // The holder's name and ID stay typed; the code does not.
+    assert!(html.contains(r#"value="李四""#), "the name is kept: {html}");
+    assert!(
+        html.contains(r#"value="110101199003071234""#),
+        "the ID is kept: {html}"
+    );
+    let last_try = form(format!("{base}/confirm"), details(wrong(&code))).await;
+    assert_eq!(last_try.status(), 422);
+    let html = last_try.text().await.unwrap();
+    assert!(
+        html.contains("Wrong code: 1 attempt left.") && html.contains("还可尝试1次"),
+        "{html}"
+    );
 
     let paid = form(format!("{base}/confirm"), details(code)).await;
     assert_eq!(paid.status(), 303);

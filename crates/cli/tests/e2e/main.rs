@@ -5,6 +5,8 @@
 mod api_rules;
 mod books;
 mod console_auth;
+mod console_flows;
+mod console_lists;
 mod console_more;
 mod console_pages;
 mod crash_points;
@@ -124,10 +126,14 @@ on_both_backends!(
     console_auth::language_from_the_browser_and_switchable,
     console_auth::sessions_end_idle_absolutely_and_when_disabled,
     console_auth::an_admin_manages_users,
+    console_auth::an_admin_unlocks_a_locked_user,
     console_auth::the_dashboard_and_the_audit_log_show_what_happened,
     console_pages::payment_story_and_operator_actions,
     console_pages::recon_decision_and_settlement_review,
     console_pages::admin_rotates_an_app_secret,
+    console_lists::every_list_searches_pages_and_exports,
+    console_flows::resend_every_failure_of_an_endpoint,
+    console_flows::late_success_refunded_from_the_console,
     console_more::console_more_mandate_batch_and_identity_pages,
     kcode::kcode_success,
     kcode::kcode_wrong_code_then_right,

@@ -115,7 +115,8 @@ pub async fn duplicated_and_delayed_server_notifications_notify_once(world: &mut
     }
 }
 
-/// Proves a declined payment ends failed and the business system hears payment.failed.
+/// Proves a declined payment ends failed and the business system hears payment.failed; the
+/// consumer's result page says why and how to try again.
 pub async fn decline_fails_the_payment(world: &mut World) {
     let payment = world.create("DECLINE-1", 100).await;
     world.checkout(&payment).await;
@@ -126,6 +127,24 @@ pub async fn decline_fails_the_payment(world: &mut World) {
         .wait_for_payment(&payment.id, |p| p.status == "failed")
         .await;
     assert_eq!(failed.status, "failed");
+    let shown = world
+        .http
+        .get(format!("{}/pay/{}/result", world.server_url, payment.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let reason_at = shown
+        .find(r#"data-test="failure-reason""#)
+        .unwrap_or_else(|| panic!("the reason is shown: {shown}"));
+    let reason = shown[reason_at..].split("</p>").next().unwrap();
+    assert!(
+        reason.contains("Reason: ") && !reason.contains("The bank gave no reason"),
+        "the bank's reason: {reason}"
+    );
+    assert!(shown.contains(r#"data-test="try-again""#), "{shown}");
     world
         .assert_notified_once(&payment.id, &["payment.failed"])
         .await;

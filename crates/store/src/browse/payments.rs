@@ -57,9 +57,18 @@ pub struct Page<T> {
 }
 
 /// Cuts the one extra row a query asked for into the next page's cursor.
-pub(crate) fn into_page<T>(mut rows: Vec<T>, key: impl Fn(&T) -> Cursor) -> Page<T> {
-    let more = rows.len() as i64 > PAGE_ROWS;
-    rows.truncate(PAGE_ROWS as usize);
+pub(crate) fn into_page<T>(rows: Vec<T>, key: impl Fn(&T) -> Cursor) -> Page<T> {
+    into_page_of(rows, PAGE_ROWS, key)
+}
+
+/// [`into_page`] for pages of `page_rows` rows (`page_rows + 1` were read).
+pub(crate) fn into_page_of<T>(
+    mut rows: Vec<T>,
+    page_rows: i64,
+    key: impl Fn(&T) -> Cursor,
+) -> Page<T> {
+    let more = rows.len() as i64 > page_rows;
+    rows.truncate(page_rows.max(0) as usize);
     let next_cursor = if more { rows.last().map(key) } else { None };
     Page { rows, next_cursor }
 }

@@ -2,17 +2,21 @@
 //! enable, change role. Every change goes through `accounts.rs` and is audited with it.
 
 use super::accounts::{self, AccountError, Actor};
+use super::admin_page::ListTools;
 use super::form::ConsoleForm;
 use super::i18n::Tr;
+use super::list_rows::{ListParams, count_line};
 use super::page::{self, Flash, Layout, local_time};
 use super::roles::{Permission, Role};
 use super::session::SignedIn;
+use super::views::Paging;
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+use unipay_store::StoreError;
 use unipay_store::console_users::ConsoleUser;
 
 const USERS: &str = "/console/admin/users";
@@ -39,18 +43,34 @@ struct UsersPage {
     t: Tr,
     rows: Vec<Row>,
     roles: Vec<&'static str>,
+    list: ListTools,
+    paging: Paging,
 }
 
-/// `GET /console/admin/users`
-pub async fn list(State(state): State<AppState>, signed: SignedIn) -> Result<Response, Response> {
+/// The users `q` finds (name, role or status).
+pub(crate) async fn users_found(
+    state: &AppState,
+    params: &ListParams,
+) -> Result<Vec<ConsoleUser>, StoreError> {
+    let mut users = state.store.list_console_users().await?;
+    users.retain(|u| params.finds(&[&u.username, &u.role, &u.status]));
+    Ok(users)
+}
+
+/// `GET /console/admin/users?q=&page=&per=`
+pub async fn list(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<ListParams>,
+) -> Result<Response, Response> {
     signed
         .require(&state, Permission::ManageUsers, USERS)
         .await?;
-    let users = state
-        .store
-        .list_console_users()
+    let users = users_found(&state, &params)
         .await
         .map_err(|e| page::failure(&e))?;
+    let list = ListTools::new(USERS, &params, count_line(&signed.t, users.len()));
+    let (users, paging) = params.page_of(USERS, users);
     let now = state.now_ms();
     let rows = users
         .into_iter()
@@ -66,6 +86,8 @@ pub async fn list(State(state): State<AppState>, signed: SignedIn) -> Result<Res
         t: layout.t,
         layout,
         rows,
+        list,
+        paging,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
     }))
 }

@@ -4,19 +4,24 @@
 //! answers the action, and never again.
 
 use super::i18n::Tr;
+use super::list_rows::{ListParams, count_line};
 use super::page::{self, Flash, Layout, local_time};
 use super::roles::Permission;
 use super::session::SignedIn;
-use super::views::or_blank;
+use super::views::{Paging, or_blank};
 use super::{ConsoleForm, FormFields};
 use crate::flows;
+use crate::flows::admin::ChannelAccountView;
 use crate::flows::admin::{AdminError, NewApp};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+use unipay_store::StoreError;
+use unipay_store::browse::admin::AppSummary;
+use unipay_store::merchants::Merchant;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,18 +54,58 @@ struct MerchantsPage {
     t: Tr,
     rows: Vec<MerchantRow>,
     may_manage: bool,
+    list: ListTools,
+    paging: Paging,
 }
 
-/// `GET /console/admin/merchants`
-pub async fn merchants(State(state): State<AppState>, signed: SignedIn) -> Response {
-    let merchants = match state.store.list_merchants().await {
+/// The search, row count and CSV link above a short list (`console/list_tools.html`).
+pub struct ListTools {
+    pub path: &'static str,
+    pub q: String,
+    pub summary: String,
+    pub export: String,
+}
+
+impl ListTools {
+    pub fn new(path: &'static str, params: &ListParams, summary: String) -> ListTools {
+        ListTools {
+            path,
+            q: params.q.clone(),
+            summary,
+            export: format!("{path}.csv?{}", params.filters()),
+        }
+    }
+}
+
+/// The merchants `q` finds (id or name).
+pub(crate) async fn merchants_found(
+    state: &AppState,
+    params: &ListParams,
+) -> Result<Vec<Merchant>, StoreError> {
+    let mut merchants = state.store.list_merchants().await?;
+    merchants.retain(|m| params.finds(&[&m.id, &m.name]));
+    Ok(merchants)
+}
+
+/// `GET /console/admin/merchants?q=&page=&per=`
+pub async fn merchants(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<ListParams>,
+) -> Response {
+    let merchants = match merchants_found(&state, &params).await {
         Ok(merchants) => merchants,
         Err(error) => return page::failure(&error),
     };
+    let path = "/console/admin/merchants";
+    let list = ListTools::new(path, &params, count_line(&signed.t, merchants.len()));
+    let (merchants, paging) = params.page_of(path, merchants);
     let layout = Layout::new(&signed, "merchants", "merchants.title");
     page::render(&MerchantsPage {
         t: layout.t,
         layout,
+        list,
+        paging,
         rows: merchants
             .iter()
             .map(|m| MerchantRow {
@@ -126,21 +171,56 @@ struct AppsPage {
     rows: Vec<AppRow>,
     merchants: Vec<(String, String)>,
     may_manage: bool,
+    list: ListTools,
+    paging: Paging,
 }
 
-/// `GET /console/admin/apps`
-pub async fn apps(State(state): State<AppState>, signed: SignedIn) -> Response {
-    let (apps, merchants) = match (
-        state.store.list_apps().await,
-        state.store.list_merchants().await,
-    ) {
-        (Ok(apps), Ok(merchants)) => (apps, merchants),
-        (Err(error), _) | (_, Err(error)) => return page::failure(&error),
+/// The apps `q` finds (id, name, merchant id or name, notify URL, channel account), with
+/// every merchant (id, name).
+pub(crate) async fn apps_found(
+    state: &AppState,
+    params: &ListParams,
+) -> Result<(Vec<AppSummary>, Vec<Merchant>), StoreError> {
+    let (mut apps, merchants) = (
+        state.store.list_apps().await?,
+        state.store.list_merchants().await?,
+    );
+    apps.retain(|a| {
+        let merchant = merchants
+            .iter()
+            .find(|m| m.id == a.merchant_id)
+            .map_or("", |m| m.name.as_str());
+        params.finds(&[
+            &a.id,
+            &a.name,
+            &a.merchant_id,
+            merchant,
+            a.notify_url.as_deref().unwrap_or(""),
+            a.channel_account_id.as_deref().unwrap_or(""),
+        ])
+    });
+    Ok((apps, merchants))
+}
+
+/// `GET /console/admin/apps?q=&page=&per=`
+pub async fn apps(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<ListParams>,
+) -> Response {
+    let (apps, merchants) = match apps_found(&state, &params).await {
+        Ok(found) => found,
+        Err(error) => return page::failure(&error),
     };
+    let path = "/console/admin/apps";
+    let list = ListTools::new(path, &params, count_line(&signed.t, apps.len()));
+    let (apps, paging) = params.page_of(path, apps);
     let layout = Layout::new(&signed, "apps", "apps.title");
     page::render(&AppsPage {
         t: layout.t,
         layout,
+        list,
+        paging,
         rows: apps
             .iter()
             .map(|a| AppRow {
@@ -305,14 +385,37 @@ struct AccountsPage {
     rows: Vec<AccountRow>,
     merchants: Vec<(String, String)>,
     may_manage: bool,
+    list: ListTools,
+    paging: Paging,
 }
 
-/// `GET /console/admin/channel-accounts`: keys and certificates as fingerprints only.
-pub async fn channel_accounts(State(state): State<AppState>, signed: SignedIn) -> Response {
-    let views = match flows::admin::channel_account_views(&state.store).await {
+/// The channel accounts `q` finds (id, merchant, the bank's merchant number, the bank's URL).
+pub(crate) async fn channel_accounts_found(
+    state: &AppState,
+    params: &ListParams,
+) -> Result<Vec<ChannelAccountView>, AdminError> {
+    let mut views = flows::admin::channel_account_views(&state.store).await?;
+    views.retain(|v| {
+        let a = &v.account;
+        params.finds(&[&a.id, &a.merchant_id, &a.bank_merchant_id, &a.trx_url])
+    });
+    Ok(views)
+}
+
+/// `GET /console/admin/channel-accounts?q=&page=&per=`: keys and certificates as
+/// fingerprints only.
+pub async fn channel_accounts(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<ListParams>,
+) -> Response {
+    let views = match channel_accounts_found(&state, &params).await {
         Ok(views) => views,
         Err(error) => return page::failure(&error),
     };
+    let path = "/console/admin/channel-accounts";
+    let list = ListTools::new(path, &params, count_line(&signed.t, views.len()));
+    let (views, paging) = params.page_of(path, views);
     let merchants = match state.store.list_merchants().await {
         Ok(merchants) => merchants.into_iter().map(|m| (m.id, m.name)).collect(),
         Err(error) => return page::failure(&error),
@@ -321,6 +424,8 @@ pub async fn channel_accounts(State(state): State<AppState>, signed: SignedIn) -
     page::render(&AccountsPage {
         t: layout.t,
         layout,
+        list,
+        paging,
         rows: views
             .into_iter()
             .map(|v| AccountRow {

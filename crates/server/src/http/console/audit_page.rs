@@ -4,6 +4,7 @@
 use super::i18n::Tr;
 use super::page::{self, Layout, day_start_ms, local_time};
 use super::session::SignedIn;
+use super::views::{Paging, trail_paging};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -29,6 +30,8 @@ pub struct AuditParams {
     from: String,
     to: String,
     cursor: String,
+    /// The cursors of the pages before (`views::SearchParams::trail`).
+    trail: String,
 }
 
 impl AuditParams {
@@ -55,8 +58,7 @@ struct AuditPage {
     t: Tr,
     params: AuditParams,
     rows: Vec<Row>,
-    /// The query string of the next page, if there is one.
-    next: Option<String>,
+    paging: Paging,
     bad_date: bool,
 }
 
@@ -85,15 +87,19 @@ pub async fn show(
     let next = (records.len() as i64 == PAGE_SIZE)
         .then(|| records.last())
         .flatten()
-        .map(|last| {
-            form_urlencoded::Serializer::new(String::new())
-                .append_pair("actor", &params.actor)
-                .append_pair("action", &params.action)
-                .append_pair("from", &params.from)
-                .append_pair("to", &params.to)
-                .append_pair("cursor", &format!("{}.{}", last.at, last.id))
-                .finish()
-        });
+        .map(|last| format!("{}{CURSOR_JOIN}{}", last.at, last.id));
+    let paging = trail_paging(
+        "/console/audit",
+        &[
+            ("actor", params.actor.as_str()),
+            ("action", params.action.as_str()),
+            ("from", params.from.as_str()),
+            ("to", params.to.as_str()),
+        ],
+        &params.cursor,
+        &params.trail,
+        next.as_deref(),
+    );
     let rows = records
         .into_iter()
         .map(|record| Row {
@@ -107,7 +113,7 @@ pub async fn show(
         layout,
         params,
         rows,
-        next,
+        paging,
         bad_date,
     })
 }
@@ -121,9 +127,12 @@ fn bound(date: &str, shift: i64) -> Option<i64> {
     day_start_ms(date).map(|ms| ms + shift)
 }
 
-/// `at.id`, as the previous page wrote it.
+/// Between a cursor's time and id (not `.`, which joins a page trail's cursors).
+const CURSOR_JOIN: char = '~';
+
+/// `at~id`, as the previous page wrote it.
 fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
-    let (at, id) = cursor.split_once('.')?;
+    let (at, id) = cursor.split_once(CURSOR_JOIN)?;
     Some((at.parse().ok()?, id.to_string()))
 }
 
@@ -136,8 +145,8 @@ mod tests {
         assert_eq!(bound("", 5), Some(0));
         assert_eq!(bound("1970-01-02", 0), Some(DAY_MS - 8 * 3_600_000));
         assert_eq!(bound("2026-13-01", 0), None);
-        assert_eq!(parse_cursor("12.aud_x"), Some((12, "aud_x".into())));
-        assert_eq!(parse_cursor("x.aud"), None);
+        assert_eq!(parse_cursor("12~aud_x"), Some((12, "aud_x".into())));
+        assert_eq!(parse_cursor("x~aud"), None);
         assert_eq!(parse_cursor(""), None);
     }
 }

@@ -102,6 +102,8 @@ pub mod headers;
 pub mod i18n;
 mod identity_page;
 mod late_success_page;
+mod list_rows;
+mod lists_export;
 mod mandates_page;
 mod names;
 pub(crate) mod notifications_page;
@@ -164,6 +166,7 @@ pub fn router() -> Router<AppState> {
         .merge(payments_export::routes())
         .merge(refunds_export::routes())
         .merge(audit_export::routes())
+        .merge(lists_export::routes())
         .layer(middleware::from_fn(headers::console_headers))
 }
 

@@ -2,21 +2,25 @@
 //! event or many (`unipay admin resend-event`'s store function: same event id, schedule
 //! restarted).
 
+use super::admin_page::ListTools;
+use super::csv_export::MAX_ROWS;
 use super::i18n::Tr;
+use super::list_rows::{ListParams, count_line};
 use super::names::Names;
 use super::page::{self, Flash, Layout, local_time};
 use super::roles::Permission;
 use super::session::SignedIn;
-use super::views::or_blank;
+use super::views::{Paging, or_blank};
 use super::{ConsoleForm, FormFields};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use unipay_store::browse::PAGE_ROWS;
+use unipay_store::StoreError;
 use unipay_store::browse::notifications::{AffectedPayment, FailingEndpoint};
+use unipay_store::outbox::OutboxEvent;
 
 /// At most this many events in one resend.
 const RESEND_MAX: usize = 500;
@@ -66,14 +70,38 @@ struct NotificationsPage {
     dead: Vec<DeadRow>,
     endpoints: Vec<EndpointRow>,
     may_resend: bool,
+    /// The dead letters' search, count, CSV link and pages.
+    list: ListTools,
+    paging: Paging,
 }
 
-/// `GET /console/notifications`
-pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Response {
-    let dead = match state.store.list_events_by_status("dead", PAGE_ROWS).await {
+/// The dead letters `q` finds (event id, payment id, event type or URL), oldest first.
+pub(crate) async fn dead_found(
+    state: &AppState,
+    params: &ListParams,
+) -> Result<Vec<OutboxEvent>, StoreError> {
+    let mut dead = state
+        .store
+        .list_events_by_status("dead", MAX_ROWS as i64)
+        .await?;
+    dead.retain(|e| params.finds(&[&e.id, &e.payment_id, &e.event_type, &e.url]));
+    Ok(dead)
+}
+
+/// `GET /console/notifications?q=&page=&per=` (the search and pages are the dead letters').
+pub async fn show(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<ListParams>,
+) -> Response {
+    let dead = match dead_found(&state, &params).await {
         Ok(dead) => dead,
         Err(error) => return page::failure(&error),
     };
+    let path = "/console/notifications";
+    let mut list = ListTools::new(path, &params, count_line(&signed.t, dead.len()));
+    list.export = format!("{path}/dead.csv?{}", params.filters());
+    let (dead, paging) = params.page_of(path, dead);
     let (endpoints, affected, names) = match (
         state.store.failing_endpoints().await,
         state.store.affected_payments().await,
@@ -88,6 +116,8 @@ pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Response {
     page::render(&NotificationsPage {
         t: layout.t,
         layout,
+        list,
+        paging,
         dead: dead
             .iter()
             .map(|e| DeadRow {

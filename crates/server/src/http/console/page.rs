@@ -154,6 +154,7 @@ fn flash_key(t: &Tr, value: &str) -> Option<&'static str> {
 /// catalogues.
 pub const FLASH_KEYS: &[&str] = &[
     "flash.done",
+    "flash.signed_out",
     "flash.failed",
     "flash.user_created",
     "flash.user_disabled",

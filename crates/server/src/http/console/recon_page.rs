@@ -4,10 +4,11 @@
 //! date with their files exactly as the bank delivered them.
 
 use super::i18n::Tr;
+use super::list_rows::{finds, page_of};
 use super::page::{self, Flash, Layout, local_time};
 use super::roles::Permission;
 use super::session::SignedIn;
-use super::views::or_blank;
+use super::views::{Paging, or_blank, query_string};
 use super::{ConsoleForm, FormFields};
 use crate::flows::books::recon::resolve_item;
 use crate::flows::books::{BooksError, is_date};
@@ -21,6 +22,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use unipay_core::money::display_yuan;
+use unipay_store::StoreError;
 use unipay_store::recon::{Decision, ItemFilter, ReconDay, ReconItem, ResolveOutcome};
 use unipay_store::statements::StoredStatement;
 
@@ -38,6 +40,54 @@ pub fn routes() -> Router<AppState> {
 #[serde(default)]
 pub struct ReconParams {
     date: String,
+    /// Part of an item's id, order number, payment id, bank serial or class.
+    q: String,
+    page: String,
+    per: String,
+}
+
+impl ReconParams {
+    /// The date if it reads (else `None`), and whether one was given that did not.
+    fn chosen(&self) -> (Option<&str>, bool) {
+        let date = self.date.trim();
+        let bad_date = !date.is_empty() && !is_date(date);
+        ((!date.is_empty() && !bad_date).then_some(date), bad_date)
+    }
+
+    /// The item filters (not the page), as query pairs.
+    pub(crate) fn filters(&self) -> [(&'static str, &str); 2] {
+        [("date", self.date.as_str()), ("q", self.q.as_str())]
+    }
+}
+
+/// The differences the filters find (no date: every pending one), class by class.
+pub(crate) async fn items_found(
+    state: &AppState,
+    params: &ReconParams,
+) -> Result<Vec<ReconItem>, StoreError> {
+    let (chosen, _) = params.chosen();
+    let filter = ItemFilter {
+        accounting_date: chosen,
+        channel_account_id: None,
+        pending_only: chosen.is_none(),
+    };
+    let mut items = state.store.list_recon_items(&filter).await?;
+    items.retain(|i| {
+        finds(
+            &params.q,
+            &[
+                &i.id,
+                &i.order_no,
+                i.payment_id.as_deref().unwrap_or(""),
+                i.bank_serial.as_deref().unwrap_or(""),
+                &i.class,
+                &i.channel_account_id,
+            ],
+        )
+    });
+    // Stable: the store's order within a class.
+    items.sort_by(|a, b| a.class.cmp(&b.class));
+    Ok(items)
 }
 
 /// One side's figures: count and amount in yuan.
@@ -103,6 +153,11 @@ struct ReconPage {
     /// Items by class, classes in name order.
     classes: Vec<(String, Vec<ItemRow>)>,
     statements: Vec<StatementRow>,
+    /// The item search, its count and sums, the CSV link, the item pages.
+    q: String,
+    items_total: String,
+    export: String,
+    paging: Paging,
     may_resolve: bool,
     may_download: bool,
     bad_date: bool,
@@ -120,8 +175,7 @@ pub async fn show(
     Query(params): Query<ReconParams>,
 ) -> Response {
     let date = params.date.trim().to_string();
-    let bad_date = !date.is_empty() && !is_date(&date);
-    let chosen = (!date.is_empty() && !bad_date).then_some(date.as_str());
+    let (chosen, bad_date) = params.chosen();
     let store = &state.store;
     let days = match store.list_recon_days(chosen).await {
         Ok(mut days) => {
@@ -130,15 +184,25 @@ pub async fn show(
         }
         Err(error) => return page::failure(&error),
     };
-    let filter = ItemFilter {
-        accounting_date: chosen,
-        channel_account_id: None,
-        pending_only: chosen.is_none(),
-    };
-    let items = match store.list_recon_items(&filter).await {
+    let items = match items_found(&state, &params).await {
         Ok(items) => items,
         Err(error) => return page::failure(&error),
     };
+    let sum = |side: fn(&ReconItem) -> Option<i64>| -> String {
+        display_yuan(items.iter().filter_map(side).sum())
+    };
+    let items_total = signed.t.fill(
+        "recon.items_total",
+        &[
+            ("count", &items.len().to_string()),
+            ("bank", &sum(|i| i.bank_amount)),
+            ("platform", &sum(|i| i.platform_amount)),
+        ],
+    );
+    let path = "/console/recon";
+    let filters = params.filters();
+    let export = format!("/console/recon/items.csv?{}", query_string(&filters));
+    let (items, paging) = page_of(items, path, &filters, &params.page, &params.per);
     let statements = match chosen {
         Some(date) => match store.list_statements(Some(date)).await {
             Ok(statements) => statements,
@@ -169,6 +233,10 @@ pub async fn show(
         days: days.iter().map(day_row).collect(),
         classes: classes.into_iter().collect(),
         statements: statements.iter().map(statement_row).collect(),
+        q: params.q.clone(),
+        items_total,
+        export,
+        paging,
         may_resolve: signed.can(Permission::ResolveRecon),
         may_download: signed.can(Permission::DownloadFiles),
         bad_date,

@@ -86,6 +86,7 @@ pub async fn export(
             status: status.as_deref(),
             app_id: app.as_deref(),
             cursor: cursor.as_ref(),
+            page_rows: 0,
         };
         let found = match state.store.search_refunds(&search).await {
             Ok(found) => found,

@@ -2,10 +2,11 @@
 //! asked for by the business system; the janitor settles every pending one).
 
 use super::i18n::Tr;
+use super::list_rows::total_line;
 use super::page::{self, Layout, local_time};
 use super::payments_page::{RefundRow, refund_row};
 use super::session::SignedIn;
-use super::views::{EntryView, cursor, or_blank, query_string};
+use super::views::{EntryView, Paging, cursor, or_blank, query_string, trail_paging};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -36,6 +37,10 @@ pub struct RefundParams {
     status: String,
     app: String,
     cursor: String,
+    /// The cursors of the pages before (`views::SearchParams::trail`).
+    trail: String,
+    /// Rows a page shows (blank: the store's page).
+    per: String,
 }
 
 #[derive(Template)]
@@ -46,7 +51,9 @@ struct RefundsPage {
     params: RefundParams,
     statuses: &'static [&'static str],
     rows: Vec<RefundRow>,
-    next: Option<String>,
+    paging: Paging,
+    /// How many refunds the filters find on all pages, and their amount.
+    total: String,
     /// The filters, for the CSV download.
     export_query: String,
 }
@@ -63,24 +70,37 @@ pub async fn list(
         status: Some(params.status.trim()).filter(|s| !s.is_empty()),
         app_id: Some(params.app.trim()).filter(|a| !a.is_empty()),
         cursor: after.as_ref(),
+        page_rows: per_page(&params.per),
     };
-    let found = match state.store.search_refunds(&search).await {
-        Ok(found) => found,
-        Err(error) => return page::failure(&error),
+    let (found, totals) = match (
+        state.store.search_refunds(&search).await,
+        state.store.refund_search_totals(&search).await,
+    ) {
+        (Ok(found), Ok(totals)) => (found, totals),
+        (Err(error), _) | (_, Err(error)) => return page::failure(&error),
     };
-    let next = found.next_cursor.map(|c| {
-        query_string(&[
-            ("q", &params.q),
-            ("status", &params.status),
-            ("app", &params.app),
-            ("cursor", &c.encode()),
-        ])
-    });
-    let export_query = query_string(&[
-        ("q", &params.q),
-        ("status", &params.status),
-        ("app", &params.app),
-    ]);
+    let filters = [
+        ("q", params.q.as_str()),
+        ("status", params.status.as_str()),
+        ("app", params.app.as_str()),
+    ];
+    let next = found.next_cursor.as_ref().map(|c| c.encode());
+    // The page size rides along the page links, not the CSV's.
+    let page_filters = [
+        filters[0],
+        filters[1],
+        filters[2],
+        ("per", params.per.as_str()),
+    ];
+    let paging = trail_paging(
+        "/console/refunds",
+        &page_filters,
+        &params.cursor,
+        &params.trail,
+        next.as_deref(),
+    );
+    let export_query = query_string(&filters);
+    let total = total_line(&signed.t, totals.count as usize, totals.amount_fen);
     let layout = Layout::new(&signed, "refunds", "refunds.title");
     page::render(&RefundsPage {
         t: layout.t,
@@ -89,8 +109,14 @@ pub async fn list(
         params,
         statuses: &REFUND_STATUSES,
         rows: found.rows.iter().map(refund_row).collect(),
-        next,
+        paging,
+        total,
     })
+}
+
+/// `?per=` as rows a page (at most 500); 0 for the store's page.
+fn per_page(per: &str) -> i64 {
+    per.trim().parse::<i64>().map_or(0, |n| n.clamp(0, 500))
 }
 
 pub struct RefundView {

@@ -5,11 +5,13 @@
 
 use super::ConsoleForm;
 use super::i18n::Tr;
+use super::list_rows::{page_of, total_line};
 use super::page::{self, Flash, Layout, local_time};
 use super::recon_page::download;
 use super::recon_page::{ItemRow, item_row};
 use super::roles::Permission;
 use super::session::SignedIn;
+use super::views::{Paging, query_string};
 use crate::flows::books::is_date;
 use crate::state::AppState;
 use askama::Template;
@@ -20,6 +22,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use unipay_core::calendar::AccountingDate;
 use unipay_core::money::display_yuan;
+use unipay_store::StoreError;
 use unipay_store::browse::settlement::SettlementFile;
 use unipay_store::recon::{ItemFilter, ItemStatus, ReconItem};
 use unipay_store::settlement::{BatchChange, BatchStatus, SettlementBatch, SettlementLine};
@@ -41,6 +44,36 @@ pub struct SettlementParams {
     merchant: String,
     /// A batch status (the dashboard's "to review" tile links `pending_review`).
     status: String,
+    page: String,
+    per: String,
+}
+
+impl SettlementParams {
+    /// The filters (not the page), as query pairs.
+    pub(crate) fn filters(&self) -> [(&'static str, &str); 3] {
+        [
+            ("date", self.date.as_str()),
+            ("merchant", self.merchant.as_str()),
+            ("status", self.status.as_str()),
+        ]
+    }
+}
+
+/// The batches the filters find, newest date first (the review queue on top), and whether
+/// the date did not read (then it does not narrow).
+pub(crate) async fn batches_found(
+    state: &AppState,
+    params: &SettlementParams,
+) -> Result<(Vec<SettlementBatch>, bool), StoreError> {
+    let date = params.date.trim();
+    let bad_date = !date.is_empty() && !is_date(date);
+    let date = (!date.is_empty() && !bad_date).then_some(date);
+    let merchant = Some(params.merchant.trim()).filter(|m| !m.is_empty());
+    let status = params.status.trim();
+    let mut batches = state.store.list_batches(date, merchant).await?;
+    batches.reverse();
+    batches.retain(|b| status.is_empty() || b.status.as_str() == status);
+    Ok((batches, bad_date))
 }
 
 pub struct BatchRow {
@@ -97,6 +130,10 @@ struct SettlementPage {
     t: Tr,
     params: SettlementParams,
     rows: Vec<BatchRow>,
+    paging: Paging,
+    /// How many batches the filters find and their net amount.
+    total: String,
+    export: String,
     may_download: bool,
     bad_date: bool,
     may_create: bool,
@@ -110,22 +147,19 @@ pub async fn list(
     signed: SignedIn,
     Query(params): Query<SettlementParams>,
 ) -> Response {
-    let date = params.date.trim();
-    let bad_date = !date.is_empty() && !is_date(date);
-    let date = (!date.is_empty() && !bad_date).then_some(date);
-    let merchant = Some(params.merchant.trim()).filter(|m| !m.is_empty());
-    let batches = match state.store.list_batches(date, merchant).await {
-        Ok(batches) => batches,
+    let (batches, bad_date) = match batches_found(&state, &params).await {
+        Ok(found) => found,
         Err(error) => return page::failure(&error),
     };
-    let status = params.status.trim();
-    // Newest date first: the review queue is at the top.
-    let rows = batches
-        .iter()
-        .rev()
-        .filter(|b| status.is_empty() || b.status.as_str() == status)
-        .map(batch_row)
-        .collect();
+    let net: i64 = batches.iter().map(|b| b.net_fen).sum();
+    let total = total_line(&signed.t, batches.len(), net);
+    let path = "/console/settlement";
+    let filters = params.filters();
+    let export = format!("{path}.csv?{}", query_string(&filters));
+    let (batches, paging) = page_of(batches, path, &filters, &params.page, &params.per);
+    let rows = batches.iter().map(batch_row).collect();
+    let date = params.date.trim();
+    let date = (!date.is_empty() && !bad_date).then_some(date);
     let create_date = match date {
         Some(date) => date.to_string(),
         None => yesterday(state.now_ms()),
@@ -136,6 +170,9 @@ pub async fn list(
         layout,
         params,
         rows,
+        paging,
+        total,
+        export,
         may_download: signed.can(Permission::DownloadFiles),
         bad_date,
         may_create: signed.can(Permission::RunBooks),

@@ -168,40 +168,16 @@ impl SearchParams {
 
     /// First / previous / next of the list at `path`, given where the next page starts.
     pub fn paging(&self, path: &str, next: Option<&Cursor>) -> Paging {
-        let trail: Vec<&str> = self
-            .trail
-            .split('.')
-            .filter(|c| !c.is_empty())
-            .take(MAX_TRAIL)
-            .collect();
-        let href = |query: String| {
-            if query.is_empty() {
-                path.to_string()
-            } else {
-                format!("{path}?{query}")
-            }
-        };
-        let on_first = self.cursor.trim().is_empty();
-        let previous = trail.split_last().map(|(last, earlier)| {
-            let cursor = if *last == FIRST { "" } else { last };
-            href(self.query(&[("cursor", cursor), ("trail", &earlier.join("."))]))
-        });
-        let next = next.filter(|_| trail.len() < MAX_TRAIL).map(|next| {
-            let here = if on_first { FIRST } else { self.cursor.trim() };
-            let mut longer = trail.clone();
-            longer.push(here);
-            href(self.query(&[("cursor", &next.encode()), ("trail", &longer.join("."))]))
-        });
-        Paging {
-            number: if on_first {
-                1
-            } else {
-                (trail.len() + 1).max(2)
-            },
-            first: (!on_first).then(|| href(self.filters())),
-            previous: if on_first { None } else { previous },
-            next,
-        }
+        let filters = [
+            ("q", self.q.as_str()),
+            ("status", self.status.as_str()),
+            ("app", self.app.as_str()),
+            ("amount", self.amount.as_str()),
+            ("from", self.from.as_str()),
+            ("to", self.to.as_str()),
+        ];
+        let next = next.map(Cursor::encode);
+        trail_paging(path, &filters, &self.cursor, &self.trail, next.as_deref())
     }
 
     /// The link to the page that starts at `next`, with the same filters.
@@ -216,6 +192,54 @@ impl SearchParams {
             ("set", &self.set),
             ("cursor", &next.encode()),
         ])
+    }
+}
+
+/// First / previous / next of a keyset-paged list at `path` with these `filters`: `cursor`
+/// starts the page shown, `trail` holds the cursors that started the pages before it (see
+/// [`SearchParams::trail`]; a cursor must not hold a `.`), `next` starts the next page.
+pub fn trail_paging(
+    path: &str,
+    filters: &[(&str, &str)],
+    cursor: &str,
+    trail: &str,
+    next: Option<&str>,
+) -> Paging {
+    let trail: Vec<&str> = trail
+        .split('.')
+        .filter(|c| !c.is_empty())
+        .take(MAX_TRAIL)
+        .collect();
+    let href = |page: &[(&str, &str)]| {
+        let mut pairs = filters.to_vec();
+        pairs.extend_from_slice(page);
+        let query = query_string(&pairs);
+        if query.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{query}")
+        }
+    };
+    let on_first = cursor.trim().is_empty();
+    let previous = trail.split_last().map(|(last, earlier)| {
+        let cursor = if *last == FIRST { "" } else { last };
+        href(&[("cursor", cursor), ("trail", &earlier.join("."))])
+    });
+    let next = next.filter(|_| trail.len() < MAX_TRAIL).map(|next| {
+        let here = if on_first { FIRST } else { cursor.trim() };
+        let mut longer = trail.clone();
+        longer.push(here);
+        href(&[("cursor", next), ("trail", &longer.join("."))])
+    });
+    Paging {
+        number: if on_first {
+            1
+        } else {
+            (trail.len() + 1).max(2)
+        },
+        first: (!on_first).then(|| href(&[])),
+        previous: if on_first { None } else { previous },
+        next,
     }
 }
 
