@@ -11,13 +11,13 @@ use unipay_client::Client;
 use unipay_client::receiver::Behaviour;
 use unipay_store::audit::{AuditFilter, AuditRecord};
 
-const PASSWORD: &str = "operations password";
+pub(crate) const PASSWORD: &str = "operations password";
 
-struct Page {
+pub(crate) struct Page {
     status: u16,
     location: String,
     content_type: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Page {
@@ -34,7 +34,7 @@ impl Page {
     }
 
     /// The value of `attribute` on every element marked `data-test="<test>"`.
-    fn attribute_of(&self, test: &str, attribute: &str) -> Vec<String> {
+    pub(crate) fn attribute_of(&self, test: &str, attribute: &str) -> Vec<String> {
         let marker = format!(r#"data-test="{test}""#);
         self.body
             .match_indices(&marker)
@@ -63,14 +63,14 @@ impl Page {
 }
 
 /// A signed-in console user: the session cookie kept by hand, no redirects followed.
-struct Console {
+pub(crate) struct Console {
     base: String,
     http: reqwest::Client,
     cookies: BTreeMap<String, String>,
 }
 
 impl Console {
-    async fn sign_in(world: &World, username: &str) -> Console {
+    pub(crate) async fn sign_in(world: &World, username: &str) -> Console {
         let mut console = Console {
             base: world.server_url.clone(),
             http: world.http.clone(),
@@ -92,7 +92,7 @@ impl Console {
         console
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let request = self.http.get(format!("{}{path}", self.base));
         self.send(request).await
     }

@@ -9,12 +9,12 @@ use unipay_channel_unionpay::signing::{MessageSigner, RsaCertificateSigner, sign
 use unipay_channel_unionpay::wire::encode_form;
 use unipay_client::{CreatePayment, Payment};
 
-const MER_ID: &str = "777290058110048";
+pub(crate) const MER_ID: &str = "777290058110048";
 
 /// The UnionPay gateway, its certificates on disk, and our account at it.
-struct Gateway {
-    url: String,
-    channel_account_id: String,
+pub(crate) struct Gateway {
+    pub(crate) url: String,
+    pub(crate) channel_account_id: String,
     /// The gateway's own signing key: what a forger with a stolen key, or a test, signs with.
     bank_signer: RsaCertificateSigner,
     bank_certificate_pem: String,
@@ -22,12 +22,18 @@ struct Gateway {
 }
 
 async fn start_gateway(world: &World) -> Gateway {
+    start_gateway_with(world, &[]).await
+}
+
+/// The gateway started with `extra` simulator arguments.
+pub(crate) async fn start_gateway_with(world: &World, extra: &[&str]) -> Gateway {
     let dir = world.dir().join("unionpay");
     let mut command = unipay();
     command
         .args(["banksim", "--listen", "127.0.0.1:0"])
         .args(["--unionpay-listen", "127.0.0.1:0"])
         .args(["--unionpay-notify-schedule-ms", "0,300,300,300"])
+        .args(extra)
         .arg("--key-dir")
         .arg(&dir);
     // The UnionPay listener announces itself first.
@@ -161,11 +167,20 @@ async fn pay_at_gateway(
     world: &World,
     out_trade_no: &str,
 ) -> (Payment, String, Vec<(String, String)>) {
+    pay_amount_at_gateway(world, out_trade_no, 1234).await
+}
+
+/// As [`pay_at_gateway`], for `amount` fen.
+pub(crate) async fn pay_amount_at_gateway(
+    world: &World,
+    out_trade_no: &str,
+    amount: i64,
+) -> (Payment, String, Vec<(String, String)>) {
     let payment = world
         .client
         .create_payment(&CreatePayment {
             out_trade_no: out_trade_no.into(),
-            amount: 1234,
+            amount,
             currency: "CNY".into(),
             subject: "学费 Tuition".into(),
             channel: Some("unionpay".into()),
@@ -351,7 +366,7 @@ fn form_body(fields: &[(String, String)]) -> Vec<u8> {
         .into_bytes()
 }
 
-async fn set_gateway_faults(world: &World, gateway: &Gateway, faults: Value) {
+pub(crate) async fn set_gateway_faults(world: &World, gateway: &Gateway, faults: Value) {
     let response = world
         .http
         .post(format!("{}/sim/unionpay/faults", gateway.url))

@@ -19,7 +19,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use unipay_core::money::display_yuan;
 use unipay_store::recon::{Decision, ItemFilter, ReconDay, ReconItem, ResolveOutcome};
 use unipay_store::statements::StoredStatement;
@@ -38,6 +38,9 @@ pub fn routes() -> Router<AppState> {
 #[serde(default)]
 pub struct ReconParams {
     date: String,
+    /// A bank's channel code (`abc`, `unionpay`): only its channel accounts' days, items and
+    /// statements; empty for every bank.
+    bank: String,
 }
 
 /// One side's figures: count and amount in yuan.
@@ -52,6 +55,8 @@ pub struct Side {
 pub struct DayRow {
     pub date: String,
     pub channel_account_id: String,
+    /// The channel account's bank (its channel code).
+    pub bank_code: String,
     pub bank: Side,
     pub platform: Side,
     pub matched: i64,
@@ -63,6 +68,8 @@ pub struct DayRow {
 
 pub struct ItemRow {
     pub id: String,
+    /// The channel account's bank (its channel code); blank where the page does not say.
+    pub bank_code: String,
     pub date: String,
     pub class: String,
     pub kind: String,
@@ -84,6 +91,7 @@ pub struct ItemRow {
 pub struct StatementRow {
     pub id: String,
     pub channel_account_id: String,
+    pub bank_code: String,
     pub version: i64,
     pub sha256: String,
     pub size_bytes: i64,
@@ -111,6 +119,9 @@ struct ReconPage {
     accounts: Vec<String>,
     /// The date those forms offer: the one shown, or yesterday (Beijing time).
     run_date: String,
+    /// The bank chosen (empty: all), and the banks there are to choose from.
+    bank: String,
+    banks: Vec<&'static str>,
 }
 
 /// `GET /console/recon?date=YYYY-MM-DD` (no date: recent days and every pending item).
@@ -120,6 +131,7 @@ pub async fn show(
     Query(params): Query<ReconParams>,
 ) -> Response {
     let date = params.date.trim().to_string();
+    let bank = params.bank.trim().to_string();
     let bad_date = !date.is_empty() && !is_date(&date);
     let chosen = (!date.is_empty() && !bad_date).then_some(date.as_str());
     let store = &state.store;
@@ -146,17 +158,24 @@ pub async fn show(
         },
         None => Vec::new(),
     };
+    let banks: HashMap<String, String> = match store.list_channel_accounts().await {
+        Ok(accounts) => accounts.into_iter().map(|a| (a.id, a.channel)).collect(),
+        Err(error) => return page::failure(&error),
+    };
+    let bank_of = |account: &str| banks.get(account).cloned().unwrap_or_default();
+    let shown = |account: &str| bank.is_empty() || bank_of(account) == bank;
     let mut classes: BTreeMap<String, Vec<ItemRow>> = BTreeMap::new();
-    for item in &items {
+    for item in items.iter().filter(|i| shown(&i.channel_account_id)) {
         classes
             .entry(item.class.clone())
             .or_default()
-            .push(item_row(item));
+            .push(ItemRow {
+                bank_code: bank_of(&item.channel_account_id),
+                ..item_row(item)
+            });
     }
-    let accounts = match store.list_channel_accounts().await {
-        Ok(accounts) => accounts.into_iter().map(|a| a.id).collect(),
-        Err(error) => return page::failure(&error),
-    };
+    let mut accounts: Vec<String> = banks.keys().filter(|a| shown(a)).cloned().collect();
+    accounts.sort();
     let run_date = match chosen {
         Some(date) => date.to_string(),
         None => super::settlement_page::yesterday(state.now_ms()),
@@ -166,15 +185,31 @@ pub async fn show(
         t: layout.t,
         layout,
         date: if bad_date { String::new() } else { date },
-        days: days.iter().map(day_row).collect(),
+        days: days
+            .iter()
+            .filter(|d| shown(&d.channel_account_id))
+            .map(|d| DayRow {
+                bank_code: bank_of(&d.channel_account_id),
+                ..day_row(d)
+            })
+            .collect(),
         classes: classes.into_iter().collect(),
-        statements: statements.iter().map(statement_row).collect(),
+        statements: statements
+            .iter()
+            .filter(|s| shown(&s.channel_account_id))
+            .map(|s| StatementRow {
+                bank_code: bank_of(&s.channel_account_id),
+                ..statement_row(s)
+            })
+            .collect(),
         may_resolve: signed.can(Permission::ResolveRecon),
         may_download: signed.can(Permission::DownloadFiles),
         bad_date,
         may_run: signed.can(Permission::RunBooks),
         accounts,
         run_date,
+        bank,
+        banks: crate::channels::BANKS.to_vec(),
     })
 }
 
@@ -186,6 +221,7 @@ fn day_row(d: &ReconDay) -> DayRow {
     DayRow {
         date: d.accounting_date.clone(),
         channel_account_id: d.channel_account_id.clone(),
+        bank_code: String::new(),
         bank: Side {
             payments: d.bank_payments,
             payments_yuan: display_yuan(d.bank_payments_fen),
@@ -211,6 +247,7 @@ fn day_row(d: &ReconDay) -> DayRow {
 pub(crate) fn item_row(i: &ReconItem) -> ItemRow {
     ItemRow {
         id: i.id.clone(),
+        bank_code: String::new(),
         date: i.accounting_date.clone(),
         class: i.class.clone(),
         kind: i.kind.clone(),
@@ -234,6 +271,7 @@ fn statement_row(s: &StoredStatement) -> StatementRow {
     StatementRow {
         id: s.id.clone(),
         channel_account_id: s.channel_account_id.clone(),
+        bank_code: String::new(),
         version: s.version,
         sha256: s.sha256.clone(),
         size_bytes: s.size_bytes,
