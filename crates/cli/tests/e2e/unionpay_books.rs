@@ -397,5 +397,16 @@ pub async fn abc_and_unionpay_day_reconciled_and_settled(world: &mut World) {
             assert_eq!(banks_on(&one, test), [bank], "{bank} {test}");
         }
     }
+    // The batch's page shows each bank's line.
+    let batch_page = fiona
+        .get(&format!(
+            "/console/settlement/{}",
+            batch["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        banks_on(&batch_page, "settlement-line"),
+        ["abc", "unionpay"]
+    );
     world.check_invariants().await;
 }
