@@ -303,11 +303,11 @@ pub async fn abc_and_unionpay_day_reconciled_and_settled(world: &mut World) {
         ))
     );
 
-    // A day UnionPay has no file for: refused as not ready, nothing kept.
+    // A day UnionPay has no file for: refused as not ready and nothing kept, while ABC's
+    // statement of that day is fetched all the same.
     let empty_day = next_day(&date, 2);
     let refused = unipay()
         .args(["statements", "fetch", "--date", &empty_day])
-        .args(account_args)
         .args(["--database-url", &world.db_url()])
         .arg("--config")
         .arg(world.dir().join("unipay.toml"))
@@ -317,9 +317,12 @@ pub async fn abc_and_unionpay_day_reconciled_and_settled(world: &mut World) {
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        said.contains("98") && said.contains("no reconciliation file"),
+        said.contains(&up_account)
+            && said.contains("98")
+            && said.contains("no reconciliation file"),
         "{said}"
     );
+    assert!(!said.contains(&abc_account), "{said}");
     let store = world.store().await;
     assert!(
         store
@@ -327,6 +330,13 @@ pub async fn abc_and_unionpay_day_reconciled_and_settled(world: &mut World) {
             .await
             .unwrap()
             .is_none()
+    );
+    assert!(
+        store
+            .latest_statement(&abc_account, &empty_day)
+            .await
+            .unwrap()
+            .is_some()
     );
     store.close().await;
 
