@@ -115,8 +115,8 @@ struct ReconPage {
     may_download: bool,
     bad_date: bool,
     may_run: bool,
-    /// Channel accounts the fetch and run forms offer.
-    accounts: Vec<String>,
+    /// Channel accounts the fetch and run forms offer, each with its bank.
+    accounts: Vec<(String, String)>,
     /// The date those forms offer: the one shown, or yesterday (Beijing time).
     run_date: String,
     /// The bank chosen (empty: all), and the banks there are to choose from.
@@ -174,7 +174,11 @@ pub async fn show(
                 ..item_row(item)
             });
     }
-    let mut accounts: Vec<String> = banks.keys().filter(|a| shown(a)).cloned().collect();
+    let mut accounts: Vec<(String, String)> = banks
+        .iter()
+        .filter(|(account, _)| shown(account))
+        .map(|(account, bank)| (account.clone(), bank.clone()))
+        .collect();
     accounts.sort();
     let run_date = match chosen {
         Some(date) => date.to_string(),
