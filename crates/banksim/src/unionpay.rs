@@ -14,7 +14,8 @@
 //! - `POST /gateway/api/queryTrans.do`: the status query ([`query`]).
 //! - `POST /`: the reconciliation file download (76/01) from its own book ([`file_download`]).
 //! - `/sim/unionpay/*`: the JSON control API ([`sim_api`]): certificates, merchants,
-//!   transactions, faults.
+//!   transactions, faults; and ([`statement_api`]) statement faults per order and consumes
+//!   paid by other means, which only the reconciliation file shows.
 //!
 //! With a state file ([`persist`]) merchants and the book survive a restart.
 
@@ -38,6 +39,7 @@ pub mod query;
 pub mod signing;
 pub mod sim_api;
 pub mod state;
+pub mod statement_api;
 pub mod zm_file;
 
 pub use authority::Authority;
@@ -67,6 +69,11 @@ pub fn router(state: UnionPayState) -> Router {
         .route(
             "/sim/unionpay/transactions/{query_id}",
             get(sim_api::transaction),
+        )
+        .route("/sim/unionpay/orders", post(statement_api::counter_consume))
+        .route(
+            "/sim/unionpay/orders/{order_id}/statement",
+            post(statement_api::set_statement_fault).delete(statement_api::clear_statement_fault),
         )
         .route(
             "/sim/unionpay/faults",

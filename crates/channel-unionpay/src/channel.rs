@@ -1,8 +1,8 @@
 //! The HTTP client to UnionPay's gateway and the mapping to core's `Channel` port. Built so
 //! far: starting a payment (the signed form the browser posts), its query, reading the back
-//! and front notifications, and refunds (a refund `04`, or a void `31` on the payment's own
-//! day) with their query. Pre-authorisation completion and the reconciliation file are typed
-//! in `messages` and `recon` but not yet mapped: the port's calls for them answer that
+//! and front notifications, refunds (a refund `04`, or a void `31` on the payment's own day)
+//! with their query, and the reconciliation file (download and lines). Pre-authorisation
+//! completion is typed in `messages` but not yet mapped: the port's calls for it answer that
 //! nothing was sent.
 
 mod account;
@@ -12,6 +12,7 @@ mod pay;
 mod query;
 mod record;
 mod refund;
+mod statement;
 
 pub use account::{
     BACK_PATH, FRONT_PATH, QUERY_PATH, SetupError, SigningProfile, UnionPayAccount, certificates,
@@ -31,6 +32,9 @@ use unipay_core::{Clock, SystemClock};
 
 /// The `Channel::name` of UnionPay's gateway.
 pub const NAME: &str = "unionpay";
+
+/// A day's file download answer: base64 of the compressed zip, far smaller than its lines.
+const MAX_FILE_ANSWER_BYTES: usize = 64 << 20;
 
 /// The content type the SDKs post forms with.
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
@@ -204,9 +208,30 @@ impl Channel for UnionPayChannel {
 
     fn fetch_statement<'a>(
         &'a self,
-        _accounting_date: &'a str,
+        accounting_date: &'a str,
     ) -> BoxFuture<'a, Result<StatementFile, ChannelError>> {
-        Box::pin(async move { Err(not_built("the reconciliation file")) })
+        Box::pin(async move {
+            let (sent, body) =
+                statement::request(&self.account, accounting_date, self.clock.now_ms())?;
+            let url = statement::file_url(&self.account);
+            let answer = http::post_bounded(
+                &self.http,
+                &url,
+                FORM_CONTENT_TYPE,
+                body,
+                MAX_FILE_ANSWER_BYTES,
+            )
+            .await?;
+            let account = self.account.clone();
+            let date = accounting_date.to_string();
+            let now_ms = self.clock.now_ms();
+            // Unpacking a day's zip is seconds of work on a busy day: not on the runtime.
+            tokio::task::spawn_blocking(move || {
+                statement::read(&account, &sent, &date, &answer, now_ms)
+            })
+            .await
+            .map_err(|e| ChannelError::BadAnswer(format!("reading the file stopped: {e}")))?
+        })
     }
 
     fn query_transactions<'a>(
@@ -219,15 +244,15 @@ impl Channel for UnionPayChannel {
         Box::pin(async move { Err(not_built("a transaction list")) })
     }
 
+    /// The file is the zip the download delivered (never gzip: `gzip` is ignored).
     fn parse_statement(
         &self,
-        _file: &mut dyn std::io::Read,
+        file: &mut dyn std::io::Read,
         _gzip: bool,
-        _sink: &mut dyn StatementSink,
+        sink: &mut dyn StatementSink,
     ) -> Result<StatementSummary, StatementError> {
-        Err(StatementError::Format(
-            "UnionPay's reconciliation file is not mapped to the statement port yet".into(),
-        ))
+        let zip = crate::recon::read_zip(file)?;
+        crate::recon::parse_archive(&zip, sink)
     }
 }
 

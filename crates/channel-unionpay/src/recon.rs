@@ -4,12 +4,14 @@
 //! the ABC statement is, so a large day costs no more memory than a small one.
 
 mod archive;
+mod statement;
 mod summary;
 mod zm_layout;
 mod zm_line;
 mod zm_reader;
 
 pub use archive::{ReconciliationArchive, ZmFileName, unpack_file_content};
+pub use statement::{COLUMNS, declared_totals, parse_archive, read_zip};
 pub use summary::{DeclaredTotals, SummaryError};
 pub use zm_layout::{LINE_BYTES, ZmField};
 pub use zm_line::{Direction, SignedFen, ZmLine};

@@ -93,7 +93,7 @@ fn accept(sim: &Inner, verified: &Verified) -> Result<usize, Refusal> {
         ));
     }
     let orig_query_id = required(request, "origQryId")?;
-    let today = now_china().format("%m%d").to_string();
+    let today = sim.settle_date(now_china());
     let mut book = sim.book();
     let original_index = book
         .by_query_id(orig_query_id)
@@ -149,7 +149,7 @@ fn settle_later(sim: UnionPayState, index: usize) {
         let trace = sim.new_trace(now);
         if let Some(transaction) = sim.book().get_mut(index) {
             transaction.status = Status::Succeeded;
-            transaction.settle_date = Some(now.format("%m%d").to_string());
+            transaction.settle_date = Some(sim.settle_date(now));
             transaction.trace_no = Some(trace.0);
             transaction.trace_time = Some(trace.1);
         }

@@ -160,7 +160,7 @@ fn decide(sim: &Inner, token: &str, pay: bool) -> Option<usize> {
     let transaction = book.get_mut(index)?;
     if pay {
         transaction.status = Status::Succeeded;
-        transaction.settle_date = Some(now.format("%m%d").to_string());
+        transaction.settle_date = Some(sim.settle_date(now));
         transaction.trace_no = Some(trace.0);
         transaction.trace_time = Some(trace.1);
     } else {

@@ -5,7 +5,9 @@ use super::authority::Authority;
 use super::book::Book;
 use super::faults::Faults;
 use super::merchants::MerchantRegistry;
+use crate::faults::StatementFault;
 use chrono::{DateTime, FixedOffset};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -15,6 +17,8 @@ use tokio::sync::watch;
 pub const DEFAULT_NOTIFY_SCHEDULE_MS: [u64; 4] = [0, 60_000, 120_000, 240_000];
 /// UnionPay waits 10 s for a merchant's HTTP 200.
 pub const DEFAULT_MERCHANT_TIMEOUT_MS: u64 = 10_000;
+/// UnionPay's production day runs 23:00 to 23:00 Beijing time (§6 of the protocol page).
+pub const DEFAULT_CUTOVER_HOUR: u8 = 23;
 
 pub struct UnionPayConfig {
     /// How browsers and merchants reach the gateway (the payer's form posts here).
@@ -23,6 +27,8 @@ pub struct UnionPayConfig {
     /// The wait before each back-notification attempt.
     pub notify_schedule_ms: Vec<u64>,
     pub merchant_timeout_ms: u64,
+    /// Hour (0–23, Beijing time) from which transactions settle on the next day.
+    pub cutover_hour: u8,
     /// Where merchants and the book are kept across restarts (see [`super::persist`]).
     pub state_file: Option<std::path::PathBuf>,
 }
@@ -34,6 +40,7 @@ impl UnionPayConfig {
             authority,
             notify_schedule_ms: DEFAULT_NOTIFY_SCHEDULE_MS.to_vec(),
             merchant_timeout_ms: DEFAULT_MERCHANT_TIMEOUT_MS,
+            cutover_hour: DEFAULT_CUTOVER_HOUR,
             state_file: None,
         }
     }
@@ -49,12 +56,16 @@ pub struct Inner {
     pub notify_schedule: Vec<Duration>,
     pub http: reqwest::Client,
     pub state_file: Option<std::path::PathBuf>,
+    pub cutover_hour: u8,
     /// Bumped whenever the book or the registry may have changed: the state file's writer
     /// skips its work while it stands still.
     changes: AtomicU64,
     merchants: RwLock<MerchantRegistry>,
     book: Mutex<Book>,
     faults: RwLock<Faults>,
+    /// How the reconciliation file misreports an order, by orderId (not kept in the state
+    /// file: a test's setting, not the gateway's book).
+    statement_faults: RwLock<HashMap<String, StatementFault>>,
     serial: AtomicU64,
     shutdown: watch::Sender<bool>,
 }
@@ -82,12 +93,14 @@ impl UnionPayState {
         };
         let state = UnionPayState(Arc::new(Inner {
             public_url: config.public_url.trim_end_matches('/').to_string(),
+            cutover_hour: config.cutover_hour,
             authority: config.authority,
             notify_schedule: schedule.into_iter().map(Duration::from_millis).collect(),
             http,
             merchants: RwLock::new(MerchantRegistry::default()),
             book: Mutex::new(Book::default()),
             faults: RwLock::new(Faults::default()),
+            statement_faults: RwLock::new(HashMap::new()),
             serial: AtomicU64::new(u64::from(rand::random::<u16>()) * 1000),
             shutdown: watch::channel(false).0,
             state_file: config.state_file.clone(),
@@ -136,6 +149,25 @@ impl Inner {
         *self.faults.write().unwrap_or_else(|p| p.into_inner()) = faults;
     }
 
+    pub fn statement_faults(&self) -> HashMap<String, StatementFault> {
+        self.statement_faults
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets (or with `None` clears) how the file shows `order_id`.
+    pub fn set_statement_fault(&self, order_id: &str, fault: Option<StatementFault>) {
+        let mut faults = self
+            .statement_faults
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        match fault {
+            Some(fault) => faults.insert(order_id.to_string(), fault),
+            None => faults.remove(order_id),
+        };
+    }
+
     fn next_serial(&self) -> u64 {
         self.serial.fetch_add(1, Ordering::Relaxed)
     }
@@ -147,6 +179,18 @@ impl Inner {
             at.format("%Y%m%d%H%M%S"),
             self.next_serial() % 10_000_000
         )
+    }
+
+    /// The settlement date (`MMDD`) of a transaction settled at `at`: the next day's from the
+    /// cut-over hour on.
+    pub fn settle_date(&self, at: DateTime<FixedOffset>) -> String {
+        let day = at.date_naive();
+        let day = if chrono::Timelike::hour(&at) >= u32::from(self.cutover_hour) {
+            day.succ_opt().unwrap_or(day)
+        } else {
+            day
+        };
+        day.format("%m%d").to_string()
     }
 
     /// A `traceNo` (6 digits) and its `traceTime` (MMDDhhmmss), the reconciliation file's keys.

@@ -21,10 +21,12 @@ fn signed_fen(credit: bool, fen: u64) -> String {
 }
 
 /// One line without its CR LF. `original_order_id` is the original's orderId for an
-/// operation on one.
-pub fn line(transaction: &Transaction, original_order_id: Option<&str>) -> Vec<u8> {
+/// operation on one; `fee_fen` the fee taken from a line that pays the merchant (none is
+/// given back on one that takes money back).
+pub fn line(transaction: &Transaction, original_order_id: Option<&str>, fee_fen: u64) -> Vec<u8> {
     let credit = pays_merchant(transaction);
-    let settlement = signed_fen(credit, transaction.amount_fen);
+    let fee_fen = if credit { fee_fen } else { 0 };
+    let settlement = signed_fen(credit, transaction.amount_fen.saturating_sub(fee_fen));
     // The sample's transaction code for a consume; the simulator's own choice for the rest.
     let code = if credit { "S56" } else { "S30" };
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
@@ -47,8 +49,8 @@ pub fn line(transaction: &Transaction, original_order_id: Option<&str>) -> Vec<u
         "01".to_string(),
         String::new(),
         String::new(),
-        // No fee is charged: the net is the amount.
-        signed_fen(!credit, 0),
+        // A fee is taken (D) from a line that pays the merchant: the net is the rest.
+        signed_fen(!credit, fee_fen),
         settlement.clone(),
         "0001".to_string(),
         String::new(),

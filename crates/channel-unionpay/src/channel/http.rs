@@ -31,7 +31,18 @@ pub(super) async fn post(
     content_type: &str,
     body: Vec<u8>,
 ) -> Result<Vec<u8>, ChannelError> {
-    let max = MAX_ANSWER_BYTES.min(MAX_MESSAGE_BYTES);
+    post_bounded(client, url, content_type, body, MAX_ANSWER_BYTES).await
+}
+
+/// As [`post`], for an answer of up to `max` bytes (a file download's).
+pub(super) async fn post_bounded(
+    client: &reqwest::Client,
+    url: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    max: usize,
+) -> Result<Vec<u8>, ChannelError> {
+    let max = max.min(MAX_MESSAGE_BYTES);
     let mut response = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, content_type)

@@ -100,6 +100,11 @@ impl<'a> ZmLine<'a> {
         Ok(line)
     }
 
+    /// The whole line, without its line end.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// The field's bytes, padding included.
     pub fn raw(&self, field: ZmField) -> &'a [u8] {
         let start = field.offset();

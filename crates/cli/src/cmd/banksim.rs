@@ -56,7 +56,11 @@ With --unionpay-state-file its merchants and book survive a restart.
 Back notifications are retried at 0, 1, 2 and 4 minutes until HTTP 200
 (--unionpay-notify-schedule-ms); faults: POST /sim/unionpay/faults
 {"notify": "drop"|"duplicate"|"delay", "notify_delay_ms", "query_orig_resp_code": "03"|"04"|"05",
-"answer_timeout", "answer_delay_ms", "file_missing"}."#;
+"answer_timeout", "answer_delay_ms", "file_missing"}. A day's transactions settle on the next
+day from 23:00 (--unionpay-cutover-hour). The reconciliation file misreports an order as the
+ABC statements do: POST /sim/unionpay/orders/{orderId}/statement {"fault": "omit"|"next_day"|
+"amount"|"fee"|"corrupt", "amount_fen", "fee_fen"}; and POST /sim/unionpay/orders {"mer_id",
+"order_id", "amount_fen"} books a consume paid by other means, which only the file shows."#;
 
 /// Where the simulator listens unless told: the address `unipay init`'s comments and
 /// docs/CONNECT.md give.
@@ -95,6 +99,10 @@ pub struct BanksimArgs {
     /// (default 0,60000,120000,240000).
     #[arg(long, value_delimiter = ',')]
     unionpay_notify_schedule_ms: Option<Vec<u64>>,
+    /// The hour (0–23, Beijing time) from which UnionPay transactions settle on the next day
+    /// (default 23).
+    #[arg(long)]
+    unionpay_cutover_hour: Option<u8>,
     /// Keep the UnionPay merchants and book in this file across restarts.
     #[arg(long)]
     unionpay_state_file: Option<PathBuf>,
@@ -127,6 +135,7 @@ pub async fn run(args: BanksimArgs) -> anyhow::Result<()> {
         key_dir: args.key_dir.as_deref(),
         public_url: args.unionpay_public_url.clone(),
         notify_schedule_ms: args.unionpay_notify_schedule_ms.clone(),
+        cutover_hour: args.unionpay_cutover_hour,
         state_file: args.unionpay_state_file.clone(),
     };
     let unionpay = match &args.unionpay_listen {
@@ -160,6 +169,7 @@ struct UnionPayArgs<'a> {
     key_dir: Option<&'a std::path::Path>,
     public_url: Option<String>,
     notify_schedule_ms: Option<Vec<u64>>,
+    cutover_hour: Option<u8>,
     state_file: Option<PathBuf>,
 }
 
@@ -181,6 +191,10 @@ async fn unionpay_mode(
     let mut config = UnionPayConfig::new(public_url, authority);
     if let Some(schedule) = args.notify_schedule_ms {
         config.notify_schedule_ms = schedule;
+    }
+    if let Some(hour) = args.cutover_hour {
+        anyhow::ensure!(hour < 24, "--unionpay-cutover-hour is 0 to 23");
+        config.cutover_hour = hour;
     }
     config.state_file = args.state_file;
     println!("banksim UnionPay gateway listening on http://{address}");

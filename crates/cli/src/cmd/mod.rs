@@ -117,6 +117,16 @@ pub async fn channel_accounts(
     Ok(ids)
 }
 
+/// After a command went through every channel account: an error naming each that failed (the
+/// others' work is done and printed).
+pub fn fail_if_any(what: &str, failed: &[String]) -> anyhow::Result<()> {
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{what} failed for {}", failed.join("; "))
+    }
+}
+
 /// Who a command-line action is recorded as: `cli:` and the operating-system user.
 pub fn cli_actor() -> String {
     format!(

@@ -46,10 +46,14 @@ pub async fn run(command: StatementsCommand) -> anyhow::Result<()> {
             let accounts = super::channel_accounts(&state, channel_account.as_deref()).await?;
             let progress = Progress::steps(accounts.len(), json);
             let mut fetched = Vec::new();
+            let mut failed = Vec::new();
             for account in accounts {
                 progress.step(format!("fetching the statement of {date} for {account}"));
-                let saved = fetch_statement(&state, &account, &date).await?;
-                fetched.push(saved);
+                // One bank's file not ready does not keep the others' from being fetched.
+                match fetch_statement(&state, &account, &date).await {
+                    Ok(saved) => fetched.push(saved),
+                    Err(error) => failed.push(format!("{account}: {error}")),
+                }
                 progress.done_one();
             }
             drop(progress);
@@ -74,7 +78,7 @@ pub async fn run(command: StatementsCommand) -> anyhow::Result<()> {
                 let rows: Vec<Vec<String>> = fetched.iter().map(|s| row(s.statement())).collect();
                 print!("{}", render(HEADERS, &rows));
             }
-            Ok(())
+            super::fail_if_any(&format!("fetching the statements of {date}"), &failed)
         }
         StatementsCommand::List { db, date, json } => {
             let store = db.store().await?;

@@ -12,7 +12,7 @@ fn succeeded(p: &Payment) -> bool {
 }
 
 /// Runs `unipay <args> --database-url <db>` and returns its standard output.
-async fn cli(world: &World, args: &[&str]) -> String {
+pub(crate) async fn cli(world: &World, args: &[&str]) -> String {
     let output = unipay()
         .args(args)
         .args(["--database-url", &world.db_url()])
@@ -30,12 +30,12 @@ async fn cli(world: &World, args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
-async fn cli_json(world: &World, args: &[&str]) -> Value {
+pub(crate) async fn cli_json(world: &World, args: &[&str]) -> Value {
     let text = cli(world, args).await;
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?} printed {text:?}: {e}"))
 }
 
-async fn statement_fault(world: &World, order_no: &str, fault: Value) {
+pub(crate) async fn statement_fault(world: &World, order_no: &str, fault: Value) {
     let response = world
         .http
         .post(format!(
@@ -49,7 +49,7 @@ async fn statement_fault(world: &World, order_no: &str, fault: Value) {
     assert!(response.status().is_success(), "{}", response.status());
 }
 
-fn next_day(date: &str, days: i64) -> String {
+pub(crate) fn next_day(date: &str, days: i64) -> String {
     unipay_server::flows::books::add_days(date, days).expect("a date")
 }
 

@@ -32,6 +32,7 @@ mod secrets_at_rest;
 mod transactions;
 mod unionpay;
 mod unionpay_answers;
+mod unionpay_books;
 mod unionpay_refunds;
 mod unsent;
 
@@ -106,6 +107,7 @@ on_both_backends!(
     rejected_messages::rejected_identity_results_change_nothing,
     rejected_messages::refund_answer_contradicting_a_final_refund_changes_nothing,
     books::reconciliation_end_to_end,
+    unionpay_books::abc_and_unionpay_day_reconciled_and_settled,
     refunds::full_and_partial_refunds,
     refunds::refusals_duplicates_and_idempotency,
     refunds::racing_refunds_never_over_refund,

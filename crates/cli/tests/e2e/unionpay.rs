@@ -9,7 +9,7 @@ use unipay_channel_unionpay::signing::{MessageSigner, RsaCertificateSigner, sign
 use unipay_channel_unionpay::wire::encode_form;
 use unipay_client::{CreatePayment, Payment};
 
-const MER_ID: &str = "777290058110048";
+pub(crate) const MER_ID: &str = "777290058110048";
 
 /// The UnionPay gateway, its certificates on disk, and our account at it.
 pub(crate) struct Gateway {
@@ -22,7 +22,12 @@ pub(crate) struct Gateway {
 }
 
 pub(crate) async fn start_gateway(world: &World) -> Gateway {
-    start_gateway_for(world, Version::V510).await
+    launch_gateway(world, Version::V510, &[]).await
+}
+
+/// The gateway started with `extra` simulator arguments.
+pub(crate) async fn start_gateway_with(world: &World, extra: &[&str]) -> Gateway {
+    launch_gateway(world, Version::V510, extra).await
 }
 
 /// The version of ACP the account speaks, and so how the gateway's messages are checked.
@@ -37,12 +42,19 @@ pub(crate) enum Version {
 
 /// The gateway, and an account at it speaking `version`.
 pub(crate) async fn start_gateway_for(world: &World, version: Version) -> Gateway {
+    launch_gateway(world, version, &[]).await
+}
+
+/// The gateway started with `extra` simulator arguments, and an account at it speaking
+/// `version`.
+async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gateway {
     let dir = world.dir().join("unionpay");
     let mut command = unipay();
     command
         .args(["banksim", "--listen", "127.0.0.1:0"])
         .args(["--unionpay-listen", "127.0.0.1:0"])
         .args(["--unionpay-notify-schedule-ms", "0,300,300,300"])
+        .args(extra)
         .arg("--key-dir")
         .arg(&dir);
     // The UnionPay listener announces itself first.
@@ -202,7 +214,16 @@ pub(crate) async fn pay_at_gateway(
     world: &World,
     out_trade_no: &str,
 ) -> (Payment, String, Vec<(String, String)>) {
-    decide_at_gateway(world, out_trade_no, "pay").await
+    pay_amount_at_gateway(world, out_trade_no, 1234).await
+}
+
+/// As [`pay_at_gateway`], for `amount` fen.
+pub(crate) async fn pay_amount_at_gateway(
+    world: &World,
+    out_trade_no: &str,
+    amount: i64,
+) -> (Payment, String, Vec<(String, String)>) {
+    at_gateway(world, out_trade_no, amount, "pay").await
 }
 
 /// As [`pay_at_gateway`], with the payer's `decision` on the gateway's page: `pay` or
@@ -212,11 +233,20 @@ pub(crate) async fn decide_at_gateway(
     out_trade_no: &str,
     decision: &str,
 ) -> (Payment, String, Vec<(String, String)>) {
+    at_gateway(world, out_trade_no, 1234, decision).await
+}
+
+async fn at_gateway(
+    world: &World,
+    out_trade_no: &str,
+    amount: i64,
+    decision: &str,
+) -> (Payment, String, Vec<(String, String)>) {
     let payment = world
         .client
         .create_payment(&CreatePayment {
             out_trade_no: out_trade_no.into(),
-            amount: 1234,
+            amount,
             currency: "CNY".into(),
             subject: "学费 Tuition".into(),
             channel: Some("unionpay".into()),

@@ -172,9 +172,18 @@ async fn reconcile(args: RunArgs) -> anyhow::Result<()> {
     let progress = Progress::steps(accounts.len(), args.format != Format::Table);
     let mut days = Vec::new();
     let mut items = Vec::new();
+    let mut failed = Vec::new();
     for account in accounts {
         progress.step(format!("reconciling {date} for {account}"));
-        let report = reconcile_day(&state, &account, &date).await?;
+        // One bank's day not ready does not keep the others' from being reconciled.
+        let report = match reconcile_day(&state, &account, &date).await {
+            Ok(report) => report,
+            Err(error) => {
+                failed.push(format!("{account}: {error}"));
+                progress.done_one();
+                continue;
+            }
+        };
         progress.done_one();
         tracing::info!(
             channel_account_id = %account,
@@ -187,7 +196,7 @@ async fn reconcile(args: RunArgs) -> anyhow::Result<()> {
     }
     drop(progress);
     print!("{}", render(args.format, &days, &items));
-    Ok(())
+    super::fail_if_any(&format!("reconciling {date}"), &failed)
 }
 
 impl ValueEnum for Format {

@@ -20,7 +20,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use unipay_core::money::display_yuan;
 use unipay_store::StoreError;
 use unipay_store::recon::{Decision, ItemFilter, ReconDay, ReconItem, ResolveOutcome};
@@ -44,6 +44,9 @@ pub struct ReconParams {
     q: String,
     page: String,
     per: String,
+    /// A bank's channel code (`abc`, `unionpay`): only its channel accounts' days, items and
+    /// statements; empty for every bank.
+    bank: String,
 }
 
 impl ReconParams {
@@ -55,8 +58,12 @@ impl ReconParams {
     }
 
     /// The item filters (not the page), as query pairs.
-    pub(crate) fn filters(&self) -> [(&'static str, &str); 2] {
-        [("date", self.date.as_str()), ("q", self.q.as_str())]
+    pub(crate) fn filters(&self) -> [(&'static str, &str); 3] {
+        [
+            ("date", self.date.as_str()),
+            ("q", self.q.as_str()),
+            ("bank", self.bank.as_str()),
+        ]
     }
 }
 
@@ -72,6 +79,18 @@ pub(crate) async fn items_found(
         pending_only: chosen.is_none(),
     };
     let mut items = state.store.list_recon_items(&filter).await?;
+    let bank = params.bank.trim();
+    if !bank.is_empty() {
+        let of_bank: std::collections::HashSet<String> = state
+            .store
+            .list_channel_accounts()
+            .await?
+            .into_iter()
+            .filter(|a| a.channel == bank)
+            .map(|a| a.id)
+            .collect();
+        items.retain(|i| of_bank.contains(&i.channel_account_id));
+    }
     items.retain(|i| {
         finds(
             &params.q,
@@ -102,6 +121,8 @@ pub struct Side {
 pub struct DayRow {
     pub date: String,
     pub channel_account_id: String,
+    /// The channel account's bank (its channel code).
+    pub bank_code: String,
     pub bank: Side,
     pub platform: Side,
     pub matched: i64,
@@ -113,6 +134,8 @@ pub struct DayRow {
 
 pub struct ItemRow {
     pub id: String,
+    /// The channel account's bank (its channel code); blank where the page does not say.
+    pub bank_code: String,
     pub date: String,
     pub class: String,
     pub kind: String,
@@ -134,6 +157,7 @@ pub struct ItemRow {
 pub struct StatementRow {
     pub id: String,
     pub channel_account_id: String,
+    pub bank_code: String,
     pub version: i64,
     pub sha256: String,
     pub size_bytes: i64,
@@ -162,10 +186,13 @@ struct ReconPage {
     may_download: bool,
     bad_date: bool,
     may_run: bool,
-    /// Channel accounts the fetch and run forms offer.
-    accounts: Vec<String>,
+    /// Channel accounts the fetch and run forms offer, each with its bank.
+    accounts: Vec<(String, String)>,
     /// The date those forms offer: the one shown, or yesterday (Beijing time).
     run_date: String,
+    /// The bank chosen (empty: all), and the banks there are to choose from.
+    bank: String,
+    banks: Vec<&'static str>,
 }
 
 /// `GET /console/recon?date=YYYY-MM-DD` (no date: recent days and every pending item).
@@ -176,6 +203,7 @@ pub async fn show(
 ) -> Response {
     let date = params.date.trim().to_string();
     let (chosen, bad_date) = params.chosen();
+    let bank = params.bank.trim().to_string();
     let store = &state.store;
     let days = match store.list_recon_days(chosen).await {
         Ok(mut days) => {
@@ -210,17 +238,28 @@ pub async fn show(
         },
         None => Vec::new(),
     };
+    let banks: HashMap<String, String> = match store.list_channel_accounts().await {
+        Ok(accounts) => accounts.into_iter().map(|a| (a.id, a.channel)).collect(),
+        Err(error) => return page::failure(&error),
+    };
+    let bank_of = |account: &str| banks.get(account).cloned().unwrap_or_default();
+    let shown = |account: &str| bank.is_empty() || bank_of(account) == bank;
     let mut classes: BTreeMap<String, Vec<ItemRow>> = BTreeMap::new();
-    for item in &items {
+    for item in items.iter().filter(|i| shown(&i.channel_account_id)) {
         classes
             .entry(item.class.clone())
             .or_default()
-            .push(item_row(item));
+            .push(ItemRow {
+                bank_code: bank_of(&item.channel_account_id),
+                ..item_row(item)
+            });
     }
-    let accounts = match store.list_channel_accounts().await {
-        Ok(accounts) => accounts.into_iter().map(|a| a.id).collect(),
-        Err(error) => return page::failure(&error),
-    };
+    let mut accounts: Vec<(String, String)> = banks
+        .iter()
+        .filter(|(account, _)| shown(account))
+        .map(|(account, bank)| (account.clone(), bank.clone()))
+        .collect();
+    accounts.sort();
     let run_date = match chosen {
         Some(date) => date.to_string(),
         None => super::settlement_page::yesterday(state.now_ms()),
@@ -230,9 +269,23 @@ pub async fn show(
         t: layout.t,
         layout,
         date: if bad_date { String::new() } else { date },
-        days: days.iter().map(day_row).collect(),
+        days: days
+            .iter()
+            .filter(|d| shown(&d.channel_account_id))
+            .map(|d| DayRow {
+                bank_code: bank_of(&d.channel_account_id),
+                ..day_row(d)
+            })
+            .collect(),
         classes: classes.into_iter().collect(),
-        statements: statements.iter().map(statement_row).collect(),
+        statements: statements
+            .iter()
+            .filter(|s| shown(&s.channel_account_id))
+            .map(|s| StatementRow {
+                bank_code: bank_of(&s.channel_account_id),
+                ..statement_row(s)
+            })
+            .collect(),
         q: params.q.clone(),
         items_total,
         export,
@@ -243,6 +296,8 @@ pub async fn show(
         may_run: signed.can(Permission::RunBooks),
         accounts,
         run_date,
+        bank,
+        banks: crate::channels::BANKS.to_vec(),
     })
 }
 
@@ -254,6 +309,7 @@ fn day_row(d: &ReconDay) -> DayRow {
     DayRow {
         date: d.accounting_date.clone(),
         channel_account_id: d.channel_account_id.clone(),
+        bank_code: String::new(),
         bank: Side {
             payments: d.bank_payments,
             payments_yuan: display_yuan(d.bank_payments_fen),
@@ -279,6 +335,7 @@ fn day_row(d: &ReconDay) -> DayRow {
 pub(crate) fn item_row(i: &ReconItem) -> ItemRow {
     ItemRow {
         id: i.id.clone(),
+        bank_code: String::new(),
         date: i.accounting_date.clone(),
         class: i.class.clone(),
         kind: i.kind.clone(),
@@ -302,6 +359,7 @@ fn statement_row(s: &StoredStatement) -> StatementRow {
     StatementRow {
         id: s.id.clone(),
         channel_account_id: s.channel_account_id.clone(),
+        bank_code: String::new(),
         version: s.version,
         sha256: s.sha256.clone(),
         size_bytes: s.size_bytes,

@@ -190,6 +190,8 @@ pub fn yesterday(now_ms: i64) -> String {
 
 pub struct LineRow {
     pub channel_account_id: String,
+    /// The channel account's bank (its channel code): a batch sums the money of every bank.
+    pub bank_code: String,
     pub payments: i64,
     pub payments_yuan: String,
     pub refunds: i64,
@@ -201,6 +203,7 @@ pub struct LineRow {
 fn line_row(l: &SettlementLine) -> LineRow {
     LineRow {
         channel_account_id: l.channel_account_id.clone(),
+        bank_code: String::new(),
         payments: l.payments,
         payments_yuan: display_yuan(l.payments_fen),
         refunds: l.refunds,
@@ -242,6 +245,11 @@ pub async fn detail(
         Ok(lines) => lines,
         Err(error) => return page::failure(&error),
     };
+    let banks: std::collections::HashMap<String, String> =
+        match state.store.list_channel_accounts().await {
+            Ok(accounts) => accounts.into_iter().map(|a| (a.id, a.channel)).collect(),
+            Err(error) => return page::failure(&error),
+        };
     let open_items = match open_when_made(&state, &batch, &lines).await {
         Ok(items) => items.iter().map(item_row).collect(),
         Err(error) => return page::failure(&error),
@@ -255,7 +263,16 @@ pub async fn detail(
         can_mark_paid: row.status == "approved",
         can_cancel: matches!(row.status, "pending_review" | "approved"),
         batch: row,
-        lines: lines.iter().map(line_row).collect(),
+        lines: lines
+            .iter()
+            .map(|l| LineRow {
+                bank_code: banks
+                    .get(&l.channel_account_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                ..line_row(l)
+            })
+            .collect(),
         may_review: signed.can(Permission::ReviewSettlement),
         may_download: signed.can(Permission::DownloadFiles),
         open_items,

@@ -309,6 +309,7 @@ pub mod vocabulary {
             ("mode", vec!["direct", "redirect"]),
             ("customer", vec!["person", "company"]),
             ("late", vec!["accepted", "refunded"]),
+            ("bank", crate::channels::BANKS.to_vec()),
         ]
     }
 }
