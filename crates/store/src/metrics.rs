@@ -146,4 +146,20 @@ impl Store {
             })
             .collect()
     }
+
+    #[cfg(feature = "testing")]
+    /// Ends the PostgreSQL connections with these backend pids (`pg_terminate_backend`), as
+    /// an administrator would: for the test that proves the shards of gone connections fold.
+    pub async fn end_connections_for_test(&self, pids: &[i64]) -> Result<(), StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        for pid in pids {
+            sqlx::query("SELECT pg_terminate_backend(CAST($1 AS INTEGER))")
+                .bind(*pid)
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(())
+    }
 }
