@@ -148,6 +148,21 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// Routes an app's payments: to one channel account, or (`None`) to each of its merchant's,
+    /// among which a payment's consumer chooses at the cashier. False when there is no such app.
+    pub async fn set_app_channel_account(
+        &self,
+        app_id: &str,
+        channel_account_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query("UPDATE apps SET channel_account_id = $1 WHERE id = $2")
+            .bind(channel_account_id)
+            .bind(app_id)
+            .execute(&self.write)
+            .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
     /// Inserts a channel account; its private key is sealed on the way in.
     pub async fn insert_channel_account(&self, account: &ChannelAccount) -> Result<(), StoreError> {
         let sealed_key =
