@@ -139,6 +139,49 @@ fn operator_sets_up_a_merchant_with_the_real_bank_certificate() {
     ]));
     assert_eq!(app["secret"].as_str().unwrap().len(), 40);
     assert!(app["app_id"].as_str().unwrap().starts_with("app_"));
+    // The app routed to one of its merchant's accounts, then to each of them; an account of
+    // no one's is refused.
+    let app_id = app["app_id"].as_str().unwrap();
+    let account_id = pem_account["channel_account_id"].as_str().unwrap();
+    let routed = json(&unipay(&[
+        "admin",
+        "route-app",
+        "--database-url",
+        &db,
+        "--app",
+        app_id,
+        "--channel-account",
+        account_id,
+        "--json",
+    ]));
+    assert_eq!(routed["channel_account_id"], account_id);
+    let routed = json(&unipay(&[
+        "admin",
+        "route-app",
+        "--database-url",
+        &db,
+        "--app",
+        app_id,
+        "--all-accounts",
+        "--json",
+    ]));
+    assert!(routed["channel_account_id"].is_null());
+    let refused = unipay(&[
+        "admin",
+        "route-app",
+        "--database-url",
+        &db,
+        "--app",
+        app_id,
+        "--channel-account",
+        "cha_nosuch",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not one of merchant"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     let text = unipay(&[
         "admin",
         "create-app",

@@ -15,8 +15,20 @@ fn fields(line: &str) -> Vec<(String, String)> {
 
 #[test]
 fn bench_pay_completes_payments_and_prints_its_figures() {
+    bench_pay_prints_its_figures("abc");
+}
+
+/// The same payments through the simulator's UnionPay gateway: paid on its page, the back
+/// notification, the same figures.
+#[test]
+fn bench_pay_through_unionpay_completes_payments_and_prints_its_figures() {
+    bench_pay_prints_its_figures("unionpay");
+}
+
+fn bench_pay_prints_its_figures(bank: &str) {
     let output = Command::new(env!("CARGO_BIN_EXE_unipay"))
         .args(["bench", "pay", "--concurrency", "4", "--seconds", "2"])
+        .args(["--bank", bank])
         .env_remove("UNIPAY_DATABASE_URL")
         .output()
         .expect("runs");
@@ -30,6 +42,10 @@ fn bench_pay_completes_payments_and_prints_its_figures() {
     assert!(
         stdout.contains("RSA 1024 bits"),
         "names the key size:\n{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("bank={bank}")),
+        "names the bank:\n{stdout}"
     );
     let last = stdout.lines().last().expect("prints lines");
     let fields = fields(last);

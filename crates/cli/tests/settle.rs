@@ -294,6 +294,7 @@ async fn pay(store: &Store, app: &App, id: &str, amount: i64, accounting_date: &
     let route = store.channel_route_for_app(app).await.unwrap().unwrap();
     let (fee, bank_fee) = route.fees_for(amount);
     let new = NewPayment {
+        bank_choice: unipay_store::payments::BankChoice::Fixed,
         id: id.into(),
         app_id: app.id.clone(),
         merchant_id: app.merchant_id.clone(),

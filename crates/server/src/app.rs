@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/pay/{id}", get(cashier::checkout).post(cashier::pay))
         .route("/pay/{id}/result", get(cashier::result))
         .route("/pay/{id}/query", post(cashier::query_now))
+        .route("/pay/{id}/bank", post(crate::http::cashier_bank::choose))
         .route(
             "/pay/{id}/kcode",
             get(cashier_kcode::page).post(cashier_kcode::start),

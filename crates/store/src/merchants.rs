@@ -148,6 +148,21 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
+    /// Routes an app's payments: to one channel account, or (`None`) to each of its merchant's,
+    /// among which a payment's consumer chooses at the cashier. False when there is no such app.
+    pub async fn set_app_channel_account(
+        &self,
+        app_id: &str,
+        channel_account_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query("UPDATE apps SET channel_account_id = $1 WHERE id = $2")
+            .bind(channel_account_id)
+            .bind(app_id)
+            .execute(&self.write)
+            .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
     /// Inserts a channel account; its private key is sealed on the way in.
     pub async fn insert_channel_account(&self, account: &ChannelAccount) -> Result<(), StoreError> {
         let sealed_key =
@@ -211,44 +226,70 @@ impl Store {
         app: &App,
         choice: Option<&str>,
     ) -> Result<Option<ChannelRoute>, StoreError> {
+        Ok(self
+            .channel_routes_of(app, choice, true)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Every channel account the app may use, oldest first: the cashier's choice of bank.
+    /// An app pinned to an account (`apps.channel_account_id`) may use that one; any other
+    /// may use each of its merchant's accounts.
+    pub async fn channel_routes_for_app(&self, app: &App) -> Result<Vec<ChannelRoute>, StoreError> {
+        self.channel_routes_of(app, None, false).await
+    }
+
+    async fn channel_routes_of(
+        &self,
+        app: &App,
+        choice: Option<&str>,
+        first_only: bool,
+    ) -> Result<Vec<ChannelRoute>, StoreError> {
         let account_filter = match &app.channel_account_id {
             Some(_) => "c.id = $2 AND ($3 = '' OR c.channel = $3 OR c.id = $3)",
             // `$2` is bound either way (empty here): each backend wants every argument used.
             None => {
                 "c.merchant_id = $1 AND $2 = '' AND ($3 = '' OR c.channel = $3 OR c.id = $3) \
-                 ORDER BY c.created_at, c.id LIMIT 1"
+                 ORDER BY c.created_at, c.id"
             }
         };
+        let limit = if first_only { " LIMIT 1" } else { "" };
+        // How many accounts the app may use in all: more than one lets the consumer choose.
         let sql = format!(
-            "SELECT c.id, c.channel, c.bank_fee_bps, f.rate_bps, f.min_fen, f.max_fen, f.refund_fee \
+            "SELECT c.id, c.channel, c.bank_fee_bps, f.rate_bps, f.min_fen, f.max_fen, f.refund_fee, \
+             (SELECT COUNT(*) FROM channel_accounts a WHERE a.merchant_id = $1 AND $2 = '') AS usable \
              FROM channel_accounts c LEFT JOIN fee_plans f ON f.channel_account_id = c.id AND f.merchant_id = $1 \
-             WHERE {account_filter}"
+             WHERE {account_filter}{limit}"
         );
-        let row = sqlx::query(&sql)
+        let rows = sqlx::query(&sql)
             .bind(&app.merchant_id)
             .bind(app.channel_account_id.as_deref().unwrap_or(""))
             .bind(choice.unwrap_or(""))
-            .fetch_optional(&self.read)
+            .fetch_all(&self.read)
             .await?;
-        row.map(|r| {
-            let rate_bps: Option<i64> = r.try_get("rate_bps")?;
-            let fee_plan = match rate_bps {
-                None => FeePlan::FREE,
-                Some(rate_bps) => FeePlan {
-                    rate_bps,
-                    min_fen: r.try_get("min_fen")?,
-                    max_fen: r.try_get("max_fen")?,
-                    refund: refund_policy(&r.try_get::<String, _>("refund_fee")?)?,
-                },
-            };
-            Ok(ChannelRoute {
-                channel_account_id: r.try_get("id")?,
-                channel: r.try_get("channel")?,
-                bank_fee_bps: r.try_get("bank_fee_bps")?,
-                fee_plan,
+        rows.iter()
+            .map(|r| {
+                let rate_bps: Option<i64> = r.try_get("rate_bps")?;
+                let fee_plan = match rate_bps {
+                    None => FeePlan::FREE,
+                    Some(rate_bps) => FeePlan {
+                        rate_bps,
+                        min_fen: r.try_get("min_fen")?,
+                        max_fen: r.try_get("max_fen")?,
+                        refund: refund_policy(&r.try_get::<String, _>("refund_fee")?)?,
+                    },
+                };
+                let usable: i64 = r.try_get("usable")?;
+                Ok(ChannelRoute {
+                    channel_account_id: r.try_get("id")?,
+                    channel: r.try_get("channel")?,
+                    bank_fee_bps: r.try_get("bank_fee_bps")?,
+                    fee_plan,
+                    choosable: usable > 1,
+                })
             })
-        })
-        .transpose()
+            .collect()
     }
 
     /// Sets the fee plan of a merchant on a channel account; later payments carry it.
@@ -313,6 +354,9 @@ pub struct ChannelRoute {
     pub channel: String,
     pub bank_fee_bps: i64,
     pub fee_plan: FeePlan,
+    /// The app may use other accounts too: a payment that names no channel lets the consumer
+    /// choose its bank at the cashier.
+    pub choosable: bool,
 }
 
 impl ChannelRoute {

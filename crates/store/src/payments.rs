@@ -10,6 +10,7 @@
 //! authorized amount. Refunds never change a payment's status (see `refunds.rs`).
 
 mod change;
+mod choice;
 mod create;
 pub mod late_success;
 mod queries;
@@ -65,6 +66,52 @@ pub struct Payment {
     pub refunded_amount: i64,
     /// The sum of its refunds still pending: reserved, not refundable again.
     pub refund_reserved: i64,
+    /// Whether the consumer chooses its bank at the cashier.
+    pub bank_choice: BankChoice,
+}
+
+/// Whether a payment's bank (channel account) is the consumer's to choose at the cashier.
+/// A choice can be changed only while the payment is `created`: once the cashier has sent
+/// it to a bank, that bank has the order and the payment stays with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BankChoice {
+    /// Named at creation, or the app may use one channel account only.
+    Fixed,
+    /// The consumer has not chosen yet; the row holds the app's first account.
+    Open,
+    /// The consumer chose the account the row holds.
+    Chosen,
+}
+
+impl BankChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BankChoice::Fixed => "fixed",
+            BankChoice::Open => "open",
+            BankChoice::Chosen => "chosen",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<BankChoice> {
+        match text {
+            "fixed" => Some(BankChoice::Fixed),
+            "open" => Some(BankChoice::Open),
+            "chosen" => Some(BankChoice::Chosen),
+            _ => None,
+        }
+    }
+}
+
+/// What asking to choose a payment's bank came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BankChosen {
+    /// The payment now goes through the chosen account.
+    Chosen(Payment),
+    /// Refused, nothing changed: the bank was named at creation.
+    Fixed(Payment),
+    /// Refused, nothing changed: a bank already has the order (or the payment is over).
+    Sent(Payment),
+    NotFound,
 }
 
 impl Payment {
@@ -88,11 +135,12 @@ impl Payment {
 pub(crate) const PAYMENT_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
      amount, currency, subject, status, payment_type, channel_trade_no, accounting_date, paid_at, return_url, \
      notify_url, metadata, expires_at, created_at, updated_at, version, next_query_at, query_attempts, fee, bank_fee, \
-     capture, captured_amount, refunded_amount, refund_reserved";
+     capture, captured_amount, refunded_amount, refund_reserved, bank_choice";
 
 pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
     let status: String = r.try_get("status")?;
     let capture: String = r.try_get("capture")?;
+    let bank_choice: String = r.try_get("bank_choice")?;
     Ok(Payment {
         id: r.try_get("id")?,
         app_id: r.try_get("app_id")?,
@@ -126,6 +174,8 @@ pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
         captured_amount: r.try_get("captured_amount")?,
         refunded_amount: r.try_get("refunded_amount")?,
         refund_reserved: r.try_get("refund_reserved")?,
+        bank_choice: BankChoice::parse(&bank_choice)
+            .ok_or_else(|| StoreError::Corrupt(format!("payment bank_choice {bank_choice:?}")))?,
     })
 }
 
@@ -158,6 +208,8 @@ pub struct NewPayment {
     pub bank_fee: i64,
     /// `Manual` makes it a pre-authorization: authorized first, captured or cancelled later.
     pub capture: CaptureMode,
+    /// `Open` lets the consumer choose the bank at the cashier.
+    pub bank_choice: BankChoice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -47,6 +47,26 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Route an app's payments to one channel account, or to each of its merchant's (the
+    /// consumer then chooses the bank at the cashier when a payment names no channel).
+    RouteApp {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        app: String,
+        /// The one channel account its payments use.
+        #[arg(
+            long,
+            required_unless_present = "all_accounts",
+            conflicts_with = "all_accounts"
+        )]
+        channel_account: Option<String>,
+        /// Each of the merchant's channel accounts.
+        #[arg(long)]
+        all_accounts: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Add an ABC TrustPay channel account: the merchant's key and the bank's certificate.
     AddChannelAccount(Box<AddChannelAccountArgs>),
     /// Generate an RSA key and a self-signed certificate (for tests, the demo and the simulator).
@@ -231,6 +251,22 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
                         app.id, app.secret
                     )
                 },
+            );
+        }
+        AdminCommand::RouteApp {
+            db,
+            app,
+            channel_account,
+            all_accounts: _,
+            json,
+        } => {
+            let store = db.store().await?;
+            flows::admin::route_app(&store, &app, channel_account.as_deref()).await?;
+            let route = channel_account.as_deref().unwrap_or("all");
+            print(
+                json,
+                json!({"app_id": app, "channel_account_id": channel_account}),
+                || format!("app {app}: channel accounts {route}"),
             );
         }
         AdminCommand::AddChannelAccount(args) => add_channel_account(*args).await?,

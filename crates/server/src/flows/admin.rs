@@ -26,6 +26,37 @@ pub enum AdminError {
     Invalid(String),
 }
 
+/// Routes an app's payments to one of its merchant's channel accounts, or (`None`) to each of
+/// them: a payment that names no channel then lets the consumer choose the bank at the
+/// cashier. Payments already made keep their account. Each node reads the route again within
+/// seconds (its cache of routes expires).
+pub async fn route_app(
+    store: &Store,
+    app_id: &str,
+    channel_account_id: Option<&str>,
+) -> Result<(), AdminError> {
+    let app = store
+        .get_app(app_id)
+        .await?
+        .ok_or_else(|| AdminError::NoApp(app_id.to_string()))?;
+    if let Some(id) = channel_account_id {
+        let account = store.get_channel_account(id).await?;
+        if account.is_none_or(|account| account.merchant_id != app.merchant_id) {
+            return Err(AdminError::Invalid(format!(
+                "channel account {id} is not one of merchant {}'s",
+                app.merchant_id
+            )));
+        }
+    }
+    if !store
+        .set_app_channel_account(app_id, channel_account_id)
+        .await?
+    {
+        return Err(AdminError::NoApp(app_id.to_string()));
+    }
+    Ok(())
+}
+
 pub async fn create_merchant(
     store: &Store,
     name: &str,

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod bank_batch_parts;
+pub mod bank_choice;
 pub mod bank_result;
 pub mod books;
 pub mod close;

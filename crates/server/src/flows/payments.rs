@@ -15,13 +15,14 @@ use unipay_store::payments::{Payment, PaymentChange};
 
 /// The cashier's step: mark the payment as sent (committed before the bank is called, so
 /// that the janitor asks about it whatever happens next), then ask the bank for its page.
+/// The bank asked is the one the row names as it is marked: a choice of bank the consumer
+/// made meanwhile in another tab is what the bank gets, and after it no choice is taken.
 pub async fn start_bank_payment(
     state: &AppState,
     payment: &Payment,
     payment_type: &str,
     buyer_ip: Option<String>,
 ) -> Result<PaymentRedirect, FlowError> {
-    let channel = channel_for(state, payment).await?;
     let now = state.now_ms();
     let first_query_at =
         state
@@ -29,7 +30,7 @@ pub async fn start_bank_payment(
             .janitor
             .query_schedule_ms
             .next_query_at(now, 0, payment.expires_at.max(now));
-    apply(
+    let sent = apply(
         state,
         &PaymentChange {
             payment_id: &payment.id,
@@ -46,7 +47,10 @@ pub async fn start_bank_payment(
             now_ms: now,
         },
     )
-    .await?;
+    .await?
+    .into_payment();
+    let payment = sent.as_ref().unwrap_or(payment);
+    let channel = channel_for(state, payment).await?;
     let request = PaymentRequest {
         order_no: payment.order_no.clone(),
         amount: payment.amount,

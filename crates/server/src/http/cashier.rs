@@ -15,7 +15,7 @@ use unipay_core::calendar;
 use unipay_core::channel::PaymentRedirect;
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentStatus;
-use unipay_store::payments::Payment;
+use unipay_store::payments::{BankChoice, Payment};
 
 #[derive(Template)]
 #[template(path = "checkout.html")]
@@ -32,6 +32,11 @@ struct CheckoutPage<'a> {
     status: &'a str,
     status_text: &'static str,
     payment_types: Vec<(String, String)>,
+    /// The banks the consumer may choose among (channel account id, name, the current one);
+    /// empty when the bank is not the consumer's to choose (or no longer).
+    banks: Vec<(String, &'static str, bool)>,
+    /// No bank chosen yet: the consumer chooses one before the ways to pay are shown.
+    bank_unchosen: bool,
 }
 
 #[derive(Template)]
@@ -102,6 +107,25 @@ pub async fn checkout(State(state): State<AppState>, Path(id): Path<String>) -> 
         Ok(channel) => channel.payment_types(),
         Err(error) => return failure(&error.to_string(), Some(&payment.id)),
     };
+    // The bank is the consumer's to choose while no bank has the order.
+    let banks = if open
+        && payment.status == PaymentStatus::Created
+        && payment.bank_choice != BankChoice::Fixed
+    {
+        match flows::bank_choice::banks_for(&state, &payment).await {
+            Ok(routes) => routes
+                .into_iter()
+                .map(|route| {
+                    let current = route.channel_account_id == payment.channel_account_id;
+                    (route.channel_account_id, bank_name(&route.channel), current)
+                })
+                .collect(),
+            Err(error) => return failure(&error.to_string(), Some(&payment.id)),
+        }
+    } else {
+        Vec::new()
+    };
+    let bank_unchosen = banks.len() > 1 && payment.bank_choice == BankChoice::Open;
     let merchant_name = merchant_name(&state, &payment).await;
     render(CheckoutPage {
         payment_id: &payment.id,
@@ -118,7 +142,18 @@ pub async fn checkout(State(state): State<AppState>, Path(id): Path<String>) -> 
             status_text(payment.status)
         },
         payment_types,
+        banks,
+        bank_unchosen,
     })
+}
+
+/// A bank as the consumer reads it.
+pub(crate) fn bank_name(channel: &str) -> &'static str {
+    match channel {
+        "abc" => "中国农业银行 Agricultural Bank of China",
+        "unionpay" => "中国银联 UnionPay",
+        _ => "银行 Bank",
+    }
 }
 
 pub async fn pay(

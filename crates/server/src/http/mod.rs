@@ -4,6 +4,7 @@
 pub mod api;
 pub mod callbacks;
 pub mod cashier;
+pub mod cashier_bank;
 pub mod cashier_kcode;
 pub mod console;
 pub mod favicon;

@@ -41,9 +41,9 @@ pub(crate) async fn insert_payment(
     let sql = format!(
         "INSERT INTO payments (id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
          amount, currency, subject, status, return_url, notify_url, metadata, expires_at, created_at, updated_at, \
-         version, next_query_at, query_attempts, fee, bank_fee, capture) \
+         version, next_query_at, query_attempts, fee, bank_fee, capture, bank_choice) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13, $14, $15, $15, 1, $14, 0, $16, $17, \
-         $18) ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
+         $18, $19) ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
     );
     let inserted = sqlx::query(&sql)
         .bind(&new.id)
@@ -64,6 +64,7 @@ pub(crate) async fn insert_payment(
         .bind(new.fee)
         .bind(new.bank_fee)
         .bind(new.capture.as_str())
+        .bind(new.bank_choice.as_str())
         .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = inserted else {

@@ -79,6 +79,7 @@ pub(super) async fn a_batch_with_bad_lines_is_rejected_whole_and_writes_nothing(
     let other = create_payment(
         &store,
         &NewPayment {
+            bank_choice: unipay_store::payments::BankChoice::Fixed,
             channel_account_id: "cha_2".into(),
             ..new_payment("OTHER-ACCOUNT", 1_000, CaptureMode::Immediate)
         },

@@ -157,6 +157,7 @@ async fn seed(store: &Store) {
 
 fn new_payment(out_trade_no: &str, amount: i64, capture: CaptureMode) -> NewPayment {
     NewPayment {
+        bank_choice: unipay_store::payments::BankChoice::Fixed,
         id: unipay_core::ids::new_id("pay", NOW),
         app_id: "app_1".into(),
         merchant_id: "mch_1".into(),

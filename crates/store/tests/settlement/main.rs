@@ -175,6 +175,7 @@ async fn create(store: &Store, id: &str, app_id: &str, amount: i64) -> Payment {
     let route = store.channel_route_for_app(&app).await.unwrap().unwrap();
     let (fee, bank_fee) = route.fees_for(amount);
     let new = NewPayment {
+        bank_choice: unipay_store::payments::BankChoice::Fixed,
         id: id.into(),
         app_id: app.id.clone(),
         merchant_id: app.merchant_id.clone(),

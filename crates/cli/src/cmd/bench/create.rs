@@ -62,6 +62,7 @@ async fn bench(args: &CreateArgs, world: &mut OwnWorld) -> anyhow::Result<()> {
     let secret = random_token(40);
     let target = world
         .start(&OwnSettings {
+            bank: super::world::Bank::Abc,
             database_url: args.database_url.as_deref(),
             key_bits: 1024,
             // Never paid, so never notified.

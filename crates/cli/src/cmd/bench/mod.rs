@@ -2,6 +2,7 @@
 
 mod chaos;
 mod create;
+mod form;
 mod pay;
 mod pgbench;
 mod profile;

@@ -2,11 +2,15 @@
 //! One payment is: create (`POST /v1/payments`) → the consumer at the cashier (`POST /pay/{id}`,
 //! answered 303 to the bank) → the bank's consumer pays (`POST /sim/orders/{no}/pay`, server
 //! notification) → the business system's signed `payment.succeeded` arrives at our receiver.
+//! With `--bank unionpay` the bank is the simulator's UnionPay gateway: the cashier answers
+//! with the signed form, which goes to the gateway (`frontTransReq.do`); the payer's page is
+//! submitted with "pay", and the gateway's back notification pays it.
 
+use super::form::first_form;
 use super::pgbench::{self, PgbenchArgs};
 use super::profile::{self, ProfileArgs};
 use super::stats::{self, Failure, Sample, Tally};
-use super::world::{LogTail, OwnSettings, OwnWorld, Target, peak_rss_mb};
+use super::world::{Bank, LogTail, OwnSettings, OwnWorld, Target, peak_rss_mb};
 use anyhow::bail;
 use clap::Args;
 use serde_json::json;
@@ -14,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use unipay_client::receiver::Receiver;
-use unipay_client::{Client, CreatePayment};
+use unipay_client::{Client, CreatePayment, Payment};
 use unipay_core::ids::random_token;
 
 /// How long a payment's notification may take before the payment counts as lost.
@@ -63,6 +67,9 @@ pub struct PayArgs {
     /// Amount of each payment, in fen.
     #[arg(long, default_value_t = 1)]
     amount: i64,
+    /// Own world only: the bank the payments go through, each through its simulator.
+    #[arg(long, value_enum, default_value_t = Bank::Abc, conflicts_with = "target")]
+    bank: Bank,
     #[command(flatten)]
     pgbench: PgbenchArgs,
     #[command(flatten)]
@@ -74,8 +81,13 @@ pub async fn run(args: PayArgs) -> anyhow::Result<()> {
         bail!("--concurrency and --seconds must be at least 1");
     }
     println!(
-        "bench pay: concurrency={} seconds={}",
-        args.concurrency, args.seconds
+        "bench pay: concurrency={} seconds={} bank={}",
+        args.concurrency,
+        args.seconds,
+        match args.bank {
+            Bank::Abc => "abc",
+            Bank::Unionpay => "unionpay",
+        }
     );
     let secret = args.secret.clone().unwrap_or_else(|| random_token(40));
     let receiver = Receiver::start_on(&args.notify_listen, &secret).await?;
@@ -118,6 +130,7 @@ async fn measure(
                 key_bits: args.key_bits,
                 notify_url: &notify_url,
                 secret,
+                bank: args.bank,
             };
             own.start(&settings).await?
         }
@@ -168,6 +181,7 @@ struct Driver {
     notify_url: String,
     run_id: String,
     amount: i64,
+    bank: Bank,
     /// Payments the bank accepted whose notification is being waited for.
     awaiting: AtomicU64,
 }
@@ -201,6 +215,7 @@ async fn drive(
         notify_url,
         run_id: random_token(8),
         amount: args.amount,
+        bank: args.bank,
         awaiting: AtomicU64::new(0),
     });
     let tally = Arc::new(Mutex::new(Tally::default()));
@@ -271,12 +286,48 @@ impl Driver {
                 currency: "CNY".into(),
                 subject: "bench".into(),
                 notify_url: Some(self.notify_url.clone()),
+                channel: match self.bank {
+                    Bank::Abc => None,
+                    Bank::Unionpay => Some("unionpay".into()),
+                },
                 ..Default::default()
             })
             .await
             .map_err(|e| Failure::Step("create", e.to_string()))?;
         lap(0, &mut sample);
 
+        match self.bank {
+            Bank::Abc => self.pay_at_abc(&payment, &mut sample, &mut lap).await?,
+            Bank::Unionpay => {
+                self.pay_at_unionpay(&payment, &mut sample, &mut lap)
+                    .await?
+            }
+        }
+
+        // From here the platform owes the business system a notification.
+        self.awaiting.fetch_add(1, Ordering::SeqCst);
+        let event = self
+            .receiver
+            .wait_for_event(&payment.id, "payment.succeeded", NOTIFY_TIMEOUT)
+            .await;
+        self.awaiting.fetch_sub(1, Ordering::SeqCst);
+        if event.is_none() {
+            return Err(Failure::Lost {
+                payment_id: payment.id.into_owned(),
+            });
+        }
+        lap(3, &mut sample);
+        Ok(sample)
+    }
+
+    /// ABC: the cashier answers 303 to the bank's page, where the consumer pays; the bank's
+    /// server notification follows.
+    async fn pay_at_abc(
+        &self,
+        payment: &Payment,
+        sample: &mut Sample,
+        lap: &mut impl FnMut(usize, &mut Sample),
+    ) -> Result<(), Failure> {
         let cashier = self
             .http
             .post(format!("{}/pay/{}", self.server_url, payment.id))
@@ -297,7 +348,7 @@ impl Driver {
                 ),
             ));
         }
-        lap(1, &mut sample);
+        lap(1, sample);
 
         let paid = self
             .http
@@ -321,22 +372,53 @@ impl Driver {
                 ),
             ));
         }
-        lap(2, &mut sample);
+        lap(2, sample);
 
-        // From here the platform owes the business system a notification.
-        self.awaiting.fetch_add(1, Ordering::SeqCst);
-        let event = self
-            .receiver
-            .wait_for_event(&payment.id, "payment.succeeded", NOTIFY_TIMEOUT)
-            .await;
-        self.awaiting.fetch_sub(1, Ordering::SeqCst);
-        if event.is_none() {
-            return Err(Failure::Lost {
-                payment_id: payment.id.into_owned(),
-            });
+        Ok(())
+    }
+
+    /// UnionPay: the cashier answers with the signed form; the consumer's browser posts it to
+    /// the gateway, and pays on the gateway's page; the back notification follows.
+    async fn pay_at_unionpay(
+        &self,
+        payment: &Payment,
+        sample: &mut Sample,
+        lap: &mut impl FnMut(usize, &mut Sample),
+    ) -> Result<(), Failure> {
+        let cashier = self
+            .http
+            .post(format!("{}/pay/{}", self.server_url, payment.id))
+            .form(&[("payment_type", "07")])
+            .send()
+            .await
+            .map_err(|e| Failure::Step("cashier", e.to_string()))?;
+        let (action, fields) = form_answer("cashier", cashier).await?;
+        lap(1, sample);
+        let gateway = self
+            .http
+            .post(&action)
+            .form(&fields)
+            .send()
+            .await
+            .map_err(|e| Failure::Step("bank_pay", e.to_string()))?;
+        let (payer_action, mut answer) = form_answer("bank_pay", gateway).await?;
+        answer.push(("decision".into(), "pay".into()));
+        let paid = self
+            .http
+            .post(&payer_action)
+            .form(&answer)
+            .send()
+            .await
+            .map_err(|e| Failure::Step("bank_pay", e.to_string()))?;
+        let status = paid.status();
+        // Read the body to its end so that the connection goes back to the pool. (It holds
+        // the front notification the browser would carry back; the back one pays it.)
+        let _ = paid.bytes().await;
+        if !status.is_success() {
+            return Err(Failure::Step("bank_pay", format!("HTTP {status}")));
         }
-        lap(3, &mut sample);
-        Ok(sample)
+        lap(2, sample);
+        Ok(())
     }
 }
 
@@ -404,4 +486,23 @@ fn report(
         bail!("no payment completed");
     }
     Ok(())
+}
+
+/// A page that must be 200 with a form: the form's action and fields, else the step failed.
+async fn form_answer(
+    step: &'static str,
+    response: reqwest::Response,
+) -> Result<(String, Vec<(String, String)>), Failure> {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    if status.as_u16() != 200 {
+        return Err(Failure::Step(
+            step,
+            format!(
+                "HTTP {status}, not 200: {}",
+                body.chars().take(200).collect::<String>()
+            ),
+        ));
+    }
+    first_form(&body).ok_or_else(|| Failure::Step(step, "the page has no form".into()))
 }

@@ -56,6 +56,7 @@ async fn bench(
     let notify_url = receiver.url();
     let target = world
         .start(&OwnSettings {
+            bank: super::world::Bank::Abc,
             database_url: args.database_url.as_deref(),
             key_bits: 1024,
             notify_url: &notify_url,

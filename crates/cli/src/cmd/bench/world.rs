@@ -16,6 +16,8 @@ use unipay_store::{Store, scratch};
 
 /// The simulated bank's MerchantID for the benchmark's merchant.
 const BANK_MERCHANT_ID: &str = "103881234560010";
+/// The benchmark's merchant's merId at the simulated UnionPay gateway.
+const UNIONPAY_MER_ID: &str = "777290058110048";
 /// How long a child may take to print its "listening on" line.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many of a child's stderr lines are kept to show after the run.
@@ -90,6 +92,16 @@ pub struct OwnSettings<'a> {
     /// The business system's notification endpoint, the app's default notify_url.
     pub notify_url: &'a str,
     pub secret: &'a str,
+    /// The bank the app's payments go through.
+    pub bank: Bank,
+}
+
+/// The bank a benchmark's payments go through: ABC TrustPay or China UnionPay, each through
+/// its simulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Bank {
+    Abc,
+    Unionpay,
 }
 
 impl OwnWorld {
@@ -208,6 +220,57 @@ impl OwnWorld {
 
         let database_url = self.database(settings.database_url).await?;
 
+        let store = Store::connect(&database_url)
+            .await?
+            .with_keyring(self.keyring()?);
+        store.migrate().await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let merchant = Merchant {
+            id: new_id("mch", now),
+            name: "Bench merchant".into(),
+            created_at: now,
+        };
+        store.insert_merchant(&merchant).await?;
+        let (bank_url, account_id) = match settings.bank {
+            Bank::Abc => {
+                self.abc_account(&store, &merchant.id, &merchant_key, &merchant_certificate)
+                    .await?
+            }
+            Bank::Unionpay => {
+                self.unionpay_account(&store, &merchant.id, &merchant_key, &merchant_certificate)
+                    .await?
+            }
+        };
+        let app = App {
+            id: new_id("app", now),
+            merchant_id: merchant.id.clone(),
+            name: "bench".into(),
+            secret: settings.secret.to_string(),
+            notify_url: Some(settings.notify_url.to_string()),
+            channel_account_id: Some(account_id.clone()),
+            status: "active".into(),
+            created_at: now,
+        };
+        store.insert_app(&app).await?;
+        store.close().await;
+        Ok(Prepared {
+            bank_url,
+            database_url,
+            app_id: app.id,
+            secret: app.secret,
+            channel_account_id: account_id,
+        })
+    }
+
+    /// The ABC simulator, the merchant registered there and an ABC channel account for it:
+    /// the simulator's address and the account's id.
+    async fn abc_account(
+        &mut self,
+        store: &Store,
+        merchant_id: &str,
+        merchant_key: &PrivateKey,
+        merchant_certificate: &Certificate,
+    ) -> anyhow::Result<(String, String)> {
         let mut bank_command = unipay_command()?;
         bank_command
             .arg("banksim")
@@ -237,21 +300,10 @@ impl OwnWorld {
             .error_for_status()?
             .text()
             .await?;
-
-        let store = Store::connect(&database_url)
-            .await?
-            .with_keyring(self.keyring()?);
-        store.migrate().await?;
         let now = chrono::Utc::now().timestamp_millis();
-        let merchant = Merchant {
-            id: new_id("mch", now),
-            name: "Bench merchant".into(),
-            created_at: now,
-        };
-        store.insert_merchant(&merchant).await?;
         let account = ChannelAccount {
             id: new_id("cha", now),
-            merchant_id: merchant.id.clone(),
+            merchant_id: merchant_id.to_string(),
             channel: "abc".into(),
             bank_merchant_id: BANK_MERCHANT_ID.into(),
             private_key_pem: merchant_key.to_pkcs8_pem()?,
@@ -267,25 +319,77 @@ impl OwnWorld {
         // Refuse an account the server could not use now rather than in every payment.
         unipay_server::channels::build_channel(&account)?;
         store.insert_channel_account(&account).await?;
-        let app = App {
-            id: new_id("app", now),
-            merchant_id: merchant.id.clone(),
-            name: "bench".into(),
-            secret: settings.secret.to_string(),
-            notify_url: Some(settings.notify_url.to_string()),
-            channel_account_id: Some(account.id.clone()),
-            status: "active".into(),
-            created_at: now,
+        Ok((bank_url, account.id))
+    }
+
+    /// The simulator's UnionPay gateway (its own process), the merchant registered there with
+    /// its certificate and a UnionPay (ACP 5.1.0, RSA-SHA256) channel account for it.
+    async fn unionpay_account(
+        &mut self,
+        store: &Store,
+        merchant_id: &str,
+        merchant_key: &PrivateKey,
+        merchant_certificate: &Certificate,
+    ) -> anyhow::Result<(String, String)> {
+        let mut bank_command = unipay_command()?;
+        bank_command
+            .arg("banksim")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(["--unionpay-listen", "127.0.0.1:0"]);
+        bank_command.arg("--key-dir").arg(self.dir.join("bank"));
+        // The UnionPay listener announces itself first.
+        let (bank, gateway_url) = spawn_listening(bank_command, Arc::default()).await?;
+        self.bank = Some(bank);
+        let http = reqwest::Client::new();
+        let certs: serde_json::Value = http
+            .get(format!("{gateway_url}/sim/unionpay/certs"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let pem = |name: &str| -> anyhow::Result<String> {
+            certs[name]
+                .as_str()
+                .map(str::to_string)
+                .with_context(|| format!("the gateway's certificates lack {name}"))
         };
-        store.insert_app(&app).await?;
-        store.close().await;
-        Ok(Prepared {
-            bank_url,
-            database_url,
-            app_id: app.id,
-            secret: app.secret,
-            channel_account_id: account.id,
-        })
+        let registered = http
+            .post(format!("{gateway_url}/sim/unionpay/merchants"))
+            .json(&json!({"mer_id": UNIONPAY_MER_ID,
+                          "certificate_pem": merchant_certificate.to_pem()}))
+            .send()
+            .await?;
+        if !registered.status().is_success() {
+            bail!("the gateway refused the merchant: {}", registered.status());
+        }
+        let password = random_token(24);
+        let pfx = merchant_key.to_pkcs12(merchant_certificate, &password)?;
+        let chain = format!("{}\n{}\n", pem("root_pem")?, pem("middle_pem")?);
+        let added = unipay_server::flows::admin::add_channel_account(
+            store,
+            unipay_server::flows::admin::NewChannelAccount {
+                channel: "unionpay",
+                merchant_id,
+                bank_merchant_id: UNIONPAY_MER_ID,
+                key: unipay_server::flows::admin::KeySource::Pkcs12 {
+                    der: &pfx,
+                    password: &password,
+                },
+                bank_certificate: chain.as_bytes(),
+                trx_url: &gateway_url,
+                // The simulator's signing certificate carries the test environment's CN.
+                algorithm: "rsa-sha256 test-cn",
+                payment_types: "07",
+                notify_type: "server",
+                cutover_hour: 23,
+                bank_fee_bps: 0,
+                id: None,
+            },
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await?;
+        Ok((gateway_url, added.id))
     }
 
     /// The database URL to use: the given one, else a fresh SQLite file in the temp dir; for a

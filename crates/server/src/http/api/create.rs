@@ -21,7 +21,7 @@ use unipay_core::payment::CaptureMode;
 use unipay_core::pii::PiiKey;
 use unipay_core::ref_no::RefNo;
 use unipay_store::idempotency::IdempotencyRequest;
-use unipay_store::payments::{CreatePayment, NewPayment};
+use unipay_store::payments::{BankChoice, CreatePayment, NewPayment};
 
 const MAX_SUBJECT_CHARS: usize = 128;
 const MAX_METADATA_BYTES: usize = 4096;
@@ -85,7 +85,15 @@ pub async fn create_payment(
         ));
     }
     let (fee, bank_fee) = route.fees_for(input.amount.fen());
+    // Naming no channel leaves the bank to the consumer at the cashier, when the app may use
+    // more than one; a K-code payment goes to its bank's bill at once, so its bank is fixed.
+    let bank_choice = if input.channel.is_none() && route.choosable && kcode_start.is_none() {
+        BankChoice::Open
+    } else {
+        BankChoice::Fixed
+    };
     let new = NewPayment {
+        bank_choice,
         id: new_id("pay", now),
         app_id: app.id.clone(),
         merchant_id: app.merchant_id.clone(),

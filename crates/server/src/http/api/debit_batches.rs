@@ -56,6 +56,7 @@ pub async fn create_batch(
         lines.push(NewDebitLine {
             mandate_id,
             payment: NewPayment {
+                bank_choice: unipay_store::payments::BankChoice::Fixed,
                 id: new_id("pay", now),
                 app_id: app.id.clone(),
                 merchant_id: app.merchant_id.clone(),

@@ -291,6 +291,7 @@ pub async fn create_debit(
     let now = state.now_ms();
     let (fee, bank_fee) = route.fees_for(input.amount);
     let new = NewPayment {
+        bank_choice: unipay_store::payments::BankChoice::Fixed,
         id: new_id("pay", now),
         app_id: app.id.clone(),
         merchant_id: app.merchant_id.clone(),

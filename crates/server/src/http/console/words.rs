@@ -140,6 +140,7 @@ pub mod vocabulary {
     /// Timeline kinds and the qualifiers after their `:`.
     pub const EVENTS: &[&str] = &[
         "created",
+        "bank_chosen",
         "request_sent",
         "bank_succeeded",
         "bank_failed",

@@ -266,6 +266,7 @@ async fn chaos(args: &ChaosArgs, seed: u64, own: &mut OwnWorld) -> anyhow::Resul
     let notify_url = receiver.url();
     let prepared = own
         .prepare(&OwnSettings {
+            bank: super::world::Bank::Abc,
             database_url: args.database_url.as_deref(),
             key_bits: 1024,
             notify_url: &notify_url,
