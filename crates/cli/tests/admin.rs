@@ -182,6 +182,25 @@ fn operator_sets_up_a_merchant_with_the_real_bank_certificate() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+    // Nor may a new app be made routed to an account that is not its merchant's.
+    let refused = unipay(&[
+        "admin",
+        "create-app",
+        "--database-url",
+        &db,
+        "--merchant",
+        merchant_id,
+        "--name",
+        "elsewhere",
+        "--channel-account",
+        "cha_nosuch",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not one of merchant"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     let text = unipay(&[
         "admin",
         "create-app",

@@ -39,7 +39,9 @@ pub enum AdminCommand {
         /// Default notification URL for the app's payments.
         #[arg(long)]
         notify_url: Option<String>,
-        /// The channel account its payments use (default: the merchant's first).
+        /// The one channel account its payments use, which must be its merchant's (default:
+        /// each of the merchant's; with several, a payment that names no bank lets the
+        /// consumer choose at the cashier).
         #[arg(long)]
         channel_account: Option<String>,
         #[arg(long)]

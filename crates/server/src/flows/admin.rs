@@ -40,19 +40,29 @@ pub async fn route_app(
         .await?
         .ok_or_else(|| AdminError::NoApp(app_id.to_string()))?;
     if let Some(id) = channel_account_id {
-        let account = store.get_channel_account(id).await?;
-        if account.is_none_or(|account| account.merchant_id != app.merchant_id) {
-            return Err(AdminError::Invalid(format!(
-                "channel account {id} is not one of merchant {}'s",
-                app.merchant_id
-            )));
-        }
+        check_account_of(store, id, &app.merchant_id).await?;
     }
     if !store
         .set_app_channel_account(app_id, channel_account_id)
         .await?
     {
         return Err(AdminError::NoApp(app_id.to_string()));
+    }
+    Ok(())
+}
+
+/// An app may route only to its own merchant's channel accounts: another merchant's would
+/// collect its money into someone else's books.
+async fn check_account_of(
+    store: &Store,
+    channel_account_id: &str,
+    merchant_id: &str,
+) -> Result<(), AdminError> {
+    let account = store.get_channel_account(channel_account_id).await?;
+    if account.is_none_or(|account| account.merchant_id != merchant_id) {
+        return Err(AdminError::Invalid(format!(
+            "channel account {channel_account_id} is not one of merchant {merchant_id}'s"
+        )));
     }
     Ok(())
 }
@@ -102,13 +112,17 @@ pub async fn create_app(store: &Store, new: NewApp, now_ms: i64) -> Result<App, 
     if store.get_merchant(&new.merchant_id).await?.is_none() {
         return Err(AdminError::NoMerchant(new.merchant_id));
     }
+    let channel_account_id = new.channel_account_id.filter(|id| !id.trim().is_empty());
+    if let Some(id) = &channel_account_id {
+        check_account_of(store, id, &new.merchant_id).await?;
+    }
     let app = App {
         id: new.id.unwrap_or_else(|| new_id("app", now_ms)),
         merchant_id: new.merchant_id,
         name: new.name.trim().to_string(),
         secret: random_token(SECRET_LEN),
         notify_url,
-        channel_account_id: new.channel_account_id.filter(|id| !id.trim().is_empty()),
+        channel_account_id,
         status: "active".into(),
         created_at: now_ms,
     };
