@@ -139,6 +139,9 @@ pub struct RefundedPayment {
     pub collected: Amount,
     /// `YYYY-MM-DD`: the bank's accounting date for the payment, when known.
     pub accounting_date: Option<String>,
+    /// A captured pre-authorization: what is refunded is the capture (UnionPay voids it with a
+    /// completion void rather than a consume void).
+    pub captured_preauth: bool,
 }
 
 /// A refund the bank says it carried out.

@@ -170,3 +170,50 @@ pub async fn unionpay_preauth_cancel_releases_the_hold(world: &mut World) {
     );
     assert_ledger_holds(world, "the cancel").await;
 }
+
+/// Proves a refund of all a UnionPay hold captured, asked on the completion's own day, goes as
+/// a completion void (`33`) naming the completion, finishes once, and leaves the books
+/// balanced; nothing is left to refund afterwards.
+pub async fn unionpay_preauth_whole_refund_on_the_day_is_a_completion_void(world: &mut World) {
+    let gateway = start_gateway(world).await;
+    let payment = held(world, "UPA-VOID-CAPTURE", 800).await;
+    let captured = world
+        .client
+        .capture_payment(&payment.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (captured.status.as_ref(), captured.captured_amount),
+        ("succeeded", Some(800))
+    );
+    world
+        .assert_notified_once(&payment.id, &["payment.authorized", "payment.succeeded"])
+        .await;
+    let (refund, booked) = refunded(world, &gateway, &captured, "UPA-VOID-R", 800).await;
+    assert_eq!(booked["txn_type"], "33", "a completion void: {booked}");
+    assert_eq!(refund.amount, 800);
+    let completion = at_gateway(
+        world,
+        &gateway,
+        captured.channel_trade_no.as_deref().unwrap(),
+    )
+    .await;
+    assert_eq!(completion["voided"], json!(true), "{completion}");
+    assert_api_error(
+        world
+            .client
+            .create_refund(
+                &payment.id,
+                &CreateRefund {
+                    out_refund_no: "UPA-VOID-R2".into(),
+                    amount: 1,
+                    reason: None,
+                },
+                None,
+            )
+            .await,
+        409,
+        "refund_exceeds_refundable",
+    );
+    assert_ledger_holds(world, "the completion void").await;
+}
