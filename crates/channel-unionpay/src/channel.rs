@@ -171,6 +171,11 @@ impl Channel for UnionPayChannel {
         Box::pin(async move { Err(not_built("a batch refund query")) })
     }
 
+    /// A completion takes up to 115 % of the hold.
+    fn capture_limit_percent(&self) -> i64 {
+        unipay_core::payment::MAX_CAPTURE_PERCENT
+    }
+
     fn preauth<'a>(
         &'a self,
         request: &'a PreAuthRequest,

@@ -486,6 +486,12 @@ pub trait Channel: Send + Sync {
         batch: &'a BatchRef,
     ) -> BoxFuture<'a, Result<BatchRefundResult, ChannelError>>;
 
+    /// The most a capture may take of a hold, in percent of it (at most
+    /// [`crate::payment::MAX_CAPTURE_PERCENT`]): ABC confirms up to the authorized amount.
+    fn capture_limit_percent(&self) -> i64 {
+        100
+    }
+
     /// Confirms or cancels a pre-authorization.
     fn preauth<'a>(
         &'a self,

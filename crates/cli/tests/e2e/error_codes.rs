@@ -553,6 +553,9 @@ impl Channel for WithoutKcode {
     ) -> BoxFuture<'a, Result<BatchRefundResult, ChannelError>> {
         self.0.query_batch_refund(batch)
     }
+    fn capture_limit_percent(&self) -> i64 {
+        self.0.capture_limit_percent()
+    }
     fn preauth<'a>(
         &'a self,
         request: &'a PreAuthRequest,

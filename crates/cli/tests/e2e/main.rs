@@ -91,6 +91,7 @@ on_both_backends!(
     unionpay_refunds::unionpay_refund_batch_is_rejected_as_not_offered,
     unionpay_preauth::unionpay_preauth_capture_part_then_refund,
     unionpay_preauth::unionpay_preauth_cancel_releases_the_hold,
+    unionpay_preauth::unionpay_preauth_capture_up_to_115_percent,
     unionpay_preauth::unionpay_preauth_whole_refund_on_the_day_is_a_completion_void,
     notifications::forged_and_tampered_messages_change_nothing,
     notifications::endpoint_down_first_then_delivered_with_the_same_id,

@@ -1,8 +1,9 @@
 //! Pre-authorisation through UnionPay's gateway end to end: a hold (`02`) paid at the gateway's
 //! page, a capture (completion `03`) of part of it taken in by the gateway and settled by the
-//! operation's query or its back notification (once, whichever comes first), a capture above
-//! the hold refused before the bank is asked, a cancel (pre-authorisation void `32`) releasing
-//! the hold, and refunds of the captured amount naming the completion.
+//! operation's query or its back notification (once, whichever comes first), a capture of up
+//! to 115 % of the hold and one above that refused before the bank is asked, a cancel
+//! (pre-authorisation void `32`) releasing the hold, and refunds of the captured amount naming
+//! the completion (all of it on its day: a completion void `33`).
 
 use crate::harness::World;
 use crate::unionpay::{Gateway, hold_at_gateway, start_gateway};
@@ -37,25 +38,13 @@ async fn hold_at(world: &World, gateway: &Gateway, hold_query_id: &str) -> serde
 
 /// Proves a capture of part of a UnionPay hold goes as a completion (`03`) naming the hold by
 /// its queryId and ends once (repeats answer alike, its back notification changes nothing
-/// more); that a capture above the hold is refused before the bank is asked, storing nothing;
-/// that a cancel after the capture is refused; and that refunds reach the captured amount only,
-/// naming the completion. The books balance throughout.
+/// more); that a cancel after the capture is refused; and that refunds reach the captured
+/// amount only, naming the completion. The books balance throughout.
 pub async fn unionpay_preauth_capture_part_then_refund(world: &mut World) {
     let gateway = start_gateway(world).await;
     let payment = held(world, "UPA-CAPTURE", 1000).await;
     let hold_query_id = payment.channel_trade_no.clone().unwrap();
     let client = &world.client;
-
-    world.quiet().await;
-    let before = world.row_counts().await;
-    assert_api_error(
-        client.capture_payment(&payment.id, Some(1001)).await,
-        409,
-        "capture_exceeds_authorized",
-    );
-    world
-        .assert_nothing_stored(&before, 1, "a capture above the hold")
-        .await;
 
     let captured = client
         .capture_payment(&payment.id, Some(600))
@@ -216,4 +205,85 @@ pub async fn unionpay_preauth_whole_refund_on_the_day_is_a_completion_void(world
         "refund_exceeds_refundable",
     );
     assert_ledger_holds(world, "the completion void").await;
+}
+
+/// Proves a capture of a UnionPay hold may take up to 115 % of it (the extra collected too, the
+/// books balanced, the refundable base the captured amount) and that one fen more is refused
+/// before the bank is asked, storing nothing.
+pub async fn unionpay_preauth_capture_up_to_115_percent(world: &mut World) {
+    let gateway = start_gateway(world).await;
+    let payment = held(world, "UPA-OVER", 1000).await;
+    let client = &world.client;
+
+    world.quiet().await;
+    let before = world.row_counts().await;
+    assert_api_error(
+        client.capture_payment(&payment.id, Some(1151)).await,
+        409,
+        "capture_exceeds_authorized",
+    );
+    world
+        .assert_nothing_stored(&before, 1, "a capture above 115 % of the hold")
+        .await;
+
+    let captured = client
+        .capture_payment(&payment.id, Some(1150))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            captured.status.as_ref(),
+            captured.captured_amount,
+            captured.amount
+        ),
+        ("succeeded", Some(1150), 1000)
+    );
+    let events = world
+        .assert_notified_once(&payment.id, &["payment.authorized", "payment.succeeded"])
+        .await;
+    let succeeded = events
+        .iter()
+        .find(|e| e.event_type == "payment.succeeded")
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&succeeded.body).unwrap();
+    assert_eq!(body["data"]["captured_amount"], json!(1150), "{body}");
+    let completion = at_gateway(
+        world,
+        &gateway,
+        captured.channel_trade_no.as_deref().unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (
+            completion["txn_type"].as_str(),
+            completion["amount_fen"].as_i64()
+        ),
+        (Some("03"), Some(1150)),
+        "{completion}"
+    );
+    assert_ledger_holds(world, "a capture above the hold").await;
+
+    assert_api_error(
+        client
+            .create_refund(
+                &payment.id,
+                &CreateRefund {
+                    out_refund_no: "UPA-OVER-R0".into(),
+                    amount: 1151,
+                    reason: None,
+                },
+                None,
+            )
+            .await,
+        409,
+        "refund_exceeds_refundable",
+    );
+    let (_, booked) = refunded(world, &gateway, &captured, "UPA-OVER-R1", 1050).await;
+    assert_eq!(booked["txn_type"], "04", "{booked}");
+    let after = client.get_payment(&payment.id, false).await.unwrap();
+    assert_eq!(
+        (after.refunded_amount, after.captured_amount),
+        (1050, Some(1150))
+    );
+    assert_ledger_holds(world, "a refund beyond the hold's amount").await;
 }

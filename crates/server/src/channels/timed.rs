@@ -113,6 +113,10 @@ impl Channel for Timed {
         )
     }
 
+    fn capture_limit_percent(&self) -> i64 {
+        self.inner.capture_limit_percent()
+    }
+
     fn preauth<'a>(
         &'a self,
         request: &'a PreAuthRequest,

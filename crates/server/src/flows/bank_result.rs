@@ -254,7 +254,7 @@ pub async fn record_notification(
                 reject(state, &message(None, "rejected", "unknown order number")).await?;
                 return Ok(NotificationVerdict::UnknownOrder);
             };
-            if let Some(why) = flows::preauth::notified_disagreement(
+            if let Some(why) = flows::preauth_result::notified_disagreement(
                 &payment,
                 &notification.order_no,
                 preauth.cancel,
@@ -278,14 +278,14 @@ pub async fn record_notification(
                 paid_at_ms: now,
                 accounting_date: accounting_date.clone(),
             };
-            let done = flows::preauth::Done {
+            let done = flows::preauth_result::Done {
                 cancel: preauth.cancel,
                 paid: &paid,
                 operation_no: &notification.order_no,
                 source,
             };
             let accepted = message(Some(&payment.id), "accepted", "");
-            flows::preauth::apply_done(state, &payment, &done, &accepted).await?;
+            flows::preauth_result::apply_done(state, &payment, &done, &accepted).await?;
             return Ok(NotificationVerdict::OperationNoted);
         }
         let reason = format!(
