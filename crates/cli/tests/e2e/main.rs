@@ -92,6 +92,7 @@ on_both_backends!(
     unionpay_preauth::unionpay_preauth_capture_part_then_refund,
     unionpay_preauth::unionpay_preauth_cancel_releases_the_hold,
     unionpay_preauth::unionpay_preauth_capture_up_to_115_percent,
+    unionpay_preauth::unionpay_preauth_capture_finished_by_its_back_notification,
     unionpay_preauth::unionpay_preauth_whole_refund_on_the_day_is_a_completion_void,
     notifications::forged_and_tampered_messages_change_nothing,
     notifications::endpoint_down_first_then_delivered_with_the_same_id,

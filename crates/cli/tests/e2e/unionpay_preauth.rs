@@ -6,7 +6,7 @@
 //! the completion (all of it on its day: a completion void `33`).
 
 use crate::harness::World;
-use crate::unionpay::{Gateway, hold_at_gateway, start_gateway};
+use crate::unionpay::{Gateway, hold_at_gateway, set_gateway_faults, start_gateway};
 use crate::unionpay_refunds::{
     assert_api_error, assert_ledger_holds, at_gateway, kept_about, refunded,
 };
@@ -286,4 +286,38 @@ pub async fn unionpay_preauth_capture_up_to_115_percent(world: &mut World) {
         (1050, Some(1150))
     );
     assert_ledger_holds(world, "a refund beyond the hold's amount").await;
+}
+
+/// Proves a capture whose query never tells (the gateway's queries answer `05`, in progress)
+/// is finished by the completion's back notification: the hold becomes captured once, the
+/// business system hears of it once, and the books balance.
+pub async fn unionpay_preauth_capture_finished_by_its_back_notification(world: &mut World) {
+    let gateway = start_gateway(world).await;
+    let payment = held(world, "UPA-BY-NOTICE", 900).await;
+    set_gateway_faults(world, &gateway, json!({"query_orig_resp_code": "05"})).await;
+    // The answer is either the capture (the notification came while the call waited) or
+    // "unknown" (it came after): the payment's end is the same.
+    match world.client.capture_payment(&payment.id, Some(700)).await {
+        Ok(captured) => assert_eq!(captured.captured_amount, Some(700)),
+        other => assert_api_error(other, 503, "bank_result_unknown"),
+    }
+    let captured = world
+        .wait_for_payment(&payment.id, |p| p.status == "succeeded")
+        .await;
+    assert_eq!(
+        (captured.status.as_ref(), captured.captured_amount),
+        ("succeeded", Some(700)),
+        "captured by the back notification"
+    );
+    world
+        .assert_notified_once(&payment.id, &["payment.authorized", "payment.succeeded"])
+        .await;
+    set_gateway_faults(world, &gateway, json!({})).await;
+    let completion_query_id = captured.channel_trade_no.clone().unwrap();
+    assert_eq!(
+        kept_about(world, "server_notification", &completion_query_id).await,
+        ["accepted"],
+        "the completion's back notification believed once"
+    );
+    assert_ledger_holds(world, "a capture finished by its notification").await;
 }
