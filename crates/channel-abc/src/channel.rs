@@ -35,7 +35,7 @@ use std::sync::Arc;
 use unipay_core::channel::{
     BankNotification, BatchAccepted, BatchRef, BatchRefundRequest, BatchRefundResult, BoxFuture,
     Channel, ChannelError, NotificationError, PaymentRedirect, PaymentRequest, PreAuthAnswer,
-    PreAuthOperation, QueryAnswer, RawMessage, RefundAnswer, RefundRequest, StatementFile,
+    PreAuthRequest, QueryAnswer, RawMessage, RefundAnswer, RefundRequest, StatementFile,
 };
 use unipay_core::statement::{StatementError, StatementSink, StatementSummary};
 use unipay_core::{Clock, SystemClock};
@@ -212,13 +212,17 @@ impl Channel for AbcChannel {
 
     fn preauth<'a>(
         &'a self,
-        original_order_no: &'a str,
-        operation_no: &'a str,
-        operation: &'a PreAuthOperation,
+        request: &'a PreAuthRequest,
     ) -> BoxFuture<'a, Result<PreAuthAnswer, ChannelError>> {
         Box::pin(async move {
             let now_ms = self.clock.now_ms();
-            let trx = preauth::preauth_request(original_order_no, operation_no, operation, now_ms)?;
+            let operation = &request.operation;
+            let trx = preauth::preauth_request(
+                &request.original_order_no,
+                &request.operation_no,
+                operation,
+                now_ms,
+            )?;
             let body = preauth::request_body(&self.account, &trx)?;
             let answer = http::post(&self.http, &self.account.trx_url, body).await?;
             let state = preauth::read_answer(&self.account, &trx, operation, &answer, now_ms)?;

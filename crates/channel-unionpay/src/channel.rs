@@ -1,14 +1,14 @@
 //! The HTTP client to UnionPay's gateway and the mapping to core's `Channel` port. Built so
 //! far: starting a payment (the signed form the browser posts), its query, reading the back
 //! and front notifications, refunds (a refund `04`, or a void `31` on the payment's own day)
-//! with their query, and the reconciliation file (download and lines). Pre-authorisation
-//! completion is typed in `messages` but not yet mapped: the port's calls for it answer that
-//! nothing was sent.
+//! with their query, capturing (`03`) and cancelling (`32`) a pre-authorisation with the
+//! operation's query, and the reconciliation file (download and lines).
 
 mod account;
 mod http;
 mod notify;
 mod pay;
+mod preauth;
 mod query;
 mod record;
 mod refund;
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use unipay_core::channel::{
     BankNotification, BatchAccepted, BatchRef, BatchRefundRequest, BatchRefundResult, BoxFuture,
     Channel, ChannelError, NotificationError, NotificationMode, PaymentRedirect, PaymentRequest,
-    PreAuthAnswer, PreAuthOperation, QueryAnswer, RefundAnswer, RefundRequest, StatementFile,
+    PreAuthAnswer, PreAuthRequest, QueryAnswer, RefundAnswer, RefundRequest, StatementFile,
 };
 use unipay_core::statement::{StatementError, StatementSink, StatementSummary};
 use unipay_core::{Clock, SystemClock};
@@ -171,13 +171,38 @@ impl Channel for UnionPayChannel {
         Box::pin(async move { Err(not_built("a batch refund query")) })
     }
 
+    /// A completion takes up to 115 % of the hold.
+    fn capture_limit_percent(&self) -> i64 {
+        unipay_core::payment::MAX_CAPTURE_PERCENT
+    }
+
     fn preauth<'a>(
         &'a self,
-        _original_order_no: &'a str,
-        _operation_no: &'a str,
-        _operation: &'a PreAuthOperation,
+        request: &'a PreAuthRequest,
     ) -> BoxFuture<'a, Result<PreAuthAnswer, ChannelError>> {
-        Box::pin(async move { Err(not_built("a pre-authorisation operation")) })
+        Box::pin(async move {
+            let (sent, body) = preauth::request(&self.account, request)?;
+            let url = self.account.url(BACK_PATH);
+            let answer = http::post(&self.http, &url, FORM_CONTENT_TYPE, body).await?;
+            preauth::read_back_answer(&self.account, &sent, &answer, self.clock.now_ms())
+        })
+    }
+
+    fn query_preauth<'a>(
+        &'a self,
+        request: &'a PreAuthRequest,
+    ) -> BoxFuture<'a, Result<Option<PreAuthAnswer>, ChannelError>> {
+        Box::pin(async move {
+            let (sent, body) = query::request(
+                &self.account,
+                &request.operation_no,
+                request.operation_time_ms,
+            )?;
+            let url = self.account.url(QUERY_PATH);
+            let answer = http::post(&self.http, &url, FORM_CONTENT_TYPE, body).await?;
+            preauth::read_query(&self.account, request, &sent, &answer, self.clock.now_ms())
+                .map(Some)
+        })
     }
 
     fn read_notification(&self, body: &[u8]) -> Result<BankNotification, NotificationError> {

@@ -139,6 +139,9 @@ pub struct RefundedPayment {
     pub collected: Amount,
     /// `YYYY-MM-DD`: the bank's accounting date for the payment, when known.
     pub accounting_date: Option<String>,
+    /// A captured pre-authorization: what is refunded is the capture (UnionPay voids it with a
+    /// completion void rather than a consume void).
+    pub captured_preauth: bool,
 }
 
 /// A refund the bank says it carried out.
@@ -285,6 +288,24 @@ pub enum BankPreAuthState {
     Unknown { reason: String },
 }
 
+/// One capture or cancel of a pre-authorization, with what each bank needs to name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreAuthRequest {
+    /// The order number of the hold.
+    pub original_order_no: String,
+    /// The bank's serial for the hold (UnionPay's `queryId`, which its back transactions
+    /// name the original by); `None` when the bank gave none.
+    pub original_trade_no: Option<String>,
+    /// The operation's own number at the bank (new, like a refund's).
+    pub operation_no: String,
+    pub operation: PreAuthOperation,
+    /// The operation's time at the bank: a repeat, and the operation's query, name it by the
+    /// same time (UnionPay's `txnTime`).
+    pub operation_time_ms: i64,
+    /// Where the bank sends the operation's result (UnionPay's `backUrl`).
+    pub result_notify_url: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreAuthAnswer {
     pub state: BankPreAuthState,
@@ -352,7 +373,18 @@ pub enum NotificationOutcome {
         channel_trade_no: String,
         /// `YYYY-MM-DD`: the bank's accounting date for the operation.
         accounting_date: String,
+        /// For a capture or cancel of a pre-authorization: which, and the hold it acts on.
+        preauth: Option<NotifiedPreAuth>,
     },
+}
+
+/// Which pre-authorization a notified operation captured or cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifiedPreAuth {
+    /// `true` for a cancel (the hold released), `false` for a capture.
+    pub cancel: bool,
+    /// The hold's order number, as the bank echoes it back in the signed notification.
+    pub original_order_no: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -454,14 +486,27 @@ pub trait Channel: Send + Sync {
         batch: &'a BatchRef,
     ) -> BoxFuture<'a, Result<BatchRefundResult, ChannelError>>;
 
-    /// Confirms or cancels the pre-authorization of `original_order_no`; `operation_no` is
-    /// the operation's own number at the bank (new, like a refund's).
+    /// The most a capture may take of a hold, in percent of it (at most
+    /// [`crate::payment::MAX_CAPTURE_PERCENT`]): ABC confirms up to the authorized amount.
+    fn capture_limit_percent(&self) -> i64 {
+        100
+    }
+
+    /// Confirms or cancels a pre-authorization.
     fn preauth<'a>(
         &'a self,
-        original_order_no: &'a str,
-        operation_no: &'a str,
-        operation: &'a PreAuthOperation,
+        request: &'a PreAuthRequest,
     ) -> BoxFuture<'a, Result<PreAuthAnswer, ChannelError>>;
+
+    /// Where an operation the bank took in (or could not answer) stands, asked of the bank by
+    /// the operation's own number and time. `None`: the bank has no such query, and the
+    /// original order's query tells instead (ABC, whose order shows the capture).
+    fn query_preauth<'a>(
+        &'a self,
+        _request: &'a PreAuthRequest,
+    ) -> BoxFuture<'a, Result<Option<PreAuthAnswer>, ChannelError>> {
+        Box::pin(async { Ok(None) })
+    }
 
     /// Verifies and reads a result notification (the HTTP request body as received).
     fn read_notification(&self, body: &[u8]) -> Result<BankNotification, NotificationError>;

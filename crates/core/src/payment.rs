@@ -113,7 +113,9 @@ pub enum PaymentEvent {
     ConfirmedUnpaidClose,
     /// The bank authorized a pre-authorization: the amount is held for a later capture.
     BankAuthorized,
-    /// The bank confirmed the capture of `amount` (at most the authorized amount).
+    /// The bank confirmed the capture of `amount` (at most [`MAX_CAPTURE_PERCENT`] of the
+    /// authorized amount; each channel's own limit, [`crate::channel::Channel::capture_limit_percent`],
+    /// is checked before the bank is asked).
     Captured { amount: Amount },
     /// The bank confirmed a pre-authorization was released.
     CancelConfirmed,
@@ -246,7 +248,7 @@ pub fn transition_for(
         return Transition::Rejected;
     }
     if let PaymentEvent::Captured { amount } = event {
-        if amount.fen() > terms.amount {
+        if amount.fen() > capture_ceiling(terms.amount, MAX_CAPTURE_PERCENT) {
             return Transition::Rejected;
         }
         if state == PaymentStatus::Succeeded && terms.captured_amount != Some(amount.fen()) {
@@ -254,6 +256,15 @@ pub fn transition_for(
         }
     }
     transition(state, event)
+}
+
+/// The most any bank captures of a hold, in percent: UnionPay completes up to 115 % of it, ABC
+/// up to all of it. A capture the bank reports above this is not believed.
+pub const MAX_CAPTURE_PERCENT: i64 = 115;
+
+/// The most a capture of a hold of `authorized` fen may take at `limit_percent`.
+pub fn capture_ceiling(authorized: i64, limit_percent: i64) -> i64 {
+    authorized.saturating_mul(limit_percent) / 100
 }
 
 /// The fees of a capture: each fee fixed at creation for the authorized amount, in proportion
@@ -484,7 +495,12 @@ mod tests {
             Transition::To(PaymentStatus::Succeeded)
         );
         assert_eq!(
-            transition_for(&manual, PaymentStatus::Authorized, take(1001)),
+            transition_for(&manual, PaymentStatus::Authorized, take(1150)),
+            Transition::To(PaymentStatus::Succeeded),
+            "up to 115 % of the hold: UnionPay's completion"
+        );
+        assert_eq!(
+            transition_for(&manual, PaymentStatus::Authorized, take(1151)),
             Transition::Rejected
         );
         let captured = PaymentTerms {

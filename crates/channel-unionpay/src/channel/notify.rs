@@ -11,6 +11,7 @@ use crate::signing::VerifyError;
 use crate::wire::decode_form;
 use unipay_core::channel::{
     BankNotification, BankPaid, NotificationError, NotificationMode, NotificationOutcome,
+    NotifiedPreAuth,
 };
 use unipay_core::money::Amount;
 
@@ -97,9 +98,25 @@ fn outcome(
                 &notification.txn_time,
                 now_ms,
             ),
+            preauth: notified_preauth(notification, other),
         }),
         None => Err(NotificationError::Malformed(
             "a txnType that is not UnionPay's".into(),
         )),
     }
+}
+
+/// A completion (`03`) or pre-authorisation void (`32`), naming its hold by the order number
+/// the request left in `reqReserved`, which UnionPay returns signed.
+fn notified_preauth(notification: &ResultNotification, kind: TxnType) -> Option<NotifiedPreAuth> {
+    let cancel = match kind {
+        TxnType::PreAuthorizationCompletion => false,
+        TxnType::PreAuthorizationVoid => true,
+        _ => return None,
+    };
+    let original_order_no = notification.req_reserved.clone()?;
+    Some(NotifiedPreAuth {
+        cancel,
+        original_order_no,
+    })
 }

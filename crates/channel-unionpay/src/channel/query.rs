@@ -92,7 +92,7 @@ fn found_state(
     }
 }
 
-fn paid(
+pub(super) fn paid(
     found: &QueriedTransaction,
     sent: &crate::Fields,
     now_ms: i64,

@@ -25,13 +25,16 @@ use unipay_core::channel::{
 /// stands, and only a query tells what became of it.
 const DUPLICATE: &str = "12";
 
-/// A void (`31`) or a refund (`04`): a void when the whole payment goes back on the day
-/// UnionPay settled it (its day ends at 23:00 Beijing time), a refund otherwise.
+/// A void (`31`, or `33` for a captured pre-authorisation's completion) or a refund (`04`): a
+/// void when the whole payment goes back on the day UnionPay settled it (its day ends at 23:00
+/// Beijing time), a refund otherwise.
 pub fn operation_for(request: &RefundRequest, now_ms: i64) -> BackOperation {
     let today = AccountingDate::with_cutover(now_ms, CUTOVER_HOUR).map(|d| d.to_string());
     let whole = request.amount == request.payment.collected;
     let same_day = today.is_some() && request.payment.accounting_date == today;
-    if whole && same_day {
+    if whole && same_day && request.payment.captured_preauth {
+        BackOperation::CompletionVoid
+    } else if whole && same_day {
         BackOperation::ConsumeVoid
     } else {
         BackOperation::Refund
@@ -141,7 +144,10 @@ fn found_state(
     sent: &crate::Fields,
     now_ms: i64,
 ) -> Result<BankRefundState, ChannelError> {
-    let is_refund = matches!(found.txn_type, Some(TxnType::Refund | TxnType::ConsumeVoid));
+    let is_refund = matches!(
+        found.txn_type,
+        Some(TxnType::Refund | TxnType::ConsumeVoid | TxnType::CompletionVoid)
+    );
     if !is_refund {
         // The number is a refund's: anything else under it is not an answer to believe.
         return Err(ChannelError::BadAnswer(format!(

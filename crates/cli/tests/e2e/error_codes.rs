@@ -15,7 +15,7 @@ use unipay_client::{Client, RawResponse};
 use unipay_core::channel::{
     BankNotification, BatchAccepted, BatchRef, BatchRefundRequest, BatchRefundResult, BoxFuture,
     Channel, ChannelError, NotificationError, PaymentRedirect, PaymentRequest, PreAuthAnswer,
-    PreAuthOperation, QueryAnswer, RefundAnswer, RefundRequest, StatementFile,
+    PreAuthRequest, QueryAnswer, RefundAnswer, RefundRequest, StatementFile,
 };
 use unipay_core::identity_channel::IdentityChannel;
 use unipay_core::mandate_channel::MandateChannel;
@@ -553,13 +553,20 @@ impl Channel for WithoutKcode {
     ) -> BoxFuture<'a, Result<BatchRefundResult, ChannelError>> {
         self.0.query_batch_refund(batch)
     }
+    fn capture_limit_percent(&self) -> i64 {
+        self.0.capture_limit_percent()
+    }
     fn preauth<'a>(
         &'a self,
-        original_order_no: &'a str,
-        operation_no: &'a str,
-        operation: &'a PreAuthOperation,
+        request: &'a PreAuthRequest,
     ) -> BoxFuture<'a, Result<PreAuthAnswer, ChannelError>> {
-        self.0.preauth(original_order_no, operation_no, operation)
+        self.0.preauth(request)
+    }
+    fn query_preauth<'a>(
+        &'a self,
+        request: &'a PreAuthRequest,
+    ) -> BoxFuture<'a, Result<Option<PreAuthAnswer>, ChannelError>> {
+        self.0.query_preauth(request)
     }
     fn read_notification(&self, body: &[u8]) -> Result<BankNotification, NotificationError> {
         self.0.read_notification(body)

@@ -34,6 +34,7 @@ mod unionpay;
 mod unionpay_answers;
 mod unionpay_books;
 mod unionpay_cashier;
+mod unionpay_preauth;
 mod unionpay_refunds;
 mod unsent;
 
@@ -90,6 +91,11 @@ on_both_backends!(
     unionpay_refunds::unionpay_whole_refund_on_the_day_is_a_void,
     unionpay_refunds::unionpay_refund_batch_is_rejected_as_not_offered,
     unionpay_cashier::consumer_chooses_the_bank_at_the_cashier,
+    unionpay_preauth::unionpay_preauth_capture_part_then_refund,
+    unionpay_preauth::unionpay_preauth_cancel_releases_the_hold,
+    unionpay_preauth::unionpay_preauth_capture_up_to_115_percent,
+    unionpay_preauth::unionpay_preauth_capture_finished_by_its_back_notification,
+    unionpay_preauth::unionpay_preauth_whole_refund_on_the_day_is_a_completion_void,
     notifications::forged_and_tampered_messages_change_nothing,
     notifications::endpoint_down_first_then_delivered_with_the_same_id,
     notifications::never_acknowledged_is_dead_lettered_and_resend_works,

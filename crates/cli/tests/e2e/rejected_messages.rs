@@ -458,6 +458,7 @@ pub async fn refund_answer_contradicting_a_final_refund_changes_nothing(world: &
                 channel_trade_no: None,
                 collected: unipay_core::Amount::from_fen(payment.amount).unwrap(),
                 accounting_date: None,
+                captured_preauth: false,
             },
             refund_no: claimed.refund_no.clone(),
             amount: unipay_core::Amount::from_fen(400).unwrap(),

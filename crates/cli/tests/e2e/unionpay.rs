@@ -223,7 +223,16 @@ pub(crate) async fn pay_amount_at_gateway(
     out_trade_no: &str,
     amount: i64,
 ) -> (Payment, String, Vec<(String, String)>) {
-    at_gateway(world, out_trade_no, amount, "pay").await
+    at_gateway(world, out_trade_no, amount, "pay", None).await
+}
+
+/// As [`pay_amount_at_gateway`], for a pre-authorisation (`02`): the gateway holds `amount`.
+pub(crate) async fn hold_at_gateway(
+    world: &World,
+    out_trade_no: &str,
+    amount: i64,
+) -> (Payment, String, Vec<(String, String)>) {
+    at_gateway(world, out_trade_no, amount, "pay", Some("manual")).await
 }
 
 /// As [`pay_at_gateway`], with the payer's `decision` on the gateway's page: `pay` or
@@ -233,7 +242,7 @@ pub(crate) async fn decide_at_gateway(
     out_trade_no: &str,
     decision: &str,
 ) -> (Payment, String, Vec<(String, String)>) {
-    at_gateway(world, out_trade_no, 1234, decision).await
+    at_gateway(world, out_trade_no, 1234, decision, None).await
 }
 
 async fn at_gateway(
@@ -241,6 +250,7 @@ async fn at_gateway(
     out_trade_no: &str,
     amount: i64,
     decision: &str,
+    capture: Option<&str>,
 ) -> (Payment, String, Vec<(String, String)>) {
     let payment = world
         .client
@@ -250,6 +260,7 @@ async fn at_gateway(
             currency: "CNY".into(),
             subject: "学费 Tuition".into(),
             channel: Some("unionpay".into()),
+            capture: capture.map(str::to_string),
             ..Default::default()
         })
         .await

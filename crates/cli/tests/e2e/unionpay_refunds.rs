@@ -55,7 +55,7 @@ async fn wait_final(world: &World, id: &str) -> Refund {
 }
 
 /// The gateway's own record of a transaction, by its queryId.
-async fn at_gateway(world: &World, gateway: &Gateway, query_id: &str) -> Value {
+pub(crate) async fn at_gateway(world: &World, gateway: &Gateway, query_id: &str) -> Value {
     let response = world
         .http
         .get(format!(
@@ -70,7 +70,7 @@ async fn at_gateway(world: &World, gateway: &Gateway, query_id: &str) -> Value {
 }
 
 /// A refund asked, finished by the bank, notified once; the gateway's record of it.
-async fn refunded(
+pub(crate) async fn refunded(
     world: &World,
     gateway: &Gateway,
     payment: &Payment,
@@ -101,7 +101,7 @@ async fn refunded(
 
 /// The kept messages of `source` (`server_notification`, `refund_query`) about the refund
 /// UnionPay knows by `query_id`, with their verdicts.
-async fn kept_about(world: &World, source: &str, query_id: &str) -> Vec<String> {
+pub(crate) async fn kept_about(world: &World, source: &str, query_id: &str) -> Vec<String> {
     let store = world.store().await;
     let kept = store.list_bank_messages(None).await.unwrap();
     store.close().await;
@@ -112,14 +112,18 @@ async fn kept_about(world: &World, source: &str, query_id: &str) -> Vec<String> 
         .collect()
 }
 
-async fn assert_ledger_holds(world: &World, after: &str) {
+pub(crate) async fn assert_ledger_holds(world: &World, after: &str) {
     let store = world.store().await;
     let ledger = store.check_ledger().await.expect("ledger check");
     assert!(ledger.holds(), "the ledger holds after {after}: {ledger:?}");
     store.close().await;
 }
 
-fn assert_api_error<T: std::fmt::Debug>(result: Result<T, ClientError>, status: u16, code: &str) {
+pub(crate) fn assert_api_error<T: std::fmt::Debug>(
+    result: Result<T, ClientError>,
+    status: u16,
+    code: &str,
+) {
     match result {
         Err(ClientError::Api(error)) => {
             assert_eq!(

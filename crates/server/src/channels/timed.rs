@@ -9,7 +9,7 @@ use std::time::Instant;
 use unipay_core::channel::{
     BankNotification, BatchAccepted, BatchRef, BatchRefundRequest, BatchRefundResult, BoxFuture,
     Channel, ChannelError, NotificationError, PaymentRedirect, PaymentRequest, PreAuthAnswer,
-    PreAuthOperation, QueryAnswer, RefundAnswer, RefundRequest, StatementFile,
+    PreAuthRequest, QueryAnswer, RefundAnswer, RefundRequest, StatementFile,
 };
 use unipay_core::identity_channel::IdentityChannel;
 use unipay_core::kcode::KcodeChannel;
@@ -113,17 +113,22 @@ impl Channel for Timed {
         )
     }
 
+    fn capture_limit_percent(&self) -> i64 {
+        self.inner.capture_limit_percent()
+    }
+
     fn preauth<'a>(
         &'a self,
-        original_order_no: &'a str,
-        operation_no: &'a str,
-        operation: &'a PreAuthOperation,
+        request: &'a PreAuthRequest,
     ) -> BoxFuture<'a, Result<PreAuthAnswer, ChannelError>> {
-        self.time(
-            BankCall::Preauth,
-            self.inner
-                .preauth(original_order_no, operation_no, operation),
-        )
+        self.time(BankCall::Preauth, self.inner.preauth(request))
+    }
+
+    fn query_preauth<'a>(
+        &'a self,
+        request: &'a PreAuthRequest,
+    ) -> BoxFuture<'a, Result<Option<PreAuthAnswer>, ChannelError>> {
+        self.time(BankCall::Preauth, self.inner.query_preauth(request))
     }
 
     fn read_notification(&self, body: &[u8]) -> Result<BankNotification, NotificationError> {

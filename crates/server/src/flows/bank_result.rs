@@ -6,7 +6,8 @@ use crate::flows::refunds::NotifiedRefund;
 use crate::flows::{self, FlowError, apply};
 use crate::state::AppState;
 use unipay_core::channel::{
-    BankNotification, BankPaymentState, ChannelError, NotificationMode, NotificationOutcome,
+    BankNotification, BankPaid, BankPaymentState, ChannelError, NotificationMode,
+    NotificationOutcome,
 };
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentEvent;
@@ -216,6 +217,7 @@ pub async fn record_notification(
         reason,
         channel_trade_no,
         accounting_date,
+        preauth,
     } = &notification.outcome
     {
         // A refund's result: applied to the refund of that number, after its amount checks out.
@@ -241,6 +243,49 @@ pub async fn record_notification(
             };
             let accepted = message(Some(&refund.payment_id), "accepted", "");
             flows::refunds::record_notified(state, &refund, &result, source, &accepted).await?;
+            return Ok(NotificationVerdict::OperationNoted);
+        }
+        if let Some(preauth) = preauth {
+            let Some(payment) = state
+                .store
+                .get_payment_by_order_no(channel_account_id, &preauth.original_order_no)
+                .await?
+            else {
+                reject(state, &message(None, "rejected", "unknown order number")).await?;
+                return Ok(NotificationVerdict::UnknownOrder);
+            };
+            if let Some(why) = flows::preauth_result::notified_disagreement(
+                &payment,
+                &notification.order_no,
+                preauth.cancel,
+                *amount,
+            ) {
+                reject(state, &message(Some(&payment.id), "rejected", &why)).await?;
+                return Ok(NotificationVerdict::AmountMismatch);
+            }
+            if !*succeeded {
+                // A failed capture or cancel leaves the hold as it was.
+                let why = format!("operation {kind} failed: {reason}");
+                state
+                    .store
+                    .record_bank_message(&message(Some(&payment.id), "noted", &why))
+                    .await?;
+                return Ok(NotificationVerdict::OperationNoted);
+            }
+            let paid = BankPaid {
+                amount: *amount,
+                channel_trade_no: channel_trade_no.clone(),
+                paid_at_ms: now,
+                accounting_date: accounting_date.clone(),
+            };
+            let done = flows::preauth_result::Done {
+                cancel: preauth.cancel,
+                paid: &paid,
+                operation_no: &notification.order_no,
+                source,
+            };
+            let accepted = message(Some(&payment.id), "accepted", "");
+            flows::preauth_result::apply_done(state, &payment, &done, &accepted).await?;
             return Ok(NotificationVerdict::OperationNoted);
         }
         let reason = format!(

@@ -20,6 +20,7 @@ pub mod mandates;
 pub mod objects;
 pub mod payments;
 pub mod preauth;
+pub mod preauth_result;
 pub mod refund_batches;
 pub mod refunds;
 pub mod unverified;

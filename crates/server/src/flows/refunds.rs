@@ -12,6 +12,7 @@ use unipay_core::channel::{
     BankRefundState, ChannelError, RefundAnswer, RefundRequest, RefundedPayment,
 };
 use unipay_core::event::EventSource;
+use unipay_core::payment::CaptureMode;
 use unipay_core::refund::RefundEvent;
 use unipay_store::StoreError;
 use unipay_store::messages::InboundMessage;
@@ -91,6 +92,7 @@ fn refunded_payment(payment: &Payment) -> Result<RefundedPayment, FlowError> {
         channel_trade_no: payment.channel_trade_no.clone(),
         collected,
         accounting_date: payment.accounting_date.clone(),
+        captured_preauth: payment.capture == CaptureMode::Manual,
     })
 }
 

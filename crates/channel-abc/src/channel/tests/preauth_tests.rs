@@ -4,7 +4,9 @@
 use super::http_tests::{Script, channel, serve};
 use super::*;
 use crate::messages::{PreAuthRequest, PreAuthResponse};
-use unipay_core::channel::{BankPreAuthState, CaptureMode, PreAuthOperation};
+use unipay_core::channel::{
+    BankPreAuthState, CaptureMode, PreAuthOperation, PreAuthRequest as OperationRequest,
+};
 
 #[test]
 fn a_manual_capture_payment_is_a_preauthorization() {
@@ -100,7 +102,10 @@ async fn preauth_confirm_captures_the_amount() {
     let confirm = PreAuthOperation::Confirm {
         amount: Amount::from_fen(1000).unwrap(),
     };
-    let answer = channel(&url).preauth("ON1", "PC1", &confirm).await.unwrap();
+    let answer = channel(&url)
+        .preauth(&operation_request("PC1", confirm))
+        .await
+        .unwrap();
     assert_eq!(
         answer.state,
         BankPreAuthState::Done(BankPaid {
@@ -136,7 +141,10 @@ async fn preauth_cancel_releases_the_authorization() {
     let cancel = PreAuthOperation::Cancel {
         amount: Amount::from_fen(1234).unwrap(),
     };
-    let answer = channel(&url).preauth("ON1", "PX1", &cancel).await.unwrap();
+    let answer = channel(&url)
+        .preauth(&operation_request("PX1", cancel))
+        .await
+        .unwrap();
     assert!(
         matches!(answer.state, BankPreAuthState::Done(ref done) if done.amount.fen() == 1234),
         "{answer:?}"
@@ -218,7 +226,7 @@ async fn a_lost_preauth_answer_is_an_unknown_outcome() {
         amount: Amount::from_fen(1234).unwrap(),
     };
     let err = channel(&url)
-        .preauth("ON1", "PX1", &cancel)
+        .preauth(&operation_request("PX1", cancel))
         .await
         .unwrap_err();
     assert!(matches!(err, ChannelError::Unknown(_)), "{err:?}");
@@ -238,5 +246,17 @@ fn unfit_preauth_operations_are_never_sent() {
             ),
             "{original} {operation}"
         );
+    }
+}
+
+/// A capture or cancel of the hold `ON1` as the flow asks for it.
+fn operation_request(operation_no: &str, operation: PreAuthOperation) -> OperationRequest {
+    OperationRequest {
+        original_order_no: "ON1".to_string(),
+        original_trade_no: None,
+        operation_no: operation_no.to_string(),
+        operation,
+        operation_time_ms: 0,
+        result_notify_url: String::new(),
     }
 }

@@ -15,6 +15,7 @@ fn refund(refund_no: &str, fen: i64) -> RefundRequest {
             channel_trade_no: Some("SIMP000001".to_string()),
             collected: Amount::from_fen(fen).unwrap(),
             accounting_date: None,
+            captured_preauth: false,
         },
         refund_no: refund_no.to_string(),
         amount: Amount::from_fen(fen).unwrap(),

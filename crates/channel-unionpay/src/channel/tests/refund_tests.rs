@@ -16,6 +16,7 @@ fn refund_request(fen: i64) -> RefundRequest {
             channel_trade_no: Some("202612070800001234567".into()),
             collected: Amount::from_fen(1234).unwrap(),
             accounting_date: Some("2026-12-07".into()),
+            captured_preauth: false,
         },
         refund_no: "rfd0000000001".into(),
         amount: Amount::from_fen(fen).unwrap(),
@@ -81,6 +82,25 @@ fn the_whole_payment_on_its_day_is_a_void_anything_else_a_refund() {
     };
     assert_eq!(
         operation_for(&undated, LATER_SAME_DAY_MS),
+        BackOperation::Refund
+    );
+}
+
+#[test]
+fn a_captured_holds_whole_refund_on_its_day_is_a_completion_void() {
+    let captured = RefundRequest {
+        payment: RefundedPayment {
+            captured_preauth: true,
+            ..refund_request(1234).payment
+        },
+        ..refund_request(1234)
+    };
+    assert_eq!(
+        operation_for(&captured, LATER_SAME_DAY_MS),
+        BackOperation::CompletionVoid
+    );
+    assert_eq!(
+        operation_for(&captured, AFTER_CUTOVER_MS),
         BackOperation::Refund
     );
 }

@@ -37,11 +37,15 @@ pub async fn capture_payment(
             format!("amount {fen} is not a capturable amount"),
         )
     })?;
-    if amount > payment.amount {
+    // The channel's limit: all of the hold at ABC, 115 % of it at UnionPay.
+    let limit = flows::preauth::capture_limit(&state, &payment)
+        .await
+        .map_err(flow_error)?;
+    if amount.fen() > limit {
         return Err(ApiError::new(
             ErrorCode::CaptureExceedsAuthorized,
             format!(
-                "{} fen is more than the {} fen authorized",
+                "{} fen is more than the {limit} fen a capture of the {} fen authorized may take",
                 amount.fen(),
                 payment.amount.fen()
             ),
