@@ -494,7 +494,7 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
     world.wait_for_events(&unpaid.id, 1).await;
 }
 
-fn yesterday_in_beijing() -> String {
+pub(crate) fn yesterday_in_beijing() -> String {
     let beijing = chrono::Utc::now() + chrono::Duration::hours(8);
     unipay_server::flows::books::add_days(&beijing.format("%Y-%m-%d").to_string(), -1).unwrap()
 }
