@@ -217,6 +217,7 @@ pub async fn every_list_searches_pages_and_exports(world: &mut World) {
     let log = ada.get("/console/audit?action=merchant.create").await;
     let actions = log.attribute_of("audit-row", "data-action");
     assert_eq!(actions.len(), csv.len(), "{}", log.body);
+    assert_eq!(log.text_of("list-total"), format!("{} found", csv.len()));
     assert!(actions.iter().all(|a| a == "merchant.create"));
     // Every download above is itself audited.
     let exports = csv_rows(&ada.get("/console/audit.csv?action=console.export").await);
