@@ -60,4 +60,23 @@ impl Store {
             })
             .collect()
     }
+
+    /// How many records `query` finds on all its pages (its cursor and limit ignored).
+    pub async fn count_audit(&self, query: &AuditQuery<'_>) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM audit_log \
+             WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) AND at >= $3 AND at < $4",
+        )
+        .bind(query.actor)
+        .bind(query.action)
+        .bind(query.from_ms)
+        .bind(if query.to_ms > 0 {
+            query.to_ms
+        } else {
+            i64::MAX
+        })
+        .fetch_one(&self.read)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
 }

@@ -96,3 +96,58 @@ pub async fn fits_a_phone_and_a_small_laptop(world: &World, browser: &Browser) {
         browser.resize(1280, 900).await;
     }
 }
+
+/// The widths a console page's table headers are checked at: a laptop, a small laptop, a phone.
+const HEADER_WIDTHS: [u32; 3] = [1366, 1024, 390];
+
+/// The table headers of the page that break a line inside a word: anywhere but after a space,
+/// `/` or `-` or before a space or an opening bracket (`银行费率` / `（基点）`).
+async fn headers_broken_mid_word(browser: &Browser) -> Vec<String> {
+    let broken = browser
+        .execute(
+            "const broken = []; \
+             for (const th of document.querySelectorAll('main th')) { \
+               const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT); \
+               let top = null, before = ' ', split = false; \
+               for (let node = walker.nextNode(); node && !split; node = walker.nextNode()) { \
+                 const text = node.textContent; \
+                 for (let i = 0; i < text.length && !split; i++) { \
+                   const range = document.createRange(); \
+                   range.setStart(node, i); range.setEnd(node, i + 1); \
+                   const rect = range.getClientRects()[0]; \
+                   const here = text[i]; \
+                   if (!rect || rect.width === 0) { before = here; continue; } \
+                   split = top !== null && rect.top > top + 1 \
+                     && !/[\\s\\/-]/.test(before) && !/[\\s(（]/.test(here); \
+                   top = rect.top; before = here; \
+                 } \
+               } \
+               if (split) broken.push(th.textContent.trim()); \
+             } \
+             return broken;",
+            json!([]),
+        )
+        .await;
+    serde_json::from_value(broken).expect("a list of headers")
+}
+
+/// Proves no table header of the page shown breaks inside a word at a laptop's, a small
+/// laptop's or a phone's width (a wide table scrolls in its box instead); `page` names it in
+/// a failure. Leaves the window at the width it found it.
+pub async fn headers_keep_their_words(browser: &Browser, page: &str) {
+    let (width, height): (u32, u32) = serde_json::from_value(
+        browser
+            .execute("return [window.outerWidth, window.outerHeight];", json!([]))
+            .await,
+    )
+    .expect("the window's size");
+    for at in HEADER_WIDTHS {
+        browser.resize(at, height).await;
+        let broken = headers_broken_mid_word(browser).await;
+        assert!(
+            broken.is_empty(),
+            "{page} at {at} px: headers broken inside a word: {broken:?}"
+        );
+    }
+    browser.resize(width, height).await;
+}

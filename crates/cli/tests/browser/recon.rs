@@ -95,6 +95,20 @@ pub async fn an_operator_resolves_an_item_and_the_audit_log_shows_it(
         Some("amount_mismatch")
     );
     screenshots::save(browser, "reconciliation").await;
+    // Both sides of a difference side by side: a wide table that scrolls, its headers whole,
+    // in either language.
+    let recon = format!("/console/recon?date={date}");
+    for lang in ["zh-CN", "en"] {
+        let back = form_urlencoded::byte_serialize(recon.as_bytes()).collect::<String>();
+        open(
+            world,
+            browser,
+            &format!("/console/lang/{lang}?back={back}"),
+            &row,
+        )
+        .await;
+        crate::layout::headers_keep_their_words(browser, &format!("{lang} {recon}")).await;
+    }
 
     let form = format!("form[data-test=resolve-item][action$='/recon/items/{item_id}/resolve']");
     if browser.find_all(&form).await.is_empty() {

@@ -1,13 +1,15 @@
 //! Every console flow walked in Chinese and in English, each page photographed into
 //! `target/screenshots/flows/<language>/`: signing in, the dashboard, the lists (payments with
 //! their search, refunds, notifications, reconciliation, settlement, audit, merchants, apps,
-//! channel accounts, users), a payment's page, the confirmation before disabling an app, the own
+//! channel accounts, users, mandates, debit and refund batches, identity verifications; no
+//! table header broken inside a word at 1366, 1024 or 390 px), a payment's page, the confirmation before disabling an app, the own
 //! password page, and signing out (said on the sign-in page, and Back shows nothing kept).
 //! The consumer's pages speak both languages at once and are photographed once: the K-code
 //! form after a wrong entry, and a declined payment's result.
 
 use crate::console;
 use crate::harness::World;
+use crate::layout::headers_keep_their_words;
 use crate::screenshots;
 use crate::webdriver::Browser;
 
@@ -15,7 +17,7 @@ use crate::webdriver::Browser;
 const LANGUAGES: [&str; 2] = ["zh-CN", "en"];
 
 /// A list page, the element that shows it is drawn, and the flow's name.
-const LISTS: [(&str, &str, &str); 10] = [
+const LISTS: [(&str, &str, &str); 14] = [
     (
         "/console/payments?q=TOUR",
         "[data-test=payment-row]",
@@ -46,6 +48,26 @@ const LISTS: [(&str, &str, &str); 10] = [
         "channel-accounts",
     ),
     ("/console/admin/users", "[data-test=user-row]", "users"),
+    (
+        "/console/mandates",
+        "[data-test=mandate-search]",
+        "mandates",
+    ),
+    (
+        "/console/debit-batches",
+        "[data-test=debit-batch-search]",
+        "debit-batches",
+    ),
+    (
+        "/console/refund-batches",
+        "[data-test=refund-batch-search]",
+        "refund-batches",
+    ),
+    (
+        "/console/identity-verifications",
+        "[data-test=identity-search]",
+        "identity-verifications",
+    ),
 ];
 
 /// Proves each console page and flow draws in both languages (the page's own words change
@@ -80,10 +102,12 @@ pub async fn every_flow_in_both_languages(world: &mut World, browser: &Browser) 
         for (path, css, flow) in LISTS {
             console::open(world, browser, path, css).await;
             shot(flow).await;
+            headers_keep_their_words(browser, &format!("{lang} {path}")).await;
         }
 
         console::open_payment(world, browser, &paid.id, "TOUR-1").await;
         shot("payment-detail").await;
+        headers_keep_their_words(browser, &format!("{lang} a payment")).await;
         // A dangerous action is asked twice; the question is photographed, not answered.
         console::open(
             world,

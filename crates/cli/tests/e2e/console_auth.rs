@@ -793,6 +793,15 @@ pub async fn the_dashboard_and_the_audit_log_show_what_happened(world: &mut Worl
         page.body
             .contains(&format!(r#"<tr data-id="{}">"#, world.merchant_id))
     );
+    // Names beside ids: the merchant's name, the channel account's bank merchant number.
+    assert!(page.body.contains(&format!(
+        r#"<tr data-id="{}"><td>Tuition office <span class="id">"#,
+        world.merchant_id
+    )));
+    assert!(!page.body.contains(&format!(
+        r#"<tr data-id="{}"><td> <span"#,
+        world.channel_account_id
+    )));
     assert_eq!(page.body.matches(r#"<rect class="bar""#).count(), 30);
     assert!(page.body.contains(r#"data-test="chart-payments""#));
 

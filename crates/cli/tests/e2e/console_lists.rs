@@ -25,7 +25,7 @@ pub(crate) fn csv_rows(page: &Page) -> Vec<String> {
 }
 
 /// The first field of each data line.
-fn first_fields(rows: &[String]) -> Vec<String> {
+pub(crate) fn first_fields(rows: &[String]) -> Vec<String> {
     let mut ids: Vec<String> = rows
         .iter()
         .map(|row| row.split(',').next().unwrap_or("").to_string())
@@ -45,7 +45,12 @@ fn href(page: &Page, test: &str) -> String {
 
 /// Page 1 and the next page of `path` at one row a page hold `expected` (sorted) between
 /// them, and the next page's "previous" link leads back to page 1.
-async fn walk_two_pages(console: &mut Console, path: &str, test: &str, expected: &[String]) {
+pub(crate) async fn walk_two_pages(
+    console: &mut Console,
+    path: &str,
+    test: &str,
+    expected: &[String],
+) {
     let joiner = if path.contains('?') { '&' } else { '?' };
     let first = console.get(&format!("{path}{joiner}per=1")).await;
     assert_eq!(first.status, 200, "{}", first.body);
@@ -212,6 +217,7 @@ pub async fn every_list_searches_pages_and_exports(world: &mut World) {
     let log = ada.get("/console/audit?action=merchant.create").await;
     let actions = log.attribute_of("audit-row", "data-action");
     assert_eq!(actions.len(), csv.len(), "{}", log.body);
+    assert_eq!(log.text_of("list-total"), format!("{} found", csv.len()));
     assert!(actions.iter().all(|a| a == "merchant.create"));
     // Every download above is itself audited.
     let exports = csv_rows(&ada.get("/console/audit.csv?action=console.export").await);

@@ -256,6 +256,14 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
         );
     }
     assert!(detail.body.contains(r#"data-test="raw-sha256""#));
+    // The method the request went with is a word, not the bank's code.
+    assert!(
+        detail
+            .body
+            .contains(r#"<div class="detail">Any method</div>"#),
+        "{}",
+        detail.body
+    );
     assert!(detail.body.contains(r#"data-test="raw-message""#));
     assert_eq!(detail.ids("notification-event"), vec![event_id.clone()]);
     let failed_attempts = detail
@@ -494,7 +502,7 @@ pub async fn payment_story_and_operator_actions(world: &mut World) {
     world.wait_for_events(&unpaid.id, 1).await;
 }
 
-fn yesterday_in_beijing() -> String {
+pub(crate) fn yesterday_in_beijing() -> String {
     let beijing = chrono::Utc::now() + chrono::Duration::hours(8);
     unipay_server::flows::books::add_days(&beijing.format("%Y-%m-%d").to_string(), -1).unwrap()
 }

@@ -429,6 +429,15 @@ pub async fn kcode_at_the_cashier(world: &mut World) {
         html.contains("name=\"card_no\"") && !html.contains("<script"),
         "{html}"
     );
+    // Like the checkout page, it names who is paid and by when (Beijing time).
+    assert!(
+        html.contains("data-test=\"merchant-name\">收款方 Payee: Tuition office<"),
+        "{html}"
+    );
+    assert!(
+        html.contains("data-test=\"deadline\"") && html.contains("北京时间 (UTC+8)"),
+        "{html}"
+    );
 
     let form = |path: String, fields: Vec<(&'static str, String)>| {
         let http = world.http.clone();

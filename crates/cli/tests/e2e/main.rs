@@ -5,6 +5,7 @@
 mod api_rules;
 mod books;
 mod console_auth;
+mod console_batch_lists;
 mod console_flows;
 mod console_lists;
 mod console_more;
@@ -142,6 +143,8 @@ on_both_backends!(
     console_pages::recon_decision_and_settlement_review,
     console_pages::admin_rotates_an_app_secret,
     console_lists::every_list_searches_pages_and_exports,
+    console_batch_lists::mandate_and_batch_lists_search_page_and_export,
+    console_batch_lists::book_lists_walk_to_a_second_page,
     console_flows::resend_every_failure_of_an_endpoint,
     console_flows::late_success_refunded_from_the_console,
     console_more::console_more_mandate_batch_and_identity_pages,

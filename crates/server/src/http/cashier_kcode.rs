@@ -4,7 +4,7 @@
 //! flow is the API's (`kcode_flows.rs`).
 
 use crate::flows::{self, kcode::KcodeRefusal};
-use crate::http::cashier::{load, message, render};
+use crate::http::cashier::{beijing_time, load, merchant_name, message, render};
 use crate::http::rate_limit::{SourceAddress, too_many_requests};
 use crate::kcode::{self, CERTIFICATE_TYPES, ConfirmInput};
 use crate::state::AppState;
@@ -21,6 +21,10 @@ use unipay_store::payments::Payment;
 #[template(path = "kcode.html")]
 struct KcodePage<'a> {
     payment_id: &'a str,
+    /// Who is paid, as on the checkout page; blank when unknown.
+    merchant_name: String,
+    /// The order's deadline, Beijing time.
+    deadline: String,
     subject: &'a str,
     amount_yuan: String,
     code_sent: bool,
@@ -108,7 +112,7 @@ pub async fn start(
                 mobile_no: form.mobile_no.chars().take(11).collect(),
                 ..Kept::default()
             };
-            return page_with(&state, &payment, None, text, "", kept);
+            return page_with(&state, &payment, None, text, "", kept).await;
         }
     };
     let sent =
@@ -299,7 +303,7 @@ async fn show(
     kept: Kept,
 ) -> Response {
     match state.store.kcode_record(&payment.id).await {
-        Ok(record) => page_with(state, payment, record.as_ref(), error, notice, kept),
+        Ok(record) => page_with(state, payment, record.as_ref(), error, notice, kept).await,
         Err(error) => {
             tracing::error!(%error, "cashier: reading the K-code record failed");
             message(
@@ -312,7 +316,7 @@ async fn show(
     }
 }
 
-fn page_with(
+async fn page_with(
     state: &AppState,
     payment: &Payment,
     record: Option<&KcodeRecord>,
@@ -334,8 +338,11 @@ fn page_with(
         })
         .unwrap_or(0)
         .clamp(0, MAX_COUNTDOWN_S);
+    let merchant_name = merchant_name(state, payment).await;
     let mut response = render(KcodePage {
         payment_id: &payment.id,
+        merchant_name,
+        deadline: beijing_time(payment.expires_at),
         subject: &payment.subject,
         amount_yuan: payment.amount.to_display_yuan(),
         code_sent,

@@ -2,6 +2,7 @@
 //! a page at a time.
 
 use super::i18n::Tr;
+use super::list_rows::count_line;
 use super::page::{self, Layout, day_start_ms, local_time};
 use super::session::SignedIn;
 use super::views::{Paging, trail_paging};
@@ -59,6 +60,8 @@ struct AuditPage {
     params: AuditParams,
     rows: Vec<Row>,
     paging: Paging,
+    /// How many records the filters find on all pages.
+    total: String,
     bad_date: bool,
 }
 
@@ -80,10 +83,14 @@ pub async fn show(
         before: cursor.as_ref().map(|(at, id)| (*at, id.as_str())),
         limit: PAGE_SIZE,
     };
-    let records = match state.store.search_audit(&query).await {
-        Ok(records) => records,
+    let (records, count) = match tokio::try_join!(
+        state.store.search_audit(&query),
+        state.store.count_audit(&query)
+    ) {
+        Ok(found) => found,
         Err(error) => return page::failure(&error),
     };
+    let total = count_line(&signed.t, usize::try_from(count).unwrap_or(0));
     let next = (records.len() as i64 == PAGE_SIZE)
         .then(|| records.last())
         .flatten()
@@ -114,6 +121,7 @@ pub async fn show(
         params,
         rows,
         paging,
+        total,
         bad_date,
     })
 }

@@ -4,6 +4,7 @@
 
 use super::chart::{self, Frame, Series};
 use super::i18n::Tr;
+use super::names::Names;
 use super::page::{self, Layout};
 use super::session::SignedIn;
 use crate::state::AppState;
@@ -54,6 +55,9 @@ impl Totals {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub id: String,
+    /// What people know the id by (a merchant's name, a channel account's bank merchant
+    /// number); filled by the page, blank from [`fold`].
+    pub name: String,
     pub today: Totals,
     pub month: Totals,
 }
@@ -86,6 +90,7 @@ pub fn fold(rows: &[DailyPayments], today: i64) -> Figures {
         ] {
             let line = map.entry(id).or_insert_with(|| Line {
                 id: id.to_string(),
+                name: String::new(),
                 today: Totals::default(),
                 month: Totals::default(),
             });
@@ -136,7 +141,17 @@ pub async fn show(State(state): State<AppState>, signed: SignedIn) -> Response {
         Ok(both) => both,
         Err(error) => return page::failure(&error),
     };
-    let figures = fold(&rows, today);
+    let mut figures = fold(&rows, today);
+    let names = match Names::load(&state.store).await {
+        Ok(names) => names,
+        Err(error) => return page::failure(&error),
+    };
+    for line in &mut figures.by_channel_account {
+        line.name = names.channel_account(&line.id);
+    }
+    for line in &mut figures.by_merchant {
+        line.name = names.merchant(&line.id);
+    }
     let t = signed.t;
     let labels: Vec<String> = (today - (DAYS - 1)..=today).map(day_label).collect();
     let collected: Vec<i64> = figures.daily.iter().map(|d| d.collected_fen).collect();

@@ -1,11 +1,13 @@
-//! `/console/debit-batches`: the batches of debits from mandates, newest first, and one page
+//! `/console/debit-batches`: the batches of debits from mandates, newest first (searched,
+//! counted, summed and paged as `list_rows` says), and one page
 //! per batch with its totals and each line's result, linked to its payment. Read-only: a
 //! batch is asked for by the business system and the janitor follows it to the end.
 
 use super::i18n::Tr;
+use super::list_rows::{every_page, finds, page_of, total_line};
 use super::page::{self, Layout, local_time};
 use super::session::SignedIn;
-use super::views::{cursor, or_blank, query_string};
+use super::views::{Paging, or_blank, query_string};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -15,7 +17,9 @@ use axum::routing::get;
 use serde::Deserialize;
 use unipay_core::money::display_yuan;
 use unipay_core::payment::PaymentStatus;
+use unipay_store::StoreError;
 use unipay_store::mandates::batches::{DebitBatch, DebitBatchLine};
+use unipay_store::refunds::transactions::Cursor;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -60,9 +64,43 @@ fn batch_row(b: &DebitBatch) -> BatchRow {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct BatchParams {
-    status: String,
-    app: String,
-    cursor: String,
+    /// Contained in the batch id, the business system's or the bank's batch number, or the app.
+    pub q: String,
+    pub status: String,
+    pub app: String,
+    pub page: String,
+    pub per: String,
+}
+
+impl BatchParams {
+    /// The filters (not the page), as query pairs.
+    pub(crate) fn filters(&self) -> [(&'static str, &str); 3] {
+        [
+            ("q", self.q.as_str()),
+            ("status", self.status.as_str()),
+            ("app", self.app.as_str()),
+        ]
+    }
+}
+
+/// The batches the filters find, newest first.
+pub(crate) async fn batches_found(
+    state: &AppState,
+    params: &BatchParams,
+) -> Result<Vec<DebitBatch>, StoreError> {
+    let status = Some(params.status.trim()).filter(|s| !s.is_empty());
+    let app = Some(params.app.trim()).filter(|a| !a.is_empty());
+    let batches = every_page(|cursor: Option<Cursor>| async move {
+        state
+            .store
+            .list_debit_batches(status, app, cursor.as_ref())
+            .await
+    })
+    .await?;
+    Ok(batches
+        .into_iter()
+        .filter(|b| finds(&params.q, &[&b.id, &b.out_batch_no, &b.batch_no, &b.app_id]))
+        .collect())
 }
 
 #[derive(Template)]
@@ -73,41 +111,41 @@ struct BatchesPage {
     params: BatchParams,
     statuses: &'static [&'static str],
     rows: Vec<BatchRow>,
-    next: Option<String>,
+    paging: Paging,
+    /// How many batches the filters find and their amount.
+    total: String,
+    export: String,
 }
 
-/// `GET /console/debit-batches?status=&app=&cursor=`
+/// `GET /console/debit-batches?q=&status=&app=&page=&per=`
 pub async fn list(
     State(state): State<AppState>,
     signed: SignedIn,
     Query(params): Query<BatchParams>,
 ) -> Response {
-    let after = cursor(&params.cursor);
-    let status = Some(params.status.trim()).filter(|s| !s.is_empty());
-    let app = Some(params.app.trim()).filter(|a| !a.is_empty());
-    let found = match state
-        .store
-        .list_debit_batches(status, app, after.as_ref())
-        .await
-    {
+    let found = match batches_found(&state, &params).await {
         Ok(found) => found,
         Err(error) => return page::failure(&error),
     };
-    let next = found.next_cursor.map(|c| {
-        query_string(&[
-            ("status", &params.status),
-            ("app", &params.app),
-            ("cursor", &c.encode()),
-        ])
-    });
+    let total = total_line(
+        &signed.t,
+        found.len(),
+        found.iter().map(|b| b.total_amount).sum(),
+    );
+    let path = "/console/debit-batches";
+    let filters = params.filters();
+    let export = format!("{path}.csv?{}", query_string(&filters));
+    let (shown, paging) = page_of(found, path, &filters, &params.page, &params.per);
     let layout = Layout::new(&signed, "debit-batches", "debit_batches.title");
     page::render(&BatchesPage {
         t: layout.t,
         layout,
         params,
         statuses: &STATUSES,
-        rows: found.rows.iter().map(batch_row).collect(),
-        next,
+        rows: shown.iter().map(batch_row).collect(),
+        paging,
+        total,
+        export,
     })
 }
 

@@ -1,18 +1,23 @@
-//! `/console/identity-verifications`: search and one page per verification. The store keeps
+//! `/console/identity-verifications`: search (part of the id or a number; status, app, dates),
+//! counted and paged as `list_rows` says, and one page per verification. The store keeps
 //! only masks and keyed hashes of the personal values, so only masks can be shown; the hashes
 //! tell how often the app has verified the same document or card.
 
 use super::i18n::Tr;
+use super::list_rows::{DatedParams, count_line, every_page, finds, page_of};
 use super::page::{self, Layout, local_time};
 use super::session::SignedIn;
-use super::views::{SearchParams, or_blank};
+use super::views::{Paging, or_blank, query_string};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
+use unipay_store::StoreError;
+use unipay_store::browse::Search;
 use unipay_store::identity::IdentityVerification;
+use unipay_store::refunds::transactions::Cursor;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -73,38 +78,68 @@ fn view(v: &IdentityVerification) -> VerificationView {
     }
 }
 
+/// The verifications the filters find, newest first (`q` contained in the id or either
+/// number), and whether a date did not read.
+pub(crate) async fn verifications_found(
+    state: &AppState,
+    params: &DatedParams,
+) -> Result<(Vec<IdentityVerification>, bool), StoreError> {
+    let (first, bad_date) = params.store_search();
+    let found = every_page(|cursor: Option<Cursor>| {
+        let search = Search {
+            cursor,
+            ..first.clone()
+        };
+        async move { state.store.search_identity_verifications(&search).await }
+    })
+    .await?;
+    let found = found
+        .into_iter()
+        .filter(|v| finds(&params.q, &[&v.id, &v.out_verify_no, &v.verify_no]))
+        .collect();
+    Ok((found, bad_date))
+}
+
 #[derive(Template)]
 #[template(path = "console/identity_verifications.html")]
 struct ListPage {
     layout: Layout,
     t: Tr,
-    params: SearchParams,
+    params: DatedParams,
     statuses: &'static [&'static str],
     rows: Vec<VerificationView>,
-    next: Option<String>,
+    paging: Paging,
+    /// How many verifications the filters find.
+    total: String,
+    export: String,
     bad_date: bool,
 }
 
-/// `GET /console/identity-verifications?q=&status=&app=&from=&to=&cursor=`
+/// `GET /console/identity-verifications?q=&status=&app=&from=&to=&page=&per=`
 pub async fn list(
     State(state): State<AppState>,
     signed: SignedIn,
-    Query(params): Query<SearchParams>,
+    Query(params): Query<DatedParams>,
 ) -> Response {
-    let (search, bad_date) = params.search();
-    let found = match state.store.search_identity_verifications(&search).await {
+    let (found, bad_date) = match verifications_found(&state, &params).await {
         Ok(found) => found,
         Err(error) => return page::failure(&error),
     };
-    let next = found.next_cursor.map(|c| params.next_page(&c));
+    let total = count_line(&signed.t, found.len());
+    let path = "/console/identity-verifications";
+    let filters = params.filters();
+    let export = format!("{path}.csv?{}", query_string(&filters));
+    let (shown, paging) = page_of(found, path, &filters, &params.page, &params.per);
     let layout = Layout::new(&signed, "identity", "identity.title");
     page::render(&ListPage {
         t: layout.t,
         layout,
         params,
         statuses: &STATUSES,
-        rows: found.rows.iter().map(view).collect(),
-        next,
+        rows: shown.iter().map(view).collect(),
+        paging,
+        total,
+        export,
         bad_date,
     })
 }

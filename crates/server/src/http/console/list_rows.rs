@@ -1,13 +1,20 @@
 //! Paging, search and the row count of the console's short lists (merchants, apps, channel
 //! accounts, users, settlement batches, reconciliation items, dead letters): the store gives
 //! the whole list, the page filters it by `q` (contains, any case) and shows one page of it
-//! (`?page=2`, `?per=` rows a page). The long lists (payments, refunds, audit) page in the
-//! store instead (`views::trail_paging`).
+//! (`?page=2`, `?per=` rows a page). The batch lists and mandates come from the store's
+//! keyset pages, walked to the end by [`every_page`] (up to `csv_export::MAX_ROWS` rows) so that
+//! they are searched, counted and paged the same way. The long lists (payments, refunds, audit)
+//! page in the store instead (`views::trail_paging`).
 
+use super::csv_export::MAX_ROWS;
 use super::i18n::Tr;
-use super::views::{Paging, query_string};
+use super::views::{Paging, date_range, query_string};
 use serde::Deserialize;
 use unipay_core::money::display_yuan;
+use unipay_store::StoreError;
+use unipay_store::browse::Search;
+use unipay_store::browse::payments::Page;
+use unipay_store::refunds::transactions::Cursor;
 
 /// Rows a page shows unless `?per=` says otherwise.
 pub const PER_PAGE: usize = 50;
@@ -39,6 +46,54 @@ impl ListParams {
     pub fn page_of<T>(&self, path: &str, rows: Vec<T>) -> (Vec<T>, Paging) {
         page_of(rows, path, &[("q", &self.q)], &self.page, &self.per)
     }
+}
+
+/// `?q=&status=&app=&from=&to=&page=&per=` of a short list over dates (mandates, identity
+/// verifications): the store narrows by status, app and dates, the page by `q`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatedParams {
+    pub q: String,
+    pub status: String,
+    pub app: String,
+    pub from: String,
+    pub to: String,
+    pub page: String,
+    pub per: String,
+}
+
+impl DatedParams {
+    /// The filters (not the page), as query pairs.
+    pub fn filters(&self) -> [(&'static str, &str); 5] {
+        [
+            ("q", self.q.as_str()),
+            ("status", self.status.as_str()),
+            ("app", self.app.as_str()),
+            ("from", self.from.as_str()),
+            ("to", self.to.as_str()),
+        ]
+    }
+
+    /// The store's search (its first page; `q` is left to [`finds`]), and whether a date did
+    /// not read (then neither date narrows, and the page says so).
+    pub fn store_search(&self) -> (Search<'_>, bool) {
+        let range = date_range(&self.from, &self.to);
+        let bad_date = range.is_none();
+        let (from_ms, to_ms) = range.unwrap_or((None, None));
+        let search = Search {
+            status: given(&self.status),
+            app_id: given(&self.app),
+            from_ms,
+            to_ms,
+            ..Search::default()
+        };
+        (search, bad_date)
+    }
+}
+
+/// A filter's text, trimmed; `None` when blank.
+fn given(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|t| !t.is_empty())
 }
 
 /// Whether `q` (trimmed, any case) is in one of `texts`; a blank `q` finds everything.
@@ -95,6 +150,27 @@ pub fn page_of<T>(
         .take(per)
         .collect();
     (shown, paging)
+}
+
+/// Every row of a keyset-paged store list, following `fetch`'s cursors to the last page (at
+/// most [`MAX_ROWS`] rows: a longer list is narrowed by its filters first).
+pub async fn every_page<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(Option<Cursor>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, StoreError>>,
+{
+    let mut rows = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = fetch(cursor).await?;
+        rows.extend(page.rows);
+        match page.next_cursor {
+            Some(next) if rows.len() < MAX_ROWS => cursor = Some(next),
+            _ => break,
+        }
+    }
+    rows.truncate(MAX_ROWS);
+    Ok(rows)
 }
 
 /// "N found" over a list's filters.

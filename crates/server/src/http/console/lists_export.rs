@@ -1,15 +1,20 @@
 //! The CSV downloads of the short lists (`list_rows.rs`), each with its page's search applied
 //! and every row, not only the page shown: merchants, apps, channel accounts, users (admins
-//! only, as their page), settlement batches, reconciliation differences and dead letters. The
+//! only, as their page), settlement batches, reconciliation differences, dead letters,
+//! mandates, debit batches, refund batches and identity verifications (masks only). The
 //! file's form (BOM, quoting, formula-safe fields, plain yuan) is `csv_export`'s.
 
 use super::accounts_page::users_found;
 use super::admin_page::{apps_found, channel_accounts_found, merchants_found};
 use super::csv_export::{self, MAX_ROWS};
-use super::list_rows::ListParams;
+use super::debit_batches_page::{self, BatchParams as DebitBatchParams};
+use super::identity_page::verifications_found;
+use super::list_rows::{DatedParams, ListParams};
+use super::mandates_page::mandates_found;
 use super::notifications_page::dead_found;
 use super::page::{self, local_time};
 use super::recon_page::{ReconParams, items_found};
+use super::refunds_page::{self, BatchParams as RefundBatchParams};
 use super::roles::Permission;
 use super::session::SignedIn;
 use super::settlement_page::{SettlementParams, batches_found};
@@ -30,6 +35,13 @@ pub fn routes() -> Router<AppState> {
         .route("/console/settlement.csv", get(settlement))
         .route("/console/recon/items.csv", get(recon_items))
         .route("/console/notifications/dead.csv", get(dead_letters))
+        .route("/console/mandates.csv", get(mandates))
+        .route("/console/debit-batches.csv", get(debit_batches))
+        .route("/console/refund-batches.csv", get(refund_batches))
+        .route(
+            "/console/identity-verifications.csv",
+            get(identity_verifications),
+        )
 }
 
 /// Bounds the rows, makes the file and answers it (audited with the filters).
@@ -347,4 +359,173 @@ pub async fn dead_letters(
     ];
     let filters = params.filters();
     answer(&state, &signed, "dead-letters", &filters, &header, rows).await
+}
+
+/// `GET /console/mandates.csv?q=&status=&app=&from=&to=`: masked certificate and card, as on
+/// the page.
+pub async fn mandates(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<DatedParams>,
+) -> Response {
+    let (found, _) = match mandates_found(&state, &params).await {
+        Ok(found) => found,
+        Err(error) => return page::failure(&error),
+    };
+    let rows = found
+        .iter()
+        .map(|m| {
+            vec![
+                m.id.clone(),
+                m.out_mandate_no.clone(),
+                m.app_id.clone(),
+                m.certificate_no_masked.clone(),
+                or_blank(&m.card_masked),
+                m.expires_on.clone(),
+                m.status.as_str().to_string(),
+                local_time(m.created_at),
+            ]
+        })
+        .collect();
+    let header = [
+        "mandates.id",
+        "mandates.out_mandate_no",
+        "payments.app",
+        "mandates.certificate",
+        "mandates.card",
+        "mandates.expires_on",
+        "payments.status",
+        "payments.created",
+    ];
+    let filters = query_string(&params.filters());
+    answer(&state, &signed, "mandates", &filters, &header, rows).await
+}
+
+/// `GET /console/debit-batches.csv?q=&status=&app=`
+pub async fn debit_batches(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<DebitBatchParams>,
+) -> Response {
+    let found = match debit_batches_page::batches_found(&state, &params).await {
+        Ok(found) => found,
+        Err(error) => return page::failure(&error),
+    };
+    let rows = found
+        .iter()
+        .map(|b| {
+            vec![
+                b.id.clone(),
+                b.out_batch_no.clone(),
+                b.app_id.clone(),
+                b.line_count.to_string(),
+                format_yuan(b.total_amount),
+                b.status.as_str().to_string(),
+                local_time(b.created_at),
+            ]
+        })
+        .collect();
+    let header = [
+        "debit_batches.id",
+        "refund_batches.out_batch_no",
+        "payments.app",
+        "refund_batches.lines",
+        "refund_batches.total",
+        "payments.status",
+        "payments.created",
+    ];
+    let filters = query_string(&params.filters());
+    answer(&state, &signed, "debit-batches", &filters, &header, rows).await
+}
+
+/// `GET /console/refund-batches.csv?q=&status=`: the succeeded and failed columns are amounts
+/// (the page shows their counts beside them).
+pub async fn refund_batches(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<RefundBatchParams>,
+) -> Response {
+    let found = match refunds_page::batches_found(&state, &params).await {
+        Ok(found) => found,
+        Err(error) => return page::failure(&error),
+    };
+    let rows = found
+        .iter()
+        .map(|b| {
+            vec![
+                b.id.clone(),
+                b.out_batch_no.clone(),
+                b.app_id.clone(),
+                b.status.as_str().to_string(),
+                b.line_count.to_string(),
+                format_yuan(b.total_amount),
+                format_yuan(b.succeeded_amount),
+                format_yuan(b.failed_amount),
+                local_time(b.created_at),
+            ]
+        })
+        .collect();
+    let header = [
+        "refund.batch",
+        "refund_batches.out_batch_no",
+        "payments.app",
+        "payments.status",
+        "refund_batches.lines",
+        "refund_batches.total",
+        "refund_batches.succeeded",
+        "refund_batches.failed",
+        "payments.created",
+    ];
+    let filters = query_string(&params.filters());
+    answer(&state, &signed, "refund-batches", &filters, &header, rows).await
+}
+
+/// `GET /console/identity-verifications.csv?q=&status=&app=&from=&to=`: masks only, as on the
+/// page (the store keeps nothing else).
+pub async fn identity_verifications(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Query(params): Query<DatedParams>,
+) -> Response {
+    let (found, _) = match verifications_found(&state, &params).await {
+        Ok(found) => found,
+        Err(error) => return page::failure(&error),
+    };
+    let rows = found
+        .iter()
+        .map(|v| {
+            vec![
+                v.id.clone(),
+                v.out_verify_no.clone(),
+                v.app_id.clone(),
+                v.mode.as_str().to_string(),
+                v.name.masked.clone(),
+                v.certificate.masked.clone(),
+                v.card.masked.clone(),
+                v.status.as_str().to_string(),
+                local_time(v.created_at),
+            ]
+        })
+        .collect();
+    let header = [
+        "identity.id",
+        "identity.out_verify_no",
+        "payments.app",
+        "identity.mode",
+        "identity.name",
+        "identity.certificate",
+        "identity.card",
+        "payments.status",
+        "payments.created",
+    ];
+    let filters = query_string(&params.filters());
+    answer(
+        &state,
+        &signed,
+        "identity-verifications",
+        &filters,
+        &header,
+        rows,
+    )
+    .await
 }

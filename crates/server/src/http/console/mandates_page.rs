@@ -1,16 +1,17 @@
-//! `/console/mandates`: search (id, out_mandate_no, bank numbers; status, app, dates) a page at
-//! a time, and one page per mandate: its state, the masked certificate and card, its limit and
-//! last day, its timeline with the masked bank message behind each event, and the debits made
+//! `/console/mandates`: search (contained in the id, out_mandate_no, bank numbers or customer
+//! reference; status, app, dates), counted and paged as `list_rows` says, and one page per
+//! mandate: its state, the masked certificate and card, its limit and last day, its timeline with the masked bank message behind each event, and the debits made
 //! on it. Operators may ask the bank about a pending signing now (the API's `?sync=true` and
 //! the janitor's own query), recorded with source `console`.
 
 use super::ConsoleForm;
 use super::i18n::Tr;
+use super::list_rows::{DatedParams, count_line, every_page, finds, page_of};
 use super::page::{self, Flash, Layout, local_time};
 use super::payments_page::TimelineRow;
 use super::roles::Permission;
 use super::session::SignedIn;
-use super::views::{SearchParams, or_blank};
+use super::views::{Paging, or_blank, query_string};
 use crate::flows;
 use crate::flows::mandates::QueryConclusion;
 use crate::state::AppState;
@@ -22,8 +23,11 @@ use axum::routing::{get, post};
 use unipay_core::event::EventSource;
 use unipay_core::mandate::MandateStatus;
 use unipay_core::money::display_yuan;
+use unipay_store::StoreError;
+use unipay_store::browse::Search;
 use unipay_store::browse::mandates::{MandateDebitView, MandateEventView};
 use unipay_store::mandates::Mandate;
+use unipay_store::refunds::transactions::Cursor;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -58,38 +62,80 @@ fn mandate_row(m: &Mandate) -> MandateRow {
     }
 }
 
+/// The mandates the filters find, newest first, and whether a date did not read (then
+/// neither date narrows, and the page says so).
+pub(crate) async fn mandates_found(
+    state: &AppState,
+    params: &DatedParams,
+) -> Result<(Vec<Mandate>, bool), StoreError> {
+    let (first, bad_date) = params.store_search();
+    let mandates = every_page(|cursor: Option<Cursor>| {
+        let search = Search {
+            cursor,
+            ..first.clone()
+        };
+        async move { state.store.search_mandates(&search).await }
+    })
+    .await?;
+    let found = mandates
+        .into_iter()
+        .filter(|m| {
+            let agent_sign_no = or_blank(&m.agent_sign_no);
+            finds(
+                &params.q,
+                &[
+                    &m.id,
+                    &m.out_mandate_no,
+                    &m.sign_request_no,
+                    &agent_sign_no,
+                    &m.customer_ref,
+                ],
+            )
+        })
+        .collect();
+    Ok((found, bad_date))
+}
+
 #[derive(Template)]
 #[template(path = "console/mandates.html")]
 struct MandatesPage {
     layout: Layout,
     t: Tr,
-    params: SearchParams,
+    params: DatedParams,
     statuses: &'static [&'static str],
     rows: Vec<MandateRow>,
-    next: Option<String>,
+    paging: Paging,
+    /// How many mandates the filters find.
+    total: String,
+    export: String,
     bad_date: bool,
 }
 
-/// `GET /console/mandates?q=&status=&app=&from=&to=&cursor=`
+/// `GET /console/mandates?q=&status=&app=&from=&to=&page=&per=`
 pub async fn list(
     State(state): State<AppState>,
     signed: SignedIn,
-    Query(params): Query<SearchParams>,
+    Query(params): Query<DatedParams>,
 ) -> Response {
-    let (search, bad_date) = params.search();
-    let found = match state.store.search_mandates(&search).await {
+    let (found, bad_date) = match mandates_found(&state, &params).await {
         Ok(found) => found,
         Err(error) => return page::failure(&error),
     };
-    let next = found.next_cursor.map(|c| params.next_page(&c));
+    let total = count_line(&signed.t, found.len());
+    let path = "/console/mandates";
+    let filters = params.filters();
+    let export = format!("{path}.csv?{}", query_string(&filters));
+    let (shown, paging) = page_of(found, path, &filters, &params.page, &params.per);
     let layout = Layout::new(&signed, "mandates", "mandates.title");
     page::render(&MandatesPage {
         t: layout.t,
         layout,
         params,
         statuses: &STATUSES,
-        rows: found.rows.iter().map(mandate_row).collect(),
-        next,
+        rows: shown.iter().map(mandate_row).collect(),
+        paging,
+        total,
+        export,
         bad_date,
     })
 }

@@ -2,7 +2,7 @@
 //! asked for by the business system; the janitor settles every pending one).
 
 use super::i18n::Tr;
-use super::list_rows::total_line;
+use super::list_rows::{every_page, finds, page_of, total_line};
 use super::page::{self, Layout, local_time};
 use super::payments_page::{RefundRow, refund_row};
 use super::session::SignedIn;
@@ -15,9 +15,11 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 use unipay_core::money::display_yuan;
+use unipay_store::StoreError;
 use unipay_store::browse::refunds::RefundSearch;
 use unipay_store::refunds::Refund;
 use unipay_store::refunds::batch::{RefundBatch, RefundBatchLine};
+use unipay_store::refunds::transactions::Cursor;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -231,8 +233,37 @@ fn batch_row(b: &RefundBatch) -> BatchRow {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct BatchParams {
-    status: String,
-    cursor: String,
+    /// Contained in the batch id, the business system's or the bank's batch number, or the app.
+    pub q: String,
+    pub status: String,
+    pub page: String,
+    pub per: String,
+}
+
+impl BatchParams {
+    /// The filters (not the page), as query pairs.
+    pub(crate) fn filters(&self) -> [(&'static str, &str); 2] {
+        [("q", self.q.as_str()), ("status", self.status.as_str())]
+    }
+}
+
+/// The refund batches the filters find, newest first.
+pub(crate) async fn batches_found(
+    state: &AppState,
+    params: &BatchParams,
+) -> Result<Vec<RefundBatch>, StoreError> {
+    let status = Some(params.status.trim()).filter(|s| !s.is_empty());
+    let batches = every_page(|cursor: Option<Cursor>| async move {
+        state
+            .store
+            .list_refund_batches(status, cursor.as_ref())
+            .await
+    })
+    .await?;
+    Ok(batches
+        .into_iter()
+        .filter(|b| finds(&params.q, &[&b.id, &b.out_batch_no, &b.batch_no, &b.app_id]))
+        .collect())
 }
 
 #[derive(Template)]
@@ -243,36 +274,41 @@ struct BatchesPage {
     params: BatchParams,
     statuses: &'static [&'static str],
     rows: Vec<BatchRow>,
-    next: Option<String>,
+    paging: Paging,
+    /// How many batches the filters find and their amount.
+    total: String,
+    export: String,
 }
 
-/// `GET /console/refund-batches?status=&cursor=`
+/// `GET /console/refund-batches?q=&status=&page=&per=`
 pub async fn batches(
     State(state): State<AppState>,
     signed: SignedIn,
     Query(params): Query<BatchParams>,
 ) -> Response {
-    let after = cursor(&params.cursor);
-    let status = Some(params.status.trim()).filter(|s| !s.is_empty());
-    let found = match state
-        .store
-        .list_refund_batches(status, after.as_ref())
-        .await
-    {
+    let found = match batches_found(&state, &params).await {
         Ok(found) => found,
         Err(error) => return page::failure(&error),
     };
-    let next = found
-        .next_cursor
-        .map(|c| query_string(&[("status", &params.status), ("cursor", &c.encode())]));
+    let total = total_line(
+        &signed.t,
+        found.len(),
+        found.iter().map(|b| b.total_amount).sum(),
+    );
+    let path = "/console/refund-batches";
+    let filters = params.filters();
+    let export = format!("{path}.csv?{}", query_string(&filters));
+    let (shown, paging) = page_of(found, path, &filters, &params.page, &params.per);
     let layout = Layout::new(&signed, "refund-batches", "refund_batches.title");
     page::render(&BatchesPage {
         t: layout.t,
         layout,
         params,
         statuses: &BATCH_STATUSES,
-        rows: found.rows.iter().map(batch_row).collect(),
-        next,
+        rows: shown.iter().map(batch_row).collect(),
+        paging,
+        total,
+        export,
     })
 }
 

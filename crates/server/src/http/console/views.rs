@@ -179,20 +179,6 @@ impl SearchParams {
         let next = next.map(Cursor::encode);
         trail_paging(path, &filters, &self.cursor, &self.trail, next.as_deref())
     }
-
-    /// The link to the page that starts at `next`, with the same filters.
-    pub fn next_page(&self, next: &Cursor) -> String {
-        query_string(&[
-            ("q", &self.q),
-            ("status", &self.status),
-            ("app", &self.app),
-            ("amount", &self.amount),
-            ("from", &self.from),
-            ("to", &self.to),
-            ("set", &self.set),
-            ("cursor", &next.encode()),
-        ])
-    }
 }
 
 /// First / previous / next of a keyset-paged list at `path` with these `filters`: `cursor`

@@ -68,6 +68,17 @@ impl Tr {
         }
     }
 
+    /// A timeline event's detail as a word where it is a code: the payment method a request
+    /// was sent with (`A`, `1`; `kcode` for a K-code payment); other details are shown as
+    /// written (a mandate id, a bank's reason).
+    pub fn event_detail(&self, kind: &str, detail: &str) -> String {
+        if kind == "request_sent" && self.has(&format!("word.method.{detail}")) {
+            self.word("method", detail)
+        } else {
+            detail.to_string()
+        }
+    }
+
     /// A ledger account `kind:owner` as the account's word and its owner.
     pub fn account(&self, account: &str) -> String {
         match account.split_once(':') {
@@ -396,5 +407,22 @@ mod tests {
         assert_eq!(tone("succeeded"), Tone::Good);
         assert_eq!(tone("dead"), Tone::Bad);
         assert_eq!(tone("pending"), Tone::Waiting);
+    }
+
+    /// The method a request was sent with reads as a word, in both languages; a detail that
+    /// is no code stays as written.
+    #[test]
+    fn a_request_s_method_reads_as_a_word() {
+        let zh = Lang::ZhCn.tr();
+        let en = Lang::En.tr();
+        assert_eq!(zh.event_detail("request_sent", "A"), "全部方式");
+        assert_eq!(en.event_detail("request_sent", "1"), "ABC debit card");
+        assert!(
+            en.event_detail("request_sent", "kcode")
+                .starts_with("K-code")
+        );
+        assert!(zh.event_detail("request_sent", "kcode").starts_with("K码"));
+        assert_eq!(en.event_detail("request_sent", "man_1"), "man_1");
+        assert_eq!(en.event_detail("bank_failed", "A"), "A");
     }
 }
