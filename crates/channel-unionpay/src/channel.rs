@@ -5,6 +5,7 @@
 //! operation's query, and the reconciliation file (download and lines).
 
 mod account;
+mod exchange;
 mod http;
 mod notify;
 mod pay;

@@ -7,21 +7,15 @@
 //! authorised after a completion.
 
 use super::account::UnionPayAccount;
+use super::exchange::{BackAnswer, back_answer, sealed, verified};
 use super::query::paid;
 use super::record::{raw_message, txn_time};
 use crate::messages::{
-    BackOperation, BackOutcome, BackRequest, ChannelType, OrderId, OriginalState, QueryOutcome,
-    TxnType, read_answer,
+    BackOperation, BackRequest, ChannelType, OrderId, OriginalState, QueryOutcome, TxnType,
 };
-use crate::signing::sign;
-use crate::wire::encode_form;
 use unipay_core::channel::{
     BankPreAuthState, ChannelError, PreAuthAnswer, PreAuthOperation, PreAuthRequest,
 };
-
-/// The answer to a request UnionPay already has under this orderId and txnTime: the first one
-/// stands, and only a query tells what became of it.
-const DUPLICATE: &str = "12";
 
 /// The code a query of an operation UnionPay never took in answers.
 const NO_SUCH_ORDER: &str = "34";
@@ -54,10 +48,7 @@ pub(super) fn request(
         // Returned signed in the back notification: the hold its result belongs to.
         req_reserved: Some(request.original_order_no.clone()),
     };
-    let mut fields = back.fields(&account.merchant);
-    sign(&mut fields, account.signer.as_ref()).map_err(|e| unsent(&e))?;
-    let body = encode_form(&fields, account.merchant.charset).map_err(|e| unsent(&e))?;
-    Ok((fields, body))
+    sealed(account, back.fields(&account.merchant), unsent)
 }
 
 /// The synchronous answer: `00` taken in, `03`/`04`/`05` (and a duplicate) unknown, any other
@@ -68,25 +59,11 @@ pub(super) fn read_back_answer(
     answer: &[u8],
     now_ms: i64,
 ) -> Result<PreAuthAnswer, ChannelError> {
-    let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
-    let fields = read_answer(answer, sent, &account.verifier, now_s)
-        .map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
-    let outcome =
-        BackOutcome::from_answer(&fields).map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
-    let state = match outcome {
-        BackOutcome::Accepted { .. } => BankPreAuthState::Accepted {
-            reason: "00: taken in by UnionPay; its result comes by notification or query".into(),
-        },
-        BackOutcome::Unknown { code, message } => BankPreAuthState::Unknown {
-            reason: format!("{code}: {message}"),
-        },
-        BackOutcome::Refused { code, message } if code == DUPLICATE => BankPreAuthState::Unknown {
-            reason: format!("{code}: {message} (the first request stands: query)"),
-        },
-        BackOutcome::Refused { code, message } => BankPreAuthState::Refused {
-            code,
-            reason: message,
-        },
+    let fields = verified(account, sent, answer, now_ms)?;
+    let state = match back_answer(&fields)? {
+        BackAnswer::TakenIn { reason } => BankPreAuthState::Accepted { reason },
+        BackAnswer::Unknown { reason } => BankPreAuthState::Unknown { reason },
+        BackAnswer::Refused { code, reason } => BankPreAuthState::Refused { code, reason },
     };
     Ok(PreAuthAnswer {
         state,
@@ -104,9 +81,7 @@ pub(super) fn read_query(
     answer: &[u8],
     now_ms: i64,
 ) -> Result<PreAuthAnswer, ChannelError> {
-    let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
-    let fields = read_answer(answer, sent, &account.verifier, now_s)
-        .map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
+    let fields = verified(account, sent, answer, now_ms)?;
     let outcome =
         QueryOutcome::from_answer(&fields).map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
     let state = match outcome {

@@ -3,12 +3,11 @@
 //! no such order (the payer never reached UnionPay's page with it).
 
 use super::account::UnionPayAccount;
+use super::exchange::{sealed, verified};
 use super::record::{raw_message, settle_date, txn_time};
 use crate::messages::{
-    OrderId, OriginalState, QueriedTransaction, QueryOutcome, QueryRequest, TxnType, read_answer,
+    OrderId, OriginalState, QueriedTransaction, QueryOutcome, QueryRequest, TxnType,
 };
-use crate::signing::sign;
-use crate::wire::encode_form;
 use unipay_core::calendar::AccountingDate;
 use unipay_core::channel::{BankPaid, BankPaymentState, ChannelError, QueryAnswer};
 use unipay_core::money::Amount;
@@ -26,10 +25,7 @@ pub(super) fn request(
         order_id: OrderId::new(order_no).map_err(|e| bad(&e))?,
         txn_time: txn_time(requested_at_ms).map_err(|e| bad(&e))?,
     };
-    let mut fields = query.fields(&account.merchant);
-    sign(&mut fields, account.signer.as_ref()).map_err(|e| bad(&e))?;
-    let body = encode_form(&fields, account.merchant.charset).map_err(|e| bad(&e))?;
-    Ok((fields, body))
+    sealed(account, query.fields(&account.merchant), bad)
 }
 
 pub(super) fn read(
@@ -38,9 +34,7 @@ pub(super) fn read(
     answer: &[u8],
     now_ms: i64,
 ) -> Result<QueryAnswer, ChannelError> {
-    let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
-    let fields = read_answer(answer, sent, &account.verifier, now_s)
-        .map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
+    let fields = verified(account, sent, answer, now_ms)?;
     let outcome =
         QueryOutcome::from_answer(&fields).map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
     let state = match outcome {

@@ -8,22 +8,17 @@
 //! notification or by query (`origRespCode`).
 
 use super::account::UnionPayAccount;
+use super::exchange::{BackAnswer, back_answer, sealed, verified};
 use super::query::{CUTOVER_HOUR, accounting_date};
 use super::record::{raw_message, txn_time};
 use crate::messages::{
-    BackOperation, BackOutcome, BackRequest, ChannelType, OrderId, OriginalState,
-    QueriedTransaction, QueryOutcome, TxnType, read_answer,
+    BackOperation, BackRequest, ChannelType, OrderId, OriginalState, QueriedTransaction,
+    QueryOutcome, TxnType,
 };
-use crate::signing::sign;
-use crate::wire::encode_form;
 use unipay_core::calendar::AccountingDate;
 use unipay_core::channel::{
     BankRefundState, BankRefunded, ChannelError, RefundAnswer, RefundRequest,
 };
-
-/// The answer to a request UnionPay already has under this orderId and txnTime: the first one
-/// stands, and only a query tells what became of it.
-const DUPLICATE: &str = "12";
 
 /// A void (`31`, or `33` for a captured pre-authorisation's completion) or a refund (`04`): a
 /// void when the whole payment goes back on the day UnionPay settled it (its day ends at 23:00
@@ -67,10 +62,7 @@ pub(super) fn request(
         back_url: request.result_notify_url.clone(),
         req_reserved: None,
     };
-    let mut fields = back.fields(&account.merchant);
-    sign(&mut fields, account.signer.as_ref()).map_err(|e| unsent(&e))?;
-    let body = encode_form(&fields, account.merchant.charset).map_err(|e| unsent(&e))?;
-    Ok((fields, body))
+    sealed(account, back.fields(&account.merchant), unsent)
 }
 
 /// The synchronous answer: `00` taken in, `03`/`04`/`05` (and a duplicate) unknown, any other
@@ -81,25 +73,11 @@ pub(super) fn read_back_answer(
     answer: &[u8],
     now_ms: i64,
 ) -> Result<RefundAnswer, ChannelError> {
-    let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
-    let fields = read_answer(answer, sent, &account.verifier, now_s)
-        .map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
-    let outcome =
-        BackOutcome::from_answer(&fields).map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
-    let state = match outcome {
-        BackOutcome::Accepted { .. } => BankRefundState::Accepted {
-            reason: "00: taken in by UnionPay; its result comes by notification or query".into(),
-        },
-        BackOutcome::Unknown { code, message } => BankRefundState::Unknown {
-            reason: format!("{code}: {message}"),
-        },
-        BackOutcome::Refused { code, message } if code == DUPLICATE => BankRefundState::Unknown {
-            reason: format!("{code}: {message} (the first request stands: query)"),
-        },
-        BackOutcome::Refused { code, message } => BankRefundState::Failed {
-            code,
-            reason: message,
-        },
+    let fields = verified(account, sent, answer, now_ms)?;
+    let state = match back_answer(&fields)? {
+        BackAnswer::TakenIn { reason } => BankRefundState::Accepted { reason },
+        BackAnswer::Unknown { reason } => BankRefundState::Unknown { reason },
+        BackAnswer::Refused { code, reason } => BankRefundState::Failed { code, reason },
     };
     Ok(RefundAnswer {
         state,
@@ -115,9 +93,7 @@ pub(super) fn read_query(
     answer: &[u8],
     now_ms: i64,
 ) -> Result<RefundAnswer, ChannelError> {
-    let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
-    let fields = read_answer(answer, sent, &account.verifier, now_s)
-        .map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
+    let fields = verified(account, sent, answer, now_ms)?;
     let outcome =
         QueryOutcome::from_answer(&fields).map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
     let state = match outcome {

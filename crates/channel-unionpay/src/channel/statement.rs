@@ -4,12 +4,11 @@
 //! transactions: asked again later), `03`/`04`/`05` not known, anything else refused.
 
 use super::account::UnionPayAccount;
+use super::exchange::sealed;
 use super::record::{raw_message, txn_time};
 use crate::messages::names::{FILE_CONTENT, SETTLE_DATE};
 use crate::messages::{FileDownloadOutcome, FileDownloadRequest, read_answer};
 use crate::recon::{ReconciliationArchive, declared_totals};
-use crate::signing::sign;
-use crate::wire::encode_form;
 use sha2::{Digest, Sha256};
 use unipay_core::channel::{ChannelError, StatementFile};
 
@@ -56,10 +55,7 @@ pub(super) fn request(
         txn_time(now_ms).map_err(|e| bad(&e))?,
     )
     .map_err(|e| bad(&e))?;
-    let mut fields = download.fields(&account.merchant);
-    sign(&mut fields, account.signer.as_ref()).map_err(|e| bad(&e))?;
-    let body = encode_form(&fields, account.merchant.charset).map_err(|e| bad(&e))?;
-    Ok((fields, body))
+    sealed(account, download.fields(&account.merchant), bad)
 }
 
 /// Verifies and reads the answer; blocks for the unpacking (run it off the async runtime).

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::channel::account::{SigningProfile, signer, verifier};
-use crate::signing::{SecureKeyDigest, SecureKeySigner};
+use crate::signing::{SecureKeyDigest, SecureKeySigner, sign};
 use base64::Engine;
 use std::io::Write;
 
