@@ -219,6 +219,18 @@ pub async fn every_list_searches_pages_and_exports(world: &mut World) {
     assert_eq!(actions.len(), csv.len(), "{}", log.body);
     assert_eq!(log.text_of("list-total"), format!("{} found", csv.len()));
     assert!(actions.iter().all(|a| a == "merchant.create"));
+    // The action is chosen by its word, not typed as a code.
+    assert!(
+        log.body
+            .contains(r#"<option value="merchant.create" selected>Merchant created</option>"#),
+        "{}",
+        log.body
+    );
+    assert!(
+        !log.body.contains(r#"<input name="action""#),
+        "{}",
+        log.body
+    );
     // Every download above is itself audited.
     let exports = csv_rows(&ada.get("/console/audit.csv?action=console.export").await);
     let by = |actor: &str| {

@@ -63,6 +63,9 @@ struct AuditPage {
     /// How many records the filters find on all pages.
     total: String,
     bad_date: bool,
+    /// The actions to filter by, `(code, word)`, in the order of their words: chosen, never
+    /// typed as codes.
+    actions: Vec<(&'static str, String)>,
 }
 
 /// `GET /console/audit?actor=&action=&from=&to=&cursor=`
@@ -114,6 +117,11 @@ pub async fn show(
             record,
         })
         .collect();
+    let mut actions: Vec<(&'static str, String)> = super::words::vocabulary::ACTIONS
+        .iter()
+        .map(|code| (*code, signed.t.word("action", code)))
+        .collect();
+    actions.sort_by(|a, b| a.1.cmp(&b.1));
     let layout = Layout::new(&signed, "audit", "audit.title");
     page::render(&AuditPage {
         t: layout.t,
@@ -123,6 +131,7 @@ pub async fn show(
         paging,
         total,
         bad_date,
+        actions,
     })
 }
 
