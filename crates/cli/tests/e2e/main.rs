@@ -87,6 +87,7 @@ on_both_backends!(
     unionpay_answers::unionpay_decline_fails_the_payment,
     unionpay_answers::unionpay_unknown_query_answers_then_success,
     unionpay_answers::unionpay_500_message_naming_another_certificate_is_rejected,
+    unionpay_answers::unionpay_sm3_secure_key_account_pays,
     unionpay_refunds::unionpay_partial_refunds_and_over_refund,
     unionpay_refunds::unionpay_refund_found_by_query_when_its_notification_is_dropped,
     unionpay_refunds::unionpay_whole_refund_on_the_day_is_a_void,

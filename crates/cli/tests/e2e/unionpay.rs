@@ -38,7 +38,13 @@ pub(crate) enum Version {
     V510,
     /// SHA-1; the gateway's certificate is configured and named by `certId`.
     V500,
+    /// 国密 signMethod 12: SM3 over the message and a secure key both sides hold; no
+    /// certificate on either side.
+    SecureKeySm3,
 }
+
+/// The secure key the merchant and the gateway share in [`Version::SecureKeySm3`].
+const SECURE_KEY: &str = "unipay-e2e-secure-key-12345678";
 
 /// The gateway, and an account at it speaking `version`.
 pub(crate) async fn start_gateway_for(world: &World, version: Version) -> Gateway {
@@ -77,29 +83,25 @@ async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gate
     let registered = world
         .http
         .post(format!("{url}/sim/unionpay/merchants"))
-        .json(&json!({"mer_id": MER_ID, "certificate_pem": merchant_pem}))
+        .json(&match version {
+            Version::SecureKeySm3 => json!({"mer_id": MER_ID, "secure_key": SECURE_KEY}),
+            _ => json!({"mer_id": MER_ID, "certificate_pem": merchant_pem}),
+        })
         .send()
         .await
         .unwrap();
     assert!(registered.status().is_success(), "registers the merchant");
     let dir_s = world.dir().display().to_string();
     let middle_certificate = format!("{dir_s}/unionpay/middle.pem");
-    let (algorithm, which_certificates, first_certificate) = match version {
-        Version::V510 => (
-            "rsa-sha256",
-            "--root-certificate",
-            format!("{dir_s}/unionpay/root.pem"),
-        ),
-        Version::V500 => (
-            "rsa-sha1",
-            "--bank-certificate",
-            format!("{dir_s}/unionpay/sign.pem"),
-        ),
-    };
-    let (db_url, pfx, pfx_password) = (
+    let (db_url, pfx, pfx_password, secure_key_file) = (
         world.db_url(),
         format!("{dir_s}/merchant.pfx"),
         format!("{dir_s}/merchant.pfx.password"),
+        format!("{dir_s}/unionpay/secure.key"),
+    );
+    let (root, sign) = (
+        format!("{dir_s}/unionpay/root.pem"),
+        format!("{dir_s}/unionpay/sign.pem"),
     );
     let mut args = vec![
         "add-channel-account",
@@ -111,21 +113,32 @@ async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gate
         "unionpay",
         "--mer-id",
         MER_ID,
-        "--sign-pfx",
-        &pfx,
-        "--key-password-file",
-        &pfx_password,
-        "--algorithm",
-        algorithm,
-        which_certificates,
-        &first_certificate,
         "--trx-url",
         &url,
-        // The simulator's signing certificate carries the test environment's CN.
-        "--accept-test-cn",
     ];
-    if version == Version::V510 {
-        args.extend(["--middle-certificate", &middle_certificate]);
+    let signing = ["--sign-pfx", &pfx, "--key-password-file", &pfx_password];
+    match version {
+        Version::V510 => {
+            args.extend(signing);
+            args.extend(["--algorithm", "rsa-sha256", "--root-certificate", &root]);
+            args.extend(["--middle-certificate", &middle_certificate]);
+            // The simulator's signing certificate carries the test environment's CN.
+            args.push("--accept-test-cn");
+        }
+        Version::V500 => {
+            args.extend(signing);
+            args.extend(["--algorithm", "rsa-sha1", "--bank-certificate", &sign]);
+            args.push("--accept-test-cn");
+        }
+        Version::SecureKeySm3 => {
+            std::fs::write(&secure_key_file, SECURE_KEY).unwrap();
+            args.extend([
+                "--secure-key-file",
+                &secure_key_file,
+                "--algorithm",
+                "key-sm3",
+            ]);
+        }
     }
     args.push("--json");
     let account = admin(&args).await;

@@ -221,3 +221,49 @@ pub async fn unionpay_500_message_naming_another_certificate_is_rejected(world: 
     set_gateway_faults(world, &gateway, json!({})).await;
     world.check_invariants().await;
 }
+
+/// Proves an account signing with a secure key and SM3 (国密 signMethod 12) is paid end to end:
+/// the cashier's form, the gateway's answers and its back notification all signed that way and
+/// believed; the same notification with its amount changed is rejected and changes nothing.
+pub async fn unionpay_sm3_secure_key_account_pays(world: &mut World) {
+    let gateway = start_gateway_for(world, Version::SecureKeySm3).await;
+    let (payment, _, notice) = pay_at_gateway(world, "UP-SM3-1").await;
+    assert!(
+        notice.iter().any(|(k, v)| k == "signMethod" && v == "12"),
+        "the gateway answers the way the merchant signs: {notice:?}"
+    );
+    let paid = world
+        .wait_for_payment(&payment.id, |p| p.status == "succeeded")
+        .await;
+    assert_eq!(paid.status, "succeeded", "the SM3-signed back notification");
+    world
+        .assert_notified_once(&payment.id, &["payment.succeeded"])
+        .await;
+
+    let store = world.store().await;
+    let row = store.get_payment(&payment.id).await.unwrap().unwrap();
+    let before = world.row_counts().await;
+    let tampered: Vec<(String, String)> = notice
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "txnAmt" => (k.clone(), "1".to_string()),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    let back_url = format!(
+        "{}/callbacks/{}",
+        world.server_url, gateway.channel_account_id
+    );
+    let (status, _) = post_form(world, &back_url, &tampered).await;
+    assert_eq!(status, 400, "rejected");
+    world
+        .assert_stored(&before, &[("bank_messages", 1)], "the rejected message")
+        .await;
+    assert_eq!(
+        store.get_payment(&payment.id).await.unwrap().unwrap(),
+        row,
+        "nothing changed"
+    );
+    store.close().await;
+    world.check_invariants().await;
+}
