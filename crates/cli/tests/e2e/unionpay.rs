@@ -321,12 +321,45 @@ pub(crate) fn bank_signed(
     encode_form(&fields, unipay_channel_unionpay::Charset::Utf8).unwrap()
 }
 
-pub async fn unionpay_payment_by_back_and_front_notifications(world: &mut World) {
-    let gateway = start_gateway(world).await;
-    let back_url = format!(
+/// Where the gateway posts back notifications for the account.
+pub(crate) fn back_url(world: &World, gateway: &Gateway) -> String {
+    format!(
         "{}/callbacks/{}",
         world.server_url, gateway.channel_account_id
-    );
+    )
+}
+
+/// `notice` with `key` set to `value` and its signature left as it was: a tampered message.
+pub(crate) fn with_field(
+    notice: &[(String, String)],
+    key: &str,
+    value: &str,
+) -> Vec<(String, String)> {
+    notice
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                if k == key {
+                    value.to_string()
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+/// The merchant's own key behind its own (self-issued) certificate, from the world's .pfx.
+pub(crate) fn merchant_signer(world: &World) -> RsaCertificateSigner {
+    let pfx = std::fs::read(world.dir().join("merchant.pfx")).unwrap();
+    let password = std::fs::read_to_string(world.dir().join("merchant.pfx.password")).unwrap();
+    RsaCertificateSigner::from_pkcs12(&pfx, password.trim()).unwrap()
+}
+
+pub async fn unionpay_payment_by_back_and_front_notifications(world: &mut World) {
+    let gateway = start_gateway(world).await;
+    let back_url = back_url(world, &gateway);
 
     // Paid at the gateway: the back notification makes it a success, once.
     let (payment, front_url, notice) = pay_at_gateway(world, "UP-1").await;
@@ -361,14 +394,7 @@ pub async fn unionpay_payment_by_back_and_front_notifications(world: &mut World)
     let store = world.store().await;
     let row = store.get_payment(&payment.id).await.unwrap().unwrap();
     let before = world.row_counts().await;
-    let tampered: Vec<(String, String)> = notice
-        .iter()
-        .map(|(k, v)| match k.as_str() {
-            "txnAmt" => (k.clone(), "9234".to_string()),
-            _ => (k.clone(), v.clone()),
-        })
-        .collect();
-    let tampered = form_body(&tampered);
+    let tampered = form_body(&with_field(&notice, "txnAmt", "9234"));
     let wrong_merchant = bank_signed(&gateway, &notice, &[("merId", "777290058110049")]);
     let wrong_amount = bank_signed(&gateway, &notice, &[("txnAmt", "1")]);
     let unknown_order = bank_signed(&gateway, &notice, &[("orderId", "NOSUCHORDER0001")]);
@@ -382,9 +408,7 @@ pub async fn unionpay_payment_by_back_and_front_notifications(world: &mut World)
     }
     let merchant_pem = std::fs::read_to_string(world.dir().join("merchant.pem")).unwrap();
     untrusted.set("signPubKeyCert", &merchant_pem);
-    let pfx = std::fs::read(world.dir().join("merchant.pfx")).unwrap();
-    let password = std::fs::read_to_string(world.dir().join("merchant.pfx.password")).unwrap();
-    let merchant = RsaCertificateSigner::from_pkcs12(&pfx, password.trim()).unwrap();
+    let merchant = merchant_signer(world);
     sign(&mut untrusted, &merchant as &dyn MessageSigner).unwrap();
     let untrusted = encode_form(&untrusted, unipay_channel_unionpay::Charset::Utf8).unwrap();
     for body in [

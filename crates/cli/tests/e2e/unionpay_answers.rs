@@ -5,12 +5,12 @@
 
 use crate::harness::World;
 use crate::unionpay::{
-    Version, decide_at_gateway, pay_at_gateway, post_form, set_gateway_faults, start_gateway,
-    start_gateway_for,
+    Version, back_url, decide_at_gateway, merchant_signer, pay_at_gateway, post_form,
+    set_gateway_faults, start_gateway, start_gateway_for, with_field,
 };
 use serde_json::json;
 use unipay_channel_unionpay::Fields;
-use unipay_channel_unionpay::signing::{MessageSigner, RsaCertificateSigner, sign};
+use unipay_channel_unionpay::signing::{MessageSigner, sign};
 use unipay_channel_unionpay::wire::encode_form;
 use unipay_core::payment::PaymentStatus;
 
@@ -169,9 +169,7 @@ pub async fn unionpay_500_message_naming_another_certificate_is_rejected(world: 
         pay_at_gateway(world, "UP-500-2").await
     };
     world.postpone_janitor("payments", &open.id).await;
-    let pfx = std::fs::read(world.dir().join("merchant.pfx")).unwrap();
-    let password = std::fs::read_to_string(world.dir().join("merchant.pfx.password")).unwrap();
-    let merchant = RsaCertificateSigner::from_pkcs12(&pfx, password.trim()).unwrap();
+    let merchant = merchant_signer(world);
     let mut forged = Fields::new();
     for (k, v) in &open_notice {
         if k != "signature" && k != "certId" {
@@ -191,10 +189,7 @@ pub async fn unionpay_500_message_naming_another_certificate_is_rejected(world: 
     let store = world.store().await;
     let row = store.get_payment(&open.id).await.unwrap().unwrap();
     let before = world.row_counts().await;
-    let back_url = format!(
-        "{}/callbacks/{}",
-        world.server_url, gateway.channel_account_id
-    );
+    let back_url = back_url(world, &gateway);
     let response = world
         .http
         .post(&back_url)
@@ -243,17 +238,8 @@ pub async fn unionpay_sm3_secure_key_account_pays(world: &mut World) {
     let store = world.store().await;
     let row = store.get_payment(&payment.id).await.unwrap().unwrap();
     let before = world.row_counts().await;
-    let tampered: Vec<(String, String)> = notice
-        .iter()
-        .map(|(k, v)| match k.as_str() {
-            "txnAmt" => (k.clone(), "1".to_string()),
-            _ => (k.clone(), v.clone()),
-        })
-        .collect();
-    let back_url = format!(
-        "{}/callbacks/{}",
-        world.server_url, gateway.channel_account_id
-    );
+    let tampered = with_field(&notice, "txnAmt", "1");
+    let back_url = back_url(world, &gateway);
     let (status, _) = post_form(world, &back_url, &tampered).await;
     assert_eq!(status, 400, "rejected");
     world
