@@ -22,7 +22,7 @@ pub enum CertificateError {
     Unreadable(String),
     #[error("certificate key is neither RSA nor SM2")]
     UnsupportedKey,
-    #[error("certificate is not valid at this time (valid {not_before}..{not_after}, now {now})")]
+    #[error("{}", outside_validity(*not_before, *not_after, *now))]
     OutsideValidity {
         not_before: UnixSeconds,
         not_after: UnixSeconds,
@@ -36,8 +36,68 @@ pub enum CertificateError {
     WrongIdentity(String),
 }
 
+/// Says which way a certificate is out of date, with the dates an operator compares.
+fn outside_validity(not_before: UnixSeconds, not_after: UnixSeconds, now: UnixSeconds) -> String {
+    let date = |seconds: UnixSeconds| {
+        i64::try_from(seconds)
+            .ok()
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+            .map_or_else(
+                || seconds.to_string(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            )
+    };
+    if now > not_after {
+        format!(
+            "certificate is out of date: expired {} (valid from {}; now {})",
+            date(not_after),
+            date(not_before),
+            date(now)
+        )
+    } else {
+        format!(
+            "certificate is not valid yet: valid from {} (until {}; now {})",
+            date(not_before),
+            date(not_after),
+            date(now)
+        )
+    }
+}
+
 impl CertificateError {
     pub(crate) fn unreadable(context: &str, err: impl std::fmt::Display) -> CertificateError {
         CertificateError::Unreadable(format!("{context}: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CertificateError;
+
+    #[test]
+    fn a_certificate_out_of_its_dates_says_which_way_and_when() {
+        // 2026-01-01 to 2027-01-01 UTC.
+        let (not_before, not_after) = (1_767_225_600, 1_798_761_600);
+        let expired = CertificateError::OutsideValidity {
+            not_before,
+            not_after,
+            now: not_after + 86_400,
+        };
+        assert_eq!(
+            expired.to_string(),
+            "certificate is out of date: expired 2027-01-01 00:00:00 UTC \
+             (valid from 2026-01-01 00:00:00 UTC; now 2027-01-02 00:00:00 UTC)"
+        );
+        let early = CertificateError::OutsideValidity {
+            not_before,
+            not_after,
+            now: not_before - 1,
+        };
+        assert!(
+            early
+                .to_string()
+                .starts_with("certificate is not valid yet: valid from 2026-01-01 00:00:00 UTC"),
+            "{early}"
+        );
     }
 }

@@ -2,10 +2,11 @@
 //! it believes, and where the gateway is.
 
 use crate::charset::Charset;
-use crate::crypto::{Certificate, ChainOfTrust, IdentityRule};
+use crate::crypto::{Certificate, ChainOfTrust, IdentityRule, PublicKey};
 use crate::messages::{ChannelType, Merchant};
 use crate::signing::{
-    BankVerifier, MessageSigner, RsaCertificateSigner, SecureKeyDigest, SecureKeySigner, Version,
+    BankVerifier, MessageSigner, RsaCertificateSigner, SecureKeyDigest, SecureKeySigner,
+    Sm2CertificateSigner, Version,
 };
 use std::sync::Arc;
 
@@ -44,11 +45,14 @@ pub enum SigningProfile {
     SecureKeySha256,
     /// signMethod 12: SM3 with the secure key.
     SecureKeySm3,
+    /// signMethod 21, version 5.1.0: SM3withSM2 with the merchant's SM2 certificate key; the
+    /// bank's SM2 certificate travels in each message and must chain to the configured SM2
+    /// root and middle.
+    Sm2,
 }
 
 impl SigningProfile {
-    pub const NAMES: &'static str =
-        "rsa-sha256 (01, 5.1.0), rsa-sha1 (01, 5.0.0), key-sha256 (11), key-sm3 (12)";
+    pub const NAMES: &'static str = "rsa-sha256 (01, 5.1.0), rsa-sha1 (01, 5.0.0), key-sha256 (11), key-sm3 (12), sm2 (21, 5.1.0)";
 
     pub fn parse(text: &str) -> Option<SigningProfile> {
         match text {
@@ -56,6 +60,7 @@ impl SigningProfile {
             "rsa-sha1" => Some(SigningProfile::RsaSha1),
             "key-sha256" => Some(SigningProfile::SecureKeySha256),
             "key-sm3" => Some(SigningProfile::SecureKeySm3),
+            "sm2" => Some(SigningProfile::Sm2),
             _ => None,
         }
     }
@@ -66,6 +71,7 @@ impl SigningProfile {
             SigningProfile::RsaSha1 => "rsa-sha1",
             SigningProfile::SecureKeySha256 => "key-sha256",
             SigningProfile::SecureKeySm3 => "key-sm3",
+            SigningProfile::Sm2 => "sm2",
         }
     }
 
@@ -77,12 +83,15 @@ impl SigningProfile {
     }
 
     pub fn uses_certificate(self) -> bool {
-        matches!(self, SigningProfile::RsaSha256 | SigningProfile::RsaSha1)
+        matches!(
+            self,
+            SigningProfile::RsaSha256 | SigningProfile::RsaSha1 | SigningProfile::Sm2
+        )
     }
 }
 
 /// The account's signing secret as it is kept: a certificate key (PKCS#8 `PRIVATE KEY` and
-/// its `CERTIFICATE`, PEM) or a secure key (its text).
+/// its `CERTIFICATE`, PEM; RSA or SM2) or a secure key (its text).
 pub fn signer(profile: SigningProfile, secret: &str) -> Result<Arc<dyn MessageSigner>, SetupError> {
     let signing = |e: &dyn std::fmt::Display| SetupError::Signing(e.to_string());
     match profile {
@@ -92,6 +101,15 @@ pub fn signer(profile: SigningProfile, secret: &str) -> Result<Arc<dyn MessageSi
             let certificate = Certificate::from_pem(secret).map_err(|e| signing(&e))?;
             let signer = RsaCertificateSigner::from_pkcs8_der(&key, &certificate)
                 .map_err(|e| signing(&e))?;
+            Ok(Arc::new(signer))
+        }
+        SigningProfile::Sm2 => {
+            let key = pem_block(secret, "PRIVATE KEY")
+                .ok_or_else(|| SetupError::Signing("no PRIVATE KEY block".into()))?;
+            let certificate = Certificate::from_pem(secret).map_err(|e| signing(&e))?;
+            let key = <sm2::SecretKey as pkcs8::DecodePrivateKey>::from_pkcs8_der(&key)
+                .map_err(|e| SetupError::Signing(format!("not an SM2 PKCS#8 key: {e}")))?;
+            let signer = Sm2CertificateSigner::new(&key, &certificate).map_err(|e| signing(&e))?;
             Ok(Arc::new(signer))
         }
         SigningProfile::SecureKeySha256 | SigningProfile::SecureKeySm3 => {
@@ -146,8 +164,8 @@ pub fn certificates(text: &str) -> Result<Vec<Certificate>, SetupError> {
 }
 
 /// What the bank's messages are checked with: for 5.1.0 certificate signing, the root and the
-/// middle (`bank_certificates`: root first); for 5.0.0, the bank's signing certificate(s); for
-/// a secure key, the key itself.
+/// middle (`bank_certificates`: root first; SM2 ones for signMethod 21); for 5.0.0, the bank's
+/// signing certificate(s); for a secure key, the key itself.
 pub fn verifier(
     profile: SigningProfile,
     secret: &str,
@@ -155,16 +173,27 @@ pub fn verifier(
     identity: IdentityRule,
 ) -> Result<BankVerifier, SetupError> {
     let certificates = certificates(bank_certificates)?;
+    let chain = |certificates: Vec<Certificate>| {
+        let [root, middle] = <[Certificate; 2]>::try_from(certificates).map_err(|_| {
+            SetupError::Certificates("give the root and the middle certificate".into())
+        })?;
+        Ok::<_, SetupError>(ChainOfTrust {
+            root,
+            middle,
+            identity,
+        })
+    };
     match profile {
-        SigningProfile::RsaSha256 => {
-            let [root, middle] = <[Certificate; 2]>::try_from(certificates).map_err(|_| {
-                SetupError::Certificates("give the root and the middle certificate".into())
-            })?;
-            Ok(BankVerifier::new().with_rsa_chain(ChainOfTrust {
-                root,
-                middle,
-                identity,
-            }))
+        SigningProfile::RsaSha256 => Ok(BankVerifier::new().with_rsa_chain(chain(certificates)?)),
+        SigningProfile::Sm2 => {
+            let chain = chain(certificates)?;
+            let sm2 = |c: &Certificate| matches!(c.public_key(), PublicKey::Sm2(_));
+            if !(sm2(&chain.root) && sm2(&chain.middle)) {
+                return Err(SetupError::Certificates(
+                    "signMethod 21 takes UnionPay's SM2 root and middle certificates".into(),
+                ));
+            }
+            Ok(BankVerifier::new().with_sm2_chain(chain))
         }
         SigningProfile::RsaSha1 => {
             if certificates.is_empty() {
@@ -268,3 +297,6 @@ pub fn channel_type_label(channel_type: ChannelType) -> &'static str {
         ChannelType::Mobile => "银联手机支付 UnionPay mobile",
     }
 }
+
+#[cfg(test)]
+mod tests;
