@@ -2,6 +2,7 @@
 //! fields of a transaction (notifications and query answers), sealed as the merchant signs.
 
 use super::book::{Status, Transaction};
+use super::faults::SignCertFault;
 use super::form::{Charset, Message, encode_answer};
 use super::signing::{Sealing, seal};
 use super::state::Inner;
@@ -90,12 +91,11 @@ pub fn sealed(sim: &Inner, mer_id: &str, sealing: Sealing, mut message: Message)
         .merchants()
         .get(mer_id)
         .and_then(|keys| keys.secure_key().map(str::to_string));
-    seal(
-        &mut message,
-        sealing,
-        &sim.authority.sign,
-        secure_key.as_deref(),
-    );
+    let out_of_date = sim.faults().sign_cert == Some(SignCertFault::Expired);
+    let keys = sim
+        .authority
+        .gateway_keys(out_of_date, secure_key.as_deref());
+    seal(&mut message, sealing, &keys);
     message
 }
 

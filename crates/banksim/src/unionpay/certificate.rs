@@ -18,7 +18,7 @@ use x509_cert::ext::pkix::BasicConstraints;
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{SubjectPublicKeyInfo, SubjectPublicKeyInfoRef};
-use x509_cert::time::Validity;
+use x509_cert::time::{Time, Validity};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertificateError {
@@ -28,9 +28,11 @@ pub enum CertificateError {
     Build(String),
     #[error("the certificate's key is not RSA")]
     NotRsa,
+    #[error("the certificate's key is neither RSA nor SM2")]
+    UnsupportedKey,
 }
 
-fn build_error(context: &str, err: impl std::fmt::Display) -> CertificateError {
+pub(super) fn build_error(context: &str, err: impl std::fmt::Display) -> CertificateError {
     CertificateError::Build(format!("{context}: {err}"))
 }
 
@@ -108,6 +110,32 @@ impl SimCertificate {
         <rsa::PublicKey as pkcs8::DecodePublicKey>::from_public_key_der(&spki)
             .map_err(|_| CertificateError::NotRsa)
     }
+
+    /// The certified key: RSA, or SM2 (an EC key on SM2's curve).
+    pub fn public_key(&self) -> Result<CertifiedKey, CertificateError> {
+        if let Ok(key) = self.rsa_public_key() {
+            return Ok(CertifiedKey::Rsa(key));
+        }
+        let parsed = x509_cert::Certificate::from_der(&self.der)
+            .map_err(|e| CertificateError::Unreadable(e.to_string()))?;
+        let spki = parsed
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| CertificateError::Unreadable(e.to_string()))?;
+        <sm2::PublicKey as pkcs8::DecodePublicKey>::from_public_key_der(&spki)
+            .map(CertifiedKey::Sm2)
+            .map_err(|_| CertificateError::UnsupportedKey)
+    }
+}
+
+/// The key a merchant's certificate certifies, and so how its requests are signed.
+#[derive(Debug, Clone)]
+pub enum CertifiedKey {
+    /// signMethod 01.
+    Rsa(rsa::PublicKey),
+    /// signMethod 21.
+    Sm2(sm2::PublicKey),
 }
 
 /// Big-endian unsigned bytes as a decimal string, by long division (serials may be 20 bytes).
@@ -135,10 +163,60 @@ fn decimal(bytes: &[u8]) -> String {
 }
 
 /// Issuer and subject names, and whether the certificate may issue others.
-struct Profile {
+pub(super) struct Profile {
     issuer: Option<Name>,
     subject: Name,
     authority: bool,
+}
+
+impl Profile {
+    /// The profile of a certificate for `common_name` issued by `issuer` (self-issued without).
+    pub(super) fn new(
+        common_name: &str,
+        authority: bool,
+        issuer: Option<&SimCertificate>,
+    ) -> Result<Profile, CertificateError> {
+        let subject = Name::from_str(&format!("CN={common_name},O=UnionPay simulator,C=CN"))
+            .map_err(|e| build_error("subject", e))?;
+        let issuer = match issuer {
+            Some(issuer) => Some(
+                x509_cert::Certificate::from_der(issuer.der())
+                    .map_err(|e| build_error("issuer", e))?
+                    .tbs_certificate()
+                    .subject()
+                    .clone(),
+            ),
+            None => None,
+        };
+        Ok(Profile {
+            issuer,
+            subject,
+            authority,
+        })
+    }
+}
+
+/// A new serial: UnionPay's are 11 decimal digits, and a positive 5-byte number looks the same.
+pub(super) fn new_serial() -> Result<SerialNumber, CertificateError> {
+    let mut serial = [0u8; 5];
+    rand::fill(&mut serial);
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    SerialNumber::new(&serial).map_err(|e| build_error("serial", e))
+}
+
+/// Valid from now for `days`.
+pub fn valid_for_days(days: u64) -> Result<Validity, CertificateError> {
+    Validity::from_now(Duration::from_secs(days * 86_400)).map_err(|e| build_error("validity", e))
+}
+
+/// Valid for a year that ended yesterday: a certificate out of date.
+pub fn ended_yesterday() -> Result<Validity, CertificateError> {
+    let now = std::time::SystemTime::now();
+    let at = |days_ago: u64| {
+        Time::try_from(now - Duration::from_secs(days_ago * 86_400))
+            .map_err(|e| build_error("validity", e))
+    };
+    Ok(Validity::new(at(366)?, at(1)?))
 }
 
 impl BuilderProfile for Profile {
@@ -202,47 +280,33 @@ pub fn issue(
 ) -> Result<KeyAndCertificate, CertificateError> {
     let mut rng = rand::rng();
     let key = rsa::PrivateKey::new(&mut rng, bits).map_err(|e| build_error("key", e))?;
-    let subject = Name::from_str(&format!("CN={common_name},O=UnionPay simulator,C=CN"))
-        .map_err(|e| build_error("subject", e))?;
-    let issuer_name = match issuer {
-        Some(issuer) => Some(
-            x509_cert::Certificate::from_der(issuer.certificate.der())
-                .map_err(|e| build_error("issuer", e))?
-                .tbs_certificate()
-                .subject()
-                .clone(),
-        ),
-        None => None,
-    };
+    let certificate = certify(&key, common_name, valid_for_days(days)?, authority, issuer)?;
+    Ok(KeyAndCertificate { key, certificate })
+}
+
+/// A certificate for `key` over `validity`, issued by `issuer` (self-signed without).
+pub fn certify(
+    key: &rsa::PrivateKey,
+    common_name: &str,
+    validity: Validity,
+    authority: bool,
+    issuer: Option<&KeyAndCertificate>,
+) -> Result<SimCertificate, CertificateError> {
     let public = key
         .to_public_key()
         .to_public_key_der()
         .map_err(|e| build_error("public key", e))?;
     let spki = SubjectPublicKeyInfo::try_from(public.as_bytes())
         .map_err(|e| build_error("public key", e))?;
-    // UnionPay's serials are 11 decimal digits; a positive 5-byte number looks the same.
-    let mut serial = [0u8; 5];
-    rand::fill(&mut serial);
-    serial[0] = (serial[0] & 0x7f) | 0x01;
-    let serial = SerialNumber::new(&serial).map_err(|e| build_error("serial", e))?;
-    let validity = Validity::from_now(Duration::from_secs(days * 86_400))
-        .map_err(|e| build_error("validity", e))?;
-    let profile = Profile {
-        issuer: issuer_name,
-        subject,
-        authority,
-    };
-    let builder = CertificateBuilder::new(profile, serial, validity, spki)
+    let profile = Profile::new(common_name, authority, issuer.map(|i| &i.certificate))?;
+    let builder = CertificateBuilder::new(profile, new_serial()?, validity, spki)
         .map_err(|e| build_error("builder", e))?;
     let signer = SigningKey::<Sha256>::new(issuer.map_or_else(|| key.clone(), |i| i.key.clone()));
     let built = builder
         .build::<_, rsa::pkcs1v15::Signature>(&signer)
         .map_err(|e| build_error("signing", e))?;
     let der = built.to_der().map_err(|e| build_error("encoding", e))?;
-    Ok(KeyAndCertificate {
-        key,
-        certificate: SimCertificate::from_der(&der)?,
-    })
+    SimCertificate::from_der(&der)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Faults the UnionPay mode can be told to show, as the ABC mode's `/sim/faults` does where
 //! the two gateways behave alike: back notifications dropped, sent twice or late; queries
-//! answering an unknown state; answers that never come in time; a missing file.
+//! answering an unknown state; answers that never come in time; a missing file; answers and
+//! notifications signed under a certificate out of date.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,15 @@ pub enum NotifyFault {
     Duplicate,
     /// Every attempt waits `notify_delay_ms` first.
     Delay,
+}
+
+/// Which certificate answers and notifications are signed under (`signPubKeyCert`, or the
+/// `certId` of 5.0.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignCertFault {
+    /// The signing key's certificate issued by the middle whose validity ended yesterday.
+    Expired,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +45,9 @@ pub struct Faults {
     /// Back transactions and queries wait this long before answering.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer_delay_ms: Option<u64>,
+    /// Answers and notifications (RSA and SM2) signed under another certificate of the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_cert: Option<SignCertFault>,
 }
 
 /// The longest delay a fault may ask for: a test that waits longer has lost its point.

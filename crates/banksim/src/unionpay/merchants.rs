@@ -1,7 +1,8 @@
-//! The merchants the gateway knows: each merId with the RSA certificates its requests may be
-//! signed with (found by `certId`) and, for signMethod 11/12, its secure key.
+//! The merchants the gateway knows: each merId with the certificates its requests may be
+//! signed with (found by `certId`: RSA for signMethod 01, SM2 for 21) and, for signMethod
+//! 11/12, its secure key.
 
-use super::certificate::{CertificateError, SimCertificate};
+use super::certificate::{CertificateError, CertifiedKey, SimCertificate};
 use std::collections::HashMap;
 
 /// Merchants the registry holds at most.
@@ -26,16 +27,30 @@ pub enum RegistrationError {
 /// What a merchant's requests are checked with.
 #[derive(Debug, Clone, Default)]
 pub struct MerchantKeys {
-    certificates: Vec<(SimCertificate, rsa::PublicKey)>,
+    certificates: Vec<(SimCertificate, CertifiedKey)>,
     secure_key: Option<String>,
 }
 
 impl MerchantKeys {
-    pub fn rsa_key(&self, cert_id: &str) -> Option<&rsa::PublicKey> {
+    fn key(&self, cert_id: &str) -> Option<&CertifiedKey> {
         self.certificates
             .iter()
             .find(|(certificate, _)| certificate.cert_id() == cert_id)
             .map(|(_, key)| key)
+    }
+
+    pub fn rsa_key(&self, cert_id: &str) -> Option<&rsa::PublicKey> {
+        match self.key(cert_id)? {
+            CertifiedKey::Rsa(key) => Some(key),
+            CertifiedKey::Sm2(_) => None,
+        }
+    }
+
+    pub fn sm2_key(&self, cert_id: &str) -> Option<&sm2::PublicKey> {
+        match self.key(cert_id)? {
+            CertifiedKey::Sm2(key) => Some(key),
+            CertifiedKey::Rsa(_) => None,
+        }
     }
 
     pub fn secure_key(&self) -> Option<&str> {
@@ -96,7 +111,7 @@ impl MerchantRegistry {
         let certificate = match certificate_pem {
             Some(pem) => {
                 let certificate = SimCertificate::from_pem_or_der(pem.as_bytes())?;
-                let key = certificate.rsa_public_key()?;
+                let key = certificate.public_key()?;
                 Some((certificate, key))
             }
             None => None,

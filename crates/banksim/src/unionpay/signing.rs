@@ -3,7 +3,7 @@
 //!
 //! The RSA methods sign the lower-hex text of a digest, not the digest: the SDKs hash twice.
 
-use super::certificate::KeyAndCertificate;
+use super::certificate::SimCertificate;
 use super::form::{CERT_ID, Charset, Message, SIGN_PUB_KEY_CERT, SIGNATURE};
 use super::merchants::MerchantKeys;
 use base64::Engine;
@@ -27,6 +27,9 @@ pub enum Sealing {
     SecureKeySha256,
     /// signMethod 12.
     SecureKeySm3,
+    /// signMethod 21, version 5.1.0: SM3withSM2 with the merchant's SM2 certificate; the
+    /// gateway's SM2 certificate carried in the message.
+    Sm2,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,6 +46,16 @@ pub enum SignatureError {
     BadSignature,
 }
 
+/// What the gateway signs its messages with: its RSA and SM2 signing keys with the
+/// certificates it presents for them, and a secure-key merchant's key.
+pub struct GatewayKeys<'a> {
+    pub rsa_key: &'a rsa::PrivateKey,
+    pub rsa_certificate: &'a SimCertificate,
+    pub sm2_key: &'a sm2::SecretKey,
+    pub sm2_certificate: &'a SimCertificate,
+    pub secure_key: Option<&'a str>,
+}
+
 impl Sealing {
     /// The way `message` says it is signed.
     pub fn of(message: &Message) -> Result<Sealing, SignatureError> {
@@ -57,6 +70,7 @@ impl Sealing {
             ("01", "5.1.0") => Ok(Sealing::RsaSha256),
             ("11", "5.1.0") => Ok(Sealing::SecureKeySha256),
             ("12", "5.1.0") => Ok(Sealing::SecureKeySm3),
+            ("21", "5.1.0") => Ok(Sealing::Sm2),
             _ => Err(SignatureError::UnknownMethod(
                 method.to_string(),
                 version.to_string(),
@@ -69,6 +83,7 @@ impl Sealing {
             Sealing::RsaSha1 | Sealing::RsaSha256 => "01",
             Sealing::SecureKeySha256 => "11",
             Sealing::SecureKeySm3 => "12",
+            Sealing::Sm2 => "21",
         }
     }
 
@@ -84,7 +99,7 @@ fn lower_hex_digest(sealing: Sealing, data: &[u8]) -> String {
     match sealing {
         Sealing::RsaSha1 => hex::encode(Sha1::digest(data)),
         Sealing::RsaSha256 | Sealing::SecureKeySha256 => hex::encode(Sha256::digest(data)),
-        Sealing::SecureKeySm3 => hex::encode(Sm3::digest(data)),
+        Sealing::SecureKeySm3 | Sealing::Sm2 => hex::encode(Sm3::digest(data)),
     }
 }
 
@@ -126,6 +141,16 @@ pub fn verify_request(message: &Message, keys: &MerchantKeys) -> Result<Sealing,
                     .is_ok(),
             }
         }
+        Sealing::Sm2 => {
+            let cert_id = message
+                .get(CERT_ID)
+                .ok_or(SignatureError::Missing(CERT_ID))?;
+            let key = keys
+                .sm2_key(cert_id)
+                .ok_or_else(|| SignatureError::UnknownCertId(cert_id.to_string()))?;
+            // The merchant signs under its certId as the SM2 user ID.
+            super::sm2_signature::verifies(key, cert_id, &charset.encode(&signed), signature)
+        }
         Sealing::SecureKeySha256 | Sealing::SecureKeySm3 => {
             let key = keys.secure_key().ok_or(SignatureError::NoSecureKey)?;
             secure_key_signature(sealing, charset, &signed, key) == signature.to_ascii_lowercase()
@@ -139,14 +164,10 @@ pub fn verify_request(message: &Message, keys: &MerchantKeys) -> Result<Sealing,
 }
 
 /// Signs `message` as UnionPay answers a merchant that signs with `sealing`: with its leaf
-/// certificate carried (5.1.0) or named by `certId` (5.0.0), or with the merchant's secure key.
-/// Without the secure key a secure-key merchant's message goes unsigned, as nothing can sign it.
-pub fn seal(
-    message: &mut Message,
-    sealing: Sealing,
-    sign: &KeyAndCertificate,
-    secure_key: Option<&str>,
-) {
+/// certificate carried (5.1.0) or named by `certId` (5.0.0), with its SM2 leaf carried and
+/// named (signMethod 21), or with the merchant's secure key. Without the secure key a
+/// secure-key merchant's message goes unsigned, as nothing can sign it.
+pub fn seal(message: &mut Message, sealing: Sealing, keys: &GatewayKeys<'_>) {
     message.set(SIGN_METHOD, sealing.sign_method());
     message.set(VERSION, sealing.version());
     message.remove(SIGNATURE);
@@ -156,23 +177,34 @@ pub fn seal(
     let signature = match sealing {
         Sealing::RsaSha1 | Sealing::RsaSha256 => {
             if sealing == Sealing::RsaSha1 {
-                message.set(CERT_ID, sign.certificate.cert_id());
+                message.set(CERT_ID, keys.rsa_certificate.cert_id());
             } else {
-                message.set(SIGN_PUB_KEY_CERT, sign.certificate.pem_crlf());
+                message.set(SIGN_PUB_KEY_CERT, keys.rsa_certificate.pem_crlf());
             }
             let digest_hex = lower_hex_digest(sealing, &charset.encode(&message.string_to_sign()));
             let bytes = if sealing == Sealing::RsaSha1 {
-                SigningKey::<Sha1>::new(sign.key.clone())
+                SigningKey::<Sha1>::new(keys.rsa_key.clone())
                     .sign(digest_hex.as_bytes())
                     .to_vec()
             } else {
-                SigningKey::<Sha256>::new(sign.key.clone())
+                SigningKey::<Sha256>::new(keys.rsa_key.clone())
                     .sign(digest_hex.as_bytes())
                     .to_vec()
             };
             base64::engine::general_purpose::STANDARD.encode(bytes)
         }
-        Sealing::SecureKeySha256 | Sealing::SecureKeySm3 => match secure_key {
+        Sealing::Sm2 => {
+            let certificate = keys.sm2_certificate;
+            message.set(CERT_ID, certificate.cert_id());
+            message.set(SIGN_PUB_KEY_CERT, certificate.pem_crlf());
+            // The user ID a 5.1.0 verifier takes: the carried leaf's serial, in decimal.
+            let signed = charset.encode(&message.string_to_sign());
+            match super::sm2_signature::sign(keys.sm2_key, certificate.cert_id(), &signed) {
+                Some(signature) => signature,
+                None => return,
+            }
+        }
+        Sealing::SecureKeySha256 | Sealing::SecureKeySm3 => match keys.secure_key {
             Some(key) => secure_key_signature(sealing, charset, &message.string_to_sign(), key),
             None => return,
         },

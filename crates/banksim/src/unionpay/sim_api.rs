@@ -2,7 +2,7 @@
 //! verify its messages with, merchant registration, a transaction's state, and faults.
 
 use super::answers::status_code;
-use super::faults::Faults;
+use super::faults::{Faults, SignCertFault};
 use super::state::UnionPayState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,15 +16,21 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
 }
 
 /// The root and middle (for 5.1.0 merchants' chain check) and the signing leaf (for 5.0.0
-/// merchants, who look it up by `certId`), as PEM.
+/// merchants, who look it up by `certId`), as PEM; the same of the SM2 chain (signMethod 21).
 pub async fn certificates(State(sim): State<UnionPayState>) -> Response {
     let authority = &sim.authority;
+    let sm2 = &authority.sm2;
     Json(json!({
         "root_pem": authority.root.pem(),
         "middle_pem": authority.middle.pem(),
         "sign_pem": authority.sign.certificate.pem(),
         "sign_cert_id": authority.sign.certificate.cert_id(),
         "sign_subject": authority.sign.certificate.subject(),
+        "sm2_root_pem": sm2.root.pem(),
+        "sm2_middle_pem": sm2.middle.pem(),
+        "sm2_sign_pem": sm2.sign.certificate.pem(),
+        "sm2_sign_cert_id": sm2.sign.certificate.cert_id(),
+        "sm2_sign_subject": sm2.sign.certificate.subject(),
     }))
     .into_response()
 }
@@ -33,7 +39,7 @@ pub async fn certificates(State(sim): State<UnionPayState>) -> Response {
 #[serde(deny_unknown_fields)]
 pub struct MerchantRegistration {
     pub mer_id: String,
-    /// The merchant's RSA signing certificate (signMethod 01).
+    /// The merchant's signing certificate: RSA (signMethod 01) or SM2 (signMethod 21).
     #[serde(default)]
     pub certificate_pem: Option<String>,
     /// The merchant's secure key (signMethod 11 and 12).
@@ -104,6 +110,12 @@ pub async fn get_faults(State(sim): State<UnionPayState>) -> Response {
 pub async fn set_faults(State(sim): State<UnionPayState>, Json(faults): Json<Faults>) -> Response {
     if let Err(reason) = faults.check() {
         return error(StatusCode::BAD_REQUEST, reason);
+    }
+    if faults.sign_cert == Some(SignCertFault::Expired) && !sim.authority.has_expired_leaves() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the key directory holds no out-of-date certificate (it predates them): start with a new --key-dir",
+        );
     }
     sim.set_faults(faults.clone());
     Json(faults).into_response()

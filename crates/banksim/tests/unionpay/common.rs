@@ -69,6 +69,8 @@ pub struct Sim {
     pub root_pem: String,
     pub middle_pem: String,
     pub sign_pem: String,
+    pub sm2_root_pem: String,
+    pub sm2_middle_pem: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -116,6 +118,8 @@ pub async fn start_sim_with(schedule_ms: Vec<u64>, state_file: Option<std::path:
         root_pem: pem("root_pem"),
         middle_pem: pem("middle_pem"),
         sign_pem: pem("sign_pem"),
+        sm2_root_pem: pem("sm2_root_pem"),
+        sm2_middle_pem: pem("sm2_middle_pem"),
         base,
         http,
         shutdown: Some(shutdown),
@@ -178,6 +182,16 @@ impl Sim {
             })
             .with_certificate(Certificate::from_pem(&self.sign_pem).unwrap())
             .with_secure_key(SecureKeySigner::new(SecureKeyDigest::Sha256, SECURE_KEY))
+    }
+
+    /// What a merchant signing with SM2 (signMethod 21), configured with the simulator's SM2
+    /// root and middle, believes.
+    pub fn sm2_verifier(&self) -> BankVerifier {
+        BankVerifier::new().with_sm2_chain(ChainOfTrust {
+            root: Certificate::from_pem(&self.sm2_root_pem).unwrap(),
+            middle: Certificate::from_pem(&self.sm2_middle_pem).unwrap(),
+            identity: IdentityRule::AlsoTestIdentity,
+        })
     }
 
     /// Posts a form; the status and body.

@@ -10,3 +10,4 @@ mod persistence;
 mod preauth;
 mod recon;
 mod refusals;
+mod sm2;

@@ -44,8 +44,9 @@ root -> middle -> signing chain is made at first start (kept in --key-dir as
 unionpay-root.cer, unionpay-middle.cer, unionpay-sign.cer/.key) and served at
 GET /sim/unionpay/certs: a 5.1.0 merchant verifies with the root and middle (the leaf's CN is
 UnionPay's test form, ...@00040000:SIGN@..., so the CN check must accept the test identity),
-a 5.0.0 merchant with the signing certificate. Register a merchant with its RSA certificate
-and/or secure key (signMethod 11/12):
+a 5.0.0 merchant with the signing certificate. An SM2 chain beside it (unionpay-sm2-*.cer,
+served as sm2_root_pem and sm2_middle_pem) answers merchants signing with SM2 (signMethod 21).
+Register a merchant with its RSA or SM2 certificate and/or secure key (signMethod 11/12):
 
      curl -X POST http://127.0.0.1:7702/sim/unionpay/merchants \
        -H 'Content-Type: application/json' \
@@ -56,7 +57,8 @@ With --unionpay-state-file its merchants and book survive a restart.
 Back notifications are retried at 0, 1, 2 and 4 minutes until HTTP 200
 (--unionpay-notify-schedule-ms); faults: POST /sim/unionpay/faults
 {"notify": "drop"|"duplicate"|"delay", "notify_delay_ms", "query_orig_resp_code": "03"|"04"|"05",
-"answer_timeout", "answer_delay_ms", "file_missing"}. A day's transactions settle on the next
+"answer_timeout", "answer_delay_ms", "file_missing", "sign_cert": "expired" (answers and
+notifications signed under a certificate of the signing key whose validity has ended)}. A day's transactions settle on the next
 day from 23:00 (--unionpay-cutover-hour). The reconciliation file misreports an order as the
 ABC statements do: POST /sim/unionpay/orders/{orderId}/statement {"fault": "omit"|"next_day"|
 "amount"|"fee"|"corrupt", "amount_fen", "fee_fen"}; and POST /sim/unionpay/orders {"mer_id",
