@@ -149,13 +149,18 @@ pub struct AddChannelAccountArgs {
     /// UnionPay: the signing certificate's .pfx (acp_*_sign.pfx; password in --key-password-file)...
     #[arg(long, conflicts_with_all = ["key_pfx", "key_pem", "secure_key_file"])]
     sign_pfx: Option<PathBuf>,
-    /// ...or the secure key (signMethod 11/12), read from this file.
+    /// ...or the secure key (signMethod 11/12), read from this file...
     #[arg(long, conflicts_with_all = ["key_pfx", "key_pem"])]
     secure_key_file: Option<PathBuf>,
+    /// ...or the SM2 signing key (signMethod 21): one PEM file holding the PKCS#8 PRIVATE KEY
+    /// and its CERTIFICATE; with the SM2 root and middle certificates.
+    #[arg(long, conflicts_with_all = ["key_pfx", "key_pem", "sign_pfx", "secure_key_file"])]
+    sm2_key: Option<PathBuf>,
     /// The bank's certificate (TrustPay.cer; UnionPay 5.0.0: its verification certificate), DER or PEM.
     #[arg(long)]
     bank_certificate: Option<PathBuf>,
-    /// UnionPay 5.1.0: the root certificate the bank's signPubKeyCert chains to (PEM)...
+    /// UnionPay 5.1.0: the root certificate the bank's signPubKeyCert chains to (PEM; the SM2
+    /// root for signMethod 21)...
     #[arg(long, requires = "middle_certificate")]
     root_certificate: Option<PathBuf>,
     /// ...and the middle certificate (PEM).
@@ -166,8 +171,8 @@ pub struct AddChannelAccountArgs {
     #[arg(long)]
     trx_url: String,
     /// ABC: SHA1withRSA or SHA256withRSA. UnionPay: rsa-sha256 (01, 5.1.0), rsa-sha1
-    /// (01, 5.0.0), key-sha256 (11) or key-sm3 (12); default rsa-sha256, or key-sha256 with
-    /// a secure key.
+    /// (01, 5.0.0), key-sha256 (11), key-sm3 (12) or sm2 (21, 5.1.0); default rsa-sha256,
+    /// key-sha256 with a secure key, sm2 with an SM2 key.
     #[arg(long)]
     algorithm: Option<String>,
     /// UnionPay: the bank's certificates may carry the test environment's CN (…@00040000:SIGN@…).
@@ -392,8 +397,9 @@ fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// A UnionPay account: merId, the signing .pfx or the secure key, and what the bank's messages
-/// are checked with (root and middle for 5.1.0, the bank's certificate for 5.0.0).
+/// A UnionPay account: merId, the signing .pfx, the secure key or the SM2 key, and what the
+/// bank's messages are checked with (root and middle for 5.1.0, the bank's certificate for
+/// 5.0.0).
 async fn add_unionpay_account(args: AddChannelAccountArgs) -> anyhow::Result<()> {
     let Some(mer_id) = args.mer_id.as_deref() else {
         bail!("give UnionPay's merId with --mer-id");
@@ -410,17 +416,22 @@ async fn add_unionpay_account(args: AddChannelAccountArgs) -> anyhow::Result<()>
         Some(path) => Some(String::from_utf8(read(path)?).context("the secure key is not text")?),
         None => None,
     };
-    let (key, default_algorithm) = match (&pfx, &secure_key) {
-        (Some(der), None) => (
+    let sm2_key = match &args.sm2_key {
+        Some(path) => Some(String::from_utf8(read(path)?).context("the SM2 key is not PEM text")?),
+        None => None,
+    };
+    let (key, default_algorithm) = match (&pfx, &secure_key, &sm2_key) {
+        (Some(der), None, None) => (
             KeySource::Pkcs12 {
                 der,
                 password: &password,
             },
             "rsa-sha256",
         ),
-        (None, Some(text)) => (KeySource::SecureKey(text.trim()), "key-sha256"),
+        (None, Some(text), None) => (KeySource::SecureKey(text.trim()), "key-sha256"),
+        (None, None, Some(text)) => (KeySource::Pem(text), "sm2"),
         _ => bail!(
-            "give the signing key with --sign-pfx (and --key-password-file) or --secure-key-file"
+            "give the signing key with --sign-pfx (and --key-password-file), --secure-key-file or --sm2-key"
         ),
     };
     let mut certificates = Vec::new();

@@ -3,13 +3,13 @@
 //!
 //! How a UnionPay account is kept in the channel account's columns:
 //! - `private_key_pem` (sealed at rest like every account's key): the merchant's signing key as
-//!   PKCS#8 `PRIVATE KEY` followed by its `CERTIFICATE` (signMethod 01, the certificate's
-//!   serial is the `certId`), or the secure key's text (signMethod 11 and 12);
+//!   PKCS#8 `PRIVATE KEY` followed by its `CERTIFICATE` (signMethod 01 RSA, 21 SM2; the
+//!   certificate's serial is the `certId`), or the secure key's text (signMethod 11 and 12);
 //! - `bank_certificate_pem`: the root then the middle certificate the bank's `signPubKeyCert`
-//!   must chain to (5.1.0), or the bank's verification certificate (5.0.0); empty for a
-//!   secure key;
+//!   must chain to (5.1.0; SM2 ones for signMethod 21), or the bank's verification certificate
+//!   (5.0.0); empty for a secure key;
 //! - `signature_algorithm`: the signing profile (`rsa-sha256`, `rsa-sha1`, `key-sha256`,
-//!   `key-sm3`), followed by ` test-cn` when the bank's certificates may carry the test
+//!   `key-sm3`, `sm2`), followed by ` test-cn` when the bank's certificates may carry the test
 //!   environment's CN instead of `中国银联股份有限公司`;
 //! - `trx_url`: the gateway's base address; `payment_types`: the `channelType`s offered.
 
@@ -18,7 +18,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use unipay_channel_unionpay::channel::{
-    SigningProfile, UnionPayAccount, UnionPayChannel, certificates, signer, verifier,
+    SigningProfile, UnionPayAccount, UnionPayChannel, certificates, pem_block, signer, verifier,
 };
 use unipay_channel_unionpay::crypto::{Certificate, IdentityRule};
 use unipay_channel_unionpay::signing::RsaCertificateSigner;
@@ -80,6 +80,12 @@ pub fn read_credentials(
 ) -> Result<Credentials, String> {
     let (profile, identity) = profile(algorithm)?;
     let secret = match (key, profile.uses_certificate()) {
+        // An SM2 key comes as PEM: PKCS#8 `PRIVATE KEY` and its `CERTIFICATE`, kept as given
+        // once both are read back (below).
+        (KeySource::Pem(text), true) if profile == SigningProfile::Sm2 => sm2_pem(text)?,
+        (_, true) if profile == SigningProfile::Sm2 => {
+            return Err("sm2 signs with a PEM key and certificate (--sm2-key)".into());
+        }
         (KeySource::Pkcs12 { der, password }, true) => {
             let (key, certificate) = RsaCertificateSigner::read_pkcs12(der, password)
                 .map_err(|e| format!("loading the .pfx: {e}"))?;
@@ -151,6 +157,20 @@ fn fingerprints_of(profile: SigningProfile, secret: &str, bank_certificates: &st
         certificate_sha256,
         key_sha256,
     }
+}
+
+/// The PKCS#8 key and the certificate of an SM2 PEM upload, each re-encoded alone: anything
+/// else the file held (comments, other blocks) is not kept.
+fn sm2_pem(text: &str) -> Result<String, String> {
+    let key = pem_block(text, "PRIVATE KEY")
+        .ok_or("the SM2 key file holds no PRIVATE KEY block (PKCS#8)")?;
+    let certificate =
+        Certificate::from_pem(text).map_err(|e| format!("the SM2 key file's CERTIFICATE: {e}"))?;
+    Ok(format!(
+        "{}{}",
+        pem("PRIVATE KEY", &key),
+        pem_of(&certificate)
+    ))
 }
 
 fn pem_of(certificate: &Certificate) -> String {
