@@ -35,8 +35,10 @@ mod unionpay;
 mod unionpay_answers;
 mod unionpay_books;
 mod unionpay_cashier;
+mod unionpay_expired;
 mod unionpay_preauth;
 mod unionpay_refunds;
+mod unionpay_sm2;
 mod unsent;
 
 use harness::World;
@@ -88,6 +90,8 @@ on_both_backends!(
     unionpay_answers::unionpay_unknown_query_answers_then_success,
     unionpay_answers::unionpay_500_message_naming_another_certificate_is_rejected,
     unionpay_answers::unionpay_sm3_secure_key_account_pays,
+    unionpay_sm2::unionpay_sm2_account_pays_and_a_wrongly_signed_notification_is_rejected,
+    unionpay_expired::unionpay_notification_under_an_expired_certificate_is_rejected,
     unionpay_refunds::unionpay_partial_refunds_and_over_refund,
     unionpay_refunds::unionpay_refund_found_by_query_when_its_notification_is_dropped,
     unionpay_refunds::unionpay_whole_refund_on_the_day_is_a_void,

@@ -41,6 +41,9 @@ pub(crate) enum Version {
     /// 国密 signMethod 12: SM3 over the message and a secure key both sides hold; no
     /// certificate on either side.
     SecureKeySm3,
+    /// 国密 signMethod 21: SM3withSM2 with the merchant's SM2 certificate key; the gateway's
+    /// SM2 certificate travels in each message and must chain to its SM2 root and middle.
+    Sm2,
 }
 
 /// The secure key the merchant and the gateway share in [`Version::SecureKeySm3`].
@@ -78,6 +81,8 @@ async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gate
     std::fs::write(dir.join("root.pem"), text("root_pem")).unwrap();
     std::fs::write(dir.join("sign.pem"), text("sign_pem")).unwrap();
     std::fs::write(dir.join("middle.pem"), text("middle_pem")).unwrap();
+    std::fs::write(dir.join("sm2-root.pem"), text("sm2_root_pem")).unwrap();
+    std::fs::write(dir.join("sm2-middle.pem"), text("sm2_middle_pem")).unwrap();
     // The merchant's certificate (the world's generated one) registered with the gateway.
     let merchant_pem = std::fs::read_to_string(world.dir().join("merchant.pem")).unwrap();
     let registered = world
@@ -85,6 +90,9 @@ async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gate
         .post(format!("{url}/sim/unionpay/merchants"))
         .json(&match version {
             Version::SecureKeySm3 => json!({"mer_id": MER_ID, "secure_key": SECURE_KEY}),
+            Version::Sm2 => {
+                json!({"mer_id": MER_ID, "certificate_pem": sm2_merchant_certificate(world)})
+            }
             _ => json!({"mer_id": MER_ID, "certificate_pem": merchant_pem}),
         })
         .send()
@@ -102,6 +110,11 @@ async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gate
     let (root, sign) = (
         format!("{dir_s}/unionpay/root.pem"),
         format!("{dir_s}/unionpay/sign.pem"),
+    );
+    let (sm2_key, sm2_root, sm2_middle) = (
+        format!("{dir_s}/{SM2_MERCHANT_FILE}"),
+        format!("{dir_s}/unionpay/sm2-root.pem"),
+        format!("{dir_s}/unionpay/sm2-middle.pem"),
     );
     let mut args = vec![
         "add-channel-account",
@@ -139,6 +152,11 @@ async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gate
                 "key-sm3",
             ]);
         }
+        Version::Sm2 => {
+            args.extend(["--sm2-key", &sm2_key, "--algorithm", "sm2"]);
+            args.extend(["--root-certificate", &sm2_root]);
+            args.extend(["--middle-certificate", &sm2_middle, "--accept-test-cn"]);
+        }
     }
     args.push("--json");
     let account = admin(&args).await;
@@ -153,6 +171,29 @@ async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gate
         bank_certificate_pem,
         _process: process,
     }
+}
+
+/// The merchant's SM2 key and certificate (one PEM file: PKCS#8 `PRIVATE KEY`, then the
+/// `CERTIFICATE`), in the world's directory.
+pub(crate) const SM2_MERCHANT_FILE: &str = "merchant-sm2.pem";
+
+/// The merchant's SM2 certificate (PEM), its key and certificate made and written to
+/// [`SM2_MERCHANT_FILE`] the first time: a self-issued certificate, as the gateway takes any
+/// registered one.
+fn sm2_merchant_certificate(world: &World) -> String {
+    use unipay_banksim::unionpay::certificate::valid_for_days;
+    use unipay_banksim::unionpay::sm2_certificate::issue_sm2;
+    let merchant = issue_sm2(
+        "unipay e2e SM2 merchant",
+        valid_for_days(30).unwrap(),
+        false,
+        None,
+    )
+    .unwrap();
+    let pem = merchant.certificate.pem();
+    let file = format!("{}{pem}", merchant.key_pem().unwrap());
+    std::fs::write(world.dir().join(SM2_MERCHANT_FILE), file).unwrap();
+    pem
 }
 
 /// The first form of an HTML page: its action and its hidden fields, unescaped.
