@@ -11,7 +11,7 @@ use unipay_channel_abc::crypto::PrivateKey;
 use unipay_core::ids::random_token;
 use unipay_server::flows::{
     self,
-    admin::{KeySource, NewApp, NewChannelAccount},
+    admin::{KeySource, NewApp, NewChannelAccount, unionpay_account as unionpay},
 };
 
 #[derive(Debug, Subcommand)]
@@ -420,16 +420,13 @@ async fn add_unionpay_account(args: AddChannelAccountArgs) -> anyhow::Result<()>
         Some(path) => Some(String::from_utf8(read(path)?).context("the SM2 key is not PEM text")?),
         None => None,
     };
-    let (key, default_algorithm) = match (&pfx, &secure_key, &sm2_key) {
-        (Some(der), None, None) => (
-            KeySource::Pkcs12 {
-                der,
-                password: &password,
-            },
-            "rsa-sha256",
-        ),
-        (None, Some(text), None) => (KeySource::SecureKey(text.trim()), "key-sha256"),
-        (None, None, Some(text)) => (KeySource::Pem(text), "sm2"),
+    let key = match (&pfx, &secure_key, &sm2_key) {
+        (Some(der), None, None) => KeySource::Pkcs12 {
+            der,
+            password: &password,
+        },
+        (None, Some(text), None) => KeySource::SecureKey(text.trim()),
+        (None, None, Some(text)) => KeySource::Pem(text),
         _ => bail!(
             "give the signing key with --sign-pfx (and --key-password-file), --secure-key-file or --sm2-key"
         ),
@@ -443,16 +440,14 @@ async fn add_unionpay_account(args: AddChannelAccountArgs) -> anyhow::Result<()>
     .into_iter()
     .flatten()
     {
-        certificates.extend(read(path)?);
-        certificates.push(b'\n');
+        certificates.push(read(path)?);
     }
-    let mut algorithm = args
+    let certificates = unionpay::joined_certificates(certificates.iter().map(Vec::as_slice));
+    let profile = args
         .algorithm
-        .clone()
-        .unwrap_or_else(|| default_algorithm.to_string());
-    if args.accept_test_cn {
-        algorithm.push_str(" test-cn");
-    }
+        .as_deref()
+        .unwrap_or_else(|| unionpay::default_profile(&key));
+    let algorithm = unionpay::stored_algorithm(profile, args.accept_test_cn);
     let store = args.db.store().await?;
     let now = chrono::Utc::now().timestamp_millis();
     let added = flows::admin::add_channel_account(
@@ -465,10 +460,13 @@ async fn add_unionpay_account(args: AddChannelAccountArgs) -> anyhow::Result<()>
             bank_certificate: &certificates,
             trx_url: &args.trx_url,
             algorithm: &algorithm,
-            payment_types: args.payment_types.as_deref().unwrap_or("07"),
-            // UnionPay sends both notifications; its day ends at 23:00 Beijing time.
+            payment_types: args
+                .payment_types
+                .as_deref()
+                .unwrap_or(unionpay::DEFAULT_CHANNEL_TYPES),
+            // UnionPay sends both notifications.
             notify_type: "server",
-            cutover_hour: 23,
+            cutover_hour: unionpay::CUTOVER_HOUR,
             bank_fee_bps: args.bank_fee_bps,
             id: args.id.clone(),
         },

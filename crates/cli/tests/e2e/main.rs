@@ -35,6 +35,7 @@ mod unionpay;
 mod unionpay_answers;
 mod unionpay_books;
 mod unionpay_cashier;
+mod unionpay_console;
 mod unionpay_expired;
 mod unionpay_preauth;
 mod unionpay_refunds;
@@ -97,6 +98,7 @@ on_both_backends!(
     unionpay_refunds::unionpay_whole_refund_on_the_day_is_a_void,
     unionpay_refunds::unionpay_refund_batch_is_rejected_as_not_offered,
     unionpay_cashier::consumer_chooses_the_bank_at_the_cashier,
+    unionpay_console::unionpay_account_added_in_the_console,
     unionpay_preauth::unionpay_preauth_capture_part_then_refund,
     unionpay_preauth::unionpay_preauth_cancel_releases_the_hold,
     unionpay_preauth::unionpay_preauth_capture_up_to_115_percent,

@@ -57,48 +57,9 @@ pub(crate) async fn start_gateway_for(world: &World, version: Version) -> Gatewa
 /// The gateway started with `extra` simulator arguments, and an account at it speaking
 /// `version`.
 async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gateway {
-    let dir = world.dir().join("unionpay");
-    let mut command = unipay();
-    command
-        .args(["banksim", "--listen", "127.0.0.1:0"])
-        .args(["--unionpay-listen", "127.0.0.1:0"])
-        .args(["--unionpay-notify-schedule-ms", "0,300,300,300"])
-        .args(extra)
-        .arg("--key-dir")
-        .arg(&dir);
-    // The UnionPay listener announces itself first.
-    let (process, url) = spawn_listening(command).await;
-    let certs: Value = world
-        .http
-        .get(format!("{url}/sim/unionpay/certs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (process, url, certs) = spawn_gateway(world, version, extra).await;
     let text = |key: &str| certs[key].as_str().unwrap().to_string();
-    std::fs::write(dir.join("root.pem"), text("root_pem")).unwrap();
-    std::fs::write(dir.join("sign.pem"), text("sign_pem")).unwrap();
-    std::fs::write(dir.join("middle.pem"), text("middle_pem")).unwrap();
-    std::fs::write(dir.join("sm2-root.pem"), text("sm2_root_pem")).unwrap();
-    std::fs::write(dir.join("sm2-middle.pem"), text("sm2_middle_pem")).unwrap();
-    // The merchant's certificate (the world's generated one) registered with the gateway.
-    let merchant_pem = std::fs::read_to_string(world.dir().join("merchant.pem")).unwrap();
-    let registered = world
-        .http
-        .post(format!("{url}/sim/unionpay/merchants"))
-        .json(&match version {
-            Version::SecureKeySm3 => json!({"mer_id": MER_ID, "secure_key": SECURE_KEY}),
-            Version::Sm2 => {
-                json!({"mer_id": MER_ID, "certificate_pem": sm2_merchant_certificate(world)})
-            }
-            _ => json!({"mer_id": MER_ID, "certificate_pem": merchant_pem}),
-        })
-        .send()
-        .await
-        .unwrap();
-    assert!(registered.status().is_success(), "registers the merchant");
+    let dir = world.dir().join("unionpay");
     let dir_s = world.dir().display().to_string();
     let middle_certificate = format!("{dir_s}/unionpay/middle.pem");
     let (db_url, pfx, pfx_password, secure_key_file) = (
@@ -171,6 +132,59 @@ async fn launch_gateway(world: &World, version: Version, extra: &[&str]) -> Gate
         bank_certificate_pem,
         _process: process,
     }
+}
+
+/// The simulator's UnionPay gateway as its own process, with the world's merchant registered
+/// at it for `version` and its certificates written to `<world>/unionpay/` (`root.pem`,
+/// `middle.pem`, `sign.pem`, `sm2-root.pem`, `sm2-middle.pem`); no channel account added.
+pub(crate) async fn spawn_gateway(
+    world: &World,
+    version: Version,
+    extra: &[&str],
+) -> (tokio::process::Child, String, Value) {
+    let dir = world.dir().join("unionpay");
+    let mut command = unipay();
+    command
+        .args(["banksim", "--listen", "127.0.0.1:0"])
+        .args(["--unionpay-listen", "127.0.0.1:0"])
+        .args(["--unionpay-notify-schedule-ms", "0,300,300,300"])
+        .args(extra)
+        .arg("--key-dir")
+        .arg(&dir);
+    // The UnionPay listener announces itself first.
+    let (process, url) = spawn_listening(command).await;
+    let certs: Value = world
+        .http
+        .get(format!("{url}/sim/unionpay/certs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = |key: &str| certs[key].as_str().unwrap().to_string();
+    std::fs::write(dir.join("root.pem"), text("root_pem")).unwrap();
+    std::fs::write(dir.join("sign.pem"), text("sign_pem")).unwrap();
+    std::fs::write(dir.join("middle.pem"), text("middle_pem")).unwrap();
+    std::fs::write(dir.join("sm2-root.pem"), text("sm2_root_pem")).unwrap();
+    std::fs::write(dir.join("sm2-middle.pem"), text("sm2_middle_pem")).unwrap();
+    // The merchant's certificate (the world's generated one) registered with the gateway.
+    let merchant_pem = std::fs::read_to_string(world.dir().join("merchant.pem")).unwrap();
+    let registered = world
+        .http
+        .post(format!("{url}/sim/unionpay/merchants"))
+        .json(&match version {
+            Version::SecureKeySm3 => json!({"mer_id": MER_ID, "secure_key": SECURE_KEY}),
+            Version::Sm2 => {
+                json!({"mer_id": MER_ID, "certificate_pem": sm2_merchant_certificate(world)})
+            }
+            _ => json!({"mer_id": MER_ID, "certificate_pem": merchant_pem}),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert!(registered.status().is_success(), "registers the merchant");
+    (process, url, certs)
 }
 
 /// The merchant's SM2 key and certificate (one PEM file: PKCS#8 `PRIVATE KEY`, then the

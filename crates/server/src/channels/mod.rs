@@ -6,7 +6,7 @@
 
 mod abc;
 mod timed;
-mod unionpay;
+pub(crate) mod unionpay;
 
 use crate::latency::Latencies;
 use std::collections::HashMap;

@@ -31,6 +31,43 @@ pub const CHANNEL: &str = unipay_channel_unionpay::channel::NAME;
 /// The suffix of `signature_algorithm` that accepts the test environment's CN.
 const TEST_CN: &str = "test-cn";
 
+/// The `channelType`s offered when the account's adder names none: desktop web.
+pub const DEFAULT_CHANNEL_TYPES: &str = "07";
+
+/// UnionPay's day ends at 23:00 Beijing time.
+pub const CUTOVER_HOUR: u8 = 23;
+
+/// The signing profile an account takes when its adder names none: the one its key is for.
+pub fn default_profile(key: &KeySource<'_>) -> &'static str {
+    match key {
+        KeySource::Pkcs12 { .. } => SigningProfile::RsaSha256.name(),
+        KeySource::SecureKey(_) => SigningProfile::SecureKeySha256.name(),
+        // A PEM upload is an SM2 key with its certificate (RSA keys come as .pfx).
+        KeySource::Pem(_) => SigningProfile::Sm2.name(),
+    }
+}
+
+/// `signature_algorithm` as stored: the profile, and whether the bank's certificates may
+/// carry the test environment's CN.
+pub fn stored_algorithm(profile: &str, accept_test_cn: bool) -> String {
+    if accept_test_cn {
+        format!("{profile} {TEST_CN}")
+    } else {
+        profile.to_string()
+    }
+}
+
+/// The bank's certificates as one PEM text, in the order given (root, middle, then 5.0.0's
+/// verification certificate); each part is a PEM file.
+pub fn joined_certificates<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut joined = Vec::new();
+    for part in parts {
+        joined.extend_from_slice(part);
+        joined.push(b'\n');
+    }
+    joined
+}
+
 /// The profile and the CN rule a stored `signature_algorithm` names.
 fn profile(algorithm: &str) -> Result<(SigningProfile, IdentityRule), String> {
     let mut words = algorithm.split_whitespace();

@@ -178,6 +178,14 @@ pub async fn disable_app(
 
 pub use crate::channels::KeySource;
 
+/// What a UnionPay account takes where its adder leaves a setting out (the command line and
+/// the console add accounts alike).
+pub mod unionpay_account {
+    pub use crate::channels::unionpay::{
+        CUTOVER_HOUR, DEFAULT_CHANNEL_TYPES, default_profile, joined_certificates, stored_algorithm,
+    };
+}
+
 /// A channel account to add, at any bank of [`channels::BANKS`].
 pub struct NewChannelAccount<'a> {
     /// The bank: one of [`channels::BANKS`] (`abc`, `unionpay`).

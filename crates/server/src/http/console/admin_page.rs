@@ -363,6 +363,8 @@ pub async fn disable_app(
 
 pub struct AccountRow {
     pub id: String,
+    /// The bank (`abc`, `unionpay`), shown in words.
+    pub bank: String,
     pub merchant_id: String,
     pub bank_merchant_id: String,
     pub algorithm: String,
@@ -384,6 +386,8 @@ struct AccountsPage {
     t: Tr,
     rows: Vec<AccountRow>,
     merchants: Vec<(String, String)>,
+    /// The banks an account may be added for.
+    banks: Vec<&'static str>,
     may_manage: bool,
     list: ListTools,
     paging: Paging,
@@ -430,6 +434,7 @@ pub async fn channel_accounts(
             .into_iter()
             .map(|v| AccountRow {
                 id: v.account.id,
+                bank: v.account.channel,
                 merchant_id: v.account.merchant_id,
                 bank_merchant_id: v.account.bank_merchant_id,
                 algorithm: v.account.signature_algorithm,
@@ -445,6 +450,7 @@ pub async fn channel_accounts(
             })
             .collect(),
         merchants,
+        banks: crate::channels::BANKS.to_vec(),
         may_manage: signed.can(Permission::ManageMerchants),
     })
 }
