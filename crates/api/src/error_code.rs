@@ -77,6 +77,7 @@ error_codes! {
     PaymentAlreadyCaptured = ("payment_already_captured", 409, "The pre-authorization was captured (cancel refused, or a capture of another amount)."),
     PaymentCancelled = ("payment_cancelled", 409, "The pre-authorization was cancelled: nothing can be captured."),
     CaptureExceedsAuthorized = ("capture_exceeds_authorized", 409, "The capture amount is more than the channel lets a capture take of the authorized amount (all of it; 115 % of it through UnionPay)."),
+    CaptureWindowClosed = ("capture_window_closed", 409, "The pre-authorization is older than its channel lets a capture come (30 days after the hold through UnionPay; ABC sets no limit): the bank was not asked and nothing changed."),
     RefundBatchNotFound = ("refund_batch_not_found", 404, "No refund batch of this app has this id."),
     DuplicateOutBatchNo = ("duplicate_out_batch_no", 409, "The app already has a refund batch with this out_batch_no; error.batch_id names it."),
     RefundBatchLinesInvalid = ("refund_batch_lines_invalid", 422, "Some lines of the batch cannot be refunded; error.lines lists each (line, code, message). Nothing was done."),

@@ -177,6 +177,11 @@ impl Channel for UnionPayChannel {
         unipay_core::payment::MAX_CAPTURE_PERCENT
     }
 
+    /// A completion comes within 30 days of the hold.
+    fn capture_window_days(&self) -> Option<u32> {
+        Some(preauth::COMPLETION_WINDOW_DAYS)
+    }
+
     fn preauth<'a>(
         &'a self,
         request: &'a PreAuthRequest,

@@ -492,6 +492,13 @@ pub trait Channel: Send + Sync {
         100
     }
 
+    /// How many days after the hold a capture may still come
+    /// ([`crate::capture_window::capture_window_passed`]), or `None` when the bank sets no such
+    /// limit (ABC's documentation names none).
+    fn capture_window_days(&self) -> Option<u32> {
+        None
+    }
+
     /// Confirms or cancels a pre-authorization.
     fn preauth<'a>(
         &'a self,

@@ -3,6 +3,7 @@
 
 pub mod bank_batch;
 pub mod calendar;
+pub mod capture_window;
 pub mod channel;
 pub mod clock;
 pub mod csv;

@@ -1,5 +1,5 @@
 //! Back transactions from the merchant's server: refund (04), consume void (31), pre-auth
-//! void (32), completion (03, up to 115 % of the hold) and completion void (33). The
+//! void (32), completion (03, up to 115 % of the hold, within 30 days of it) and completion void (33). The
 //! synchronous answer 00 only says "accepted"; the result follows by back notification
 //! (success or failure alike, as UnionPay does for back transactions) and by query.
 
@@ -93,7 +93,8 @@ fn accept(sim: &Inner, verified: &Verified) -> Result<usize, Refusal> {
         ));
     }
     let orig_query_id = required(request, "origQryId")?;
-    let today = sim.settle_date(now_china());
+    let now = now_china();
+    let today = sim.settle_date(now);
     let mut book = sim.book();
     let original_index = book
         .by_query_id(orig_query_id)
@@ -103,7 +104,7 @@ fn accept(sim: &Inner, verified: &Verified) -> Result<usize, Refusal> {
         .get(original_index)
         .cloned()
         .ok_or_else(|| refuse(verified, codes::ORIGINAL_STATE, "no such original"))?;
-    let effect = check(txn_type, amount, &original, &today)
+    let effect = check(txn_type, amount, &original, &today, now.naive_local())
         .map_err(|(code, why)| refuse(verified, code, why))?;
     let transaction = Transaction {
         mer_id: verified.mer_id.clone(),

@@ -6,9 +6,13 @@ use super::book::{
     Status, Transaction,
 };
 use super::codes;
+use chrono::NaiveDateTime;
 
 /// A completion may take up to 115 % of the hold.
 const COMPLETION_LIMIT_PERCENT: u64 = 115;
+
+/// A completion comes within 30 days of its hold.
+const COMPLETION_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
 /// What an accepted operation does to its original.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,12 +24,14 @@ pub enum Effect {
 
 pub type Refused = ((&'static str, &'static str), &'static str);
 
-/// Whether `original` admits operation `txn_type` of `amount` fen on settlement day `today`.
+/// Whether `original` admits operation `txn_type` of `amount` fen on settlement day `today`,
+/// at `now` (Beijing wall time).
 pub fn check(
     txn_type: &str,
     amount: u64,
     original: &Transaction,
     today: &str,
+    now: NaiveDateTime,
 ) -> Result<Effect, Refused> {
     let state = |why| Err((codes::ORIGINAL_STATE, why));
     let mismatch = |why| Err((codes::ORIGINAL_MISMATCH, why));
@@ -66,6 +72,12 @@ pub fn check(
             if original.completed {
                 return state("the hold was completed already");
             }
+            if held_too_long(original, now) {
+                return Err((
+                    codes::OUTSIDE_TIME_LIMIT,
+                    "a completion comes within 30 days of the hold",
+                ));
+            }
             let limit = original.amount_fen.saturating_mul(COMPLETION_LIMIT_PERCENT) / 100;
             if amount > limit {
                 return mismatch("a completion takes at most 115 % of the hold");
@@ -74,6 +86,13 @@ pub fn check(
         }
         _ => state("the original does not admit this operation"),
     }
+}
+
+/// Whether more than 30 days have passed since the hold's `txnTime` (the merchant's order
+/// time, Beijing wall time like `now`; checked for its form when the hold was taken).
+fn held_too_long(hold: &Transaction, now: NaiveDateTime) -> bool {
+    NaiveDateTime::parse_from_str(&hold.txn_time, "%Y%m%d%H%M%S")
+        .is_ok_and(|held| now - held > COMPLETION_WINDOW)
 }
 
 /// Applies an accepted operation's effect to the original at `index`.

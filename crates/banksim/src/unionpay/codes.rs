@@ -13,6 +13,8 @@ pub const NOT_PERMITTED: (&str, &str) = ("32", "无此交易权限[2000032]");
 pub const NO_SUCH_ORDER: (&str, &str) = ("34", "查无此交易[2600000]");
 pub const ORIGINAL_STATE: (&str, &str) = ("35", "原交易不存在或状态不正确[2000035]");
 pub const ORIGINAL_MISMATCH: (&str, &str) = ("36", "与原交易信息不符[2000036]");
+/// Outside the time the operation is taken in: a completion more than 30 days after its hold.
+pub const OUTSIDE_TIME_LIMIT: (&str, &str) = ("39", "交易不在受理时间范围内[2000039]");
 pub const PAYER_DECLINED: (&str, &str) = ("01", "持卡人取消支付[1000001]");
 
 /// The "still unknown" codes a fault can make the gateway answer: timeout, unknown, accepted.

@@ -96,6 +96,7 @@ pub async fn transaction(
         "resp_msg": message,
         "refunded_fen": transaction.refunded_fen,
         "voided": transaction.voided,
+        "completed": transaction.completed,
         "settle_date": transaction.settle_date,
         "notify_attempts": transaction.notify_attempts,
         "notify_acknowledged": transaction.notify_acknowledged,

@@ -31,6 +31,9 @@ pub struct UnionPayConfig {
     pub cutover_hour: u8,
     /// Where merchants and the book are kept across restarts (see [`super::persist`]).
     pub state_file: Option<std::path::PathBuf>,
+    /// Merchants registered at start, as `POST /sim/unionpay/merchants` would: each merId
+    /// with its RSA signing certificate (PEM).
+    pub merchants: Vec<(String, String)>,
 }
 
 impl UnionPayConfig {
@@ -42,6 +45,7 @@ impl UnionPayConfig {
             merchant_timeout_ms: DEFAULT_MERCHANT_TIMEOUT_MS,
             cutover_hour: DEFAULT_CUTOVER_HOUR,
             state_file: None,
+            merchants: Vec::new(),
         }
     }
 }
@@ -108,6 +112,12 @@ impl UnionPayState {
         }));
         if let Some(path) = &config.state_file {
             super::persist::load(&state, path)?;
+        }
+        for (mer_id, certificate_pem) in &config.merchants {
+            state
+                .merchants_mut()
+                .register(mer_id, Some(certificate_pem), None)
+                .map_err(|error| anyhow::anyhow!("registering merchant {mer_id}: {error}"))?;
         }
         Ok(state)
     }

@@ -82,7 +82,19 @@ pub async fn paid_front(
     amount: &str,
     back_url: &str,
 ) -> Paid {
-    let (order_id, txn_time) = (order_id(), txn_time());
+    paid_front_at(sim, signer, txn_type, amount, back_url, txn_time()).await
+}
+
+/// As [`paid_front`], for an order the merchant dated `txn_time` (`yyyyMMddHHmmss`, Beijing).
+pub async fn paid_front_at(
+    sim: &Sim,
+    signer: &dyn MessageSigner,
+    txn_type: &str,
+    amount: &str,
+    back_url: &str,
+    txn_time: String,
+) -> Paid {
+    let order_id = order_id();
     let pairs = front_pairs("5.1.0", txn_type, &order_id, &txn_time, amount, back_url);
     let (_, body) = signed_form(&pairs, signer);
     let page = front_and_decide(sim, body, "pay").await;

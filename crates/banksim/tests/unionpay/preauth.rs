@@ -1,9 +1,9 @@
-//! Pre-authorization's back operations: completion up to 115 % of the hold, completion void,
-//! pre-auth void.
+//! Pre-authorization's back operations: completion up to 115 % of the hold and within 30 days
+//! of it, completion void, pre-auth void.
 
 use super::back::back;
 use super::common::*;
-use super::front::paid_front;
+use super::front::{paid_front, paid_front_at};
 use unipay_channel_unionpay::messages::{NotifiedOutcome, read_answer, read_notification};
 
 async fn code(sim: &Sim, txn_type: &str, orig: &str, amount: &str, url: &str) -> (String, String) {
@@ -74,5 +74,61 @@ async fn a_hold_is_completed_within_115_percent_voided_back_and_released() {
             .await
             .0,
         "35"
+    );
+}
+
+/// The `txnTime` of an order made `days` and `hours` ago, Beijing time.
+fn txn_time_ago(days: i64, hours: i64) -> String {
+    let then = chrono::Utc::now() - chrono::TimeDelta::days(days) - chrono::TimeDelta::hours(hours);
+    then.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%Y%m%d%H%M%S")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_hold_is_completed_within_30_days_and_refused_39_after() {
+    let sim = start_sim(vec![0]).await;
+    let receiver = start_receiver(0).await;
+    let signer = rsa_signer();
+    let late = paid_front_at(
+        &sim,
+        &signer,
+        "02",
+        "1000",
+        &receiver.url,
+        txn_time_ago(30, 1),
+    )
+    .await;
+    let in_time = paid_front_at(
+        &sim,
+        &signer,
+        "02",
+        "1000",
+        &receiver.url,
+        txn_time_ago(29, 23),
+    )
+    .await;
+    receiver.wait_for(2).await;
+
+    assert_eq!(
+        code(&sim, "03", &late.query_id, "1000", &receiver.url)
+            .await
+            .0,
+        "39",
+        "more than 30 days after the hold"
+    );
+    // Nothing was taken in: the late hold can still be released.
+    assert_eq!(
+        code(&sim, "32", &late.query_id, "1000", &receiver.url)
+            .await
+            .0,
+        "00"
+    );
+    assert_eq!(
+        code(&sim, "03", &in_time.query_id, "1000", &receiver.url)
+            .await
+            .0,
+        "00",
+        "within 30 days of the hold"
     );
 }

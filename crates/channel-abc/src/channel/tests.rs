@@ -275,6 +275,9 @@ fn the_account_is_checked_and_labels_are_given() {
         vec![("A".to_string(), "全部方式 All payment types".to_string())]
     );
     assert_eq!(payment_type_label("1"), "农行借记卡 ABC debit card");
+    // ABC confirms up to the authorized amount and names no time limit for it.
+    assert_eq!(channel.capture_limit_percent(), 100);
+    assert_eq!(channel.capture_window_days(), None);
     let mut bad = account("ftp://x");
     assert!(AbcChannel::new(bad.clone()).is_err());
     bad.trx_url = "https://x/".to_string();

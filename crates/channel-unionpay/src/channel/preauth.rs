@@ -20,6 +20,10 @@ use unipay_core::channel::{
 /// The code a query of an operation UnionPay never took in answers.
 const NO_SUCH_ORDER: &str = "34";
 
+/// A completion comes within 30 days of the hold (§4.5 of the protocol page); the gateway
+/// refuses a later one.
+pub(super) const COMPLETION_WINDOW_DAYS: u32 = 30;
+
 /// The signed request for `request` and its body.
 pub(super) fn request(
     account: &UnionPayAccount,

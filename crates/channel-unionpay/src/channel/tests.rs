@@ -153,4 +153,13 @@ async fn an_unreachable_gateway_is_an_error_and_not_a_state() {
     let _ = BankPaymentState::Unpaid;
 }
 
+/// A completion takes up to 115 % of the hold and comes within 30 days of it: both are
+/// checked by unipay before the gateway is asked.
+#[test]
+fn a_completion_takes_up_to_115_percent_within_30_days() {
+    let channel = channel();
+    assert_eq!(channel.capture_limit_percent(), 115);
+    assert_eq!(channel.capture_window_days(), Some(30));
+}
+
 mod refund_tests;

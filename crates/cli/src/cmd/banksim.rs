@@ -38,7 +38,8 @@ China UnionPay mode (--unionpay-listen ADDR):
 The same process also serves UnionPay's online gateway (ACP 5.0.0/5.1.0) on ADDR, with its
 own merchants and book: /gateway/api/frontTransReq.do (consume 01, pre-auth 02, paid or
 declined by the payer on its page), /gateway/api/backTransReq.do (refund 04, void 31,
-pre-auth void 32, completion 03 up to 115 % of the hold, completion void 33),
+pre-auth void 32, completion 03 up to 115 % of the hold and within 30 days of it (later:
+respCode 39), completion void 33),
 /gateway/api/queryTrans.do, and the reconciliation file (76/01) at POST /. Its
 root -> middle -> signing chain is made at first start (kept in --key-dir as
 unionpay-root.cer, unionpay-middle.cer, unionpay-sign.cer/.key) and served at

@@ -556,6 +556,9 @@ impl Channel for WithoutKcode {
     fn capture_limit_percent(&self) -> i64 {
         self.0.capture_limit_percent()
     }
+    fn capture_window_days(&self) -> Option<u32> {
+        self.0.capture_window_days()
+    }
     fn preauth<'a>(
         &'a self,
         request: &'a PreAuthRequest,

@@ -748,6 +748,22 @@ impl World {
         self.assert_stored(before, &[("api_nonces", nonces_spent)], what)
             .await;
     }
+
+    /// As [`World::assert_nothing_stored`] once the server's clock has moved past the
+    /// pruner's windows: the tables it may empty meanwhile (request nonces, idempotency keys)
+    /// are not counted.
+    pub async fn assert_nothing_stored_but_pruned(&self, before: &RowCounts, what: &str) {
+        const PRUNED: [&str; 2] = ["api_nonces", "idempotency_keys"];
+        let after = self.row_counts().await;
+        let changed: BTreeMap<&str, i64> = after
+            .0
+            .iter()
+            .filter(|(table, _)| !PRUNED.contains(table))
+            .map(|(table, count)| (*table, count - before.0.get(table).copied().unwrap_or(0)))
+            .filter(|(_, change)| *change != 0)
+            .collect();
+        assert!(changed.is_empty(), "{what}: rows changed: {changed:?}");
+    }
 }
 
 impl World {

@@ -38,6 +38,7 @@ mod unionpay_cashier;
 mod unionpay_console;
 mod unionpay_expired;
 mod unionpay_preauth;
+mod unionpay_preauth_window;
 mod unionpay_refunds;
 mod unionpay_sm2;
 mod unsent;
@@ -104,6 +105,7 @@ on_both_backends!(
     unionpay_preauth::unionpay_preauth_capture_up_to_115_percent,
     unionpay_preauth::unionpay_preauth_capture_finished_by_its_back_notification,
     unionpay_preauth::unionpay_preauth_whole_refund_on_the_day_is_a_completion_void,
+    unionpay_preauth_window::unionpay_capture_after_30_days_is_refused_before_the_bank,
     notifications::forged_and_tampered_messages_change_nothing,
     notifications::endpoint_down_first_then_delivered_with_the_same_id,
     notifications::never_acknowledged_is_dead_lettered_and_resend_works,

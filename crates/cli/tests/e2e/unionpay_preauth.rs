@@ -15,7 +15,7 @@ use unipay_client::{CreateRefund, Payment};
 
 /// A UnionPay pre-authorisation of `amount` fen held at the gateway, authorised by its back
 /// notification.
-async fn held(world: &World, out_trade_no: &str, amount: i64) -> Payment {
+pub(crate) async fn held(world: &World, out_trade_no: &str, amount: i64) -> Payment {
     let (payment, _, _) = hold_at_gateway(world, out_trade_no, amount).await;
     assert_eq!(payment.capture.as_deref(), Some("manual"));
     let held = world

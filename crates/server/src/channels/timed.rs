@@ -117,6 +117,10 @@ impl Channel for Timed {
         self.inner.capture_limit_percent()
     }
 
+    fn capture_window_days(&self) -> Option<u32> {
+        self.inner.capture_window_days()
+    }
+
     fn preauth<'a>(
         &'a self,
         request: &'a PreAuthRequest,

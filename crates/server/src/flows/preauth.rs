@@ -1,5 +1,5 @@
-//! Capturing and cancelling a pre-authorization: `PreAuthCancelConfirm` after the checks,
-//! then the bank's word applied through `Store::apply_payment_change`. An answer that is not
+//! Capturing and cancelling a pre-authorization: `PreAuthCancelConfirm` after the checks (a
+//! capture within the channel's window after the hold, `Channel::capture_window_days`), then the bank's word applied through `Store::apply_payment_change`. An answer that is not
 //! "done" (refused, unknown, no answer) is settled by querying: the operation itself where the
 //! bank has such a query (UnionPay, whose back transactions are only taken in, and whose hold
 //! still reads as authorised after a completion), else the original order (ABC). So a repeat, a
@@ -8,6 +8,7 @@
 use crate::flows::preauth_result::{Done, apply_done, operation_no};
 use crate::flows::{self, FlowError, channel_for, payments::QueryConclusion};
 use unipay_core::Amount;
+use unipay_core::capture_window::capture_window_passed;
 use unipay_core::channel::{BankPreAuthState, PreAuthAnswer, PreAuthOperation, PreAuthRequest};
 use unipay_core::event::EventSource;
 use unipay_core::payment::{MAX_CAPTURE_PERCENT, capture_ceiling};
@@ -37,6 +38,9 @@ pub enum PreAuthConclusion {
     Refused(String),
     /// Neither the answer nor a query could tell.
     Unknown(String),
+    /// A capture past the channel's window after the hold (`days`): the bank would refuse it,
+    /// so it was not asked and nothing changed.
+    CaptureWindowClosed { days: u32 },
 }
 
 /// Sends the operation for an authorized payment and records what the bank says.
@@ -46,6 +50,14 @@ pub async fn operate(
     operation: PreAuthOperation,
 ) -> Result<PreAuthConclusion, FlowError> {
     let channel = channel_for(state, payment).await?;
+    if let PreAuthOperation::Confirm { .. } = operation
+        && let Some(days) = channel.capture_window_days()
+        // The hold's order time, which UnionPay's pre-authorisation carries as its `txnTime`
+        // and counts the window from, is the payment's creation.
+        && capture_window_passed(payment.created_at, state.now_ms(), days)
+    {
+        return Ok(PreAuthConclusion::CaptureWindowClosed { days });
+    }
     let request = PreAuthRequest {
         original_order_no: payment.order_no.clone(),
         original_trade_no: payment.channel_trade_no.clone().filter(|no| !no.is_empty()),

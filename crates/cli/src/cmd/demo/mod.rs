@@ -1,9 +1,15 @@
-//! `unipay demo`: the bank simulator, unipay and a small shop in one process, so that a
-//! newcomer can watch a payment go the whole way in a browser. Data (SQLite, keys) lives under
-//! `--data-dir` and is reused by the next run.
+//! `unipay demo`: the bank simulators (ABC TrustPay and China UnionPay's gateway), unipay and a
+//! small shop in one process, so that a newcomer can watch a payment go the whole way in a
+//! browser, through either bank. Data (SQLite, keys) lives under `--data-dir` and is reused by
+//! the next run.
 
+mod accounts;
+mod banner;
 mod console_users;
+mod keys;
 mod setup;
+#[cfg(test)]
+mod setup_tests;
 mod shop;
 
 use anyhow::Context;
@@ -14,6 +20,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use unipay_banksim::SimFileConfig;
+use unipay_banksim::unionpay::{Authority, UnionPayConfig};
 use unipay_core::SystemClock;
 use unipay_server::ServerConfig;
 
@@ -28,12 +35,15 @@ pub struct DemoArgs {
     /// Address unipay (API, cashier, bank callbacks, /metrics) listens on.
     #[arg(long, default_value = "127.0.0.1:7700")]
     unipay_listen: String,
-    /// Address the bank simulator listens on.
+    /// Address the bank simulator (ABC TrustPay) listens on.
     #[arg(long, default_value = "127.0.0.1:7701")]
     bank_listen: String,
     /// Address the demo shop (the business system) listens on.
     #[arg(long, default_value = "127.0.0.1:7702")]
     shop_listen: String,
+    /// Address the simulator's China UnionPay gateway listens on.
+    #[arg(long, default_value = "127.0.0.1:7703")]
+    unionpay_listen: String,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -44,28 +54,35 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let unipay_listener = bind(&args.unipay_listen, "unipay").await?;
     let bank_listener = bind(&args.bank_listen, "the bank simulator").await?;
     let shop_listener = bind(&args.shop_listen, "the shop").await?;
+    let unionpay_listener = bind(&args.unionpay_listen, "the UnionPay gateway simulator").await?;
     let unipay_url = public_url(unipay_listener.local_addr()?);
     let bank_url = public_url(bank_listener.local_addr()?);
     let shop_url = public_url(shop_listener.local_addr()?);
+    let unionpay_url = public_url(unionpay_listener.local_addr()?);
 
     super::owner_only::create_private_dir(&args.data_dir)?;
     let data_dir = std::fs::canonicalize(&args.data_dir)
         .with_context(|| format!("resolving {}", args.data_dir.display()))?;
 
-    // Keys: the merchant's, and the simulated bank's under banksim/, kept for the next run.
-    let merchant = setup::merchant_identity(&data_dir.join("keys"))?;
-    let mut sim_config =
-        SimFileConfig::default().into_sim_config(&bank_url, Some(&data_dir.join("banksim")))?;
-    restrict_to_owner(
-        &data_dir
-            .join("banksim")
-            .join(unipay_banksim::config::KEY_FILE_NAME),
-    )?;
+    // Keys: the merchant's, and the simulated banks' under banksim/ (ABC's key and UnionPay's
+    // root -> middle -> signing chain), kept for the next run.
+    let merchant = keys::merchant_identity(&data_dir.join("keys"))?;
+    let bank_dir = data_dir.join("banksim");
+    let mut sim_config = SimFileConfig::default().into_sim_config(&bank_url, Some(&bank_dir))?;
+    restrict_to_owner(&bank_dir.join(unipay_banksim::config::KEY_FILE_NAME))?;
     sim_config.merchants.push((
-        setup::BANK_MERCHANT_ID.to_string(),
+        accounts::ABC_MERCHANT_ID.to_string(),
         merchant.certificate.clone(),
     ));
     let bank_certificate_pem = sim_config.certificate.to_pem();
+    let authority = Authority::in_dir(&bank_dir)?;
+    restrict_to_owner(&bank_dir.join(unipay_banksim::unionpay::authority::SIGN_KEY_FILE))?;
+    let (root_pem, middle_pem) = (authority.root.pem(), authority.middle.pem());
+    let mut unionpay_config = UnionPayConfig::new(unionpay_url.clone(), authority);
+    unionpay_config.merchants.push((
+        accounts::UNIONPAY_MER_ID.to_string(),
+        merchant.certificate.to_pem(),
+    ));
 
     let database_url = format!("sqlite://{}", data_dir.join("unipay.db").display());
     let secrets = demo_secrets(&data_dir)?;
@@ -74,14 +91,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening {database_url}"))?
         .with_keyring(secrets.require_keyring()?);
     store.migrate().await?;
-    let prepared = setup::prepare(
-        &store,
-        &merchant,
-        &bank_url,
-        &bank_certificate_pem,
-        &format!("{shop_url}/notify"),
-    )
-    .await;
+    let banks = setup::Banks {
+        abc_url: &bank_url,
+        abc_certificate_pem: &bank_certificate_pem,
+        unionpay: accounts::UnionPayBank {
+            url: &unionpay_url,
+            root_pem: &root_pem,
+            middle_pem: &middle_pem,
+        },
+    };
+    let prepared = setup::prepare(&store, &merchant, &banks, &format!("{shop_url}/notify")).await;
     let users = if prepared.is_ok() {
         console_users::ensure(&store, &data_dir).await
     } else {
@@ -95,6 +114,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut bank = tokio::spawn(unipay_banksim::serve(
         sim_config,
         bank_listener,
+        wait_for_stop(stopped.clone()),
+    ));
+    let mut unionpay = tokio::spawn(unipay_banksim::unionpay::serve(
+        unionpay_config,
+        unionpay_listener,
         wait_for_stop(stopped.clone()),
     ));
     let config = ServerConfig {
@@ -118,6 +142,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         Err(error) => {
             let _ = stop.send(true);
             let _ = bank.await;
+            let _ = unionpay.await;
             return Err(error.context("starting unipay"));
         }
     };
@@ -133,30 +158,36 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         wait_for_stop(stopped),
     ));
 
-    print_banner(&Urls {
+    banner::print(&banner::Urls {
         shop: &shop_url,
         unipay: &unipay_url,
         bank: &bank_url,
+        unionpay: &unionpay_url,
         data_dir: &data_dir,
         app: &demo_app,
         console_users: &console_users,
     });
 
     // Run until Ctrl-C; a part that ends by itself (it failed) ends the demo too.
-    let (outcome, bank_ended, shop_ended) = tokio::select! {
-        _ = super::shutdown_signal() => (Ok(()), false, false),
-        result = &mut bank => (Err(ended("the bank simulator", result)), true, false),
-        result = &mut shop => (Err(ended("the shop", result)), false, true),
+    const BANK: &str = "the bank simulator";
+    const UNIONPAY: &str = "the UnionPay gateway simulator";
+    const SHOP: &str = "the shop";
+    let (outcome, finished) = tokio::select! {
+        _ = super::shutdown_signal() => (Ok(()), None),
+        result = &mut bank => (Err(ended(BANK, result)), Some(BANK)),
+        result = &mut unionpay => (Err(ended(UNIONPAY, result)), Some(UNIONPAY)),
+        result = &mut shop => (Err(ended(SHOP, result)), Some(SHOP)),
     };
     tracing::info!("demo: shutting down");
     let _ = stop.send(true);
     running.stop().await;
-    // A finished task's handle must not be awaited again.
-    if !bank_ended && let Ok(Err(error)) = bank.await {
-        tracing::warn!(error = %format!("{error:#}"), "the bank simulator stopped with an error");
-    }
-    if !shop_ended && let Ok(Err(error)) = shop.await {
-        tracing::warn!(error = %format!("{error:#}"), "the shop stopped with an error");
+    for (part, task) in [(BANK, bank), (UNIONPAY, unionpay), (SHOP, shop)] {
+        // A finished task's handle must not be awaited again.
+        if finished != Some(part)
+            && let Ok(Err(error)) = task.await
+        {
+            tracing::warn!(error = %format!("{error:#}"), "{part} stopped with an error");
+        }
     }
     if outcome.is_ok() {
         println!("demo stopped");
@@ -205,57 +236,6 @@ fn ended(what: &str, result: Result<anyhow::Result<()>, tokio::task::JoinError>)
         Ok(Err(error)) => error.context(format!("{what} failed")),
         Err(error) => anyhow::anyhow!("{what} crashed: {error}"),
     }
-}
-
-struct Urls<'a> {
-    shop: &'a str,
-    unipay: &'a str,
-    bank: &'a str,
-    data_dir: &'a std::path::Path,
-    app: &'a setup::DemoApp,
-    /// `(username, password)` of the demo's console users.
-    console_users: &'a [(String, String)],
-}
-
-/// The start-up banner on stdout. Each address is on its own `name: URL` line, the URL first
-/// after the colon, so scripts and tests can read them; logs go to stderr.
-fn print_banner(urls: &Urls<'_>) {
-    let Urls {
-        shop,
-        unipay,
-        bank,
-        data_dir,
-        app,
-        console_users,
-    } = urls;
-    println!("unipay demo is running (data in {})", data_dir.display());
-    println!("  shop:          {shop}  (the business system: buy here)");
-    println!("  notifications: {shop}/notifications  (what unipay told the shop)");
-    println!(
-        "  unipay:        {unipay}  (merchant API /v1, app {})",
-        app.app_id
-    );
-    println!("  cashier:       {unipay}/pay/  (+ payment id; the shop sends you there)");
-    println!("  console:       {unipay}/console  (operations; users below)");
-    println!(
-        "  metrics:       {unipay}/metrics  (with Authorization: Bearer {DEMO_METRICS_TOKEN})"
-    );
-    println!("  banksim:       {bank}  (ABC TrustPay simulator)");
-    println!("  sim-api:       {bank}/sim/health  (also /sim/orders/{{order_no}}, /sim/faults)");
-    println!(
-        "  texts:         {bank}/sim/sms?mobile=<last 4 digits>  (the K-code the bank texted)"
-    );
-    println!(
-        "  channel:       {}  (bank MerchantID {})",
-        app.channel_account_id,
-        setup::BANK_MERCHANT_ID
-    );
-    println!();
-    for (user, password) in console_users.iter() {
-        println!("  console user {user:<9} password {password}");
-    }
-    println!();
-    println!("Open {shop} and click Pay. Press Ctrl-C to stop.");
 }
 
 /// The demo's personal-data key, made on its first run and kept with its database, so the

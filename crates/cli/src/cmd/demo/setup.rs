@@ -1,176 +1,200 @@
-//! The demo's data: the merchant's key on disk and the merchant, channel account and app in the
-//! database, created on the first run and reused (or repaired) on the next ones.
+//! The demo's rows in the database: the merchant, its channel accounts at both simulated banks
+//! and the shop's app routed to both, created on the first run and reused (or repaired) on the
+//! next ones.
 
-use super::super::admin::KeyPaths;
-use super::super::owner_only::{create_private_dir, write_private};
+use super::accounts::{self, UnionPayBank, same_bank};
+use super::keys::MerchantIdentity;
 use anyhow::{Context, bail};
-use sha2::{Digest, Sha256};
-use std::path::Path;
-use unipay_channel_abc::crypto::{Certificate, PrivateKey, SignatureAlgorithm};
 use unipay_core::ids::random_token;
 use unipay_store::Store;
 use unipay_store::merchants::{App, ChannelAccount, Merchant};
 
-pub const MERCHANT_ID: &str = "mch_demo";
-pub const CHANNEL_ACCOUNT_ID: &str = "cha_demo";
-pub const APP_ID: &str = "app_demo";
-/// The merchant's number at the (simulated) bank.
-pub const BANK_MERCHANT_ID: &str = "103881234560010";
-const KEY_BITS: usize = 2048;
+const MERCHANT_ID: &str = "mch_demo";
+const ABC_ACCOUNT_ID: &str = "cha_demo";
+const UNIONPAY_ACCOUNT_ID: &str = "cha_demo_unionpay";
+const APP_ID: &str = "app_demo";
 
-/// The merchant's key and the certificate the bank verifies its requests with.
-pub struct MerchantIdentity {
-    pub key: PrivateKey,
-    pub certificate: Certificate,
-}
-
-/// Loads the merchant key from `dir`, or generates it there on the first run (or when the pair
-/// on disk is unreadable or does not belong together).
-pub fn merchant_identity(dir: &Path) -> anyhow::Result<MerchantIdentity> {
-    let paths = KeyPaths::new(dir, "merchant");
-    if paths.key_pem.exists() && paths.certificate_pem.exists() {
-        match load_identity(&paths) {
-            Ok(identity) => return Ok(identity),
-            Err(error) => {
-                tracing::warn!(error = %format!("{error:#}"), dir = %dir.display(),
-                    "the demo merchant key cannot be used; generating a new one");
-            }
-        }
-    }
-    create_private_dir(dir)?;
-    let key = PrivateKey::generate(KEY_BITS).context("generating the merchant key")?;
-    let certificate = key
-        .self_signed_certificate("unipay demo merchant", 3650)
-        .context("making the merchant certificate")?;
-    write_private(&paths.key_pem, key.to_pkcs8_pem()?.as_bytes())?;
-    write_private(&paths.certificate_der, certificate.to_der())?;
-    write_private(&paths.certificate_pem, certificate.to_pem().as_bytes())?;
-    Ok(MerchantIdentity { key, certificate })
-}
-
-fn load_identity(paths: &KeyPaths) -> anyhow::Result<MerchantIdentity> {
-    let key = PrivateKey::from_pem(&std::fs::read_to_string(&paths.key_pem)?)?;
-    let certificate = Certificate::from_der_or_pem(&std::fs::read(&paths.certificate_pem)?)?;
-    // A certificate from another key would make the bank reject every request, so prove the
-    // pair belongs together before trusting it.
-    let probe = b"unipay demo key check";
-    let signature = key.sign(SignatureAlgorithm::Sha256WithRsa, probe);
-    certificate
-        .verify(SignatureAlgorithm::Sha256WithRsa, probe, &signature)
-        .context("the certificate is not the key's")?;
-    Ok(MerchantIdentity { key, certificate })
-}
-
-/// What the shop needs to talk to unipay.
+/// What the shop needs to talk to unipay, and the accounts its payments may go through.
 pub struct DemoApp {
     pub app_id: String,
     pub secret: String,
-    pub channel_account_id: String,
+    pub abc_account_id: String,
+    pub unionpay_account_id: String,
 }
 
-/// Creates (or finds) the merchant, its channel account at the simulator and the shop's app.
+/// Where the simulated banks are and what their messages are checked with.
+pub struct Banks<'a> {
+    pub abc_url: &'a str,
+    pub abc_certificate_pem: &'a str,
+    pub unionpay: UnionPayBank<'a>,
+}
+
+/// The ids of one set of the demo's rows: a merchant holding exactly one account at each bank,
+/// and the shop's app, routed to each of its merchant's accounts so that the consumer chooses
+/// the bank at the cashier.
+struct Place {
+    merchant_id: String,
+    abc_account_id: String,
+    unionpay_account_id: String,
+    app_id: String,
+}
+
+impl Place {
+    /// The first run's rows (an ABC-only demo's too: its merchant gains the UnionPay account).
+    fn first() -> Place {
+        Place {
+            merchant_id: MERCHANT_ID.into(),
+            abc_account_id: ABC_ACCOUNT_ID.into(),
+            unionpay_account_id: UNIONPAY_ACCOUNT_ID.into(),
+            app_id: APP_ID.into(),
+        }
+    }
+
+    /// The rows for banks at other addresses or with other keys, named after them (`suffix`):
+    /// going back to the earlier ports finds the earlier rows again.
+    fn moved(suffix: &str) -> Place {
+        Place {
+            merchant_id: format!("{MERCHANT_ID}_{suffix}"),
+            abc_account_id: format!("{ABC_ACCOUNT_ID}_{suffix}"),
+            unionpay_account_id: format!("{UNIONPAY_ACCOUNT_ID}_{suffix}"),
+            app_id: format!("{APP_ID}_{suffix}"),
+        }
+    }
+
+    /// The wanted accounts with this place's ids.
+    fn accounts(&self, abc: &ChannelAccount, unionpay: &ChannelAccount) -> [ChannelAccount; 2] {
+        let place = |account: &ChannelAccount, id: &str| ChannelAccount {
+            id: id.to_string(),
+            merchant_id: self.merchant_id.clone(),
+            ..account.clone()
+        };
+        [
+            place(abc, &self.abc_account_id),
+            place(unionpay, &self.unionpay_account_id),
+        ]
+    }
+}
+
+/// Creates (or finds) the merchant, its accounts at both simulated banks and the shop's app.
 pub async fn prepare(
     store: &Store,
     merchant: &MerchantIdentity,
-    bank_url: &str,
-    bank_certificate_pem: &str,
+    banks: &Banks<'_>,
     notify_url: &str,
 ) -> anyhow::Result<DemoApp> {
     let now = chrono::Utc::now().timestamp_millis();
-    if store.get_merchant(MERCHANT_ID).await?.is_none() {
+    let abc = accounts::abc(merchant, banks.abc_url, banks.abc_certificate_pem, now)?;
+    let unionpay = accounts::unionpay(merchant, &banks.unionpay, now)?;
+    // The store has no way to change a channel account, and payments already made through one
+    // must keep the keys and bank they were signed for. So when a bank moved (other ports) or
+    // a key changed, the demo makes another merchant with its own accounts and app.
+    let first = Place::first();
+    let place = if fits(store, &first, &first.accounts(&abc, &unionpay)).await? {
+        first
+    } else {
+        let moved = Place::moved(&accounts::fingerprint(&[&abc, &unionpay]));
+        if !fits(store, &moved, &moved.accounts(&abc, &unionpay)).await? {
+            bail!(
+                "the demo's rows for these banks ({}) exist but do not match; remove the data directory",
+                moved.merchant_id
+            );
+        }
+        moved
+    };
+    let wanted = place.accounts(&abc, &unionpay);
+    furnish(store, &place, &wanted, notify_url, now).await
+}
+
+/// Whether `place` holds or can be given exactly the `wanted` accounts: each absent or at the
+/// same bank, no other account of its merchant (its app uses each of them), and its app, if
+/// any, its merchant's and active, routed to all its accounts or (an ABC-only demo's) to the
+/// ABC one.
+async fn fits(store: &Store, place: &Place, wanted: &[ChannelAccount]) -> anyhow::Result<bool> {
+    for account in wanted {
+        if let Some(stored) = store.get_channel_account(&account.id).await?
+            && !same_bank(&stored, account)
+        {
+            return Ok(false);
+        }
+    }
+    let another_account = store.list_channel_accounts().await?.iter().any(|stored| {
+        stored.merchant_id == place.merchant_id && !wanted.iter().any(|w| w.id == stored.id)
+    });
+    if another_account {
+        return Ok(false);
+    }
+    Ok(match store.get_app(&place.app_id).await? {
+        None => true,
+        Some(app) => {
+            app.merchant_id == place.merchant_id
+                && app.is_active()
+                && app
+                    .channel_account_id
+                    .as_deref()
+                    .is_none_or(|id| id == place.abc_account_id)
+        }
+    })
+}
+
+/// Adds what `place` lacks of the merchant, the `wanted` accounts and the app, and routes the
+/// app to both accounts.
+async fn furnish(
+    store: &Store,
+    place: &Place,
+    wanted: &[ChannelAccount],
+    notify_url: &str,
+    now: i64,
+) -> anyhow::Result<DemoApp> {
+    if store.get_merchant(&place.merchant_id).await?.is_none() {
         store
             .insert_merchant(&Merchant {
-                id: MERCHANT_ID.into(),
+                id: place.merchant_id.clone(),
                 name: "演示学校 Demo school".into(),
                 created_at: now,
             })
             .await?;
     }
-
-    let wanted = ChannelAccount {
-        id: CHANNEL_ACCOUNT_ID.into(),
-        merchant_id: MERCHANT_ID.into(),
-        channel: "abc".into(),
-        bank_merchant_id: BANK_MERCHANT_ID.into(),
-        private_key_pem: merchant.key.to_pkcs8_pem()?,
-        bank_certificate_pem: bank_certificate_pem.to_string(),
-        signature_algorithm: SignatureAlgorithm::Sha1WithRsa.as_str().into(),
-        trx_url: format!("{bank_url}{}", unipay_banksim::TRANSACTION_PATH),
-        payment_types: "A,1,3,6".into(),
-        notify_type: "server".into(),
-        cutover_hour: 23,
-        bank_fee_bps: 0,
-        created_at: now,
-    };
-    // The store has no way to change a channel account, and payments already made through one
-    // must keep the keys and bank they were signed for. So when the bank moved (other ports) or
-    // a key changed, the demo opens another account, named after what it points at, with its
-    // own app: going back to the earlier ports finds the earlier account again.
-    let (account_id, app_id) = match store.get_channel_account(CHANNEL_ACCOUNT_ID).await? {
-        None => {
-            insert_account(store, &wanted).await?;
-            (CHANNEL_ACCOUNT_ID.to_string(), APP_ID.to_string())
+    for account in wanted {
+        if store.get_channel_account(&account.id).await?.is_none() {
+            insert_account(store, account).await?;
         }
-        Some(existing) if same_bank(&existing, &wanted) => {
-            (CHANNEL_ACCOUNT_ID.to_string(), APP_ID.to_string())
-        }
-        Some(_) => {
-            let suffix = fingerprint(&wanted);
-            let account = ChannelAccount {
-                id: format!("{CHANNEL_ACCOUNT_ID}_{suffix}"),
-                ..wanted.clone()
-            };
-            match store.get_channel_account(&account.id).await? {
-                None => insert_account(store, &account).await?,
-                Some(existing) if same_bank(&existing, &account) => {}
-                Some(_) => bail!(
-                    "channel account {} exists but does not match; remove the data directory",
-                    account.id
-                ),
-            }
-            (account.id, format!("{APP_ID}_{suffix}"))
-        }
-    };
-
-    let app = match store.get_app(&app_id).await? {
+    }
+    let app_id = &place.app_id;
+    let app = match store.get_app(app_id).await? {
         Some(app) => app,
         None => {
             store
                 .insert_app(&App {
                     id: app_id.clone(),
-                    merchant_id: MERCHANT_ID.into(),
+                    merchant_id: place.merchant_id.clone(),
                     name: "演示商店 Demo shop".into(),
                     secret: random_token(40),
                     notify_url: Some(notify_url.to_string()),
-                    channel_account_id: Some(account_id.clone()),
+                    channel_account_id: None,
                     status: "active".into(),
                     created_at: now,
                 })
                 .await?;
             // Read back what was stored rather than trusting the local copy.
             store
-                .get_app(&app_id)
+                .get_app(app_id)
                 .await?
                 .with_context(|| format!("app {app_id} vanished after it was created"))?
         }
     };
-    if app.channel_account_id.as_deref() != Some(account_id.as_str()) {
-        bail!(
-            "app {app_id} uses channel account {:?}, not {account_id}; remove the data directory",
-            app.channel_account_id
-        );
-    }
-    if !app.is_active() {
-        bail!("app {app_id} is {}; remove the data directory", app.status);
+    // An ABC-only demo's app is pinned to its ABC account: from now on it may use both.
+    if app.channel_account_id.is_some() {
+        unipay_server::flows::admin::route_app(store, app_id, None).await?;
     }
     // The shop's port may differ from the last run.
     if app.notify_url.as_deref() != Some(notify_url) {
-        store.set_app_notify_url(&app_id, Some(notify_url)).await?;
+        store.set_app_notify_url(app_id, Some(notify_url)).await?;
     }
     Ok(DemoApp {
-        app_id,
+        app_id: app_id.clone(),
         secret: app.secret,
-        channel_account_id: account_id,
+        abc_account_id: place.abc_account_id.clone(),
+        unionpay_account_id: place.unionpay_account_id.clone(),
     })
 }
 
@@ -179,28 +203,4 @@ async fn insert_account(store: &Store, account: &ChannelAccount) -> anyhow::Resu
     unipay_server::channels::build_channel(account)?;
     store.insert_channel_account(account).await?;
     Ok(())
-}
-
-/// Whether a stored account reaches the same bank, with the same keys, as the wanted one.
-fn same_bank(stored: &ChannelAccount, wanted: &ChannelAccount) -> bool {
-    stored.merchant_id == wanted.merchant_id
-        && stored.channel == wanted.channel
-        && stored.bank_merchant_id == wanted.bank_merchant_id
-        && stored.trx_url == wanted.trx_url
-        && stored.bank_certificate_pem == wanted.bank_certificate_pem
-        && stored.private_key_pem == wanted.private_key_pem
-}
-
-/// 12 hex characters naming the bank URL and keys an account is for.
-fn fingerprint(account: &ChannelAccount) -> String {
-    let mut hash = Sha256::new();
-    for part in [
-        &account.trx_url,
-        &account.bank_certificate_pem,
-        &account.private_key_pem,
-    ] {
-        hash.update(part.as_bytes());
-        hash.update([0]);
-    }
-    hex::encode(hash.finalize())[..12].to_string()
 }

@@ -1,6 +1,7 @@
 //! The demo's business system: a one-product shop that sells through unipay. It creates a
-//! payment and sends the browser to the cashier, checks the signed return link, and keeps the
-//! signed notifications it receives in memory to show them.
+//! payment without naming a bank and sends the browser to the cashier (where the consumer
+//! chooses ABC or UnionPay), checks the signed return link, and keeps the signed notifications
+//! it receives in memory to show them.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -37,6 +38,8 @@ struct Received {
     event_type: String,
     payment_id: String,
     out_trade_no: String,
+    /// The bank the consumer paid through (`abc`, `unionpay`), as the payment names it.
+    channel: String,
     status: String,
     amount: Option<i64>,
     received_at: String,
@@ -263,6 +266,7 @@ async fn notify(State(shop): State<Arc<Shop>>, headers: HeaderMap, body: Bytes) 
         event_type: text(&value["type"]),
         payment_id: text(&value["data"]["id"]),
         out_trade_no: text(&value["data"]["out_trade_no"]),
+        channel: text(&value["data"]["channel"]),
         status: text(&value["data"]["status"]),
         amount: value["data"]["amount"].as_i64(),
         // Beijing time, labelled, as the console shows it (not this machine's own zone).

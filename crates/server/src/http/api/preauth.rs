@@ -120,6 +120,10 @@ fn settled(conclusion: PreAuthConclusion) -> Result<Payment, ApiError> {
             ErrorCode::BankResultUnknown,
             format!("the bank could not confirm the operation ({reason}); retry later"),
         )),
+        PreAuthConclusion::CaptureWindowClosed { days } => Err(ApiError::new(
+            ErrorCode::CaptureWindowClosed,
+            format!("the hold is more than {days} days old: its bank takes no capture of it"),
+        )),
     }
 }
 

@@ -110,6 +110,7 @@ pub(super) fn routes() -> Vec<Route> {
                 E::PaymentAlreadyCaptured,
                 E::PaymentCancelled,
                 E::CaptureExceedsAuthorized,
+                E::CaptureWindowClosed,
                 E::BankUnavailable,
                 E::BankResultUnknown,
             ],
