@@ -177,11 +177,15 @@ pub fn verifier(
         let [root, middle] = <[Certificate; 2]>::try_from(certificates).map_err(|_| {
             SetupError::Certificates("give the root and the middle certificate".into())
         })?;
-        Ok::<_, SetupError>(ChainOfTrust {
+        let chain = ChainOfTrust {
             root,
             middle,
             identity,
-        })
+        };
+        chain.check_middle().map_err(|e| {
+            SetupError::Certificates(format!("the middle certificate and the root: {e}"))
+        })?;
+        Ok::<_, SetupError>(chain)
     };
     match profile {
         SigningProfile::RsaSha256 => Ok(BankVerifier::new().with_rsa_chain(chain(certificates)?)),

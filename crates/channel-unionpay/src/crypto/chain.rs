@@ -48,6 +48,13 @@ impl ChainOfTrust {
         issued_by(&self.middle, &self.root, "the root certificate")?;
         check_identity(leaf, self.identity)
     }
+
+    /// `Ok` when the root issued the middle: checked once, when an account is set up, so that
+    /// two certificates given the wrong way round (or from different chains) are refused then
+    /// rather than making every message from the bank unbelievable.
+    pub fn check_middle(&self) -> Result<(), CertificateError> {
+        issued_by(&self.middle, &self.root, "the root certificate")
+    }
 }
 
 fn check_identity(leaf: &Certificate, rule: IdentityRule) -> Result<(), CertificateError> {

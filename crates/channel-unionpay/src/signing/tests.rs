@@ -202,6 +202,23 @@ fn sm2_chain() -> ChainOfTrust {
 }
 
 #[test]
+fn a_middle_not_issued_by_the_root_is_refused_at_setup() {
+    assert_eq!(sm2_chain().check_middle(), Ok(()));
+    let swapped = ChainOfTrust {
+        root: cert("sm2_middle.pem"),
+        middle: cert("sm2_root.pem"),
+        identity: IdentityRule::UnionPayOnly,
+    };
+    assert!(swapped.check_middle().is_err());
+    let twice = ChainOfTrust {
+        root: cert("sm2_middle.pem"),
+        middle: cert("sm2_middle.pem"),
+        identity: IdentityRule::UnionPayOnly,
+    };
+    assert!(twice.check_middle().is_err());
+}
+
+#[test]
 fn sm2_answers_signed_by_openssl_verify() {
     let verifier = BankVerifier::new()
         .with_certificate(cert("sm2_bank.pem"))

@@ -19,7 +19,7 @@ pub async fn unionpay_account_added_in_the_console(world: &mut World) {
     let password = std::fs::read_to_string(dir.join("merchant.pfx.password")).unwrap();
     let root = std::fs::read(dir.join("unionpay/root.pem")).unwrap();
     let middle = std::fs::read(dir.join("unionpay/middle.pem")).unwrap();
-    let upload = |root: &'static str| {
+    let upload = |root_given_as: &'static str| {
         let mut fields: Vec<(&str, Vec<u8>)> = vec![
             ("merchant_id", world.merchant_id.as_bytes().to_vec()),
             ("bank", b"unionpay".to_vec()),
@@ -31,8 +31,12 @@ pub async fn unionpay_account_added_in_the_console(world: &mut World) {
             ("accept_test_cn", b"on".to_vec()),
         ];
         // The root given as the middle: the gateway's signPubKeyCert could not chain to it.
-        let root = if root == "middle" { &middle } else { &root };
-        fields.push(("root_certificate", root.clone()));
+        let given = if root_given_as == "middle" {
+            &middle
+        } else {
+            &root
+        };
+        fields.push(("root_certificate", given.clone()));
         fields
     };
     let before = world.row_counts().await;
