@@ -246,13 +246,15 @@ impl BuilderProfile for Profile {
     }
 }
 
-/// A key and its certificate.
-pub struct KeyAndCertificate {
-    pub key: rsa::PrivateKey,
+/// A key (RSA unless said otherwise; the SM2 chain's are `sm2::SecretKey`) and its
+/// certificate.
+pub struct KeyAndCertificate<K = rsa::PrivateKey> {
+    pub key: K,
     pub certificate: SimCertificate,
 }
 
-impl KeyAndCertificate {
+impl<K: EncodePrivateKey + DecodePrivateKey> KeyAndCertificate<K> {
+    /// The key as PKCS#8 PEM (`PRIVATE KEY`).
     pub fn key_pem(&self) -> Result<String, CertificateError> {
         self.key
             .to_pkcs8_pem(LineEnding::LF)
@@ -261,7 +263,7 @@ impl KeyAndCertificate {
     }
 
     pub fn from_pem(key_pem: &str, certificate: &[u8]) -> Result<Self, CertificateError> {
-        let key = rsa::PrivateKey::from_pkcs8_pem(key_pem)
+        let key = K::from_pkcs8_pem(key_pem)
             .map_err(|e| CertificateError::Unreadable(format!("key: {e}")))?;
         Ok(KeyAndCertificate {
             key,

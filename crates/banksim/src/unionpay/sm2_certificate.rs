@@ -2,10 +2,12 @@
 //! signed SM2-with-SM3 as certificate authorities sign them (the DER `(r, s)` pair, under
 //! GM/T 0009's default user ID), built with the same X.509 builder as the RSA chain.
 
-use super::certificate::{CertificateError, Profile, SimCertificate, build_error, new_serial};
+use super::certificate::{
+    CertificateError, KeyAndCertificate, Profile, SimCertificate, build_error, new_serial,
+};
 use der::Encode;
 use der::asn1::BitString;
-use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use pkcs8::EncodePublicKey;
 use sm2::dsa::signature::Signer;
 use sm2::elliptic_curve::Generate;
 use x509_cert::builder::{Builder, CertificateBuilder};
@@ -17,29 +19,7 @@ use x509_cert::time::Validity;
 pub const DEFAULT_USER_ID: &str = "1234567812345678";
 
 /// An SM2 key and its certificate.
-pub struct Sm2KeyAndCertificate {
-    pub key: sm2::SecretKey,
-    pub certificate: SimCertificate,
-}
-
-impl Sm2KeyAndCertificate {
-    /// The key as PKCS#8 PEM (`PRIVATE KEY`).
-    pub fn key_pem(&self) -> Result<String, CertificateError> {
-        self.key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map(|pem| pem.to_string())
-            .map_err(|e| build_error("key encoding", e))
-    }
-
-    pub fn from_pem(key_pem: &str, certificate: &[u8]) -> Result<Self, CertificateError> {
-        let key = sm2::SecretKey::from_pkcs8_pem(key_pem)
-            .map_err(|e| CertificateError::Unreadable(format!("SM2 key: {e}")))?;
-        Ok(Sm2KeyAndCertificate {
-            key,
-            certificate: SimCertificate::from_pem_or_der(certificate)?,
-        })
-    }
-}
+pub type Sm2KeyAndCertificate = KeyAndCertificate<sm2::SecretKey>;
 
 /// A new SM2 key with a certificate for `common_name`, issued by `issuer` (self-signed
 /// without).

@@ -356,6 +356,40 @@ async fn at_gateway(
     (payment, front_url, notice)
 }
 
+/// Posts each of `notices` to the account's back notification address and proves every one
+/// is rejected (400) and recorded, with nothing else stored and the payment unchanged; the
+/// reasons recorded for rejected messages (of the whole world) are returned.
+pub(crate) async fn assert_back_notices_rejected(
+    world: &World,
+    gateway: &Gateway,
+    payment_id: &str,
+    notices: &[&[(String, String)]],
+) -> Vec<String> {
+    let store = world.store().await;
+    let row = store.get_payment(payment_id).await.unwrap().unwrap();
+    let before = world.row_counts().await;
+    let back_url = back_url(world, gateway);
+    for notice in notices {
+        let (status, _) = post_form(world, &back_url, notice).await;
+        assert_eq!(status, 400, "rejected");
+    }
+    world
+        .assert_stored(
+            &before,
+            &[("bank_messages", notices.len() as i64)],
+            "the rejected messages",
+        )
+        .await;
+    assert_eq!(
+        store.get_payment(payment_id).await.unwrap().unwrap(),
+        row,
+        "nothing changed"
+    );
+    let rejected = store.list_bank_messages(Some("rejected")).await.unwrap();
+    store.close().await;
+    rejected.into_iter().map(|m| m.reason).collect()
+}
+
 /// A notification as the gateway would sign it, with `changes` applied first.
 pub(crate) fn bank_signed(
     gateway: &Gateway,

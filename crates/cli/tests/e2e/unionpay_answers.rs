@@ -5,8 +5,8 @@
 
 use crate::harness::World;
 use crate::unionpay::{
-    Version, back_url, decide_at_gateway, merchant_signer, pay_at_gateway, post_form,
-    set_gateway_faults, start_gateway, start_gateway_for, with_field,
+    Version, assert_back_notices_rejected, back_url, decide_at_gateway, merchant_signer,
+    pay_at_gateway, post_form, set_gateway_faults, start_gateway, start_gateway_for, with_field,
 };
 use serde_json::json;
 use unipay_channel_unionpay::Fields;
@@ -235,21 +235,7 @@ pub async fn unionpay_sm3_secure_key_account_pays(world: &mut World) {
         .assert_notified_once(&payment.id, &["payment.succeeded"])
         .await;
 
-    let store = world.store().await;
-    let row = store.get_payment(&payment.id).await.unwrap().unwrap();
-    let before = world.row_counts().await;
     let tampered = with_field(&notice, "txnAmt", "1");
-    let back_url = back_url(world, &gateway);
-    let (status, _) = post_form(world, &back_url, &tampered).await;
-    assert_eq!(status, 400, "rejected");
-    world
-        .assert_stored(&before, &[("bank_messages", 1)], "the rejected message")
-        .await;
-    assert_eq!(
-        store.get_payment(&payment.id).await.unwrap().unwrap(),
-        row,
-        "nothing changed"
-    );
-    store.close().await;
+    assert_back_notices_rejected(world, &gateway, &payment.id, &[&tampered]).await;
     world.check_invariants().await;
 }

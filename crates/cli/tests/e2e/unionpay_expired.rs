@@ -3,7 +3,9 @@
 //! once it signs under its current certificate again, the payment is found and heard once.
 
 use crate::harness::World;
-use crate::unionpay::{back_url, pay_at_gateway, post_form, set_gateway_faults, start_gateway};
+use crate::unionpay::{
+    assert_back_notices_rejected, pay_at_gateway, set_gateway_faults, start_gateway,
+};
 use serde_json::json;
 
 /// Proves a back notification signed under an expired `signPubKeyCert` is rejected (400) and
@@ -22,28 +24,16 @@ pub async fn unionpay_notification_under_an_expired_certificate_is_rejected(worl
     let (payment, _, notice) = pay_at_gateway(world, "UP-EXPIRED-1").await;
     world.postpone_janitor("payments", &payment.id).await;
 
-    let store = world.store().await;
-    let row = store.get_payment(&payment.id).await.unwrap().unwrap();
-    assert_eq!(row.status.as_str(), "pending", "{row:?}");
-    let before = world.row_counts().await;
-    let back_url = back_url(world, &gateway);
-    let (status, _) = post_form(world, &back_url, &notice).await;
-    assert_eq!(status, 400, "rejected");
-    world
-        .assert_stored(&before, &[("bank_messages", 1)], "the rejected message")
-        .await;
-    assert_eq!(
-        store.get_payment(&payment.id).await.unwrap().unwrap(),
-        row,
-        "nothing changed"
-    );
-    let rejected = store.list_bank_messages(Some("rejected")).await.unwrap();
+    let rejected = assert_back_notices_rejected(world, &gateway, &payment.id, &[&notice]).await;
     assert!(
         rejected
             .iter()
-            .any(|m| m.reason.contains("certificate is out of date: expired")),
+            .any(|r| r.contains("certificate is out of date: expired")),
         "{rejected:?}"
     );
+    let store = world.store().await;
+    let row = store.get_payment(&payment.id).await.unwrap().unwrap();
+    assert_eq!(row.status.as_str(), "pending", "{row:?}");
 
     // Signed under the current certificate again: the janitor's next query believes the
     // answer, and the payment is paid and heard of once.
