@@ -401,6 +401,10 @@ pub enum ChannelError {
     /// The bank's answer could not be believed (bad signature, unreadable, wrong merchant).
     #[error("bank answer rejected: {0}")]
     BadAnswer(String),
+    /// What was asked for does not exist yet and may later (a day's statement before the bank
+    /// has produced it): nothing is wrong, ask again later.
+    #[error("not ready at the bank: {0}")]
+    NotReady(String),
 }
 
 /// Why an inbound message was not believed.

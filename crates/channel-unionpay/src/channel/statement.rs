@@ -80,14 +80,11 @@ pub(super) fn read(
     let delivered = match FileDownloadOutcome::from_answer(&fields).map_err(|e| bad(&e))? {
         FileDownloadOutcome::Delivered(delivered) => delivered,
         FileDownloadOutcome::NoFile { message } => {
-            return Err(ChannelError::Refused {
-                code: "98".to_string(),
-                message: format!(
-                    "UnionPay has no reconciliation file of {accounting_date} yet ({message}): \
-                     it is produced the next morning, and a day without transactions has none; \
-                     fetch it again later"
-                ),
-            });
+            return Err(ChannelError::NotReady(format!(
+                "UnionPay has no reconciliation file of {accounting_date} yet (98 {message}): \
+                 it is produced the next morning, and a day without transactions has none; \
+                 fetch it again later"
+            )));
         }
         FileDownloadOutcome::Unknown { code, message } => {
             return Err(ChannelError::Unknown(format!(

@@ -115,6 +115,7 @@ async fn fail_on(
         ChannelError::Unknown(_) => "unknown",
         ChannelError::Unreachable(_) => "unreachable",
         ChannelError::BadAnswer(_) => "bad_answer",
+        ChannelError::NotReady(_) => "not_ready",
     };
     let reason = error.to_string();
     let verdict = Verdict {

@@ -3,12 +3,14 @@
 //! done, so any number of nodes may run this and a failed step is simply tried again on the
 //! next round.
 
+use crate::flows::books::BooksError;
 use crate::flows::books::recon::reconcile_day;
 use crate::flows::books::statements::fetch_statement;
 use crate::state::AppState;
 use crate::workers::pause::pause;
 use tokio::sync::watch;
 use unipay_core::calendar::{self, AccountingDate};
+use unipay_core::channel::ChannelError;
 
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let interval = state.config.books.poll_interval_ms.max(1_000);
@@ -46,8 +48,16 @@ async fn catch_up(state: &AppState, date: &str) {
         }
     };
     for account in accounts {
-        if let Err(error) = catch_up_account(state, &account.id, date).await {
-            tracing::warn!(channel_account_id = %account.id, date, %error, "books: step failed; tried again later");
+        match catch_up_account(state, &account.id, date).await {
+            Ok(()) => {}
+            // Expected every morning until the bank has made the file, and all day for a
+            // UnionPay account on a day without transactions (it makes none): not a failure.
+            Err(BooksError::Channel(ChannelError::NotReady(reason))) => {
+                tracing::debug!(channel_account_id = %account.id, date, %reason, "books: statement not ready; asked again later");
+            }
+            Err(error) => {
+                tracing::warn!(channel_account_id = %account.id, date, %error, "books: step failed; tried again later");
+            }
         }
     }
 }
@@ -56,7 +66,7 @@ async fn catch_up_account(
     state: &AppState,
     channel_account_id: &str,
     date: &str,
-) -> Result<(), crate::flows::books::BooksError> {
+) -> Result<(), BooksError> {
     if state
         .store
         .latest_statement(channel_account_id, date)

@@ -136,7 +136,7 @@ fn a_delivered_file_is_kept_as_the_zip_with_its_summary_declared() {
 }
 
 #[test]
-fn no_file_yet_is_a_refusal_that_says_so() {
+fn no_file_yet_is_not_ready_and_says_so() {
     let account = account(MER_ID, "http://sim");
     let (sent, _) = request(&account, "2015-09-05", NOW_MS).unwrap();
     let body = answer(
@@ -144,10 +144,9 @@ fn no_file_yet_is_a_refusal_that_says_so() {
         &[("respCode", "98"), ("respMsg", "文件不存在[9800000]")],
     );
     match read(&account, &sent, "2015-09-05", &body, NOW_MS) {
-        Err(ChannelError::Refused { code, message }) => {
-            assert_eq!(code, "98");
+        Err(ChannelError::NotReady(message)) => {
             assert!(
-                message.contains("no reconciliation file of 2015-09-05 yet"),
+                message.contains("no reconciliation file of 2015-09-05 yet (98 "),
                 "{message}"
             );
         }
