@@ -128,6 +128,8 @@ impl Channel for AbcChannel {
         &'a self,
         order_no: &'a str,
         _requested_at_ms: i64,
+        // ABC's answers say unpaid themselves.
+        _pay_by_ms: i64,
     ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>> {
         Box::pin(async move {
             let body = query::request_body(&self.account, order_no)?;

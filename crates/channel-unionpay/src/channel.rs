@@ -113,12 +113,19 @@ impl Channel for UnionPayChannel {
         &'a self,
         order_no: &'a str,
         requested_at_ms: i64,
+        pay_by_ms: i64,
     ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>> {
         Box::pin(async move {
             let (sent, body) = query::request(&self.account, order_no, requested_at_ms)?;
             let url = self.account.url(QUERY_PATH);
             let answer = http::post(&self.http, &url, FORM_CONTENT_TYPE, body).await?;
-            query::read(&self.account, &sent, &answer, self.clock.now_ms())
+            query::read(
+                &self.account,
+                &sent,
+                &answer,
+                pay_by_ms,
+                self.clock.now_ms(),
+            )
         })
     }
 

@@ -440,10 +440,14 @@ pub trait Channel: Send + Sync {
     /// What the bank says about the order `order_no`, requested at `requested_at_ms` (the
     /// [`PaymentRequest::created_at_ms`] it was sent with): a bank may know an order by its
     /// number and time together (UnionPay: orderId and txnTime), so a query repeats both.
+    /// `pay_by_ms` is the deadline it was sent with ([`PaymentRequest::expires_at_ms`]): a bank
+    /// that stops taking payment then may call an order still open after it unpaid (UnionPay:
+    /// past `payTimeout`, an `origRespCode` other than `00`/`A6` is final).
     fn query_payment<'a>(
         &'a self,
         order_no: &'a str,
         requested_at_ms: i64,
+        pay_by_ms: i64,
     ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>>;
 
     /// Refunds (part of) a paid order. A refusal of the refund itself is an answer

@@ -1,6 +1,8 @@
 //! The status query of a payment (`00/00`), and what its answer means for core: `origRespCode`
-//! `00`/`A6` paid (or authorised), `03`/`04`/`05` not known yet, others failed; respCode `34`
-//! no such order (the payer never reached UnionPay's page with it).
+//! `00`/`A6` paid (or authorised), `03`/`04`/`05` not known yet — unless the order's
+//! `payTimeout` has passed, after which UnionPay takes no payment for it and such an order is
+//! unpaid ("超过超时时间调查询接口应答origRespCode不是A6或者00的就可以判断为失败") — others
+//! failed; respCode `34` no such order (the payer never reached UnionPay's page with it).
 
 use super::account::UnionPayAccount;
 use super::exchange::{sealed, verified};
@@ -28,17 +30,30 @@ pub(super) fn request(
     sealed(account, query.fields(&account.merchant), bad)
 }
 
+/// How long after `payTimeout` an order still in progress is taken as unpaid: the gateway's
+/// clock and ours may differ by a little. A payment the gateway took later still is a late
+/// success, which is kept for operators.
+const PAY_TIMEOUT_GRACE_MS: i64 = 5_000;
+
 pub(super) fn read(
     account: &UnionPayAccount,
     sent: &crate::Fields,
     answer: &[u8],
+    pay_by_ms: i64,
     now_ms: i64,
 ) -> Result<QueryAnswer, ChannelError> {
     let fields = verified(account, sent, answer, now_ms)?;
     let outcome =
         QueryOutcome::from_answer(&fields).map_err(|e| ChannelError::BadAnswer(e.to_string()))?;
     let state = match outcome {
-        QueryOutcome::Found(found) => found_state(&found, sent, now_ms)?,
+        QueryOutcome::Found(found) => match found_state(&found, sent, now_ms)? {
+            BankPaymentState::Unknown { .. }
+                if now_ms > pay_by_ms.saturating_add(PAY_TIMEOUT_GRACE_MS) =>
+            {
+                BankPaymentState::Unpaid
+            }
+            state => state,
+        },
         QueryOutcome::NotFound { .. } => BankPaymentState::Unpaid,
         QueryOutcome::QueryUnanswered { code, message } => BankPaymentState::Unknown {
             reason: format!("query {code}: {message}"),

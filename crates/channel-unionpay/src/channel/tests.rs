@@ -146,7 +146,7 @@ fn a_forged_or_foreign_notification_is_not_believed() {
 #[tokio::test]
 async fn an_unreachable_gateway_is_an_error_and_not_a_state() {
     let error = channel()
-        .query_payment("ord0000000001", CREATED_MS)
+        .query_payment("ord0000000001", CREATED_MS, CREATED_MS)
         .await
         .unwrap_err();
     assert!(matches!(error, ChannelError::Unreachable(_)), "{error:?}");
@@ -162,4 +162,36 @@ fn a_completion_takes_up_to_115_percent_within_30_days() {
     assert_eq!(channel.capture_window_days(), Some(30));
 }
 
+/// An answer as the gateway writes it (`k=v&…`, not URL-encoded), signed with the shared key.
+fn answer(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut fields = Fields::new();
+    for (k, v) in pairs {
+        fields.set(k, v);
+    }
+    sign(
+        &mut fields,
+        &SecureKeySigner::new(SecureKeyDigest::Sha256, KEY),
+    )
+    .unwrap();
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
+
+/// The answer to `sent` with `extra` fields.
+fn answer_to(sent: &Fields, extra: &[(&str, &str)]) -> Vec<u8> {
+    let mut pairs: Vec<(&str, &str)> = ["version", "encoding", "merId", "orderId", "txnTime"]
+        .into_iter()
+        .map(|k| (k, sent.get(k).unwrap()))
+        .collect();
+    pairs.push(("txnType", sent.get("txnType").unwrap()));
+    pairs.push(("respMsg", "msg"));
+    pairs.extend_from_slice(extra);
+    answer(&pairs)
+}
+
+mod query_tests;
 mod refund_tests;

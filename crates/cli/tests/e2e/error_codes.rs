@@ -525,8 +525,9 @@ impl Channel for WithoutKcode {
         &'a self,
         order_no: &'a str,
         requested_at_ms: i64,
+        pay_by_ms: i64,
     ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>> {
-        self.0.query_payment(order_no, requested_at_ms)
+        self.0.query_payment(order_no, requested_at_ms, pay_by_ms)
     }
     fn refund<'a>(
         &'a self,

@@ -37,6 +37,7 @@ mod unionpay_books;
 mod unionpay_cashier;
 mod unionpay_console;
 mod unionpay_expired;
+mod unionpay_late;
 mod unionpay_preauth;
 mod unionpay_preauth_window;
 mod unionpay_refunds;
@@ -99,6 +100,7 @@ on_both_backends!(
     unionpay_refunds::unionpay_whole_refund_on_the_day_is_a_void,
     unionpay_refunds::unionpay_refund_batch_is_rejected_as_not_offered,
     unionpay_cashier::consumer_chooses_the_bank_at_the_cashier,
+    unionpay_late::unionpay_late_success_is_an_anomaly,
     unionpay_console::unionpay_account_added_in_the_console,
     unionpay_preauth::unionpay_preauth_capture_part_then_refund,
     unionpay_preauth::unionpay_preauth_cancel_releases_the_hold,

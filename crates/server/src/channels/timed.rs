@@ -63,10 +63,12 @@ impl Channel for Timed {
         &'a self,
         order_no: &'a str,
         requested_at_ms: i64,
+        pay_by_ms: i64,
     ) -> BoxFuture<'a, Result<QueryAnswer, ChannelError>> {
         self.time(
             BankCall::QueryPayment,
-            self.inner.query_payment(order_no, requested_at_ms),
+            self.inner
+                .query_payment(order_no, requested_at_ms, pay_by_ms),
         )
     }
 

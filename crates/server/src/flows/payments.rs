@@ -131,7 +131,7 @@ pub async fn query_with_answer(
 ) -> Result<(QueryConclusion, BankAnswer), FlowError> {
     let channel = channel_for(state, payment).await?;
     let answer = channel
-        .query_payment(&payment.order_no, payment.created_at)
+        .query_payment(&payment.order_no, payment.created_at, payment.expires_at)
         .await;
     let said = BankAnswer::of(&answer);
     let now = state.now_ms();

@@ -162,7 +162,7 @@ async fn refusals_and_unknowns_from_the_platform() {
 #[tokio::test]
 async fn query_payment_reads_status_and_unknown_orders() {
     let (url, server) = serve(Script::Answer(Box::new(|_| query_answer("04")))).await;
-    let answer = channel(&url).query_payment("Q1", 0).await.unwrap();
+    let answer = channel(&url).query_payment("Q1", 0, 0).await.unwrap();
     assert_eq!(answer.raw.sha256.len(), 64);
     assert!(
         answer.raw.masked.contains("\"TrxType\":\"Query\""),
@@ -184,7 +184,7 @@ async fn query_payment_reads_status_and_unknown_orders() {
     })))
     .await;
     assert_eq!(
-        channel(&url).query_payment("Q1", 0).await.unwrap().state,
+        channel(&url).query_payment("Q1", 0, 0).await.unwrap().state,
         BankPaymentState::Unpaid
     );
 }
@@ -195,32 +195,32 @@ async fn transport_failures_say_whether_the_request_may_have_arrived() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/x", listener.local_addr().unwrap());
     drop(listener);
-    let err = channel(&url).query_payment("Q1", 0).await.unwrap_err();
+    let err = channel(&url).query_payment("Q1", 0, 0).await.unwrap_err();
     assert!(matches!(err, ChannelError::Unreachable(_)), "{err:?}");
 
     let (url, _s) = serve(Script::Silence).await;
-    let err = channel(&url).query_payment("Q1", 0).await.unwrap_err();
+    let err = channel(&url).query_payment("Q1", 0, 0).await.unwrap_err();
     assert!(matches!(err, ChannelError::Unknown(_)), "timeout: {err:?}");
 
     let (url, _s) = serve(Script::HangUp).await;
-    let err = channel(&url).query_payment("Q1", 0).await.unwrap_err();
+    let err = channel(&url).query_payment("Q1", 0, 0).await.unwrap_err();
     assert!(matches!(err, ChannelError::Unknown(_)), "hang-up: {err:?}");
 
     let raw = |status: &str| {
         format!("{status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").into_bytes()
     };
     let (url, _s) = serve(Script::Raw(raw("HTTP/1.1 500 Internal Server Error"))).await;
-    let err = channel(&url).query_payment("Q1", 0).await.unwrap_err();
+    let err = channel(&url).query_payment("Q1", 0, 0).await.unwrap_err();
     assert!(matches!(err, ChannelError::Unknown(_)), "500: {err:?}");
 
     let (url, _s) = serve(Script::Raw(raw("HTTP/1.1 404 Not Found"))).await;
-    let err = channel(&url).query_payment("Q1", 0).await.unwrap_err();
+    let err = channel(&url).query_payment("Q1", 0, 0).await.unwrap_err();
     assert!(matches!(err, ChannelError::Unreachable(_)), "404: {err:?}");
 
     let mut answer = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n".to_vec();
     answer.extend_from_slice(&query_answer("04")[..3]);
     let (url, _s) = serve(Script::Raw(answer)).await;
-    let err = channel(&url).query_payment("Q1", 0).await.unwrap_err();
+    let err = channel(&url).query_payment("Q1", 0, 0).await.unwrap_err();
     assert!(
         matches!(err, ChannelError::Unknown(ref m) if m.contains("HTTP/1.1")),
         "HTTP/1.0: {err:?}"
@@ -229,7 +229,7 @@ async fn transport_failures_say_whether_the_request_may_have_arrived() {
     let mut big = b"HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\n".to_vec();
     big.resize(big.len() + 9000, b'x');
     let (url, _s) = serve(Script::Raw(big)).await;
-    let err = channel(&url).query_payment("Q1", 0).await.unwrap_err();
+    let err = channel(&url).query_payment("Q1", 0, 0).await.unwrap_err();
     assert!(
         matches!(err, ChannelError::BadAnswer(_)),
         "oversize: {err:?}"

@@ -322,6 +322,6 @@ async fn query_refund_asks_by_the_refund_number() {
         refund_query_answer("Refund", "04", true)
     })))
     .await;
-    let err = channel(&url).query_payment("RF1", 0).await.unwrap_err();
+    let err = channel(&url).query_payment("RF1", 0, 0).await.unwrap_err();
     assert!(matches!(err, ChannelError::BadAnswer(_)), "{err:?}");
 }

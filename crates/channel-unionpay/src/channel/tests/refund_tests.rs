@@ -26,37 +26,6 @@ fn refund_request(fen: i64) -> RefundRequest {
     }
 }
 
-/// An answer as the gateway writes it (`k=v&…`, not URL-encoded), signed with the shared key.
-fn answer(pairs: &[(&str, &str)]) -> Vec<u8> {
-    let mut fields = Fields::new();
-    for (k, v) in pairs {
-        fields.set(k, v);
-    }
-    sign(
-        &mut fields,
-        &SecureKeySigner::new(SecureKeyDigest::Sha256, KEY),
-    )
-    .unwrap();
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
-}
-
-/// The answer to `sent` with `extra` fields.
-fn answer_to(sent: &Fields, extra: &[(&str, &str)]) -> Vec<u8> {
-    let mut pairs: Vec<(&str, &str)> = ["version", "encoding", "merId", "orderId", "txnTime"]
-        .into_iter()
-        .map(|k| (k, sent.get(k).unwrap()))
-        .collect();
-    pairs.push(("txnType", sent.get("txnType").unwrap()));
-    pairs.push(("respMsg", "msg"));
-    pairs.extend_from_slice(extra);
-    answer(&pairs)
-}
-
 #[test]
 fn the_whole_payment_on_its_day_is_a_void_anything_else_a_refund() {
     let whole = refund_request(1234);
