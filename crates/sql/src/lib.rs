@@ -7,11 +7,14 @@
 
 pub use sqlx_core::any::{Any, AnyConnection, AnyPool};
 pub use sqlx_core::connection::{ConnectOptions, Connection};
+pub use sqlx_core::decode::Decode;
 pub use sqlx_core::error::Error;
 pub use sqlx_core::executor::Executor;
+pub use sqlx_core::pool::PoolConnection;
 pub use sqlx_core::query::{Query, query};
 pub use sqlx_core::row::Row;
 pub use sqlx_core::transaction::Transaction;
+pub use sqlx_core::types::Type;
 
 pub mod any {
     pub use sqlx_core::any::*;

@@ -1,4 +1,5 @@
 use crate::StoreError;
+use crate::lite::Lite;
 use futures_util::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -43,10 +44,14 @@ pub enum Backend {
 
 /// The database. On SQLite all writes go through one connection (SQLite has one writer
 /// anyway, and this way no transaction ever meets `SQLITE_BUSY` halfway), while reads use a
-/// pool of their own; on PostgreSQL both are the same pool.
+/// pool of their own; on PostgreSQL both are the same pool. The hot state changes on SQLite run
+/// on a connection of SQLite's own (`lite`) while holding that one sqlx writer.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) write: AnyPool,
+    /// SQLite's writer for the hot state changes (`lite.rs`); `None` on PostgreSQL and for an
+    /// in-memory SQLite database, which another connection could not open.
+    pub(crate) lite: Option<std::sync::Arc<Lite>>,
     pub(crate) read: AnyPool,
     pub(crate) backend: Backend,
     /// For the few bulk reads that go through the backend's own driver rather than `Any`.
@@ -72,8 +77,13 @@ impl Store {
             // Each SQLite connection is a thread of its own; past a few readers, more only add
             // context switches (reads are short, and the one writer is the limit anyway).
             let read = sqlite_pool(&url, max_connections.clamp(2, 4)).await?;
+            let lite = match sqlite_file(&url) {
+                Some(path) => Some(std::sync::Arc::new(Lite::open(path)?)),
+                None => None,
+            };
             Ok(Store {
                 write,
+                lite,
                 read,
                 backend: Backend::Sqlite,
                 url: url.as_str().into(),
@@ -87,6 +97,7 @@ impl Store {
                 .await?;
             Ok(Store {
                 write: pool.clone(),
+                lite: None,
                 read: pool,
                 backend: Backend::Postgres,
                 url: url.into(),
@@ -128,6 +139,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(lite) = &self.lite {
+            lite.close();
+        }
         self.write.close().await;
         self.read.close().await;
     }
@@ -175,6 +189,20 @@ impl Store {
     }
 }
 
+/// The file of a SQLite URL, when it names one plainly (not in memory, no escapes, no options
+/// but `mode=rwc`, which sqlx's pools have already acted on).
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+    let plain = !path.is_empty()
+        && !path.starts_with(':')
+        && !path.contains('%')
+        && (options.is_empty() || options == "mode=rwc");
+    plain.then_some(path)
+}
+
 /// Creates the SQLite file readable by its owner only, before SQLite would create it with the
 /// process's umask; SQLite gives the WAL and shared-memory files the database file's mode.
 fn create_owner_only_file(url: &str) -> Result<(), StoreError> {
@@ -214,6 +242,9 @@ async fn sqlite_pool(url: &str, max_connections: u32) -> Result<AnyPool, StoreEr
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(30))
+        // A local file has no link to test; the test would be one more trip to the
+        // connection's thread and back on every acquire.
+        .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // NORMAL is durable across application crashes in WAL mode; only a power loss

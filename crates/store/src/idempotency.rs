@@ -2,8 +2,8 @@
 //! work it describes, with a hash of the request, so a retry replays it and another request
 //! under the same key is refused rather than silently answered with the first one's result.
 
+use crate::writer::{RowGet, Writer, args};
 use crate::{Store, StoreError};
-use sqlx::{Any, Row, Transaction};
 
 impl Store {
     /// Forgets idempotency keys first used before `before_ms`: a retry that late is a new request.
@@ -31,31 +31,28 @@ pub(crate) enum IdempotencyBegin {
     InFlight,
 }
 
-pub(crate) async fn begin(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn begin<W: Writer>(
+    tx: &mut W,
     request: &IdempotencyRequest,
     now_ms: i64,
 ) -> Result<IdempotencyBegin, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (app_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (app_id, key) DO NOTHING",
-    )
-    .bind(&request.app_id)
-    .bind(&request.key)
-    .bind(&request.request_hash)
-    .bind(now_ms)
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 1 {
+    let inserted = tx
+        .execute(
+            "INSERT INTO idempotency_keys (app_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (app_id, key) DO NOTHING",
+            args![&request.app_id, &request.key, &request.request_hash, now_ms],
+        )
+        .await?;
+    if inserted == 1 {
         return Ok(IdempotencyBegin::New);
     }
-    let row = sqlx::query(
-        "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE app_id = $1 AND key = $2",
-    )
-    .bind(&request.app_id)
-    .bind(&request.key)
-    .fetch_one(&mut **tx)
-    .await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE app_id = $1 AND key = $2",
+            args![&request.app_id, &request.key],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("idempotency key vanished in its transaction".into()))?;
     let stored_hash: String = row.try_get("request_hash")?;
     if stored_hash != request.request_hash {
         return Ok(IdempotencyBegin::KeyReused);
@@ -71,20 +68,16 @@ pub(crate) async fn begin(
     })
 }
 
-pub(crate) async fn finish(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn finish<W: Writer>(
+    tx: &mut W,
     request: &IdempotencyRequest,
     status: u16,
     body: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    tx.execute(
         "UPDATE idempotency_keys SET status_code = $1, response_body = $2 WHERE app_id = $3 AND key = $4",
+        args![i64::from(status), body, &request.app_id, &request.key],
     )
-    .bind(i64::from(status))
-    .bind(body)
-    .bind(&request.app_id)
-    .bind(&request.key)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -92,8 +85,8 @@ pub(crate) async fn finish(
 /// The envelope of every create call (payments, refunds, refund batches): spends the request's
 /// nonce and opens its idempotency key in the transaction that will do the work. `Some` is the
 /// answer when the request ends here (a replayed nonce, a replayed or reused key).
-pub(crate) async fn open_request<T>(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn open_request<T, W: Writer>(
+    tx: &mut W,
     nonce: Option<&crate::nonces::NonceUse>,
     idempotency: Option<&IdempotencyRequest>,
     now_ms: i64,
@@ -117,8 +110,8 @@ pub(crate) async fn open_request<T>(
 }
 
 /// Saves the answer under the request's idempotency key, in the work's transaction.
-pub(crate) async fn close_request(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn close_request<W: Writer>(
+    tx: &mut W,
     idempotency: Option<&IdempotencyRequest>,
     answer: impl FnOnce() -> (u16, String),
 ) -> Result<(), StoreError> {

@@ -3,32 +3,35 @@
 //! Entries are never updated or deleted (the database refuses it too); a correction is a new
 //! reversing entry.
 
+use crate::writer::{Arg, Writer, args};
 use crate::{Store, StoreError};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use unipay_core::ids::new_id;
 use unipay_core::ledger::{Account, EntryReason, JournalEntry, Posting};
 
 /// Writes `entry` unless an entry with the same reason and cause exists: a cause posts once.
 /// Returns the new entry's id, or `None` when it was posted before.
-pub async fn post(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn post<W: Writer>(
+    tx: &mut W,
     entry: &JournalEntry,
     now_ms: i64,
 ) -> Result<Option<String>, StoreError> {
     let id = new_id("jnl", now_ms);
-    let inserted = sqlx::query(
-        "INSERT INTO journal_entries (id, reason, cause_id, accounting_date, memo, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (reason, cause_id) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(entry.reason.as_str())
-    .bind(&entry.cause_id)
-    .bind(&entry.accounting_date)
-    .bind(&entry.memo)
-    .bind(now_ms)
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
+    let inserted = tx
+        .execute(
+            "INSERT INTO journal_entries (id, reason, cause_id, accounting_date, memo, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (reason, cause_id) DO NOTHING",
+            args![
+                &id,
+                entry.reason.as_str(),
+                &entry.cause_id,
+                &entry.accounting_date,
+                &entry.memo,
+                now_ms,
+            ],
+        )
+        .await?;
+    if inserted == 0 {
         return Ok(None);
     }
     // One statement for all postings: an entry is written in two round trips, whatever its size.
@@ -36,22 +39,18 @@ pub async fn post(
     sql.push_str(
         "INSERT INTO postings (entry_id, account, amount, currency, accounting_date, created_at) VALUES ",
     );
-    for index in 0..entry.postings.len() {
+    let accounts: Vec<String> = entry.postings.iter().map(|p| p.account.id()).collect();
+    let mut values: Vec<Arg<'_>> = args![&id, "CNY", &entry.accounting_date, now_ms].to_vec();
+    for (index, (posting, account)) in entry.postings.iter().zip(&accounts).enumerate() {
         if index > 0 {
             sql.push_str(", ");
         }
         let base = index * 2 + 5;
         sql.push_str(&format!("($1, ${base}, ${}, $2, $3, $4)", base + 1));
+        values.push(Arg::from(account));
+        values.push(Arg::from(posting.amount));
     }
-    let mut query = sqlx::query(&sql)
-        .bind(&id)
-        .bind("CNY")
-        .bind(&entry.accounting_date)
-        .bind(now_ms);
-    for posting in &entry.postings {
-        query = query.bind(posting.account.id()).bind(posting.amount);
-    }
-    query.execute(&mut **tx).await?;
+    tx.execute(&sql, &values).await?;
     Ok(Some(id))
 }
 

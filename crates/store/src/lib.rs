@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod kcode;
 pub mod ledger;
+mod lite;
 pub mod mandates;
 pub mod merchants;
 pub mod messages;
@@ -36,6 +37,7 @@ pub mod statements;
 pub mod testing;
 #[cfg(feature = "testing")]
 pub mod text_dump;
+mod writer;
 
 pub use db::{Backend, Store};
 pub use error::StoreError;

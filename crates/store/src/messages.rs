@@ -1,6 +1,7 @@
 //! Inbound bank messages: every one is kept (masked), believed or not, and the same bytes
 //! twice are one row with a count, so a replay is recognised and changes nothing.
 
+use crate::writer::{Writer, args};
 use crate::{Store, StoreError};
 use sqlx::Row;
 use unipay_core::ids::new_id;
@@ -47,43 +48,43 @@ impl Store {
         message: &InboundMessage<'_>,
     ) -> Result<Seen, StoreError> {
         let mut conn = self.write.acquire().await?;
-        keep_message(&mut conn, message).await
+        keep_message(&mut *conn, message).await
     }
 }
 
 /// Keeps a message in the caller's transaction; tells whether these bytes were seen before.
-pub(crate) async fn keep_message(
-    conn: &mut sqlx::AnyConnection,
+pub(crate) async fn keep_message<W: Writer>(
+    tx: &mut W,
     message: &InboundMessage<'_>,
 ) -> Result<Seen, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO bank_messages (id, channel_account_id, sha256, payment_id, order_no, source, verdict, reason, \
-         raw_masked, seen_count, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) \
-         ON CONFLICT (channel_account_id, sha256) DO NOTHING",
-    )
-    .bind(new_id("msg", message.now_ms))
-    .bind(message.channel_account_id)
-    .bind(message.sha256)
-    .bind(message.payment_id)
-    .bind(message.order_no)
-    .bind(message.source)
-    .bind(message.verdict)
-    .bind(message.reason)
-    .bind(message.raw_masked)
-        .bind(message.now_ms)
-        .execute(&mut *conn)
+    let id = new_id("msg", message.now_ms);
+    let inserted = tx
+        .execute(
+            "INSERT INTO bank_messages (id, channel_account_id, sha256, payment_id, order_no, source, verdict, reason, \
+             raw_masked, seen_count, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) \
+             ON CONFLICT (channel_account_id, sha256) DO NOTHING",
+            args![
+                &id,
+                message.channel_account_id,
+                message.sha256,
+                message.payment_id,
+                message.order_no,
+                message.source,
+                message.verdict,
+                message.reason,
+                message.raw_masked,
+                message.now_ms,
+            ],
+        )
         .await?;
-    if inserted.rows_affected() == 1 {
+    if inserted == 1 {
         return Ok(Seen::First);
     }
-    sqlx::query(
+    tx.execute(
         "UPDATE bank_messages SET seen_count = seen_count + 1, last_seen_at = $1 \
          WHERE channel_account_id = $2 AND sha256 = $3",
+        args![message.now_ms, message.channel_account_id, message.sha256],
     )
-    .bind(message.now_ms)
-    .bind(message.channel_account_id)
-    .bind(message.sha256)
-    .execute(&mut *conn)
     .await?;
     Ok(Seen::Again)
 }

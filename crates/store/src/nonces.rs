@@ -1,5 +1,6 @@
 //! Request nonces seen within the signature window, shared by every node through the database.
 
+use crate::writer::{Writer, args};
 use crate::{Store, StoreError};
 
 /// A nonce to spend: once per app within its window.
@@ -12,20 +13,15 @@ pub struct NonceUse {
 }
 
 /// Spends a nonce in the caller's transaction; `false` when it was spent before.
-pub(crate) async fn spend(
-    conn: &mut sqlx::AnyConnection,
-    nonce: &NonceUse,
-) -> Result<bool, StoreError> {
-    let result = sqlx::query(
-        "INSERT INTO api_nonces (app_id, nonce, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (app_id, nonce) DO NOTHING",
-    )
-    .bind(&nonce.app_id)
-    .bind(&nonce.nonce)
-    .bind(nonce.expires_at_ms)
-    .execute(&mut *conn)
-    .await?;
-    Ok(result.rows_affected() == 1)
+pub(crate) async fn spend<W: Writer>(tx: &mut W, nonce: &NonceUse) -> Result<bool, StoreError> {
+    let inserted = tx
+        .execute(
+            "INSERT INTO api_nonces (app_id, nonce, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (app_id, nonce) DO NOTHING",
+            args![&nonce.app_id, &nonce.nonce, nonce.expires_at_ms],
+        )
+        .await?;
+    Ok(inserted == 1)
 }
 
 impl Store {
@@ -38,7 +34,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut conn = self.write.acquire().await?;
         spend(
-            &mut conn,
+            &mut *conn,
             &NonceUse {
                 app_id: app_id.to_string(),
                 nonce: nonce.to_string(),

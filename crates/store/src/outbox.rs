@@ -1,6 +1,7 @@
 //! Business notifications waiting to be delivered. A row keeps its event id for every attempt;
 //! a claim is a lease, so a notifier that dies lets another send the event again.
 
+use crate::writer::{Finish, Writer, args, write_transaction};
 use crate::{Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -84,38 +85,7 @@ impl Store {
 
     /// Records an attempt and moves the event on, in one transaction.
     pub async fn record_attempt(&self, result: &AttemptResult<'_>) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO notification_attempts (id, event_id, attempt, status_code, error, duration_ms, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(new_id("att", result.now_ms))
-        .bind(result.event_id)
-        .bind(result.attempt)
-        .bind(result.status_code.map(i64::from))
-        .bind(result.error)
-        .bind(result.duration_ms)
-        .bind(result.now_ms)
-        .execute(&mut *tx)
-        .await?;
-        let (status, next_at, delivered_at) = match result.next {
-            NextStep::Delivered => ("delivered", None, Some(result.now_ms)),
-            NextStep::RetryAt(at) => ("pending", Some(at), None),
-            NextStep::DeadLetter => ("dead", None, None),
-        };
-        sqlx::query(
-            "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \
-             delivered_at = $4 WHERE id = $5",
-        )
-        .bind(status)
-        .bind(next_at)
-        .bind(result.error)
-        .bind(delivered_at)
-        .bind(result.event_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        write_transaction!(self, |tx| record_attempt_in(tx, result))
     }
 
     /// Puts an event (typically dead-lettered) back in the queue, due now, its schedule restarted.
@@ -160,4 +130,37 @@ impl Store {
             .await?;
         rows.iter().map(outbox_from_row).collect()
     }
+}
+
+async fn record_attempt_in<W: Writer>(
+    tx: &mut W,
+    result: &AttemptResult<'_>,
+) -> Result<Finish<()>, StoreError> {
+    let id = new_id("att", result.now_ms);
+    tx.execute(
+        "INSERT INTO notification_attempts (id, event_id, attempt, status_code, error, duration_ms, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        args![
+            &id,
+            result.event_id,
+            result.attempt,
+            result.status_code.map(i64::from),
+            result.error,
+            result.duration_ms,
+            result.now_ms,
+        ],
+    )
+    .await?;
+    let (status, next_at, delivered_at) = match result.next {
+        NextStep::Delivered => ("delivered", None, Some(result.now_ms)),
+        NextStep::RetryAt(at) => ("pending", Some(at), None),
+        NextStep::DeadLetter => ("dead", None, None),
+    };
+    tx.execute(
+        "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \
+         delivered_at = $4 WHERE id = $5",
+        args![status, next_at, result.error, delivered_at, result.event_id],
+    )
+    .await?;
+    Ok(Finish::Commit(()))
 }

@@ -21,8 +21,6 @@ pub(crate) use create::insert_payment;
 use crate::StoreError;
 use crate::messages::InboundMessage;
 use crate::outbox::OutboxEvent;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use unipay_core::Amount;
 use unipay_core::channel::BankPaid;
 use unipay_core::event::EventSource;
@@ -137,7 +135,7 @@ pub(crate) const PAYMENT_COLUMNS: &str = "id, app_id, merchant_id, channel_accou
      notify_url, metadata, expires_at, created_at, updated_at, version, next_query_at, query_attempts, fee, bank_fee, \
      capture, captured_amount, refunded_amount, refund_reserved, bank_choice";
 
-pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
+pub(crate) fn payment_from_row<R: crate::writer::RowGet>(r: &R) -> Result<Payment, StoreError> {
     let status: String = r.try_get("status")?;
     let capture: String = r.try_get("capture")?;
     let bank_choice: String = r.try_get("bank_choice")?;
@@ -181,7 +179,7 @@ pub(crate) fn payment_from_row(r: &AnyRow) -> Result<Payment, StoreError> {
 
 /// A stored amount: every row was written from a checked [`Amount`], so anything else is a
 /// corrupt row, not an input to refuse.
-pub(crate) fn amount_from_row(r: &AnyRow) -> Result<Amount, StoreError> {
+pub(crate) fn amount_from_row<R: crate::writer::RowGet>(r: &R) -> Result<Amount, StoreError> {
     let fen: i64 = r.try_get("amount")?;
     Amount::from_fen(fen).map_err(|e| StoreError::Corrupt(format!("amount {fen}: {e}")))
 }

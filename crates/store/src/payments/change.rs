@@ -8,8 +8,8 @@ use super::{
 use crate::ledger;
 use crate::messages::{Seen, keep_message};
 use crate::outbox::OutboxEvent;
+use crate::writer::{Finish, Writer, args, write_transaction};
 use crate::{Store, StoreError};
-use sqlx::{Any, Transaction};
 use unipay_core::calendar::AccountingDate;
 use unipay_core::event::EventSource;
 use unipay_core::ids::new_id;
@@ -27,119 +27,14 @@ impl Store {
         change: &PaymentChange<'_>,
         render: EventRenderer<'_>,
     ) -> Result<ApplyOutcome, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let seen = match change.message {
-            Some(message) => keep_message(&mut tx, message).await?,
-            None => Seen::First,
-        };
-        // The caller's copy of the row, when it leads to a move, is trusted only through the
-        // version check of the update: no read, no lock. A stale copy falls back to the lock.
-        if let Some(known) = change.known.filter(|k| k.id == change.payment_id) {
-            let change = &as_applied(known, change);
-            if let Transition::To(next) = transition_for(&known.terms(), known.status, change.event)
-                && let Some(outcome) = move_to(&mut tx, known, next, change, render).await?
-            {
-                tx.commit().await?;
-                return Ok(outcome);
-            }
-        }
-        let sql = format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{}",
-            self.lock_row()
-        );
-        let Some(row) = sqlx::query(&sql)
-            .bind(change.payment_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(ApplyOutcome::NotFound);
-        };
-        let before = payment_from_row(&row)?;
-        let change = &as_applied(&before, change);
-        let outcome = match transition_for(&before.terms(), before.status, change.event) {
-            Transition::To(next) => move_to(&mut tx, &before, next, change, render)
-                .await?
-                .ok_or(StoreError::Conflict)?,
-            Transition::Unchanged if seen == Seen::Again => ApplyOutcome::Unchanged(before),
-            Transition::Unchanged => {
-                insert_event(
-                    &mut tx,
-                    &before.id,
-                    change,
-                    Some(before.status),
-                    Some(before.status),
-                    "unchanged",
-                )
-                .await?;
-                ApplyOutcome::Unchanged(before)
-            }
-            Transition::LateSuccess => {
-                insert_event(
-                    &mut tx,
-                    &before.id,
-                    change,
-                    Some(before.status),
-                    Some(before.status),
-                    "late_success",
-                )
-                .await?;
-                insert_late_success(&mut tx, &before, change).await?;
-                // An authorization holds money without moving it: only a taken payment posts.
-                if let Some(paid) = change
-                    .paid
-                    .filter(|_| change.event == PaymentEvent::BankSucceeded)
-                {
-                    let entry = late_success(
-                        &before.id,
-                        &before.channel_account_id,
-                        paid.amount.fen(),
-                        &paid.accounting_date,
-                    )
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    ledger::post(&mut tx, &entry, change.now_ms).await?;
-                }
-                ApplyOutcome::LateSuccess(before)
-            }
-            Transition::Rejected => {
-                insert_event(
-                    &mut tx,
-                    &before.id,
-                    change,
-                    Some(before.status),
-                    Some(before.status),
-                    "rejected",
-                )
-                .await?;
-                ApplyOutcome::Rejected(before)
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
+        let lock_row = self.lock_row();
+        write_transaction!(self, |tx| apply_in(tx, change, render, lock_row))
     }
 
     /// Adds a timeline entry that changes nothing (e.g. a query that answered "unknown"),
     /// keeping the bank message that said it in the same transaction.
     pub async fn record_payment_note(&self, note: &PaymentNote<'_>) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
-        if let Some(message) = note.message {
-            keep_message(&mut tx, message).await?;
-        }
-        insert_event_row(
-            &mut tx,
-            &NewEvent {
-                payment_id: note.payment_id,
-                kind: note.kind,
-                source: note.source,
-                from: None,
-                to: None,
-                detail: note.detail,
-                raw_sha256: note.message.map(|m| m.sha256),
-                now_ms: note.now_ms,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        write_transaction!(self, |tx| note_in(tx, note))
     }
 
     /// Claims up to `limit` payments due for a bank query, leasing each for `lease_ms` so that
@@ -180,6 +75,116 @@ impl Store {
     }
 }
 
+/// `apply_payment_change` inside its transaction; a payment that is not there rolls back the
+/// message kept for it.
+async fn apply_in<W: Writer>(
+    tx: &mut W,
+    change: &PaymentChange<'_>,
+    render: EventRenderer<'_>,
+    lock_row: &str,
+) -> Result<Finish<ApplyOutcome>, StoreError> {
+    let seen = match change.message {
+        Some(message) => keep_message(tx, message).await?,
+        None => Seen::First,
+    };
+    // The caller's copy of the row, when it leads to a move, is trusted only through the
+    // version check of the update: no read, no lock. A stale copy falls back to the lock.
+    if let Some(known) = change.known.filter(|k| k.id == change.payment_id) {
+        let change = &as_applied(known, change);
+        if let Transition::To(next) = transition_for(&known.terms(), known.status, change.event)
+            && let Some(outcome) = move_to(tx, known, next, change, render).await?
+        {
+            return Ok(Finish::Commit(outcome));
+        }
+    }
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{lock_row}");
+    let Some(row) = tx.fetch_optional(&sql, args![change.payment_id]).await? else {
+        return Ok(Finish::Rollback(ApplyOutcome::NotFound));
+    };
+    let before = payment_from_row(&row)?;
+    let change = &as_applied(&before, change);
+    let outcome = match transition_for(&before.terms(), before.status, change.event) {
+        Transition::To(next) => move_to(tx, &before, next, change, render)
+            .await?
+            .ok_or(StoreError::Conflict)?,
+        Transition::Unchanged if seen == Seen::Again => ApplyOutcome::Unchanged(before),
+        Transition::Unchanged => {
+            insert_event(
+                tx,
+                &before.id,
+                change,
+                Some(before.status),
+                Some(before.status),
+                "unchanged",
+            )
+            .await?;
+            ApplyOutcome::Unchanged(before)
+        }
+        Transition::LateSuccess => {
+            insert_event(
+                tx,
+                &before.id,
+                change,
+                Some(before.status),
+                Some(before.status),
+                "late_success",
+            )
+            .await?;
+            insert_late_success(tx, &before, change).await?;
+            // An authorization holds money without moving it: only a taken payment posts.
+            if let Some(paid) = change
+                .paid
+                .filter(|_| change.event == PaymentEvent::BankSucceeded)
+            {
+                let entry = late_success(
+                    &before.id,
+                    &before.channel_account_id,
+                    paid.amount.fen(),
+                    &paid.accounting_date,
+                )
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                ledger::post(tx, &entry, change.now_ms).await?;
+            }
+            ApplyOutcome::LateSuccess(before)
+        }
+        Transition::Rejected => {
+            insert_event(
+                tx,
+                &before.id,
+                change,
+                Some(before.status),
+                Some(before.status),
+                "rejected",
+            )
+            .await?;
+            ApplyOutcome::Rejected(before)
+        }
+    };
+    Ok(Finish::Commit(outcome))
+}
+
+/// `record_payment_note` inside its transaction.
+async fn note_in<W: Writer>(tx: &mut W, note: &PaymentNote<'_>) -> Result<Finish<()>, StoreError> {
+    if let Some(message) = note.message {
+        keep_message(tx, message).await?;
+    }
+    insert_event_row(
+        tx,
+        &NewEvent {
+            payment_id: note.payment_id,
+            kind: note.kind,
+            source: note.source,
+            from: None,
+            to: None,
+            detail: note.detail,
+            raw_sha256: note.message.map(|m| m.sha256),
+            now_ms: note.now_ms,
+        },
+    )
+    .await?;
+    Ok(Finish::Commit(()))
+}
+
 /// The change with its event as it applies to this payment (a pre-authorization's "paid" is its
 /// authorization), so that the table, the timeline and the books all see the same event.
 fn as_applied<'a>(payment: &Payment, change: &PaymentChange<'a>) -> PaymentChange<'a> {
@@ -191,8 +196,8 @@ fn as_applied<'a>(payment: &Payment, change: &PaymentChange<'a>) -> PaymentChang
 
 /// Moves the payment to `next` if it is still at `before`'s version: the row, its event and the
 /// business notification. `None` when the row has moved on meanwhile.
-async fn move_to(
-    tx: &mut Transaction<'_, Any>,
+async fn move_to<W: Writer>(
+    tx: &mut W,
     before: &Payment,
     next: PaymentStatus,
     change: &PaymentChange<'_>,
@@ -243,8 +248,8 @@ pub(crate) fn accounting_date_of(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-pub(super) async fn update_status(
-    tx: &mut Transaction<'_, Any>,
+pub(super) async fn update_status<W: Writer>(
+    tx: &mut W,
     before: &Payment,
     next: PaymentStatus,
     change: &PaymentChange<'_>,
@@ -285,31 +290,33 @@ pub(super) async fn update_status(
     } else {
         None
     };
-    let updated = sqlx::query(
-        "UPDATE payments SET status = $1, version = $2, updated_at = $3, channel_trade_no = $4, paid_at = $5, \
-         accounting_date = $6, payment_type = $7, next_query_at = $8, captured_amount = $9, fee = $10, \
-         bank_fee = $11 WHERE id = $12 AND version = $13",
-    )
-    .bind(after.status.as_str())
-    .bind(after.version)
-    .bind(after.updated_at)
-    .bind(&after.channel_trade_no)
-    .bind(after.paid_at)
-    .bind(&after.accounting_date)
-    .bind(&after.payment_type)
-    .bind(after.next_query_at)
-    .bind(after.captured_amount)
-    .bind(after.fee)
-    .bind(after.bank_fee)
-    .bind(&after.id)
-    .bind(before.version)
-    .execute(&mut **tx)
-    .await?;
-    Ok((updated.rows_affected() == 1).then_some(after))
+    let updated = tx
+        .execute(
+            "UPDATE payments SET status = $1, version = $2, updated_at = $3, channel_trade_no = $4, paid_at = $5, \
+             accounting_date = $6, payment_type = $7, next_query_at = $8, captured_amount = $9, fee = $10, \
+             bank_fee = $11 WHERE id = $12 AND version = $13",
+            args![
+                after.status.as_str(),
+                after.version,
+                after.updated_at,
+                &after.channel_trade_no,
+                after.paid_at,
+                &after.accounting_date,
+                &after.payment_type,
+                after.next_query_at,
+                after.captured_amount,
+                after.fee,
+                after.bank_fee,
+                &after.id,
+                before.version,
+            ],
+        )
+        .await?;
+    Ok((updated == 1).then_some(after))
 }
 
-pub(super) async fn insert_event(
-    tx: &mut Transaction<'_, Any>,
+pub(super) async fn insert_event<W: Writer>(
+    tx: &mut W,
     payment_id: &str,
     change: &PaymentChange<'_>,
     from: Option<PaymentStatus>,
@@ -348,32 +355,34 @@ pub(crate) struct NewEvent<'a> {
     pub(crate) now_ms: i64,
 }
 
-pub(crate) async fn insert_event_row(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn insert_event_row<W: Writer>(
+    tx: &mut W,
     event: &NewEvent<'_>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let id = new_id("pev", event.now_ms);
+    tx.execute(
         "INSERT INTO payment_events (id, payment_id, kind, source, from_status, to_status, detail, raw_sha256, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        args![
+            &id,
+            event.payment_id,
+            event.kind,
+            event.source.as_str(),
+            event.from.map(|s| s.as_str()),
+            event.to.map(|s| s.as_str()),
+            event.detail,
+            event.raw_sha256,
+            event.now_ms,
+        ],
     )
-    .bind(new_id("pev", event.now_ms))
-    .bind(event.payment_id)
-    .bind(event.kind)
-    .bind(event.source.as_str())
-    .bind(event.from.map(|s| s.as_str()))
-    .bind(event.to.map(|s| s.as_str()))
-    .bind(event.detail)
-    .bind(event.raw_sha256)
-    .bind(event.now_ms)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Writes the business notification for a payment's new state, if that state is one business
 /// systems hear about and the payment has somewhere to send it.
-async fn insert_notification(
-    tx: &mut Transaction<'_, Any>,
+async fn insert_notification<W: Writer>(
+    tx: &mut W,
     payment: &Payment,
     change: &PaymentChange<'_>,
     render: EventRenderer<'_>,
@@ -409,29 +418,30 @@ async fn insert_notification(
 }
 
 /// Writes a business notification to the outbox, due at its `next_attempt_at`.
-pub(crate) async fn insert_outbox(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn insert_outbox<W: Writer>(
+    tx: &mut W,
     event: &OutboxEvent,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    tx.execute(
         "INSERT INTO outbox (id, app_id, payment_id, event_type, url, body, status, attempts, next_attempt_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8)",
+        args![
+            &event.id,
+            &event.app_id,
+            &event.payment_id,
+            &event.event_type,
+            &event.url,
+            &event.body,
+            event.next_attempt_at,
+            event.created_at,
+        ],
     )
-    .bind(&event.id)
-    .bind(&event.app_id)
-    .bind(&event.payment_id)
-    .bind(&event.event_type)
-    .bind(&event.url)
-    .bind(&event.body)
-    .bind(event.next_attempt_at)
-    .bind(event.created_at)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-async fn insert_late_success(
-    tx: &mut Transaction<'_, Any>,
+async fn insert_late_success<W: Writer>(
+    tx: &mut W,
     payment: &Payment,
     change: &PaymentChange<'_>,
 ) -> Result<(), StoreError> {
@@ -458,20 +468,22 @@ async fn insert_late_success(
     let taken = change
         .paid
         .filter(|_| change.event == PaymentEvent::BankSucceeded);
-    sqlx::query(
+    let id = new_id("anm", change.now_ms);
+    tx.execute(
         "INSERT INTO anomalies (id, kind, payment_id, detail, created_at, amount_fen, channel_trade_no, \
          accounting_date, paid_at) VALUES ($1, 'late_success', $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT DO NOTHING",
+        args![
+            &id,
+            &payment.id,
+            &detail,
+            change.now_ms,
+            taken.map(|p| p.amount.fen()),
+            taken.map(|p| p.channel_trade_no.as_str()),
+            taken.map(|p| p.accounting_date.as_str()),
+            taken.map(|p| p.paid_at_ms),
+        ],
     )
-    .bind(new_id("anm", change.now_ms))
-    .bind(&payment.id)
-    .bind(detail)
-    .bind(change.now_ms)
-    .bind(taken.map(|p| p.amount.fen()))
-    .bind(taken.map(|p| p.channel_trade_no.clone()))
-    .bind(taken.map(|p| p.accounting_date.clone()))
-    .bind(taken.map(|p| p.paid_at_ms))
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

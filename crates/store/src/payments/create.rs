@@ -6,8 +6,8 @@ use super::{
 };
 use crate::idempotency::{self, IdempotencyRequest};
 use crate::nonces::NonceUse;
+use crate::writer::{Finish, Writer, args, write_transaction};
 use crate::{Store, StoreError};
-use sqlx::{Any, Transaction};
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentStatus;
 
@@ -21,21 +21,27 @@ impl Store {
         idempotency: Option<&IdempotencyRequest>,
         render: ResponseRenderer<'_>,
     ) -> Result<Idempotent<CreatePayment>, StoreError> {
-        let mut tx = self.write.begin().await?;
-        if let Some(answer) =
-            idempotency::open_request(&mut tx, nonce, idempotency, new.created_at).await?
-        {
-            return Ok(answer);
-        }
-        let outcome = insert_payment(&mut tx, new).await?;
-        idempotency::close_request(&mut tx, idempotency, || render(&outcome)).await?;
-        tx.commit().await?;
-        Ok(Idempotent::Fresh(outcome))
+        write_transaction!(self, |tx| create_in(tx, new, nonce, idempotency, render))
     }
 }
 
-pub(crate) async fn insert_payment(
-    tx: &mut Transaction<'_, Any>,
+async fn create_in<W: Writer>(
+    tx: &mut W,
+    new: &NewPayment,
+    nonce: Option<&NonceUse>,
+    idempotency: Option<&IdempotencyRequest>,
+    render: ResponseRenderer<'_>,
+) -> Result<Finish<Idempotent<CreatePayment>>, StoreError> {
+    if let Some(answer) = idempotency::open_request(tx, nonce, idempotency, new.created_at).await? {
+        return Ok(Finish::Rollback(answer));
+    }
+    let outcome = insert_payment(tx, new).await?;
+    idempotency::close_request(tx, idempotency, || render(&outcome)).await?;
+    Ok(Finish::Commit(Idempotent::Fresh(outcome)))
+}
+
+pub(crate) async fn insert_payment<W: Writer>(
+    tx: &mut W,
     new: &NewPayment,
 ) -> Result<CreatePayment, StoreError> {
     let sql = format!(
@@ -45,36 +51,38 @@ pub(crate) async fn insert_payment(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13, $14, $15, $15, 1, $14, 0, $16, $17, \
          $18, $19) ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
     );
-    let inserted = sqlx::query(&sql)
-        .bind(&new.id)
-        .bind(&new.app_id)
-        .bind(&new.merchant_id)
-        .bind(&new.channel_account_id)
-        .bind(&new.channel)
-        .bind(&new.out_trade_no)
-        .bind(&new.order_no)
-        .bind(new.amount)
-        .bind(&new.currency)
-        .bind(&new.subject)
-        .bind(&new.return_url)
-        .bind(&new.notify_url)
-        .bind(&new.metadata)
-        .bind(new.expires_at)
-        .bind(new.created_at)
-        .bind(new.fee)
-        .bind(new.bank_fee)
-        .bind(new.capture.as_str())
-        .bind(new.bank_choice.as_str())
-        .fetch_optional(&mut **tx)
+    let inserted = tx
+        .fetch_optional(
+            &sql,
+            args![
+                &new.id,
+                &new.app_id,
+                &new.merchant_id,
+                &new.channel_account_id,
+                &new.channel,
+                &new.out_trade_no,
+                &new.order_no,
+                new.amount,
+                &new.currency,
+                &new.subject,
+                &new.return_url,
+                &new.notify_url,
+                &new.metadata,
+                new.expires_at,
+                new.created_at,
+                new.fee,
+                new.bank_fee,
+                new.capture.as_str(),
+                new.bank_choice.as_str(),
+            ],
+        )
         .await?;
     let Some(row) = inserted else {
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = $1 AND out_trade_no = $2"
         );
-        let existing = sqlx::query(&sql)
-            .bind(&new.app_id)
-            .bind(&new.out_trade_no)
-            .fetch_optional(&mut **tx)
+        let existing = tx
+            .fetch_optional(&sql, args![&new.app_id, &new.out_trade_no])
             .await?
             .ok_or_else(|| StoreError::Corrupt("payment id or order number collided".into()))?;
         return Ok(CreatePayment::Duplicate(payment_from_row(&existing)?));

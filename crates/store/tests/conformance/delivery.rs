@@ -337,3 +337,62 @@ pub(super) async fn a_day_loads_into_the_reconciliation_table(store: Store) {
         0
     );
 }
+
+/// Proves that changes written at the same moment each stand alone: the ones that fail (a
+/// payment whose id collides) leave nothing behind, not even their spent nonce, and every
+/// other one is committed and readable when its call returns (on SQLite they share commits).
+pub(super) async fn concurrent_changes_commit_or_fail_alone(store: Store) {
+    let taken = create(&store, "C-0").await;
+    let mut tasks = Vec::new();
+    for i in 0..48 {
+        let store = store.clone();
+        let taken_id = taken.id.clone();
+        tasks.push(tokio::spawn(async move {
+            let fails = i % 6 == 5;
+            let mut new = new_payment(&format!("C-{}", i + 1));
+            if fails {
+                new.id = taken_id;
+            }
+            let nonce = NonceUse {
+                app_id: "app_1".into(),
+                nonce: format!("concurrent-nonce-{i:04}"),
+                expires_at_ms: NOW + 300_000,
+            };
+            let created = store
+                .create_payment(&new, Some(&nonce), None, &render_response)
+                .await;
+            (fails, nonce, new.out_trade_no, created)
+        }));
+    }
+    for task in tasks {
+        let (fails, nonce, out_trade_no, created) = task.await.unwrap();
+        let found = store
+            .get_payment_by_out_trade_no("app_1", &out_trade_no)
+            .await
+            .unwrap();
+        let nonce_free = store
+            .remember_nonce(&nonce.app_id, &nonce.nonce, nonce.expires_at_ms)
+            .await
+            .unwrap();
+        if fails {
+            assert!(created.is_err(), "{out_trade_no}: {created:?}");
+            assert!(found.is_none(), "{out_trade_no} was written");
+            assert!(nonce_free, "{out_trade_no}: its nonce was spent");
+        } else {
+            let Ok(Idempotent::Fresh(CreatePayment::Created(payment))) = created else {
+                panic!("{out_trade_no}: {created:?}");
+            };
+            assert_eq!(found, Some(payment));
+            assert!(!nonce_free, "{out_trade_no}: its nonce was not spent");
+        }
+    }
+    assert_eq!(
+        store
+            .get_payment(&taken.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .out_trade_no,
+        "C-0"
+    );
+}
