@@ -251,6 +251,9 @@ pub struct BatchLineResult {
     /// Why a line failed (the bank's code and message), or what is unclear about it; empty
     /// otherwise.
     pub reason: String,
+    /// The accounting date the bank books a succeeded line under (`YYYY-MM-DD`): the date of
+    /// the batch's acceptance by the bank's cut-over, which its statement lists the line on.
+    pub accounting_date: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

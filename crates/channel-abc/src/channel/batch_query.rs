@@ -73,14 +73,26 @@ pub(super) fn read_answer(
             r.lines.len()
         )));
     }
-    let lines = r.lines.iter().map(line).collect::<Result<Vec<_>, _>>()?;
+    // The bank books a batch's lines when it takes the batch in: the batch's own time, by the
+    // account's cut-over, is the day its statement lists them on.
+    let booked_on =
+        super::time::parse_beijing(&protocol_date(&batch.batch_date)?, &batch.batch_time)
+            .and_then(|at_ms| super::time::accounting_date(at_ms, account.cutover_hour));
+    let lines = r
+        .lines
+        .iter()
+        .map(|l| line(l, booked_on.as_deref()))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(BatchRefundResult {
         lines,
         raw: super::raw_message(body),
     })
 }
 
-fn line(l: &BatchRefundLineResult) -> Result<BatchLineResult, ChannelError> {
+fn line(
+    l: &BatchRefundLineResult,
+    booked_on: Option<&str>,
+) -> Result<BatchLineResult, ChannelError> {
     let bad = |what: String| {
         ChannelError::BadAnswer(format!("batch line {:?}: {what}", l.refund_order_no))
     };
@@ -110,10 +122,14 @@ fn line(l: &BatchRefundLineResult) -> Result<BatchLineResult, ChannelError> {
             format!("unknown ABC line status {other:?}"),
         ),
     };
+    let accounting_date = (status == BatchLineStatus::Succeeded)
+        .then(|| booked_on.map(str::to_string))
+        .flatten();
     Ok(BatchLineResult {
         refund_no: refund_no.to_string(),
         amount,
         status,
         reason,
+        accounting_date,
     })
 }

@@ -206,7 +206,7 @@ pub async fn query_batch(state: &AppState, batch: &RefundBatch) -> Result<(), Fl
                 BatchLineStatus::Pending | BatchLineStatus::NoResponse => RefundEvent::BankPending,
             },
             channel_refund_no: None,
-            accounting_date: None,
+            accounting_date: line.accounting_date.as_deref(),
             detail: &line.reason,
         })
     }));

@@ -449,3 +449,29 @@ fn a_batch_reference_must_be_fit() {
         ..batch_ref()
     }));
 }
+
+/// Proves a succeeded line carries the accounting date its batch was taken in on (by the
+/// account's cut-over), which the bank's statement lists it under; a failed line has none.
+#[test]
+fn a_succeeded_line_is_booked_on_its_batchs_accounting_date() {
+    let mut account = account("http://127.0.0.1:9/");
+    account.cutover_hour = 23;
+    let read = |batch: &BatchRef| {
+        batch_query::read_answer(
+            &account,
+            batch,
+            &query_answer_with(vec![result_line(1, "0"), result_line(2, "1")]),
+        )
+        .unwrap()
+        .lines
+    };
+    let lines = read(&batch_ref());
+    assert_eq!(lines[0].accounting_date.as_deref(), Some("2026-11-27"));
+    assert_eq!(lines[1].accounting_date, None);
+    let mut after_cutover = batch_ref();
+    after_cutover.batch_time = "23:10:00".to_string();
+    assert_eq!(
+        read(&after_cutover)[0].accounting_date.as_deref(),
+        Some("2026-11-28")
+    );
+}
