@@ -260,12 +260,13 @@ pub async fn unionpay_refund_found_by_query_when_its_notification_is_dropped(wor
 
 /// Proves a refund of the whole payment asked on the payment's own UnionPay day goes as a
 /// consume void (31), which the gateway books against the payment, and is finished and
-/// notified like any refund. After UnionPay's 23:00 cut-over the day has passed, and the same
-/// request goes as a refund (04).
+/// notified like any refund. A payment made after UnionPay's 23:00 cut-over is on the next
+/// day, and so is a refund moments later: a void all the same. (A whole refund on a later day,
+/// which goes as a refund `04`, is unit-tested with a pinned clock.)
 pub async fn unionpay_whole_refund_on_the_day_is_a_void(world: &mut World) {
     let gateway = start_gateway(world).await;
+    let paid_on = unionpay_day();
     let payment = paid(world, "UPR-VOID").await;
-    let before = before_unionpay_cutover();
     let (_, booked) = refunded(world, &gateway, &payment, "UPR-VOID-1", PAID).await;
     let original = at_gateway(
         world,
@@ -274,20 +275,18 @@ pub async fn unionpay_whole_refund_on_the_day_is_a_void(world: &mut World) {
     )
     .await;
     // A run across 23:00 itself cannot tell which side of it the platform saw.
-    if before == before_unionpay_cutover() {
-        let expected = if before { "31" } else { "04" };
-        assert_eq!(booked["txn_type"], expected, "{booked}");
-        assert_eq!(original["voided"], json!(before), "{original}");
+    if paid_on == unionpay_day() {
+        assert_eq!(booked["txn_type"], "31", "{booked}");
+        assert_eq!(original["voided"], json!(true), "{original}");
     }
     let after = world.client.get_payment(&payment.id, false).await.unwrap();
     assert_eq!(after.refunded_amount, PAID);
     assert_ledger_holds(world, "a void").await;
 }
 
-/// Whether it is before 23:00 in Beijing, where UnionPay's day ends.
-fn before_unionpay_cutover() -> bool {
-    use chrono::Timelike;
-    (chrono::Utc::now() + chrono::Duration::hours(8)).hour() < 23
+/// UnionPay's day now: the Beijing date, the next one from 23:00.
+fn unionpay_day() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8 + 1)).date_naive()
 }
 
 /// Proves a refund batch of UnionPay payments, which the gateway cannot take, is rejected at
