@@ -313,9 +313,12 @@ pub(super) async fn a_day_loads_into_the_reconciliation_table(store: Store) {
             order_nos.push(p.order_no.clone());
         }
     }
-    let mut table = unipay_core::recon::PlatformTable::new();
-    let rows = store
-        .load_platform_day("cha_1", "2027-01-15", &mut table)
+    let (table, rows) = store
+        .load_platform_day(
+            "cha_1",
+            "2027-01-15",
+            unipay_core::recon::PlatformTable::new(),
+        )
         .await
         .unwrap();
     assert_eq!(rows, 2);
@@ -328,12 +331,13 @@ pub(super) async fn a_day_loads_into_the_reconciliation_table(store: Store) {
     assert_eq!(totals.payment.count, 2);
     assert_eq!(totals.payment.amount_fen, 2 * 1234);
     assert_eq!(totals.payment.fee_fen, 2 * 3);
-    let mut other_day = unipay_core::recon::PlatformTable::new();
+    let other_day = unipay_core::recon::PlatformTable::new();
     assert_eq!(
         store
-            .load_platform_day("cha_1", "2027-01-16", &mut other_day)
+            .load_platform_day("cha_1", "2027-01-16", other_day)
             .await
-            .unwrap(),
+            .unwrap()
+            .1,
         0
     );
 }

@@ -2,6 +2,7 @@
 //! statement, reconcile a day, decide a difference. Settlement lives in the store (it needs no
 //! bank).
 
+mod inflate;
 pub mod recon;
 pub mod statements;
 

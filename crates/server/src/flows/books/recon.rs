@@ -81,23 +81,29 @@ pub async fn reconcile_day(
         })?;
     let channel = channel_of(state, channel_account_id).await?;
     let started = Instant::now();
-    let rows = store
-        .count_platform_day(channel_account_id, accounting_date)
-        .await?;
-    let mut table = PlatformTable::with_capacity(usize::try_from(rows).unwrap_or(0));
-    let platform_rows = store
-        .load_platform_day(channel_account_id, accounting_date, &mut table)
-        .await?;
-    let seconds_loading = started.elapsed().as_secs_f64();
     let bytes = store
         .statement_bytes(&statement.id)
         .await?
         .ok_or_else(|| BooksError::Refused(format!("statement {} has no file", statement.id)))?;
-    let gzip = statement.gzip;
+    // A compressed file is inflated on its own thread from now on, beside our side's load.
+    let file: Box<dyn std::io::Read + Send> = if statement.gzip {
+        Box::new(super::inflate::start(bytes))
+    } else {
+        Box::new(std::io::Cursor::new(bytes))
+    };
+    let rows = store
+        .count_platform_day(channel_account_id, accounting_date)
+        .await?;
+    let table = PlatformTable::with_capacity(usize::try_from(rows).unwrap_or(0));
+    let (table, platform_rows) = store
+        .load_platform_day(channel_account_id, accounting_date, table)
+        .await?;
+    let seconds_loading = started.elapsed().as_secs_f64();
     let outcome = tokio::task::spawn_blocking(move || {
+        let mut file = file;
         let mut reconciler = Reconciler::new(table);
         channel
-            .parse_statement(&mut bytes.as_slice(), gzip, &mut reconciler)
+            .parse_statement(&mut file, false, &mut reconciler)
             .map(|_| reconciler.finish())
     })
     .await
