@@ -9,6 +9,7 @@ pub mod audit_search;
 pub mod bank_batch_parts;
 pub mod browse;
 pub mod bulk;
+mod checkpointer;
 pub mod console_sessions;
 pub mod console_users;
 pub mod dashboard;

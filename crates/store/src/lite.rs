@@ -15,6 +15,7 @@
 //! their number); durability is sqlx's: WAL, `synchronous = NORMAL`.
 
 use crate::StoreError;
+use crate::checkpointer::Checkpointer;
 use crate::writer::{Arg, Column, Finish, RowGet, Writer};
 use rusqlite::types::Value;
 use rusqlite::{CachedStatement, Connection, OpenFlags};
@@ -34,6 +35,8 @@ pub(crate) struct Lite {
     /// Changes in line for the connection, first come first served.
     turn: tokio::sync::Mutex<()>,
     state: Mutex<State>,
+    /// Checkpoints the log in this connection's stead; `None` once closed.
+    checkpointer: Mutex<Option<Checkpointer>>,
 }
 
 struct State {
@@ -64,8 +67,11 @@ impl Lite {
         // As sqlx's connections are set (`db.rs`): NORMAL is durable across application crashes
         // in WAL mode.
         connection.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        // The checkpointer's thread moves the log; this connection's commits never do.
+        connection.pragma_update(None, "wal_autocheckpoint", 0)?;
         connection.busy_timeout(Duration::from_secs(10))?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let checkpointer = Checkpointer::start(path)?;
         Ok(Lite {
             turn: tokio::sync::Mutex::new(()),
             state: Mutex::new(State {
@@ -73,6 +79,7 @@ impl Lite {
                 in_line: 0,
                 group: None,
             }),
+            checkpointer: Mutex::new(Some(checkpointer)),
         })
     }
 
@@ -84,6 +91,14 @@ impl Lite {
             && let Err((_, error)) = connection.close()
         {
             tracing::warn!(%error, "closing SQLite's writer connection");
+        }
+        drop(state);
+        let checkpointer = match self.checkpointer.lock() {
+            Ok(mut checkpointer) => checkpointer.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(checkpointer) = checkpointer {
+            checkpointer.stop();
         }
     }
 

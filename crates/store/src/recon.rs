@@ -4,6 +4,8 @@
 //! `resolved` when an operator decided it (with the ledger adjustment and the audit entry in
 //! the same transaction).
 
+mod save;
+
 use crate::audit::{self, AuditEntry};
 use crate::day_reader::{DayPart, DayQuery, DaySink, read_day};
 use crate::{Store, StoreError, ledger};
@@ -188,13 +190,7 @@ const PLATFORM_DAY: [DayPart<'static>; 2] = [
     },
 ];
 
-/// Bound values per item row (all columns but the four shared by every row and the two that
-/// start empty).
-const ITEM_PARAMS: usize = 16;
-// Not more: sqlx binds SQLite parameters by name, at a cost that grows with their number.
-const ITEMS_PER_STATEMENT: usize = 32;
-
-const ITEM_COLUMNS: &str = "id, channel_account_id, accounting_date, class, kind, order_no, payment_id, bank_amount, \
+pub(crate) const ITEM_COLUMNS: &str = "id, channel_account_id, accounting_date, class, kind, order_no, payment_id, bank_amount, \
      bank_fee, bank_serial, bank_line_no, platform_amount, platform_fee, platform_status, status, hold_until, \
      resolution, note, resolved_by, resolved_at, created_at, updated_at";
 
@@ -227,7 +223,7 @@ fn item_from_row(r: &AnyRow) -> Result<ReconItem, StoreError> {
     })
 }
 
-const DAY_COLUMNS: &str = "channel_account_id, accounting_date, statement_id, bank_payments, bank_payments_fen, \
+pub(crate) const DAY_COLUMNS: &str = "channel_account_id, accounting_date, statement_id, bank_payments, bank_payments_fen, \
      bank_refunds, bank_refunds_fen, bank_fees_fen, platform_payments, platform_payments_fen, platform_refunds, \
      platform_refunds_fen, platform_fees_fen, matched, matched_fen, unreadable_lines, runs, ran_at";
 
@@ -304,93 +300,6 @@ impl Store {
         .fetch_one(&self.read)
         .await?
         .try_get("n")?)
-    }
-
-    /// Keeps a run's summary and its differences in one transaction. An item already known
-    /// (same channel account, date, kind and number) is left as it is, whatever became of it:
-    /// re-running a day changes nothing that was found or decided before. Returns how many
-    /// items are new.
-    pub async fn save_recon(
-        &self,
-        day: &ReconDay,
-        items: &[NewReconItem],
-        now_ms: i64,
-    ) -> Result<u64, StoreError> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(&format!(
-            "INSERT INTO recon_days ({DAY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             $14, $15, $16, 1, $17) ON CONFLICT (channel_account_id, accounting_date) DO UPDATE SET statement_id = $3, \
-             bank_payments = $4, bank_payments_fen = $5, bank_refunds = $6, bank_refunds_fen = $7, bank_fees_fen = $8, \
-             platform_payments = $9, platform_payments_fen = $10, platform_refunds = $11, platform_refunds_fen = $12, \
-             platform_fees_fen = $13, matched = $14, matched_fen = $15, unreadable_lines = $16, \
-             runs = recon_days.runs + 1, ran_at = $17"
-        ))
-        .bind(&day.channel_account_id)
-        .bind(&day.accounting_date)
-        .bind(&day.statement_id)
-        .bind(day.bank_payments)
-        .bind(day.bank_payments_fen)
-        .bind(day.bank_refunds)
-        .bind(day.bank_refunds_fen)
-        .bind(day.bank_fees_fen)
-        .bind(day.platform_payments)
-        .bind(day.platform_payments_fen)
-        .bind(day.platform_refunds)
-        .bind(day.platform_refunds_fen)
-        .bind(day.platform_fees_fen)
-        .bind(day.matched)
-        .bind(day.matched_fen)
-        .bind(day.unreadable_lines)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        let mut inserted = 0;
-        // Many rows per statement: a day with thousands of differences is kept in a few trips.
-        for chunk in items.chunks(ITEMS_PER_STATEMENT) {
-            let mut sql = format!("INSERT INTO recon_items ({ITEM_COLUMNS}) VALUES ");
-            for index in 0..chunk.len() {
-                let p = 5 + index * ITEM_PARAMS;
-                if index > 0 {
-                    sql.push_str(", ");
-                }
-                let params: Vec<String> = (p..p + ITEM_PARAMS).map(|n| format!("${n}")).collect();
-                sql.push_str(&format!(
-                    "({}, $1, $2, {}, NULL, NULL, $3, $4)",
-                    params[0],
-                    params[1..].join(", ")
-                ));
-            }
-            sql.push_str(
-                " ON CONFLICT (channel_account_id, accounting_date, kind, order_no) DO NOTHING",
-            );
-            let mut query = sqlx::query(&sql)
-                .bind(&day.channel_account_id)
-                .bind(&day.accounting_date)
-                .bind(now_ms)
-                .bind(now_ms);
-            for item in chunk {
-                query = query
-                    .bind(unipay_core::ids::new_id("rci", now_ms))
-                    .bind(&item.class)
-                    .bind(item.kind.as_str())
-                    .bind(&item.order_no)
-                    .bind(&item.payment_id)
-                    .bind(item.bank_amount)
-                    .bind(item.bank_fee)
-                    .bind(&item.bank_serial)
-                    .bind(item.bank_line_no)
-                    .bind(item.platform_amount)
-                    .bind(item.platform_fee)
-                    .bind(&item.platform_status)
-                    .bind(item.status.as_str())
-                    .bind(&item.hold_until)
-                    .bind(&item.resolution)
-                    .bind(&item.note);
-            }
-            inserted += query.execute(&mut *tx).await?.rows_affected();
-        }
-        tx.commit().await?;
-        Ok(inserted)
     }
 
     pub async fn recon_day(
