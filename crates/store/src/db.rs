@@ -191,7 +191,7 @@ impl Store {
 
 /// The file of a SQLite URL, when it names one plainly (not in memory, no escapes, no options
 /// but `mode=rwc`, which sqlx's pools have already acted on).
-pub(crate) fn sqlite_file(url: &str) -> Option<&str> {
+fn sqlite_file(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

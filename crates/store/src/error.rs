@@ -9,9 +9,6 @@ pub enum StoreError {
     Pending,
     #[error("the database is closed")]
     Closed,
-    /// A blocking database task ended without answering (it panicked or was cancelled).
-    #[error("a database task stopped: {0}")]
-    Stopped(String),
     /// The change ran, but the commit it shared with others failed: none of it is written.
     #[error("the change was not committed")]
     NotCommitted,

@@ -7,7 +7,7 @@
 mod save;
 
 use crate::audit::{self, AuditEntry};
-use crate::day_reader::{DayPart, DayQuery, DaySink, read_day};
+use crate::day_reader::{DayPart, DayQuery, read_day};
 use crate::{Store, StoreError, ledger};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -250,56 +250,29 @@ fn day_from_row(r: &AnyRow) -> Result<ReconDay, StoreError> {
     })
 }
 
-/// The day's rows pushed into the engine's table, each a success.
-struct DayTable(PlatformTable);
-
-impl DaySink for DayTable {
-    fn row(&mut self, kind: &str, number: &str, amount: i64, fee: i64) -> Result<(), StoreError> {
-        let kind = TxnKind::parse(kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("record kind {kind:?}")))?;
-        self.0
-            .push(kind, number, amount, fee, PlatformStatus::Succeeded)
-            .map(|_| ())
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
-    }
-}
-
 impl Store {
     /// Streams our successful payments and refunds of one channel account's accounting date
-    /// into `table` (one compact row each, no object per row); hands it back with how many
-    /// were read.
+    /// into `table` (one compact row each, no object per row); returns how many were read.
     pub async fn load_platform_day(
         &self,
         channel_account_id: &str,
         accounting_date: &str,
-        table: PlatformTable,
-    ) -> Result<(PlatformTable, u64), StoreError> {
+        table: &mut PlatformTable,
+    ) -> Result<u64, StoreError> {
         let query = DayQuery {
             parts: &PLATFORM_DAY,
             channel_account_id,
             accounting_date,
         };
-        let (table, count) = read_day(self, &query, DayTable(table)).await?;
-        Ok((table.0, count))
-    }
-
-    /// How many successful payments and refunds a day holds (to size the table up front).
-    pub async fn count_platform_day(
-        &self,
-        channel_account_id: &str,
-        accounting_date: &str,
-    ) -> Result<i64, StoreError> {
-        Ok(sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM payments \
-             WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded') + \
-             (SELECT COUNT(*) FROM refunds \
-             WHERE channel_account_id = $1 AND accounting_date = $2 AND status = 'succeeded') AS n",
-        )
-        .bind(channel_account_id)
-        .bind(accounting_date)
-        .fetch_one(&self.read)
-        .await?
-        .try_get("n")?)
+        read_day(self, &query, |kind, number, amount, fee| {
+            let kind = TxnKind::parse(kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("record kind {kind:?}")))?;
+            table
+                .push(kind, number, amount, fee, PlatformStatus::Succeeded)
+                .map(|_| ())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .await
     }
 
     pub async fn recon_day(

@@ -1,14 +1,11 @@
 //! Reads a whole day of one channel account's records (millions of rows) through the backend's
 //! own driver instead of `Any`, which makes an object of every row and converts every value on
 //! the way. Each row reaches the callback as (kind, number, amount, fee) without an allocation
-//! of its own: PostgreSQL sends the rows as one `COPY` stream (`postgres.rs`); a SQLite file is
-//! stepped row by row on a connection of SQLite's own, on a blocking thread (`sqlite_file.rs`);
-//! an in-memory SQLite database, which no other connection can open, hands them over through
-//! sqlx thousands at a time as a few long texts (`sqlite.rs`).
+//! of its own: PostgreSQL sends the rows as one `COPY` stream (`postgres.rs`), SQLite hands
+//! them over thousands at a time as a few long texts (`sqlite.rs`).
 
 mod postgres;
 mod sqlite;
-mod sqlite_file;
 
 use crate::{Backend, Store, StoreError};
 
@@ -30,26 +27,13 @@ pub(crate) struct DayQuery<'a> {
     pub accounting_date: &'a str,
 }
 
-/// What takes the day's rows. Owned, so that a blocking thread can fill it and hand it back.
-pub(crate) trait DaySink: Send + 'static {
-    fn row(&mut self, kind: &str, number: &str, amount: i64, fee: i64) -> Result<(), StoreError>;
-}
-
-/// Hands every row of the day to `sink`, and `sink` back with the number of rows.
-pub(crate) async fn read_day<S: DaySink>(
+pub(crate) async fn read_day(
     store: &Store,
     query: &DayQuery<'_>,
-    mut sink: S,
-) -> Result<(S, u64), StoreError> {
-    match (store.backend, crate::db::sqlite_file(&store.url)) {
-        (Backend::Sqlite, Some(path)) => sqlite_file::read_day(path, query, sink).await,
-        (Backend::Sqlite, None) => {
-            let count = sqlite::read_day(&store.url, query, &mut sink).await?;
-            Ok((sink, count))
-        }
-        (Backend::Postgres, _) => {
-            let count = postgres::read_day(&store.url, query, &mut sink).await?;
-            Ok((sink, count))
-        }
+    row: impl FnMut(&str, &str, i64, i64) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    match store.backend {
+        Backend::Sqlite => sqlite::read_day(&store.url, query, row).await,
+        Backend::Postgres => postgres::read_day(&store.url, query, row).await,
     }
 }

@@ -1,6 +1,6 @@
 //! PostgreSQL: the day's rows as one `COPY … TO STDOUT` text stream, split as it arrives.
 
-use super::{DayPart, DayQuery, DaySink};
+use super::{DayPart, DayQuery};
 use crate::StoreError;
 use futures_util::TryStreamExt;
 use sqlx::Connection;
@@ -8,7 +8,7 @@ use sqlx::Connection;
 pub(super) async fn read_day(
     url: &str,
     query: &DayQuery<'_>,
-    sink: &mut impl DaySink,
+    mut row: impl FnMut(&str, &str, i64, i64) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
     let mut conn = sqlx::postgres::PgConnection::connect(url).await?;
     // COPY takes no parameters, and no value is ever written into SQL text: the two
@@ -30,14 +30,14 @@ pub(super) async fn read_day(
         let complete = carry.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         for line in carry[..complete].split(|b| *b == b'\n') {
             if !line.is_empty() {
-                copy_line(line, sink)?;
+                copy_line(line, &mut row)?;
                 count += 1;
             }
         }
         carry.drain(..complete);
     }
     if !carry.is_empty() {
-        copy_line(&carry, sink)?;
+        copy_line(&carry, &mut row)?;
         count += 1;
     }
     drop(stream);
@@ -68,7 +68,10 @@ fn copy_statement(sql: &str) -> String {
 }
 
 /// One line of `COPY ... TO STDOUT` text: four tab-separated fields.
-fn copy_line(line: &[u8], sink: &mut impl DaySink) -> Result<(), StoreError> {
+fn copy_line(
+    line: &[u8],
+    row: &mut impl FnMut(&str, &str, i64, i64) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let bad = || {
         StoreError::Corrupt(format!(
             "unreadable COPY line {:?}",
@@ -88,7 +91,7 @@ fn copy_line(line: &[u8], sink: &mut impl DaySink) -> Result<(), StoreError> {
     };
     let amount = amount.parse().map_err(|_| bad())?;
     let fee = fee.parse().map_err(|_| bad())?;
-    sink.row(kind, number, amount, fee)
+    row(kind, number, amount, fee)
 }
 
 #[cfg(test)]

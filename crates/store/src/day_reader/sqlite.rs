@@ -4,7 +4,7 @@
 //! crosses; the pages follow each other by rowid, which the day's index holds in order after
 //! its two columns, so every page starts with a seek, not a scan.
 
-use super::{DayPart, DayQuery, DaySink};
+use super::{DayPart, DayQuery};
 use crate::StoreError;
 use sqlx::{ConnectOptions, Connection, Row};
 use std::str::FromStr;
@@ -19,7 +19,7 @@ const NUMBER_SEPARATOR: char = '\u{1f}';
 pub(super) async fn read_day(
     url: &str,
     query: &DayQuery<'_>,
-    sink: &mut impl DaySink,
+    mut row: impl FnMut(&str, &str, i64, i64) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
     let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.read_only(true);
     let mut conn = options.connect().await?;
@@ -43,7 +43,7 @@ pub(super) async fn read_day(
             let numbers: &str = page.try_get(2)?;
             let amounts: &str = page.try_get(3)?;
             let fees: &str = page.try_get(4)?;
-            count += split_page(part.kind, rows, numbers, amounts, fees, sink)?;
+            count += split_page(part.kind, rows, numbers, amounts, fees, &mut row)?;
             if rows < PAGE_ROWS {
                 break;
             }
@@ -78,7 +78,7 @@ fn split_page(
     numbers: &str,
     amounts: &str,
     fees: &str,
-    sink: &mut impl DaySink,
+    row: &mut impl FnMut(&str, &str, i64, i64) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
     let bad = || StoreError::Corrupt(format!("a page of {kind} rows does not split into {rows}"));
     let mut numbers = numbers.split(NUMBER_SEPARATOR);
@@ -92,7 +92,7 @@ fn split_page(
         };
         let amount = amount.parse().map_err(|_| bad())?;
         let fee = fee.parse().map_err(|_| bad())?;
-        sink.row(kind, number, amount, fee)?;
+        row(kind, number, amount, fee)?;
         count += 1;
     }
     if numbers.next().is_some() || amounts.next().is_some() || fees.next().is_some() {
@@ -105,33 +105,22 @@ fn split_page(
 mod tests {
     use super::*;
 
-    struct Seen(Vec<String>);
-
-    impl DaySink for Seen {
-        fn row(
-            &mut self,
-            kind: &str,
-            number: &str,
-            amount: i64,
-            fee: i64,
-        ) -> Result<(), StoreError> {
-            self.0.push(format!("{kind} {number} {amount} {fee}"));
-            Ok(())
-        }
-    }
-
     #[test]
     fn a_page_splits_into_its_rows_or_is_refused() {
-        let mut seen = Seen(Vec::new());
+        let mut seen = Vec::new();
+        let mut keep = |kind: &str, number: &str, amount: i64, fee: i64| {
+            seen.push(format!("{kind} {number} {amount} {fee}"));
+            Ok(())
+        };
         let numbers = "a1\u{1f}b2";
         assert_eq!(
-            split_page("payment", 2, numbers, "5,7", "0,1", &mut seen).ok(),
+            split_page("payment", 2, numbers, "5,7", "0,1", &mut keep).ok(),
             Some(2)
         );
         // A number holding the separator splits the page into more parts than rows.
         let split = "a\u{1f}1\u{1f}b2";
-        assert!(split_page("payment", 2, split, "5,7", "0,1", &mut seen).is_err());
-        assert!(split_page("payment", 3, numbers, "5,7", "0,1", &mut seen).is_err());
-        assert_eq!(seen.0[..2], ["payment a1 5 0", "payment b2 7 1"]);
+        assert!(split_page("payment", 2, split, "5,7", "0,1", &mut keep).is_err());
+        assert!(split_page("payment", 3, numbers, "5,7", "0,1", &mut keep).is_err());
+        assert_eq!(seen[..2], ["payment a1 5 0", "payment b2 7 1"]);
     }
 }

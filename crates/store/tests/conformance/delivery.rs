@@ -313,12 +313,9 @@ pub(super) async fn a_day_loads_into_the_reconciliation_table(store: Store) {
             order_nos.push(p.order_no.clone());
         }
     }
-    let (table, rows) = store
-        .load_platform_day(
-            "cha_1",
-            "2027-01-15",
-            unipay_core::recon::PlatformTable::new(),
-        )
+    let mut table = unipay_core::recon::PlatformTable::new();
+    let rows = store
+        .load_platform_day("cha_1", "2027-01-15", &mut table)
         .await
         .unwrap();
     assert_eq!(rows, 2);
@@ -331,13 +328,12 @@ pub(super) async fn a_day_loads_into_the_reconciliation_table(store: Store) {
     assert_eq!(totals.payment.count, 2);
     assert_eq!(totals.payment.amount_fen, 2 * 1234);
     assert_eq!(totals.payment.fee_fen, 2 * 3);
-    let other_day = unipay_core::recon::PlatformTable::new();
+    let mut other_day = unipay_core::recon::PlatformTable::new();
     assert_eq!(
         store
-            .load_platform_day("cha_1", "2027-01-16", other_day)
+            .load_platform_day("cha_1", "2027-01-16", &mut other_day)
             .await
-            .unwrap()
-            .1,
+            .unwrap(),
         0
     );
 }

@@ -134,8 +134,9 @@ pub(super) async fn refunds_reach_reconciliation_and_settlement(store: Store) {
         &payment_change(&pre.id, captured(600), Some(&capture), NOW + 10),
     )
     .await;
-    let (table, rows) = store
-        .load_platform_day("cha_1", DAY, unipay_core::recon::PlatformTable::new())
+    let mut table = unipay_core::recon::PlatformTable::new();
+    let rows = store
+        .load_platform_day("cha_1", DAY, &mut table)
         .await
         .unwrap();
     assert_eq!(

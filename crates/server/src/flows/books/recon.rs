@@ -16,6 +16,7 @@ use super::statements::channel_of;
 use super::{BooksError, add_days};
 use crate::flows::{self, payments::QueryConclusion};
 use crate::state::AppState;
+use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 use unipay_core::event::EventSource;
@@ -91,12 +92,12 @@ pub async fn reconcile_day(
     } else {
         Box::new(std::io::Cursor::new(bytes))
     };
-    let rows = store
-        .count_platform_day(channel_account_id, accounting_date)
-        .await?;
-    let table = PlatformTable::with_capacity(usize::try_from(rows).unwrap_or(0));
-    let (table, platform_rows) = store
-        .load_platform_day(channel_account_id, accounting_date, table)
+    // Sized by the statement's lines (ours are about as many) rather than by counting ours,
+    // which is a second pass over the day's index.
+    let lines = statement.read.payments + statement.read.refunds;
+    let mut table = PlatformTable::with_capacity(usize::try_from(lines + lines / 64).unwrap_or(0));
+    let platform_rows = store
+        .load_platform_day(channel_account_id, accounting_date, &mut table)
         .await?;
     let seconds_loading = started.elapsed().as_secs_f64();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -222,13 +223,18 @@ impl<'a> Run<'a> {
         // Each confirmation is a bank round trip: a few at a time, not one after another.
         let confirming = Instant::now();
         let state = self.state;
+        // In the order of the differences, a new query starting as soon as any one ends.
+        let mut waiting = to_confirm.iter();
+        let mut in_flight = futures_util::stream::FuturesOrdered::new();
+        for (difference, payment) in waiting.by_ref().take(CONFIRMATIONS_IN_FLIGHT) {
+            in_flight.push_back(record_by_query(state, difference, payment));
+        }
         let mut confirmed = Vec::with_capacity(to_confirm.len());
-        for chunk in to_confirm.chunks(CONFIRMATIONS_IN_FLIGHT) {
-            let queries: Vec<_> = chunk
-                .iter()
-                .map(|(difference, payment)| record_by_query(state, difference, payment))
-                .collect();
-            confirmed.extend(futures_util::future::join_all(queries).await);
+        while let Some(item) = in_flight.next().await {
+            confirmed.push(item);
+            if let Some((difference, payment)) = waiting.next() {
+                in_flight.push_back(record_by_query(state, difference, payment));
+            }
         }
         self.seconds_confirming = confirming.elapsed().as_secs_f64();
         for item in confirmed {
