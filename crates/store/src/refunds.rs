@@ -9,10 +9,11 @@
 //! reconciled or settled changes when a payment is refunded later.
 //!
 //! **Reservations.** A refund reserves its amount when it is created: the create transaction
-//! locks the payment row (`FOR UPDATE` on PostgreSQL; SQLite has a single writer), checks
-//! `collected − refunded − reserved ≥ amount` (core's `check_refund`), inserts the refund and
-//! raises `refund_reserved`, so of refunds racing for the same money exactly those that fit
-//! win. A refund that fails releases its reservation; one that succeeds turns it into
+//! raises `refund_reserved` in one update whose condition is core's `check_refund` (`collected
+//! − refunded − reserved ≥ amount`; PostgreSQL checks a row another transaction holds again
+//! once that one commits, SQLite has a single writer) and inserts the refund, so of refunds
+//! racing for the same money exactly those that fit win. Only a request that does not fit
+//! reads the payment (locked, `FOR UPDATE` on PostgreSQL) to tell why. A refund that fails releases its reservation; one that succeeds turns it into
 //! `refunded_amount`.
 //!
 //! **Refusals** (`CreateRefund::Refused`) change no payment and make no refund. They are an
@@ -32,14 +33,15 @@ mod queries;
 pub mod transactions;
 
 pub(crate) use change::apply_in;
-pub(crate) use create::{COLLECTED_SQL, PendingLine, checked_amount, fee_plan_in, pending_refund};
+pub(crate) use create::{
+    COLLECTED_SQL, PendingLine, checked_amount, create_refund_in, fee_plan_in, pending_refund,
+};
 
 use crate::StoreError;
 use crate::messages::InboundMessage;
 use crate::outbox::OutboxEvent;
 use crate::payments::amount_from_row;
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::writer::RowGet;
 use unipay_core::Amount;
 use unipay_core::event::EventSource;
 use unipay_core::payment::{CaptureMode, PaymentStatus};
@@ -86,7 +88,7 @@ pub(crate) const REFUND_COLUMNS: &str = "id, payment_id, app_id, merchant_id, ch
      refund_no, amount, fee_returned, currency, reason, status, channel_refund_no, accounting_date, failure_reason, \
      batch_id, notify_url, next_query_at, query_attempts, version, created_at, updated_at, finished_at";
 
-pub(crate) fn refund_from_row(r: &AnyRow) -> Result<Refund, StoreError> {
+pub(crate) fn refund_from_row<R: RowGet>(r: &R) -> Result<Refund, StoreError> {
     let status: String = r.try_get("status")?;
     Ok(Refund {
         id: r.try_get("id")?,
@@ -224,7 +226,7 @@ pub(crate) struct PaymentFacts {
 pub(crate) const FACTS_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, out_trade_no, currency, \
      notify_url, fee, status, capture, amount, captured_amount, refunded_amount, refund_reserved";
 
-pub(crate) fn facts_from_row(r: &AnyRow) -> Result<PaymentFacts, StoreError> {
+pub(crate) fn facts_from_row<R: RowGet>(r: &R) -> Result<PaymentFacts, StoreError> {
     let status: String = r.try_get("status")?;
     let capture: String = r.try_get("capture")?;
     Ok(PaymentFacts {

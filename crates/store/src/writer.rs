@@ -206,3 +206,28 @@ macro_rules! write_transaction {
     }};
 }
 pub(crate) use write_transaction;
+
+/// Runs statements that need no transaction around them (one statement, or a second that only
+/// follows up on the first) on the store's writer: on SQLite's writer connection as one call
+/// when the store has it, sharing a commit with the changes beside it; else each statement
+/// commits on its own, with no `BEGIN` and `COMMIT` round trips. `$work` is an expression over
+/// `$tx` answering `Result<T, StoreError>`.
+macro_rules! write_statements {
+    ($store:expr, |$tx:ident| $work:expr) => {{
+        let store: &$crate::Store = $store;
+        match store.lite.as_deref() {
+            Some(lite) => {
+                lite.transaction(&store.write, |$tx| {
+                    $crate::writer::run_now($work).map($crate::writer::Finish::Commit)
+                })
+                .await
+            }
+            None => {
+                let mut connection = store.write.acquire().await?;
+                let $tx = &mut *connection;
+                $work.await
+            }
+        }
+    }};
+}
+pub(crate) use write_statements;

@@ -8,8 +8,8 @@ use super::{
 use crate::idempotency::{self, IdempotencyRequest};
 use crate::nonces::NonceUse;
 use crate::payments::{Idempotent, NewEvent, insert_event_row};
+use crate::writer::{Finish, RowGet, Writer, args, write_transaction};
 use crate::{Store, StoreError};
-use sqlx::{Any, Row, Transaction};
 use unipay_core::Amount;
 use unipay_core::event::EventSource;
 use unipay_core::fees::{FeePlan, RefundFeePolicy};
@@ -28,131 +28,228 @@ impl Store {
         idempotency: Option<&IdempotencyRequest>,
         render: RefundResponseRenderer<'_>,
     ) -> Result<Idempotent<CreateRefund>, StoreError> {
-        let mut tx = self.write.begin().await?;
-        if let Some(answer) =
-            idempotency::open_request(&mut tx, nonce, idempotency, new.created_at).await?
-        {
-            return Ok(answer);
-        }
-        let outcome = self.create_refund_in(&mut tx, new).await?;
-        idempotency::close_request(&mut tx, idempotency, || render(&outcome)).await?;
-        tx.commit().await?;
-        Ok(Idempotent::Fresh(outcome))
-    }
-
-    pub(crate) async fn create_refund_in(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        new: &NewRefund,
-    ) -> Result<CreateRefund, StoreError> {
-        if let Some(existing) = refund_by_out_no(tx, &new.app_id, &new.out_refund_no).await? {
-            return Ok(CreateRefund::Duplicate(existing));
-        }
-        let Some(payment) = lock_payment(tx, &new.app_id, &new.payment, self.lock_row()).await?
-        else {
-            return Ok(CreateRefund::Refused(RefundRefusal::PaymentNotFound));
-        };
-        if let Err(refusal) = check_refund(&payment.refundable, new.amount) {
-            return Ok(CreateRefund::Refused(refusal));
-        }
-        let plan = fee_plan_in(tx, &payment.merchant_id, &payment.channel_account_id).await?;
-        let returned = fee_returned_so_far(tx, &payment.id, &plan).await?;
-        let refund = pending_refund(
-            &payment,
-            &PendingLine {
-                out_refund_no: &new.out_refund_no,
-                amount: checked_amount(new.amount)?,
-                fee_returned: fee_to_return(
-                    &plan,
-                    payment.refundable.base(),
-                    payment.fee,
-                    payment.refundable.refunded + payment.refundable.reserved,
-                    returned,
-                    new.amount,
-                ),
-                reason: new.reason.as_deref(),
-                notify_url: new.notify_url.as_deref(),
-                batch_id: None,
-                next_query_at: new.next_query_at,
-            },
-            new.created_at,
-        );
-        if !insert_refund(tx, &refund).await? {
-            // A racing create with the same out_refund_no committed first: report that one.
-            return refund_by_out_no(tx, &new.app_id, &new.out_refund_no)
-                .await?
-                .map(CreateRefund::Duplicate)
-                .ok_or_else(|| StoreError::Corrupt("refund id or bank number collided".into()));
-        }
-        reserve(tx, &payment.id, new.amount).await?;
-        insert_event_row(
+        let lock = self.lock_row();
+        write_transaction!(self, |tx| create_in(
             tx,
-            &NewEvent {
-                payment_id: &payment.id,
-                kind: "refund.created",
-                source: EventSource::Api,
-                from: None,
-                to: None,
-                detail: &created_detail(&refund),
-                raw_sha256: None,
-                now_ms: new.created_at,
-            },
-        )
-        .await?;
-        Ok(CreateRefund::Created(refund))
+            new,
+            nonce,
+            idempotency,
+            render,
+            lock
+        ))
     }
+}
+
+async fn create_in<W: Writer>(
+    tx: &mut W,
+    new: &NewRefund,
+    nonce: Option<&NonceUse>,
+    idempotency: Option<&IdempotencyRequest>,
+    render: RefundResponseRenderer<'_>,
+    lock: &str,
+) -> Result<Finish<Idempotent<CreateRefund>>, StoreError> {
+    if let Some(answer) = idempotency::open_request(tx, nonce, idempotency, new.created_at).await? {
+        return Ok(Finish::Rollback(answer));
+    }
+    let outcome = create_refund_in(tx, new, lock).await?;
+    idempotency::close_request(tx, idempotency, || render(&outcome)).await?;
+    Ok(Finish::Commit(Idempotent::Fresh(outcome)))
+}
+
+/// A refund inside the caller's transaction (a request's, or a late success's refund).
+/// `lock` locks the payment row where the database has row locks (`Store::lock_row`).
+pub(crate) async fn create_refund_in<W: Writer>(
+    tx: &mut W,
+    new: &NewRefund,
+    lock: &str,
+) -> Result<CreateRefund, StoreError> {
+    // Most requests fit: the reservation is tried first, as one statement whose condition is
+    // core's check, and the lookups that tell why a request does not fit run only when it
+    // did not.
+    let payment = match reserve_fitting(tx, new).await? {
+        Some(payment) => payment,
+        None => {
+            if let Some(existing) = refund_by_out_no(tx, &new.app_id, &new.out_refund_no).await? {
+                return Ok(CreateRefund::Duplicate(existing));
+            }
+            let Some(payment) = lock_payment(tx, &new.app_id, &new.payment, lock).await? else {
+                return Ok(CreateRefund::Refused(RefundRefusal::PaymentNotFound));
+            };
+            if let Err(refusal) = check_refund(&payment.facts.refundable, new.amount) {
+                return Ok(CreateRefund::Refused(refusal));
+            }
+            // It fits now (a refund of the payment failed meanwhile and released its money).
+            reserve(tx, &payment.facts.id, new.amount).await?;
+            payment
+        }
+    };
+    let ReservedFacts {
+        facts: payment,
+        refund_fee,
+    } = payment;
+    // A refund's fee share depends on the plan's refund policy alone.
+    let plan = FeePlan {
+        refund: refund_fee,
+        ..FeePlan::FREE
+    };
+    let returned = fee_returned_so_far(tx, &payment.id, &plan).await?;
+    let refund = pending_refund(
+        &payment,
+        &PendingLine {
+            out_refund_no: &new.out_refund_no,
+            amount: checked_amount(new.amount)?,
+            fee_returned: fee_to_return(
+                &plan,
+                payment.refundable.base(),
+                payment.fee,
+                payment.refundable.refunded + payment.refundable.reserved,
+                returned,
+                new.amount,
+            ),
+            reason: new.reason.as_deref(),
+            notify_url: new.notify_url.as_deref(),
+            batch_id: None,
+            next_query_at: new.next_query_at,
+        },
+        new.created_at,
+    );
+    if !insert_refund(tx, &refund).await? {
+        // The out_refund_no is taken (a retry, or a racing create that committed first): the
+        // reservation just made goes back, and the first refund is the answer.
+        release(tx, &payment.id, new.amount).await?;
+        return refund_by_out_no(tx, &new.app_id, &new.out_refund_no)
+            .await?
+            .map(CreateRefund::Duplicate)
+            .ok_or_else(|| StoreError::Corrupt("refund id or bank number collided".into()));
+    }
+    insert_event_row(
+        tx,
+        &NewEvent {
+            payment_id: &payment.id,
+            kind: "refund.created",
+            source: EventSource::Api,
+            from: None,
+            to: None,
+            detail: &created_detail(&refund),
+            raw_sha256: None,
+            now_ms: new.created_at,
+        },
+    )
+    .await?;
+    Ok(CreateRefund::Created(refund))
+}
+
+/// A payment's facts as they were before the new refund's reservation, with its fee plan's
+/// refund policy.
+struct ReservedFacts {
+    facts: PaymentFacts,
+    refund_fee: RefundFeePolicy,
+}
+
+/// The payment's facts and its merchant's refund fee policy on its channel account (`kept`
+/// without a plan), as one list of columns.
+fn facts_with_policy() -> String {
+    format!(
+        "{FACTS_COLUMNS}, (SELECT refund_fee FROM fee_plans f WHERE f.merchant_id = payments.merchant_id \
+         AND f.channel_account_id = payments.channel_account_id) AS refund_fee"
+    )
+}
+
+fn reserved_from_row<R: RowGet>(r: &R) -> Result<ReservedFacts, StoreError> {
+    let policy: Option<String> = r.try_get("refund_fee")?;
+    let refund_fee = match policy {
+        None => RefundFeePolicy::Kept,
+        Some(policy) => RefundFeePolicy::parse(&policy)
+            .ok_or_else(|| StoreError::Corrupt(format!("refund fee policy {policy:?}")))?,
+    };
+    Ok(ReservedFacts {
+        facts: facts_from_row(r)?,
+        refund_fee,
+    })
+}
+
+fn payment_column(payment: &PaymentRef) -> (&'static str, &str) {
+    match payment {
+        PaymentRef::Id(id) => ("id", id),
+        PaymentRef::OutTradeNo(no) => ("out_trade_no", no),
+    }
+}
+
+/// Reserves the refund's amount on the app's payment when it fits (core's `check_refund` as
+/// the update's condition: a row locked by a racing refund is checked again once that one
+/// commits, so racing refunds never reserve more than there is); answers the payment as it
+/// was before, or `None` when nothing was reserved.
+async fn reserve_fitting<W: Writer>(
+    tx: &mut W,
+    new: &NewRefund,
+) -> Result<Option<ReservedFacts>, StoreError> {
+    let (column, value) = payment_column(&new.payment);
+    let sql = format!(
+        "UPDATE payments SET refund_reserved = refund_reserved + $1 WHERE app_id = $2 AND {column} = $3 \
+         AND status = 'succeeded' AND $1 > 0 AND {COLLECTED_SQL} - refunded_amount - refund_reserved >= $1 \
+         RETURNING {}",
+        facts_with_policy()
+    );
+    let Some(row) = tx
+        .fetch_optional(&sql, args![new.amount, &new.app_id, value])
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut payment = reserved_from_row(&row)?;
+    payment.facts.refundable.reserved -= new.amount;
+    // The condition is core's rule in SQL: they must agree on every reservation made.
+    check_refund(&payment.facts.refundable, new.amount).map_err(|refusal| {
+        StoreError::Corrupt(format!(
+            "payment {}: reserved a refund core refuses ({refusal:?})",
+            payment.facts.id
+        ))
+    })?;
+    Ok(Some(payment))
 }
 
 /// The app's payment, locked for the rest of the transaction (`FOR UPDATE` on PostgreSQL).
-async fn lock_payment(
-    tx: &mut Transaction<'_, Any>,
+async fn lock_payment<W: Writer>(
+    tx: &mut W,
     app_id: &str,
     payment: &PaymentRef,
     lock: &str,
-) -> Result<Option<PaymentFacts>, StoreError> {
-    let (column, value) = match payment {
-        PaymentRef::Id(id) => ("id", id),
-        PaymentRef::OutTradeNo(no) => ("out_trade_no", no),
-    };
-    let sql =
-        format!("SELECT {FACTS_COLUMNS} FROM payments WHERE app_id = $1 AND {column} = $2{lock}");
-    let row = sqlx::query(&sql)
-        .bind(app_id)
-        .bind(value)
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|r| facts_from_row(&r)).transpose()
+) -> Result<Option<ReservedFacts>, StoreError> {
+    let (column, value) = payment_column(payment);
+    let sql = format!(
+        "SELECT {} FROM payments WHERE app_id = $1 AND {column} = $2{lock}",
+        facts_with_policy()
+    );
+    let row = tx.fetch_optional(&sql, args![app_id, value]).await?;
+    row.map(|r| reserved_from_row(&r)).transpose()
 }
 
-async fn refund_by_out_no(
-    tx: &mut Transaction<'_, Any>,
+async fn refund_by_out_no<W: Writer>(
+    tx: &mut W,
     app_id: &str,
     out_refund_no: &str,
 ) -> Result<Option<Refund>, StoreError> {
     let sql =
         format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE app_id = $1 AND out_refund_no = $2");
-    let row = sqlx::query(&sql)
-        .bind(app_id)
-        .bind(out_refund_no)
-        .fetch_optional(&mut **tx)
+    let row = tx
+        .fetch_optional(&sql, args![app_id, out_refund_no])
         .await?;
     row.map(|r| refund_from_row(&r)).transpose()
 }
 
 /// The merchant's fee plan on the channel account, read in the transaction (free when none).
-pub(crate) async fn fee_plan_in(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn fee_plan_in<W: Writer>(
+    tx: &mut W,
     merchant_id: &str,
     channel_account_id: &str,
 ) -> Result<FeePlan, StoreError> {
-    let row = sqlx::query(
-        "SELECT rate_bps, min_fen, max_fen, refund_fee FROM fee_plans \
-         WHERE merchant_id = $1 AND channel_account_id = $2",
-    )
-    .bind(merchant_id)
-    .bind(channel_account_id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let row = tx
+        .fetch_optional(
+            "SELECT rate_bps, min_fen, max_fen, refund_fee FROM fee_plans \
+             WHERE merchant_id = $1 AND channel_account_id = $2",
+            args![merchant_id, channel_account_id],
+        )
+        .await?;
     let Some(r) = row else {
         return Ok(FeePlan::FREE);
     };
@@ -167,23 +264,24 @@ pub(crate) async fn fee_plan_in(
 }
 
 /// The fee the payment's refunds (succeeded or pending) return already; 0 without looking when
-/// the plan returns none.
-async fn fee_returned_so_far(
-    tx: &mut Transaction<'_, Any>,
+/// the plan returns none. Read after the payment is locked (by its reservation), so that it
+/// counts every refund that reserved before this one.
+async fn fee_returned_so_far<W: Writer>(
+    tx: &mut W,
     payment_id: &str,
     plan: &FeePlan,
 ) -> Result<i64, StoreError> {
     if plan.refund == RefundFeePolicy::Kept {
         return Ok(0);
     }
-    Ok(sqlx::query(
+    tx.fetch_optional(
         "SELECT CAST(COALESCE(SUM(fee_returned), 0) AS BIGINT) AS returned FROM refunds \
          WHERE payment_id = $1 AND status <> 'failed'",
+        args![payment_id],
     )
-    .bind(payment_id)
-    .fetch_one(&mut **tx)
     .await?
-    .try_get("returned")?)
+    .ok_or_else(|| StoreError::Corrupt("a sum gave no row".into()))?
+    .try_get("returned")
 }
 
 /// What a new refund line carries besides its payment.
@@ -251,41 +349,38 @@ fn created_detail(refund: &Refund) -> String {
 }
 
 /// A new refund row: status, attempts and version are literals, `created_at` serves as
-/// `updated_at` too; bound by [`bind_refund`].
+/// `updated_at` too.
 const INSERT_REFUND_SQL: &str = "INSERT INTO refunds (id, payment_id, app_id, merchant_id, channel_account_id, \
      out_refund_no, refund_no, amount, fee_returned, currency, reason, status, batch_id, notify_url, next_query_at, \
      query_attempts, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
      'pending', $12, $13, $14, 0, 1, $15, $16) ON CONFLICT DO NOTHING";
 
-fn bind_refund<'q>(
-    query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    refund: &'q Refund,
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    query
-        .bind(&refund.id)
-        .bind(&refund.payment_id)
-        .bind(&refund.app_id)
-        .bind(&refund.merchant_id)
-        .bind(&refund.channel_account_id)
-        .bind(&refund.out_refund_no)
-        .bind(&refund.refund_no)
-        .bind(refund.amount.fen())
-        .bind(refund.fee_returned)
-        .bind(&refund.currency)
-        .bind(&refund.reason)
-        .bind(&refund.batch_id)
-        .bind(&refund.notify_url)
-        .bind(refund.next_query_at)
-        .bind(refund.created_at)
-        .bind(refund.updated_at)
-}
-
 /// Inserts the refund unless its out_refund_no (or bank number) is taken; false then.
-async fn insert_refund(tx: &mut Transaction<'_, Any>, refund: &Refund) -> Result<bool, StoreError> {
-    let inserted = bind_refund(sqlx::query(INSERT_REFUND_SQL), refund)
-        .execute(&mut **tx)
+async fn insert_refund<W: Writer>(tx: &mut W, refund: &Refund) -> Result<bool, StoreError> {
+    let inserted = tx
+        .execute(
+            INSERT_REFUND_SQL,
+            args![
+                &refund.id,
+                &refund.payment_id,
+                &refund.app_id,
+                &refund.merchant_id,
+                &refund.channel_account_id,
+                &refund.out_refund_no,
+                &refund.refund_no,
+                refund.amount.fen(),
+                refund.fee_returned,
+                &refund.currency,
+                &refund.reason,
+                &refund.batch_id,
+                &refund.notify_url,
+                refund.next_query_at,
+                refund.created_at,
+                refund.updated_at,
+            ],
+        )
         .await?;
-    Ok(inserted.rows_affected() == 1)
+    Ok(inserted == 1)
 }
 
 /// The SQL of a payment's refundable base: the captured amount of a pre-authorization, else
@@ -295,23 +390,24 @@ pub(crate) const COLLECTED_SQL: &str =
 
 /// Raises the payment's reservation by `amount`. The payment is locked and the amount checked
 /// already; the condition repeats the check so that no path can ever over-reserve.
-async fn reserve(
-    tx: &mut Transaction<'_, Any>,
-    payment_id: &str,
-    amount: i64,
-) -> Result<(), StoreError> {
+async fn reserve<W: Writer>(tx: &mut W, payment_id: &str, amount: i64) -> Result<(), StoreError> {
     let sql = format!(
         "UPDATE payments SET refund_reserved = refund_reserved + $1 WHERE id = $2 \
          AND status = 'succeeded' AND {COLLECTED_SQL} - refunded_amount - refund_reserved >= $1"
     );
-    let updated = sqlx::query(&sql)
-        .bind(amount)
-        .bind(payment_id)
-        .execute(&mut **tx)
-        .await?;
-    if updated.rows_affected() == 1 {
+    if tx.execute(&sql, args![amount, payment_id]).await? == 1 {
         Ok(())
     } else {
         Err(StoreError::Conflict)
     }
+}
+
+/// Takes back a reservation made in this transaction, for a refund that was not made after all.
+async fn release<W: Writer>(tx: &mut W, payment_id: &str, amount: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE payments SET refund_reserved = refund_reserved - $1 WHERE id = $2",
+        args![amount, payment_id],
+    )
+    .await?;
+    Ok(())
 }

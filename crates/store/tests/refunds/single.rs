@@ -216,6 +216,44 @@ pub(super) async fn a_duplicate_out_refund_no_reports_the_first_refund(store: St
     assert_eq!(payment(&store, &other.id).await.refund_reserved, 0);
 }
 
+/// Proves racing creates under one out_refund_no make one refund and reserve its amount once:
+/// the others report it (a reservation they made is taken back in their transaction), also
+/// once the payment has nothing left to refund.
+pub(super) async fn racing_duplicates_reserve_once(store: Store) {
+    let p = paid_payment(&store, "TWIN", 1_000).await;
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let store = store.clone();
+        let id = p.id.clone();
+        tasks.push(tokio::spawn(async move {
+            try_refund(&store, &refund_of(&id, "R-TWIN", 300)).await
+        }));
+    }
+    let mut created = Vec::new();
+    let mut duplicates = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            CreateRefund::Created(r) => created.push(r),
+            CreateRefund::Duplicate(r) => duplicates.push(r),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((created.len(), duplicates.len()), (1, 11));
+    assert!(duplicates.iter().all(|r| *r == created[0]));
+    assert_eq!(payment(&store, &p.id).await.refund_reserved, 300);
+    refund(&store, &refund_of(&p.id, "R-REST", 700)).await;
+    assert_eq!(
+        try_refund(&store, &refund_of(&p.id, "R-TWIN", 300)).await,
+        CreateRefund::Duplicate(created[0].clone())
+    );
+    let after = payment(&store, &p.id).await;
+    assert_eq!(after.refund_reserved, 1_000);
+    assert_eq!(
+        store.list_refunds_for_payment(&p.id).await.unwrap().len(),
+        2
+    );
+}
+
 /// Proves the idempotency key replays the first answer (a refusal too), refuses another body,
 /// and that a spent nonce creates nothing.
 pub(super) async fn idempotency_keys_and_nonces_work_as_for_payments(store: Store) {
