@@ -26,6 +26,7 @@
 //! `refund_succeeded` (the merchant bears the amount less the fee returned) and the business
 //! notification (`refund.succeeded` / `refund.failed`) in the outbox.
 
+mod at_once;
 pub mod batch;
 mod change;
 mod create;

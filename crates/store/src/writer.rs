@@ -231,3 +231,17 @@ macro_rules! write_statements {
     }};
 }
 pub(crate) use write_statements;
+
+/// The arguments of a statement written piece by piece: [`Params::push`] adds one and answers
+/// its placeholder, so a long statement (PostgreSQL's `WITH` chains) numbers itself.
+#[derive(Default)]
+pub(crate) struct Params<'a> {
+    pub(crate) args: Vec<Arg<'a>>,
+}
+
+impl<'a> Params<'a> {
+    pub(crate) fn push(&mut self, arg: impl Into<Arg<'a>>) -> String {
+        self.args.push(arg.into());
+        format!("${}", self.args.len())
+    }
+}

@@ -7,9 +7,9 @@ use crate::messages::{Seen, keep_message};
 use crate::outbox::OutboxEvent;
 use crate::payments::{NewEvent, accounting_date_of, insert_event_row, insert_outbox};
 use crate::writer::{Finish, Writer, args, write_transaction};
-use crate::{Store, StoreError, ledger};
+use crate::{Backend, Store, StoreError, ledger};
 use unipay_core::ids::new_id;
-use unipay_core::ledger::{Refunded, refund_succeeded};
+use unipay_core::ledger::{JournalEntry, Refunded, refund_succeeded};
 use unipay_core::refund::{
     RefundEvent, RefundStatus, RefundTransition, refund_notification_type, refund_transition,
 };
@@ -23,6 +23,19 @@ impl Store {
         change: &RefundChange<'_>,
         render: RefundEventRenderer<'_>,
     ) -> Result<RefundOutcome, StoreError> {
+        // On PostgreSQL a move from the caller's current copy is one statement (`at_once.rs`);
+        // a batch's line also moves its batch's tallies, which that statement leaves out.
+        if self.backend == Backend::Postgres
+            && let Some(known) = change
+                .known
+                .filter(|k| k.id == change.refund_id && k.batch_id.is_none())
+            && let RefundTransition::To(next) = refund_transition(known.status, change.event)
+            && let Some(outcome) = self
+                .move_refund_at_once(known, next, change, render)
+                .await?
+        {
+            return Ok(outcome);
+        }
         let lock = self.lock_row();
         write_transaction!(self, |tx| apply_one_in(tx, change, render, lock))
     }
@@ -156,6 +169,50 @@ async fn move_refund<W: Writer>(
     change: &RefundChange<'_>,
     render: RefundEventRenderer<'_>,
 ) -> Result<Option<RefundOutcome>, StoreError> {
+    let after = moved(before, next, change);
+    let updated = tx
+        .execute(
+            "UPDATE refunds SET status = $1, version = $2, updated_at = $3, next_query_at = $4, finished_at = $5, \
+             channel_refund_no = $6, accounting_date = $7, failure_reason = $8 WHERE id = $9 AND version = $10",
+            args![
+                after.status.as_str(),
+                after.version,
+                after.updated_at,
+                after.next_query_at,
+                after.finished_at,
+                &after.channel_refund_no,
+                &after.accounting_date,
+                &after.failure_reason,
+                &after.id,
+                before.version,
+            ],
+        )
+        .await?;
+    if updated != 1 {
+        return Ok(None);
+    }
+    tx.execute(
+        "UPDATE payments SET refunded_amount = refunded_amount + $1, refund_reserved = refund_reserved - $2 \
+         WHERE id = $3",
+        args![refunded_by(&after), after.amount.fen(), &after.payment_id],
+    )
+    .await?;
+    insert_refund_event(tx, &after, change, "").await?;
+    if let Some(entry) = refund_entry(&after)? {
+        ledger::post(tx, &entry, change.now_ms).await?;
+    }
+    let event = refund_notification(&after, change, render);
+    if let Some(event) = &event {
+        insert_outbox(tx, event).await?;
+    }
+    Ok(Some(RefundOutcome::Changed {
+        refund: after,
+        event: event.map(Box::new),
+    }))
+}
+
+/// The refund as `change` moves it from `before` to `next`.
+pub(super) fn moved(before: &Refund, next: RefundStatus, change: &RefundChange<'_>) -> Refund {
     let mut after = before.clone();
     after.status = next;
     after.version += 1;
@@ -179,58 +236,35 @@ async fn move_refund<W: Writer>(
         RefundStatus::Failed => after.failure_reason = Some(change.detail.to_string()),
         RefundStatus::Pending => after.finished_at = None,
     }
-    let updated = tx
-        .execute(
-            "UPDATE refunds SET status = $1, version = $2, updated_at = $3, next_query_at = $4, finished_at = $5, \
-             channel_refund_no = $6, accounting_date = $7, failure_reason = $8 WHERE id = $9 AND version = $10",
-            args![
-                after.status.as_str(),
-                after.version,
-                after.updated_at,
-                after.next_query_at,
-                after.finished_at,
-                &after.channel_refund_no,
-                &after.accounting_date,
-                &after.failure_reason,
-                &after.id,
-                before.version,
-            ],
-        )
-        .await?;
-    if updated != 1 {
-        return Ok(None);
-    }
-    // The reservation made at creation becomes refunded money, or is released.
-    let refunded = if next == RefundStatus::Succeeded {
+    after
+}
+
+/// What a moved refund adds to its payment's refunded money: the reservation made at creation
+/// becomes refunded money when it succeeded, and is released either way.
+pub(super) fn refunded_by(after: &Refund) -> i64 {
+    if after.status == RefundStatus::Succeeded {
         after.amount.fen()
     } else {
         0
-    };
-    tx.execute(
-        "UPDATE payments SET refunded_amount = refunded_amount + $1, refund_reserved = refund_reserved - $2 \
-         WHERE id = $3",
-        args![refunded, after.amount.fen(), &after.payment_id],
-    )
-    .await?;
-    insert_refund_event(tx, &after, change, "").await?;
-    if next == RefundStatus::Succeeded {
-        let accounting_date = after.accounting_date.clone().unwrap_or_default();
-        let entry = refund_succeeded(&Refunded {
-            id: &after.id,
-            merchant_id: &after.merchant_id,
-            channel_account_id: &after.channel_account_id,
-            amount: after.amount.fen(),
-            fee_returned: after.fee_returned,
-            accounting_date: &accounting_date,
-        })
-        .map_err(|e| StoreError::Corrupt(format!("refund {}: {e}", after.id)))?;
-        ledger::post(tx, &entry, change.now_ms).await?;
     }
-    let event = insert_refund_notification(tx, &after, change, render).await?;
-    Ok(Some(RefundOutcome::Changed {
-        refund: after,
-        event,
-    }))
+}
+
+/// The ledger entry a moved refund posts: `refund_succeeded` for a success, none otherwise.
+pub(super) fn refund_entry(after: &Refund) -> Result<Option<JournalEntry>, StoreError> {
+    if after.status != RefundStatus::Succeeded {
+        return Ok(None);
+    }
+    let accounting_date = after.accounting_date.clone().unwrap_or_default();
+    refund_succeeded(&Refunded {
+        id: &after.id,
+        merchant_id: &after.merchant_id,
+        channel_account_id: &after.channel_account_id,
+        amount: after.amount.fen(),
+        fee_returned: after.fee_returned,
+        accounting_date: &accounting_date,
+    })
+    .map(Some)
+    .map_err(|e| StoreError::Corrupt(format!("refund {}: {e}", after.id)))
 }
 
 /// The timeline entry on the refund's payment: `refund.<event>` (qualified when it changed
@@ -241,6 +275,29 @@ async fn insert_refund_event<W: Writer>(
     change: &RefundChange<'_>,
     qualifier: &str,
 ) -> Result<(), StoreError> {
+    let (kind, detail) = refund_event_text(refund, change, qualifier);
+    insert_event_row(
+        tx,
+        &NewEvent {
+            payment_id: &refund.payment_id,
+            kind: &kind,
+            source: change.source,
+            from: None,
+            to: None,
+            detail: &detail,
+            raw_sha256: change.message.map(|m| m.sha256),
+            now_ms: change.now_ms,
+        },
+    )
+    .await
+}
+
+/// The kind and detail of a refund's timeline entry.
+pub(super) fn refund_event_text(
+    refund: &Refund,
+    change: &RefundChange<'_>,
+    qualifier: &str,
+) -> (String, String) {
     let kind = match (qualifier, refund.status, change.event) {
         ("", RefundStatus::Succeeded, RefundEvent::BankSucceeded) => "refund.succeeded".to_string(),
         ("", RefundStatus::Failed, RefundEvent::BankFailed) => "refund.failed".to_string(),
@@ -258,38 +315,20 @@ async fn insert_refund_event<W: Writer>(
         detail.push_str("; ");
         detail.push_str(change.detail);
     }
-    insert_event_row(
-        tx,
-        &NewEvent {
-            payment_id: &refund.payment_id,
-            kind: &kind,
-            source: change.source,
-            from: None,
-            to: None,
-            detail: &detail,
-            raw_sha256: change.message.map(|m| m.sha256),
-            now_ms: change.now_ms,
-        },
-    )
-    .await
+    (kind, detail)
 }
 
-/// Writes the `refund.*` notification for the refund's new state, when it has a URL.
-async fn insert_refund_notification<W: Writer>(
-    tx: &mut W,
+/// The `refund.*` notification for the refund's new state, when it has one and a URL.
+pub(super) fn refund_notification(
     refund: &Refund,
     change: &RefundChange<'_>,
     render: RefundEventRenderer<'_>,
-) -> Result<Option<Box<OutboxEvent>>, StoreError> {
+) -> Option<OutboxEvent> {
     let now_ms = change.now_ms;
-    let (Some(event_type), Some(url)) = (
-        refund_notification_type(refund.status),
-        refund.notify_url.as_deref(),
-    ) else {
-        return Ok(None);
-    };
+    let event_type = refund_notification_type(refund.status)?;
+    let url = refund.notify_url.as_deref()?;
     let id = new_id("evt", now_ms);
-    let event = OutboxEvent {
+    Some(OutboxEvent {
         body: render(refund, &id, event_type, now_ms),
         id,
         app_id: refund.app_id.clone(),
@@ -303,9 +342,7 @@ async fn insert_refund_notification<W: Writer>(
         last_error: None,
         created_at: now_ms,
         delivered_at: None,
-    };
-    insert_outbox(tx, &event).await?;
-    Ok(Some(Box::new(event)))
+    })
 }
 
 /// The bank reports a refund we hold as failed as succeeded: not applied (its reservation may

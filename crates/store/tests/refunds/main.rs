@@ -65,6 +65,8 @@ on_both_backends!(
     a_failure_releases_the_reservation,
     a_success_posts_one_refund_entry_and_the_books_hold,
     notifications_are_written_once,
+    a_refund_moved_at_once_writes_what_a_transaction_writes,
+    racing_changes_from_one_copy_move_a_refund_once,
     a_batch_with_bad_lines_is_rejected_whole_and_writes_nothing,
     a_valid_batch_makes_one_pending_refund_per_line,
     batch_results_give_exact_totals,
