@@ -80,6 +80,13 @@ pub(crate) trait Writer {
         sql: &str,
         args: &[Arg<'_>],
     ) -> impl Future<Output = Result<Option<Self::Row>, StoreError>> + Send;
+
+    /// Whether the statements go to PostgreSQL, which takes several writes as the parts of
+    /// one `WITH` statement: where each statement is a round trip, one statement can do the
+    /// work of two (on SQLite's writer a statement costs no trip).
+    fn postgres(&self) -> bool {
+        false
+    }
 }
 
 fn bound<'q>(sql: &'q str, args: &[Arg<'q>]) -> Query<'q, Any, AnyArguments<'q>> {
@@ -103,6 +110,10 @@ impl Writer for AnyConnection {
     ) -> Result<Option<AnyRow>, StoreError> {
         Ok(bound(sql, args).fetch_optional(self).await?)
     }
+
+    fn postgres(&self) -> bool {
+        self.backend_name() == "PostgreSQL"
+    }
 }
 
 impl Writer for Transaction<'_, Any> {
@@ -118,6 +129,10 @@ impl Writer for Transaction<'_, Any> {
         args: &[Arg<'_>],
     ) -> Result<Option<AnyRow>, StoreError> {
         Writer::fetch_optional(&mut **self, sql, args).await
+    }
+
+    fn postgres(&self) -> bool {
+        Writer::postgres(&**self)
     }
 }
 

@@ -48,10 +48,30 @@ async fn create_in<W: Writer>(
     render: RefundResponseRenderer<'_>,
     lock: &str,
 ) -> Result<Finish<Idempotent<CreateRefund>>, StoreError> {
-    if let Some(answer) = idempotency::open_request(tx, nonce, idempotency, new.created_at).await? {
-        return Ok(Finish::Rollback(answer));
-    }
-    let outcome = create_refund_in(tx, new, lock).await?;
+    let reserved = match nonce.filter(|_| tx.postgres()) {
+        // One round trip spends the nonce and makes the reservation (which a replayed or
+        // reused idempotency key rolls back with the rest).
+        Some(nonce) => match spend_and_reserve(tx, nonce, new).await? {
+            Spent::Before => return Ok(Finish::Rollback(Idempotent::NonceReused)),
+            Spent::Now(reserved) => {
+                if let Some(answer) =
+                    idempotency::open_request(tx, None, idempotency, new.created_at).await?
+                {
+                    return Ok(Finish::Rollback(answer));
+                }
+                reserved.map(|reserved| *reserved)
+            }
+        },
+        None => {
+            if let Some(answer) =
+                idempotency::open_request(tx, nonce, idempotency, new.created_at).await?
+            {
+                return Ok(Finish::Rollback(answer));
+            }
+            reserve_fitting(tx, new).await?
+        }
+    };
+    let outcome = create_reserved(tx, new, lock, reserved).await?;
     idempotency::close_request(tx, idempotency, || render(&outcome)).await?;
     Ok(Finish::Commit(Idempotent::Fresh(outcome)))
 }
@@ -63,10 +83,21 @@ pub(crate) async fn create_refund_in<W: Writer>(
     new: &NewRefund,
     lock: &str,
 ) -> Result<CreateRefund, StoreError> {
+    let reserved = reserve_fitting(tx, new).await?;
+    create_reserved(tx, new, lock, reserved).await
+}
+
+/// The refund after its reservation was tried: `reserved` is the payment when it fit.
+async fn create_reserved<W: Writer>(
+    tx: &mut W,
+    new: &NewRefund,
+    lock: &str,
+    reserved: Option<ReservedFacts>,
+) -> Result<CreateRefund, StoreError> {
     // Most requests fit: the reservation is tried first, as one statement whose condition is
     // core's check, and the lookups that tell why a request does not fit run only when it
     // did not.
-    let payment = match reserve_fitting(tx, new).await? {
+    let payment = match reserved {
         Some(payment) => payment,
         None => {
             if let Some(existing) = refund_by_out_no(tx, &new.app_id, &new.out_refund_no).await? {
@@ -113,7 +144,7 @@ pub(crate) async fn create_refund_in<W: Writer>(
         },
         new.created_at,
     );
-    if !insert_refund(tx, &refund).await? {
+    if !insert_refund(tx, &refund, &created_detail(&refund)).await? {
         // The out_refund_no is taken (a retry, or a racing create that committed first): the
         // reservation just made goes back, and the first refund is the answer.
         release(tx, &payment.id, new.amount).await?;
@@ -122,20 +153,6 @@ pub(crate) async fn create_refund_in<W: Writer>(
             .map(CreateRefund::Duplicate)
             .ok_or_else(|| StoreError::Corrupt("refund id or bank number collided".into()));
     }
-    insert_event_row(
-        tx,
-        &NewEvent {
-            payment_id: &payment.id,
-            kind: "refund.created",
-            source: EventSource::Api,
-            from: None,
-            to: None,
-            detail: &created_detail(&refund),
-            raw_sha256: None,
-            now_ms: new.created_at,
-        },
-    )
-    .await?;
     Ok(CreateRefund::Created(refund))
 }
 
@@ -183,20 +200,78 @@ async fn reserve_fitting<W: Writer>(
     tx: &mut W,
     new: &NewRefund,
 ) -> Result<Option<ReservedFacts>, StoreError> {
-    let (column, value) = payment_column(&new.payment);
-    let sql = format!(
-        "UPDATE payments SET refund_reserved = refund_reserved + $1 WHERE app_id = $2 AND {column} = $3 \
-         AND status = 'succeeded' AND $1 > 0 AND {COLLECTED_SQL} - refunded_amount - refund_reserved >= $1 \
-         RETURNING {}",
-        facts_with_policy()
-    );
-    let Some(row) = tx
+    let (_, value) = payment_column(&new.payment);
+    let sql = format!("{} RETURNING {}", reserve_sql(new), facts_with_policy());
+    match tx
         .fetch_optional(&sql, args![new.amount, &new.app_id, value])
         .await?
-    else {
-        return Ok(None);
-    };
-    let mut payment = reserved_from_row(&row)?;
+    {
+        Some(row) => reserved_before(&row, new).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The reservation's update: `$1` the amount, `$2` the app, `$3` the payment's id or
+/// out_trade_no.
+fn reserve_sql(new: &NewRefund) -> String {
+    let (column, _) = payment_column(&new.payment);
+    format!(
+        "UPDATE payments SET refund_reserved = refund_reserved + $1 WHERE app_id = $2 AND {column} = $3 \
+         AND status = 'succeeded' AND $1 > 0 AND {COLLECTED_SQL} - refunded_amount - refund_reserved >= $1"
+    )
+}
+
+/// Whether the request's nonce was spent before, and if not, whether the refund fit.
+enum Spent {
+    Before,
+    Now(Option<Box<ReservedFacts>>),
+}
+
+/// PostgreSQL: spends the nonce and, when it was not spent before, makes the reservation, as
+/// one statement (`reserve_fitting` with the nonce's insert as a `WITH` part before it).
+async fn spend_and_reserve<W: Writer>(
+    tx: &mut W,
+    nonce: &NonceUse,
+    new: &NewRefund,
+) -> Result<Spent, StoreError> {
+    let (_, value) = payment_column(&new.payment);
+    let sql = format!(
+        "WITH nonce AS (INSERT INTO api_nonces (app_id, nonce, expires_at) VALUES ($4, $5, $6) \
+         ON CONFLICT (app_id, nonce) DO NOTHING RETURNING 1), \
+         reserved AS ({} AND EXISTS (SELECT 1 FROM nonce) RETURNING {}) \
+         SELECT (SELECT COUNT(*) FROM nonce) AS fresh_nonce, reserved.* FROM (SELECT 1) AS one \
+         LEFT JOIN reserved ON true",
+        reserve_sql(new),
+        facts_with_policy()
+    );
+    let row = tx
+        .fetch_optional(
+            &sql,
+            args![
+                new.amount,
+                &new.app_id,
+                value,
+                &nonce.app_id,
+                &nonce.nonce,
+                nonce.expires_at_ms
+            ],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("a reservation's statement gave no row".into()))?;
+    let fresh: i64 = row.try_get("fresh_nonce")?;
+    if fresh == 0 {
+        return Ok(Spent::Before);
+    }
+    let id: Option<String> = row.try_get("id")?;
+    Ok(Spent::Now(match id {
+        Some(_) => Some(Box::new(reserved_before(&row, new)?)),
+        None => None,
+    }))
+}
+
+/// The payment of a reservation's answer as it was before the reservation.
+fn reserved_before<R: RowGet>(row: &R, new: &NewRefund) -> Result<ReservedFacts, StoreError> {
+    let mut payment = reserved_from_row(row)?;
     payment.facts.refundable.reserved -= new.amount;
     // The condition is core's rule in SQL: they must agree on every reservation made.
     check_refund(&payment.facts.refundable, new.amount).map_err(|refusal| {
@@ -205,7 +280,7 @@ async fn reserve_fitting<W: Writer>(
             payment.facts.id
         ))
     })?;
-    Ok(Some(payment))
+    Ok(payment)
 }
 
 /// The app's payment, locked for the rest of the transaction (`FOR UPDATE` on PostgreSQL).
@@ -355,32 +430,61 @@ const INSERT_REFUND_SQL: &str = "INSERT INTO refunds (id, payment_id, app_id, me
      query_attempts, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
      'pending', $12, $13, $14, 0, 1, $15, $16) ON CONFLICT DO NOTHING";
 
-/// Inserts the refund unless its out_refund_no (or bank number) is taken; false then.
-async fn insert_refund<W: Writer>(tx: &mut W, refund: &Refund) -> Result<bool, StoreError> {
-    let inserted = tx
-        .execute(
-            INSERT_REFUND_SQL,
-            args![
-                &refund.id,
-                &refund.payment_id,
-                &refund.app_id,
-                &refund.merchant_id,
-                &refund.channel_account_id,
-                &refund.out_refund_no,
-                &refund.refund_no,
-                refund.amount.fen(),
-                refund.fee_returned,
-                &refund.currency,
-                &refund.reason,
-                &refund.batch_id,
-                &refund.notify_url,
-                refund.next_query_at,
-                refund.created_at,
-                refund.updated_at,
-            ],
-        )
-        .await?;
-    Ok(inserted == 1)
+/// Inserts the refund with its `refund.created` timeline entry (`detail`) unless its
+/// out_refund_no (or bank number) is taken; false then, and nothing is written.
+async fn insert_refund<W: Writer>(
+    tx: &mut W,
+    refund: &Refund,
+    detail: &str,
+) -> Result<bool, StoreError> {
+    let mut values = args![
+        &refund.id,
+        &refund.payment_id,
+        &refund.app_id,
+        &refund.merchant_id,
+        &refund.channel_account_id,
+        &refund.out_refund_no,
+        &refund.refund_no,
+        refund.amount.fen(),
+        refund.fee_returned,
+        &refund.currency,
+        &refund.reason,
+        &refund.batch_id,
+        &refund.notify_url,
+        refund.next_query_at,
+        refund.created_at,
+        refund.updated_at,
+    ]
+    .to_vec();
+    if tx.postgres() {
+        // One statement: the timeline entry is a part that follows the refund's insert.
+        let sql = format!(
+            "WITH refund AS ({INSERT_REFUND_SQL} RETURNING id) INSERT INTO payment_events (id, payment_id, kind, \
+             source, from_status, to_status, detail, raw_sha256, created_at) \
+             SELECT $17, $2, 'refund.created', $18, NULL, NULL, $19, NULL, $15 FROM refund"
+        );
+        let event_id = new_id("pev", refund.created_at);
+        values.extend_from_slice(args![event_id.as_str(), EventSource::Api.as_str(), detail]);
+        return Ok(tx.execute(&sql, &values).await? == 1);
+    }
+    if tx.execute(INSERT_REFUND_SQL, &values).await? != 1 {
+        return Ok(false);
+    }
+    insert_event_row(
+        tx,
+        &NewEvent {
+            payment_id: &refund.payment_id,
+            kind: "refund.created",
+            source: EventSource::Api,
+            from: None,
+            to: None,
+            detail,
+            raw_sha256: None,
+            now_ms: refund.created_at,
+        },
+    )
+    .await?;
+    Ok(true)
 }
 
 /// The SQL of a payment's refundable base: the captured amount of a pre-authorization, else

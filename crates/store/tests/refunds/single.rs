@@ -367,6 +367,69 @@ pub(super) async fn idempotency_keys_and_nonces_work_as_for_payments(store: Stor
     assert_eq!(payment(&store, &p.id).await.refund_reserved, 500);
 }
 
+/// Proves a request's nonce is spent with every answer its transaction commits (a refusal, a
+/// duplicate) and with none it rolls back (a replayed idempotency key), and that only a refund
+/// made keeps a reservation.
+pub(super) async fn a_nonce_is_spent_with_every_committed_answer(store: Store) {
+    let p = paid_payment(&store, "NONCES", 1_000).await;
+    let nonce = |n: &str| NonceUse {
+        app_id: "app_1".into(),
+        nonce: format!("refund-nonce-{n}"),
+        expires_at_ms: NOW + 300_000,
+    };
+    let create = |new: NewRefund, nonce: NonceUse, key: Option<IdempotencyRequest>| {
+        let store = store.clone();
+        async move {
+            store
+                .create_refund(&new, Some(&nonce), key.as_ref(), &render_refund_response)
+                .await
+                .unwrap()
+        }
+    };
+    let spent = |nonce: NonceUse| {
+        let store = store.clone();
+        async move {
+            !store
+                .remember_nonce(&nonce.app_id, &nonce.nonce, nonce.expires_at_ms)
+                .await
+                .unwrap()
+        }
+    };
+    let refused = create(refund_of(&p.id, "R-N-1", 1_001), nonce("1"), None).await;
+    assert!(matches!(
+        refused,
+        Idempotent::Fresh(CreateRefund::Refused(
+            RefundRefusal::ExceedsRefundable { .. }
+        ))
+    ));
+    assert!(spent(nonce("1")).await);
+    let key = IdempotencyRequest {
+        app_id: "app_1".into(),
+        key: "rk-nonce".into(),
+        request_hash: "h".into(),
+    };
+    let first = create(
+        refund_of(&p.id, "R-N-2", 300),
+        nonce("2"),
+        Some(key.clone()),
+    )
+    .await;
+    let Idempotent::Fresh(CreateRefund::Created(made)) = first else {
+        panic!("{first:?}")
+    };
+    let replay = create(refund_of(&p.id, "R-N-2", 300), nonce("3"), Some(key)).await;
+    assert!(matches!(replay, Idempotent::Replay { status: 201, .. }));
+    assert!(!spent(nonce("3")).await);
+    let duplicate = create(refund_of(&p.id, "R-N-2", 200), nonce("4"), None).await;
+    assert_eq!(duplicate, Idempotent::Fresh(CreateRefund::Duplicate(made)));
+    assert!(spent(nonce("4")).await);
+    assert_eq!(payment(&store, &p.id).await.refund_reserved, 300);
+    assert_eq!(
+        store.list_refunds_for_payment(&p.id).await.unwrap().len(),
+        1
+    );
+}
+
 /// Proves many concurrent refunds for the same remaining amount: exactly those that fit win,
 /// the others are refused, and the payment is never over-reserved.
 pub(super) async fn racing_refunds_never_refund_more_than_was_paid(store: Store) {
