@@ -306,6 +306,23 @@ async fn try_refund(store: &Store, new: &NewRefund) -> CreateRefund {
     }
 }
 
+/// A refund asked for as the API asks: under a nonce of its own (`nonce`).
+async fn try_refund_with_nonce(store: &Store, new: &NewRefund, nonce: &str) -> CreateRefund {
+    let nonce = NonceUse {
+        app_id: "app_1".into(),
+        nonce: nonce.into(),
+        expires_at_ms: NOW + 300_000,
+    };
+    match store
+        .create_refund(new, Some(&nonce), None, &render_refund_response)
+        .await
+        .unwrap()
+    {
+        Idempotent::Fresh(outcome) => outcome,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
 async fn refund(store: &Store, new: &NewRefund) -> Refund {
     match try_refund(store, new).await {
         CreateRefund::Created(r) => r,

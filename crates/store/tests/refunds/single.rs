@@ -222,11 +222,17 @@ pub(super) async fn a_duplicate_out_refund_no_reports_the_first_refund(store: St
 pub(super) async fn racing_duplicates_reserve_once(store: Store) {
     let p = paid_payment(&store, "TWIN", 1_000).await;
     let mut tasks = Vec::new();
-    for _ in 0..12 {
+    for i in 0..12 {
         let store = store.clone();
         let id = p.id.clone();
         tasks.push(tokio::spawn(async move {
-            try_refund(&store, &refund_of(&id, "R-TWIN", 300)).await
+            let new = refund_of(&id, "R-TWIN", 300);
+            // Half as the API asks (a nonce each), half without.
+            if i % 2 == 0 {
+                try_refund_with_nonce(&store, &new, &format!("twin-{i}")).await
+            } else {
+                try_refund(&store, &new).await
+            }
         }));
     }
     let mut created = Vec::new();
@@ -440,7 +446,12 @@ pub(super) async fn racing_refunds_never_refund_more_than_was_paid(store: Store)
         let id = p.id.clone();
         tasks.push(tokio::spawn(async move {
             // 300 fen each: three fit in 1,000, the fourth would not.
-            try_refund(&store, &refund_of(&id, &format!("R-RACE-{i}"), 300)).await
+            let new = refund_of(&id, &format!("R-RACE-{i}"), 300);
+            if i % 2 == 0 {
+                try_refund_with_nonce(&store, &new, &format!("race-{i}")).await
+            } else {
+                try_refund(&store, &new).await
+            }
         }));
     }
     let (mut won, mut refused) = (0, 0);
