@@ -41,11 +41,10 @@ pub(crate) use create::{
 use crate::StoreError;
 use crate::messages::InboundMessage;
 use crate::outbox::OutboxEvent;
-use crate::payments::amount_from_row;
+use crate::payments::{Payment, amount_from_row};
 use crate::writer::RowGet;
 use unipay_core::Amount;
 use unipay_core::event::EventSource;
-use unipay_core::payment::{CaptureMode, PaymentStatus};
 use unipay_core::refund::{RefundEvent, RefundRefusal, RefundStatus, Refundable};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,27 +226,24 @@ pub(crate) struct PaymentFacts {
 pub(crate) const FACTS_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, out_trade_no, currency, \
      notify_url, fee, status, capture, amount, captured_amount, refunded_amount, refund_reserved";
 
-pub(crate) fn facts_from_row<R: RowGet>(r: &R) -> Result<PaymentFacts, StoreError> {
-    let status: String = r.try_get("status")?;
-    let capture: String = r.try_get("capture")?;
-    Ok(PaymentFacts {
-        id: r.try_get("id")?,
-        app_id: r.try_get("app_id")?,
-        merchant_id: r.try_get("merchant_id")?,
-        channel_account_id: r.try_get("channel_account_id")?,
-        out_trade_no: r.try_get("out_trade_no")?,
-        currency: r.try_get("currency")?,
-        notify_url: r.try_get("notify_url")?,
-        fee: r.try_get("fee")?,
+/// What a refund needs of `payment`.
+pub(crate) fn facts_of(payment: &Payment) -> PaymentFacts {
+    PaymentFacts {
+        id: payment.id.clone(),
+        app_id: payment.app_id.clone(),
+        merchant_id: payment.merchant_id.clone(),
+        channel_account_id: payment.channel_account_id.clone(),
+        out_trade_no: payment.out_trade_no.clone(),
+        currency: payment.currency.clone(),
+        notify_url: payment.notify_url.clone(),
+        fee: payment.fee,
         refundable: Refundable {
-            status: PaymentStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("payment status {status:?}")))?,
-            capture: CaptureMode::parse(&capture)
-                .ok_or_else(|| StoreError::Corrupt(format!("payment capture {capture:?}")))?,
-            amount: r.try_get("amount")?,
-            captured_amount: r.try_get("captured_amount")?,
-            refunded: r.try_get("refunded_amount")?,
-            reserved: r.try_get("refund_reserved")?,
+            status: payment.status,
+            capture: payment.capture,
+            amount: payment.amount.fen(),
+            captured_amount: payment.captured_amount,
+            refunded: payment.refunded_amount,
+            reserved: payment.refund_reserved,
         },
-    })
+    }
 }

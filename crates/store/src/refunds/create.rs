@@ -2,12 +2,14 @@
 //! entry, under the request's idempotency key.
 
 use super::{
-    CreateRefund, FACTS_COLUMNS, NewRefund, PaymentFacts, PaymentRef, REFUND_COLUMNS, Refund,
-    RefundResponseRenderer, facts_from_row, refund_from_row,
+    CreateRefund, NewRefund, PaymentFacts, PaymentRef, REFUND_COLUMNS, Refund,
+    RefundResponseRenderer, facts_of, refund_from_row,
 };
 use crate::idempotency::{self, IdempotencyRequest};
 use crate::nonces::NonceUse;
-use crate::payments::{Idempotent, NewEvent, insert_event_row};
+use crate::payments::{
+    Idempotent, NewEvent, PAYMENT_COLUMNS, Payment, insert_event_row, payment_from_row,
+};
 use crate::writer::{Finish, RowGet, Writer, args, write_transaction};
 use crate::{Store, StoreError};
 use unipay_core::Amount;
@@ -28,6 +30,22 @@ impl Store {
         idempotency: Option<&IdempotencyRequest>,
         render: RefundResponseRenderer<'_>,
     ) -> Result<Idempotent<CreateRefund>, StoreError> {
+        let (outcome, _) = self
+            .create_refund_with_payment(new, nonce, idempotency, render)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// [`Store::create_refund`], with the payment as the refund left it when one was created:
+    /// what the bank's refund call names the payment by, read in the same statement as the
+    /// reservation rather than once more after the commit.
+    pub async fn create_refund_with_payment(
+        &self,
+        new: &NewRefund,
+        nonce: Option<&NonceUse>,
+        idempotency: Option<&IdempotencyRequest>,
+        render: RefundResponseRenderer<'_>,
+    ) -> Result<(Idempotent<CreateRefund>, Option<Payment>), StoreError> {
         let lock = self.lock_row();
         write_transaction!(self, |tx| create_in(
             tx,
@@ -47,17 +65,17 @@ async fn create_in<W: Writer>(
     idempotency: Option<&IdempotencyRequest>,
     render: RefundResponseRenderer<'_>,
     lock: &str,
-) -> Result<Finish<Idempotent<CreateRefund>>, StoreError> {
+) -> Result<Finish<(Idempotent<CreateRefund>, Option<Payment>)>, StoreError> {
     let reserved = match nonce.filter(|_| tx.postgres()) {
         // One round trip spends the nonce and makes the reservation (which a replayed or
         // reused idempotency key rolls back with the rest).
         Some(nonce) => match spend_and_reserve(tx, nonce, new).await? {
-            Spent::Before => return Ok(Finish::Rollback(Idempotent::NonceReused)),
+            Spent::Before => return Ok(Finish::Rollback((Idempotent::NonceReused, None))),
             Spent::Now(reserved) => {
                 if let Some(answer) =
                     idempotency::open_request(tx, None, idempotency, new.created_at).await?
                 {
-                    return Ok(Finish::Rollback(answer));
+                    return Ok(Finish::Rollback((answer, None)));
                 }
                 reserved.map(|reserved| *reserved)
             }
@@ -66,14 +84,14 @@ async fn create_in<W: Writer>(
             if let Some(answer) =
                 idempotency::open_request(tx, nonce, idempotency, new.created_at).await?
             {
-                return Ok(Finish::Rollback(answer));
+                return Ok(Finish::Rollback((answer, None)));
             }
             reserve_fitting(tx, new).await?
         }
     };
-    let outcome = create_reserved(tx, new, lock, reserved).await?;
+    let (outcome, payment) = create_reserved(tx, new, lock, reserved).await?;
     idempotency::close_request(tx, idempotency, || render(&outcome)).await?;
-    Ok(Finish::Commit(Idempotent::Fresh(outcome)))
+    Ok(Finish::Commit((Idempotent::Fresh(outcome), payment)))
 }
 
 /// A refund inside the caller's transaction (a request's, or a late success's refund).
@@ -84,7 +102,7 @@ pub(crate) async fn create_refund_in<W: Writer>(
     lock: &str,
 ) -> Result<CreateRefund, StoreError> {
     let reserved = reserve_fitting(tx, new).await?;
-    create_reserved(tx, new, lock, reserved).await
+    Ok(create_reserved(tx, new, lock, reserved).await?.0)
 }
 
 /// The refund after its reservation was tried: `reserved` is the payment when it fit.
@@ -93,7 +111,7 @@ async fn create_reserved<W: Writer>(
     new: &NewRefund,
     lock: &str,
     reserved: Option<ReservedFacts>,
-) -> Result<CreateRefund, StoreError> {
+) -> Result<(CreateRefund, Option<Payment>), StoreError> {
     // Most requests fit: the reservation is tried first, as one statement whose condition is
     // core's check, and the lookups that tell why a request does not fit run only when it
     // did not.
@@ -101,22 +119,29 @@ async fn create_reserved<W: Writer>(
         Some(payment) => payment,
         None => {
             if let Some(existing) = refund_by_out_no(tx, &new.app_id, &new.out_refund_no).await? {
-                return Ok(CreateRefund::Duplicate(existing));
+                return Ok((CreateRefund::Duplicate(existing), None));
             }
             let Some(payment) = lock_payment(tx, &new.app_id, &new.payment, lock).await? else {
-                return Ok(CreateRefund::Refused(RefundRefusal::PaymentNotFound));
+                return Ok((CreateRefund::Refused(RefundRefusal::PaymentNotFound), None));
             };
             if let Err(refusal) = check_refund(&payment.facts.refundable, new.amount) {
-                return Ok(CreateRefund::Refused(refusal));
+                return Ok((CreateRefund::Refused(refusal), None));
             }
             // It fits now (a refund of the payment failed meanwhile and released its money).
             reserve(tx, &payment.facts.id, new.amount).await?;
-            payment
+            ReservedFacts {
+                after: Payment {
+                    refund_reserved: payment.after.refund_reserved + new.amount,
+                    ..payment.after
+                },
+                ..payment
+            }
         }
     };
     let ReservedFacts {
         facts: payment,
         refund_fee,
+        after,
     } = payment;
     // A refund's fee share depends on the plan's refund policy alone.
     let plan = FeePlan {
@@ -150,24 +175,25 @@ async fn create_reserved<W: Writer>(
         release(tx, &payment.id, new.amount).await?;
         return refund_by_out_no(tx, &new.app_id, &new.out_refund_no)
             .await?
-            .map(CreateRefund::Duplicate)
+            .map(|existing| (CreateRefund::Duplicate(existing), None))
             .ok_or_else(|| StoreError::Corrupt("refund id or bank number collided".into()));
     }
-    Ok(CreateRefund::Created(refund))
+    Ok((CreateRefund::Created(refund), Some(after)))
 }
 
 /// A payment's facts as they were before the new refund's reservation, with its fee plan's
-/// refund policy.
+/// refund policy, and the payment as the reservation left it.
 struct ReservedFacts {
     facts: PaymentFacts,
     refund_fee: RefundFeePolicy,
+    after: Payment,
 }
 
-/// The payment's facts and its merchant's refund fee policy on its channel account (`kept`
-/// without a plan), as one list of columns.
+/// The payment and its merchant's refund fee policy on its channel account (`kept` without a
+/// plan), as one list of columns.
 fn facts_with_policy() -> String {
     format!(
-        "{FACTS_COLUMNS}, (SELECT refund_fee FROM fee_plans f WHERE f.merchant_id = payments.merchant_id \
+        "{PAYMENT_COLUMNS}, (SELECT refund_fee FROM fee_plans f WHERE f.merchant_id = payments.merchant_id \
          AND f.channel_account_id = payments.channel_account_id) AS refund_fee"
     )
 }
@@ -179,9 +205,11 @@ fn reserved_from_row<R: RowGet>(r: &R) -> Result<ReservedFacts, StoreError> {
         Some(policy) => RefundFeePolicy::parse(&policy)
             .ok_or_else(|| StoreError::Corrupt(format!("refund fee policy {policy:?}")))?,
     };
+    let payment = payment_from_row(r)?;
     Ok(ReservedFacts {
-        facts: facts_from_row(r)?,
+        facts: facts_of(&payment),
         refund_fee,
+        after: payment,
     })
 }
 

@@ -60,6 +60,7 @@ on_both_backends!(
     a_duplicate_out_refund_no_reports_the_first_refund,
     racing_duplicates_reserve_once,
     a_nonce_is_spent_with_every_committed_answer,
+    a_created_refund_comes_with_its_payment,
     idempotency_keys_and_nonces_work_as_for_payments,
     racing_refunds_never_refund_more_than_was_paid,
     an_unknown_answer_stays_pending_until_a_later_change,

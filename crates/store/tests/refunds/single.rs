@@ -436,6 +436,46 @@ pub(super) async fn a_nonce_is_spent_with_every_committed_answer(store: Store) {
     );
 }
 
+/// Proves a created refund comes with its payment as the creation left it (its reservation
+/// counted), on either path to the reservation, and a refusal or a duplicate with none.
+pub(super) async fn a_created_refund_comes_with_its_payment(store: Store) {
+    let p = paid_payment(&store, "WITH-PAYMENT", 1_000).await;
+    let nonce = NonceUse {
+        app_id: "app_1".into(),
+        nonce: "with-payment-1".into(),
+        expires_at_ms: NOW + 300_000,
+    };
+    for (new, nonce) in [
+        (refund_of(&p.id, "R-WP-1", 300), Some(&nonce)),
+        (refund_of(&p.id, "R-WP-2", 200), None),
+    ] {
+        let (outcome, payment) = store
+            .create_refund_with_payment(&new, nonce, None, &render_refund_response)
+            .await
+            .unwrap();
+        assert!(matches!(
+            outcome,
+            Idempotent::Fresh(CreateRefund::Created(_))
+        ));
+        assert_eq!(payment, Some(self::payment(&store, &p.id).await));
+    }
+    for new in [
+        refund_of(&p.id, "R-WP-1", 100),
+        refund_of(&p.id, "R-WP-3", 600),
+    ] {
+        let (outcome, payment) = store
+            .create_refund_with_payment(&new, None, None, &render_refund_response)
+            .await
+            .unwrap();
+        assert!(!matches!(
+            outcome,
+            Idempotent::Fresh(CreateRefund::Created(_))
+        ));
+        assert_eq!(payment, None);
+    }
+    assert_eq!(self::payment(&store, &p.id).await.refund_reserved, 500);
+}
+
 /// Proves many concurrent refunds for the same remaining amount: exactly those that fit win,
 /// the others are refused, and the payment is never over-reserved.
 pub(super) async fn racing_refunds_never_refund_more_than_was_paid(store: Store) {
