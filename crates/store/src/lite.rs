@@ -1,5 +1,5 @@
-//! SQLite's writer connection for the hot state changes (a payment created, moved on, its
-//! notification's delivery recorded): a connection of SQLite's own (rusqlite), on which a whole
+//! SQLite's writer connection for the hot state changes (a payment or a refund created, moved
+//! on, its notification's delivery recorded): a connection of SQLite's own (rusqlite), on which a whole
 //! state change runs as one synchronous call on the caller's thread. Through sqlx every
 //! statement went to the connection's thread and back, two context switches each, a dozen or
 //! more per payment.

@@ -1,7 +1,7 @@
 //! Inbound bank messages: every one is kept (masked), believed or not, and the same bytes
 //! twice are one row with a count, so a replay is recognised and changes nothing.
 
-use crate::writer::{Writer, args};
+use crate::writer::{Writer, args, write_statements};
 use crate::{Store, StoreError};
 use sqlx::Row;
 use unipay_core::ids::new_id;
@@ -47,8 +47,7 @@ impl Store {
         &self,
         message: &InboundMessage<'_>,
     ) -> Result<Seen, StoreError> {
-        let mut conn = self.write.acquire().await?;
-        keep_message(&mut *conn, message).await
+        write_statements!(self, |tx| keep_message(tx, message))
     }
 }
 

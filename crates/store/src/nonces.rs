@@ -1,6 +1,6 @@
 //! Request nonces seen within the signature window, shared by every node through the database.
 
-use crate::writer::{Writer, args};
+use crate::writer::{Writer, args, write_statements};
 use crate::{Store, StoreError};
 
 /// A nonce to spend: once per app within its window.
@@ -32,16 +32,12 @@ impl Store {
         nonce: &str,
         expires_at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.write.acquire().await?;
-        spend(
-            &mut *conn,
-            &NonceUse {
-                app_id: app_id.to_string(),
-                nonce: nonce.to_string(),
-                expires_at_ms,
-            },
-        )
-        .await
+        let nonce = NonceUse {
+            app_id: app_id.to_string(),
+            nonce: nonce.to_string(),
+            expires_at_ms,
+        };
+        write_statements!(self, |tx| spend(tx, &nonce))
     }
 
     /// Forgets nonces whose window has passed (a stale timestamp is refused anyway).

@@ -1,8 +1,8 @@
 //! Business notifications waiting to be delivered. A row keeps its event id for every attempt;
 //! a claim is a lease, so a notifier that dies lets another send the event again.
 
-use crate::writer::{Finish, Writer, args, write_transaction};
-use crate::{Store, StoreError};
+use crate::writer::{Finish, Params, Writer, args, write_transaction};
+use crate::{Backend, Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use unipay_core::ids::new_id;
@@ -85,7 +85,37 @@ impl Store {
 
     /// Records an attempt and moves the event on, in one transaction.
     pub async fn record_attempt(&self, result: &AttemptResult<'_>) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            return self.record_attempt_at_once(result).await;
+        }
         write_transaction!(self, |tx| record_attempt_in(tx, result))
+    }
+
+    /// `record_attempt` on PostgreSQL as one statement (the attempt a `WITH` part of the
+    /// event's update), which is one transaction without `BEGIN` and `COMMIT` round trips.
+    async fn record_attempt_at_once(&self, result: &AttemptResult<'_>) -> Result<(), StoreError> {
+        let id = new_id("att", result.now_ms);
+        let (status, next_at, delivered_at) = moved_on(result);
+        let mut p = Params::default();
+        let sql = format!(
+            "WITH attempt AS (INSERT INTO notification_attempts (id, event_id, attempt, status_code, error, \
+             duration_ms, created_at) VALUES ({}, {event_id}, {}, {}, {error}, {}, {})) \
+             UPDATE outbox SET status = {}, attempts = attempts + 1, next_attempt_at = {}, last_error = {error}, \
+             delivered_at = {} WHERE id = {event_id}",
+            p.push(id.as_str()),
+            p.push(result.attempt),
+            p.push(result.status_code.map(i64::from)),
+            p.push(result.duration_ms),
+            p.push(result.now_ms),
+            p.push(status),
+            p.push(next_at),
+            p.push(delivered_at),
+            event_id = p.push(result.event_id),
+            error = p.push(result.error),
+        );
+        let mut connection = self.write.acquire().await?;
+        Writer::execute(&mut *connection, &sql, &p.args).await?;
+        Ok(())
     }
 
     /// Puts an event (typically dead-lettered) back in the queue, due now, its schedule restarted.
@@ -151,11 +181,7 @@ async fn record_attempt_in<W: Writer>(
         ],
     )
     .await?;
-    let (status, next_at, delivered_at) = match result.next {
-        NextStep::Delivered => ("delivered", None, Some(result.now_ms)),
-        NextStep::RetryAt(at) => ("pending", Some(at), None),
-        NextStep::DeadLetter => ("dead", None, None),
-    };
+    let (status, next_at, delivered_at) = moved_on(result);
     tx.execute(
         "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \
          delivered_at = $4 WHERE id = $5",
@@ -163,4 +189,13 @@ async fn record_attempt_in<W: Writer>(
     )
     .await?;
     Ok(Finish::Commit(()))
+}
+
+/// An event's status, next attempt and delivery time after an attempt.
+fn moved_on(result: &AttemptResult<'_>) -> (&'static str, Option<i64>, Option<i64>) {
+    match result.next {
+        NextStep::Delivered => ("delivered", None, Some(result.now_ms)),
+        NextStep::RetryAt(at) => ("pending", Some(at), None),
+        NextStep::DeadLetter => ("dead", None, None),
+    }
 }

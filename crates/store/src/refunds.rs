@@ -9,10 +9,11 @@
 //! reconciled or settled changes when a payment is refunded later.
 //!
 //! **Reservations.** A refund reserves its amount when it is created: the create transaction
-//! locks the payment row (`FOR UPDATE` on PostgreSQL; SQLite has a single writer), checks
-//! `collected − refunded − reserved ≥ amount` (core's `check_refund`), inserts the refund and
-//! raises `refund_reserved`, so of refunds racing for the same money exactly those that fit
-//! win. A refund that fails releases its reservation; one that succeeds turns it into
+//! raises `refund_reserved` in one update whose condition is core's `check_refund` (`collected
+//! − refunded − reserved ≥ amount`; PostgreSQL checks a row another transaction holds again
+//! once that one commits, SQLite has a single writer) and inserts the refund, so of refunds
+//! racing for the same money exactly those that fit win. Only a request that does not fit
+//! reads the payment (locked, `FOR UPDATE` on PostgreSQL) to tell why. A refund that fails releases its reservation; one that succeeds turns it into
 //! `refunded_amount`.
 //!
 //! **Refusals** (`CreateRefund::Refused`) change no payment and make no refund. They are an
@@ -25,6 +26,7 @@
 //! `refund_succeeded` (the merchant bears the amount less the fee returned) and the business
 //! notification (`refund.succeeded` / `refund.failed`) in the outbox.
 
+mod at_once;
 pub mod batch;
 mod change;
 mod create;
@@ -32,17 +34,17 @@ mod queries;
 pub mod transactions;
 
 pub(crate) use change::apply_in;
-pub(crate) use create::{COLLECTED_SQL, PendingLine, checked_amount, fee_plan_in, pending_refund};
+pub(crate) use create::{
+    COLLECTED_SQL, PendingLine, checked_amount, create_refund_in, fee_plan_in, pending_refund,
+};
 
 use crate::StoreError;
 use crate::messages::InboundMessage;
 use crate::outbox::OutboxEvent;
-use crate::payments::amount_from_row;
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::payments::{Payment, amount_from_row};
+use crate::writer::RowGet;
 use unipay_core::Amount;
 use unipay_core::event::EventSource;
-use unipay_core::payment::{CaptureMode, PaymentStatus};
 use unipay_core::refund::{RefundEvent, RefundRefusal, RefundStatus, Refundable};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +88,7 @@ pub(crate) const REFUND_COLUMNS: &str = "id, payment_id, app_id, merchant_id, ch
      refund_no, amount, fee_returned, currency, reason, status, channel_refund_no, accounting_date, failure_reason, \
      batch_id, notify_url, next_query_at, query_attempts, version, created_at, updated_at, finished_at";
 
-pub(crate) fn refund_from_row(r: &AnyRow) -> Result<Refund, StoreError> {
+pub(crate) fn refund_from_row<R: RowGet>(r: &R) -> Result<Refund, StoreError> {
     let status: String = r.try_get("status")?;
     Ok(Refund {
         id: r.try_get("id")?,
@@ -224,27 +226,24 @@ pub(crate) struct PaymentFacts {
 pub(crate) const FACTS_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, out_trade_no, currency, \
      notify_url, fee, status, capture, amount, captured_amount, refunded_amount, refund_reserved";
 
-pub(crate) fn facts_from_row(r: &AnyRow) -> Result<PaymentFacts, StoreError> {
-    let status: String = r.try_get("status")?;
-    let capture: String = r.try_get("capture")?;
-    Ok(PaymentFacts {
-        id: r.try_get("id")?,
-        app_id: r.try_get("app_id")?,
-        merchant_id: r.try_get("merchant_id")?,
-        channel_account_id: r.try_get("channel_account_id")?,
-        out_trade_no: r.try_get("out_trade_no")?,
-        currency: r.try_get("currency")?,
-        notify_url: r.try_get("notify_url")?,
-        fee: r.try_get("fee")?,
+/// What a refund needs of `payment`.
+pub(crate) fn facts_of(payment: &Payment) -> PaymentFacts {
+    PaymentFacts {
+        id: payment.id.clone(),
+        app_id: payment.app_id.clone(),
+        merchant_id: payment.merchant_id.clone(),
+        channel_account_id: payment.channel_account_id.clone(),
+        out_trade_no: payment.out_trade_no.clone(),
+        currency: payment.currency.clone(),
+        notify_url: payment.notify_url.clone(),
+        fee: payment.fee,
         refundable: Refundable {
-            status: PaymentStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("payment status {status:?}")))?,
-            capture: CaptureMode::parse(&capture)
-                .ok_or_else(|| StoreError::Corrupt(format!("payment capture {capture:?}")))?,
-            amount: r.try_get("amount")?,
-            captured_amount: r.try_get("captured_amount")?,
-            refunded: r.try_get("refunded_amount")?,
-            reserved: r.try_get("refund_reserved")?,
+            status: payment.status,
+            capture: payment.capture,
+            amount: payment.amount.fen(),
+            captured_amount: payment.captured_amount,
+            refunded: payment.refunded_amount,
+            reserved: payment.refund_reserved,
         },
-    })
+    }
 }

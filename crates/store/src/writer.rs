@@ -80,6 +80,13 @@ pub(crate) trait Writer {
         sql: &str,
         args: &[Arg<'_>],
     ) -> impl Future<Output = Result<Option<Self::Row>, StoreError>> + Send;
+
+    /// Whether the statements go to PostgreSQL, which takes several writes as the parts of
+    /// one `WITH` statement: where each statement is a round trip, one statement can do the
+    /// work of two (on SQLite's writer a statement costs no trip).
+    fn postgres(&self) -> bool {
+        false
+    }
 }
 
 fn bound<'q>(sql: &'q str, args: &[Arg<'q>]) -> Query<'q, Any, AnyArguments<'q>> {
@@ -103,6 +110,10 @@ impl Writer for AnyConnection {
     ) -> Result<Option<AnyRow>, StoreError> {
         Ok(bound(sql, args).fetch_optional(self).await?)
     }
+
+    fn postgres(&self) -> bool {
+        self.backend_name() == "PostgreSQL"
+    }
 }
 
 impl Writer for Transaction<'_, Any> {
@@ -118,6 +129,10 @@ impl Writer for Transaction<'_, Any> {
         args: &[Arg<'_>],
     ) -> Result<Option<AnyRow>, StoreError> {
         Writer::fetch_optional(&mut **self, sql, args).await
+    }
+
+    fn postgres(&self) -> bool {
+        Writer::postgres(&**self)
     }
 }
 
@@ -206,3 +221,42 @@ macro_rules! write_transaction {
     }};
 }
 pub(crate) use write_transaction;
+
+/// Runs statements that need no transaction around them (one statement, or a second that only
+/// follows up on the first) on the store's writer: on SQLite's writer connection as one call
+/// when the store has it, sharing a commit with the changes beside it; else each statement
+/// commits on its own, with no `BEGIN` and `COMMIT` round trips. `$work` is an expression over
+/// `$tx` answering `Result<T, StoreError>`.
+macro_rules! write_statements {
+    ($store:expr, |$tx:ident| $work:expr) => {{
+        let store: &$crate::Store = $store;
+        match store.lite.as_deref() {
+            Some(lite) => {
+                lite.transaction(&store.write, |$tx| {
+                    $crate::writer::run_now($work).map($crate::writer::Finish::Commit)
+                })
+                .await
+            }
+            None => {
+                let mut connection = store.write.acquire().await?;
+                let $tx = &mut *connection;
+                $work.await
+            }
+        }
+    }};
+}
+pub(crate) use write_statements;
+
+/// The arguments of a statement written piece by piece: [`Params::push`] adds one and answers
+/// its placeholder, so a long statement (PostgreSQL's `WITH` chains) numbers itself.
+#[derive(Default)]
+pub(crate) struct Params<'a> {
+    pub(crate) args: Vec<Arg<'a>>,
+}
+
+impl<'a> Params<'a> {
+    pub(crate) fn push(&mut self, arg: impl Into<Arg<'a>>) -> String {
+        self.args.push(arg.into());
+        format!("${}", self.args.len())
+    }
+}

@@ -49,6 +49,16 @@ pub async fn send_refund(state: &AppState, refund: &Refund) -> Result<Refund, Fl
     send(state, refund, EventSource::Api).await
 }
 
+/// [`send_refund`] of a refund just created, with its payment as the creation left it
+/// (`Store::create_refund_with_payment`), which is then not read again.
+pub async fn send_created_refund(
+    state: &AppState,
+    refund: &Refund,
+    payment: &Payment,
+) -> Result<Refund, FlowError> {
+    send_for(state, refund, payment, EventSource::Api).await
+}
+
 /// [`send_refund`] on behalf of `source`.
 pub(crate) async fn send(
     state: &AppState,
@@ -60,10 +70,21 @@ pub(crate) async fn send(
         .get_payment(&refund.payment_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("refund {} has no payment", refund.id)))?;
+    send_for(state, refund, &payment, source).await
+}
+
+/// Sends `refund` of `payment` (only what the bank names the payment by is read of it, none of
+/// which changes once the payment succeeded) and records the answer.
+async fn send_for(
+    state: &AppState,
+    refund: &Refund,
+    payment: &Payment,
+    source: EventSource,
+) -> Result<Refund, FlowError> {
     let channel = flows::channel(state, &refund.channel_account_id).await?;
     let request = RefundRequest {
         order_no: payment.order_no.clone(),
-        payment: refunded_payment(&payment)?,
+        payment: refunded_payment(payment)?,
         refund_no: refund.refund_no.clone(),
         amount: refund.amount,
         reason: refund.reason.clone().unwrap_or_default(),

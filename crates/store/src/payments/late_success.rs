@@ -11,7 +11,7 @@ use super::{
 use crate::audit::{self, AuditEntry};
 use crate::ledger;
 use crate::outbox::OutboxEvent;
-use crate::refunds::{CreateRefund, NewRefund, PaymentRef};
+use crate::refunds::{CreateRefund, NewRefund, PaymentRef, create_refund_in};
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -245,15 +245,17 @@ impl Store {
         let event = late_notification(&mut tx, &after, decide).await?;
         let refund = match &decide.decision {
             LateDecision::Accept => None,
-            LateDecision::Refund(new) => match self.create_refund_in(&mut tx, new).await? {
-                CreateRefund::Created(refund) | CreateRefund::Duplicate(refund) => {
-                    Some(Box::new(refund))
+            LateDecision::Refund(new) => {
+                match create_refund_in(&mut tx, new, self.lock_row()).await? {
+                    CreateRefund::Created(refund) | CreateRefund::Duplicate(refund) => {
+                        Some(Box::new(refund))
+                    }
+                    CreateRefund::Refused(refusal) => {
+                        tx.rollback().await?;
+                        return Ok(LateOutcome::RefundRefused(format!("{refusal:?}")));
+                    }
                 }
-                CreateRefund::Refused(refusal) => {
-                    tx.rollback().await?;
-                    return Ok(LateOutcome::RefundRefused(format!("{refusal:?}")));
-                }
-            },
+            }
         };
         sqlx::query(
             "UPDATE anomalies SET resolution = $1, resolved_by = $2, resolved_at = $3, note = $4 \

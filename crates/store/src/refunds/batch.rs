@@ -26,8 +26,9 @@ use crate::StoreError;
 use crate::db::sql_states;
 use crate::messages::InboundMessage;
 use crate::outbox::OutboxEvent;
+use crate::writer::{Writer, args};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 use unipay_core::bank_batch::BankBatchEvent;
 use unipay_core::event::EventSource;
 use unipay_core::payment::{CaptureMode, PaymentStatus};
@@ -287,8 +288,8 @@ impl Tally {
 }
 
 /// Moves a batch's tallies and finishes it once every line is final.
-pub(crate) async fn tally(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn tally<W: Writer>(
+    tx: &mut W,
     batch_id: &str,
     tally: &Tally,
     now_ms: i64,
@@ -296,17 +297,18 @@ pub(crate) async fn tally(
     if tally.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    tx.execute(
         "UPDATE refund_batches SET succeeded_count = succeeded_count + $1, succeeded_amount = succeeded_amount + $2, \
          failed_count = failed_count + $3, failed_amount = failed_amount + $4, updated_at = $5 WHERE id = $6",
+        args![
+            tally.succeeded,
+            tally.succeeded_amount,
+            tally.failed,
+            tally.failed_amount,
+            now_ms,
+            batch_id,
+        ],
     )
-    .bind(tally.succeeded)
-    .bind(tally.succeeded_amount)
-    .bind(tally.failed)
-    .bind(tally.failed_amount)
-    .bind(now_ms)
-    .bind(batch_id)
-    .execute(&mut **tx)
     .await?;
     let step = BankBatchEvent::AllLinesFinal.step();
     let sql = format!(
@@ -315,11 +317,7 @@ pub(crate) async fn tally(
         step.to.as_str(),
         sql_states(step.from, RefundBatchStatus::as_str)
     );
-    sqlx::query(&sql)
-        .bind(now_ms)
-        .bind(batch_id)
-        .execute(&mut **tx)
-        .await?;
+    tx.execute(&sql, args![now_ms, batch_id]).await?;
     Ok(())
 }
 

@@ -6,10 +6,10 @@ use super::{
 use crate::messages::{Seen, keep_message};
 use crate::outbox::OutboxEvent;
 use crate::payments::{NewEvent, accounting_date_of, insert_event_row, insert_outbox};
-use crate::{Store, StoreError, ledger};
-use sqlx::{Any, Transaction};
+use crate::writer::{Finish, Writer, args, write_transaction};
+use crate::{Backend, Store, StoreError, ledger};
 use unipay_core::ids::new_id;
-use unipay_core::ledger::{Refunded, refund_succeeded};
+use unipay_core::ledger::{JournalEntry, Refunded, refund_succeeded};
 use unipay_core::refund::{
     RefundEvent, RefundStatus, RefundTransition, refund_notification_type, refund_transition,
 };
@@ -23,25 +23,21 @@ impl Store {
         change: &RefundChange<'_>,
         render: RefundEventRenderer<'_>,
     ) -> Result<RefundOutcome, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let seen = match change.message {
-            Some(message) => keep_message(&mut tx, message).await?,
-            None => Seen::First,
-        };
-        let outcome = apply_in(&mut tx, change, seen, render, self.lock_row()).await?;
-        if let RefundOutcome::Changed { refund, .. } = &outcome
-            && let Some(batch_id) = &refund.batch_id
+        // On PostgreSQL a move from the caller's current copy is one statement (`at_once.rs`);
+        // a batch's line also moves its batch's tallies, which that statement leaves out.
+        if self.backend == Backend::Postgres
+            && let Some(known) = change
+                .known
+                .filter(|k| k.id == change.refund_id && k.batch_id.is_none())
+            && let RefundTransition::To(next) = refund_transition(known.status, change.event)
+            && let Some(outcome) = self
+                .move_refund_at_once(known, next, change, render)
+                .await?
         {
-            super::batch::tally(
-                &mut tx,
-                batch_id,
-                &super::batch::Tally::of(refund),
-                change.now_ms,
-            )
-            .await?;
+            return Ok(outcome);
         }
-        tx.commit().await?;
-        Ok(outcome)
+        let lock = self.lock_row();
+        write_transaction!(self, |tx| apply_one_in(tx, change, render, lock))
     }
 
     /// Claims up to `limit` pending refunds due for a bank query, leasing each for `lease_ms`.
@@ -81,9 +77,36 @@ impl Store {
     }
 }
 
+/// `apply_refund_change` inside its transaction: the message, the change and, for a line of a
+/// batch, the batch's tallies.
+async fn apply_one_in<W: Writer>(
+    tx: &mut W,
+    change: &RefundChange<'_>,
+    render: RefundEventRenderer<'_>,
+    lock: &str,
+) -> Result<Finish<RefundOutcome>, StoreError> {
+    let seen = match change.message {
+        Some(message) => keep_message(tx, message).await?,
+        None => Seen::First,
+    };
+    let outcome = apply_in(tx, change, seen, render, lock).await?;
+    if let RefundOutcome::Changed { refund, .. } = &outcome
+        && let Some(batch_id) = &refund.batch_id
+    {
+        super::batch::tally(
+            tx,
+            batch_id,
+            &super::batch::Tally::of(refund),
+            change.now_ms,
+        )
+        .await?;
+    }
+    Ok(Finish::Commit(outcome))
+}
+
 /// Applies one change inside the caller's transaction (a single change, or a line of a batch).
-pub(crate) async fn apply_in(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) async fn apply_in<W: Writer>(
+    tx: &mut W,
     change: &RefundChange<'_>,
     seen: Seen,
     render: RefundEventRenderer<'_>,
@@ -97,11 +120,7 @@ pub(crate) async fn apply_in(
         return Ok(outcome);
     }
     let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE id = $1{lock}");
-    let Some(row) = sqlx::query(&sql)
-        .bind(change.refund_id)
-        .fetch_optional(&mut **tx)
-        .await?
-    else {
+    let Some(row) = tx.fetch_optional(&sql, args![change.refund_id]).await? else {
         return Ok(RefundOutcome::NotFound);
     };
     let before = refund_from_row(&row)?;
@@ -116,13 +135,10 @@ pub(crate) async fn apply_in(
                 // Still unknown: ask again at the time given, counting this query.
                 after.next_query_at = change.next_query_at.or(after.next_query_at);
                 after.query_attempts += 1;
-                sqlx::query(
+                tx.execute(
                     "UPDATE refunds SET next_query_at = $1, query_attempts = $2 WHERE id = $3",
+                    args![after.next_query_at, after.query_attempts, &after.id],
                 )
-                .bind(after.next_query_at)
-                .bind(after.query_attempts)
-                .bind(&after.id)
-                .execute(&mut **tx)
                 .await?;
             }
             let qualifier = if change.event == RefundEvent::BankPending {
@@ -146,13 +162,57 @@ pub(crate) async fn apply_in(
 /// Moves the refund to `next` if it is still at `before`'s version: the row, the payment's
 /// sums, the timeline event, the ledger entry and the notification. `None` when the row has
 /// moved on meanwhile.
-async fn move_refund(
-    tx: &mut Transaction<'_, Any>,
+async fn move_refund<W: Writer>(
+    tx: &mut W,
     before: &Refund,
     next: RefundStatus,
     change: &RefundChange<'_>,
     render: RefundEventRenderer<'_>,
 ) -> Result<Option<RefundOutcome>, StoreError> {
+    let after = moved(before, next, change);
+    let updated = tx
+        .execute(
+            "UPDATE refunds SET status = $1, version = $2, updated_at = $3, next_query_at = $4, finished_at = $5, \
+             channel_refund_no = $6, accounting_date = $7, failure_reason = $8 WHERE id = $9 AND version = $10",
+            args![
+                after.status.as_str(),
+                after.version,
+                after.updated_at,
+                after.next_query_at,
+                after.finished_at,
+                &after.channel_refund_no,
+                &after.accounting_date,
+                &after.failure_reason,
+                &after.id,
+                before.version,
+            ],
+        )
+        .await?;
+    if updated != 1 {
+        return Ok(None);
+    }
+    tx.execute(
+        "UPDATE payments SET refunded_amount = refunded_amount + $1, refund_reserved = refund_reserved - $2 \
+         WHERE id = $3",
+        args![refunded_by(&after), after.amount.fen(), &after.payment_id],
+    )
+    .await?;
+    insert_refund_event(tx, &after, change, "").await?;
+    if let Some(entry) = refund_entry(&after)? {
+        ledger::post(tx, &entry, change.now_ms).await?;
+    }
+    let event = refund_notification(&after, change, render);
+    if let Some(event) = &event {
+        insert_outbox(tx, event).await?;
+    }
+    Ok(Some(RefundOutcome::Changed {
+        refund: after,
+        event: event.map(Box::new),
+    }))
+}
+
+/// The refund as `change` moves it from `before` to `next`.
+pub(super) fn moved(before: &Refund, next: RefundStatus, change: &RefundChange<'_>) -> Refund {
     let mut after = before.clone();
     after.status = next;
     after.version += 1;
@@ -176,69 +236,68 @@ async fn move_refund(
         RefundStatus::Failed => after.failure_reason = Some(change.detail.to_string()),
         RefundStatus::Pending => after.finished_at = None,
     }
-    let updated = sqlx::query(
-        "UPDATE refunds SET status = $1, version = $2, updated_at = $3, next_query_at = $4, finished_at = $5, \
-         channel_refund_no = $6, accounting_date = $7, failure_reason = $8 WHERE id = $9 AND version = $10",
-    )
-    .bind(after.status.as_str())
-    .bind(after.version)
-    .bind(after.updated_at)
-    .bind(after.next_query_at)
-    .bind(after.finished_at)
-    .bind(&after.channel_refund_no)
-    .bind(&after.accounting_date)
-    .bind(&after.failure_reason)
-    .bind(&after.id)
-    .bind(before.version)
-    .execute(&mut **tx)
-    .await?;
-    if updated.rows_affected() != 1 {
-        return Ok(None);
-    }
-    // The reservation made at creation becomes refunded money, or is released.
-    let refunded = if next == RefundStatus::Succeeded {
+    after
+}
+
+/// What a moved refund adds to its payment's refunded money: the reservation made at creation
+/// becomes refunded money when it succeeded, and is released either way.
+pub(super) fn refunded_by(after: &Refund) -> i64 {
+    if after.status == RefundStatus::Succeeded {
         after.amount.fen()
     } else {
         0
-    };
-    sqlx::query(
-        "UPDATE payments SET refunded_amount = refunded_amount + $1, refund_reserved = refund_reserved - $2 \
-         WHERE id = $3",
-    )
-    .bind(refunded)
-    .bind(after.amount.fen())
-    .bind(&after.payment_id)
-    .execute(&mut **tx)
-    .await?;
-    insert_refund_event(tx, &after, change, "").await?;
-    if next == RefundStatus::Succeeded {
-        let accounting_date = after.accounting_date.clone().unwrap_or_default();
-        let entry = refund_succeeded(&Refunded {
-            id: &after.id,
-            merchant_id: &after.merchant_id,
-            channel_account_id: &after.channel_account_id,
-            amount: after.amount.fen(),
-            fee_returned: after.fee_returned,
-            accounting_date: &accounting_date,
-        })
-        .map_err(|e| StoreError::Corrupt(format!("refund {}: {e}", after.id)))?;
-        ledger::post(tx, &entry, change.now_ms).await?;
     }
-    let event = insert_refund_notification(tx, &after, change, render).await?;
-    Ok(Some(RefundOutcome::Changed {
-        refund: after,
-        event,
-    }))
+}
+
+/// The ledger entry a moved refund posts: `refund_succeeded` for a success, none otherwise.
+pub(super) fn refund_entry(after: &Refund) -> Result<Option<JournalEntry>, StoreError> {
+    if after.status != RefundStatus::Succeeded {
+        return Ok(None);
+    }
+    let accounting_date = after.accounting_date.clone().unwrap_or_default();
+    refund_succeeded(&Refunded {
+        id: &after.id,
+        merchant_id: &after.merchant_id,
+        channel_account_id: &after.channel_account_id,
+        amount: after.amount.fen(),
+        fee_returned: after.fee_returned,
+        accounting_date: &accounting_date,
+    })
+    .map(Some)
+    .map_err(|e| StoreError::Corrupt(format!("refund {}: {e}", after.id)))
 }
 
 /// The timeline entry on the refund's payment: `refund.<event>` (qualified when it changed
 /// nothing), naming the refund. The payment's statuses stay empty: the payment did not move.
-async fn insert_refund_event(
-    tx: &mut Transaction<'_, Any>,
+async fn insert_refund_event<W: Writer>(
+    tx: &mut W,
     refund: &Refund,
     change: &RefundChange<'_>,
     qualifier: &str,
 ) -> Result<(), StoreError> {
+    let (kind, detail) = refund_event_text(refund, change, qualifier);
+    insert_event_row(
+        tx,
+        &NewEvent {
+            payment_id: &refund.payment_id,
+            kind: &kind,
+            source: change.source,
+            from: None,
+            to: None,
+            detail: &detail,
+            raw_sha256: change.message.map(|m| m.sha256),
+            now_ms: change.now_ms,
+        },
+    )
+    .await
+}
+
+/// The kind and detail of a refund's timeline entry.
+pub(super) fn refund_event_text(
+    refund: &Refund,
+    change: &RefundChange<'_>,
+    qualifier: &str,
+) -> (String, String) {
     let kind = match (qualifier, refund.status, change.event) {
         ("", RefundStatus::Succeeded, RefundEvent::BankSucceeded) => "refund.succeeded".to_string(),
         ("", RefundStatus::Failed, RefundEvent::BankFailed) => "refund.failed".to_string(),
@@ -256,38 +315,20 @@ async fn insert_refund_event(
         detail.push_str("; ");
         detail.push_str(change.detail);
     }
-    insert_event_row(
-        tx,
-        &NewEvent {
-            payment_id: &refund.payment_id,
-            kind: &kind,
-            source: change.source,
-            from: None,
-            to: None,
-            detail: &detail,
-            raw_sha256: change.message.map(|m| m.sha256),
-            now_ms: change.now_ms,
-        },
-    )
-    .await
+    (kind, detail)
 }
 
-/// Writes the `refund.*` notification for the refund's new state, when it has a URL.
-async fn insert_refund_notification(
-    tx: &mut Transaction<'_, Any>,
+/// The `refund.*` notification for the refund's new state, when it has one and a URL.
+pub(super) fn refund_notification(
     refund: &Refund,
     change: &RefundChange<'_>,
     render: RefundEventRenderer<'_>,
-) -> Result<Option<Box<OutboxEvent>>, StoreError> {
+) -> Option<OutboxEvent> {
     let now_ms = change.now_ms;
-    let (Some(event_type), Some(url)) = (
-        refund_notification_type(refund.status),
-        refund.notify_url.as_deref(),
-    ) else {
-        return Ok(None);
-    };
+    let event_type = refund_notification_type(refund.status)?;
+    let url = refund.notify_url.as_deref()?;
     let id = new_id("evt", now_ms);
-    let event = OutboxEvent {
+    Some(OutboxEvent {
         body: render(refund, &id, event_type, now_ms),
         id,
         app_id: refund.app_id.clone(),
@@ -301,15 +342,13 @@ async fn insert_refund_notification(
         last_error: None,
         created_at: now_ms,
         delivered_at: None,
-    };
-    insert_outbox(tx, &event).await?;
-    Ok(Some(Box::new(event)))
+    })
 }
 
 /// The bank reports a refund we hold as failed as succeeded: not applied (its reservation may
 /// be gone), kept for an operator once per payment; the timeline names each report.
-async fn insert_refund_anomaly(
-    tx: &mut Transaction<'_, Any>,
+async fn insert_refund_anomaly<W: Writer>(
+    tx: &mut W,
     refund: &Refund,
     change: &RefundChange<'_>,
 ) -> Result<(), StoreError> {
@@ -320,15 +359,12 @@ async fn insert_refund_anomaly(
         change.channel_refund_no.unwrap_or("-"),
         change.source.as_str()
     );
-    sqlx::query(
+    let id = new_id("anm", change.now_ms);
+    tx.execute(
         "INSERT INTO anomalies (id, kind, payment_id, detail, created_at) \
          VALUES ($1, 'refund_late_success', $2, $3, $4) ON CONFLICT DO NOTHING",
+        args![&id, &refund.payment_id, &detail, change.now_ms],
     )
-    .bind(new_id("anm", change.now_ms))
-    .bind(&refund.payment_id)
-    .bind(detail)
-    .bind(change.now_ms)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

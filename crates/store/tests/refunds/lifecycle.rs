@@ -232,3 +232,136 @@ pub(super) async fn notifications_are_written_once(store: Store) {
         4
     );
 }
+
+/// Proves a move from the caller's current copy of the row (one statement on PostgreSQL)
+/// writes what a move from the row read in its transaction writes: the refund, the payment's
+/// sums, the bank message, the timeline entry, the ledger entry and the notification.
+pub(super) async fn a_refund_moved_at_once_writes_what_a_transaction_writes(store: Store) {
+    for (n, event) in [RefundEvent::BankSucceeded, RefundEvent::BankFailed]
+        .into_iter()
+        .enumerate()
+    {
+        let mut written = Vec::new();
+        for from_copy in [false, true] {
+            let out = format!("ONCE-{n}-{from_copy}");
+            let p = paid_payment(&store, &out, 1_000).await;
+            let r = refund(&store, &refund_of(&p.id, &format!("R-{out}"), 400)).await;
+            let sha = format!("sha-{out}");
+            let message = InboundMessage {
+                channel_account_id: "cha_1",
+                sha256: &sha,
+                payment_id: Some(&p.id),
+                order_no: Some(&r.refund_no),
+                source: "refund",
+                verdict: "accepted",
+                reason: "",
+                raw_masked: "<MSG/>",
+                now_ms: NOW + 100,
+            };
+            let change = RefundChange {
+                known: from_copy.then_some(&r),
+                message: Some(&message),
+                detail: "bank said so",
+                delivery_lease_ms: 5_000,
+                ..refund_change(&r.id, event, NOW + 100)
+            };
+            let outcome = change_refund(&store, &change).await;
+            let RefundOutcome::Changed {
+                refund: after,
+                event: Some(notification),
+            } = outcome
+            else {
+                panic!("{outcome:?}")
+            };
+            assert_eq!(store.get_refund(&r.id).await.unwrap().unwrap(), after);
+            let mut outbox = store.list_events_for_payment(&p.id).await.unwrap();
+            outbox.retain(|e| e.event_type.starts_with("refund."));
+            assert_eq!(outbox, vec![*notification]);
+            // Ids differ from one refund to the other; everything else must not.
+            let plain = |text: &str| {
+                text.replace(&r.id, "{refund}")
+                    .replace(&r.out_refund_no, "{out}")
+                    .replace(&p.id, "{payment}")
+                    .replace(&outbox[0].id, "{event}")
+                    .replace(&sha, "{sha}")
+            };
+            let paid = payment(&store, &p.id).await;
+            let last = store
+                .list_payment_events(&p.id)
+                .await
+                .unwrap()
+                .pop()
+                .unwrap();
+            let entries = store.entries_for(&r.id).await.unwrap();
+            let kept = store
+                .list_bank_messages(Some("accepted"))
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.sha256 == sha)
+                .map(|m| (m.seen_count, m.source, m.payment_id.is_some()))
+                .collect::<Vec<_>>();
+            written.push(plain(&format!(
+                "{:?}",
+                (
+                    (after.status, after.version, &after.channel_refund_no),
+                    (&after.accounting_date, &after.failure_reason),
+                    (after.next_query_at, after.finished_at, after.updated_at),
+                    (paid.refunded_amount, paid.refund_reserved, paid.version),
+                    (&last.kind, &last.source, &last.detail, &last.raw_sha256),
+                    (
+                        &outbox[0].event_type,
+                        &outbox[0].body,
+                        outbox[0].next_attempt_at
+                    ),
+                    entries
+                        .iter()
+                        .map(|e| (e.reason, &e.accounting_date, &e.memo, &e.postings))
+                        .collect::<Vec<_>>(),
+                    kept,
+                )
+            )));
+        }
+        assert_eq!(written[0], written[1]);
+    }
+}
+
+/// Proves racing changes that all start from the same copy of a refund move it once: one
+/// success, one release of its reservation into refunded money, one entry, one notification.
+pub(super) async fn racing_changes_from_one_copy_move_a_refund_once(store: Store) {
+    let p = paid_payment(&store, "ONE-COPY", 1_000).await;
+    let r = refund(&store, &refund_of(&p.id, "R-ONE-COPY", 600)).await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        let known = r.clone();
+        tasks.push(tokio::spawn(async move {
+            let change = RefundChange {
+                known: Some(&known),
+                ..refund_change(&known.id, RefundEvent::BankSucceeded, NOW + 100 + i)
+            };
+            change_refund(&store, &change).await
+        }));
+    }
+    let mut changed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            RefundOutcome::Changed { .. } => changed += 1,
+            RefundOutcome::Unchanged(refund) => assert_eq!(refund.status, RefundStatus::Succeeded),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(changed, 1);
+    let after = payment(&store, &p.id).await;
+    assert_eq!((after.refunded_amount, after.refund_reserved), (600, 0));
+    assert_eq!(store.entries_for(&r.id).await.unwrap().len(), 1);
+    let notifications = store.list_events_for_payment(&p.id).await.unwrap();
+    assert_eq!(
+        notifications
+            .iter()
+            .filter(|e| e.event_type.starts_with("refund."))
+            .count(),
+        1
+    );
+    assert!(store.check_ledger().await.unwrap().holds());
+}

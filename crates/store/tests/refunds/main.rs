@@ -58,12 +58,17 @@ on_both_backends!(
     full_partial_and_several_partial_refunds_up_to_the_paid_amount,
     every_refusal_changes_nothing,
     a_duplicate_out_refund_no_reports_the_first_refund,
+    racing_duplicates_reserve_once,
+    a_nonce_is_spent_with_every_committed_answer,
+    a_created_refund_comes_with_its_payment,
     idempotency_keys_and_nonces_work_as_for_payments,
     racing_refunds_never_refund_more_than_was_paid,
     an_unknown_answer_stays_pending_until_a_later_change,
     a_failure_releases_the_reservation,
     a_success_posts_one_refund_entry_and_the_books_hold,
     notifications_are_written_once,
+    a_refund_moved_at_once_writes_what_a_transaction_writes,
+    racing_changes_from_one_copy_move_a_refund_once,
     a_batch_with_bad_lines_is_rejected_whole_and_writes_nothing,
     a_valid_batch_makes_one_pending_refund_per_line,
     batch_results_give_exact_totals,
@@ -294,6 +299,23 @@ fn refund_of(payment_id: &str, out_refund_no: &str, amount: i64) -> NewRefund {
 async fn try_refund(store: &Store, new: &NewRefund) -> CreateRefund {
     match store
         .create_refund(new, None, None, &render_refund_response)
+        .await
+        .unwrap()
+    {
+        Idempotent::Fresh(outcome) => outcome,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// A refund asked for as the API asks: under a nonce of its own (`nonce`).
+async fn try_refund_with_nonce(store: &Store, new: &NewRefund, nonce: &str) -> CreateRefund {
+    let nonce = NonceUse {
+        app_id: "app_1".into(),
+        nonce: nonce.into(),
+        expires_at_ms: NOW + 300_000,
+    };
+    match store
+        .create_refund(new, Some(&nonce), None, &render_refund_response)
         .await
         .unwrap()
     {

@@ -216,6 +216,50 @@ pub(super) async fn a_duplicate_out_refund_no_reports_the_first_refund(store: St
     assert_eq!(payment(&store, &other.id).await.refund_reserved, 0);
 }
 
+/// Proves racing creates under one out_refund_no make one refund and reserve its amount once:
+/// the others report it (a reservation they made is taken back in their transaction), also
+/// once the payment has nothing left to refund.
+pub(super) async fn racing_duplicates_reserve_once(store: Store) {
+    let p = paid_payment(&store, "TWIN", 1_000).await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let store = store.clone();
+        let id = p.id.clone();
+        tasks.push(tokio::spawn(async move {
+            let new = refund_of(&id, "R-TWIN", 300);
+            // Half as the API asks (a nonce each), half without.
+            if i % 2 == 0 {
+                try_refund_with_nonce(&store, &new, &format!("twin-{i}")).await
+            } else {
+                try_refund(&store, &new).await
+            }
+        }));
+    }
+    let mut created = Vec::new();
+    let mut duplicates = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            CreateRefund::Created(r) => created.push(r),
+            CreateRefund::Duplicate(r) => duplicates.push(r),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((created.len(), duplicates.len()), (1, 11));
+    assert!(duplicates.iter().all(|r| *r == created[0]));
+    assert_eq!(payment(&store, &p.id).await.refund_reserved, 300);
+    refund(&store, &refund_of(&p.id, "R-REST", 700)).await;
+    assert_eq!(
+        try_refund(&store, &refund_of(&p.id, "R-TWIN", 300)).await,
+        CreateRefund::Duplicate(created[0].clone())
+    );
+    let after = payment(&store, &p.id).await;
+    assert_eq!(after.refund_reserved, 1_000);
+    assert_eq!(
+        store.list_refunds_for_payment(&p.id).await.unwrap().len(),
+        2
+    );
+}
+
 /// Proves the idempotency key replays the first answer (a refusal too), refuses another body,
 /// and that a spent nonce creates nothing.
 pub(super) async fn idempotency_keys_and_nonces_work_as_for_payments(store: Store) {
@@ -329,6 +373,109 @@ pub(super) async fn idempotency_keys_and_nonces_work_as_for_payments(store: Stor
     assert_eq!(payment(&store, &p.id).await.refund_reserved, 500);
 }
 
+/// Proves a request's nonce is spent with every answer its transaction commits (a refusal, a
+/// duplicate) and with none it rolls back (a replayed idempotency key), and that only a refund
+/// made keeps a reservation.
+pub(super) async fn a_nonce_is_spent_with_every_committed_answer(store: Store) {
+    let p = paid_payment(&store, "NONCES", 1_000).await;
+    let nonce = |n: &str| NonceUse {
+        app_id: "app_1".into(),
+        nonce: format!("refund-nonce-{n}"),
+        expires_at_ms: NOW + 300_000,
+    };
+    let create = |new: NewRefund, nonce: NonceUse, key: Option<IdempotencyRequest>| {
+        let store = store.clone();
+        async move {
+            store
+                .create_refund(&new, Some(&nonce), key.as_ref(), &render_refund_response)
+                .await
+                .unwrap()
+        }
+    };
+    let spent = |nonce: NonceUse| {
+        let store = store.clone();
+        async move {
+            !store
+                .remember_nonce(&nonce.app_id, &nonce.nonce, nonce.expires_at_ms)
+                .await
+                .unwrap()
+        }
+    };
+    let refused = create(refund_of(&p.id, "R-N-1", 1_001), nonce("1"), None).await;
+    assert!(matches!(
+        refused,
+        Idempotent::Fresh(CreateRefund::Refused(
+            RefundRefusal::ExceedsRefundable { .. }
+        ))
+    ));
+    assert!(spent(nonce("1")).await);
+    let key = IdempotencyRequest {
+        app_id: "app_1".into(),
+        key: "rk-nonce".into(),
+        request_hash: "h".into(),
+    };
+    let first = create(
+        refund_of(&p.id, "R-N-2", 300),
+        nonce("2"),
+        Some(key.clone()),
+    )
+    .await;
+    let Idempotent::Fresh(CreateRefund::Created(made)) = first else {
+        panic!("{first:?}")
+    };
+    let replay = create(refund_of(&p.id, "R-N-2", 300), nonce("3"), Some(key)).await;
+    assert!(matches!(replay, Idempotent::Replay { status: 201, .. }));
+    assert!(!spent(nonce("3")).await);
+    let duplicate = create(refund_of(&p.id, "R-N-2", 200), nonce("4"), None).await;
+    assert_eq!(duplicate, Idempotent::Fresh(CreateRefund::Duplicate(made)));
+    assert!(spent(nonce("4")).await);
+    assert_eq!(payment(&store, &p.id).await.refund_reserved, 300);
+    assert_eq!(
+        store.list_refunds_for_payment(&p.id).await.unwrap().len(),
+        1
+    );
+}
+
+/// Proves a created refund comes with its payment as the creation left it (its reservation
+/// counted), on either path to the reservation, and a refusal or a duplicate with none.
+pub(super) async fn a_created_refund_comes_with_its_payment(store: Store) {
+    let p = paid_payment(&store, "WITH-PAYMENT", 1_000).await;
+    let nonce = NonceUse {
+        app_id: "app_1".into(),
+        nonce: "with-payment-1".into(),
+        expires_at_ms: NOW + 300_000,
+    };
+    for (new, nonce) in [
+        (refund_of(&p.id, "R-WP-1", 300), Some(&nonce)),
+        (refund_of(&p.id, "R-WP-2", 200), None),
+    ] {
+        let (outcome, payment) = store
+            .create_refund_with_payment(&new, nonce, None, &render_refund_response)
+            .await
+            .unwrap();
+        assert!(matches!(
+            outcome,
+            Idempotent::Fresh(CreateRefund::Created(_))
+        ));
+        assert_eq!(payment, Some(self::payment(&store, &p.id).await));
+    }
+    for new in [
+        refund_of(&p.id, "R-WP-1", 100),
+        refund_of(&p.id, "R-WP-3", 600),
+    ] {
+        let (outcome, payment) = store
+            .create_refund_with_payment(&new, None, None, &render_refund_response)
+            .await
+            .unwrap();
+        assert!(!matches!(
+            outcome,
+            Idempotent::Fresh(CreateRefund::Created(_))
+        ));
+        assert_eq!(payment, None);
+    }
+    assert_eq!(self::payment(&store, &p.id).await.refund_reserved, 500);
+}
+
 /// Proves many concurrent refunds for the same remaining amount: exactly those that fit win,
 /// the others are refused, and the payment is never over-reserved.
 pub(super) async fn racing_refunds_never_refund_more_than_was_paid(store: Store) {
@@ -339,7 +486,12 @@ pub(super) async fn racing_refunds_never_refund_more_than_was_paid(store: Store)
         let id = p.id.clone();
         tasks.push(tokio::spawn(async move {
             // 300 fen each: three fit in 1,000, the fourth would not.
-            try_refund(&store, &refund_of(&id, &format!("R-RACE-{i}"), 300)).await
+            let new = refund_of(&id, &format!("R-RACE-{i}"), 300);
+            if i % 2 == 0 {
+                try_refund_with_nonce(&store, &new, &format!("race-{i}")).await
+            } else {
+                try_refund(&store, &new).await
+            }
         }));
     }
     let (mut won, mut refused) = (0, 0);

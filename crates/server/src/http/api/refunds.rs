@@ -51,9 +51,9 @@ pub async fn create_refund(
         next_query_at: Some(now + state.config.janitor.resend_grace_ms),
         created_at: now,
     };
-    let outcome = state
+    let (outcome, payment) = state
         .store
-        .create_refund(&new, Some(&nonce), idempotency.as_ref(), &render_outcome)
+        .create_refund_with_payment(&new, Some(&nonce), idempotency.as_ref(), &render_outcome)
         .await?;
     let created = match answered(outcome)? {
         Answered::Fresh(CreateRefund::Created(refund)) => refund,
@@ -65,9 +65,11 @@ pub async fn create_refund(
         Answered::Replay { status, body } => return Ok(respond(status, body)),
     };
     crate::crash::crash_point("refund.after_commit_before_bank_call");
-    let after = flows::refunds::send_refund(&state, &created)
-        .await
-        .map_err(flow_error)?;
+    let sent = match &payment {
+        Some(payment) => flows::refunds::send_created_refund(&state, &created, payment).await,
+        None => flows::refunds::send_refund(&state, &created).await,
+    };
+    let after = sent.map_err(flow_error)?;
     Ok(respond(201, to_json(&refund_object(&after))))
 }
 
