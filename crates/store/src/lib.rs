@@ -38,6 +38,7 @@ pub mod statements;
 pub mod testing;
 #[cfg(feature = "testing")]
 pub mod text_dump;
+mod with_parts;
 mod writer;
 
 pub use db::{Backend, Store};

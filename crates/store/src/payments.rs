@@ -9,6 +9,7 @@
 //! refunds, reconciliation and settlement read what was collected; `amount` stays the
 //! authorized amount. Refunds never change a payment's status (see `refunds.rs`).
 
+mod at_once;
 mod change;
 mod choice;
 mod create;

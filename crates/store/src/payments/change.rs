@@ -9,7 +9,7 @@ use crate::ledger;
 use crate::messages::{Seen, keep_message};
 use crate::outbox::OutboxEvent;
 use crate::writer::{Finish, Writer, args, write_transaction};
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 use unipay_core::calendar::AccountingDate;
 use unipay_core::event::EventSource;
 use unipay_core::ids::new_id;
@@ -27,8 +27,24 @@ impl Store {
         change: &PaymentChange<'_>,
         render: EventRenderer<'_>,
     ) -> Result<ApplyOutcome, StoreError> {
+        // On PostgreSQL a move from the caller's current copy is one statement (`at_once.rs`).
+        // When it writes nothing the copy is stale for good (versions only grow), so the
+        // transaction goes straight to the locked read.
+        let mut fallback = *change;
+        if self.backend == Backend::Postgres
+            && let Some(known) = change.known.filter(|k| k.id == change.payment_id)
+        {
+            if let Transition::To(next) = transition_for(&known.terms(), known.status, change.event)
+                && let Some(outcome) = self
+                    .move_payment_at_once(known, next, &as_applied(known, change), render)
+                    .await?
+            {
+                return Ok(outcome);
+            }
+            fallback.known = None;
+        }
         let lock_row = self.lock_row();
-        write_transaction!(self, |tx| apply_in(tx, change, render, lock_row))
+        write_transaction!(self, |tx| apply_in(tx, &fallback, render, lock_row))
     }
 
     /// Adds a timeline entry that changes nothing (e.g. a query that answered "unknown"),
@@ -187,7 +203,7 @@ async fn note_in<W: Writer>(tx: &mut W, note: &PaymentNote<'_>) -> Result<Finish
 
 /// The change with its event as it applies to this payment (a pre-authorization's "paid" is its
 /// authorization), so that the table, the timeline and the books all see the same event.
-fn as_applied<'a>(payment: &Payment, change: &PaymentChange<'a>) -> PaymentChange<'a> {
+pub(super) fn as_applied<'a>(payment: &Payment, change: &PaymentChange<'a>) -> PaymentChange<'a> {
     PaymentChange {
         event: effective_event(payment.capture, change.event),
         ..*change
@@ -248,12 +264,43 @@ pub(crate) fn accounting_date_of(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Writes the payment as `change` moves it from `before` to `next`, if the row is still at
+/// `before`'s version; `None` when it has moved on meanwhile.
 pub(super) async fn update_status<W: Writer>(
     tx: &mut W,
     before: &Payment,
     next: PaymentStatus,
     change: &PaymentChange<'_>,
 ) -> Result<Option<Payment>, StoreError> {
+    let after = moved(before, next, change);
+    let updated = tx
+        .execute(
+            "UPDATE payments SET status = $1, version = $2, updated_at = $3, channel_trade_no = $4, paid_at = $5, \
+             accounting_date = $6, payment_type = $7, next_query_at = $8, captured_amount = $9, fee = $10, \
+             bank_fee = $11 WHERE id = $12 AND version = $13",
+            args![
+                after.status.as_str(),
+                after.version,
+                after.updated_at,
+                &after.channel_trade_no,
+                after.paid_at,
+                &after.accounting_date,
+                &after.payment_type,
+                after.next_query_at,
+                after.captured_amount,
+                after.fee,
+                after.bank_fee,
+                &after.id,
+                before.version,
+            ],
+        )
+        .await?;
+    Ok((updated == 1).then_some(after))
+}
+
+/// The payment as `change` moves it from `before` to `next`: the bank's facts of the money, a
+/// capture's amount and fees, the payment type, and when the janitor asks next.
+pub(super) fn moved(before: &Payment, next: PaymentStatus, change: &PaymentChange<'_>) -> Payment {
     let mut after = before.clone();
     after.status = next;
     after.version += 1;
@@ -290,29 +337,7 @@ pub(super) async fn update_status<W: Writer>(
     } else {
         None
     };
-    let updated = tx
-        .execute(
-            "UPDATE payments SET status = $1, version = $2, updated_at = $3, channel_trade_no = $4, paid_at = $5, \
-             accounting_date = $6, payment_type = $7, next_query_at = $8, captured_amount = $9, fee = $10, \
-             bank_fee = $11 WHERE id = $12 AND version = $13",
-            args![
-                after.status.as_str(),
-                after.version,
-                after.updated_at,
-                &after.channel_trade_no,
-                after.paid_at,
-                &after.accounting_date,
-                &after.payment_type,
-                after.next_query_at,
-                after.captured_amount,
-                after.fee,
-                after.bank_fee,
-                &after.id,
-                before.version,
-            ],
-        )
-        .await?;
-    Ok((updated == 1).then_some(after))
+    after
 }
 
 pub(super) async fn insert_event<W: Writer>(
@@ -323,11 +348,7 @@ pub(super) async fn insert_event<W: Writer>(
     to: Option<PaymentStatus>,
     qualifier: &str,
 ) -> Result<(), StoreError> {
-    let kind = if qualifier.is_empty() {
-        change.event.as_str().to_string()
-    } else {
-        format!("{}:{qualifier}", change.event.as_str())
-    };
+    let kind = event_kind(change, qualifier);
     insert_event_row(
         tx,
         &NewEvent {
@@ -342,6 +363,15 @@ pub(super) async fn insert_event<W: Writer>(
         },
     )
     .await
+}
+
+/// The kind of a change's timeline entry: its event, qualified when it moved nothing.
+pub(super) fn event_kind(change: &PaymentChange<'_>, qualifier: &str) -> String {
+    if qualifier.is_empty() {
+        change.event.as_str().to_string()
+    } else {
+        format!("{}:{qualifier}", change.event.as_str())
+    }
 }
 
 pub(crate) struct NewEvent<'a> {
@@ -387,13 +417,22 @@ async fn insert_notification<W: Writer>(
     change: &PaymentChange<'_>,
     render: EventRenderer<'_>,
 ) -> Result<Option<Box<OutboxEvent>>, StoreError> {
+    let event = payment_notification(payment, change, render);
+    if let Some(event) = &event {
+        insert_outbox(tx, event).await?;
+    }
+    Ok(event.map(Box::new))
+}
+
+/// The `payment.*` notification for the payment's new state, when it has one and a URL.
+pub(super) fn payment_notification(
+    payment: &Payment,
+    change: &PaymentChange<'_>,
+    render: EventRenderer<'_>,
+) -> Option<OutboxEvent> {
     let now_ms = change.now_ms;
-    let (Some(event_type), Some(url)) = (
-        notification_type(payment.status),
-        payment.notify_url.as_deref(),
-    ) else {
-        return Ok(None);
-    };
+    let event_type = notification_type(payment.status)?;
+    let url = payment.notify_url.as_deref()?;
     let event = OutboxEvent {
         id: new_id("evt", now_ms),
         app_id: payment.app_id.clone(),
@@ -409,12 +448,10 @@ async fn insert_notification<W: Writer>(
         created_at: now_ms,
         delivered_at: None,
     };
-    let event = OutboxEvent {
+    Some(OutboxEvent {
         body: render(payment, &event.id, event_type, now_ms),
         ..event
-    };
-    insert_outbox(tx, &event).await?;
-    Ok(Some(Box::new(event)))
+    })
 }
 
 /// Writes a business notification to the outbox, due at its `next_attempt_at`.

@@ -11,6 +11,8 @@
 
 use super::change::{moved, refund_entry, refund_event_text, refund_notification, refunded_by};
 use super::{Refund, RefundChange, RefundEventRenderer, RefundOutcome};
+use crate::payments::NewEvent;
+use crate::with_parts::{kept_message, outbox_event, posted_entry, timeline_event};
 use crate::writer::{Params, RowGet, Writer};
 use crate::{Store, StoreError};
 use unipay_core::ids::new_id;
@@ -56,86 +58,44 @@ impl Store {
             p.push(known.version),
         );
         let moved_only = "WHERE EXISTS (SELECT 1 FROM r)";
-        sql.push_str(&format!(
-            ", pay AS (UPDATE payments SET refunded_amount = refunded_amount + {}, \
+        let mut parts = Vec::with_capacity(5);
+        parts.push(format!(
+            "pay AS (UPDATE payments SET refunded_amount = refunded_amount + {}, \
              refund_reserved = refund_reserved - {} WHERE id = {} AND EXISTS (SELECT 1 FROM r))",
             p.push(refunded_by(&after)),
             p.push(after.amount.fen()),
             p.push(&after.payment_id),
         ));
         if let Some(message) = change.message {
-            // `keep_message` in one statement: the same bytes again count as seen once more.
-            sql.push_str(&format!(
-                ", msg AS (INSERT INTO bank_messages (id, channel_account_id, sha256, payment_id, order_no, \
-                 source, verdict, reason, raw_masked, seen_count, first_seen_at, last_seen_at) \
-                 SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, 1, {now}, {now} {moved_only} \
-                 ON CONFLICT (channel_account_id, sha256) DO UPDATE SET \
-                 seen_count = bank_messages.seen_count + 1, last_seen_at = EXCLUDED.last_seen_at)",
-                p.push(message_id.as_str()),
-                p.push(message.channel_account_id),
-                p.push(message.sha256),
-                p.push(message.payment_id),
-                p.push(message.order_no),
-                p.push(message.source),
-                p.push(message.verdict),
-                p.push(message.reason),
-                p.push(message.raw_masked),
-                now = p.push(message.now_ms),
-            ));
+            parts.push(kept_message(&mut p, message, &message_id, moved_only));
         }
-        sql.push_str(&format!(
-            ", ev AS (INSERT INTO payment_events (id, payment_id, kind, source, from_status, to_status, detail, \
-             raw_sha256, created_at) SELECT {}, {}, {}, {}, NULL, NULL, {}, {}, {} {moved_only})",
-            p.push(event_id.as_str()),
-            p.push(&after.payment_id),
-            p.push(kind.as_str()),
-            p.push(change.source.as_str()),
-            p.push(detail.as_str()),
-            p.push(change.message.map(|m| m.sha256)),
-            p.push(change.now_ms),
-        ));
+        let timeline = NewEvent {
+            payment_id: &after.payment_id,
+            kind: &kind,
+            source: change.source,
+            from: None,
+            to: None,
+            detail: &detail,
+            raw_sha256: change.message.map(|m| m.sha256),
+            now_ms: change.now_ms,
+        };
+        parts.push(timeline_event(&mut p, &timeline, &event_id, moved_only));
         if let Some(entry) = &entry {
-            // `ledger::post` in one statement: the postings follow only a new entry.
-            sql.push_str(&format!(
-                ", je AS (INSERT INTO journal_entries (id, reason, cause_id, accounting_date, memo, created_at) \
-                 SELECT {}, {}, {}, {date}, {}, {now} {moved_only} \
-                 ON CONFLICT (reason, cause_id) DO NOTHING RETURNING id)",
-                p.push(entry_id.as_str()),
-                p.push(entry.reason.as_str()),
-                p.push(&entry.cause_id),
-                p.push(&entry.memo),
-                date = p.push(&entry.accounting_date),
-                now = p.push(change.now_ms),
-            ));
-            let values: Vec<String> = entry
-                .postings
-                .iter()
-                .zip(&accounts)
-                .map(|(posting, account)| {
-                    format!("({}, {})", p.push(account), p.push(posting.amount))
-                })
-                .collect();
-            sql.push_str(&format!(
-                ", po AS (INSERT INTO postings (entry_id, account, amount, currency, accounting_date, created_at) \
-                 SELECT je.id, v.account, v.amount, 'CNY', {}, {} FROM je CROSS JOIN (VALUES {}) AS v(account, amount))",
-                p.push(&entry.accounting_date),
-                p.push(change.now_ms),
-                values.join(", "),
+            parts.push(posted_entry(
+                &mut p,
+                entry,
+                &accounts,
+                &entry_id,
+                change.now_ms,
+                moved_only,
             ));
         }
         if let Some(event) = &event {
-            sql.push_str(&format!(
-                ", ob AS (INSERT INTO outbox (id, app_id, payment_id, event_type, url, body, status, attempts, \
-                 next_attempt_at, created_at) SELECT {}, {}, {}, {}, {}, {}, 'pending', 0, {}, {} {moved_only})",
-                p.push(&event.id),
-                p.push(&event.app_id),
-                p.push(&event.payment_id),
-                p.push(&event.event_type),
-                p.push(&event.url),
-                p.push(&event.body),
-                p.push(event.next_attempt_at),
-                p.push(event.created_at),
-            ));
+            parts.push(outbox_event(&mut p, event, moved_only));
+        }
+        for part in &parts {
+            sql.push_str(", ");
+            sql.push_str(part);
         }
         sql.push_str(" SELECT COUNT(*) AS moved FROM r");
 

@@ -18,10 +18,12 @@ use unipay_store::testing::{TestBackend, TestDatabase};
 use unipay_store::{Store, messages::InboundMessage, messages::Seen};
 
 mod delivery;
+mod moves;
 mod payments;
 mod tallies;
 
 use delivery::*;
+use moves::*;
 use payments::*;
 
 macro_rules! on_both_backends {
@@ -52,6 +54,8 @@ on_both_backends!(
     a_stale_copy_of_the_row_never_wins,
     the_ledger_is_append_only_and_balanced,
     a_day_loads_into_the_reconciliation_table,
+    a_payment_moved_at_once_writes_what_a_transaction_writes,
+    racing_changes_from_one_copy_move_a_payment_once,
 );
 
 async fn run<F, Fut>(backend: TestBackend, test: F)
