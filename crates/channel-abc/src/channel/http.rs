@@ -8,6 +8,10 @@ use unipay_core::channel::ChannelError;
 /// Idle kept-alive connections are dropped well before a typical server's own idle timeout,
 /// so a request rarely meets a connection the platform already closed.
 const POOL_IDLE: Duration = Duration::from_secs(20);
+/// Kept-alive connections to the bank, as many as a busy hour has requests in flight: a pool
+/// smaller than that closes the extra connections after every burst and opens new ones for the
+/// next, a handshake each and a socket left waiting out its close.
+const IDLE_CONNECTIONS_KEPT: usize = 64;
 const CONNECT_TIMEOUT_MAX: Duration = Duration::from_secs(10);
 /// The most memory set aside for an answer before its bytes arrive.
 const PREALLOCATE_MAX_BYTES: usize = 64 << 20;
@@ -18,7 +22,7 @@ pub(super) fn client(account: &AbcAccount) -> Result<reqwest::Client, SetupError
         .timeout(timeout)
         .connect_timeout(timeout.min(CONNECT_TIMEOUT_MAX))
         .pool_idle_timeout(POOL_IDLE)
-        .pool_max_idle_per_host(8)
+        .pool_max_idle_per_host(IDLE_CONNECTIONS_KEPT)
         // The real client speaks HTTP/1.1 only, and a redirect would re-send a signed request
         // somewhere we did not configure.
         .http1_only()

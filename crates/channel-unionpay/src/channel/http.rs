@@ -6,6 +6,10 @@ use std::time::Duration;
 use unipay_core::channel::ChannelError;
 
 const POOL_IDLE: Duration = Duration::from_secs(20);
+/// Kept-alive connections to the bank, as many as a busy hour has requests in flight: a pool
+/// smaller than that closes the extra connections after every burst and opens new ones for the
+/// next, a handshake each and a socket left waiting out its close.
+const IDLE_CONNECTIONS_KEPT: usize = 64;
 const CONNECT_TIMEOUT_MAX: Duration = Duration::from_secs(10);
 /// A synchronous answer other than the file download is a few kilobytes; this is ample.
 const MAX_ANSWER_BYTES: usize = 1 << 20;
@@ -16,7 +20,7 @@ pub(super) fn client(timeout_ms: u64) -> Result<reqwest::Client, String> {
         .timeout(timeout)
         .connect_timeout(timeout.min(CONNECT_TIMEOUT_MAX))
         .pool_idle_timeout(POOL_IDLE)
-        .pool_max_idle_per_host(8)
+        .pool_max_idle_per_host(IDLE_CONNECTIONS_KEPT)
         // A redirect would re-send a signed request somewhere we did not configure.
         .redirect(reqwest::redirect::Policy::none())
         .build()
