@@ -7,7 +7,8 @@
 use crate::messages::InboundMessage;
 use crate::outbox::OutboxEvent;
 use crate::payments::NewEvent;
-use crate::writer::Params;
+use crate::writer::{Params, RowGet, Writer};
+use crate::{Store, StoreError};
 use unipay_core::ledger::JournalEntry;
 
 /// The bank message (`msg`): the same bytes again count as seen once more.
@@ -60,7 +61,7 @@ pub(crate) fn timeline_event<'a>(
 
 /// The ledger entry and its postings (`je`, `po`): a cause posts once, and the postings follow
 /// only an entry this statement wrote. `accounts` are the postings' account ids, in order.
-pub(crate) fn posted_entry<'a>(
+fn posted_entry<'a>(
     p: &mut Params<'a>,
     entry: &'a JournalEntry,
     accounts: &'a [String],
@@ -95,7 +96,7 @@ pub(crate) fn posted_entry<'a>(
 }
 
 /// The business notification (`ob`), due at its `next_attempt_at`.
-pub(crate) fn outbox_event<'a>(p: &mut Params<'a>, event: &'a OutboxEvent, only: &str) -> String {
+fn outbox_event<'a>(p: &mut Params<'a>, event: &'a OutboxEvent, only: &str) -> String {
     format!(
         "ob AS (INSERT INTO outbox (id, app_id, payment_id, event_type, url, body, status, attempts, \
          next_attempt_at, created_at) SELECT {}, {}, {}, {}, {}, {}, 'pending', 0, {}, {} {only})",
@@ -108,4 +109,60 @@ pub(crate) fn outbox_event<'a>(p: &mut Params<'a>, event: &'a OutboxEvent, only:
         p.push(event.next_attempt_at),
         p.push(event.created_at),
     )
+}
+
+/// The ledger entry with its postings and the business notification, where the move has them.
+pub(crate) struct BooksAndNotice<'a> {
+    pub(crate) entry: Option<&'a JournalEntry>,
+    /// The entry's postings' account ids, in order.
+    pub(crate) accounts: &'a [String],
+    pub(crate) entry_id: &'a str,
+    pub(crate) notification: Option<&'a OutboxEvent>,
+    pub(crate) now_ms: i64,
+}
+
+/// Appends the parts of [`BooksAndNotice`] to `parts`.
+pub(crate) fn push_books_and_notice<'a>(
+    p: &mut Params<'a>,
+    parts: &mut Vec<String>,
+    books: &BooksAndNotice<'a>,
+    only: &str,
+) {
+    if let Some(entry) = books.entry {
+        parts.push(posted_entry(
+            p,
+            entry,
+            books.accounts,
+            books.entry_id,
+            books.now_ms,
+            only,
+        ));
+    }
+    if let Some(event) = books.notification {
+        parts.push(outbox_event(p, event, only));
+    }
+}
+
+/// Runs `with_update` (a `WITH` holding only the version-checked update, named `update`)
+/// followed by `parts` as one statement; whether the update matched (nothing is written when
+/// it did not).
+pub(crate) async fn run_move(
+    store: &Store,
+    mut with_update: String,
+    update: &str,
+    parts: &[String],
+    p: &Params<'_>,
+) -> Result<bool, StoreError> {
+    for part in parts {
+        with_update.push_str(", ");
+        with_update.push_str(part);
+    }
+    with_update.push_str(&format!(" SELECT COUNT(*) AS moved FROM {update}"));
+    let mut connection = store.write.acquire().await?;
+    let row = Writer::fetch_optional(&mut *connection, &with_update, &p.args).await?;
+    let moved: i64 = match row {
+        Some(row) => row.try_get("moved")?,
+        None => 0,
+    };
+    Ok(moved == 1)
 }

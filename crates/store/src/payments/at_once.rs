@@ -12,8 +12,10 @@
 
 use super::change::{NewEvent, collection_entry, event_kind, moved, payment_notification};
 use super::{ApplyOutcome, EventRenderer, Payment, PaymentChange};
-use crate::with_parts::{kept_message, outbox_event, posted_entry, timeline_event};
-use crate::writer::{Params, RowGet, Writer};
+use crate::with_parts::{
+    BooksAndNotice, kept_message, push_books_and_notice, run_move, timeline_event,
+};
+use crate::writer::Params;
 use crate::{Store, StoreError};
 use unipay_core::ids::new_id;
 use unipay_core::payment::PaymentStatus;
@@ -45,7 +47,7 @@ impl Store {
 
         let mut p = Params::default();
         // Every part below is conditioned on this one: a stale copy writes nothing.
-        let mut sql = format!(
+        let sql = format!(
             "WITH pay AS (UPDATE payments SET status = {}, version = {}, updated_at = {}, channel_trade_no = {}, \
              paid_at = {}, accounting_date = {}, payment_type = {}, next_query_at = {}, captured_amount = {}, \
              fee = {}, bank_fee = {} WHERE id = {} AND version = {} RETURNING id)",
@@ -79,32 +81,16 @@ impl Store {
             now_ms: change.now_ms,
         };
         parts.push(timeline_event(&mut p, &timeline, &event_id, only));
-        if let Some(entry) = &entry {
-            parts.push(posted_entry(
-                &mut p,
-                entry,
-                &accounts,
-                &entry_id,
-                change.now_ms,
-                only,
-            ));
-        }
-        if let Some(event) = &event {
-            parts.push(outbox_event(&mut p, event, only));
-        }
-        for part in &parts {
-            sql.push_str(", ");
-            sql.push_str(part);
-        }
-        sql.push_str(" SELECT COUNT(*) AS moved FROM pay");
-
-        let mut connection = self.write.acquire().await?;
-        let row = Writer::fetch_optional(&mut *connection, &sql, &p.args).await?;
-        let updated: i64 = match row {
-            Some(row) => row.try_get("moved")?,
-            None => 0,
+        let books = BooksAndNotice {
+            entry: entry.as_ref(),
+            accounts: &accounts,
+            entry_id: &entry_id,
+            notification: event.as_ref(),
+            now_ms: change.now_ms,
         };
-        Ok((updated == 1).then(|| ApplyOutcome::Changed {
+        push_books_and_notice(&mut p, &mut parts, &books, only);
+        let moved = run_move(self, sql, "pay", &parts, &p).await?;
+        Ok(moved.then(|| ApplyOutcome::Changed {
             payment: after,
             event: event.map(Box::new),
         }))

@@ -12,8 +12,10 @@
 use super::change::{moved, refund_entry, refund_event_text, refund_notification, refunded_by};
 use super::{Refund, RefundChange, RefundEventRenderer, RefundOutcome};
 use crate::payments::NewEvent;
-use crate::with_parts::{kept_message, outbox_event, posted_entry, timeline_event};
-use crate::writer::{Params, RowGet, Writer};
+use crate::with_parts::{
+    BooksAndNotice, kept_message, push_books_and_notice, run_move, timeline_event,
+};
+use crate::writer::Params;
 use crate::{Store, StoreError};
 use unipay_core::ids::new_id;
 use unipay_core::refund::RefundStatus;
@@ -42,7 +44,7 @@ impl Store {
 
         let mut p = Params::default();
         // Every part below is conditioned on this one: a stale copy writes nothing.
-        let mut sql = format!(
+        let sql = format!(
             "WITH r AS (UPDATE refunds SET status = {}, version = {}, updated_at = {}, next_query_at = {}, \
              finished_at = {}, channel_refund_no = {}, accounting_date = {}, failure_reason = {} \
              WHERE id = {} AND version = {} RETURNING id)",
@@ -80,32 +82,16 @@ impl Store {
             now_ms: change.now_ms,
         };
         parts.push(timeline_event(&mut p, &timeline, &event_id, moved_only));
-        if let Some(entry) = &entry {
-            parts.push(posted_entry(
-                &mut p,
-                entry,
-                &accounts,
-                &entry_id,
-                change.now_ms,
-                moved_only,
-            ));
-        }
-        if let Some(event) = &event {
-            parts.push(outbox_event(&mut p, event, moved_only));
-        }
-        for part in &parts {
-            sql.push_str(", ");
-            sql.push_str(part);
-        }
-        sql.push_str(" SELECT COUNT(*) AS moved FROM r");
-
-        let mut connection = self.write.acquire().await?;
-        let row = Writer::fetch_optional(&mut *connection, &sql, &p.args).await?;
-        let moved: i64 = match row {
-            Some(row) => row.try_get("moved")?,
-            None => 0,
+        let books = BooksAndNotice {
+            entry: entry.as_ref(),
+            accounts: &accounts,
+            entry_id: &entry_id,
+            notification: event.as_ref(),
+            now_ms: change.now_ms,
         };
-        Ok((moved == 1).then(|| RefundOutcome::Changed {
+        push_books_and_notice(&mut p, &mut parts, &books, moved_only);
+        let moved = run_move(self, sql, "r", &parts, &p).await?;
+        Ok(moved.then(|| RefundOutcome::Changed {
             refund: after,
             event: event.map(Box::new),
         }))
