@@ -22,6 +22,7 @@ use rusqlite::{CachedStatement, Connection, OpenFlags};
 use sqlx::any::Any;
 use sqlx::{AnyPool, PoolConnection};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -34,6 +35,10 @@ const GROUP_MOST: usize = 64;
 pub(crate) struct Lite {
     /// Changes in line for the connection, first come first served.
     turn: tokio::sync::Mutex<()>,
+    /// Changes that have joined the line and not yet run (or given up). Outside `state`, whose
+    /// lock is held while a change runs: joining the line never waits on a running change,
+    /// which would hold a runtime thread still meanwhile.
+    in_line: AtomicUsize,
     state: Mutex<State>,
     /// Checkpoints the log in this connection's stead; `None` once closed.
     checkpointer: Mutex<Option<Checkpointer>>,
@@ -42,8 +47,6 @@ pub(crate) struct Lite {
 struct State {
     /// `None` once the store is closed.
     connection: Option<Connection>,
-    /// Changes that have joined the line and not yet run (or given up).
-    in_line: usize,
     /// The transaction left open for those in line, if any.
     group: Option<Group>,
 }
@@ -74,9 +77,9 @@ impl Lite {
         let checkpointer = Checkpointer::start(path)?;
         Ok(Lite {
             turn: tokio::sync::Mutex::new(()),
+            in_line: AtomicUsize::new(0),
             state: Mutex::new(State {
                 connection: Some(connection),
-                in_line: 0,
                 group: None,
             }),
             checkpointer: Mutex::new(Some(checkpointer)),
@@ -141,7 +144,7 @@ impl Lite {
         work: impl FnOnce(&mut LiteTx<'_>) -> Result<Finish<T>, StoreError>,
     ) -> Result<(T, Option<watch::Receiver<bool>>), StoreError> {
         let mut state = self.lock();
-        place.leave(&mut state);
+        place.leave();
         if state.group.is_none() {
             let connection = state.connection.as_ref().ok_or(StoreError::Closed)?;
             let token = token.ok_or(StoreError::NotCommitted)?;
@@ -153,7 +156,7 @@ impl Lite {
             });
         }
         let outcome = state.change(work);
-        let in_line = state.in_line;
+        let in_line = self.in_line.load(Ordering::SeqCst);
         let Some(group) = state.group.as_mut() else {
             // The change's failure took the whole transaction with it.
             return outcome.map(|(answer, _)| (answer, None));
@@ -271,23 +274,26 @@ struct Place<'a> {
 
 impl<'a> Place<'a> {
     fn join(lite: &'a Lite) -> Place<'a> {
-        lite.lock().in_line += 1;
+        lite.in_line.fetch_add(1, Ordering::SeqCst);
         Place { lite: Some(lite) }
     }
 
-    /// Leaves the line to run, under the state's lock.
-    fn leave(mut self, state: &mut State) {
-        state.in_line = state.in_line.saturating_sub(1);
-        self.lite = None;
+    /// Leaves the line to run, under the state's lock, before the change looks at who is in
+    /// line after it.
+    fn leave(mut self) {
+        if let Some(lite) = self.lite.take() {
+            lite.in_line.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
 impl Drop for Place<'_> {
     fn drop(&mut self) {
+        // Under the state's lock, so that a change joining meanwhile sees the group either
+        // still open with itself counted, or already committed (it looks under the same lock).
         if let Some(lite) = self.lite.take() {
             let mut state = lite.lock();
-            state.in_line = state.in_line.saturating_sub(1);
-            if state.in_line == 0 {
+            if lite.in_line.fetch_sub(1, Ordering::SeqCst) == 1 {
                 state.finish_group();
             }
         }
@@ -390,5 +396,52 @@ impl RowGet for LiteRow {
         T::from_sqlite(value).ok_or_else(|| {
             StoreError::Corrupt(format!("column {name}: unexpected {:?}", value.data_type()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    /// The path of the line that only a caller giving up takes: the change ahead of it leaves
+    /// the group open for it, and its leaving must commit that group.
+    #[tokio::test]
+    async fn a_change_given_up_in_line_commits_the_group_left_open_for_it() {
+        let dir = std::env::temp_dir().join(format!(
+            "unipay-lite-{}",
+            unipay_core::ids::random_token(12)
+        ));
+        std::fs::create_dir_all(&dir).ok();
+        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+        let Ok(store) = Store::connect(&url).await else {
+            panic!("the test database opens");
+        };
+        let made = sqlx::query("CREATE TABLE t (v INTEGER)")
+            .execute(&store.write)
+            .await;
+        assert!(made.is_ok());
+        let Some(lite) = store.lite.as_deref() else {
+            panic!("a SQLite store has its writer");
+        };
+
+        let waiting = Place::join(lite);
+        let mut first = Box::pin(lite.transaction(&store.write, |tx| {
+            tx.execute_now("INSERT INTO t VALUES (1)", &[])?;
+            Ok(Finish::Commit(()))
+        }));
+        // It runs, finds a change in line after it, and leaves the commit to that one.
+        let early = tokio::time::timeout(Duration::from_millis(300), &mut first).await;
+        assert!(early.is_err(), "it did not wait for the one in line");
+        drop(waiting);
+        let done = tokio::time::timeout(Duration::from_secs(5), first).await;
+        assert!(matches!(done, Ok(Ok(()))), "{done:?}");
+        let rows = sqlx::query("SELECT count(*) AS n FROM t")
+            .fetch_one(&store.read)
+            .await
+            .and_then(|row| sqlx::Row::try_get::<i64, _>(&row, "n"));
+        assert_eq!(rows.ok(), Some(1));
+        store.close().await;
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -338,6 +338,74 @@ pub(super) async fn a_day_loads_into_the_reconciliation_table(store: Store) {
     );
 }
 
+/// Proves that changes whose callers give up while they wait in line leave nothing hanging:
+/// every change that answered is committed and readable, and every change that was given up
+/// is either wholly written or not at all (on SQLite the last to leave the line commits the
+/// group the others left open for it).
+pub(super) async fn changes_given_up_in_line_leave_nothing_hanging(store: Store) {
+    let mut tasks = Vec::new();
+    for i in 0..64u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let new = new_payment(&format!("G-{i}"));
+            // Every other caller gives up after a few microseconds, mostly while in line.
+            let patience = if i % 2 == 0 {
+                std::time::Duration::from_micros(20 + i * 7)
+            } else {
+                std::time::Duration::from_secs(30)
+            };
+            let created = tokio::time::timeout(
+                patience,
+                store.create_payment(&new, None, None, &render_response),
+            )
+            .await;
+            (i, new.out_trade_no, created)
+        }));
+    }
+    for task in tasks {
+        let (i, out_trade_no, created) = task.await.unwrap();
+        let found = store
+            .get_payment_by_out_trade_no("app_1", &out_trade_no)
+            .await
+            .unwrap();
+        match created {
+            Ok(created) => {
+                let Ok(Idempotent::Fresh(CreatePayment::Created(payment))) = created else {
+                    panic!("{out_trade_no}: {created:?}");
+                };
+                assert_eq!(
+                    found,
+                    Some(payment),
+                    "{out_trade_no} answered, not readable"
+                );
+            }
+            Err(_) => {
+                assert_eq!(i % 2, 0, "{out_trade_no}: a patient caller timed out");
+                if let Some(payment) = found {
+                    let events = store.list_payment_events(&payment.id).await.unwrap();
+                    assert_eq!(events.len(), 1, "{out_trade_no} half written");
+                }
+            }
+        }
+    }
+    // The line is empty and nothing is left open: the next change commits on its own.
+    let after = store
+        .create_payment(&new_payment("G-after"), None, None, &render_response)
+        .await
+        .unwrap();
+    assert!(matches!(
+        after,
+        Idempotent::Fresh(CreatePayment::Created(_))
+    ));
+    assert!(
+        store
+            .get_payment_by_out_trade_no("app_1", "G-after")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
 /// Proves that changes written at the same moment each stand alone: the ones that fail (a
 /// payment whose id collides) leave nothing behind, not even their spent nonce, and every
 /// other one is committed and readable when its call returns (on SQLite they share commits).

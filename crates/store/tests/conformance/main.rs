@@ -51,6 +51,7 @@ on_both_backends!(
     a_held_notification_waits_for_its_lease,
     a_create_spends_its_nonce,
     concurrent_changes_commit_or_fail_alone,
+    changes_given_up_in_line_leave_nothing_hanging,
     a_stale_copy_of_the_row_never_wins,
     the_ledger_is_append_only_and_balanced,
     a_day_loads_into_the_reconciliation_table,
