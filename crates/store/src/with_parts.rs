@@ -9,6 +9,7 @@ use crate::outbox::OutboxEvent;
 use crate::payments::NewEvent;
 use crate::writer::{Params, RowGet, Writer};
 use crate::{Store, StoreError};
+use unipay_core::ids::new_id;
 use unipay_core::ledger::JournalEntry;
 
 /// The bank message (`msg`): the same bytes again count as seen once more.
@@ -111,35 +112,61 @@ fn outbox_event<'a>(p: &mut Params<'a>, event: &'a OutboxEvent, only: &str) -> S
     )
 }
 
-/// The ledger entry with its postings and the business notification, where the move has them.
-pub(crate) struct BooksAndNotice<'a> {
-    pub(crate) entry: Option<&'a JournalEntry>,
-    /// The entry's postings' account ids, in order.
-    pub(crate) accounts: &'a [String],
-    pub(crate) entry_id: &'a str,
-    pub(crate) notification: Option<&'a OutboxEvent>,
-    pub(crate) now_ms: i64,
+/// What a move writes beside its own row, with the ids its parts take: the timeline entry, the
+/// bank message, and the ledger entry with its postings and the business notification where the
+/// move has them.
+pub(crate) struct Beside {
+    pub(crate) event_id: String,
+    pub(crate) message_id: String,
+    entry_id: String,
+    entry: Option<JournalEntry>,
+    /// The entry's postings' account ids, in order: bound by reference, so held here.
+    accounts: Vec<String>,
+    pub(crate) notification: Option<OutboxEvent>,
+    now_ms: i64,
 }
 
-/// Appends the parts of [`BooksAndNotice`] to `parts`.
-pub(crate) fn push_books_and_notice<'a>(
-    p: &mut Params<'a>,
-    parts: &mut Vec<String>,
-    books: &BooksAndNotice<'a>,
-    only: &str,
-) {
-    if let Some(entry) = books.entry {
-        parts.push(posted_entry(
-            p,
+impl Beside {
+    pub(crate) fn new(
+        entry: Option<JournalEntry>,
+        notification: Option<OutboxEvent>,
+        now_ms: i64,
+    ) -> Beside {
+        let accounts = entry
+            .iter()
+            .flat_map(|entry| entry.postings.iter().map(|p| p.account.id()))
+            .collect();
+        Beside {
+            event_id: new_id("pev", now_ms),
+            message_id: new_id("msg", now_ms),
+            entry_id: new_id("jnl", now_ms),
             entry,
-            books.accounts,
-            books.entry_id,
-            books.now_ms,
-            only,
-        ));
+            accounts,
+            notification,
+            now_ms,
+        }
     }
-    if let Some(event) = books.notification {
-        parts.push(outbox_event(p, event, only));
+
+    /// Appends the ledger entry's and the notification's parts to `parts`.
+    pub(crate) fn push_books_and_notice<'a>(
+        &'a self,
+        p: &mut Params<'a>,
+        parts: &mut Vec<String>,
+        only: &str,
+    ) {
+        if let Some(entry) = &self.entry {
+            parts.push(posted_entry(
+                p,
+                entry,
+                &self.accounts,
+                &self.entry_id,
+                self.now_ms,
+                only,
+            ));
+        }
+        if let Some(event) = &self.notification {
+            parts.push(outbox_event(p, event, only));
+        }
     }
 }
 

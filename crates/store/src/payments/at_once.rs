@@ -12,12 +12,9 @@
 
 use super::change::{NewEvent, collection_entry, event_kind, moved, payment_notification};
 use super::{ApplyOutcome, EventRenderer, Payment, PaymentChange};
-use crate::with_parts::{
-    BooksAndNotice, kept_message, push_books_and_notice, run_move, timeline_event,
-};
+use crate::with_parts::{Beside, kept_message, run_move, timeline_event};
 use crate::writer::Params;
 use crate::{Store, StoreError};
-use unipay_core::ids::new_id;
 use unipay_core::payment::PaymentStatus;
 
 impl Store {
@@ -37,13 +34,7 @@ impl Store {
             _ => None,
         };
         let event = payment_notification(&after, change, render);
-        let event_id = new_id("pev", change.now_ms);
-        let entry_id = new_id("jnl", change.now_ms);
-        let message_id = new_id("msg", change.now_ms);
-        let accounts: Vec<String> = entry
-            .iter()
-            .flat_map(|entry| entry.postings.iter().map(|p| p.account.id()))
-            .collect();
+        let beside = Beside::new(entry, event, change.now_ms);
 
         let mut p = Params::default();
         // Every part below is conditioned on this one: a stale copy writes nothing.
@@ -68,7 +59,7 @@ impl Store {
         let only = "WHERE EXISTS (SELECT 1 FROM pay)";
         let mut parts = Vec::with_capacity(4);
         if let Some(message) = change.message {
-            parts.push(kept_message(&mut p, message, &message_id, only));
+            parts.push(kept_message(&mut p, message, &beside.message_id, only));
         }
         let timeline = NewEvent {
             payment_id: &after.id,
@@ -80,19 +71,12 @@ impl Store {
             raw_sha256: change.raw_sha256,
             now_ms: change.now_ms,
         };
-        parts.push(timeline_event(&mut p, &timeline, &event_id, only));
-        let books = BooksAndNotice {
-            entry: entry.as_ref(),
-            accounts: &accounts,
-            entry_id: &entry_id,
-            notification: event.as_ref(),
-            now_ms: change.now_ms,
-        };
-        push_books_and_notice(&mut p, &mut parts, &books, only);
+        parts.push(timeline_event(&mut p, &timeline, &beside.event_id, only));
+        beside.push_books_and_notice(&mut p, &mut parts, only);
         let moved = run_move(self, sql, "pay", &parts, &p).await?;
         Ok(moved.then(|| ApplyOutcome::Changed {
             payment: after,
-            event: event.map(Box::new),
+            event: beside.notification.map(Box::new),
         }))
     }
 }

@@ -9,15 +9,13 @@
 //! only where that one would start from the caller's copy of the row; when the copy is stale
 //! the statement writes nothing, and the change goes the transaction's way.
 
-use super::change::{moved, refund_entry, refund_event_text, refund_notification, refunded_by};
-use super::{Refund, RefundChange, RefundEventRenderer, RefundOutcome};
-use crate::payments::NewEvent;
-use crate::with_parts::{
-    BooksAndNotice, kept_message, push_books_and_notice, run_move, timeline_event,
+use super::change::{
+    moved, refund_entry, refund_event, refund_event_text, refund_notification, refunded_by,
 };
+use super::{Refund, RefundChange, RefundEventRenderer, RefundOutcome};
+use crate::with_parts::{Beside, kept_message, run_move, timeline_event};
 use crate::writer::Params;
 use crate::{Store, StoreError};
-use unipay_core::ids::new_id;
 use unipay_core::refund::RefundStatus;
 
 impl Store {
@@ -34,13 +32,7 @@ impl Store {
         let (kind, detail) = refund_event_text(&after, change, "");
         let entry = refund_entry(&after)?;
         let event = refund_notification(&after, change, render);
-        let event_id = new_id("pev", change.now_ms);
-        let entry_id = new_id("jnl", change.now_ms);
-        let message_id = new_id("msg", change.now_ms);
-        let accounts: Vec<String> = entry
-            .iter()
-            .flat_map(|entry| entry.postings.iter().map(|p| p.account.id()))
-            .collect();
+        let beside = Beside::new(entry, event, change.now_ms);
 
         let mut p = Params::default();
         // Every part below is conditioned on this one: a stale copy writes nothing.
@@ -69,31 +61,25 @@ impl Store {
             p.push(&after.payment_id),
         ));
         if let Some(message) = change.message {
-            parts.push(kept_message(&mut p, message, &message_id, moved_only));
+            parts.push(kept_message(
+                &mut p,
+                message,
+                &beside.message_id,
+                moved_only,
+            ));
         }
-        let timeline = NewEvent {
-            payment_id: &after.payment_id,
-            kind: &kind,
-            source: change.source,
-            from: None,
-            to: None,
-            detail: &detail,
-            raw_sha256: change.message.map(|m| m.sha256),
-            now_ms: change.now_ms,
-        };
-        parts.push(timeline_event(&mut p, &timeline, &event_id, moved_only));
-        let books = BooksAndNotice {
-            entry: entry.as_ref(),
-            accounts: &accounts,
-            entry_id: &entry_id,
-            notification: event.as_ref(),
-            now_ms: change.now_ms,
-        };
-        push_books_and_notice(&mut p, &mut parts, &books, moved_only);
+        let timeline = refund_event(&after, change, &kind, &detail);
+        parts.push(timeline_event(
+            &mut p,
+            &timeline,
+            &beside.event_id,
+            moved_only,
+        ));
+        beside.push_books_and_notice(&mut p, &mut parts, moved_only);
         let moved = run_move(self, sql, "r", &parts, &p).await?;
         Ok(moved.then(|| RefundOutcome::Changed {
             refund: after,
-            event: event.map(Box::new),
+            event: beside.notification.map(Box::new),
         }))
     }
 }

@@ -276,20 +276,26 @@ async fn insert_refund_event<W: Writer>(
     qualifier: &str,
 ) -> Result<(), StoreError> {
     let (kind, detail) = refund_event_text(refund, change, qualifier);
-    insert_event_row(
-        tx,
-        &NewEvent {
-            payment_id: &refund.payment_id,
-            kind: &kind,
-            source: change.source,
-            from: None,
-            to: None,
-            detail: &detail,
-            raw_sha256: change.message.map(|m| m.sha256),
-            now_ms: change.now_ms,
-        },
-    )
-    .await
+    insert_event_row(tx, &refund_event(refund, change, &kind, &detail)).await
+}
+
+/// The timeline row of a refund's change, its text from [`refund_event_text`].
+pub(super) fn refund_event<'a>(
+    refund: &'a Refund,
+    change: &RefundChange<'a>,
+    kind: &'a str,
+    detail: &'a str,
+) -> NewEvent<'a> {
+    NewEvent {
+        payment_id: &refund.payment_id,
+        kind,
+        source: change.source,
+        from: None,
+        to: None,
+        detail,
+        raw_sha256: change.message.map(|m| m.sha256),
+        now_ms: change.now_ms,
+    }
 }
 
 /// The kind and detail of a refund's timeline entry.
