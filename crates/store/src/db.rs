@@ -1,5 +1,6 @@
 use crate::StoreError;
 use crate::lite::Lite;
+use crate::lite_reads::LiteReads;
 use futures_util::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -42,6 +43,10 @@ pub enum Backend {
     Postgres,
 }
 
+/// SQLite's point-read connections: one per runtime thread that may read at once on a machine
+/// of a few cores; a read finding all taken goes through the pool.
+const POINT_READERS: usize = 4;
+
 /// The database. On SQLite all writes go through one connection (SQLite has one writer
 /// anyway, and this way no transaction ever meets `SQLITE_BUSY` halfway), while reads use a
 /// pool of their own; on PostgreSQL both are the same pool. The hot state changes on SQLite run
@@ -52,6 +57,8 @@ pub struct Store {
     /// SQLite's writer for the hot state changes (`lite.rs`); `None` on PostgreSQL and for an
     /// in-memory SQLite database, which another connection could not open.
     pub(crate) lite: Option<std::sync::Arc<Lite>>,
+    /// SQLite's point reads on the caller's thread (`lite_reads.rs`); `None` where `lite` is.
+    pub(crate) lite_reads: Option<std::sync::Arc<LiteReads>>,
     pub(crate) read: AnyPool,
     pub(crate) backend: Backend,
     /// For the few bulk reads that go through the backend's own driver rather than `Any`.
@@ -77,13 +84,17 @@ impl Store {
             // Each SQLite connection is a thread of its own; past a few readers, more only add
             // context switches (reads are short, and the one writer is the limit anyway).
             let read = sqlite_pool(&url, max_connections.clamp(2, 4)).await?;
-            let lite = match sqlite_file(&url) {
-                Some(path) => Some(std::sync::Arc::new(Lite::open(path)?)),
-                None => None,
+            let (lite, lite_reads) = match sqlite_file(&url) {
+                Some(path) => (
+                    Some(std::sync::Arc::new(Lite::open(path)?)),
+                    Some(std::sync::Arc::new(LiteReads::open(path, POINT_READERS)?)),
+                ),
+                None => (None, None),
             };
             Ok(Store {
                 write,
                 lite,
+                lite_reads,
                 read,
                 backend: Backend::Sqlite,
                 url: url.as_str().into(),
@@ -98,6 +109,7 @@ impl Store {
             Ok(Store {
                 write: pool.clone(),
                 lite: None,
+                lite_reads: None,
                 read: pool,
                 backend: Backend::Postgres,
                 url: url.into(),
@@ -141,6 +153,9 @@ impl Store {
     pub async fn close(&self) {
         if let Some(lite) = &self.lite {
             lite.close();
+        }
+        if let Some(reads) = &self.lite_reads {
+            reads.close();
         }
         self.write.close().await;
         self.read.close().await;

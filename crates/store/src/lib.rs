@@ -21,6 +21,7 @@ pub mod identity;
 pub mod kcode;
 pub mod ledger;
 mod lite;
+mod lite_reads;
 pub mod mandates;
 pub mod merchants;
 pub mod messages;

@@ -311,29 +311,8 @@ pub(crate) struct LiteTx<'c> {
 }
 
 impl LiteTx<'_> {
-    fn prepared(&self, sql: &str, args: &[Arg<'_>]) -> Result<CachedStatement<'_>, StoreError> {
-        let mut statement = self.connection.prepare_cached(sql)?;
-        for index in 1..=statement.parameter_count() {
-            // `$n` is a named parameter to SQLite, numbered by first appearance: bind by name.
-            let arg = statement
-                .parameter_name(index)
-                .and_then(|name| name.strip_prefix('$'))
-                .and_then(|number| number.parse::<usize>().ok())
-                .and_then(|number| number.checked_sub(1))
-                .and_then(|position| args.get(position))
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("parameter {index} of {sql:?} has no argument"))
-                })?;
-            match *arg {
-                Arg::Int(value) => statement.raw_bind_parameter(index, value)?,
-                Arg::Text(value) => statement.raw_bind_parameter(index, value)?,
-            }
-        }
-        Ok(statement)
-    }
-
     fn execute_now(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
-        let changed = self.prepared(sql, args)?.raw_execute()?;
+        let changed = prepared(self.connection, sql, args)?.raw_execute()?;
         Ok(u64::try_from(changed).unwrap_or(u64::MAX))
     }
 
@@ -342,21 +321,56 @@ impl LiteTx<'_> {
         sql: &str,
         args: &[Arg<'_>],
     ) -> Result<Option<LiteRow>, StoreError> {
-        let mut statement = self.prepared(sql, args)?;
-        let names: Vec<String> = statement
-            .column_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        let mut rows = statement.raw_query();
-        let Some(row) = rows.next()? else {
-            return Ok(None);
-        };
-        let values = (0..names.len())
-            .map(|index| row.get::<_, Value>(index))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(LiteRow { names, values }))
+        fetch_row(self.connection, sql, args)
     }
+}
+
+/// `sql` prepared (or taken from the connection's cache) with `args` bound.
+fn prepared<'c>(
+    connection: &'c Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> Result<CachedStatement<'c>, StoreError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    for index in 1..=statement.parameter_count() {
+        // `$n` is a named parameter to SQLite, numbered by first appearance: bind by name.
+        let arg = statement
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|number| number.parse::<usize>().ok())
+            .and_then(|number| number.checked_sub(1))
+            .and_then(|position| args.get(position))
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("parameter {index} of {sql:?} has no argument"))
+            })?;
+        match *arg {
+            Arg::Int(value) => statement.raw_bind_parameter(index, value)?,
+            Arg::Text(value) => statement.raw_bind_parameter(index, value)?,
+        }
+    }
+    Ok(statement)
+}
+
+/// The first row `sql` answers on `connection`, if any.
+pub(crate) fn fetch_row(
+    connection: &Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> Result<Option<LiteRow>, StoreError> {
+    let mut statement = prepared(connection, sql, args)?;
+    let names: Vec<String> = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = statement.raw_query();
+    let Some(row) = rows.next()? else {
+        return Ok(None);
+    };
+    let values = (0..names.len())
+        .map(|index| row.get::<_, Value>(index))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(LiteRow { names, values }))
 }
 
 impl Writer for LiteTx<'_> {
@@ -379,7 +393,7 @@ impl Writer for LiteTx<'_> {
     }
 }
 
-/// A row read on SQLite's writer connection.
+/// A row read on one of SQLite's own connections.
 pub(crate) struct LiteRow {
     names: Vec<String>,
     values: Vec<Value>,

@@ -1,6 +1,7 @@
 //! Merchants (who money settles to), their apps (business systems) and channel accounts.
 
 use crate::secrets::{APP_SECRET, CHANNEL_PRIVATE_KEY};
+use crate::writer::args;
 use crate::{Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -124,14 +125,16 @@ impl Store {
         Ok(())
     }
 
+    /// Read at every request, not kept: a disabled app or a rotated secret stops at once on
+    /// every node.
     pub async fn get_app(&self, id: &str) -> Result<Option<App>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, merchant_id, name, secret, notify_url, channel_account_id, status, created_at \
-             FROM apps WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?;
+        let row = self
+            .fetch_point(
+                "SELECT id, merchant_id, name, secret, notify_url, channel_account_id, status, created_at \
+                 FROM apps WHERE id = $1",
+                args![id],
+            )
+            .await?;
         row.map(|r| self.app_from_row(&r)).transpose()
     }
 
@@ -375,9 +378,9 @@ const CHANNEL_ACCOUNT_SELECT: &str = "SELECT id, merchant_id, channel, bank_merc
 
 impl Store {
     /// An app row, its secret opened.
-    fn app_from_row(&self, r: &AnyRow) -> Result<App, StoreError> {
+    fn app_from_row<R: crate::writer::RowGet>(&self, r: &R) -> Result<App, StoreError> {
         let id: String = r.try_get("id")?;
-        let secret = self.open_secret(APP_SECRET, &id, &r.try_get::<String, _>("secret")?)?;
+        let secret = self.open_secret(APP_SECRET, &id, &r.try_get::<String>("secret")?)?;
         Ok(App {
             id,
             merchant_id: r.try_get("merchant_id")?,

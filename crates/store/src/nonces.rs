@@ -1,6 +1,6 @@
 //! Request nonces seen within the signature window, shared by every node through the database.
 
-use crate::writer::{Writer, args, write_statements};
+use crate::writer::{Params, Writer, write_statements};
 use crate::{Store, StoreError};
 
 /// A nonce to spend: once per app within its window.
@@ -12,16 +12,23 @@ pub struct NonceUse {
     pub expires_at_ms: i64,
 }
 
+/// The statement that spends `nonce`, its arguments pushed on `p`: it writes nothing when the
+/// nonce was spent before.
+pub(crate) fn spend_statement<'a>(p: &mut Params<'a>, nonce: &'a NonceUse) -> String {
+    format!(
+        "INSERT INTO api_nonces (app_id, nonce, expires_at) VALUES ({}, {}, {}) \
+         ON CONFLICT (app_id, nonce) DO NOTHING",
+        p.push(&nonce.app_id),
+        p.push(&nonce.nonce),
+        p.push(nonce.expires_at_ms),
+    )
+}
+
 /// Spends a nonce in the caller's transaction; `false` when it was spent before.
 pub(crate) async fn spend<W: Writer>(tx: &mut W, nonce: &NonceUse) -> Result<bool, StoreError> {
-    let inserted = tx
-        .execute(
-            "INSERT INTO api_nonces (app_id, nonce, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (app_id, nonce) DO NOTHING",
-            args![&nonce.app_id, &nonce.nonce, nonce.expires_at_ms],
-        )
-        .await?;
-    Ok(inserted == 1)
+    let mut p = Params::default();
+    let sql = spend_statement(&mut p, nonce);
+    Ok(tx.execute(&sql, &p.args).await? == 1)
 }
 
 impl Store {

@@ -13,6 +13,7 @@ mod at_once;
 mod change;
 mod choice;
 mod create;
+mod create_at_once;
 pub mod late_success;
 mod queries;
 

@@ -89,7 +89,7 @@ pub(crate) trait Writer {
     }
 }
 
-fn bound<'q>(sql: &'q str, args: &[Arg<'q>]) -> Query<'q, Any, AnyArguments<'q>> {
+pub(crate) fn bound<'q>(sql: &'q str, args: &[Arg<'q>]) -> Query<'q, Any, AnyArguments<'q>> {
     args.iter().fold(sqlx::query(sql), |query, arg| match *arg {
         Arg::Int(value) => query.bind(value),
         Arg::Text(value) => query.bind(value),

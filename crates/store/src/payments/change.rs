@@ -8,7 +8,7 @@ use super::{
 use crate::ledger;
 use crate::messages::{Seen, keep_message};
 use crate::outbox::OutboxEvent;
-use crate::writer::{Finish, Writer, args, write_transaction};
+use crate::writer::{Finish, Writer, args, write_statements, write_transaction};
 use crate::{Backend, Store, StoreError};
 use unipay_core::calendar::AccountingDate;
 use unipay_core::event::EventSource;
@@ -50,6 +50,12 @@ impl Store {
     /// Adds a timeline entry that changes nothing (e.g. a query that answered "unknown"),
     /// keeping the bank message that said it in the same transaction.
     pub async fn record_payment_note(&self, note: &PaymentNote<'_>) -> Result<(), StoreError> {
+        if note.message.is_none() {
+            // One statement: no `BEGIN` and `COMMIT` round trips around it on PostgreSQL.
+            return write_statements!(self, |tx| async {
+                insert_event_row(tx, &note_event(note)).await
+            });
+        }
         write_transaction!(self, |tx| note_in(tx, note))
     }
 
@@ -184,21 +190,22 @@ async fn note_in<W: Writer>(tx: &mut W, note: &PaymentNote<'_>) -> Result<Finish
     if let Some(message) = note.message {
         keep_message(tx, message).await?;
     }
-    insert_event_row(
-        tx,
-        &NewEvent {
-            payment_id: note.payment_id,
-            kind: note.kind,
-            source: note.source,
-            from: None,
-            to: None,
-            detail: note.detail,
-            raw_sha256: note.message.map(|m| m.sha256),
-            now_ms: note.now_ms,
-        },
-    )
-    .await?;
+    insert_event_row(tx, &note_event(note)).await?;
     Ok(Finish::Commit(()))
+}
+
+/// The timeline entry of a note: it moves the payment nowhere.
+fn note_event<'a>(note: &PaymentNote<'a>) -> NewEvent<'a> {
+    NewEvent {
+        payment_id: note.payment_id,
+        kind: note.kind,
+        source: note.source,
+        from: None,
+        to: None,
+        detail: note.detail,
+        raw_sha256: note.message.map(|m| m.sha256),
+        now_ms: note.now_ms,
+    }
 }
 
 /// The change with its event as it applies to this payment (a pre-authorization's "paid" is its

@@ -6,8 +6,8 @@ use super::{
 };
 use crate::idempotency::{self, IdempotencyRequest};
 use crate::nonces::NonceUse;
-use crate::writer::{Finish, Writer, args, write_transaction};
-use crate::{Store, StoreError};
+use crate::writer::{Finish, Params, Writer, args, write_transaction};
+use crate::{Backend, Store, StoreError};
 use unipay_core::event::EventSource;
 use unipay_core::payment::PaymentStatus;
 
@@ -21,6 +21,11 @@ impl Store {
         idempotency: Option<&IdempotencyRequest>,
         render: ResponseRenderer<'_>,
     ) -> Result<Idempotent<CreatePayment>, StoreError> {
+        // Without a key there is no answer to save: on PostgreSQL one statement does it all
+        // (`create_at_once.rs`).
+        if self.backend == Backend::Postgres && idempotency.is_none() {
+            return self.create_payment_at_once(new, nonce).await;
+        }
         write_transaction!(self, |tx| create_in(tx, new, nonce, idempotency, render))
     }
 }
@@ -40,43 +45,64 @@ async fn create_in<W: Writer>(
     Ok(Finish::Commit(Idempotent::Fresh(outcome)))
 }
 
+/// The columns a new payment row is written with, in the order of [`new_payment_values`].
+pub(super) const NEW_PAYMENT_COLUMNS: &str = "id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
+     amount, currency, subject, status, return_url, notify_url, metadata, expires_at, created_at, updated_at, \
+     version, next_query_at, query_attempts, fee, bank_fee, capture, bank_choice";
+
+/// The values of [`NEW_PAYMENT_COLUMNS`] for `new`, their arguments pushed on `p`: a payment
+/// starts `created` at version 1, first due for a query when it expires.
+pub(super) fn new_payment_values<'a>(p: &mut Params<'a>, new: &'a NewPayment) -> String {
+    let created_at = p.push(new.created_at);
+    let expires_at = p.push(new.expires_at);
+    format!(
+        "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'created', {}, {}, {}, {expires_at}, {created_at}, {created_at}, \
+         1, {expires_at}, 0, {}, {}, {}, {}",
+        p.push(&new.id),
+        p.push(&new.app_id),
+        p.push(&new.merchant_id),
+        p.push(&new.channel_account_id),
+        p.push(&new.channel),
+        p.push(&new.out_trade_no),
+        p.push(&new.order_no),
+        p.push(new.amount),
+        p.push(&new.currency),
+        p.push(&new.subject),
+        p.push(&new.return_url),
+        p.push(&new.notify_url),
+        p.push(&new.metadata),
+        p.push(new.fee),
+        p.push(new.bank_fee),
+        p.push(new.capture.as_str()),
+        p.push(new.bank_choice.as_str()),
+    )
+}
+
+/// The first timeline entry of the payment `payment_id`, written at `now_ms`.
+pub(super) fn created_event(payment_id: &str, now_ms: i64) -> NewEvent<'_> {
+    NewEvent {
+        payment_id,
+        kind: "created",
+        source: EventSource::Api,
+        from: None,
+        to: Some(PaymentStatus::Created),
+        detail: "",
+        raw_sha256: None,
+        now_ms,
+    }
+}
+
 pub(crate) async fn insert_payment<W: Writer>(
     tx: &mut W,
     new: &NewPayment,
 ) -> Result<CreatePayment, StoreError> {
+    let mut p = Params::default();
+    let values = new_payment_values(&mut p, new);
     let sql = format!(
-        "INSERT INTO payments (id, app_id, merchant_id, channel_account_id, channel, out_trade_no, order_no, \
-         amount, currency, subject, status, return_url, notify_url, metadata, expires_at, created_at, updated_at, \
-         version, next_query_at, query_attempts, fee, bank_fee, capture, bank_choice) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $12, $13, $14, $15, $15, 1, $14, 0, $16, $17, \
-         $18, $19) ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
+        "INSERT INTO payments ({NEW_PAYMENT_COLUMNS}) VALUES ({values}) \
+         ON CONFLICT DO NOTHING RETURNING {PAYMENT_COLUMNS}"
     );
-    let inserted = tx
-        .fetch_optional(
-            &sql,
-            args![
-                &new.id,
-                &new.app_id,
-                &new.merchant_id,
-                &new.channel_account_id,
-                &new.channel,
-                &new.out_trade_no,
-                &new.order_no,
-                new.amount,
-                &new.currency,
-                &new.subject,
-                &new.return_url,
-                &new.notify_url,
-                &new.metadata,
-                new.expires_at,
-                new.created_at,
-                new.fee,
-                new.bank_fee,
-                new.capture.as_str(),
-                new.bank_choice.as_str(),
-            ],
-        )
-        .await?;
+    let inserted = tx.fetch_optional(&sql, &p.args).await?;
     let Some(row) = inserted else {
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = $1 AND out_trade_no = $2"
@@ -88,19 +114,6 @@ pub(crate) async fn insert_payment<W: Writer>(
         return Ok(CreatePayment::Duplicate(payment_from_row(&existing)?));
     };
     let payment = payment_from_row(&row)?;
-    insert_event_row(
-        tx,
-        &NewEvent {
-            payment_id: &payment.id,
-            kind: "created",
-            source: EventSource::Api,
-            from: None,
-            to: Some(PaymentStatus::Created),
-            detail: "",
-            raw_sha256: None,
-            now_ms: new.created_at,
-        },
-    )
-    .await?;
+    insert_event_row(tx, &created_event(&payment.id, new.created_at)).await?;
     Ok(CreatePayment::Created(payment))
 }

@@ -1,6 +1,7 @@
 //! Reads of payments, their timelines and the anomalies found about them.
 
 use super::{Anomaly, PAYMENT_COLUMNS, Payment, PaymentEventRow, payment_from_row};
+use crate::writer::Arg;
 use crate::{Store, StoreError};
 use sqlx::Row;
 
@@ -62,11 +63,8 @@ impl Store {
         args: &[&str],
     ) -> Result<Option<Payment>, StoreError> {
         let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE {filter}");
-        let mut query = sqlx::query(&sql);
-        for arg in args {
-            query = query.bind(*arg);
-        }
-        let row = query.fetch_optional(&self.read).await?;
+        let args: Vec<Arg<'_>> = args.iter().map(|arg| Arg::from(*arg)).collect();
+        let row = self.fetch_point(&sql, &args).await?;
         row.map(|r| payment_from_row(&r)).transpose()
     }
 

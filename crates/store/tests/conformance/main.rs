@@ -17,11 +17,13 @@ use unipay_store::payments::{
 use unipay_store::testing::{TestBackend, TestDatabase};
 use unipay_store::{Store, messages::InboundMessage, messages::Seen};
 
+mod created;
 mod delivery;
 mod moves;
 mod payments;
 mod tallies;
 
+use created::*;
 use delivery::*;
 use moves::*;
 use payments::*;
@@ -57,6 +59,9 @@ on_both_backends!(
     a_day_loads_into_the_reconciliation_table,
     a_payment_moved_at_once_writes_what_a_transaction_writes,
     racing_changes_from_one_copy_move_a_payment_once,
+    a_payment_created_at_once_writes_what_a_transaction_writes,
+    a_repeated_create_answers_the_first_and_keeps_its_nonce,
+    racing_creates_of_one_order_make_one_payment,
 );
 
 async fn run<F, Fut>(backend: TestBackend, test: F)

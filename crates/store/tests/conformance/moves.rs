@@ -43,7 +43,7 @@ async fn take(store: &Store, copy: &Payment, from_copy: bool, step: &Step<'_>) -
 /// Everything the moves wrote for `p`: the row, its timeline, the bank messages `shas`, the
 /// ledger entries and the notifications, with the ids that differ from payment to payment
 /// taken out.
-async fn written(store: &Store, p: &Payment, shas: &[String]) -> String {
+pub(super) async fn written(store: &Store, p: &Payment, shas: &[String]) -> String {
     let row = Payment {
         id: String::new(),
         out_trade_no: String::new(),
