@@ -47,6 +47,10 @@ pub enum Backend {
 /// of a few cores; a read finding all taken goes through the pool.
 const POINT_READERS: usize = 4;
 
+/// How long a PostgreSQL connection may sit idle in the pool and still be handed out without
+/// a ping.
+const TRUSTED_IDLE: Duration = Duration::from_secs(1);
+
 /// The database. On SQLite all writes go through one connection (SQLite has one writer
 /// anyway, and this way no transaction ever meets `SQLITE_BUSY` halfway), while reads use a
 /// pool of their own; on PostgreSQL both are the same pool. The hot state changes on SQLite run
@@ -104,6 +108,19 @@ impl Store {
             let pool = AnyPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(30))
+                // sqlx would ping every connection it hands out: a round trip to the server
+                // before each statement. A connection back from work a moment ago is as good
+                // as a ping would show; only one that sat idle (a restarted server, a cut
+                // link) is pinged, and replaced when it does not answer.
+                .test_before_acquire(false)
+                .before_acquire(|connection, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for < TRUSTED_IDLE {
+                            return Ok(true);
+                        }
+                        Ok(sqlx::Connection::ping(connection).await.is_ok())
+                    })
+                })
                 .connect(url)
                 .await?;
             Ok(Store {

@@ -21,6 +21,7 @@ mod created;
 mod delivery;
 mod moves;
 mod payments;
+mod pool;
 mod tallies;
 
 use created::*;
