@@ -414,11 +414,12 @@ async fn chaos(args: &ChaosArgs, seed: u64, own: &mut OwnWorld) -> anyhow::Resul
         .failed_during_rolling_restart
         .load(Ordering::Relaxed);
     println!(
-        "payments={} refunds={} notifications={} late_successes={} rolling_restart_failures={rolling_failures} balancer_failures={}",
+        "payments={} refunds={} notifications={} late_successes={} (unheard_until_reconciled={}) rolling_restart_failures={rolling_failures} balancer_failures={}",
         verdict.payments,
         verdict.refunds,
         verdict.notifications,
         verdict.late_successes,
+        verdict.unheard_late_successes,
         balancer.failed.load(Ordering::Relaxed),
     );
     println!(

@@ -34,6 +34,11 @@ pub struct Verdict {
     /// the platform keeps as a `late_success` anomaly for an operator and reconciliation holds
     /// in suspense. Explained, and counted apart.
     pub late_successes: u64,
+    /// Of those, the ones the platform had not heard of when the run went quiet: the bank's
+    /// notification of the payment found no node up to acknowledge it (its retry comes a
+    /// minute later), so reconciliation is where the platform learns of it, and it must hold
+    /// it there. Payments it pays the bank clearing of only then.
+    pub unheard_late_successes: u64,
     pub payments: u64,
     pub refunds: u64,
     pub notifications: u64,
@@ -135,6 +140,7 @@ pub async fn judge(inputs: &Inputs<'_>) -> anyhow::Result<Verdict> {
 
     let http = reqwest::Client::new();
     let mut bank_orders = HashMap::new();
+    let mut unheard = HashSet::new();
     for payment in &payments {
         let answer = http
             .get(format!(
@@ -148,7 +154,9 @@ pub async fn judge(inputs: &Inputs<'_>) -> anyhow::Result<Verdict> {
         } else {
             answer.error_for_status()?.json::<Value>().await?
         };
-        compare_payment(&mut verdict, payment, &order, late.contains(&payment.id));
+        if compare_payment(&mut verdict, payment, &order, late.contains(&payment.id)) {
+            unheard.insert(payment.id.clone());
+        }
         bank_orders.insert(payment.id.clone(), order);
     }
     for refund in &refunds {
@@ -156,7 +164,14 @@ pub async fn judge(inputs: &Inputs<'_>) -> anyhow::Result<Verdict> {
         compare_refund(&mut verdict, refund, order);
     }
     judge_notifications(&mut verdict, inputs, &payments, &refunds, &outbox);
-    judge_books(&mut verdict, inputs, &payments, &bank_orders, &late, &dates).await?;
+    let books = Books {
+        payments: &payments,
+        bank_orders: &bank_orders,
+        late: &late,
+        unheard: &unheard,
+        dates: &dates,
+    };
+    judge_books(&mut verdict, inputs, &books).await?;
     Ok(verdict)
 }
 
@@ -227,21 +242,29 @@ fn expected_status(order: &Value) -> &'static str {
     }
 }
 
-fn compare_payment(verdict: &mut Verdict, payment: &OurPayment, order: &Value, late: bool) {
+/// Compares one payment with the bank's order; answers whether it is a late success the
+/// platform has not heard of yet (see [`Verdict::unheard_late_successes`]).
+fn compare_payment(verdict: &mut Verdict, payment: &OurPayment, order: &Value, late: bool) -> bool {
     if matches!(payment.status.as_str(), "created" | "pending") {
         verdict.lost += 1;
         verdict.problem(format!(
             "payment {} still {} (bank: {})",
             payment.id, payment.status, order["state"]
         ));
-        return;
+        return false;
     }
     let expected = expected_status(order);
     let bank_refunded = order["refunded_fen"].as_i64().unwrap_or(0);
     let bank_captured = order["preauth"]["captured_fen"].as_i64();
-    let late_success = late && payment.status == "closed" && expected == "succeeded";
+    let closed_but_paid = payment.status == "closed" && expected == "succeeded";
+    // Never acknowledged: no node took the bank's word, so none can have lost it.
+    let unheard = closed_but_paid && !late && order["notify_acknowledged"] == Value::Bool(false);
+    let late_success = closed_but_paid && (late || unheard);
     if late_success {
         verdict.late_successes += 1;
+    }
+    if unheard {
+        verdict.unheard_late_successes += 1;
     }
     let mut wrong = payment.status != expected && !late_success;
     if !order.is_null() && order["amount_fen"].as_i64() != Some(payment.amount) {
@@ -275,6 +298,7 @@ fn compare_payment(verdict: &mut Verdict, payment: &OurPayment, order: &Value, l
             payment.id, payment.refunded
         ));
     }
+    unheard
 }
 
 fn compare_refund(verdict: &mut Verdict, refund: &OurRefund, order: &Value) {
@@ -420,14 +444,28 @@ fn judge_notifications(
     }
 }
 
+/// What the books are judged against.
+struct Books<'a> {
+    payments: &'a [OurPayment],
+    bank_orders: &'a HashMap<String, Value>,
+    late: &'a HashSet<String>,
+    /// Late successes the platform learns of only by reconciling (see `compare_payment`).
+    unheard: &'a HashSet<String>,
+    dates: &'a [String],
+}
+
 async fn judge_books(
     verdict: &mut Verdict,
     inputs: &Inputs<'_>,
-    payments: &[OurPayment],
-    bank_orders: &HashMap<String, Value>,
-    late: &HashSet<String>,
-    dates: &[String],
+    books: &Books<'_>,
 ) -> anyhow::Result<()> {
+    let Books {
+        payments,
+        bank_orders,
+        late,
+        unheard,
+        dates,
+    } = *books;
     let store = Store::connect(inputs.database_url)
         .await?
         .with_keyring(inputs.keyring.clone());
@@ -458,8 +496,10 @@ async fn judge_books(
         .iter()
         .map(|b| b.balance)
         .sum();
+    // The money of a success not yet heard of reaches our books when reconciliation hears it.
     let bank: i64 = payments
         .iter()
+        .filter(|p| !unheard.contains(&p.id))
         .filter_map(|p| bank_orders.get(&p.id))
         .map(|order| {
             let collected = match order["state"].as_str() {
@@ -481,6 +521,7 @@ async fn judge_books(
     config.notifier.deliver_at_once = false;
     let state = AppState::new(store, config, Arc::new(unipay_core::SystemClock))?;
     let mut classes: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut held = HashSet::new();
     for date in dates {
         unipay_server::flows::books::statements::fetch_statement(
             &state,
@@ -506,15 +547,94 @@ async fn judge_books(
             .iter()
             .filter(|item| {
                 !(item.class == "status_mismatch"
-                    && item.payment_id.as_ref().is_some_and(|id| late.contains(id)))
+                    && item
+                        .payment_id
+                        .as_ref()
+                        .is_some_and(|id| late.contains(id) || unheard.contains(id)))
             })
             .collect();
+        for item in &report.items {
+            if let Some(id) = item.payment_id.as_ref().filter(|id| unheard.contains(*id))
+                && item.class == "status_mismatch"
+            {
+                held.insert(id.clone());
+            }
+        }
         for item in unexplained.iter().take(EXAMPLES) {
             verdict.problem(format!("reconciliation {date}: {item:?}"));
         }
         verdict.unexplained_differences += unexplained.len() as u64;
     }
+    // Each success not heard of during the run must be one reconciliation held.
+    for id in unheard.difference(&held) {
+        verdict.wrong_state += 1;
+        verdict.problem(format!(
+            "payment {id}: closed, paid at the bank unheard, and not held by reconciliation"
+        ));
+    }
     println!("reconciliation: dates={dates:?} classes={classes:?}");
     state.store.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closed() -> OurPayment {
+        OurPayment {
+            id: "pay_1".into(),
+            order_no: "o1".into(),
+            status: "closed".into(),
+            amount: 100,
+            captured: None,
+            refunded: 0,
+        }
+    }
+
+    fn paid_at_the_bank(acknowledged: bool) -> Value {
+        serde_json::json!({
+            "state": "paid",
+            "amount_fen": 100,
+            "refunded_fen": 0,
+            "notify_acknowledged": acknowledged,
+        })
+    }
+
+    /// A closed payment the bank took money for is explained only as a late success: one the
+    /// platform recorded, or one whose notification no node ever acknowledged. A notification
+    /// acknowledged and not recorded is a lost result.
+    #[test]
+    fn a_closed_payment_paid_at_the_bank_is_late_only_if_recorded_or_never_heard() {
+        let mut recorded = Verdict::default();
+        assert!(!compare_payment(
+            &mut recorded,
+            &closed(),
+            &paid_at_the_bank(true),
+            true
+        ));
+        assert_eq!((recorded.wrong_state, recorded.late_successes), (0, 1));
+
+        let mut unheard = Verdict::default();
+        assert!(compare_payment(
+            &mut unheard,
+            &closed(),
+            &paid_at_the_bank(false),
+            false
+        ));
+        assert_eq!(unheard.wrong_state, 0);
+        assert_eq!(
+            (unheard.late_successes, unheard.unheard_late_successes),
+            (1, 1)
+        );
+
+        let mut lost = Verdict::default();
+        assert!(!compare_payment(
+            &mut lost,
+            &closed(),
+            &paid_at_the_bank(true),
+            false
+        ));
+        assert_eq!((lost.wrong_state, lost.late_successes), (1, 0));
+    }
 }
