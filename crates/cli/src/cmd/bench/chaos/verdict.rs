@@ -279,7 +279,7 @@ fn compare_payment(verdict: &mut Verdict, payment: &OurPayment, order: &Value, l
     if wrong {
         verdict.wrong_state += 1;
         verdict.problem(format!(
-            "payment {} is {} (amount {}, captured {:?}, refunded {}); the bank has {} (amount {}, captured {:?}, refunded {bank_refunded})",
+            "payment {} is {} (amount {}, captured {:?}, refunded {}); the bank has {} (amount {}, captured {:?}, refunded {bank_refunded}, notification acknowledged {})",
             payment.id,
             payment.status,
             payment.amount,
@@ -288,6 +288,7 @@ fn compare_payment(verdict: &mut Verdict, payment: &OurPayment, order: &Value, l
             order["state"],
             order["amount_fen"],
             bank_captured,
+            order["notify_acknowledged"],
         ));
     }
     let base = payment.captured.unwrap_or(payment.amount);
