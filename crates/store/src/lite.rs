@@ -413,28 +413,33 @@ impl RowGet for LiteRow {
     }
 }
 
+/// A SQLite store in a directory of its own, with the table `table_sql` makes: for the unit
+/// tests of SQLite's own connections. The caller removes the directory.
+#[cfg(test)]
+pub(crate) async fn scratch_store(table_sql: &str) -> (std::path::PathBuf, crate::Store) {
+    let dir = std::env::temp_dir().join(format!(
+        "unipay-lite-{}",
+        unipay_core::ids::random_token(12)
+    ));
+    std::fs::create_dir_all(&dir).ok();
+    let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+    let Ok(store) = crate::Store::connect(&url).await else {
+        panic!("the test database opens");
+    };
+    let made = sqlx::query(table_sql).execute(&store.write).await;
+    assert!(made.is_ok(), "{made:?}");
+    (dir, store)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
 
     /// The path of the line that only a caller giving up takes: the change ahead of it leaves
     /// the group open for it, and its leaving must commit that group.
     #[tokio::test]
     async fn a_change_given_up_in_line_commits_the_group_left_open_for_it() {
-        let dir = std::env::temp_dir().join(format!(
-            "unipay-lite-{}",
-            unipay_core::ids::random_token(12)
-        ));
-        std::fs::create_dir_all(&dir).ok();
-        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
-        let Ok(store) = Store::connect(&url).await else {
-            panic!("the test database opens");
-        };
-        let made = sqlx::query("CREATE TABLE t (v INTEGER)")
-            .execute(&store.write)
-            .await;
-        assert!(made.is_ok());
+        let (dir, store) = scratch_store("CREATE TABLE t (v INTEGER)").await;
         let Some(lite) = store.lite.as_deref() else {
             panic!("a SQLite store has its writer");
         };

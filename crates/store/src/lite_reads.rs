@@ -116,24 +116,13 @@ mod tests {
     use crate::writer::args;
 
     async fn scratch_store() -> (std::path::PathBuf, Store) {
-        let dir = std::env::temp_dir().join(format!(
-            "unipay-lite-reads-{}",
-            unipay_core::ids::random_token(12)
-        ));
-        std::fs::create_dir_all(&dir).ok();
-        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
-        let Ok(store) = Store::connect(&url).await else {
-            panic!("the test database opens");
-        };
-        let made = sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER, note TEXT)")
+        let (dir, store) =
+            crate::lite::scratch_store("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER, note TEXT)")
+                .await;
+        let filled = sqlx::query("INSERT INTO t VALUES ('a', 7, NULL), ('b', 8, 'eight')")
             .execute(&store.write)
-            .await
-            .and(
-                sqlx::query("INSERT INTO t VALUES ('a', 7, NULL), ('b', 8, 'eight')")
-                    .execute(&store.write)
-                    .await,
-            );
-        assert!(made.is_ok(), "{made:?}");
+            .await;
+        assert!(filled.is_ok(), "{filled:?}");
         (dir, store)
     }
 
