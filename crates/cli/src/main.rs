@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 /// A request's work allocates and frees many small buffers across the runtime's threads;
 /// mimalloc serves them from per-thread pages, where glibc's malloc took a tenth of the
-/// server's time under `bench pay`.
+/// server's time under `bench pay`. Built without transparent huge pages (`no_thp`), which
+/// cost a large reconciliation more memory than they saved time.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
