@@ -14,7 +14,7 @@ use super::create::{NEW_PAYMENT_COLUMNS, created_event, new_payment_values};
 use super::{CreatePayment, Idempotent, NewPayment, PAYMENT_COLUMNS, payment_from_row};
 use crate::nonces::{NonceUse, spend_statement};
 use crate::with_parts::timeline_event;
-use crate::writer::{Params, RowGet, Writer, args};
+use crate::writer::{Params, RowGet, Writer};
 use crate::{Store, StoreError};
 use unipay_core::ids::new_id;
 
@@ -55,10 +55,12 @@ impl Store {
             ", {event} SELECT {spent} AS spent, pay.* FROM (SELECT 1) AS one LEFT JOIN pay ON true"
         ));
 
-        let mut connection = self.write.acquire().await?;
-        let row = Writer::fetch_optional(&mut *connection, &sql, &p.args)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("a payment's creation answered no row".into()))?;
+        let row = {
+            let mut connection = self.write.acquire().await?;
+            Writer::fetch_optional(&mut *connection, &sql, &p.args)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("a payment's creation answered no row".into()))?
+        };
         if row.try_get::<i64>("spent")? == 0 {
             return Ok(Idempotent::NonceReused);
         }
@@ -67,17 +69,10 @@ impl Store {
                 &row,
             )?)));
         }
-        let existing = Writer::fetch_optional(
-            &mut *connection,
-            &format!(
-                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = $1 AND out_trade_no = $2"
-            ),
-            args![&new.app_id, &new.out_trade_no],
-        )
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("a conflicting payment vanished".into()))?;
-        Ok(Idempotent::Fresh(CreatePayment::Duplicate(
-            payment_from_row(&existing)?,
-        )))
+        let existing = self
+            .get_payment_by_out_trade_no(&new.app_id, &new.out_trade_no)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a conflicting payment vanished".into()))?;
+        Ok(Idempotent::Fresh(CreatePayment::Duplicate(existing)))
     }
 }

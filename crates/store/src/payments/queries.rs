@@ -1,13 +1,13 @@
 //! Reads of payments, their timelines and the anomalies found about them.
 
 use super::{Anomaly, PAYMENT_COLUMNS, Payment, PaymentEventRow, payment_from_row};
-use crate::writer::Arg;
+use crate::writer::{Arg, args};
 use crate::{Store, StoreError};
 use sqlx::Row;
 
 impl Store {
     pub async fn get_payment(&self, id: &str) -> Result<Option<Payment>, StoreError> {
-        self.fetch_payment("id = $1", &[id]).await
+        self.fetch_payment("id = $1", args![id]).await
     }
 
     pub async fn get_payment_by_out_trade_no(
@@ -15,8 +15,11 @@ impl Store {
         app_id: &str,
         out_trade_no: &str,
     ) -> Result<Option<Payment>, StoreError> {
-        self.fetch_payment("app_id = $1 AND out_trade_no = $2", &[app_id, out_trade_no])
-            .await
+        self.fetch_payment(
+            "app_id = $1 AND out_trade_no = $2",
+            args![app_id, out_trade_no],
+        )
+        .await
     }
 
     pub async fn get_payment_by_order_no(
@@ -26,7 +29,7 @@ impl Store {
     ) -> Result<Option<Payment>, StoreError> {
         self.fetch_payment(
             "channel_account_id = $1 AND order_no = $2",
-            &[channel_account_id, order_no],
+            args![channel_account_id, order_no],
         )
         .await
     }
@@ -60,11 +63,10 @@ impl Store {
     async fn fetch_payment(
         &self,
         filter: &str,
-        args: &[&str],
+        args: &[Arg<'_>],
     ) -> Result<Option<Payment>, StoreError> {
         let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE {filter}");
-        let args: Vec<Arg<'_>> = args.iter().map(|arg| Arg::from(*arg)).collect();
-        let row = self.fetch_point(&sql, &args).await?;
+        let row = self.fetch_point(&sql, args).await?;
         row.map(|r| payment_from_row(&r)).transpose()
     }
 

@@ -6,11 +6,11 @@ use super::{
     RefundResponseRenderer, facts_of, refund_from_row,
 };
 use crate::idempotency::{self, IdempotencyRequest};
-use crate::nonces::NonceUse;
+use crate::nonces::{NonceUse, spend_statement};
 use crate::payments::{
     Idempotent, NewEvent, PAYMENT_COLUMNS, Payment, insert_event_row, payment_from_row,
 };
-use crate::writer::{Finish, RowGet, Writer, args, write_transaction};
+use crate::writer::{Finish, Params, RowGet, Writer, args, write_transaction};
 use crate::{Store, StoreError};
 use unipay_core::Amount;
 use unipay_core::event::EventSource;
@@ -263,27 +263,22 @@ async fn spend_and_reserve<W: Writer>(
     new: &NewRefund,
 ) -> Result<Spent, StoreError> {
     let (_, value) = payment_column(&new.payment);
+    // `reserve_sql`'s `$1` to `$3`, then the nonce's.
+    let mut p = Params::default();
+    p.push(new.amount);
+    p.push(&new.app_id);
+    p.push(value);
     let sql = format!(
-        "WITH nonce AS (INSERT INTO api_nonces (app_id, nonce, expires_at) VALUES ($4, $5, $6) \
-         ON CONFLICT (app_id, nonce) DO NOTHING RETURNING 1), \
+        "WITH nonce AS ({} RETURNING 1), \
          reserved AS ({} AND EXISTS (SELECT 1 FROM nonce) RETURNING {}) \
          SELECT (SELECT COUNT(*) FROM nonce) AS fresh_nonce, reserved.* FROM (SELECT 1) AS one \
          LEFT JOIN reserved ON true",
+        spend_statement(&mut p, nonce),
         reserve_sql(new),
         facts_with_policy()
     );
     let row = tx
-        .fetch_optional(
-            &sql,
-            args![
-                new.amount,
-                &new.app_id,
-                value,
-                &nonce.app_id,
-                &nonce.nonce,
-                nonce.expires_at_ms
-            ],
-        )
+        .fetch_optional(&sql, &p.args)
         .await?
         .ok_or_else(|| StoreError::Corrupt("a reservation's statement gave no row".into()))?;
     let fresh: i64 = row.try_get("fresh_nonce")?;

@@ -37,7 +37,7 @@ pub struct Verdict {
     /// Of those, the ones the platform had not heard of when the run went quiet: the bank's
     /// notification of the payment found no node up to acknowledge it (its retry comes a
     /// minute later), so reconciliation is where the platform learns of it, and it must hold
-    /// it there. Payments it pays the bank clearing of only then.
+    /// it there. Its money reaches the bank clearing account only then.
     pub unheard_late_successes: u64,
     pub payments: u64,
     pub refunds: u64,
