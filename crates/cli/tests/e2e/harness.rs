@@ -585,6 +585,25 @@ impl World {
         self.receiver.events_for(payment_id)
     }
 
+    /// Waits until every business notification of the payment is recorded delivered: the
+    /// server has heard the acknowledgment and kept it, so a kill after this redelivers none.
+    pub async fn wait_for_recorded_deliveries(&self, payment_id: &str) {
+        let store = self.store().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let events = store.list_events_for_payment(payment_id).await.unwrap();
+            if !events.is_empty() && events.iter().all(|e| e.status == "delivered") {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{payment_id}: deliveries not recorded: {events:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        store.close().await;
+    }
+
     /// Ends the processes and removes the database.
     pub async fn finish(mut self) {
         self.kill_server().await;

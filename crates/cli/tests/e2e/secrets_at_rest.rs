@@ -178,7 +178,10 @@ pub async fn the_kek_rotates_while_serving(world: &mut World) {
     let new_kid = Kek::from_hex(&new_hex).unwrap().id().to_string();
     let old_kid = test_keyring().current_id().to_string();
 
-    // Every node first learns the new KEK as the current one, the old one still read.
+    // Every node first learns the new KEK as the current one, the old one still read. The
+    // payment's notification is recorded first: a kill between its acknowledgment and the
+    // record would deliver it again.
+    world.wait_for_recorded_deliveries(&first.id).await;
     world.kill_server().await;
     world.server_env = vec![
         ("UNIPAY_SECRETS_KEK_FILE".into(), new_kek.clone()),
@@ -213,6 +216,7 @@ pub async fn the_kek_rotates_while_serving(world: &mut World) {
     assert_eq!(values.matches(&format!("v1:{new_kid}:")).count(), 2);
 
     // The old KEK removed: the secrets it sealed are all under the new one now.
+    world.wait_for_recorded_deliveries(&second.id).await;
     world.kill_server().await;
     world.server_env = vec![("UNIPAY_SECRETS_KEK_FILE".into(), new_kek.clone())];
     world.start_server().await;
