@@ -30,6 +30,7 @@ mod at_once;
 pub mod batch;
 mod change;
 mod create;
+mod create_at_once;
 mod queries;
 pub mod transactions;
 

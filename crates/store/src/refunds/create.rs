@@ -11,7 +11,7 @@ use crate::payments::{
     Idempotent, NewEvent, PAYMENT_COLUMNS, Payment, insert_event_row, payment_from_row,
 };
 use crate::writer::{Finish, Params, RowGet, Writer, args, write_transaction};
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 use unipay_core::Amount;
 use unipay_core::event::EventSource;
 use unipay_core::fees::{FeePlan, RefundFeePolicy};
@@ -46,6 +46,14 @@ impl Store {
         idempotency: Option<&IdempotencyRequest>,
         render: RefundResponseRenderer<'_>,
     ) -> Result<(Idempotent<CreateRefund>, Option<Payment>), StoreError> {
+        // Without a key there is no answer to save: on PostgreSQL a refund that fits is one
+        // statement (`create_at_once.rs`); whatever it leaves unwritten is decided here.
+        if self.backend == Backend::Postgres
+            && idempotency.is_none()
+            && let Some((created, payment)) = self.create_refund_at_once(new, nonce).await?
+        {
+            return Ok((Idempotent::Fresh(created), Some(payment)));
+        }
         let lock = self.lock_row();
         write_transaction!(self, |tx| create_in(
             tx,
@@ -169,7 +177,13 @@ async fn create_reserved<W: Writer>(
         },
         new.created_at,
     );
-    if !insert_refund(tx, &refund, &created_detail(&refund)).await? {
+    if !insert_refund(
+        tx,
+        &refund,
+        &created_detail(&refund.id, &refund.out_refund_no, refund.amount.fen()),
+    )
+    .await?
+    {
         // The out_refund_no is taken (a retry, or a racing create that committed first): the
         // reservation just made goes back, and the first refund is the answer.
         release(tx, &payment.id, new.amount).await?;
@@ -213,7 +227,7 @@ fn reserved_from_row<R: RowGet>(r: &R) -> Result<ReservedFacts, StoreError> {
     })
 }
 
-fn payment_column(payment: &PaymentRef) -> (&'static str, &str) {
+pub(super) fn payment_column(payment: &PaymentRef) -> (&'static str, &str) {
     match payment {
         PaymentRef::Id(id) => ("id", id),
         PaymentRef::OutTradeNo(no) => ("out_trade_no", no),
@@ -437,13 +451,8 @@ pub(crate) fn pending_refund(
 }
 
 /// The detail of a `refund.created` timeline entry (a batch writes the same text in SQL).
-fn created_detail(refund: &Refund) -> String {
-    format!(
-        "{} ({}): {} fen refund pending",
-        refund.id,
-        refund.out_refund_no,
-        refund.amount.fen()
-    )
+pub(super) fn created_detail(id: &str, out_refund_no: &str, amount_fen: i64) -> String {
+    format!("{id} ({out_refund_no}): {amount_fen} fen refund pending")
 }
 
 /// A new refund row: status, attempts and version are literals, `created_at` serves as

@@ -31,12 +31,14 @@ use unipay_store::refunds::{
 use unipay_store::testing::TestBackend;
 use unipay_store::{Store, testing::TestDatabase};
 
+mod at_once;
 mod batches;
 mod flow;
 mod lifecycle;
 mod preauth;
 mod single;
 
+use at_once::*;
 use batches::*;
 use flow::*;
 use lifecycle::*;
@@ -68,6 +70,9 @@ on_both_backends!(
     a_success_posts_one_refund_entry_and_the_books_hold,
     notifications_are_written_once,
     a_refund_moved_at_once_writes_what_a_transaction_writes,
+    a_refund_created_at_once_writes_what_a_transaction_writes,
+    a_refund_that_cannot_be_made_at_once_gets_the_transactions_answer,
+    racing_refunds_at_once_reserve_what_fits_once,
     racing_changes_from_one_copy_move_a_refund_once,
     a_batch_with_bad_lines_is_rejected_whole_and_writes_nothing,
     a_valid_batch_makes_one_pending_refund_per_line,
