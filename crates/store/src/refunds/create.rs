@@ -255,7 +255,7 @@ async fn reserve_fitting<W: Writer>(
 
 /// The reservation's update: `$1` the amount, `$2` the app, `$3` the payment's id or
 /// out_trade_no.
-fn reserve_sql(new: &NewRefund) -> String {
+pub(super) fn reserve_sql(new: &NewRefund) -> String {
     let (column, _) = payment_column(&new.payment);
     format!(
         "UPDATE payments SET refund_reserved = refund_reserved + $1 WHERE app_id = $2 AND {column} = $3 \
@@ -309,15 +309,24 @@ async fn spend_and_reserve<W: Writer>(
 /// The payment of a reservation's answer as it was before the reservation.
 fn reserved_before<R: RowGet>(row: &R, new: &NewRefund) -> Result<ReservedFacts, StoreError> {
     let mut payment = reserved_from_row(row)?;
-    payment.facts.refundable.reserved -= new.amount;
+    payment.facts = before_reserving(payment.facts, new.amount)?;
+    Ok(payment)
+}
+
+/// A payment's facts as a reservation of `amount` found them, checked against core's rule.
+pub(super) fn before_reserving(
+    mut facts: PaymentFacts,
+    amount: i64,
+) -> Result<PaymentFacts, StoreError> {
+    facts.refundable.reserved -= amount;
     // The condition is core's rule in SQL: they must agree on every reservation made.
-    check_refund(&payment.facts.refundable, new.amount).map_err(|refusal| {
+    check_refund(&facts.refundable, amount).map_err(|refusal| {
         StoreError::Corrupt(format!(
             "payment {}: reserved a refund core refuses ({refusal:?})",
-            payment.facts.id
+            facts.id
         ))
     })?;
-    Ok(payment)
+    Ok(facts)
 }
 
 /// The app's payment, locked for the rest of the transaction (`FOR UPDATE` on PostgreSQL).

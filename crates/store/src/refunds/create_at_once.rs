@@ -15,7 +15,8 @@
 //! `create.rs`'s way, which tells them apart.
 
 use super::create::{
-    COLLECTED_SQL, PendingLine, checked_amount, created_detail, payment_column, pending_refund,
+    PendingLine, before_reserving, checked_amount, created_detail, payment_column, pending_refund,
+    reserve_sql,
 };
 use super::{CreateRefund, NewRefund, Refund, facts_of};
 use crate::nonces::NonceUse;
@@ -24,7 +25,6 @@ use crate::writer::{Params, Writer};
 use crate::{Store, StoreError};
 use unipay_core::event::EventSource;
 use unipay_core::ids::{new_body, new_id};
-use unipay_core::refund::check_refund;
 
 impl Store {
     /// The refund made in one statement, with the payment as its reservation left it; `None`
@@ -38,19 +38,18 @@ impl Store {
         let refund_no = new_body(new.created_at);
         let event_id = new_id("pev", new.created_at);
         let detail = created_detail(&id, &new.out_refund_no, new.amount);
-        let (column, value) = payment_column(&new.payment);
+        let (_, value) = payment_column(&new.payment);
 
+        // `reserve_sql`'s `$1` to `$3` first.
         let mut p = Params::default();
         let amount = p.push(new.amount);
+        p.push(&new.app_id);
+        p.push(value);
         let mut sql = format!(
-            "WITH reserved AS (UPDATE payments SET refund_reserved = refund_reserved + {amount} \
-             WHERE app_id = {} AND {column} = {} AND status = 'succeeded' AND {amount} > 0 \
-             AND {COLLECTED_SQL} - refunded_amount - refund_reserved >= {amount} \
-             AND NOT EXISTS (SELECT 1 FROM fee_plans f WHERE f.merchant_id = payments.merchant_id \
-             AND f.channel_account_id = payments.channel_account_id AND f.refund_fee <> 'kept') \
-             RETURNING {PAYMENT_COLUMNS}), ",
-            p.push(&new.app_id),
-            p.push(value),
+            "WITH reserved AS ({} AND NOT EXISTS (SELECT 1 FROM fee_plans f \
+             WHERE f.merchant_id = payments.merchant_id AND f.channel_account_id = payments.channel_account_id \
+             AND f.refund_fee <> 'kept') RETURNING {PAYMENT_COLUMNS}), ",
+            reserve_sql(new)
         );
         let now = p.push(new.created_at);
         sql.push_str(&format!(
@@ -99,15 +98,7 @@ impl Store {
             return Ok(None);
         };
         let after = payment_from_row(&row)?;
-        let mut before = facts_of(&after);
-        before.refundable.reserved -= new.amount;
-        // The condition is core's rule in SQL: they must agree on every reservation made.
-        check_refund(&before.refundable, new.amount).map_err(|refusal| {
-            StoreError::Corrupt(format!(
-                "payment {}: reserved a refund core refuses ({refusal:?})",
-                before.id
-            ))
-        })?;
+        let before = before_reserving(facts_of(&after), new.amount)?;
         let line = PendingLine {
             out_refund_no: &new.out_refund_no,
             amount: checked_amount(new.amount)?,

@@ -270,11 +270,17 @@ async fn apply(store: &Store, change: &PaymentChange<'_>) -> ApplyOutcome {
 
 /// A payment of `amount` fen the bank took on [`DAY`].
 async fn paid_payment(store: &Store, out_trade_no: &str, amount: i64) -> Payment {
-    let p = create_payment(
+    paid(
         store,
         &new_payment(out_trade_no, amount, CaptureMode::Immediate),
     )
-    .await;
+    .await
+}
+
+/// `new` created, then paid in full by the bank.
+async fn paid(store: &Store, new: &NewPayment) -> Payment {
+    let p = create_payment(store, new).await;
+    let (amount, out_trade_no) = (new.amount, &new.out_trade_no);
     let bank = bank_paid(amount, &format!("SIM-{out_trade_no}"), DAY);
     let outcome = apply(
         store,
